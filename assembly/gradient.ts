@@ -1,0 +1,85 @@
+// Linear-regression batch gradients with fused target-noise injection:
+//   g_b = (1/n) X_B'(X_B w - y_B - xi),  xi ~ N(0, tau2) fresh per sample and batch.
+
+import { philoxFill, MODE_UNIFORM, MODE_NORMAL } from './rng';
+import { dot, axpy, scale } from './linalg';
+
+/** Philox domains (counter word c2) of the oracle's two random sequences. */
+export const DOMAIN_BATCH_INDEX: u32 = 0x80000001;
+export const DOMAIN_BATCH_NOISE: u32 = 0x80000002;
+
+/**
+ * Scratch bytes lrGradients needs: n uniforms + n normals (f64), n indices and n swap
+ * records (i32), plus a permutation of the rows (i32) when sampling without replacement.
+ */
+export function lrGradientsScratchBytes(rows: i32, batchSize: i32, replacement: i32): usize {
+  return (<usize>batchSize << 4) + (<usize>batchSize << 3) + (replacement ? 0 : <usize>rows << 2);
+}
+
+/**
+ * Writes `batches` gradients (row-major, batches x dim) to out. Batch b (global index
+ * firstBatch + t) draws its n rows and its n noise values from outputs b * 2^32 + j,
+ * j < n, of two Philox sequences (domains above), so batch b is the same whichever call
+ * or worker computes it. Rows: uniform with replacement (index = floor(u * rows)), or
+ * without replacement within the batch (partial Fisher–Yates on a permutation that is
+ * undone after the batch, so the batch does not depend on earlier batches).
+ * The floor(u * k) draw has a relative bias below k * 2^-52, far below sampling error.
+ */
+export function lrGradients(
+  xPtr: usize, yPtr: usize, rows: i32, dim: i32, wPtr: usize,
+  batchSize: i32, batches: i32, firstBatch: u32, noiseStd: f64,
+  k0: u32, k1: u32, stream: u32, replacement: i32,
+  outPtr: usize, scratchPtr: usize,
+): void {
+  assert(rows > 0 && dim > 0 && batchSize > 0 && batchSize <= (replacement ? 0x7FFFFFFF : rows));
+  let n = batchSize;
+  let uPtr = scratchPtr;
+  let zPtr = uPtr + (<usize>n << 3);
+  let idxPtr = zPtr + (<usize>n << 3);
+  let swapPtr = idxPtr + (<usize>n << 2);
+  let permPtr = swapPtr + (<usize>n << 2);
+  let rowBytes = <usize>dim << 3;
+  let invN = 1.0 / <f64>n;
+  if (!replacement) {
+    for (let r = 0; r < rows; r++) store<i32>(permPtr + (<usize>r << 2), r);
+  }
+  for (let t = 0; t < batches; t++) {
+    let b = firstBatch + <u32>t;
+    philoxFill(uPtr, n, k0, k1, 0, b, DOMAIN_BATCH_INDEX, stream, MODE_UNIFORM);
+    if (noiseStd != 0) philoxFill(zPtr, n, k0, k1, 0, b, DOMAIN_BATCH_NOISE, stream, MODE_NORMAL);
+    if (replacement) {
+      for (let j = 0; j < n; j++) {
+        let k = <i32>(load<f64>(uPtr + (<usize>j << 3)) * <f64>rows);
+        store<i32>(idxPtr + (<usize>j << 2), min(k, rows - 1));
+      }
+    } else {
+      for (let j = 0; j < n; j++) {
+        let k = j + min(<i32>(load<f64>(uPtr + (<usize>j << 3)) * <f64>(rows - j)), rows - j - 1);
+        let pj = permPtr + (<usize>j << 2);
+        let pk = permPtr + (<usize>k << 2);
+        let v = load<i32>(pk);
+        store<i32>(pk, load<i32>(pj));
+        store<i32>(pj, v);
+        store<i32>(swapPtr + (<usize>j << 2), k);
+        store<i32>(idxPtr + (<usize>j << 2), v);
+      }
+      for (let j = n - 1; j >= 0; j--) { // undo, restoring the identity permutation
+        let pj = permPtr + (<usize>j << 2);
+        let pk = permPtr + (<usize>load<i32>(swapPtr + (<usize>j << 2)) << 2);
+        let v = load<i32>(pk);
+        store<i32>(pk, load<i32>(pj));
+        store<i32>(pj, v);
+      }
+    }
+    let gPtr = outPtr + <usize>t * rowBytes;
+    memory.fill(gPtr, 0, rowBytes);
+    for (let j = 0; j < n; j++) {
+      let row = <usize>load<i32>(idxPtr + (<usize>j << 2));
+      let xi = xPtr + row * rowBytes;
+      let r = dot(xi, wPtr, dim) - load<f64>(yPtr + (row << 3));
+      if (noiseStd != 0) r -= noiseStd * load<f64>(zPtr + (<usize>j << 3));
+      axpy(r, xi, gPtr, dim);
+    }
+    scale(invN, gPtr, dim);
+  }
+}

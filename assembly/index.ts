@@ -1,0 +1,18 @@
+// gradcov kernels. Every export takes numbers and pointers into linear memory only:
+// no validation, no allocation (the TS wrappers own memory through alloc/free).
+
+export { philoxFill, philoxBlock } from './rng';
+export { mathLog, mathCosSin2Pi } from './vmath';
+export { lrGradients, lrGradientsScratchBytes } from './gradient';
+export { covAddRows, covMerge, covWrite, covPaddedDim, covScratchBytes } from './covariance';
+export { matvec, matvecDiff, powerIteration } from './spectral';
+
+/** Allocates `size` bytes (16-byte aligned) on the module's heap. */
+export function alloc(size: usize): usize {
+  return heap.alloc(size);
+}
+
+/** Frees a block returned by alloc. */
+export function free(ptr: usize): void {
+  heap.free(ptr);
+}

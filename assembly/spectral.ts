@@ -1,0 +1,84 @@
+// Symmetric matrix-vector products and power iteration for the operator norm.
+
+import { dot, scale } from './linalg';
+
+/** y = A x for a dim x dim row-major matrix (A symmetric in our use; any A works). */
+export function matvec(aPtr: usize, xPtr: usize, yPtr: usize, dim: i32): void {
+  let rowBytes = <usize>dim << 3;
+  for (let i = 0; i < dim; i++) {
+    store<f64>(yPtr + (<usize>i << 3), dot(aPtr + <usize>i * rowBytes, xPtr, dim));
+  }
+}
+
+/** y = (A - B) x without forming A - B. */
+export function matvecDiff(aPtr: usize, bPtr: usize, xPtr: usize, yPtr: usize, dim: i32): void {
+  let rowBytes = <usize>dim << 3;
+  for (let i = 0; i < dim; i++) {
+    let a = aPtr + <usize>i * rowBytes;
+    let b = bPtr + <usize>i * rowBytes;
+    let acc = f64x2.splat(0);
+    let j = 0;
+    for (; j + 2 <= dim; j += 2) {
+      let o = <usize>j << 3;
+      acc = f64x2.add(acc, f64x2.mul(f64x2.sub(v128.load(a + o), v128.load(b + o)), v128.load(xPtr + o)));
+    }
+    let s = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+    if (j < dim) {
+      let o = <usize>j << 3;
+      s += (load<f64>(a + o) - load<f64>(b + o)) * load<f64>(xPtr + o);
+    }
+    store<f64>(yPtr + (<usize>i << 3), s);
+  }
+}
+
+/**
+ * Power iteration for ||S||_2 = max |lambda(S)| of a symmetric S = A (bPtr == 0) or
+ * S = A - B. v (dim doubles) holds the start vector and is overwritten with the last
+ * iterate; w is dim doubles of scratch. Writes [value, iterations, converged] to outPtr.
+ *
+ * Estimate theta_k = ||S v_k|| with v_k a unit vector: the square root of the Rayleigh
+ * quotient of S^2, which converges at the rate (lambda_2 / lambda_1)^2 per step.
+ * Stopping rule: with successive changes D_k = |theta_k - theta_{k-1}| and observed rate
+ * q = D_k / D_{k-1}, the remaining error of a geometric sequence is about D_k q / (1 - q);
+ * the iteration stops when max(D_k, D_k q / (1 - q)) <= tol * theta_k. When the changes
+ * do not shrink (q >= 1) it stops only once D_k itself is within tol * theta_k.
+ */
+export function powerIteration(
+  aPtr: usize, bPtr: usize, dim: i32, vPtr: usize, wPtr: usize,
+  tol: f64, maxIter: i32, outPtr: usize,
+): void {
+  let norm = Math.sqrt(dot(vPtr, vPtr, dim));
+  let theta = 0.0;
+  let prevTheta = 0.0;
+  let prevDelta = Infinity;
+  let converged = 0;
+  let it = 0;
+  if (norm == 0) {
+    converged = 1; // only a zero start vector: the caller never passes one
+  } else {
+    scale(1.0 / norm, vPtr, dim);
+    while (it < maxIter) {
+      it++;
+      if (bPtr == 0) matvec(aPtr, vPtr, wPtr, dim);
+      else matvecDiff(aPtr, bPtr, vPtr, wPtr, dim);
+      theta = Math.sqrt(dot(wPtr, wPtr, dim));
+      if (theta == 0) { converged = 1; break; } // S v = 0 for a random v: S = 0
+      scale(1.0 / theta, wPtr, dim);
+      memory.copy(vPtr, wPtr, <usize>dim << 3);
+      if (it > 1) {
+        let delta = Math.abs(theta - prevTheta);
+        let err = delta;
+        if (delta < prevDelta) {
+          let q = delta / prevDelta;
+          err = max(delta, delta * q / (1.0 - q));
+        }
+        if (err <= tol * theta) { converged = 1; break; }
+        prevDelta = delta;
+      }
+      prevTheta = theta;
+    }
+  }
+  store<f64>(outPtr, theta);
+  store<f64>(outPtr, <f64>it, 8);
+  store<f64>(outPtr, <f64>converged, 16);
+}

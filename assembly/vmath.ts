@@ -1,0 +1,175 @@
+// Vectorised elementary functions on f64x2, written out so that every engine computes
+// the same bits (no host Math imports). Each function is a lane-wise transcription of
+// the musl/fdlibm scalar routine cited beside it, so its accuracy is that routine's.
+
+// @ts-ignore: decorator
+@inline const LN2_HI = reinterpret<f64>(0x3FE62E42FEE00000); //  6.93147180369123816490e-01
+// @ts-ignore: decorator
+@inline const LN2_LO = reinterpret<f64>(0x3DEA39EF35793C76); //  1.90821492927058770002e-10
+// @ts-ignore: decorator
+@inline const LG1 = reinterpret<f64>(0x3FE5555555555593); // 6.666666666666735130e-01
+// @ts-ignore: decorator
+@inline const LG2 = reinterpret<f64>(0x3FD999999997FA04); // 3.999999999940941908e-01
+// @ts-ignore: decorator
+@inline const LG3 = reinterpret<f64>(0x3FD2492494229359); // 2.857142874366239149e-01
+// @ts-ignore: decorator
+@inline const LG4 = reinterpret<f64>(0x3FCC71C51D8E78AF); // 2.222219843214978396e-01
+// @ts-ignore: decorator
+@inline const LG5 = reinterpret<f64>(0x3FC7466496CB03DE); // 1.818357216161805012e-01
+// @ts-ignore: decorator
+@inline const LG6 = reinterpret<f64>(0x3FC39A09D078C69F); // 1.531383769920937332e-01
+// @ts-ignore: decorator
+@inline const LG7 = reinterpret<f64>(0x3FC2F112DF3E5244); // 1.479819860511658591e-01
+
+// @ts-ignore: decorator
+@inline const S1 = reinterpret<f64>(0xBFC5555555555549); // -1.66666666666666324348e-01
+// @ts-ignore: decorator
+@inline const S2 = reinterpret<f64>(0x3F8111111110F8A6); //  8.33333333332248946124e-03
+// @ts-ignore: decorator
+@inline const S3 = reinterpret<f64>(0xBF2A01A019C161D5); // -1.98412698298579493134e-04
+// @ts-ignore: decorator
+@inline const S4 = reinterpret<f64>(0x3EC71DE357B1FE7D); //  2.75573137070700676789e-06
+// @ts-ignore: decorator
+@inline const S5 = reinterpret<f64>(0xBE5AE5E68A2B9CEB); // -2.50507602534068634195e-08
+// @ts-ignore: decorator
+@inline const S6 = reinterpret<f64>(0x3DE5D93A5ACFD57C); //  1.58969099521155010221e-10
+
+// @ts-ignore: decorator
+@inline const C1 = reinterpret<f64>(0x3FA555555555554C); //  4.16666666666666019037e-02
+// @ts-ignore: decorator
+@inline const C2 = reinterpret<f64>(0xBF56C16C16C15177); // -1.38888888888741095749e-03
+// @ts-ignore: decorator
+@inline const C3 = reinterpret<f64>(0x3EFA01A019CB1590); //  2.48015872894767294178e-05
+// @ts-ignore: decorator
+@inline const C4 = reinterpret<f64>(0xBE927E4F809C52AD); // -2.75573143513906633035e-07
+// @ts-ignore: decorator
+@inline const C5 = reinterpret<f64>(0x3E21EE9EBDB4B1C4); //  2.08757232129817482790e-09
+// @ts-ignore: decorator
+@inline const C6 = reinterpret<f64>(0xBDA8FAE9BE8838D4); // -1.13596475577881948265e-11
+
+// @ts-ignore: decorator
+@inline const TWO_PI = reinterpret<f64>(0x401921FB54442D18); // 6.28318530717958647692
+// @ts-ignore: decorator
+@inline const SIGN_BIT: u64 = 0x8000000000000000;
+
+// @ts-ignore: decorator
+@inline function splat(x: f64): v128 {
+  return f64x2.splat(x);
+}
+
+/**
+ * Natural logarithm of two positive normal doubles (musl src/math/log.c, lane-wise).
+ * ULP error: < 1 (musl's bound for this algorithm). Inputs here are uniforms in (0, 1):
+ * zero, negative, subnormal, infinite and NaN inputs are outside its contract.
+ */
+// @ts-ignore: decorator
+@inline export function vlog(x: v128): v128 {
+  // Shift the exponent so that the mantissa lands in [sqrt(2)/2, sqrt(2)).
+  let bits = i64x2.add(x, i64x2.splat(<i64>(0x3FF00000 - 0x3FE6A09E) << 32));
+  let e = i64x2.shr_u(bits, 52); // biased exponent k + 1023, 0 < e < 2047
+  let dk = f64x2.sub(v128.or(e, i64x2.splat(0x4330000000000000)), splat(4503599627371519.0)); // 2^52 + 1023
+  let m = i64x2.add(v128.and(bits, i64x2.splat(0x000FFFFFFFFFFFFF)), i64x2.splat(<i64>0x3FE6A09E << 32));
+  let f = f64x2.sub(m, splat(1.0));
+  let hfsq = f64x2.mul(f64x2.mul(splat(0.5), f), f);
+  let s = f64x2.div(f, f64x2.add(splat(2.0), f));
+  let z = f64x2.mul(s, s);
+  let w = f64x2.mul(z, z);
+  let t1 = f64x2.mul(w, f64x2.add(splat(LG2), f64x2.mul(w, f64x2.add(splat(LG4), f64x2.mul(w, splat(LG6))))));
+  let t2 = f64x2.mul(z, f64x2.add(splat(LG1), f64x2.mul(w, f64x2.add(splat(LG3),
+    f64x2.mul(w, f64x2.add(splat(LG5), f64x2.mul(w, splat(LG7))))))));
+  let r = f64x2.add(t2, t1);
+  // s*(hfsq+R) + dk*ln2_lo - hfsq + f + dk*ln2_hi, in musl's order of evaluation
+  let acc = f64x2.add(f64x2.mul(s, f64x2.add(hfsq, r)), f64x2.mul(dk, splat(LN2_LO)));
+  acc = f64x2.add(f64x2.sub(acc, hfsq), f);
+  return f64x2.add(acc, f64x2.mul(dk, splat(LN2_HI)));
+}
+
+/** sin(x) for |x| <= pi/4 (musl __sin.c with y = 0). ULP error: < 1. */
+// @ts-ignore: decorator
+@inline function ksin(x: v128): v128 {
+  let z = f64x2.mul(x, x);
+  let w = f64x2.mul(z, z);
+  let r = f64x2.add(
+    f64x2.add(splat(S2), f64x2.mul(z, f64x2.add(splat(S3), f64x2.mul(z, splat(S4))))),
+    f64x2.mul(f64x2.mul(z, w), f64x2.add(splat(S5), f64x2.mul(z, splat(S6)))));
+  let v = f64x2.mul(z, x);
+  return f64x2.add(x, f64x2.mul(v, f64x2.add(splat(S1), f64x2.mul(z, r))));
+}
+
+/** cos(x) for |x| <= pi/4 (musl __cos.c with y = 0). ULP error: < 1. */
+// @ts-ignore: decorator
+@inline function kcos(x: v128): v128 {
+  let z = f64x2.mul(x, x);
+  let w = f64x2.mul(z, z);
+  let r = f64x2.add(
+    f64x2.mul(z, f64x2.add(splat(C1), f64x2.mul(z, f64x2.add(splat(C2), f64x2.mul(z, splat(C3)))))),
+    f64x2.mul(f64x2.mul(w, w), f64x2.add(splat(C4), f64x2.mul(z, f64x2.add(splat(C5), f64x2.mul(z, splat(C6)))))));
+  let hz = f64x2.mul(splat(0.5), z);
+  let one_hz = f64x2.sub(splat(1.0), hz);
+  return f64x2.add(one_hz, f64x2.add(f64x2.sub(f64x2.sub(splat(1.0), one_hz), hz), f64x2.mul(z, r)));
+}
+
+/**
+ * Stores r*cos(2 pi u) and r*sin(2 pi u) for the two lanes of u in [0, 1], interleaved:
+ * dst[0..3] = [r0 cos0, r0 sin0, r1 cos1, r1 sin1].
+ *
+ * Reduction is exact: q = nearest(4u), t = u - q/4 is computed without rounding for any
+ * u that is a multiple of 2^-53 (all our uniforms are), |t| <= 1/8, and x = 2 pi t has
+ * one rounding (relative 2^-53) before the |x| <= pi/4 kernels; the quadrant q picks and
+ * negates. Error: below 2 ulp of the result plus 1.1e-16 * |2 pi t| absolute.
+ */
+// @ts-ignore: decorator
+@inline export function storeCosSin2Pi(u: v128, r: v128, dst: usize): void {
+  let q = f64x2.nearest(f64x2.mul(u, splat(4.0)));
+  let x = f64x2.mul(f64x2.sub(u, f64x2.mul(q, splat(0.25))), splat(TWO_PI));
+  let s = ksin(x);
+  let c = kcos(x);
+  let e1 = f64x2.eq(q, splat(1.0));
+  let e2 = f64x2.eq(q, splat(2.0));
+  let e3 = f64x2.eq(q, splat(3.0));
+  let swap = v128.or(e1, e3);
+  let sign = i64x2.splat(SIGN_BIT);
+  // theta = x + q pi/2: q=1 -> (-sin, cos), q=2 -> (-cos, -sin), q=3 -> (sin, -cos)
+  let cq = v128.xor(v128.bitselect(s, c, swap), v128.and(v128.or(e1, e2), sign));
+  let sq = v128.xor(v128.bitselect(c, s, swap), v128.and(v128.or(e2, e3), sign));
+  let zc = f64x2.mul(r, cq);
+  let zs = f64x2.mul(r, sq);
+  v128.store(dst, i64x2.shuffle(zc, zs, 0, 2));
+  v128.store(dst, i64x2.shuffle(zc, zs, 1, 3), 16);
+}
+
+/** Box–Muller: stores the two normal pairs made from uniforms u1, u2 (lanes) at dst. */
+// @ts-ignore: decorator
+@inline export function storeBoxMuller(u1: v128, u2: v128, dst: usize): void {
+  let r = f64x2.sqrt(f64x2.mul(vlog(u1), splat(-2.0)));
+  storeCosSin2Pi(u2, r, dst);
+}
+
+// ---- test kernels: expose the vector functions so their accuracy can be measured ----
+
+const EDGE2: usize = memory.data(32, 16);
+
+/** out[i] = log(x[i]) with the vector routine; a scalar tail goes through the same lanes. */
+export function mathLog(xPtr: usize, outPtr: usize, n: i32): void {
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
+    v128.store(outPtr + (<usize>i << 3), vlog(v128.load(xPtr + (<usize>i << 3))));
+  }
+  if (i < n) {
+    let x = load<f64>(xPtr + (<usize>i << 3));
+    store<f64>(outPtr + (<usize>i << 3), f64x2.extract_lane(vlog(f64x2.splat(x)), 0));
+  }
+}
+
+/** out[2i] = cos(2 pi u[i]), out[2i+1] = sin(2 pi u[i]) for u in [0, 1]. */
+export function mathCosSin2Pi(uPtr: usize, outPtr: usize, n: i32): void {
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
+    storeCosSin2Pi(v128.load(uPtr + (<usize>i << 3)), splat(1.0), outPtr + (<usize>i << 4));
+  }
+  if (i < n) {
+    storeCosSin2Pi(f64x2.splat(load<f64>(uPtr + (<usize>i << 3))), splat(1.0), EDGE2);
+    store<f64>(outPtr + (<usize>i << 4), load<f64>(EDGE2));
+    store<f64>(outPtr + (<usize>i << 4) + 8, load<f64>(EDGE2 + 8));
+  }
+}

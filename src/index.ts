@@ -1,0 +1,10 @@
+// gradcov core: runs in any JavaScript runtime with WebAssembly SIMD (no Node-only APIs).
+export { init, isInitialized, wasmMemoryBytes, type WasmSource } from './wasm.js';
+export { Rng } from './rng.js';
+export { calibratedNoiseVariance, injectTargetNoise, LOSS_CONVENTIONS, type LossConvention, type CalibrationOptions } from './noise.js';
+export { GradientCovariance } from './covariance.js';
+export {
+  linearRegressionGradients, estimateHessian,
+  type RegressionData, type GradientOptions, type EstimateOptions, type HessianEstimate,
+} from './gradients.js';
+export { operatorNorm, operatorNormDiff, relativeError, type PowerIterationOptions, type PowerIterationResult } from './spectral.js';

@@ -1,0 +1,130 @@
+// Input validation for the public API: one place, stdlib-js style messages that name the
+// parameter, the rule and the value. TypeError for a wrong type, RangeError for a bad
+// size or value. Called before any state changes.
+
+/** A short, readable rendering of a value for error messages. */
+export function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value);
+  if (value === null || value === undefined || typeof value === 'boolean') return String(value);
+  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as unknown as { length?: number }).length ?? value.byteLength})`;
+  if (Array.isArray(value)) return `Array(${value.length})`;
+  if (typeof value === 'function') return 'function';
+  return Object.prototype.toString.call(value);
+}
+
+function fail(Kind: typeof TypeError | typeof RangeError, name: string, rule: string, value: unknown): never {
+  throw new Kind(`invalid argument: \`${name}\` must be ${rule}. Value: \`${show(value)}\`.`);
+}
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value);
+}
+
+/** `options` must be undefined or a plain object; returns it as an object. */
+export function checkOptions(name: string, value: unknown): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (!isObject(value)) fail(TypeError, name, 'an object', value);
+  return value;
+}
+
+export function checkNumber(name: string, value: unknown): number {
+  if (typeof value !== 'number') fail(TypeError, name, 'a number', value);
+  return value;
+}
+
+/** Integer in [min, max]. */
+export function checkInteger(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  checkNumber(name, value);
+  const v = value as number;
+  if (!Number.isInteger(v) || v < min || v > max) {
+    const rule = max === Number.MAX_SAFE_INTEGER
+      ? (min === 1 ? 'a positive integer' : min === 0 ? 'a non-negative integer' : `an integer >= ${min}`)
+      : `an integer in [${min}, ${max}]`;
+    fail(RangeError, name, rule, v);
+  }
+  return v;
+}
+
+export function checkPositiveInteger(name: string, value: unknown, max?: number): number {
+  return checkInteger(name, value, 1, max);
+}
+
+/** Finite number >= 0. */
+export function checkNonNegative(name: string, value: unknown): number {
+  const v = checkNumber(name, value);
+  if (!(v >= 0) || !Number.isFinite(v)) fail(RangeError, name, 'a finite number >= 0', v);
+  return v;
+}
+
+/** Finite number > 0 and < 1 (tolerances). */
+export function checkUnitInterval(name: string, value: unknown): number {
+  const v = checkNumber(name, value);
+  if (!(v > 0 && v < 1)) fail(RangeError, name, 'a number in (0, 1)', v);
+  return v;
+}
+
+export function checkBoolean(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') fail(TypeError, name, 'a boolean', value);
+  return value;
+}
+
+export function checkOneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
+  if (typeof value !== 'string') fail(TypeError, name, `a string (one of ${allowed.map((a) => `'${a}'`).join(', ')})`, value);
+  if (!(allowed as readonly string[]).includes(value)) fail(RangeError, name, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);
+  return value as T;
+}
+
+export type FloatArray = Float64Array | Float32Array;
+
+export function checkFloat64Array(name: string, value: unknown): Float64Array {
+  if (!(value instanceof Float64Array)) fail(TypeError, name, 'a Float64Array', value);
+  return value;
+}
+
+export function checkFloatArray(name: string, value: unknown): FloatArray {
+  if (!(value instanceof Float64Array) && !(value instanceof Float32Array)) {
+    fail(TypeError, name, 'a Float64Array or Float32Array', value);
+  }
+  return value;
+}
+
+/** The array must hold exactly `expected` elements. */
+export function checkLength(name: string, array: ArrayLike<number>, expected: number, what = `${expected} elements`): void {
+  if (array.length !== expected) {
+    throw new RangeError(`invalid argument: \`${name}\` must have length ${expected} (${what}). Value: length ${array.length}.`);
+  }
+}
+
+/** Every element of array[0..length) must be finite; names the first bad index. */
+export function checkFinite(name: string, array: ArrayLike<number>, length = array.length): void {
+  for (let i = 0; i < length; i++) {
+    const v = array[i]!;
+    if (v - v !== 0) {
+      throw new RangeError(`invalid argument: \`${name}\` must contain only finite numbers. Value: \`${v}\` at index ${i}.`);
+    }
+  }
+}
+
+/** A seed: a non-negative safe integer or a bigint in [0, 2^64). Returns [lo32, hi32]. */
+export function checkSeed(name: string, value: unknown): [number, number] {
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value) || value < 0) fail(RangeError, name, 'a non-negative safe integer or a bigint in [0, 2^64)', value);
+    return [value % 0x100000000, Math.floor(value / 0x100000000)];
+  }
+  if (typeof value === 'bigint') {
+    if (value < 0n || value >= 1n << 64n) fail(RangeError, name, 'a non-negative safe integer or a bigint in [0, 2^64)', value);
+    return [Number(value & 0xffffffffn), Number(value >> 32n)];
+  }
+  return fail(TypeError, name, 'a number or a bigint', value);
+}
+
+export function checkStream(name: string, value: unknown): number {
+  return checkInteger(name, value, 0, 0xffffffff);
+}
+
+/** Throws unless the object has not been disposed. */
+export function checkLive(what: string, disposed: boolean): void {
+  if (disposed) throw new Error(`${what} has been disposed; create a new one.`);
+}
