@@ -40,8 +40,9 @@ export function matvecDiff(aPtr: usize, bPtr: usize, xPtr: usize, yPtr: usize, d
  * quotient of S^2, which converges at the rate (lambda_2 / lambda_1)^2 per step.
  * Stopping rule: with successive changes D_k = |theta_k - theta_{k-1}| and observed rate
  * q = D_k / D_{k-1}, the remaining error of a geometric sequence is about D_k q / (1 - q);
- * the iteration stops when max(D_k, D_k q / (1 - q)) <= tol * theta_k. When the changes
- * do not shrink (q >= 1) it stops only once D_k itself is within tol * theta_k.
+ * from the third iterate on, the iteration stops when max(D_k, D_k q / (1 - q)) <= tol * theta_k.
+ * When the changes do not shrink (q >= 1) it stops only once D_k itself is within
+ * tol * theta_k; D_k = 0 (a fixed point) stops at once.
  */
 export function powerIteration(
   aPtr: usize, bPtr: usize, dim: i32, vPtr: usize, wPtr: usize,
@@ -67,12 +68,15 @@ export function powerIteration(
       memory.copy(vPtr, wPtr, <usize>dim << 3);
       if (it > 1) {
         let delta = Math.abs(theta - prevTheta);
-        let err = delta;
-        if (delta < prevDelta) {
-          let q = delta / prevDelta;
-          err = max(delta, delta * q / (1.0 - q));
+        if (delta == 0) { converged = 1; break; } // a fixed point (e.g. an eigenvector start)
+        if (prevDelta < Infinity) { // the rate needs two changes: from the third iterate on
+          let err = delta;
+          if (delta < prevDelta) {
+            let q = delta / prevDelta;
+            err = max(delta, delta * q / (1.0 - q));
+          }
+          if (err <= tol * theta) { converged = 1; break; }
         }
-        if (err <= tol * theta) { converged = 1; break; }
         prevDelta = delta;
       }
       prevTheta = theta;

@@ -1,0 +1,94 @@
+// Plain-TS references for the spectral kernels: matrix-vector product, power iteration
+// (same stopping rule as assembly/spectral.ts) and cyclic Jacobi eigenvalues (the oracle).
+
+export function matvec(A: Float64Array, x: Float64Array, dim: number, y = new Float64Array(dim)): Float64Array {
+  for (let i = 0; i < dim; i++) {
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += A[i * dim + j]! * x[j]!;
+    y[i] = s;
+  }
+  return y;
+}
+
+/** Power iteration for max |lambda| of symmetric A (or A - B), from start vector v0. */
+export function powerIteration(A: Float64Array, B: Float64Array | undefined, dim: number, v0: Float64Array,
+  tol: number, maxIter: number): { value: number; iterations: number; converged: boolean } {
+  let v = Float64Array.from(v0);
+  let norm = Math.hypot(...v);
+  for (let i = 0; i < dim; i++) v[i]! /= norm;
+  let theta = 0, prevTheta = 0, prevDelta = Infinity, it = 0;
+  const w = new Float64Array(dim);
+  while (it < maxIter) {
+    it++;
+    for (let i = 0; i < dim; i++) {
+      let s = 0;
+      for (let j = 0; j < dim; j++) s += (A[i * dim + j]! - (B ? B[i * dim + j]! : 0)) * v[j]!;
+      w[i] = s;
+    }
+    norm = 0;
+    for (let i = 0; i < dim; i++) norm += w[i]! * w[i]!;
+    theta = Math.sqrt(norm);
+    if (theta === 0) return { value: 0, iterations: it, converged: true };
+    for (let i = 0; i < dim; i++) v[i] = w[i]! / theta;
+    if (it > 1) {
+      const delta = Math.abs(theta - prevTheta);
+      if (delta === 0) return { value: theta, iterations: it, converged: true };
+      if (prevDelta < Infinity) {
+        let err = delta;
+        if (delta < prevDelta) {
+          const q = delta / prevDelta;
+          err = Math.max(delta, (delta * q) / (1 - q));
+        }
+        if (err <= tol * theta) return { value: theta, iterations: it, converged: true };
+      }
+      prevDelta = delta;
+    }
+    prevTheta = theta;
+  }
+  return { value: theta, iterations: it, converged: false };
+}
+
+/** All eigenvalues of a symmetric matrix by cyclic Jacobi rotations, ascending. */
+export function jacobiEigenvalues(A: Float64Array, dim: number, sweeps = 100): Float64Array {
+  const a = Float64Array.from(A);
+  for (let s = 0; s < sweeps; s++) {
+    let off = 0;
+    for (let p = 0; p < dim; p++) for (let q = p + 1; q < dim; q++) off += a[p * dim + q]! ** 2;
+    if (off < 1e-30 * (1 + frob(a))) break;
+    for (let p = 0; p < dim; p++) {
+      for (let q = p + 1; q < dim; q++) {
+        const apq = a[p * dim + q]!;
+        if (apq === 0) continue;
+        const app = a[p * dim + p]!, aqq = a[q * dim + q]!;
+        const theta = (aqq - app) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1), sn = t * c;
+        for (let k = 0; k < dim; k++) {
+          const akp = a[k * dim + p]!, akq = a[k * dim + q]!;
+          a[k * dim + p] = c * akp - sn * akq;
+          a[k * dim + q] = sn * akp + c * akq;
+        }
+        for (let k = 0; k < dim; k++) {
+          const apk = a[p * dim + k]!, aqk = a[q * dim + k]!;
+          a[p * dim + k] = c * apk - sn * aqk;
+          a[q * dim + k] = sn * apk + c * aqk;
+        }
+      }
+    }
+  }
+  const ev = new Float64Array(dim);
+  for (let i = 0; i < dim; i++) ev[i] = a[i * dim + i]!;
+  return ev.sort();
+}
+
+function frob(a: Float64Array): number {
+  let s = 0;
+  for (const v of a) s += v * v;
+  return s;
+}
+
+/** ||A||_2 of a symmetric matrix from its Jacobi eigenvalues. */
+export function operatorNormExact(A: Float64Array, dim: number): number {
+  const ev = jacobiEigenvalues(A, dim);
+  return Math.max(Math.abs(ev[0]!), Math.abs(ev[dim - 1]!));
+}

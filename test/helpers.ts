@@ -1,0 +1,136 @@
+// Shared test helpers: loads the release or the debug build (GRADCOV_WASM=debug), and
+// small linear-algebra and data utilities used as ground truth.
+import { readFileSync } from 'node:fs';
+import * as g from '../src/node.js';
+
+export const BUILD = process.env.GRADCOV_WASM === 'debug' ? 'debug' : 'release';
+
+export async function setup(): Promise<void> {
+  if (BUILD === 'debug') await g.init(readFileSync(new URL('../dist/gradcov.debug.wasm', import.meta.url)));
+  else await g.init();
+}
+
+export function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
+  return m;
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} != ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+/** The same values in a Float64Array that starts 8 bytes into its buffer. */
+export function offsetView(a: Float64Array): Float64Array {
+  const v = new Float64Array(new ArrayBuffer((a.length + 2) * 8), 8, a.length);
+  v.set(a);
+  return v;
+}
+
+export function normals(n: number, seed: number, stream = 0): Float64Array {
+  return new g.Rng(seed, stream).normals(new Float64Array(n));
+}
+
+/** Random orthogonal dim x dim matrix (Gram–Schmidt on seeded normals), row-major. */
+export function randomOrthogonal(dim: number, seed: number): Float64Array {
+  const q = normals(dim * dim, seed, 7);
+  for (let i = 0; i < dim; i++) {
+    for (let k = 0; k < i; k++) {
+      let dot = 0;
+      for (let j = 0; j < dim; j++) dot += q[i * dim + j]! * q[k * dim + j]!;
+      for (let j = 0; j < dim; j++) q[i * dim + j]! -= dot * q[k * dim + j]!;
+    }
+    let nrm = 0;
+    for (let j = 0; j < dim; j++) nrm += q[i * dim + j]! ** 2;
+    nrm = Math.sqrt(nrm);
+    for (let j = 0; j < dim; j++) q[i * dim + j]! /= nrm;
+  }
+  return q;
+}
+
+/** Q' diag(ev) Q for an orthogonal Q (rows are eigenvectors). */
+export function withSpectrum(ev: ArrayLike<number>, Q: Float64Array): Float64Array {
+  const d = ev.length;
+  const out = new Float64Array(d * d);
+  for (let k = 0; k < d; k++) {
+    for (let i = 0; i < d; i++) {
+      const a = ev[k]! * Q[k * d + i]!;
+      for (let j = 0; j < d; j++) out[i * d + j]! += a * Q[k * d + j]!;
+    }
+  }
+  return out;
+}
+
+/** Symmetric square root factor: returns L with L L' = Q' diag(ev) Q (L = Q' diag(sqrt ev)). */
+export function sqrtFactor(ev: ArrayLike<number>, Q: Float64Array): Float64Array {
+  const d = ev.length;
+  const L = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) for (let k = 0; k < d; k++) L[i * d + k] = Q[k * d + i]! * Math.sqrt(ev[k]!);
+  return L;
+}
+
+export type InputKind = 'gaussian' | 'rademacher' | 'uniform';
+
+/** rows samples x = L z, z i.i.d. standardised (Gaussian, Rademacher or uniform). */
+export function sampleInputs(rows: number, L: Float64Array, dim: number, seed: number, kind: InputKind = 'gaussian'): Float64Array {
+  const z = kind === 'gaussian' ? normals(rows * dim, seed, 11) : new g.Rng(seed, 11).uniforms(new Float64Array(rows * dim));
+  if (kind === 'rademacher') for (let i = 0; i < z.length; i++) z[i] = z[i]! < 0.5 ? -1 : 1;
+  if (kind === 'uniform') for (let i = 0; i < z.length; i++) z[i] = (z[i]! - 0.5) * Math.sqrt(12);
+  const X = new Float64Array(rows * dim);
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < dim; i++) {
+      let s = 0;
+      for (let k = 0; k < dim; k++) s += L[i * dim + k]! * z[r * dim + k]!;
+      X[r * dim + i] = s;
+    }
+  }
+  return X;
+}
+
+/** X'X / rows: the data's own second-moment matrix. */
+export function secondMoment(X: Float64Array, rows: number, dim: number): Float64Array {
+  const H = new Float64Array(dim * dim);
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < dim; i++) {
+      const a = X[r * dim + i]! / rows;
+      for (let j = 0; j < dim; j++) H[i * dim + j]! += a * X[r * dim + j]!;
+    }
+  }
+  return H;
+}
+
+/** Spacing between a and the next double: for ulp distances. */
+export function ulpDistance(a: number, b: number): number {
+  if (a === b) return 0;
+  const buf = new DataView(new ArrayBuffer(16));
+  buf.setFloat64(0, a);
+  buf.setFloat64(8, b);
+  const ia = buf.getBigInt64(0), ib = buf.getBigInt64(8);
+  const ka = ia < 0n ? -(ia & 0x7fffffffffffffffn) : ia;
+  const kb = ib < 0n ? -(ib & 0x7fffffffffffffffn) : ib;
+  return Number(ka > kb ? ka - kb : kb - ka);
+}
+
+/** Standard normal CDF (erfc by Numerical Recipes' Chebyshev fit, |error| < 1.2e-7). */
+export function normalCdf(x: number): number {
+  const z = Math.abs(x) / Math.SQRT2;
+  const t = 1 / (1 + 0.5 * z);
+  const erfc = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
+    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  return x >= 0 ? 1 - erfc / 2 : erfc / 2;
+}
+
+/** Kolmogorov–Smirnov statistic of a sample against a CDF. */
+export function ksStatistic(sample: Float64Array, cdf: (x: number) => number): number {
+  const s = Float64Array.from(sample).sort();
+  const n = s.length;
+  let d = 0;
+  for (let i = 0; i < n; i++) {
+    const f = cdf(s[i]!);
+    d = Math.max(d, f - i / n, (i + 1) / n - f);
+  }
+  return d;
+}

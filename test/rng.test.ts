@@ -1,0 +1,198 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Rng } from '../src/node.js';
+import { wasm, withBlocks, f64, copyIn } from '../src/wasm.js';
+import * as ref from '../src/reference/philox.js';
+import { setup, ulpDistance, ksStatistic, normalCdf } from './helpers.js';
+
+test.before(setup);
+
+// Random123's published known-answer vectors for Philox4x32-10 (counter, key, output).
+const KAT: [number[], [number, number], number[]][] = [
+  [[0, 0, 0, 0], [0, 0], [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]],
+  [[0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff], [0xffffffff, 0xffffffff], [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd]],
+  [[0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0], [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1]],
+];
+
+test('Philox4x32-10 known-answer vectors: wasm block and TS reference', () => {
+  for (const [ctr, [k0, k1], want] of KAT) {
+    assert.equal(ref.philox4x32(ctr, k0, k1), want, 'reference');
+    const got = withBlocks([16, 16], 'test', (c, o) => {
+      copyIn(c!, new Uint32Array(ctr));
+      wasm().philoxBlock(c!, k0, k1, o!);
+      return Array.from(new Uint32Array(wasm().memory.buffer, o!, 4));
+    });
+    assert.equal(got, want, 'wasm');
+  }
+});
+
+/** Runs the wasm fill kernel for outputs [start, start + count). */
+function kernelFill(start: number, count: number, seq: ref.Sequence, mode: 0 | 1): Float64Array {
+  return withBlocks([Math.max(8, count * 8)], 'test', (p) => {
+    wasm().philoxFill(p!, count, seq.k0, seq.k1, start % 2 ** 32, Math.floor(start / 2 ** 32), seq.domain, seq.stream, mode);
+    return f64(p!, count).slice();
+  });
+}
+
+// starts and counts around the 2-output block, the 8-output vector step and the 2^32 carry
+const RANGES: [number, number][] = [
+  [0, 0], [0, 1], [1, 1], [0, 2], [1, 2], [0, 7], [0, 8], [0, 9], [1, 8], [3, 9], [5, 17], [7, 1],
+  [6, 100], [2 ** 33 - 5, 12], [2 ** 33 + 1, 33], [2 ** 40 + 3, 9],
+];
+const SEQS: ref.Sequence[] = [
+  { k0: 0, k1: 0, domain: 0, stream: 0 },
+  { k0: 0xdeadbeef, k1: 0x12345678, domain: 1, stream: 3 },
+  { k0: 42, k1: 0, domain: 0x80000002, stream: 0xffffffff },
+];
+
+test('uniforms: wasm equals the reference bit for bit at every start/count edge', () => {
+  for (const seq of SEQS) {
+    for (const [start, count] of RANGES) {
+      const got = kernelFill(start, count, seq, 0);
+      const want = ref.fillUniform(new Float64Array(count), seq, start);
+      assert.equal(Array.from(got), Array.from(want), `start ${start} count ${count}`);
+      for (const u of got) assert.ok(u > 0 && u < 1, `uniform ${u} outside (0, 1)`);
+    }
+  }
+});
+
+// The reference rounds 2 pi u before Math.cos/sin (an absolute error up to 4.4e-16 in the
+// angle, times the radius r); the kernel reduces u exactly. Tolerance: 8 ulp of max(r, 1).
+test('normals: wasm Box–Muller within 8 ulp of max(r, 1) of Math.log/cos/sin', () => {
+  for (const seq of SEQS) {
+    for (const [start, count] of [...RANGES, [0, 20000] as [number, number]]) {
+      const got = kernelFill(start, count, seq, 1);
+      const want = ref.fillNormal(new Float64Array(count), seq, start);
+      for (let i = 0; i < count; i++) {
+        const j = start + i;
+        const r = Math.sqrt(-2 * Math.log(ref.uniformAt(seq, j - (j % 2))));
+        const tol = 8 * 2.220446049250313e-16 * Math.max(1, r);
+        assert.ok(Math.abs(got[i]! - want[i]!) <= tol, `start ${start} i ${i}: ${got[i]} vs ${want[i]}`);
+      }
+    }
+  }
+});
+
+test('vector log: within 1 ulp of Math.log on (0, 1), powers of two and the reduction boundary', () => {
+  const u = new Rng(5).uniforms(new Float64Array(100001));
+  const special = [2 ** -53, 2 ** -52 * 1.5, 0.5, Math.SQRT1_2, Math.SQRT1_2 * (1 + 2 ** -52), 0.7071067811865476,
+    0.25, 1 - 2 ** -53, 1 - 2 ** -52, 0.9999, 1e-10, 0.1, 0.3333333333333333];
+  const powers = Array.from({ length: 53 }, (_, k) => 2 ** -(k + 1));
+  const x = Float64Array.from([...u, ...special, ...powers]);
+  const out = withBlocks([x.length * 8, x.length * 8], 'test', (xp, op) => {
+    copyIn(xp!, x);
+    wasm().mathLog(xp!, op!, x.length);
+    return f64(op!, x.length).slice();
+  });
+  let worst = 0;
+  for (let i = 0; i < x.length; i++) worst = Math.max(worst, ulpDistance(out[i]!, Math.log(x[i]!)));
+  assert.ok(worst <= 1, `worst ulp distance ${worst}`);
+});
+
+test('vector cos/sin(2 pi u): exact quadrant points, |error| <= 1e-15 against Math on (0, 1)', () => {
+  const u = Float64Array.from([0, 0.25, 0.5, 0.75, 1, 0.125, 0.375, 0.625, 0.875, ...new Rng(9).uniforms(new Float64Array(50001))]);
+  const out = withBlocks([u.length * 8, u.length * 16], 'test', (up, op) => {
+    copyIn(up!, u);
+    wasm().mathCosSin2Pi(up!, op!, u.length);
+    return f64(op!, u.length * 2).slice();
+  });
+  assert.equal(Array.from(out.slice(0, 10)).map((v) => v + 0), [1, 0, 0, 1, -1, 0, 0, -1, 1, 0]);
+  let worst = 0;
+  for (let i = 0; i < u.length; i++) {
+    const a = 2 * Math.PI * u[i]!;
+    worst = Math.max(worst, Math.abs(out[2 * i]! - Math.cos(a)), Math.abs(out[2 * i + 1]! - Math.sin(a)));
+    assert.ok(Math.abs(out[2 * i]! ** 2 + out[2 * i + 1]! ** 2 - 1) < 4e-16, 'cos^2 + sin^2 = 1');
+  }
+  assert.ok(worst <= 1e-15, `worst abs error ${worst}`);
+});
+
+test('Rng: prefix-stable whatever the chunking, for normals and uniforms alike', () => {
+  const whole = new Rng(123, 4).normals(new Float64Array(1 + 2 + 7 + 8 + 9 + 70000));
+  const r = new Rng(123, 4);
+  const parts = [1, 2, 7, 8, 9, 70000].map((n) => r.normals(new Float64Array(n)));
+  assert.equal(Array.from(parts.flatMap((p) => Array.from(p))), Array.from(whole));
+  const u1 = new Rng(7).uniforms(new Float64Array(11));
+  const r2 = new Rng(7);
+  assert.equal([...r2.uniforms(new Float64Array(3)), ...r2.uniforms(new Float64Array(8))], Array.from(u1));
+  assert.is(r2.position, 11);
+  assert.equal(Array.from(r2.seek(5).uniforms(new Float64Array(6))), Array.from(u1.slice(5)));
+});
+
+test('Rng: first values for seed 42 are pinned (a change of stream definition fails here)', () => {
+  const hex = (a: Float64Array) => Array.from(new BigUint64Array(a.buffer)).map((b) => b.toString(16));
+  const z = new Rng(42).normals(new Float64Array(4));
+  const u = new Rng(42).uniforms(new Float64Array(4));
+  assert.equal(hex(z), PINNED_NORMALS);
+  assert.equal(hex(u), PINNED_UNIFORMS);
+  // the same seed as number and bigint, and a seed above 2^53 as bigint
+  assert.equal(Array.from(new Rng(42n).normals(new Float64Array(4))), Array.from(z));
+  assert.not.equal(Array.from(new Rng(2n ** 63n + 42n).normals(new Float64Array(4))), Array.from(z));
+});
+const PINNED_NORMALS = ['bfe54ac03c1a0331', '3ff0938db380d75f', 'bff6f135c80fefcb', '3fdb16fd5e6389c7'];
+const PINNED_UNIFORMS = ['3fc028f48981499c', '3fe6c58813876d17', '3fefba43b2841ff3', '3fcce35e840d857c'];
+
+test('normals: moments and Kolmogorov–Smirnov on 10^6 samples (seed 1)', () => {
+  const N = 1_000_000;
+  const z = new Rng(1).normals(new Float64Array(N));
+  let m1 = 0;
+  for (const v of z) m1 += v;
+  m1 /= N;
+  let m2 = 0, m3 = 0, m4 = 0;
+  for (const v of z) { const d = v - m1; m2 += d * d; m3 += d * d * d; m4 += d * d * d * d; }
+  m2 /= N; m3 /= N; m4 /= N;
+  const skew = m3 / m2 ** 1.5, kurt = m4 / (m2 * m2) - 3;
+  // five standard errors: mean 1/sqrt(N), variance sqrt(2/N), skewness sqrt(6/N), excess kurtosis sqrt(24/N)
+  assert.ok(Math.abs(m1) < 5 / Math.sqrt(N), `mean ${m1}`);
+  assert.ok(Math.abs(m2 - 1) < 5 * Math.sqrt(2 / N), `variance ${m2}`);
+  assert.ok(Math.abs(skew) < 5 * Math.sqrt(6 / N), `skewness ${skew}`);
+  assert.ok(Math.abs(kurt) < 5 * Math.sqrt(24 / N), `excess kurtosis ${kurt}`);
+  // KS critical value at p = 0.001 is 1.95 / sqrt(N); the CDF approximation adds < 1.2e-7
+  const D = ksStatistic(z, normalCdf);
+  assert.ok(D < 1.95 / Math.sqrt(N), `KS D = ${D}`);
+  // and a KS test that must fail: a scaled sample is detected
+  const scaled = z.map((v) => v * 1.01);
+  assert.ok(ksStatistic(scaled, normalCdf) > 1.95 / Math.sqrt(N), 'KS detects std 1.01');
+});
+
+test('uniforms: mean, variance and KS on 10^6 samples (seed 2)', () => {
+  const N = 1_000_000;
+  const u = new Rng(2).uniforms(new Float64Array(N));
+  let m = 0, v = 0;
+  for (const x of u) m += x;
+  m /= N;
+  for (const x of u) v += (x - m) ** 2;
+  v /= N;
+  assert.ok(Math.abs(m - 0.5) < 5 * Math.sqrt(1 / 12 / N), `mean ${m}`);
+  assert.ok(Math.abs(v - 1 / 12) < 5 * Math.sqrt(1 / 180 / N), `variance ${v}`);
+  const D = ksStatistic(u, (x) => Math.min(1, Math.max(0, x)));
+  assert.ok(D < 1.95 / Math.sqrt(N), `KS D = ${D}`);
+});
+
+test('streams and seeds are uncorrelated: |r| < 5/sqrt(N) pairwise, N = 10^5', () => {
+  const N = 100_000;
+  const gens = [new Rng(3, 0), new Rng(3, 1), new Rng(3, 2), new Rng(4, 0), new Rng(3, 0xffffffff)];
+  const xs = gens.map((g) => g.normals(new Float64Array(N)));
+  for (let a = 0; a < xs.length; a++) {
+    for (let b = a + 1; b < xs.length; b++) {
+      let s = 0;
+      for (let i = 0; i < N; i++) s += xs[a]![i]! * xs[b]![i]!;
+      assert.ok(Math.abs(s / N) < 5 / Math.sqrt(N), `streams ${a},${b}: r = ${s / N}`);
+    }
+  }
+  // lag-1 autocorrelation within a stream, and between a normal and the uniform at the same position
+  let s = 0;
+  for (let i = 1; i < N; i++) s += xs[0]![i]! * xs[0]![i - 1]!;
+  assert.ok(Math.abs(s / N) < 5 / Math.sqrt(N), `lag-1 r = ${s / N}`);
+  const u = new Rng(3, 0).uniforms(new Float64Array(N));
+  s = 0;
+  for (let i = 0; i < N; i++) s += xs[0]![i]! * (u[i]! - 0.5) * Math.sqrt(12);
+  assert.ok(Math.abs(s / N) < 5 / Math.sqrt(N), `normal/uniform r = ${s / N}`);
+});
+
+test('Rng: normals(out, mean, std) is the affine map of the standard stream', () => {
+  const z = new Rng(8).normals(new Float64Array(9));
+  const y = new Rng(8).normals(new Float64Array(9), 3, 0.5);
+  for (let i = 0; i < 9; i++) assert.is(y[i], 3 + 0.5 * z[i]!);
+});
+
+test.run();
