@@ -8,3 +8,8 @@ export {
   type RegressionData, type GradientOptions, type EstimateOptions, type HessianEstimate,
 } from './gradients.js';
 export { operatorNorm, operatorNormDiff, relativeError, type PowerIterationOptions, type PowerIterationResult } from './spectral.js';
+export { standardize, secondMomentMatrix, leastSquares, pointAtMisfit, type Standardized } from './data.js';
+export {
+  syntheticRegression, randomOrthogonal, matrixWithSpectrum, INPUT_DISTRIBUTIONS,
+  type SyntheticOptions, type SyntheticProblem, type InputDistribution,
+} from './synthetic.js';

@@ -34,73 +34,7 @@ export function normals(n: number, seed: number, stream = 0): Float64Array {
   return new g.Rng(seed, stream).normals(new Float64Array(n));
 }
 
-/** Random orthogonal dim x dim matrix (Gram–Schmidt on seeded normals), row-major. */
-export function randomOrthogonal(dim: number, seed: number): Float64Array {
-  const q = normals(dim * dim, seed, 7);
-  for (let i = 0; i < dim; i++) {
-    for (let k = 0; k < i; k++) {
-      let dot = 0;
-      for (let j = 0; j < dim; j++) dot += q[i * dim + j]! * q[k * dim + j]!;
-      for (let j = 0; j < dim; j++) q[i * dim + j]! -= dot * q[k * dim + j]!;
-    }
-    let nrm = 0;
-    for (let j = 0; j < dim; j++) nrm += q[i * dim + j]! ** 2;
-    nrm = Math.sqrt(nrm);
-    for (let j = 0; j < dim; j++) q[i * dim + j]! /= nrm;
-  }
-  return q;
-}
-
-/** Q' diag(ev) Q for an orthogonal Q (rows are eigenvectors). */
-export function withSpectrum(ev: ArrayLike<number>, Q: Float64Array): Float64Array {
-  const d = ev.length;
-  const out = new Float64Array(d * d);
-  for (let k = 0; k < d; k++) {
-    for (let i = 0; i < d; i++) {
-      const a = ev[k]! * Q[k * d + i]!;
-      for (let j = 0; j < d; j++) out[i * d + j]! += a * Q[k * d + j]!;
-    }
-  }
-  return out;
-}
-
-/** Symmetric square root factor: returns L with L L' = Q' diag(ev) Q (L = Q' diag(sqrt ev)). */
-export function sqrtFactor(ev: ArrayLike<number>, Q: Float64Array): Float64Array {
-  const d = ev.length;
-  const L = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) for (let k = 0; k < d; k++) L[i * d + k] = Q[k * d + i]! * Math.sqrt(ev[k]!);
-  return L;
-}
-
-export type InputKind = 'gaussian' | 'rademacher' | 'uniform';
-
-/** rows samples x = L z, z i.i.d. standardised (Gaussian, Rademacher or uniform). */
-export function sampleInputs(rows: number, L: Float64Array, dim: number, seed: number, kind: InputKind = 'gaussian'): Float64Array {
-  const z = kind === 'gaussian' ? normals(rows * dim, seed, 11) : new g.Rng(seed, 11).uniforms(new Float64Array(rows * dim));
-  if (kind === 'rademacher') for (let i = 0; i < z.length; i++) z[i] = z[i]! < 0.5 ? -1 : 1;
-  if (kind === 'uniform') for (let i = 0; i < z.length; i++) z[i] = (z[i]! - 0.5) * Math.sqrt(12);
-  const X = new Float64Array(rows * dim);
-  for (let r = 0; r < rows; r++) {
-    for (let i = 0; i < dim; i++) {
-      let s = 0;
-      for (let k = 0; k < dim; k++) s += L[i * dim + k]! * z[r * dim + k]!;
-      X[r * dim + i] = s;
-    }
-  }
-  return X;
-}
-
-/** X'X / rows: the data's own second-moment matrix. */
-export function secondMoment(X: Float64Array, rows: number, dim: number): Float64Array {
-  const H = new Float64Array(dim * dim);
-  for (let r = 0; r < rows; r++) {
-    for (let i = 0; i < dim; i++) {
-      const a = X[r * dim + i]! / rows;
-      for (let j = 0; j < dim; j++) H[i * dim + j]! += a * X[r * dim + j]!;
-    }
-  }
-  return H;
-}
+export { randomOrthogonal, matrixWithSpectrum as withSpectrum, secondMomentMatrix } from '../src/node.js';
 
 /** Spacing between a and the next double: for ulp distances. */
 export function ulpDistance(a: number, b: number): number {

@@ -1,48 +1,29 @@
 // The method itself (MATH.md): with target noise calibrated so that s2 + tau2 = n, the
 // covariance of batch gradients estimates the Hessian H = E[x x'], near and far from the
 // optimum; without calibration it fails by a constant factor. Fixed seeds; each bound is
-// stated beside its assertion with the reason for its size.
+// stated beside its assertion with the reason for its size. The truth is the data's own
+// second-moment matrix X'X/rows (batches are drawn from the data).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { estimateHessian, relativeError, calibratedNoiseVariance } from '../src/node.js';
-import { setup, normals, randomOrthogonal, sqrtFactor, withSpectrum, sampleInputs, secondMoment, type InputKind } from './helpers.js';
-
+import {
+  estimateHessian, relativeError, calibratedNoiseVariance, syntheticRegression, secondMomentMatrix, pointAtMisfit,
+  Rng, type InputDistribution,
+} from '../src/node.js';
+import { setup } from './helpers.js';
 
 const DIM = 20, ROWS = 20000, N = 64, M = 20000, S2 = 1;
-// Sigma = Q' diag(lambda) Q with lambda log-spaced on [1, 100]: condition number 100
-const LAMBDA = Array.from({ length: DIM }, (_, i) => 10 ** ((2 * i) / (DIM - 1)));
-let Q: Float64Array, L: Float64Array; // made after init (they use the generator)
 
-function problem(kind: InputKind) {
-  const X = sampleInputs(ROWS, L, DIM, 1, kind);
-  const wStar = normals(DIM, 2);
-  const e = normals(ROWS, 3);
-  const y = new Float64Array(ROWS);
-  for (let r = 0; r < ROWS; r++) {
-    let s = 0;
-    for (let c = 0; c < DIM; c++) s += X[r * DIM + c]! * wStar[c]!;
-    y[r] = s + Math.sqrt(S2) * e[r]!;
-  }
-  return { data: { X, y, rows: ROWS, dim: DIM }, wStar, H: secondMoment(X, ROWS, DIM) };
+function problem(inputs: InputDistribution) {
+  // Sigma with eigenvalues log-spaced on [1, 100] (condition number 100), a random rotation
+  const p = syntheticRegression({ dim: DIM, rows: ROWS, condition: 100, noiseVariance: S2, inputs, seed: 1 });
+  return { ...p, H: secondMomentMatrix(p.data) };
 }
 
 let gaussian: ReturnType<typeof problem>;
 test.before(async () => {
   await setup();
-  Q = randomOrthogonal(DIM, 42);
-  L = sqrtFactor(LAMBDA, Q);
   gaussian = problem('gaussian');
 });
-
-/** w* + d with the misfit d' H d equal to `misfit`. */
-function away(H: Float64Array, wStar: Float64Array, misfit: number): { w: Float64Array; d: Float64Array } {
-  const d = normals(DIM, 9);
-  let q = 0;
-  for (let i = 0; i < DIM; i++) for (let j = 0; j < DIM; j++) q += d[i]! * H[i * DIM + j]! * d[j]!;
-  const s = Math.sqrt(misfit / q);
-  for (let i = 0; i < DIM; i++) d[i]! *= s;
-  return { w: wStar.map((v, i) => v + d[i]!), d };
-}
 
 function bestScaleError(C: Float64Array, H: Float64Array): number {
   let lo = 0.01, hi = 100;
@@ -55,7 +36,7 @@ function bestScaleError(C: Float64Array, H: Float64Array): number {
 }
 
 // Sampling error ~ ||H|| sqrt(r/m) with effective rank r = tr(H)/||H|| ~ 4.3 here and
-// m = 20000: sqrt(r/m) ~ 0.015, times a constant of a few.
+// m = 20000: sqrt(r/m) ~ 0.015, times a constant of a few (observed 0.02-0.04).
 test('calibrated (s2 + tau2 = n) at the optimum: relative error < 0.08 (Gaussian x)', () => {
   const { data, wStar, H } = gaussian;
   const est = estimateHessian(data, wStar, { batchSize: N, batches: M, seed: 1, baseNoiseVariance: S2 });
@@ -66,7 +47,8 @@ test('calibrated (s2 + tau2 = n) at the optimum: relative error < 0.08 (Gaussian
 
 test('calibrated far from the optimum (misfit d\'Hd = n/10): matches the predicted bias; error < 0.25', () => {
   const { data, wStar, H } = gaussian;
-  const { w, d } = away(H, wStar, N / 10);
+  const w = pointAtMisfit(H, wStar, new Rng(9).normals(new Float64Array(DIM)), N / 10);
+  const d = w.map((v, i) => v - wStar[i]!);
   const est = estimateHessian(data, w, { batchSize: N, batches: M, seed: 2, baseNoiseVariance: S2 });
   // MATH.md, Gaussian x: Cov = H + ((d'Hd) H + H d d' H) / n
   const Hd = new Float64Array(DIM);
@@ -77,8 +59,7 @@ test('calibrated far from the optimum (misfit d\'Hd = n/10): matches the predict
   // the bias is at most 2 (d'Hd)||H||/n = 0.2 ||H||; the prediction removes it
   assert.ok(errPred < 0.08, `error against the predicted covariance ${errPred}`);
   assert.ok(err < 0.25, `error against H ${err}`);
-  // and it is what keeps the estimate from H: the prediction is the better target
-  assert.ok(errPred < err, `${errPred} < ${err}`);
+  assert.ok(errPred < err, `the bias is what separates the estimate from H: ${errPred} < ${err}`);
 });
 
 test('uncalibrated (tau2 = 0) near the optimum fails by a constant factor: error > 0.5', () => {
@@ -100,7 +81,7 @@ test('up to scale: s2 + tau2 = 2n gives about 2H (error ~1), but rescaled it is 
   assert.ok(scaled < 0.08, `best-rescaled error ${scaled}`);
 });
 
-for (const kind of ['rademacher', 'uniform'] as InputKind[]) {
+for (const kind of ['rademacher', 'uniform'] as InputDistribution[]) {
   test(`calibrated at the optimum with ${kind} inputs: relative error < 0.08`, () => {
     const { data, wStar, H } = problem(kind);
     const est = estimateHessian(data, wStar, { batchSize: N, batches: M, seed: 5, baseNoiseVariance: S2 });
@@ -120,13 +101,12 @@ test('sampling error shrinks like 1/sqrt(m): 16x the batches, about 1/4 the erro
   // and the error is of the order sqrt(r/m) with r = tr(H)/||H||
   let tr = 0;
   for (let i = 0; i < DIM; i++) tr += H[i * DIM + i]!;
-  const r = tr / LAMBDA[DIM - 1]!;
+  const r = tr / gaussian.eigenvalues[DIM - 1]!;
   assert.ok(small < 4 * Math.sqrt(r / 1000) && small > 0.25 * Math.sqrt(r / 1000), `error ${small} vs sqrt(r/m) ${Math.sqrt(r / 1000)}`);
 });
 
-test('population check: the data second moment is close to Sigma (sanity of the generator)', () => {
-  const Sigma = withSpectrum(LAMBDA, Q);
-  const err = relativeError(gaussian.H, Sigma, DIM);
+test('the synthetic data second moment is close to Sigma (sanity of the generator)', () => {
+  const err = relativeError(gaussian.H, gaussian.sigma, DIM);
   assert.ok(err < 0.05, `${err}`);
 });
 

@@ -1,0 +1,121 @@
+// Small data utilities for evaluating the estimator: standardisation, the data's own
+// second-moment matrix (the Hessian of the mean half-squared loss) and the least-squares
+// fit. Plain TS: they run once per data set, not in the hot loop.
+import type { RegressionData } from './gradients.js';
+import { checkPositiveInteger, checkFloat64Array, checkLength, checkFinite, isObject, show } from './validate.js';
+
+function checkDataShape(data: unknown): RegressionData {
+  if (!isObject(data)) throw new TypeError(`invalid argument: \`data\` must be an object { X, y, rows, dim }. Value: \`${show(data)}\`.`);
+  const rows = checkPositiveInteger('data.rows', data.rows);
+  const dim = checkPositiveInteger('data.dim', data.dim);
+  const X = checkFloat64Array('data.X', data.X);
+  const y = checkFloat64Array('data.y', data.y);
+  checkLength('data.X', X, rows * dim, 'rows x dim');
+  checkLength('data.y', y, rows, 'rows');
+  checkFinite('data.X', X);
+  checkFinite('data.y', y);
+  return { X, y, rows, dim };
+}
+
+export interface Standardized extends RegressionData {
+  /** Column means and standard deviations of X (population sd; 1 for a constant column). */
+  xMean: Float64Array;
+  xScale: Float64Array;
+  yMean: number;
+  yScale: number;
+}
+
+/**
+ * Centres and scales every feature and the target to mean 0, variance 1. The calibration
+ * rule compares the target-noise variance with the batch size, so the target's units
+ * matter: standardise real data before using the default calibration.
+ * @example
+ * const std = standardize({ X, y, rows, dim });
+ */
+export function standardize(data: RegressionData): Standardized {
+  const { X, y, rows, dim } = checkDataShape(data);
+  const xMean = new Float64Array(dim), xScale = new Float64Array(dim);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < dim; c++) xMean[c]! += X[r * dim + c]! / rows;
+  for (let r = 0; r < rows; r++) for (let c = 0; c < dim; c++) xScale[c]! += (X[r * dim + c]! - xMean[c]!) ** 2 / rows;
+  for (let c = 0; c < dim; c++) xScale[c] = Math.sqrt(xScale[c]!) || 1;
+  const Xs = new Float64Array(rows * dim);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < dim; c++) Xs[r * dim + c] = (X[r * dim + c]! - xMean[c]!) / xScale[c]!;
+  let yMean = 0, yVar = 0;
+  for (let r = 0; r < rows; r++) yMean += y[r]! / rows;
+  for (let r = 0; r < rows; r++) yVar += (y[r]! - yMean) ** 2 / rows;
+  const yScale = Math.sqrt(yVar) || 1;
+  const ys = y.map((v) => (v - yMean) / yScale);
+  return { X: Xs, y: ys, rows, dim, xMean, xScale, yMean, yScale };
+}
+
+/**
+ * H = X'X / rows, the data's second-moment matrix: the Hessian of the mean half-squared
+ * loss and the matrix the gradient covariance estimates (dim x dim row-major).
+ */
+export function secondMomentMatrix(data: RegressionData): Float64Array {
+  const { X, rows, dim } = checkDataShape(data);
+  const H = new Float64Array(dim * dim);
+  for (let r = 0; r < rows; r++) {
+    const o = r * dim;
+    for (let i = 0; i < dim; i++) {
+      const a = X[o + i]! / rows;
+      for (let j = i; j < dim; j++) H[i * dim + j]! += a * X[o + j]!;
+    }
+  }
+  for (let i = 0; i < dim; i++) for (let j = 0; j < i; j++) H[i * dim + j] = H[j * dim + i]!;
+  return H;
+}
+
+/**
+ * The least-squares fit w = argmin sum (x'w - y)^2 by the normal equations (Cholesky),
+ * and the residual variance s2 = mean (x'w - y)^2 at it.
+ * @throws {RangeError} when X'X is singular (collinear or constant features)
+ */
+export function leastSquares(data: RegressionData): { w: Float64Array; residualVariance: number } {
+  const d = checkDataShape(data);
+  const { X, y, rows, dim } = d;
+  const H = secondMomentMatrix(d);
+  const b = new Float64Array(dim);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < dim; c++) b[c]! += (X[r * dim + c]! * y[r]!) / rows;
+  const L = new Float64Array(dim * dim);
+  for (let j = 0; j < dim; j++) {
+    let s = H[j * dim + j]!;
+    for (let k = 0; k < j; k++) s -= L[j * dim + k]! ** 2;
+    if (!(s > 1e-12 * H[j * dim + j]!)) {
+      throw new RangeError(`leastSquares: X'X is singular at column ${j} (collinear or constant features).`);
+    }
+    L[j * dim + j] = Math.sqrt(s);
+    for (let i = j + 1; i < dim; i++) {
+      let t = H[i * dim + j]!;
+      for (let k = 0; k < j; k++) t -= L[i * dim + k]! * L[j * dim + k]!;
+      L[i * dim + j] = t / L[j * dim + j]!;
+    }
+  }
+  const z = new Float64Array(dim), w = new Float64Array(dim);
+  for (let i = 0; i < dim; i++) {
+    let t = b[i]!;
+    for (let k = 0; k < i; k++) t -= L[i * dim + k]! * z[k]!;
+    z[i] = t / L[i * dim + i]!;
+  }
+  for (let i = dim - 1; i >= 0; i--) {
+    let t = z[i]!;
+    for (let k = i + 1; k < dim; k++) t -= L[k * dim + i]! * w[k]!;
+    w[i] = t / L[i * dim + i]!;
+  }
+  let s2 = 0;
+  for (let r = 0; r < rows; r++) {
+    let res = -y[r]!;
+    for (let c = 0; c < dim; c++) res += X[r * dim + c]! * w[c]!;
+    s2 += (res * res) / rows;
+  }
+  return { w, residualVariance: s2 };
+}
+
+/** w + d with d along `direction` scaled so that the misfit d'Hd equals `misfit`. */
+export function pointAtMisfit(H: Float64Array, w: Float64Array, direction: Float64Array, misfit: number): Float64Array {
+  const dim = w.length;
+  let q = 0;
+  for (let i = 0; i < dim; i++) for (let j = 0; j < dim; j++) q += direction[i]! * H[i * dim + j]! * direction[j]!;
+  const s = q > 0 ? Math.sqrt(misfit / q) : 0;
+  return w.map((v, i) => v + s * direction[i]!);
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+// `npm test`: runs the uvu suite against the release wasm build and again against the
+// debug build (assertions on), streams their output, and ends with one line
+// `N passed, N failed` summing every test run. Exits non-zero on any failure.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const only = process.argv[2]; // optional file pattern, e.g. `npm test -- rng`
+const pattern = only ? `${only}.*\\.test\\.ts$` : '\\.test\\.ts$';
+const suites = [
+  { name: 'release build', env: {} },
+  { name: 'debug build (assertions on)', env: { GRADCOV_WASM: 'debug' } },
+];
+if (process.env.GRADCOV_TEST_BUILDS === 'release') suites.pop();
+
+// eslint-disable-next-line no-control-regex
+const strip = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
+
+function run(suite) {
+  return new Promise((resolve) => {
+    console.log(`\n=== uvu: ${suite.name} ===`);
+    const child = spawn(process.execPath, ['--import', 'tsx', 'node_modules/uvu/bin.js', 'test', pattern], {
+      cwd: root, env: { ...process.env, ...suite.env }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let text = '';
+    child.stdout.on('data', (d) => { process.stdout.write(d); text += d; });
+    child.stderr.on('data', (d) => { process.stderr.write(d); text += d; });
+    child.on('close', (code) => {
+      const plain = strip(text);
+      const total = Number(/Total:\s+(\d+)/.exec(plain)?.[1] ?? NaN);
+      const passed = Number(/Passed:\s+(\d+)/.exec(plain)?.[1] ?? NaN);
+      const skipped = Number(/Skipped:\s+(\d+)/.exec(plain)?.[1] ?? 0);
+      if (!Number.isFinite(total) || !Number.isFinite(passed)) {
+        console.log(`${suite.name}: the runner stopped before its summary (exit ${code}); counted as 1 failure`);
+        resolve({ passed: 0, failed: 1, skipped: 0 });
+        return;
+      }
+      const failed = total - passed - skipped + (code !== 0 && total === passed + skipped ? 1 : 0);
+      resolve({ passed, failed, skipped });
+    });
+  });
+}
+
+let passed = 0, failed = 0, skipped = 0;
+for (const suite of suites) {
+  const r = await run(suite);
+  passed += r.passed; failed += r.failed; skipped += r.skipped;
+}
+console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exitCode = failed > 0 ? 1 : 0;
