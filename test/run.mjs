@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// `npm test`: runs the uvu suite against the release wasm build and again against the
-// debug build (assertions on), streams their output, and ends with one line
-// `N passed, N failed` summing every test run. Exits non-zero on any failure.
+// `npm test`: runs the core uvu suite (test/*.test.ts) against the release wasm build and
+// again against the debug build (assertions on), then the end-to-end suite
+// (test/e2e/*.test.ts: CLI, report, other runtimes, the packed tarball) once; streams their
+// output and ends with one line `N passed, N failed` summing every test run. Exits
+// non-zero on any failure.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -9,10 +11,13 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const only = process.argv[2]; // optional file pattern, e.g. `npm test -- rng`
 const pattern = only ? `${only}.*\\.test\\.ts$` : '\\.test\\.ts$';
 const suites = [
-  { name: 'release build', env: {} },
-  { name: 'debug build (assertions on)', env: { GRADCOV_WASM: 'debug' } },
+  { name: 'core, release build', dir: 'test', args: ['-i', 'e2e'], env: {} },
+  { name: 'core, debug build (assertions on)', dir: 'test', args: ['-i', 'e2e'], env: { GRADCOV_WASM: 'debug' } },
+  { name: 'end to end', dir: 'test/e2e', args: [], env: {} },
 ];
-if (process.env.GRADCOV_TEST_BUILDS === 'release') suites.pop();
+// GRADCOV_TEST_SUITES=core,e2e (or release) narrows the run during development
+const wanted = process.env.GRADCOV_TEST_SUITES?.split(',');
+const selected = wanted ? suites.filter((s) => wanted.some((w) => s.name.includes(w))) : suites;
 
 // eslint-disable-next-line no-control-regex
 const strip = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
@@ -20,7 +25,7 @@ const strip = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
 function run(suite) {
   return new Promise((resolve) => {
     console.log(`\n=== uvu: ${suite.name} ===`);
-    const child = spawn(process.execPath, ['--import', 'tsx', 'node_modules/uvu/bin.js', 'test', pattern], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'node_modules/uvu/bin.js', suite.dir, pattern, ...suite.args], {
       cwd: root, env: { ...process.env, ...suite.env }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let text = '';
@@ -43,7 +48,7 @@ function run(suite) {
 }
 
 let passed = 0, failed = 0, skipped = 0;
-for (const suite of suites) {
+for (const suite of selected) {
   const r = await run(suite);
   passed += r.passed; failed += r.failed; skipped += r.skipped;
 }
