@@ -14,6 +14,9 @@ import { axpy } from './linalg';
 /** Rows per packed block: a 256 x 4 panel is 8 KiB, two of them sit in L1. */
 // @ts-ignore: decorator
 @inline export const KC: i32 = 256;
+/** Row panels per L2 block: 16 x (256 rows x 4 doubles) = 128 KiB of packed A. */
+// @ts-ignore: decorator
+@inline export const MB: i32 = 16;
 /** Register tile: 4 x 4 doubles = 8 f64x2 accumulators (the most V8 keeps without spilling). */
 // @ts-ignore: decorator
 @inline export const TILE: i32 = 4;
@@ -23,10 +26,32 @@ export function covPaddedDim(dim: i32): i32 {
   return (dim + TILE - 1) & ~(TILE - 1);
 }
 
-/** Bytes of scratch covAddRows needs: a packed block (KC x dp) and a block mean (dp). */
+/** Bytes of scratch covAddRows needs: a packed block (KC x dp, twice) and a block mean (dp). */
 export function covScratchBytes(dim: i32): usize {
   let dp = <usize>covPaddedDim(dim);
-  return (<usize>KC * dp + dp) << 3;
+  return (<usize>KC * dp * 2 + dp) << 3;
+}
+
+/** Bytes per k in a packed panel: 4 values and their lane-swapped copy. */
+// @ts-ignore: decorator
+@inline const PANEL_ROW: usize = 32;
+
+// @ts-ignore: decorator
+@inline function storePanelRow(dst: usize, c01: v128, c23: v128): void {
+  v128.store(dst, c01);
+  v128.store(dst, c23, 16);
+}
+
+/**
+ * a * b + c. In the relaxed-SIMD build (ASC_FEATURE_RELAXED_SIMD) this is
+ * f64x2.relaxed_madd, which engines may fuse (one rounding instead of two): results of
+ * that build can differ from the plain build in the last bits. The plain build is
+ * bit-reproducible on every engine.
+ */
+// @ts-ignore: decorator
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f64x2.relaxed_madd(a, b, c);
+  return f64x2.add(c, f64x2.mul(a, b));
 }
 
 /** Two consecutive elements of row data as f64x2, from f64 or f32 storage. */
@@ -45,43 +70,52 @@ export function covScratchBytes(dim: i32): usize {
 /**
  * Micro-kernel: C[0..3][0..3] += sum_k a[k][0..3]' b[k][0..3] for packed panels a, b
  * (k rows of 4 doubles each). C has row stride ldc doubles.
+ *
+ * Per k it loads a = [a0 a1], a' = [a2 a3], b = [b0 b1], b' = [b2 b3] and the lane-swapped
+ * [b1 b0], [b3 b2]; the eight products a*b, a*bs, a*b', a*bs', a'*b, ... hold all 16
+ * terms (diagonals and anti-diagonals of the 2x2 blocks) in 8 accumulators, which V8
+ * keeps in registers (PERF-NOTES: cheaper than four broadcasts without FMA). The
+ * anti-diagonal accumulators are unscrambled once, after the k loop.
  */
 // @ts-ignore: decorator
 @inline function microKernel4x4(aPtr: usize, bPtr: usize, k: i32, cPtr: usize, ldc: usize): void {
-  let c00 = f64x2.splat(0), c01 = f64x2.splat(0);
-  let c10 = f64x2.splat(0), c11 = f64x2.splat(0);
-  let c20 = f64x2.splat(0), c21 = f64x2.splat(0);
-  let c30 = f64x2.splat(0), c31 = f64x2.splat(0);
-  for (let kk = 0; kk < k; kk++) {
-    let o = <usize>kk << 5;
-    let b0 = v128.load(bPtr + o);
-    let b1 = v128.load(bPtr + o, 16);
-    let a0 = v128.load64_splat(aPtr + o);
-    c00 = f64x2.add(c00, f64x2.mul(a0, b0));
-    c01 = f64x2.add(c01, f64x2.mul(a0, b1));
-    let a1 = v128.load64_splat(aPtr + o, 8);
-    c10 = f64x2.add(c10, f64x2.mul(a1, b0));
-    c11 = f64x2.add(c11, f64x2.mul(a1, b1));
-    let a2 = v128.load64_splat(aPtr + o, 16);
-    c20 = f64x2.add(c20, f64x2.mul(a2, b0));
-    c21 = f64x2.add(c21, f64x2.mul(a2, b1));
-    let a3 = v128.load64_splat(aPtr + o, 24);
-    c30 = f64x2.add(c30, f64x2.mul(a3, b0));
-    c31 = f64x2.add(c31, f64x2.mul(a3, b1));
+  let d00 = f64x2.splat(0), x00 = f64x2.splat(0); // rows 0-1 x cols 0-1: [c00 c11], [c01 c10]
+  let d01 = f64x2.splat(0), x01 = f64x2.splat(0); // rows 0-1 x cols 2-3: [c02 c13], [c03 c12]
+  let d10 = f64x2.splat(0), x10 = f64x2.splat(0); // rows 2-3 x cols 0-1: [c20 c31], [c21 c30]
+  let d11 = f64x2.splat(0), x11 = f64x2.splat(0); // rows 2-3 x cols 2-3: [c22 c33], [c23 c32]
+  let end = aPtr + (<usize>k << 5);
+  while (aPtr < end) {
+    let a0 = v128.load(aPtr);
+    let a1 = v128.load(aPtr, 16);
+    let b0 = v128.load(bPtr);
+    let b1 = v128.load(bPtr, 16);
+    let s0 = i64x2.shuffle(b0, b0, 1, 0);
+    let s1 = i64x2.shuffle(b1, b1, 1, 0);
+    d00 = madd(a0, b0, d00);
+    x00 = madd(a0, s0, x00);
+    d01 = madd(a0, b1, d01);
+    x01 = madd(a0, s1, x01);
+    d10 = madd(a1, b0, d10);
+    x10 = madd(a1, s0, x10);
+    d11 = madd(a1, b1, d11);
+    x11 = madd(a1, s1, x11);
+    aPtr += PANEL_ROW;
+    bPtr += PANEL_ROW;
   }
+  // row r of the tile: [c_r0 c_r1] and [c_r2 c_r3] from the diagonal/anti-diagonal pairs
   let row = ldc << 3;
   let p = cPtr;
-  v128.store(p, f64x2.add(v128.load(p), c00));
-  v128.store(p, f64x2.add(v128.load(p, 16), c01), 16);
+  v128.store(p, f64x2.add(v128.load(p), i64x2.shuffle(d00, x00, 0, 2)));     // c00 c01
+  v128.store(p, f64x2.add(v128.load(p, 16), i64x2.shuffle(d01, x01, 0, 2)), 16); // c02 c03
   p += row;
-  v128.store(p, f64x2.add(v128.load(p), c10));
-  v128.store(p, f64x2.add(v128.load(p, 16), c11), 16);
+  v128.store(p, f64x2.add(v128.load(p), i64x2.shuffle(x00, d00, 1, 3)));     // c10 c11
+  v128.store(p, f64x2.add(v128.load(p, 16), i64x2.shuffle(x01, d01, 1, 3)), 16); // c12 c13
   p += row;
-  v128.store(p, f64x2.add(v128.load(p), c20));
-  v128.store(p, f64x2.add(v128.load(p, 16), c21), 16);
+  v128.store(p, f64x2.add(v128.load(p), i64x2.shuffle(d10, x10, 0, 2)));     // c20 c21
+  v128.store(p, f64x2.add(v128.load(p, 16), i64x2.shuffle(d11, x11, 0, 2)), 16); // c22 c23
   p += row;
-  v128.store(p, f64x2.add(v128.load(p), c30));
-  v128.store(p, f64x2.add(v128.load(p, 16), c31), 16);
+  v128.store(p, f64x2.add(v128.load(p), i64x2.shuffle(x10, d10, 1, 3)));     // c30 c31
+  v128.store(p, f64x2.add(v128.load(p, 16), i64x2.shuffle(x11, d11, 1, 3)), 16); // c32 c33
 }
 
 /**
@@ -114,7 +148,7 @@ export function covAddRows(
   let ld = <usize>dp;
   let nb = dp / TILE;
   let packPtr = scratchPtr;
-  let muPtr = scratchPtr + ((<usize>KC * ld) << 3);
+  let muPtr = scratchPtr + ((<usize>KC * ld) << 4);
   let rowStride = <usize>dim << (f32in ? 2 : 3);
   for (let r0 = 0; r0 < rows; r0 += KC) {
     let k = min(KC, rows - r0);
@@ -136,27 +170,48 @@ export function covAddRows(
       v128.store(p, f64x2.mul(v128.load(p), invK));
     }
     if (k > 1) {
-      // pack: panel jb holds rows kk of columns 4jb..4jb+3, centred; padded columns are 0
+      // pack: panel jb holds, per row kk, columns 4jb..4jb+3 centred, then their lane-swapped
+      // copy (see microKernel4x4); columns past dim are 0
       let panelBytes = <usize>k << 5;
-      for (let kk = 0; kk < k; kk++) {
-        let g = blk + <usize>kk * rowStride;
-        let dst = packPtr + (<usize>kk << 5);
-        let j = 0;
-        for (; j + 2 <= dim; j += 2) {
-          let d = dst + <usize>(j >> 2) * panelBytes + (<usize>(j & 3) << 3);
-          v128.store(d, f64x2.sub(load2(g, j, f32in), v128.load(muPtr + (<usize>j << 3))));
-        }
-        for (; j < dp; j++) {
-          let d = dst + <usize>(j >> 2) * panelBytes + (<usize>(j & 3) << 3);
-          store<f64>(d, j < dim ? load1(g, j, f32in) - load<f64>(muPtr + (<usize>j << 3)) : 0.0);
+      let full = dim >> 2; // panels with four real columns
+      // panel by panel, so that the packed stores are sequential (row reads hit L2)
+      for (let jb = 0; jb < full; jb++) {
+        let j = jb << 2;
+        let mu01 = v128.load(muPtr + (<usize>j << 3));
+        let mu23 = v128.load(muPtr + (<usize>j << 3), 16);
+        let g = blk + (<usize>j << (f32in ? 2 : 3));
+        let dst = packPtr + <usize>jb * panelBytes;
+        for (let kk = 0; kk < k; kk++) {
+          let c01 = f64x2.sub(load2(g, 0, f32in), mu01);
+          let c23 = f64x2.sub(load2(g, 2, f32in), mu23);
+          storePanelRow(dst, c01, c23);
+          g += rowStride;
+          dst += PANEL_ROW;
         }
       }
-      // rank-k update of the upper tiles: loop over column panels, then row panels up to the diagonal
-      for (let jb = 0; jb < nb; jb++) {
-        let bPanel = packPtr + <usize>jb * panelBytes;
-        for (let ib = 0; ib <= jb; ib++) {
-          let cPtr = mPtr + ((<usize>(ib * TILE) * ld + <usize>(jb * TILE)) << 3);
-          microKernel4x4(packPtr + <usize>ib * panelBytes, bPanel, k, cPtr, ld);
+      if (full < nb) { // the last panel: 1 to 3 real columns, zero padded
+        let j = full << 2;
+        let dst = packPtr + <usize>full * panelBytes;
+        for (let kk = 0; kk < k; kk++) {
+          let g = blk + <usize>kk * rowStride;
+          let v0 = load1(g, j, f32in) - load<f64>(muPtr + (<usize>j << 3));
+          let v1 = j + 1 < dim ? load1(g, j + 1, f32in) - load<f64>(muPtr + (<usize>(j + 1) << 3)) : 0.0;
+          let v2 = j + 2 < dim ? load1(g, j + 2, f32in) - load<f64>(muPtr + (<usize>(j + 2) << 3)) : 0.0;
+          storePanelRow(dst + (<usize>kk << 5), f64x2.replace_lane(f64x2.splat(v0), 1, v1), f64x2.replace_lane(f64x2.splat(v2), 1, 0.0));
+        }
+      }
+      // rank-k update of the upper tiles (BLIS order): 3rd loop over blocks of MB row
+      // panels (an L2-sized block of A), 2nd loop over column panels jb (one B panel in L1),
+      // 1st loop over the row panels of the block up to the diagonal
+      for (let ib0 = 0; ib0 < nb; ib0 += MB) {
+        let ibEnd = min(ib0 + MB, nb);
+        for (let jb = ib0; jb < nb; jb++) {
+          let bPanel = packPtr + <usize>jb * panelBytes;
+          let last = min(ibEnd - 1, jb);
+          for (let ib = ib0; ib <= last; ib++) {
+            let cPtr = mPtr + ((<usize>(ib * TILE) * ld + <usize>(jb * TILE)) << 3);
+            microKernel4x4(packPtr + <usize>ib * panelBytes, bPanel, k, cPtr, ld);
+          }
         }
       }
     }
