@@ -5,7 +5,7 @@ export { philoxFill, philoxBlock } from './rng';
 export { mathLog, mathCosSin2Pi } from './vmath';
 export { lrGradients, lrGradientsScratchBytes } from './gradient';
 export { covAddRows, covMerge, covWrite, covPaddedDim, covScratchBytes } from './covariance';
-export { matvec, matvecDiff, powerIteration } from './spectral';
+export { matvec, matvecDiff, powerIteration, lanczosStep } from './spectral';
 
 /** Allocates `size` bytes (16-byte aligned) on the module's heap. */
 export function alloc(size: usize): usize {

@@ -1,11 +1,40 @@
 // Symmetric matrix-vector products and power iteration for the operator norm.
 
-import { dot, scale } from './linalg';
+import { dot, scale, axpy } from './linalg';
 
-/** y = A x for a dim x dim row-major matrix (A symmetric in our use; any A works). */
+/**
+ * y = A x for a dim x dim row-major matrix. Four rows per pass share each load of x
+ * (PERF-NOTES: the d = 512 matrix lives in L3, so the loop is bound by reading A).
+ */
 export function matvec(aPtr: usize, xPtr: usize, yPtr: usize, dim: i32): void {
   let rowBytes = <usize>dim << 3;
-  for (let i = 0; i < dim; i++) {
+  let i = 0;
+  for (; i + 4 <= dim; i += 4) {
+    let r0 = aPtr + <usize>i * rowBytes;
+    let r1 = r0 + rowBytes, r2 = r1 + rowBytes, r3 = r2 + rowBytes;
+    let s0 = f64x2.splat(0), s1 = f64x2.splat(0), s2 = f64x2.splat(0), s3 = f64x2.splat(0);
+    let j = 0;
+    for (; j + 2 <= dim; j += 2) {
+      let o = <usize>j << 3;
+      let x = v128.load(xPtr + o);
+      s0 = f64x2.add(s0, f64x2.mul(v128.load(r0 + o), x));
+      s1 = f64x2.add(s1, f64x2.mul(v128.load(r1 + o), x));
+      s2 = f64x2.add(s2, f64x2.mul(v128.load(r2 + o), x));
+      s3 = f64x2.add(s3, f64x2.mul(v128.load(r3 + o), x));
+    }
+    // pairwise lane sums: [s0 s1] and [s2 s3]
+    let t01 = f64x2.add(i64x2.shuffle(s0, s1, 0, 2), i64x2.shuffle(s0, s1, 1, 3));
+    let t23 = f64x2.add(i64x2.shuffle(s2, s3, 0, 2), i64x2.shuffle(s2, s3, 1, 3));
+    if (j < dim) {
+      let o = <usize>j << 3;
+      let x = f64x2.splat(load<f64>(xPtr + o));
+      t01 = f64x2.add(t01, f64x2.mul(f64x2.replace_lane(f64x2.splat(load<f64>(r0 + o)), 1, load<f64>(r1 + o)), x));
+      t23 = f64x2.add(t23, f64x2.mul(f64x2.replace_lane(f64x2.splat(load<f64>(r2 + o)), 1, load<f64>(r3 + o)), x));
+    }
+    v128.store(yPtr + (<usize>i << 3), t01);
+    v128.store(yPtr + (<usize>i << 3), t23, 16);
+  }
+  for (; i < dim; i++) {
     store<f64>(yPtr + (<usize>i << 3), dot(aPtr + <usize>i * rowBytes, xPtr, dim));
   }
 }
@@ -85,4 +114,30 @@ export function powerIteration(
   store<f64>(outPtr, theta);
   store<f64>(outPtr, <f64>it, 8);
   store<f64>(outPtr, <f64>converged, 16);
+}
+
+/**
+ * One Lanczos step with full reorthogonalisation on S = A (bPtr == 0) or A - B.
+ * basis: rows v_0 .. v_k (dim doubles each, orthonormal); writes v_{k+1} after them.
+ * w = S v_k; alpha = v_k' w; w is orthogonalised against v_0 .. v_k twice (modified
+ * Gram–Schmidt, "twice is enough"); beta = ||w||; v_{k+1} = w / beta (left as 0 when
+ * beta = 0: the Krylov space is invariant). Writes [alpha, beta] to outPtr.
+ */
+export function lanczosStep(aPtr: usize, bPtr: usize, dim: i32, basisPtr: usize, k: i32, outPtr: usize): void {
+  let rowBytes = <usize>dim << 3;
+  let vk = basisPtr + <usize>k * rowBytes;
+  let w = vk + rowBytes;
+  if (bPtr == 0) matvec(aPtr, vk, w, dim);
+  else matvecDiff(aPtr, bPtr, vk, w, dim);
+  let alpha = dot(vk, w, dim);
+  for (let pass = 0; pass < 2; pass++) {
+    for (let j = k; j >= 0; j--) { // newest first: removes the large components early
+      let vj = basisPtr + <usize>j * rowBytes;
+      axpy(-dot(vj, w, dim), vj, w, dim);
+    }
+  }
+  let beta = Math.sqrt(dot(w, w, dim));
+  if (beta > 0) scale(1.0 / beta, w, dim);
+  store<f64>(outPtr, alpha);
+  store<f64>(outPtr, beta, 8);
 }

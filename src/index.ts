@@ -7,7 +7,11 @@ export {
   linearRegressionGradients, estimateHessian,
   type RegressionData, type GradientOptions, type EstimateOptions, type HessianEstimate,
 } from './gradients.js';
-export { operatorNorm, operatorNormDiff, relativeError, type PowerIterationOptions, type PowerIterationResult } from './spectral.js';
+export {
+  operatorNorm, operatorNormDiff, relativeError, extremeEigenvalues,
+  type SpectralOptions, type SpectralResult, type SpectralMethod, type ExtremeEigenvalues,
+  type PowerIterationOptions, type PowerIterationResult,
+} from './spectral.js';
 export { standardize, secondMomentMatrix, leastSquares, pointAtMisfit, type Standardized } from './data.js';
 export {
   syntheticRegression, randomOrthogonal, matrixWithSpectrum, INPUT_DISTRIBUTIONS,

@@ -29,6 +29,7 @@ export interface Kernels {
   matvecDiff(aPtr: number, bPtr: number, xPtr: number, yPtr: number, dim: number): void;
   powerIteration(aPtr: number, bPtr: number, dim: number, vPtr: number, wPtr: number,
     tol: number, maxIter: number, outPtr: number): void;
+  lanczosStep(aPtr: number, bPtr: number, dim: number, basisPtr: number, k: number, outPtr: number): void;
 }
 
 /** What init() accepts: a compiled module, the .wasm bytes, or a fetch Response (or a promise of one). */

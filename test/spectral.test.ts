@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { operatorNorm, operatorNormDiff, relativeError } from '../src/node.js';
+import { operatorNorm, operatorNormDiff, relativeError, extremeEigenvalues } from '../src/node.js';
+import { extremeRitz, tridiagonalEigenvalue } from '../src/tridiagonal.js';
 import { wasm, withBlocks, copyIn, f64 } from '../src/wasm.js';
 import * as ref from '../src/reference/spectral.js';
 import { setup, maxAbs, maxAbsDiff, normals, randomOrthogonal, withSpectrum } from './helpers.js';
@@ -39,12 +40,12 @@ test('Jacobi reference: eigenvalues of a matrix with a known spectrum', () => {
   assert.ok(maxAbsDiff(got, ev) < 1e-12, `${Array.from(got)}`);
 });
 
-test('operatorNorm agrees with Jacobi to the requested tolerance on indefinite matrices', () => {
+test('operatorNorm (Lanczos and power) agrees with Jacobi to the requested tolerance on indefinite matrices', () => {
   for (const dim of [1, 2, 3, 5, 8, 17, 40, 64]) {
-    for (const tol of [1e-6, 1e-10]) {
+    for (const [tol, method] of [[1e-6, 'power'], [1e-10, 'power'], [1e-6, 'lanczos'], [1e-10, 'lanczos']] as const) {
       const A = symmetric(dim, 100 + dim);
       const exact = ref.operatorNormExact(A, dim);
-      const r = operatorNorm(A, dim, { tol, seed: 1 });
+      const r = operatorNorm(A, dim, { tol, seed: 1, method });
       const ev = ref.jacobiEigenvalues(A, dim);
       assert.ok(r.converged, `dim ${dim} converged`);
       assert.ok(Math.abs(r.value - exact) <= 10 * tol * exact, `dim ${dim} tol ${tol}: ${r.value} vs ${exact} (ev ${ev[0]}, ${ev[dim - 1]})`);
@@ -52,24 +53,61 @@ test('operatorNorm agrees with Jacobi to the requested tolerance on indefinite m
   }
 });
 
-test('operatorNorm: the largest magnitude negative, +/- pairs, zero and identity matrices', () => {
+test('operatorNorm: the largest magnitude negative, +/- pairs, zero and identity matrices, both methods', () => {
   const Q = randomOrthogonal(6, 2);
-  const neg = withSpectrum([-5, 4, 1, 0, -2, 3], Q);
-  assert.ok(Math.abs(operatorNorm(neg, 6, { tol: 1e-12 }).value - 5) < 1e-10);
-  const pm = withSpectrum([-3, 3, 1, 0.5, -0.2, 2], Q);
-  const r = operatorNorm(pm, 6, { tol: 1e-12 });
-  assert.ok(r.converged && Math.abs(r.value - 3) < 1e-10, `+/- pair: ${r.value}`);
-  const zero = operatorNorm(new Float64Array(36), 6);
-  assert.equal([zero.value, zero.converged], [0, true]);
-  const I = withSpectrum([1, 1, 1, 1, 1, 1], Q);
-  assert.ok(Math.abs(operatorNorm(I, 6).value - 1) < 1e-12);
+  for (const method of ['lanczos', 'power'] as const) {
+    const neg = withSpectrum([-5, 4, 1, 0, -2, 3], Q);
+    assert.ok(Math.abs(operatorNorm(neg, 6, { tol: 1e-12, method }).value - 5) < 1e-10, method);
+    const pm = withSpectrum([-3, 3, 1, 0.5, -0.2, 2], Q);
+    const r = operatorNorm(pm, 6, { tol: 1e-12, method });
+    assert.ok(r.converged && Math.abs(r.value - 3) < 1e-10, `${method} +/- pair: ${r.value}`);
+    const zero = operatorNorm(new Float64Array(36), 6, { method });
+    assert.equal([zero.value, zero.converged], [0, true]);
+    const I = withSpectrum([1, 1, 1, 1, 1, 1], Q);
+    assert.ok(Math.abs(operatorNorm(I, 6, { method }).value - 1) < 1e-12, `${method} identity`);
+  }
+});
+
+test('Lanczos: matches its TS reference step for step; extremeEigenvalues and the condition number', () => {
+  const dim = 30, A = symmetric(dim, 9), B = symmetric(dim, 10);
+  const v0 = normals(dim, 0);
+  for (const Y of [undefined, B]) {
+    const want = ref.lanczos(A, Y, dim, v0, 1e-10, 1000, extremeRitz);
+    const got = Y ? operatorNormDiff(A, Y, dim, { tol: 1e-10, seed: 0 }) : operatorNorm(A, dim, { tol: 1e-10, seed: 0 });
+    assert.is(got.method, 'lanczos');
+    assert.ok(Math.abs(got.iterations - want.iterations) <= 1, `steps ${got.iterations} vs ${want.iterations}`);
+    assert.ok(Math.abs(got.value - Math.max(-want.lo, want.hi)) <= 1e-9 * got.value);
+  }
+  const ev = [0.01, 0.5, 1, 2, 3, 7, 9.5, 10];
+  const H = withSpectrum(ev, randomOrthogonal(8, 4));
+  const e = extremeEigenvalues(H, 8, { tol: 1e-10 });
+  assert.ok(e.converged);
+  assert.ok(Math.abs(e.min - 0.01) < 1e-10 * 0.01 * 10, `min ${e.min}`);
+  assert.ok(Math.abs(e.max - 10) < 1e-9, `max ${e.max}`);
+  assert.ok(Math.abs(e.conditionNumber - 1000) < 1e-6);
+  const indefinite = extremeEigenvalues(withSpectrum([-2, 1, 3], randomOrthogonal(3, 5)), 3);
+  assert.ok(Math.abs(indefinite.min + 2) < 1e-9 && indefinite.conditionNumber === Infinity);
+});
+
+test('tridiagonal helpers: bisection eigenvalues equal Jacobi on the full tridiagonal matrix', () => {
+  for (const k of [1, 2, 5, 20]) {
+    const alpha = Array.from(normals(k, k));
+    const beta = Array.from(normals(Math.max(k - 1, 0), k + 50));
+    const T = new Float64Array(k * k);
+    for (let i = 0; i < k; i++) { T[i * k + i] = alpha[i]!; if (i < k - 1) { T[i * k + i + 1] = beta[i]!; T[(i + 1) * k + i] = beta[i]!; } }
+    const ev = ref.jacobiEigenvalues(T, k);
+    for (let j = 0; j < k; j++) assert.ok(Math.abs(tridiagonalEigenvalue(alpha, beta, k, j) - ev[j]!) < 1e-12 * (1 + maxAbs(ev)), `k ${k} j ${j}`);
+  }
 });
 
 test('operatorNorm: an honest converged=false at the iteration cap', () => {
   const A = withSpectrum([1, 0.999, 0.5, 0.1], randomOrthogonal(4, 3));
-  const r = operatorNorm(A, 4, { tol: 1e-12, maxIter: 5 });
+  const r = operatorNorm(A, 4, { tol: 1e-12, maxIter: 5, method: 'power' });
   assert.is(r.converged, false);
   assert.is(r.iterations, 5);
+  const big = withSpectrum(Array.from({ length: 64 }, (_, i) => 1 - i / 640), randomOrthogonal(64, 3));
+  const l = operatorNorm(big, 64, { tol: 1e-14, maxIter: 4 });
+  assert.equal([l.converged, l.iterations, l.method], [false, 4, 'lanczos']);
   assert.ok(r.value <= 1 + 1e-12 && r.value > 0.5);
 });
 
@@ -78,7 +116,7 @@ test('power iteration matches its TS reference iteration for iteration', () => {
   const v0 = normals(dim, 0);
   for (const [X, Y] of [[A, undefined], [A, B]] as const) {
     const want = ref.powerIteration(X, Y, dim, v0, 1e-9, 10000);
-    const got = Y ? operatorNormDiff(X, Y, dim, { tol: 1e-9, seed: 0 }) : operatorNorm(X, dim, { tol: 1e-9, seed: 0 });
+    const got = Y ? operatorNormDiff(X, Y, dim, { tol: 1e-9, seed: 0, method: 'power' }) : operatorNorm(X, dim, { tol: 1e-9, seed: 0, method: 'power' });
     assert.ok(Math.abs(got.iterations - want.iterations) <= 2, `iterations ${got.iterations} vs ${want.iterations}`);
     assert.ok(Math.abs(got.value - want.value) <= 1e-8 * want.value);
   }

@@ -92,3 +92,50 @@ export function operatorNormExact(A: Float64Array, dim: number): number {
   const ev = jacobiEigenvalues(A, dim);
   return Math.max(Math.abs(ev[0]!), Math.abs(ev[dim - 1]!));
 }
+
+/**
+ * Lanczos with full reorthogonalisation (the plain-TS twin of assembly lanczosStep plus the
+ * driver in src/spectral.ts): returns the extreme Ritz values after each step until both
+ * error estimates are within tol * max(|lo|, |hi|).
+ */
+export function lanczos(A: Float64Array, B: Float64Array | undefined, dim: number, v0: Float64Array, tol: number, maxSteps: number,
+  ritz: (alpha: number[], beta: number[], k: number, betaK: number) => [{ value: number; error: number }, { value: number; error: number }]) {
+  const S = B ? A.map((v, i) => v - B[i]!) : A;
+  const basis: Float64Array[] = [];
+  let n0 = 0;
+  for (const v of v0) n0 += v * v;
+  basis.push(v0.map((v) => v / Math.sqrt(n0)));
+  const alpha: number[] = [], beta: number[] = [];
+  let lo = 0, hi = 0, it = 0, converged = false;
+  const steps = Math.min(maxSteps, dim);
+  while (it < steps) {
+    const vk = basis[it]!;
+    const w = matvec(S, vk, dim);
+    let a = 0;
+    for (let i = 0; i < dim; i++) a += vk[i]! * w[i]!;
+    for (let pass = 0; pass < 2; pass++) {
+      for (let j = it; j >= 0; j--) {
+        const vj = basis[j]!;
+        let c = 0;
+        for (let i = 0; i < dim; i++) c += vj[i]! * w[i]!;
+        for (let i = 0; i < dim; i++) w[i]! -= c * vj[i]!;
+      }
+    }
+    let b = 0;
+    for (let i = 0; i < dim; i++) b += w[i]! * w[i]!;
+    b = Math.sqrt(b);
+    basis.push(b > 0 ? w.map((v) => v / b) : w);
+    alpha.push(a);
+    it++;
+    if (it > 16 && it % 4 !== 0 && it < steps && b > 0) {
+      beta.push(b);
+      continue;
+    }
+    const [e0, e1] = ritz(alpha, beta, it, b);
+    lo = e0.value; hi = e1.value;
+    const norm = Math.max(Math.abs(lo), Math.abs(hi));
+    if (b <= 8 * Number.EPSILON * norm || (e0.error <= tol * norm && e1.error <= tol * norm)) { converged = true; break; }
+    beta.push(b);
+  }
+  return { lo, hi, iterations: it, converged };
+}

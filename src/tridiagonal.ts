@@ -1,0 +1,99 @@
+// Symmetric tridiagonal eigen-analysis for Lanczos: extreme eigenvalues by Sturm-sequence
+// bisection and the last eigenvector component by inverse iteration. T has diagonal
+// alpha[0..k) and off-diagonal beta[0..k-1). O(k) per Sturm count; k stays small.
+
+/** Number of eigenvalues of T below x (Sturm sequence of the LDL' pivots). */
+export function sturmCount(alpha: ArrayLike<number>, beta: ArrayLike<number>, k: number, x: number): number {
+  const tiny = -Number.EPSILON * (Math.abs(x) + Number.MIN_VALUE);
+  let d = alpha[0]! - x;
+  if (d === 0) d = tiny; // step past an exact zero pivot
+  let count = d < 0 ? 1 : 0;
+  for (let i = 1; i < k; i++) {
+    const b = beta[i - 1]!;
+    d = alpha[i]! - x - (b * b) / d;
+    if (d === 0) d = tiny;
+    if (d < 0) count++;
+  }
+  return count;
+}
+
+/** Gershgorin interval containing the spectrum of T. */
+function bounds(alpha: ArrayLike<number>, beta: ArrayLike<number>, k: number): [number, number] {
+  let lo = Infinity, hi = -Infinity;
+  for (let i = 0; i < k; i++) {
+    const r = (i > 0 ? Math.abs(beta[i - 1]!) : 0) + (i < k - 1 ? Math.abs(beta[i]!) : 0);
+    lo = Math.min(lo, alpha[i]! - r);
+    hi = Math.max(hi, alpha[i]! + r);
+  }
+  return [lo, hi];
+}
+
+/**
+ * The j-th smallest eigenvalue of T (0-based) by bisection, to `relTol` of the spectrum's
+ * scale (default: machine precision).
+ */
+export function tridiagonalEigenvalue(alpha: ArrayLike<number>, beta: ArrayLike<number>, k: number, j: number, relTol = 0): number {
+  if (k === 1) return alpha[0]!;
+  let [lo, hi] = bounds(alpha, beta, k);
+  const scale = Math.max(Math.abs(lo), Math.abs(hi), Number.MIN_VALUE);
+  const width = Math.max(relTol, 2 * Number.EPSILON) * scale;
+  lo -= 4 * Number.EPSILON * scale; hi += 4 * Number.EPSILON * scale;
+  while (hi - lo > width) {
+    const mid = 0.5 * (lo + hi);
+    if (mid <= lo || mid >= hi) break;
+    if (sturmCount(alpha, beta, k, mid) > j) hi = mid; else lo = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
+/**
+ * |last component| of the unit eigenvector of T for eigenvalue theta, by two steps of
+ * inverse iteration (tridiagonal LU solve of (T - theta I) y = b).
+ */
+export function lastComponent(alpha: ArrayLike<number>, beta: ArrayLike<number>, k: number, theta: number): number {
+  if (k === 1) return 1;
+  const scale = Math.max(Math.abs(theta), 1e-300);
+  const shift = theta + scale * 4 * Number.EPSILON;
+  let y = new Float64Array(k).fill(1);
+  const c = new Float64Array(k), d = new Float64Array(k), z = new Float64Array(k);
+  for (let iter = 0; iter < 3; iter++) {
+    // Thomas algorithm on (T - shift I)
+    for (let i = 0; i < k; i++) {
+      const sub = i > 0 ? beta[i - 1]! : 0;
+      let piv = alpha[i]! - shift - (i > 0 ? sub * c[i - 1]! : 0);
+      if (piv === 0) piv = scale * Number.EPSILON;
+      c[i] = i < k - 1 ? beta[i]! / piv : 0;
+      d[i] = (y[i]! - (i > 0 ? sub * d[i - 1]! : 0)) / piv;
+    }
+    z[k - 1] = d[k - 1]!;
+    for (let i = k - 2; i >= 0; i--) z[i] = d[i]! - c[i]! * z[i + 1]!;
+    let nrm = 0;
+    for (let i = 0; i < k; i++) nrm = Math.max(nrm, Math.abs(z[i]!));
+    if (!(nrm > 0) || !Number.isFinite(nrm)) break;
+    let s = 0;
+    for (let i = 0; i < k; i++) { y[i] = z[i]! / nrm; s += y[i]! ** 2; }
+    s = Math.sqrt(s);
+    for (let i = 0; i < k; i++) y[i]! /= s;
+  }
+  return Math.abs(y[k - 1]!);
+}
+
+export interface RitzEnd {
+  /** Ritz value. */
+  value: number;
+  /** Estimated error: min(residual, residual^2 / gap to the next Ritz value). */
+  error: number;
+}
+
+/** The two extreme Ritz values of T_k with error estimates; beta_k is the next off-diagonal. */
+export function extremeRitz(alpha: ArrayLike<number>, beta: ArrayLike<number>, k: number, betaK: number): [RitzEnd, RitzEnd] {
+  const ends: RitzEnd[] = [];
+  for (const [j, next] of [[0, 1], [k - 1, k - 2]] as const) {
+    const value = tridiagonalEigenvalue(alpha, beta, k, j);
+    const residual = Math.abs(betaK) * lastComponent(alpha, beta, k, value);
+    // the gap only scales the estimate: 1e-4 of the spectrum's scale is accurate enough
+    const gap = k > 1 ? Math.abs(tridiagonalEigenvalue(alpha, beta, k, next, 1e-4) - value) : Infinity;
+    ends.push({ value, error: gap > 0 && gap < Infinity ? Math.min(residual, (residual * residual) / gap) : residual });
+  }
+  return [ends[0]!, ends[1]!];
+}
