@@ -86,20 +86,25 @@ export function philoxFill(
     let x1 = i32x4.sub(i32x4.splat(<u32>(ctr >> 32)), i32x4.lt_u(x0, lo)); // carry
     let x2 = c2;
     let x3 = c3;
-    for (let r: usize = 0; r < PHILOX_ROUNDS; r++) {
+    // two rounds per pass: no loop-carried register moves (measured a few % faster)
+    for (let r: usize = 0; r < PHILOX_ROUNDS; r += 2) {
       let kp = ROUND_KEYS + (r << 5);
       let p0l = i64x2.extmul_low_i32x4_u(x0, m0);
       let p0h = i64x2.extmul_high_i32x4_u(x0, m0);
       let p1l = i64x2.extmul_low_i32x4_u(x2, m1);
       let p1h = i64x2.extmul_high_i32x4_u(x2, m1);
-      let hi0 = i32x4.shuffle(p0l, p0h, 1, 3, 5, 7);
-      let lo0 = i32x4.shuffle(p0l, p0h, 0, 2, 4, 6);
-      let hi1 = i32x4.shuffle(p1l, p1h, 1, 3, 5, 7);
-      let lo1 = i32x4.shuffle(p1l, p1h, 0, 2, 4, 6);
-      x0 = v128.xor(v128.xor(hi1, x1), v128.load(kp));
-      x1 = lo1;
-      x2 = v128.xor(v128.xor(hi0, x3), v128.load(kp, 16));
-      x3 = lo0;
+      let y0 = v128.xor(v128.xor(i32x4.shuffle(p1l, p1h, 1, 3, 5, 7), x1), v128.load(kp));
+      let y1 = i32x4.shuffle(p1l, p1h, 0, 2, 4, 6);
+      let y2 = v128.xor(v128.xor(i32x4.shuffle(p0l, p0h, 1, 3, 5, 7), x3), v128.load(kp, 16));
+      let y3 = i32x4.shuffle(p0l, p0h, 0, 2, 4, 6);
+      p0l = i64x2.extmul_low_i32x4_u(y0, m0);
+      p0h = i64x2.extmul_high_i32x4_u(y0, m0);
+      p1l = i64x2.extmul_low_i32x4_u(y2, m1);
+      p1h = i64x2.extmul_high_i32x4_u(y2, m1);
+      x0 = v128.xor(v128.xor(i32x4.shuffle(p1l, p1h, 1, 3, 5, 7), y1), v128.load(kp, 32));
+      x1 = i32x4.shuffle(p1l, p1h, 0, 2, 4, 6);
+      x2 = v128.xor(v128.xor(i32x4.shuffle(p0l, p0h, 1, 3, 5, 7), y3), v128.load(kp, 48));
+      x3 = i32x4.shuffle(p0l, p0h, 0, 2, 4, 6);
     }
     // 64-bit words: a = c1':c0' (even outputs), b = c3':c2' (odd outputs), blocks 0,1 and 2,3
     let ua01 = toUniform(i32x4.shuffle(x0, x1, 0, 4, 1, 5));
