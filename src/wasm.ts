@@ -7,7 +7,8 @@
 
 /** The raw kernel exports (numbers and pointers only). */
 export interface Kernels {
-  readonly memory: WebAssembly.Memory;
+  /** The exported WebAssembly.Memory (typed by what we use, so the .d.ts needs no lib.dom). */
+  readonly memory: { readonly buffer: ArrayBuffer };
   alloc(size: number): number;
   free(ptr: number): void;
   philoxFill(outPtr: number, count: number, k0: number, k1: number, startLo: number, startHi: number,
@@ -32,8 +33,20 @@ export interface Kernels {
     tol: number, maxIter: number, outPtr: number): void;
 }
 
+// The public types name WebAssembly.Module and Response through `typeof globalThis`, so a
+// program whose lib declares them (DOM, WebWorker, Deno, newer @types/node) gets the real
+// types, and one that does not (lib ES2022 with @types/node 20) still type-checks.
+type Globals = typeof globalThis;
+
+/** A compiled `WebAssembly.Module` (an opaque object where the program's lib does not declare WebAssembly). */
+export type WasmModule = Globals extends { WebAssembly: { Module: { prototype: infer M } } } ? M & object : object; // & object: lib.dom's Module is an empty interface a string would satisfy
+
+/** A fetch `Response` (or what init() needs of one, where the program's lib does not declare fetch). */
+export type WasmResponse = Globals extends { Response: { prototype: infer R } } ? R
+  : { readonly ok: boolean; readonly status: number; readonly url: string; arrayBuffer(): Promise<ArrayBuffer> };
+
 /** What init() accepts: a compiled module, the .wasm bytes, or a fetch Response (or a promise of one). */
-export type WasmSource = WebAssembly.Module | BufferSource | Response | PromiseLike<Response>;
+export type WasmSource = WasmModule | ArrayBuffer | ArrayBufferView | WasmResponse | PromiseLike<WasmResponse>;
 
 /**
  * The bundled builds, by the file each entry ships. One today; a second (relaxed SIMD)
@@ -121,7 +134,7 @@ async function instantiate(module: WebAssembly.Module): Promise<Kernels> {
   };
   const instance = await WebAssembly.instantiate(module, { env });
   const exports = instance.exports as unknown as Kernels;
-  memory = exports.memory;
+  memory = instance.exports.memory as WebAssembly.Memory;
   return exports;
 }
 
@@ -184,9 +197,9 @@ export function init(source?: WasmSource): Promise<void> {
  * await init();
  * worker.postMessage({ module: wasmModule() });
  */
-export function wasmModule(): WebAssembly.Module {
+export function wasmModule(): WasmModule {
   if (!compiled) throw new Error('gradcov: the WebAssembly module is not loaded; call `await init()` first.');
-  return compiled;
+  return compiled as WasmModule;
 }
 
 /** True once init() has completed. */
