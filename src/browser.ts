@@ -1,8 +1,13 @@
-// Browser / worker / edge entry: the core plus a default loader that fetches the bundled
-// .wasm next to this file (streaming compilation where the server sends application/wasm).
-import { setDefaultSource } from './wasm.js';
+// Browser and Web Worker entry (also the `default` one): the core plus a default loader
+// that fetches the bundled .wasm next to this file. The literal `new URL('./x.wasm',
+// import.meta.url)` is the pattern bundlers (Vite, webpack 5, esbuild, Parcel) recognise to
+// copy the file and rewrite the URL. init() compiles while the bytes stream in when the
+// server sends application/wasm, and from the downloaded bytes otherwise.
+import { setDefaultLoader, type WasmBuild } from './wasm.js';
 
-const url = new URL('../dist/gradcov.wasm', import.meta.url);
-setDefaultSource(url.href, () => fetch(url));
+const files: Record<WasmBuild, () => URL> = {
+  simd: () => new URL('./gradcov.wasm', import.meta.url),
+};
+setDefaultLoader({ where: (build) => files[build]().href, load: (build) => fetch(files[build]()) });
 
 export * from './index.js';

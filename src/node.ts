@@ -1,8 +1,12 @@
-// Node entry: the core plus a default loader that reads the bundled .wasm from disk.
+// Node entry (also Deno and Bun, which resolve the `node` condition): the core plus a
+// default loader that reads the bundled .wasm from disk next to this file.
 import { readFile } from 'node:fs/promises';
-import { setDefaultSource } from './wasm.js';
+import { setDefaultLoader, type WasmBuild } from './wasm.js';
 
-const url = new URL('../dist/gradcov.wasm', import.meta.url);
-setDefaultSource(url.href, () => readFile(url));
+// '../dist/' so that the same path works from dist/node.js and from src/node.ts under tsx.
+const files: Record<WasmBuild, URL> = {
+  simd: new URL('../dist/gradcov.wasm', import.meta.url),
+};
+setDefaultLoader({ where: (build) => files[build].href, load: (build) => readFile(files[build]) });
 
 export * from './index.js';

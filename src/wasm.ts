@@ -1,12 +1,14 @@
-// The one module that owns WebAssembly memory: it instantiates the kernels (through
-// @assemblyscript/loader), allocates and frees, and hands out fresh typed-array views.
-// Views are made after every allocation, since memory growth detaches the old ones.
-
-import { instantiate } from '@assemblyscript/loader';
+// The one module that owns WebAssembly memory: it compiles the kernels once (caching the
+// WebAssembly.Module), instantiates them, allocates and frees, and hands out fresh
+// typed-array views. Views are made after every allocation, since memory growth detaches
+// the old ones. Where the bundled .wasm comes from is up to the entry file (node.ts reads
+// it from disk, browser.ts fetches it, workerd.ts and edge.ts import it as a module,
+// inline.ts decodes base64); this module only picks which build to ask for.
 
 /** The raw kernel exports (numbers and pointers only). */
 export interface Kernels {
-  readonly memory: WebAssembly.Memory;
+  /** The exported WebAssembly.Memory (typed by what we use, so the .d.ts needs no lib.dom). */
+  readonly memory: { readonly buffer: ArrayBuffer };
   alloc(size: number): number;
   free(ptr: number): void;
   philoxFill(outPtr: number, count: number, k0: number, k1: number, startLo: number, startHi: number,
@@ -32,33 +34,132 @@ export interface Kernels {
   lanczosStep(aPtr: number, bPtr: number, dim: number, basisPtr: number, k: number, outPtr: number): void;
 }
 
+// The public types name WebAssembly.Module and Response through `typeof globalThis`, so a
+// program whose lib declares them (DOM, WebWorker, Deno, newer @types/node) gets the real
+// types, and one that does not (lib ES2022 with @types/node 20) still type-checks.
+type Globals = typeof globalThis;
+
+/** A compiled `WebAssembly.Module` (an opaque object where the program's lib does not declare WebAssembly). */
+export type WasmModule = Globals extends { WebAssembly: { Module: { prototype: infer M } } } ? M & object : object; // & object: lib.dom's Module is an empty interface a string would satisfy
+
+/** A fetch `Response` (or what init() needs of one, where the program's lib does not declare fetch). */
+export type WasmResponse = Globals extends { Response: { prototype: infer R } } ? R
+  : { readonly ok: boolean; readonly status: number; readonly url: string; arrayBuffer(): Promise<ArrayBuffer> };
+
 /** What init() accepts: a compiled module, the .wasm bytes, or a fetch Response (or a promise of one). */
-export type WasmSource = WebAssembly.Module | BufferSource | Response | PromiseLike<Response>;
+export type WasmSource = WasmModule | ArrayBuffer | ArrayBufferView | WasmResponse | PromiseLike<WasmResponse>;
+
+/**
+ * The bundled builds, by the file each entry ships. One today; a second (relaxed SIMD)
+ * joins by adding its name here, a line in each entry's table, and a test in pickBuild().
+ */
+export type WasmBuild = 'simd';
+
+/** How an entry file finds a bundled build: a description for error messages and a load. @internal */
+export interface DefaultLoader {
+  where(build: WasmBuild): string;
+  load(build: WasmBuild): WasmSource | Promise<WasmSource>;
+}
 
 let kernels: Kernels | undefined;
+let compiled: WebAssembly.Module | undefined;
 let pending: Promise<void> | undefined;
-let defaultSource: (() => Promise<WasmSource>) | undefined;
-let defaultSourceName = 'the bundled gradcov.wasm';
+let defaultLoader: DefaultLoader | undefined;
 
-/** Entry points (node, browser) register how to find the bundled .wasm. @internal */
-export function setDefaultSource(name: string, load: () => Promise<WasmSource>): void {
-  defaultSourceName = name;
-  defaultSource = load;
+/** Entry points (node, browser, workerd, edge, inline) register how to find the bundled .wasm. @internal */
+export function setDefaultLoader(loader: DefaultLoader): void {
+  defaultLoader = loader;
+}
+
+/** The build this engine should run: the place to feature-detect a relaxed-SIMD build. */
+function pickBuild(): WasmBuild {
+  return 'simd';
+}
+
+// Realm-independent checks: a Module or Response made in another realm (a vm context, an
+// iframe) fails `instanceof` but works with WebAssembly.instantiate / arrayBuffer().
+// (Not a type guard: Module is an empty interface, so a guard would narrow everything else to never.)
+function isModule(source: unknown): boolean {
+  return Object.prototype.toString.call(source) === '[object WebAssembly.Module]';
+}
+
+function isResponse(source: unknown): source is Response {
+  return typeof source === 'object' && source !== null && typeof (source as Response).arrayBuffer === 'function'
+    && typeof (source as Response).headers === 'object';
+}
+
+function isBytes(source: unknown): source is BufferSource {
+  return ArrayBuffer.isView(source) || Object.prototype.toString.call(source) === '[object ArrayBuffer]';
 }
 
 function describe(source: unknown): string {
-  if (source instanceof WebAssembly.Module) return 'a WebAssembly.Module';
-  if (ArrayBuffer.isView(source) || source instanceof ArrayBuffer) return `${source.byteLength} bytes`;
-  if (typeof Response !== 'undefined' && source instanceof Response) return `a Response from ${source.url || '(no url)'}`;
-  return 'the given source';
+  if (isModule(source)) return 'a WebAssembly.Module';
+  if (isBytes(source)) return `${source.byteLength} bytes`;
+  if (isResponse(source)) return `a Response from ${source.url || '(no url)'}`;
+  if (typeof (source as PromiseLike<unknown> | null)?.then === 'function') return 'a promised Response';
+  return `the given source (${Object.prototype.toString.call(source)})`;
+}
+
+/** Compiles a Response: streaming when the server says application/wasm, else from the bytes. */
+async function compileResponse(res: Response): Promise<WebAssembly.Module> {
+  if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`.trim());
+  const type = res.headers.get('content-type') ?? '';
+  if (typeof WebAssembly.compileStreaming === 'function' && /^application\/wasm\b/i.test(type)) {
+    return WebAssembly.compileStreaming(res);
+  }
+  return WebAssembly.compile(await res.arrayBuffer());
+}
+
+async function compile(source: WasmSource): Promise<WebAssembly.Module> {
+  const src = await source;
+  if (isModule(src)) return src as WebAssembly.Module;
+  if (isResponse(src)) return compileResponse(src);
+  if (isBytes(src)) return WebAssembly.compile(src);
+  throw new TypeError('expected a WebAssembly.Module, an ArrayBuffer or typed array of .wasm bytes, or a Response');
+}
+
+/** Instantiates with the one import AssemblyScript needs: abort, which throws the assertion's message. */
+async function instantiate(module: WebAssembly.Module): Promise<Kernels> {
+  let memory: WebAssembly.Memory | undefined;
+  const text = (ptr: number): string => {
+    if (!memory || !ptr) return '';
+    const units = new DataView(memory.buffer).getUint32(ptr - 4, true) >>> 1; // AS strings: UTF-16, byte length before
+    let s = '';
+    for (let i = 0; i < units; i++) s += String.fromCharCode(new DataView(memory.buffer).getUint16(ptr + 2 * i, true));
+    return s;
+  };
+  const env = {
+    abort(msg: number, file: number, line: number, column: number): never {
+      throw new Error(`abort: ${text(msg)} at ${text(file)}:${line}:${column}`);
+    },
+  };
+  const instance = await WebAssembly.instantiate(module, { env });
+  const exports = instance.exports as unknown as Kernels;
+  memory = instance.exports.memory as WebAssembly.Memory;
+  return exports;
+}
+
+/** Why a load failed, with a hint where the cause is a known runtime restriction. */
+function explain(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  if (/code generation|disallowed|not allowed|CompileError: WebAssembly\.compile\(\)/i.test(msg)) {
+    return `${msg} (this runtime forbids compiling WebAssembly from bytes: pass a precompiled WebAssembly.Module to init())`;
+  }
+  return msg;
 }
 
 /**
  * Loads the WebAssembly kernels. Call once and await it before anything else.
- * With no argument it loads the bundled `gradcov.wasm`; it also accepts a precompiled
+ * With no argument it loads the bundled `gradcov.wasm` the way the entry your runtime
+ * resolved knows (Node: from disk; browsers and workers: fetch next to the module,
+ * streaming; Cloudflare workerd and Vercel Edge: imported as a compiled module;
+ * `gradcov/inline`: decoded from base64). It also accepts a precompiled
  * `WebAssembly.Module` (for runtimes that forbid compiling bytes), the bytes, or a Response.
  * Later calls resolve at once and keep the first module (objects hold pointers into it).
  *
+ * @param source - where to get the kernels; omit for the bundled file
+ * @returns a promise that resolves once the kernels are ready
+ * @throws Error naming the source tried and why it failed
  * @example
  * import { init } from 'gradcov';
  * await init();
@@ -66,23 +167,40 @@ function describe(source: unknown): string {
 export function init(source?: WasmSource): Promise<void> {
   if (kernels) return Promise.resolve();
   if (pending) return pending;
-  const what = source === undefined ? defaultSourceName : describe(source);
+  const build = pickBuild();
+  let what = describe(source);
   pending = (async () => {
     let src: WasmSource;
     if (source === undefined) {
-      if (!defaultSource) throw new Error('gradcov: no default wasm location in this build; pass the module or bytes to init().');
-      src = await defaultSource();
+      if (!defaultLoader) throw new Error('this entry has no default location for the .wasm; pass a WebAssembly.Module, the bytes or a Response to init()');
+      what = defaultLoader.where(build);
+      src = await defaultLoader.load(build);
     } else {
       src = source;
     }
-    const { exports } = await instantiate(src as never, {});
-    kernels = exports as unknown as Kernels;
+    const module = await compile(src);
+    kernels = await instantiate(module);
+    compiled = module;
   })().catch((err: unknown) => {
     pending = undefined;
-    const msg = err instanceof Error ? err.message : String(err);
-    throw new Error(`gradcov: failed to load the WebAssembly module from ${what}: ${msg}`, { cause: err });
+    throw new Error(`gradcov: failed to load the WebAssembly module from ${what}: ${explain(err)}`, { cause: err });
   });
   return pending;
+}
+
+/**
+ * The compiled kernels, to hand to a Web Worker or worker thread (`postMessage(wasmModule())`,
+ * then `init(module)` there) so they are not fetched and compiled again.
+ *
+ * @returns the WebAssembly.Module that init() loaded
+ * @throws Error when init() has not completed
+ * @example
+ * await init();
+ * worker.postMessage({ module: wasmModule() });
+ */
+export function wasmModule(): WasmModule {
+  if (!compiled) throw new Error('gradcov: the WebAssembly module is not loaded; call `await init()` first.');
+  return compiled as WasmModule;
 }
 
 /** True once init() has completed. */

@@ -1,0 +1,21 @@
+// The Web Worker: loads gradcov (init() fetches the .wasm next to the module, compiling it
+// while it streams) and sweeps the injected noise variance, posting one point at a time.
+// In an app with a bundler, import from 'gradcov' instead of the built file.
+import { init, syntheticRegression, secondMomentMatrix, estimateHessian, relativeError } from '../../dist/browser.js';
+
+const RATIOS = [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 2, 3, 4];
+
+self.onmessage = async ({ data: { dim = 12, rows = 4000, batchSize = 64, batches = 4000, seed = 1 } = {} }) => {
+  try {
+    await init();
+    const problem = syntheticRegression({ dim, rows, seed, noiseVariance: 1 });
+    const H = secondMomentMatrix(problem.data);
+    for (const ratio of RATIOS) {
+      const { hessian } = estimateHessian(problem.data, problem.wStar, { batchSize, batches, noiseVariance: ratio * batchSize, seed });
+      self.postMessage({ ratio, error: relativeError(hessian, H, dim) });
+    }
+    self.postMessage({ done: true, dim, rows, batchSize, batches });
+  } catch (err) {
+    self.postMessage({ failed: String(err && err.message || err) });
+  }
+};

@@ -1,0 +1,10 @@
+// Vercel Edge (`edge-light`) entry. Edge functions may not compile WebAssembly from bytes;
+// Vercel's and Next.js's bundlers turn `import x from './x.wasm?module'` into a
+// WebAssembly.Module, so init() needs no argument there.
+import simd from './gradcov.wasm?module';
+import { setDefaultLoader, type WasmBuild } from './wasm.js';
+
+const files: Record<WasmBuild, WebAssembly.Module> = { simd };
+setDefaultLoader({ where: (build) => `the ${build} .wasm imported with ?module`, load: (build) => files[build] });
+
+export * from './index.js';

@@ -1,0 +1,11 @@
+// Cloudflare Workers (workerd) entry. Workers may not compile WebAssembly from bytes, so
+// the .wasm is imported as a module: wrangler's default rules turn `import x from
+// './x.wasm'` into a CompiledWasm module, i.e. a WebAssembly.Module, and init() needs no
+// argument.
+import simd from './gradcov.wasm';
+import { setDefaultLoader, type WasmBuild } from './wasm.js';
+
+const files: Record<WasmBuild, WebAssembly.Module> = { simd };
+setDefaultLoader({ where: (build) => `the ${build} .wasm imported as a CompiledWasm module`, load: (build) => files[build] });
+
+export * from './index.js';
