@@ -1,4 +1,4 @@
-// Declares dist/wasm-base64.js, which scripts/inline-wasm.mjs generates from the built
+// Declares dist/wasm-base64.js, which src/build/inline-wasm.mjs generates from the built
 // .wasm files (it is not committed).
 import type { WasmBuild } from './wasm.js';
 

@@ -4,6 +4,7 @@
 // the old ones. Where the bundled .wasm comes from is up to the entry file (node.ts reads
 // it from disk, browser.ts fetches it, workerd.ts and edge.ts import it as a module,
 // inline.ts decodes base64); this module only picks which build to ask for.
+import { instantiate as asInstantiate } from '@assemblyscript/loader';
 
 /** The raw kernel exports (numbers and pointers only). */
 export interface Kernels {
@@ -118,25 +119,35 @@ async function compile(source: WasmSource): Promise<WebAssembly.Module> {
   throw new TypeError('expected a WebAssembly.Module, an ArrayBuffer or typed array of .wasm bytes, or a Response');
 }
 
-/** Instantiates with the one import AssemblyScript needs: abort, which throws the assertion's message. */
+/**
+ * Instantiates through @assemblyscript/loader (the design card's loader), which supplies
+ * the one import the module has, `env.abort`, decoding the assertion message. The loader
+ * recognises modules with `instanceof`, so a module compiled in another realm (a host
+ * injecting a precompiled module into an edge sandbox) is instantiated directly, with an
+ * abort that does the same decoding.
+ */
 async function instantiate(module: WebAssembly.Module): Promise<Kernels> {
+  if (module instanceof WebAssembly.Module) {
+    const { exports } = await asInstantiate(module as never, {});
+    return exports as unknown as Kernels;
+  }
   let memory: WebAssembly.Memory | undefined;
   const text = (ptr: number): string => {
     if (!memory || !ptr) return '';
-    const units = new DataView(memory.buffer).getUint32(ptr - 4, true) >>> 1; // AS strings: UTF-16, byte length before
+    const view = new DataView(memory.buffer);
+    const units = view.getUint32(ptr - 4, true) >>> 1; // AS strings: UTF-16, byte length before
     let s = '';
-    for (let i = 0; i < units; i++) s += String.fromCharCode(new DataView(memory.buffer).getUint16(ptr + 2 * i, true));
+    for (let i = 0; i < units; i++) s += String.fromCharCode(view.getUint16(ptr + 2 * i, true));
     return s;
   };
   const env = {
     abort(msg: number, file: number, line: number, column: number): never {
-      throw new Error(`abort: ${text(msg)} at ${text(file)}:${line}:${column}`);
+      throw new Error(`abort: ${text(msg)} in ${text(file)}(${line}:${column})`);
     },
   };
-  const instance = await WebAssembly.instantiate(module, { env });
-  const exports = instance.exports as unknown as Kernels;
+  const instance = await WebAssembly.instantiate(module as unknown as WebAssembly.Module, { env }); // a module of another realm
   memory = instance.exports.memory as WebAssembly.Memory;
-  return exports;
+  return instance.exports as unknown as Kernels;
 }
 
 /** Why a load failed, with a hint where the cause is a known runtime restriction. */

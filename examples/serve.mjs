@@ -14,6 +14,18 @@ export const TYPES = {
 };
 
 /**
+ * Resolves the package's one bare import (@assemblyscript/loader, a runtime dependency) in
+ * served JS, as a bundler or an import map would; module workers have no import maps.
+ */
+function mapBareImports(file, body) {
+  if (!/\.m?js$/.test(file)) return body;
+  const text = body.toString('utf8');
+  return text.includes("'@assemblyscript/loader'")
+    ? text.replaceAll("'@assemblyscript/loader'", "'/node_modules/@assemblyscript/loader/index.js'")
+    : body;
+}
+
+/**
  * Starts the server; resolves to { url, close }. `hook(pathname)` may return
  * { status, type, body } or { pathname } (serve that file instead), or nothing.
  */
@@ -38,7 +50,7 @@ export function serve({ root, port = 0, hook } = {}) {
     try {
       const body = await readFile(file);
       res.writeHead(200, { 'content-type': type ?? TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
-      res.end(custom?.transform ? custom.transform(body) : body);
+      res.end(custom?.transform ? custom.transform(body) : mapBareImports(file, body));
     } catch {
       res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${pathname}`);
     }
