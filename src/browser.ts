@@ -7,6 +7,7 @@ import { setDefaultLoader, type WasmBuild } from './wasm.js';
 
 const files: Record<WasmBuild, () => URL> = {
   simd: () => new URL('./gradcov.wasm', import.meta.url),
+  'relaxed-simd': () => new URL('./gradcov.relaxed.wasm', import.meta.url),
 };
 setDefaultLoader({ where: (build) => files[build]().href, load: (build) => fetch(files[build]()) });
 

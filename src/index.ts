@@ -1,5 +1,8 @@
 // gradcov core: runs in any JavaScript runtime with WebAssembly SIMD (no Node-only APIs).
-export { init, isInitialized, wasmModule, wasmMemoryBytes, type WasmSource, type WasmModule, type WasmResponse } from './wasm.js';
+export {
+  init, isInitialized, wasmModule, wasmMemoryBytes, wasmBuild, relaxedSimdSupported,
+  type WasmSource, type WasmModule, type WasmResponse, type WasmBuild, type BuildPreference, type InitOptions,
+} from './wasm.js';
 export { Rng } from './rng.js';
 export { calibratedNoiseVariance, injectTargetNoise, LOSS_CONVENTIONS, type LossConvention, type CalibrationOptions } from './noise.js';
 export { GradientCovariance } from './covariance.js';

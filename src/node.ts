@@ -6,6 +6,7 @@ import { setDefaultLoader, type WasmBuild } from './wasm.js';
 // '../dist/' so that the same path works from dist/node.js and from src/node.ts under tsx.
 const files: Record<WasmBuild, URL> = {
   simd: new URL('../dist/gradcov.wasm', import.meta.url),
+  'relaxed-simd': new URL('../dist/gradcov.relaxed.wasm', import.meta.url),
 };
 setDefaultLoader({ where: (build) => files[build].href, load: (build) => readFile(files[build]) });
 

@@ -54,7 +54,22 @@ export type WasmSource = WasmModule | ArrayBuffer | ArrayBufferView | WasmRespon
  * The bundled builds, by the file each entry ships. One today; a second (relaxed SIMD)
  * joins by adding its name here, a line in each entry's table, and a test in pickBuild().
  */
-export type WasmBuild = 'simd';
+export type WasmBuild = 'simd' | 'relaxed-simd';
+
+/** Which build init() loads: 'auto' (default) picks relaxed SIMD where the engine validates it. */
+export type BuildPreference = 'auto' | WasmBuild;
+
+export interface InitOptions {
+  /**
+   * 'auto' (default): the relaxed-SIMD build (fused multiply-add in the covariance kernel)
+   * where the engine supports it (Chromium, Deno, Bun, Node >= 22), else plain SIMD.
+   * 'simd': always the plain build, whose results are bit-identical on every engine.
+   * 'relaxed-simd': require the relaxed build (init() fails where the engine lacks it).
+   * The random numbers are bit-identical in both builds; covariance results of the relaxed
+   * build may differ from the plain build in the last bits.
+   */
+  build?: BuildPreference;
+}
 
 /** How an entry file finds a bundled build: a description for error messages and a load. @internal */
 export interface DefaultLoader {
@@ -66,6 +81,15 @@ let kernels: Kernels | undefined;
 let compiled: WebAssembly.Module | undefined;
 let pending: Promise<void> | undefined;
 let defaultLoader: DefaultLoader | undefined;
+let loadedBuild: WasmBuild | undefined;
+
+/**
+ * Which bundled build init() loaded ('simd' or 'relaxed-simd'), or undefined when the
+ * module came from the caller (a Module, bytes or a Response).
+ */
+export function wasmBuild(): WasmBuild | undefined {
+  return loadedBuild;
+}
 
 /** Entry points (node, browser, workerd, edge, inline) register how to find the bundled .wasm. @internal */
 export function setDefaultLoader(loader: DefaultLoader): void {
@@ -73,8 +97,32 @@ export function setDefaultLoader(loader: DefaultLoader): void {
 }
 
 /** The build this engine should run: the place to feature-detect a relaxed-SIMD build. */
-function pickBuild(): WasmBuild {
-  return 'simd';
+function pickBuild(preference: BuildPreference): WasmBuild {
+  if (preference !== 'auto') return preference;
+  return relaxedSimdSupported() ? 'relaxed-simd' : 'simd';
+}
+
+/**
+ * A 61-byte module whose one function returns f64x2.relaxed_madd of three v128 constants:
+ * it validates exactly where the engine implements relaxed SIMD.
+ */
+const RELAXED_PROBE = [
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type: () -> v128
+  0x03, 0x02, 0x01, 0x00, // one function of type 0
+  0x0a, 0x3d, 0x01, 0x3b, 0x00, // code: one body of 59 bytes, no locals
+  ...[0, 1, 2].flatMap(() => [0xfd, 0x0c, ...new Array<number>(16).fill(0)]), // v128.const 0 (x3)
+  0xfd, 0x87, 0x02, // f64x2.relaxed_madd
+  0x0b, // end
+];
+
+/** Whether this engine runs relaxed SIMD (checked once, without compiling anything). */
+export function relaxedSimdSupported(): boolean {
+  try {
+    return WebAssembly.validate(new Uint8Array(RELAXED_PROBE));
+  } catch {
+    return false;
+  }
 }
 
 // Realm-independent checks: a Module or Response made in another realm (a vm context, an
@@ -175,10 +223,17 @@ function explain(err: unknown): string {
  * import { init } from 'gradcov';
  * await init();
  */
-export function init(source?: WasmSource): Promise<void> {
+export function init(source?: WasmSource, options?: InitOptions): Promise<void> {
   if (kernels) return Promise.resolve();
   if (pending) return pending;
-  const build = pickBuild();
+  const preference = options?.build ?? 'auto';
+  if (!['auto', 'simd', 'relaxed-simd'].includes(preference)) {
+    return Promise.reject(new RangeError(`invalid argument: \`build\` must be one of 'auto', 'simd', 'relaxed-simd'. Value: \`${String(preference)}\`.`));
+  }
+  const build = pickBuild(preference);
+  if (source === undefined && build === 'relaxed-simd' && !relaxedSimdSupported()) {
+    return Promise.reject(new Error("gradcov: build 'relaxed-simd' was requested but this engine does not support relaxed SIMD; use 'auto' or 'simd'."));
+  }
   let what = describe(source);
   pending = (async () => {
     let src: WasmSource;
@@ -192,6 +247,7 @@ export function init(source?: WasmSource): Promise<void> {
     const module = await compile(src);
     kernels = await instantiate(module);
     compiled = module;
+    loadedBuild = source === undefined ? build : undefined;
   })().catch((err: unknown) => {
     pending = undefined;
     throw new Error(`gradcov: failed to load the WebAssembly module from ${what}: ${explain(err)}`, { cause: err });

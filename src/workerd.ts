@@ -3,9 +3,10 @@
 // './x.wasm'` into a CompiledWasm module, i.e. a WebAssembly.Module, and init() needs no
 // argument.
 import simd from './gradcov.wasm';
+import relaxed from './gradcov.relaxed.wasm';
 import { setDefaultLoader, type WasmBuild } from './wasm.js';
 
-const files: Record<WasmBuild, WebAssembly.Module> = { simd };
+const files: Record<WasmBuild, WebAssembly.Module> = { simd, 'relaxed-simd': relaxed };
 setDefaultLoader({ where: (build) => `the ${build} .wasm imported as a CompiledWasm module`, load: (build) => files[build] });
 
 export * from './index.js';

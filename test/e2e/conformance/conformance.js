@@ -16,10 +16,12 @@ export function fnv1a(view) {
 
 /**
  * Runs the checks and returns the summary. `source` goes to init(): omit it to load the
- * bundled .wasm the runtime's entry knows, or pass a compiled WebAssembly.Module.
+ * bundled .wasm the runtime's entry knows, or pass a compiled WebAssembly.Module. The
+ * plain SIMD build is forced: it is the one promised bit-identical on every engine
+ * (engines with relaxed SIMD would otherwise pick the fused-multiply-add build).
  */
 export async function conformance(source) {
-  await g.init(source);
+  await g.init(source, { build: 'simd' });
 
   // 10^5 standard normals from Philox4x32-10 + Box-Muller (log, sin, cos computed in wasm)
   const z = new g.Rng(20260101, 3).normals(new Float64Array(100000));
