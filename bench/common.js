@@ -1,0 +1,58 @@
+// Shared benchmark plumbing: every case is validated against its reference before it is
+// timed (a wrong answer fails the run), timed with benny, saved under bench/results/, and
+// summarised as throughput in the field's unit plus the ratio to the plain-TS baseline
+// measured in the same run.
+import b from 'benny';
+
+export const RESULTS = new URL('./results/', import.meta.url);
+const quick = process.env.BENCH_QUICK === '1';
+
+/** Throws unless ok; the message says which contender gave which answer. */
+export function check(ok, message) {
+  if (!ok) throw new Error(`validation failed: ${message}`);
+}
+
+/**
+ * Runs one benny suite. cases: [{ name, fn, baseline?, skip? }]; `work` is the number of
+ * units one call does (FLOP, samples, ...). Returns rows { name, ms, rate, ratio }.
+ */
+export async function suite(name, { unit, work, cases, minSamples = 5, maxTime = 2 }) {
+  const active = cases.filter((c) => !c.skip);
+  const summary = await b.suite(
+    name,
+    b.configure({ cases: { minSamples: quick ? 2 : minSamples, maxTime: quick ? 0.3 : maxTime, delay: 0.05 } }),
+    ...active.map((c) => b.add(c.name, c.fn)),
+    b.cycle(),
+    b.complete(),
+    b.save({ file: name.replace(/[^\w.-]+/g, '_'), folder: RESULTS.pathname, format: 'json', details: true }),
+    b.save({ file: name.replace(/[^\w.-]+/g, '_'), folder: RESULTS.pathname, format: 'chart.html' }),
+  );
+  const median = (r) => r.details.median * 1000; // ms per call
+  const base = summary.results.find((r) => active.find((c) => c.name === r.name)?.baseline);
+  return summary.results.map((r) => ({
+    suite: name,
+    name: r.name,
+    ms: median(r),
+    rate: work / (median(r) / 1000),
+    unit,
+    ratio: base ? median(base) / median(r) : NaN,
+    baseline: r === base,
+  }));
+}
+
+/** A markdown table of rows: time, throughput and ratio to the suite's baseline. */
+export function table(rows, scaleUnit = (r) => r) {
+  const out = ['| suite | case | median | throughput | vs plain TS |', '|---|---|---:|---:|---:|'];
+  for (const r of rows) {
+    const t = r.ms >= 1 ? `${r.ms.toFixed(2)} ms` : `${(r.ms * 1000).toFixed(1)} us`;
+    out.push(`| ${r.suite} | ${r.name} | ${t} | ${scaleUnit(r)} | ${r.baseline ? '1x (baseline)' : Number.isFinite(r.ratio) ? `${r.ratio.toFixed(1)}x` : '-'} |`);
+  }
+  return out.join('\n');
+}
+
+export function fmtRate(r) {
+  if (r.unit === 'FLOP') return `${(r.rate / 1e9).toFixed(2)} GFLOP/s`;
+  if (r.unit === 'samples') return `${(r.rate / 1e6).toFixed(1)} M samples/s`;
+  if (r.unit === 'gradients') return `${(r.rate / 1e3).toFixed(1)} k gradients/s`;
+  return `${r.rate.toPrecision(3)} ${r.unit}/s`;
+}
