@@ -69,7 +69,7 @@ export function buildProgram(): Command {
     .option('--batch-size <n>', 'rows per batch n (default per experiment: 64 synthetic; 32 diabetes, 64 diamonds)', positiveInteger)
     .option('--batches <m>', 'batch gradients per estimate m (batches: the largest m of the sweep; dimension: ignored, see --batches-per-dim)', atLeastTwo)
     .option('--dims <list>', 'dimension: comma-separated dimensions (default 5,10,20,50,100,200)', integerList)
-    .option('--batches-per-dim <k>', 'dimension: batches per dimension, m = k d (default 50)', positiveInteger)
+    .option('--batches-per-dim <k>', 'dimension: batches per dimension, m = k d (default 100)', positiveInteger)
     .option('--out <dir>', 'write report.html (plots inline), one SVG per plot and results.json to this directory')
     .option('--json', 'print the results as JSON on stdout instead of tables')
     .option('-q, --quiet', 'no progress bar and no timings')
