@@ -9,8 +9,7 @@ import { demo } from './demo.js';
 import { EXPERIMENTS, findExperiment } from './experiments/index.js';
 import type { ExperimentResult } from './experiments/types.js';
 import { createProgress } from './progress.js';
-import { formatResult } from './output.js';
-import { resultsJson } from './report.js';
+import { formatResult, resultsJson } from './output.js';
 import { atLeastTwo, integerList, nonNegativeNumber, positiveInteger, seed } from './options.js';
 import { estimate } from './estimate.js';
 
@@ -53,7 +52,8 @@ export function buildProgram(): Command {
     .description('The Hessian from gradients alone: reproduce the calibrated-target-noise experiments, or estimate the Hessian of your own CSV data.')
     .version(pkg.version)
     .showHelpAfterError('(run with --help for usage)')
-    .configureHelp({ sortSubcommands: false });
+    .configureHelp({ sortSubcommands: false })
+    .addHelpText('after', '\nRun `gradcov <command> --help` for the options of a command.');
 
   program.command('demo')
     .description('print the calibration tables for synthetic and diabetes data (what `npm run demo` runs; about 2 s)')
@@ -62,7 +62,8 @@ export function buildProgram(): Command {
   const names = EXPERIMENTS.map((e) => e.name);
   program.command('experiment')
     .description('run one of the method\'s experiments (or all), print its tables; --out writes an HTML report with plots')
-    .addArgument(new Argument('<name>', `experiment to run:\n${EXPERIMENTS.map((e) => `  ${e.name}: ${e.summary}`).join('\n')}\n  all: every experiment above, one report`).choices([...names, 'all']))
+    .addArgument(new Argument('<name>', 'experiment to run (see the list below)').choices([...names, 'all']))
+    .addHelpText('after', `\nExperiments (defaults take a few seconds each on a 2-core machine):\n${EXPERIMENTS.map((e) => `  ${e.name.padEnd(14)}${e.summary}`).join('\n')}\n  ${'all'.padEnd(14)}every experiment above, one report\n\nExamples:\n  gradcov experiment calibration --seed 1\n  gradcov experiment all --out report/\n  gradcov experiment batches --batches 10000 --json > batches.json`)
     .option('--seed <n>', 'seed of the data and the injected noise (same seed, same numbers)', seed, 1)
     .option('--dim <d>', 'feature dimension of the synthetic data (calibration, batches, distributions)', positiveInteger)
     .option('--rows <r>', 'rows of the synthetic data (all synthetic experiments)', positiveInteger)
@@ -89,6 +90,7 @@ export function buildProgram(): Command {
     .option('--out <dir>', 'also write hessian.csv, second-moment.csv and estimate.json to this directory')
     .option('--json', 'print the result as JSON on stdout')
     .option('-q, --quiet', 'no progress bar')
+    .addHelpText('after', '\nMissing values are empty cells or NA, NaN, N/A, null (any case). Other non-numeric cells are an error naming the line and column.\n\nExample:\n  gradcov estimate --data mydata.csv --target price --batch-size 64 --out out/')
     .action(async (flags) => estimate(flags, commandLine));
 
   return program;

@@ -1,5 +1,6 @@
 // A progress bar on stderr for long runs (cli-progress). Off when stdout is not a TTY or
-// with --quiet; tick() yields to the event loop so the bar redraws between estimates.
+// with --quiet, and shown only once a phase has run for SHOW_AFTER_MS, so quick runs print
+// nothing. tick() yields to the event loop so the bar redraws between estimates.
 import cliProgress from 'cli-progress';
 
 export interface Progress {
@@ -8,24 +9,33 @@ export interface Progress {
   stop(): void;
 }
 
+const SHOW_AFTER_MS = 1000;
+
 export const silentProgress: Progress = { start() {}, tick: async () => {}, stop() {} };
 
 export function createProgress(options: { quiet: boolean }): Progress {
   if (options.quiet || !process.stdout.isTTY || !process.stderr.isTTY) return silentProgress;
   let bar: cliProgress.SingleBar | undefined;
+  let label = '', total = 0, done = 0, started = 0;
   return {
-    start(label, total) {
+    start(l, t) {
       bar?.stop();
-      bar = new cliProgress.SingleBar({
-        format: `${label.padEnd(14)} [{bar}] {value}/{total} estimates | {duration}s`,
-        stream: process.stderr,
-        hideCursor: true,
-        clearOnComplete: true,
-      }, cliProgress.Presets.shades_classic);
-      bar.start(total, 0);
+      bar = undefined;
+      label = l; total = t; done = 0; started = performance.now();
     },
     async tick() {
-      bar?.increment();
+      done++;
+      if (!bar && performance.now() - started > SHOW_AFTER_MS && done < total) {
+        bar = new cliProgress.SingleBar({
+          format: `${label.padEnd(14)} [{bar}] {value}/{total} estimates | {duration}s`,
+          stream: process.stderr,
+          hideCursor: true,
+          clearOnComplete: true,
+        }, cliProgress.Presets.shades_classic);
+        bar.start(total, done);
+      } else {
+        bar?.update(done);
+      }
       await new Promise((resolve) => setImmediate(resolve));
     },
     stop() {

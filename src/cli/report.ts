@@ -4,28 +4,10 @@
 // here by dynamic import, so nothing else in the package (and no library user) loads them.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatSettings } from './output.js';
-import type { ExperimentResult, ResultTable } from './experiments/types.js';
-
-export interface ReportInput {
-  command: string;
-  version: string;
-  results: ExperimentResult[];
-}
+import { formatSettings, resultsJson, type ReportInput } from './output.js';
+import type { ResultTable } from './experiments/types.js';
 
 const escape = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-
-/** The JSON written to results.json (and printed by --json): every number, no timings. */
-export function resultsJson(input: ReportInput): unknown {
-  return {
-    tool: 'gradcov', version: input.version, command: input.command,
-    experiments: input.results.map((r) => ({
-      name: r.name, title: r.title, settings: r.settings, findings: r.findings,
-      tables: r.tables.map((t) => ({ title: t.title, columns: t.columns, rows: t.rows })),
-      plots: r.plots.map((p) => ({ file: `${r.name}-${p.name}.svg`, caption: p.caption, data: (p.spec.data as { values: unknown[] }).values })),
-    })),
-  };
-}
 
 async function renderSvg(spec: Record<string, unknown>): Promise<string> {
   const [vl, vega] = await Promise.all([import('vega-lite'), import('vega')]);
