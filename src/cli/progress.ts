@@ -9,7 +9,8 @@ export interface Progress {
   stop(): void;
 }
 
-const SHOW_AFTER_MS = 1000;
+/** Delay before the bar appears; GRADCOV_PROGRESS_DELAY_MS overrides it (the tests set 0). */
+const SHOW_AFTER_MS = Number(process.env.GRADCOV_PROGRESS_DELAY_MS ?? 1000);
 
 export const silentProgress: Progress = { start() {}, tick: async () => {}, stop() {} };
 
@@ -25,7 +26,7 @@ export function createProgress(options: { quiet: boolean }): Progress {
     },
     async tick() {
       done++;
-      if (!bar && performance.now() - started > SHOW_AFTER_MS && done < total) {
+      if (!bar && performance.now() - started >= SHOW_AFTER_MS && done < total) {
         bar = new cliProgress.SingleBar({
           format: `${label.padEnd(14)} [{bar}] {value}/{total} estimates | {duration}s`,
           stream: process.stderr,
