@@ -13,7 +13,7 @@ export const calibration: Experiment = {
   name: 'calibration',
   summary: 'error of C_hat vs H as tau2/n sweeps 0..16, at w* and two distances from it, raw and best-rescaled',
   async run(o): Promise<ExperimentResult> {
-    const dim = pick(o.dim, 20), rows = pick(o.rows, 20000), n = pick(o.batchSize, 64), m = pick(o.batches, 10000);
+    const dim = pick(o.dim, 20), rows = pick(o.rows, 20000), n = pick(o.batchSize, 64), m = pick(o.batches, 20000);
     const s2 = 1, condition = 100;
     const p = syntheticRegression({ dim, rows, condition, noiseVariance: s2, inputs: 'gaussian', seed: o.seed });
     const H = secondMomentMatrix(p.data);

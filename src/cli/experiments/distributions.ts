@@ -11,7 +11,7 @@ export const distributions: Experiment = {
   name: 'distributions',
   summary: 'the tau2/n sweep for Gaussian, Rademacher, uniform and Student-t5 inputs, at w* and at misfit n/10',
   async run(o): Promise<ExperimentResult> {
-    const dim = pick(o.dim, 20), rows = pick(o.rows, 20000), n = pick(o.batchSize, 64), m = pick(o.batches, 5000);
+    const dim = pick(o.dim, 20), rows = pick(o.rows, 20000), n = pick(o.batchSize, 64), m = pick(o.batches, 10000);
     const s2 = 1, condition = 100, misfit = n / 10;
     o.progress.start('distributions', INPUT_DISTRIBUTIONS.length * RATIOS.length * 2);
     const rowsOut: Cell[][] = [];

@@ -14,7 +14,7 @@ export const realData: Experiment = {
   name: 'real-data',
   summary: 'diabetes and diamonds (standardised): calibrated vs uncalibrated, at the least-squares fit and away from it',
   async run(o): Promise<ExperimentResult> {
-    const m = pick(o.batches, 10000);
+    const m = pick(o.batches, 20000);
     const sets: DataSet[] = [];
     const diabetes = loadDiabetes();
     sets.push({ name: 'diabetes', data: standardize(diabetes), batchSize: pick(o.batchSize, 32), note: `${diabetes.rows} rows x ${diabetes.dim} features (${diabetes.columns.join(', ')})` });
