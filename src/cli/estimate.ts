@@ -7,7 +7,7 @@ import {
   init, standardize, leastSquares, secondMomentMatrix, relativeError, calibratedNoiseVariance,
   linearRegressionGradients, GradientCovariance, type RegressionData,
 } from '../node.js';
-import { csvToRegression, type MissingPolicy } from '../node/csv.js';
+import { csvToRegression, type CsvRegression, type MissingPolicy } from '../node/csv.js';
 import { bestRescaledError } from './experiments/measures.js';
 import { createProgress, type Progress } from './progress.js';
 
@@ -46,6 +46,23 @@ function formatMatrix(A: Float64Array, names: string[]): string {
 
 const csvMatrix = (A: Float64Array, names: string[]) => [['', ...names].join(','), ...toRows(A, names.length).map((r, i) => [names[i], ...r].join(','))].join('\n') + '\n';
 
+/**
+ * A constant column makes X'X singular, and standardize() would turn the rounding noise of
+ * its mean into a column of +-1 values; reject it by name before either happens.
+ */
+function rejectConstantColumns(csv: CsvRegression, file: string): void {
+  const { X, y, rows, dim } = csv;
+  for (let c = 0; c <= dim; c++) {
+    const at = (r: number) => (c < dim ? X[r * dim + c]! : y[r]!);
+    let r = 1;
+    while (r < rows && at(r) === at(0)) r++;
+    if (r === rows) {
+      const name = c < dim ? csv.features[c]! : csv.target;
+      throw new Error(`${file}: column "${name}" is constant (every value is ${at(0)}): ${c < dim ? 'leave it out with --features' : 'there is nothing to regress on'}.`);
+    }
+  }
+}
+
 export async function estimate(flags: EstimateFlags, command: string): Promise<void> {
   let text: string;
   try {
@@ -55,10 +72,18 @@ export async function estimate(flags: EstimateFlags, command: string): Promise<v
   }
   const features = flags.features?.split(',').map((s) => s.trim());
   const csv = csvToRegression(text, { file: flags.data, target: flags.target, features, missing: flags.missing });
+  rejectConstantColumns(csv, flags.data);
   await init();
   const data: RegressionData = flags.standardize ? standardize(csv) : csv;
   const n = flags.batchSize, m = flags.batches, dim = data.dim;
-  const fit = leastSquares(data);
+  let fit: ReturnType<typeof leastSquares>;
+  try {
+    fit = leastSquares(data);
+  } catch (err) {
+    const col = /at column (\d+)/.exec(String(err))?.[1];
+    const name = col === undefined ? '' : ` ("${csv.features[Number(col)]}" is constant or a combination of the columns before it; drop it with --features)`;
+    throw new Error(`${flags.data}: cannot fit least squares: ${err instanceof Error ? err.message : String(err)}${name}`);
+  }
   const tau2 = flags.noise ?? calibratedNoiseVariance(n, { baseNoiseVariance: fit.residualVariance });
   const C = await covarianceOfGradients(data, fit.w, n, m, tau2, flags.seed, createProgress({ quiet: Boolean(flags.quiet) }));
   const H = secondMomentMatrix(data);

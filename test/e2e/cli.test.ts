@@ -114,4 +114,15 @@ test('estimate --no-standardize keeps units; --noise 0 leaves the covariance a f
   assert.ok(readFileSync(join(out, 'second-moment.csv'), 'utf8').startsWith(',a,b,c\n'));
 });
 
+test('estimate: a constant column is named in the error; collinear columns are named by the fit', () => {
+  const constant = good.map((l, i) => (i === 0 ? `${l},k` : `${l},0.1`));
+  const r = gradcov('estimate', '--data', writeCsv(dir, 'constant.csv', constant), '--target', 'y');
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /constant\.csv: column "k" is constant \(every value is 0\.1\): leave it out with --features/);
+  const twice = good.map((l, i) => (i === 0 ? `${l},a2` : `${l},${l.split(',')[0]}`));
+  const c = gradcov('estimate', '--data', writeCsv(dir, 'collinear.csv', twice), '--target', 'y');
+  assert.is(c.code, 1);
+  assert.match(c.stderr, /collinear\.csv: cannot fit least squares: .*singular at column 3.*\("a2" is constant or a combination/);
+});
+
 test.run();
