@@ -28,3 +28,46 @@ export function loadDiabetes(): RegressionData & { columns: string[] } {
   const y = Float64Array.from(target, (r) => r[0]!);
   return { X, y, rows, dim, columns: ['age', 'sex', 'bmi', 'bp', 's1', 's2', 's3', 's4', 's5', 's6'] };
 }
+
+// Ordered codes for the diamonds' categories, worst to best (GIA grading).
+const CUT = ['Fair', 'Good', 'Very Good', 'Premium', 'Ideal'];
+const COLOR = ['J', 'I', 'H', 'G', 'F', 'E', 'D'];
+const CLARITY = ['I1', 'SI2', 'SI1', 'VS2', 'VS1', 'VVS2', 'VVS1', 'IF'];
+
+/**
+ * The diamonds data from the npm package @observablehq/sample-datasets (a devDependency:
+ * present in a development checkout): 53,940 diamonds; cut, color and clarity coded as
+ * ordered integers (0 = worst); rows with a zero x, y or z dropped; target = price.
+ * @throws {Error} when the package is not installed
+ */
+export async function loadDiamonds(): Promise<RegressionData & { columns: string[]; target: string; rowsRead: number; dropped: number }> {
+  const { createRequire } = await import('node:module');
+  const { parse } = await import('csv-parse/sync');
+  let path: string;
+  try {
+    path = createRequire(import.meta.url).resolve('@observablehq/sample-datasets/diamonds.csv');
+  } catch {
+    throw new Error('the diamonds data needs the package @observablehq/sample-datasets (a devDependency): run `npm install` in a checkout of gradcov.');
+  }
+  const records = parse(readFileSync(path, 'utf8'), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
+  const columns = ['carat', 'cut', 'color', 'clarity', 'depth', 'table', 'x', 'y', 'z'];
+  const code = (list: string[], v: string, line: number) => {
+    const i = list.indexOf(v);
+    if (i < 0) throw new Error(`diamonds.csv: line ${line}: unknown category ${JSON.stringify(v)}`);
+    return i;
+  };
+  const X: number[] = [], y: number[] = [];
+  let dropped = 0;
+  records.forEach((r, i) => {
+    const line = i + 2;
+    const num = (k: string) => {
+      const v = Number(r[k]);
+      if (r[k] === '' || !Number.isFinite(v)) throw new Error(`diamonds.csv: line ${line}, column "${k}": not a number: ${JSON.stringify(r[k])}`);
+      return v;
+    };
+    if (num('x') === 0 || num('y') === 0 || num('z') === 0) { dropped++; return; }
+    X.push(num('carat'), code(CUT, r.cut!, line), code(COLOR, r.color!, line), code(CLARITY, r.clarity!, line), num('depth'), num('table'), num('x'), num('y'), num('z'));
+    y.push(num('price'));
+  });
+  return { X: Float64Array.from(X), y: Float64Array.from(y), rows: y.length, dim: columns.length, columns, target: 'price', rowsRead: records.length, dropped };
+}

@@ -3,9 +3,9 @@ import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-test('npm run demo prints both tables with the smallest error at tau2/n = 1, near and far', () => {
-  const script = fileURLToPath(new URL('../../src/cli/demo.ts', import.meta.url));
-  const out = execFileSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8' });
+test('gradcov demo (npm run demo) prints both tables with the smallest error at tau2/n = 1, near and far', () => {
+  const script = fileURLToPath(new URL('../../src/cli/index.ts', import.meta.url));
+  const out = execFileSync(process.execPath, ['--import', 'tsx', script, 'demo'], { encoding: 'utf8' });
   const tables = out.split('| tau2/n |').slice(1);
   assert.is(tables.length, 2, out);
   for (const t of tables) {

@@ -1,0 +1,13 @@
+// The experiment registry, in the order `experiment all` runs them.
+import { calibration } from './calibration.js';
+import { batches } from './batches.js';
+import { distributions } from './distributions.js';
+import { dimension } from './dimension.js';
+import { realData } from './real-data.js';
+import type { Experiment } from './types.js';
+
+export const EXPERIMENTS: Experiment[] = [calibration, batches, distributions, dimension, realData];
+
+export function findExperiment(name: string): Experiment | undefined {
+  return EXPERIMENTS.find((e) => e.name === name);
+}

@@ -1,0 +1,127 @@
+// Error measures used by the experiments: the raw relative operator-norm error, the error
+// after the best rescaling (min over c of ||c C_hat - H|| / ||H||), the effective rank and
+// the Gaussian-x bias that MATH.md predicts away from the optimum.
+import { operatorNorm, relativeError, Rng, pointAtMisfit } from '../../node.js';
+
+function square(A: Float64Array, dim: number): Float64Array {
+  const out = new Float64Array(dim * dim);
+  for (let i = 0; i < dim; i++) {
+    for (let k = 0; k < dim; k++) {
+      const a = A[i * dim + k]!;
+      if (a === 0) continue;
+      for (let j = 0; j < dim; j++) out[i * dim + j]! += a * A[k * dim + j]!;
+    }
+  }
+  return out;
+}
+
+/** Eigenvalues of a symmetric matrix by cyclic Jacobi rotations (plain TS; for small dims). */
+export function symmetricEigenvalues(A: Float64Array, dim: number): Float64Array {
+  const a = A.slice();
+  let frob = 0;
+  for (let i = 0; i < a.length; i++) frob += a[i]! * a[i]!;
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    for (let i = 0; i < dim; i++) for (let j = i + 1; j < dim; j++) off += a[i * dim + j]! ** 2;
+    if (off <= 1e-30 * frob) break;
+    for (let p = 0; p < dim; p++) {
+      for (let q = p + 1; q < dim; q++) {
+        const apq = a[p * dim + q]!;
+        if (apq === 0) continue;
+        const theta = (a[q * dim + q]! - a[p * dim + p]!) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
+        for (let k = 0; k < dim; k++) { // columns p, q
+          const akp = a[k * dim + p]!, akq = a[k * dim + q]!;
+          a[k * dim + p] = c * akp - s * akq;
+          a[k * dim + q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < dim; k++) { // rows p, q
+          const apk = a[p * dim + k]!, aqk = a[q * dim + k]!;
+          a[p * dim + k] = c * apk - s * aqk;
+          a[q * dim + k] = s * apk + c * aqk;
+        }
+      }
+    }
+  }
+  return Float64Array.from({ length: dim }, (_, i) => a[i * dim + i]!);
+}
+
+/** Above this dimension the norm comes from power iteration on A^2 instead of Jacobi. */
+const JACOBI_MAX_DIM = 64;
+
+/**
+ * ||A||_2 = max |lambda| of a symmetric A: exact eigenvalues (Jacobi) for small dims, else
+ * sqrt(lambda_max(A^2)) by power iteration, which converges even when A's extreme
+ * eigenvalues are +a and -a (the case at the best scale).
+ */
+export function symmetricNorm(A: Float64Array, dim: number): number {
+  if (dim <= JACOBI_MAX_DIM) return symmetricEigenvalues(A, dim).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  return Math.sqrt(operatorNorm(square(A, dim), dim, { tol: 1e-10, maxIter: 20000 }).value);
+}
+
+/** ||C - H|| / ||H||. */
+export function rawError(C: Float64Array, H: Float64Array, dim: number): number {
+  if (dim > JACOBI_MAX_DIM) return relativeError(C, H, dim);
+  return symmetricNorm(C.map((v, i) => v - H[i]!), dim) / symmetricNorm(H, dim);
+}
+
+/**
+ * min over c >= 0 of ||c C - H|| / ||H|| and the minimiser, by golden-section search
+ * (the objective is convex in c). Starts from the Frobenius-optimal scale.
+ */
+export function bestRescaledError(C: Float64Array, H: Float64Array, dim: number): { error: number; scale: number } {
+  const normH = symmetricNorm(H, dim);
+  let ch = 0, cc = 0;
+  for (let i = 0; i < C.length; i++) { ch += C[i]! * H[i]!; cc += C[i]! * C[i]!; }
+  const tmp = new Float64Array(C.length);
+  const f = (c: number): number => {
+    for (let i = 0; i < C.length; i++) tmp[i] = c * C[i]! - H[i]!;
+    return symmetricNorm(tmp, dim) / normH;
+  };
+  if (!(cc > 0)) return { error: 1, scale: 0 };
+  let lo = 0, hi = 2 * (ch / cc);
+  while (f(hi) < f(hi / 2)) hi *= 2; // the minimum lies below hi
+  const g = (Math.sqrt(5) - 1) / 2;
+  let a = hi - g * (hi - lo), b = lo + g * (hi - lo), fa = f(a), fb = f(b);
+  for (let it = 0; it < 60 && hi - lo > 1e-10 * hi; it++) {
+    if (fa < fb) { hi = b; b = a; fb = fa; a = hi - g * (hi - lo); fa = f(a); } else { lo = a; a = b; fa = fb; b = lo + g * (hi - lo); fb = f(b); }
+  }
+  const c = (lo + hi) / 2;
+  return { error: f(c), scale: c };
+}
+
+/** Effective rank r = tr(H) / ||H||. */
+export function effectiveRank(H: Float64Array, dim: number): number {
+  let tr = 0;
+  for (let i = 0; i < dim; i++) tr += H[i * dim + i]!;
+  return tr / symmetricNorm(H, dim);
+}
+
+/** The Gaussian-x bias of the calibrated covariance, ||((d'Hd) H + H d d' H) / n|| / ||H||. */
+export function predictedBias(H: Float64Array, w: Float64Array, wStar: Float64Array, dim: number, n: number): number {
+  const d = w.map((v, i) => v - wStar[i]!);
+  const Hd = new Float64Array(dim);
+  for (let i = 0; i < dim; i++) for (let j = 0; j < dim; j++) Hd[i]! += H[i * dim + j]! * d[j]!;
+  const misfit = d.reduce((s, v, i) => s + v * Hd[i]!, 0);
+  const B = new Float64Array(dim * dim);
+  for (let i = 0; i < dim; i++) for (let j = 0; j < dim; j++) B[i * dim + j] = (misfit * H[i * dim + j]! + Hd[i]! * Hd[j]!) / n;
+  return symmetricNorm(B, dim) / symmetricNorm(H, dim);
+}
+
+/** A point at misfit d'Hd = `misfit` from w along a seeded random direction. */
+export function pointAway(H: Float64Array, w: Float64Array, misfit: number, seed: number, stream = 99): Float64Array {
+  if (misfit === 0) return w.slice();
+  return pointAtMisfit(H, w, new Rng(seed, stream).normals(new Float64Array(w.length)), misfit);
+}
+
+/** Formats a ratio such as 0.0625 as "1/16" for labels; integers and halves plainly. */
+export function ratioLabel(r: number): string {
+  if (r === 0 || r >= 1) return String(r);
+  const inv = 1 / r;
+  return Number.isInteger(inv) ? `1/${inv}` : String(r);
+}
+
+export function pick<T>(value: T | undefined, fallback: T): T {
+  return value === undefined ? fallback : value;
+}

@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+// The `gradcov` command line: `demo`, `experiment <name>` and `estimate`. Node-only; the
+// core (src/*.ts) stays free of Node APIs and of the plotting libraries, which report.ts
+// loads on demand.
+import { readFileSync } from 'node:fs';
+import { Argument, Command, Option } from 'commander';
+import { init } from '../node.js';
+import { demo } from './demo.js';
+import { EXPERIMENTS, findExperiment } from './experiments/index.js';
+import type { ExperimentResult } from './experiments/types.js';
+import { createProgress } from './progress.js';
+import { formatResult, resultsJson } from './output.js';
+import { atLeastTwo, integerList, nonNegativeNumber, positiveInteger, seed } from './options.js';
+import { estimate } from './estimate.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const commandLine = ['gradcov', ...process.argv.slice(2)].join(' ');
+
+interface ExperimentFlags {
+  seed: number; dim?: number; rows?: number; batchSize?: number; batches?: number;
+  dims?: number[]; batchesPerDim?: number; out?: string; json?: boolean; quiet?: boolean;
+}
+
+async function runExperiments(name: string, flags: ExperimentFlags): Promise<void> {
+  await init();
+  const list = name === 'all' ? EXPERIMENTS : [findExperiment(name)!];
+  const progress = createProgress({ quiet: Boolean(flags.quiet) });
+  const results: ExperimentResult[] = [];
+  const text = !flags.json;
+  const t0 = performance.now();
+  for (const e of list) {
+    const t = performance.now();
+    const r = await e.run({
+      seed: flags.seed, dim: flags.dim, rows: flags.rows, batchSize: flags.batchSize, batches: flags.batches,
+      dims: flags.dims, batchesPerDim: flags.batchesPerDim, progress,
+    });
+    results.push(r);
+    if (text) process.stdout.write(formatResult(r, flags.quiet ? undefined : (performance.now() - t) / 1000) + '\n');
+  }
+  const input = { command: commandLine, version: pkg.version, results };
+  if (flags.out) {
+    const { writeReport } = await import('./report.js');
+    const files = await writeReport(flags.out, input);
+    if (text) process.stdout.write(`wrote ${files.length} files to ${flags.out}: ${files.join(', ')}\n`);
+  }
+  if (flags.json) process.stdout.write(JSON.stringify(resultsJson(input), null, 2) + '\n');
+  else if (!flags.quiet && list.length > 1) process.stdout.write(`(all: ${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+}
+
+export function buildProgram(): Command {
+  const program = new Command('gradcov')
+    .description('The Hessian from gradients alone: reproduce the calibrated-target-noise experiments, or estimate the Hessian of your own CSV data.')
+    .version(pkg.version)
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ sortSubcommands: false })
+    .addHelpText('after', '\nRun `gradcov <command> --help` for the options of a command.');
+
+  program.command('demo')
+    .description('print the calibration tables for synthetic and diabetes data (what `npm run demo` runs; about 2 s)')
+    .action(async () => demo());
+
+  const names = EXPERIMENTS.map((e) => e.name);
+  program.command('experiment')
+    .description('run one of the method\'s experiments (or all), print its tables; --out writes an HTML report with plots')
+    .addArgument(new Argument('<name>', 'experiment to run (see the list below)').choices([...names, 'all']))
+    .addHelpText('after', `\nExperiments (defaults take a few seconds each on a 2-core machine):\n${EXPERIMENTS.map((e) => `  ${e.name.padEnd(14)}${e.summary}`).join('\n')}\n  ${'all'.padEnd(14)}every experiment above, one report\n\nExamples:\n  gradcov experiment calibration --seed 1\n  gradcov experiment all --out report/\n  gradcov experiment batches --batches 10000 --json > batches.json`)
+    .option('--seed <n>', 'seed of the data and the injected noise (same seed, same numbers)', seed, 1)
+    .option('--dim <d>', 'feature dimension of the synthetic data (calibration, batches, distributions)', positiveInteger)
+    .option('--rows <r>', 'rows of the synthetic data (all synthetic experiments)', positiveInteger)
+    .option('--batch-size <n>', 'rows per batch n (default per experiment: 64 synthetic; 32 diabetes, 64 diamonds)', positiveInteger)
+    .option('--batches <m>', 'batch gradients per estimate m (batches: the largest m of the sweep; dimension: ignored, see --batches-per-dim)', atLeastTwo)
+    .option('--dims <list>', 'dimension: comma-separated dimensions (default 5,10,20,50,100,200)', integerList)
+    .option('--batches-per-dim <k>', 'dimension: batches per dimension, m = k d (default 100)', positiveInteger)
+    .option('--out <dir>', 'write report.html (plots inline), one SVG per plot and results.json to this directory')
+    .option('--json', 'print the results as JSON on stdout instead of tables')
+    .option('-q, --quiet', 'no progress bar and no timings')
+    .action(async (name: string, flags: ExperimentFlags) => runExperiments(name, flags));
+
+  program.command('estimate')
+    .description('estimate the Hessian of linear regression on your CSV from noisy batch gradients at the least-squares fit, and compare it with the data\'s second-moment matrix X\'X/rows')
+    .requiredOption('--data <file>', 'CSV file with a header row and numeric columns')
+    .requiredOption('--target <column>', 'name of the target column')
+    .option('--features <list>', 'comma-separated feature columns (default: every other column)')
+    .option('--batch-size <n>', 'rows per batch n', positiveInteger, 32)
+    .option('--batches <m>', 'batch gradients m', atLeastTwo, 20000)
+    .option('--noise <tau2>', 'injected target-noise variance tau2 (default: calibrated, n minus the residual variance at the fit)', nonNegativeNumber)
+    .option('--no-standardize', 'keep the columns\' units (default: features and target standardised to mean 0, variance 1)')
+    .addOption(new Option('--missing <policy>', 'empty or NA cells: reject the file, or drop those rows and report how many').choices(['reject', 'drop']).default('reject'))
+    .option('--seed <n>', 'seed of the batches and the injected noise', seed, 1)
+    .option('--out <dir>', 'also write hessian.csv, second-moment.csv and estimate.json to this directory')
+    .option('--json', 'print the result as JSON on stdout')
+    .option('-q, --quiet', 'no progress bar')
+    .addHelpText('after', '\nMissing values are empty cells or NA, NaN, N/A, null (any case). Other non-numeric cells are an error naming the line and column.\n\nExample:\n  gradcov estimate --data mydata.csv --target price --batch-size 64 --out out/')
+    .action(async (flags) => estimate(flags, commandLine));
+
+  return program;
+}
+
+buildProgram().parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`gradcov: error: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});

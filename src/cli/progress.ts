@@ -1,0 +1,47 @@
+// A progress bar on stderr for long runs (cli-progress). Off when stdout is not a TTY or
+// with --quiet, and shown only once a phase has run for SHOW_AFTER_MS, so quick runs print
+// nothing. tick() yields to the event loop so the bar redraws between estimates.
+import cliProgress from 'cli-progress';
+
+export interface Progress {
+  start(label: string, total: number): void;
+  tick(): Promise<void>;
+  stop(): void;
+}
+
+/** Delay before the bar appears; GRADCOV_PROGRESS_DELAY_MS overrides it (the tests set 0). */
+const SHOW_AFTER_MS = Number(process.env.GRADCOV_PROGRESS_DELAY_MS ?? 1000);
+
+export const silentProgress: Progress = { start() {}, tick: async () => {}, stop() {} };
+
+export function createProgress(options: { quiet: boolean }): Progress {
+  if (options.quiet || !process.stdout.isTTY || !process.stderr.isTTY) return silentProgress;
+  let bar: cliProgress.SingleBar | undefined;
+  let label = '', total = 0, done = 0, started = 0;
+  return {
+    start(l, t) {
+      bar?.stop();
+      bar = undefined;
+      label = l; total = t; done = 0; started = performance.now();
+    },
+    async tick() {
+      done++;
+      if (!bar && performance.now() - started >= SHOW_AFTER_MS && done < total) {
+        bar = new cliProgress.SingleBar({
+          format: `${label.padEnd(14)} [{bar}] {value}/{total} estimates | {duration}s`,
+          stream: process.stderr,
+          hideCursor: true,
+          clearOnComplete: true,
+        }, cliProgress.Presets.shades_classic);
+        bar.start(total, done);
+      } else {
+        bar?.update(done);
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+    stop() {
+      bar?.stop();
+      bar = undefined;
+    },
+  };
+}

@@ -1,0 +1,62 @@
+// `--out DIR`: renders every plot to SVG with Vega-Lite + Vega headlessly (no canvas, no
+// DOM), and writes report.html (self-contained: inline SVG, inline CSS, no network), one
+// SVG file per plot and results.json with every number. The plotting libraries are loaded
+// here by dynamic import, so nothing else in the package (and no library user) loads them.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatSettings, resultsJson, type ReportInput } from './output.js';
+import type { ResultTable } from './experiments/types.js';
+
+const escape = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+
+async function renderSvg(spec: Record<string, unknown>): Promise<string> {
+  const [vl, vega] = await Promise.all([import('vega-lite'), import('vega')]);
+  const compiled = vl.compile(spec as unknown as Parameters<typeof vl.compile>[0]).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+function htmlTable(t: ResultTable): string {
+  const digits = t.digits ?? 3;
+  const cell = (v: unknown) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(digits)) : v === null ? '–' : escape(String(v)));
+  return `<table><caption>${escape(t.title)}</caption><thead><tr>${t.columns.map((c) => `<th>${escape(c)}</th>`).join('')}</tr></thead>`
+    + `<tbody>${t.rows.map((r) => `<tr>${r.map((v) => `<td>${cell(v)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+}
+
+const STYLE = `body{font:14px/1.45 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:1em 0}caption{text-align:left;font-weight:600;padding-bottom:.3em}
+th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}th{background:#f3f3f3}
+figure{margin:1.5em 0}figcaption{color:#444;font-style:italic;max-width:800px}code{background:#f3f3f3;padding:0 .3em}`;
+
+/** Writes report.html, one SVG per plot and results.json into dir; returns the files written. */
+export async function writeReport(dir: string, input: ReportInput): Promise<string[]> {
+  mkdirSync(dir, { recursive: true });
+  const files: string[] = [];
+  const sections: string[] = [];
+  for (const r of input.results) {
+    const figures: string[] = [];
+    for (const p of r.plots) {
+      const svg = await renderSvg(p.spec);
+      const file = `${r.name}-${p.name}.svg`;
+      writeFileSync(join(dir, file), svg);
+      files.push(file);
+      figures.push(`<figure id="${escape(file)}">${svg}<figcaption>${escape(p.caption)}</figcaption></figure>`);
+    }
+    sections.push(`<section id="${escape(r.name)}"><h2>${escape(r.name)}: ${escape(r.title)}</h2>`
+      + `<p><b>Settings:</b> ${escape(formatSettings(r.settings))}</p>`
+      + r.tables.map(htmlTable).join('\n')
+      + (r.findings.length ? `<ul>${r.findings.map((f) => `<li>${escape(f)}</li>`).join('')}</ul>` : '')
+      + figures.join('\n') + '</section>');
+  }
+  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>gradcov report</title><style>${STYLE}</style></head><body>`
+    + `<h1>gradcov report</h1><p>Produced by <code>${escape(input.command)}</code> (gradcov ${escape(input.version)}). `
+    + 'Every number is also in <code>results.json</code>; the same command and seed reproduce them bit for bit.</p>'
+    + sections.join('\n') + '</body></html>\n';
+  writeFileSync(join(dir, 'report.html'), html);
+  writeFileSync(join(dir, 'results.json'), JSON.stringify(resultsJson(input), null, 2) + '\n');
+  return ['report.html', 'results.json', ...files];
+}

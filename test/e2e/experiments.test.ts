@@ -1,0 +1,69 @@
+// Each experiment runs from the CLI with small settings; its --json output parses and its
+// numbers say what the experiment is about (checked loosely: small m, fixed seeds).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { gradcov } from './cli.js';
+
+interface Table { title: string; columns: string[]; rows: (number | string | null)[][] }
+interface Exp { name: string; settings: Record<string, unknown>; tables: Table[]; plots: { file: string; caption: string; data: unknown[] }[]; findings: string[] }
+
+function run(...args: string[]): Exp {
+  const r = gradcov('experiment', ...args, '--json');
+  assert.is(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { tool: string; experiments: Exp[] };
+  assert.is(out.tool, 'gradcov');
+  assert.is(out.experiments.length, 1);
+  const e = out.experiments[0]!;
+  assert.is(e.name, args[0]);
+  assert.ok(e.plots.length > 0 && e.plots.every((p) => p.data.length > 0 && p.caption.length > 20), 'plots with data and captions');
+  for (const t of e.tables) for (const row of t.rows) assert.is(row.length, t.columns.length, `${t.title}: row width`);
+  return e;
+}
+
+const col = (t: Table, name: string) => t.rows.map((r) => r[t.columns.indexOf(name)] as number);
+
+test('calibration: the raw error at w* is smallest at tau2/n = 1; at w* rescaling fixes any tau2', () => {
+  const e = run('calibration', '--dim', '5', '--rows', '2000', '--batches', '2000', '--seed', '3');
+  const t = e.tables[0]!;
+  assert.equal(t.rows.map((r) => r[0]), ['0', '1/16', '1/4', '1/2', '1', '2', '4', '16']);
+  const raw = col(t, 'raw at w*');
+  assert.is(raw.indexOf(Math.min(...raw)), 4, `raw at w*: ${raw}`);
+  // at w*, C ~ ((s2 + tau2)/n) H: up to scale it is H for every tau2 (sampling error ~0.05 here)
+  assert.ok(col(t, 'rescaled at w*').every((v) => v < 0.2), `rescaled at w*: ${col(t, 'rescaled at w*')}`);
+  assert.ok(raw[0]! > 0.9, 'uncalibrated: off by the factor s2/n');
+});
+
+test('batches: the error falls with m at a rate near 1/sqrt(m)', () => {
+  const e = run('batches', '--dim', '5', '--rows', '2000', '--batches', '3000');
+  const t = e.tables[0]!;
+  const m = col(t, 'm'), err = col(t, 'mean error');
+  assert.is(m.length, 6);
+  assert.ok(err[0]! > 2 * err[err.length - 1]!, `error falls: ${err}`);
+  assert.match(e.findings[0]!, /slope/);
+});
+
+test('distributions: four input distributions, each at w* and away from it', () => {
+  const e = run('distributions', '--dim', '5', '--rows', '2000', '--batches', '1000');
+  const t = e.tables[0]!;
+  assert.equal([...new Set(t.rows.map((r) => r[0]))], ['gaussian', 'rademacher', 'uniform', 'student-t5']);
+  assert.is(t.rows.length, 8);
+  assert.ok(t.rows.filter((r) => r[1] === 'at w*').every((r) => r[r.length - 1] === '1'), 'at w* the best tau2/n is 1 for each');
+});
+
+test('dimension: one row per requested dimension, m = k d', () => {
+  const e = run('dimension', '--dims', '5,12', '--batches-per-dim', '40');
+  const t = e.tables[0]!;
+  assert.equal(col(t, 'd'), [5, 12]);
+  assert.equal(col(t, 'm'), [200, 480]);
+  assert.ok(col(t, 'error at w*').every((v) => v > 0 && v < 1));
+});
+
+test('real-data: diabetes and diamonds at the fit and away; calibrated beats uncalibrated at the fit', () => {
+  const e = run('real-data', '--batches', '1000');
+  const t = e.tables[0]!;
+  assert.equal(t.rows.map((r) => `${r[0]} ${r[3]}`), ['diabetes fit', 'diabetes fit + n/10', 'diabetes fit + n', 'diamonds fit', 'diamonds fit + n/10', 'diamonds fit + n']);
+  assert.match(e.findings.join('\n'), /53920 rows \(20 of 53940 dropped/);
+  for (const r of t.rows.filter((r) => r[3] === 'fit')) assert.ok((r[5] as number) < 0.3 && (r[7] as number) > 0.9, `${r}`);
+});
+
+test.run();
