@@ -52,10 +52,123 @@
 // @ts-ignore: decorator
 @inline const SIGN_BIT: u64 = 0x8000000000000000;
 
+
+// Every vector constant is loaded from this table (one load, which V8 may hoist) rather
+// than written as a v128 constant, which V8 rematerialises with three instructions at
+// every use (PERF-NOTES). Entry i is the constant splatted into both lanes.
+const KT: usize = memory.data<f64>([
+  reinterpret<f64>(<i64>(0x3FF00000 - 0x3FE6A09E) << 32), reinterpret<f64>(<i64>(0x3FF00000 - 0x3FE6A09E) << 32),
+  reinterpret<f64>(0x4330000000000000), reinterpret<f64>(0x4330000000000000),
+  4503599627371519.0, 4503599627371519.0,
+  reinterpret<f64>(0x000FFFFFFFFFFFFF), reinterpret<f64>(0x000FFFFFFFFFFFFF),
+  reinterpret<f64>(<i64>0x3FE6A09E << 32), reinterpret<f64>(<i64>0x3FE6A09E << 32),
+  1.0, 1.0,
+  0.5, 0.5,
+  2.0, 2.0,
+  LG1, LG1,
+  LG2, LG2,
+  LG3, LG3,
+  LG4, LG4,
+  LG5, LG5,
+  LG6, LG6,
+  LG7, LG7,
+  LN2_LO, LN2_LO,
+  LN2_HI, LN2_HI,
+  S1, S1,
+  S2, S2,
+  S3, S3,
+  S4, S4,
+  S5, S5,
+  S6, S6,
+  C1, C1,
+  C2, C2,
+  C3, C3,
+  C4, C4,
+  C5, C5,
+  C6, C6,
+  4.0, 4.0,
+  0.25, 0.25,
+  TWO_PI, TWO_PI,
+  3.0, 3.0,
+  reinterpret<f64>(SIGN_BIT), reinterpret<f64>(SIGN_BIT),
+  -2.0, -2.0,
+], 16);
 // @ts-ignore: decorator
-@inline function splat(x: f64): v128 {
-  return f64x2.splat(x);
+@inline const K_EXP_SHIFT = 0;
+// @ts-ignore: decorator
+@inline const K_MAGIC = 1;
+// @ts-ignore: decorator
+@inline const K_MAGIC_BIAS = 2;
+// @ts-ignore: decorator
+@inline const K_MANT_MASK = 3;
+// @ts-ignore: decorator
+@inline const K_SQRT_HALF_HI = 4;
+// @ts-ignore: decorator
+@inline const K_ONE = 5;
+// @ts-ignore: decorator
+@inline const K_HALF = 6;
+// @ts-ignore: decorator
+@inline const K_TWO = 7;
+// @ts-ignore: decorator
+@inline const K_LG1 = 8;
+// @ts-ignore: decorator
+@inline const K_LG2 = 9;
+// @ts-ignore: decorator
+@inline const K_LG3 = 10;
+// @ts-ignore: decorator
+@inline const K_LG4 = 11;
+// @ts-ignore: decorator
+@inline const K_LG5 = 12;
+// @ts-ignore: decorator
+@inline const K_LG6 = 13;
+// @ts-ignore: decorator
+@inline const K_LG7 = 14;
+// @ts-ignore: decorator
+@inline const K_LN2_LO = 15;
+// @ts-ignore: decorator
+@inline const K_LN2_HI = 16;
+// @ts-ignore: decorator
+@inline const K_S1 = 17;
+// @ts-ignore: decorator
+@inline const K_S2 = 18;
+// @ts-ignore: decorator
+@inline const K_S3 = 19;
+// @ts-ignore: decorator
+@inline const K_S4 = 20;
+// @ts-ignore: decorator
+@inline const K_S5 = 21;
+// @ts-ignore: decorator
+@inline const K_S6 = 22;
+// @ts-ignore: decorator
+@inline const K_C1 = 23;
+// @ts-ignore: decorator
+@inline const K_C2 = 24;
+// @ts-ignore: decorator
+@inline const K_C3 = 25;
+// @ts-ignore: decorator
+@inline const K_C4 = 26;
+// @ts-ignore: decorator
+@inline const K_C5 = 27;
+// @ts-ignore: decorator
+@inline const K_C6 = 28;
+// @ts-ignore: decorator
+@inline const K_FOUR = 29;
+// @ts-ignore: decorator
+@inline const K_QUARTER = 30;
+// @ts-ignore: decorator
+@inline const K_TWO_PI = 31;
+// @ts-ignore: decorator
+@inline const K_THREE = 32;
+// @ts-ignore: decorator
+@inline const K_SIGN = 33;
+// @ts-ignore: decorator
+@inline const K_MINUS_TWO = 34;
+
+// @ts-ignore: decorator
+@inline function K(i: i32): v128 {
+  return v128.load(KT + (<usize>i << 4));
 }
+
 
 /**
  * Natural logarithm of two positive normal doubles (musl src/math/log.c, lane-wise).
@@ -65,23 +178,23 @@
 // @ts-ignore: decorator
 @inline export function vlog(x: v128): v128 {
   // Shift the exponent so that the mantissa lands in [sqrt(2)/2, sqrt(2)).
-  let bits = i64x2.add(x, i64x2.splat(<i64>(0x3FF00000 - 0x3FE6A09E) << 32));
+  let bits = i64x2.add(x, K(K_EXP_SHIFT));
   let e = i64x2.shr_u(bits, 52); // biased exponent k + 1023, 0 < e < 2047
-  let dk = f64x2.sub(v128.or(e, i64x2.splat(0x4330000000000000)), splat(4503599627371519.0)); // 2^52 + 1023
-  let m = i64x2.add(v128.and(bits, i64x2.splat(0x000FFFFFFFFFFFFF)), i64x2.splat(<i64>0x3FE6A09E << 32));
-  let f = f64x2.sub(m, splat(1.0));
-  let hfsq = f64x2.mul(f64x2.mul(splat(0.5), f), f);
-  let s = f64x2.div(f, f64x2.add(splat(2.0), f));
+  let dk = f64x2.sub(v128.or(e, K(K_MAGIC)), K(K_MAGIC_BIAS)); // 2^52 + 1023
+  let m = i64x2.add(v128.and(bits, K(K_MANT_MASK)), K(K_SQRT_HALF_HI));
+  let f = f64x2.sub(m, K(K_ONE));
+  let hfsq = f64x2.mul(f64x2.mul(K(K_HALF), f), f);
+  let s = f64x2.div(f, f64x2.add(K(K_TWO), f));
   let z = f64x2.mul(s, s);
   let w = f64x2.mul(z, z);
-  let t1 = f64x2.mul(w, f64x2.add(splat(LG2), f64x2.mul(w, f64x2.add(splat(LG4), f64x2.mul(w, splat(LG6))))));
-  let t2 = f64x2.mul(z, f64x2.add(splat(LG1), f64x2.mul(w, f64x2.add(splat(LG3),
-    f64x2.mul(w, f64x2.add(splat(LG5), f64x2.mul(w, splat(LG7))))))));
+  let t1 = f64x2.mul(w, f64x2.add(K(K_LG2), f64x2.mul(w, f64x2.add(K(K_LG4), f64x2.mul(w, K(K_LG6))))));
+  let t2 = f64x2.mul(z, f64x2.add(K(K_LG1), f64x2.mul(w, f64x2.add(K(K_LG3),
+    f64x2.mul(w, f64x2.add(K(K_LG5), f64x2.mul(w, K(K_LG7))))))));
   let r = f64x2.add(t2, t1);
   // s*(hfsq+R) + dk*ln2_lo - hfsq + f + dk*ln2_hi, in musl's order of evaluation
-  let acc = f64x2.add(f64x2.mul(s, f64x2.add(hfsq, r)), f64x2.mul(dk, splat(LN2_LO)));
+  let acc = f64x2.add(f64x2.mul(s, f64x2.add(hfsq, r)), f64x2.mul(dk, K(K_LN2_LO)));
   acc = f64x2.add(f64x2.sub(acc, hfsq), f);
-  return f64x2.add(acc, f64x2.mul(dk, splat(LN2_HI)));
+  return f64x2.add(acc, f64x2.mul(dk, K(K_LN2_HI)));
 }
 
 /** sin(x) for |x| <= pi/4 (musl __sin.c with y = 0). ULP error: < 1. */
@@ -90,10 +203,10 @@
   let z = f64x2.mul(x, x);
   let w = f64x2.mul(z, z);
   let r = f64x2.add(
-    f64x2.add(splat(S2), f64x2.mul(z, f64x2.add(splat(S3), f64x2.mul(z, splat(S4))))),
-    f64x2.mul(f64x2.mul(z, w), f64x2.add(splat(S5), f64x2.mul(z, splat(S6)))));
+    f64x2.add(K(K_S2), f64x2.mul(z, f64x2.add(K(K_S3), f64x2.mul(z, K(K_S4))))),
+    f64x2.mul(f64x2.mul(z, w), f64x2.add(K(K_S5), f64x2.mul(z, K(K_S6)))));
   let v = f64x2.mul(z, x);
-  return f64x2.add(x, f64x2.mul(v, f64x2.add(splat(S1), f64x2.mul(z, r))));
+  return f64x2.add(x, f64x2.mul(v, f64x2.add(K(K_S1), f64x2.mul(z, r))));
 }
 
 /** cos(x) for |x| <= pi/4 (musl __cos.c with y = 0). ULP error: < 1. */
@@ -102,11 +215,11 @@
   let z = f64x2.mul(x, x);
   let w = f64x2.mul(z, z);
   let r = f64x2.add(
-    f64x2.mul(z, f64x2.add(splat(C1), f64x2.mul(z, f64x2.add(splat(C2), f64x2.mul(z, splat(C3)))))),
-    f64x2.mul(f64x2.mul(w, w), f64x2.add(splat(C4), f64x2.mul(z, f64x2.add(splat(C5), f64x2.mul(z, splat(C6)))))));
-  let hz = f64x2.mul(splat(0.5), z);
-  let one_hz = f64x2.sub(splat(1.0), hz);
-  return f64x2.add(one_hz, f64x2.add(f64x2.sub(f64x2.sub(splat(1.0), one_hz), hz), f64x2.mul(z, r)));
+    f64x2.mul(z, f64x2.add(K(K_C1), f64x2.mul(z, f64x2.add(K(K_C2), f64x2.mul(z, K(K_C3)))))),
+    f64x2.mul(f64x2.mul(w, w), f64x2.add(K(K_C4), f64x2.mul(z, f64x2.add(K(K_C5), f64x2.mul(z, K(K_C6)))))));
+  let hz = f64x2.mul(K(K_HALF), z);
+  let one_hz = f64x2.sub(K(K_ONE), hz);
+  return f64x2.add(one_hz, f64x2.add(f64x2.sub(f64x2.sub(K(K_ONE), one_hz), hz), f64x2.mul(z, r)));
 }
 
 /**
@@ -120,15 +233,15 @@
  */
 // @ts-ignore: decorator
 @inline export function storeCosSin2Pi(u: v128, r: v128, dst: usize): void {
-  let q = f64x2.nearest(f64x2.mul(u, splat(4.0)));
-  let x = f64x2.mul(f64x2.sub(u, f64x2.mul(q, splat(0.25))), splat(TWO_PI));
+  let q = f64x2.nearest(f64x2.mul(u, K(K_FOUR)));
+  let x = f64x2.mul(f64x2.sub(u, f64x2.mul(q, K(K_QUARTER))), K(K_TWO_PI));
   let s = ksin(x);
   let c = kcos(x);
-  let e1 = f64x2.eq(q, splat(1.0));
-  let e2 = f64x2.eq(q, splat(2.0));
-  let e3 = f64x2.eq(q, splat(3.0));
+  let e1 = f64x2.eq(q, K(K_ONE));
+  let e2 = f64x2.eq(q, K(K_TWO));
+  let e3 = f64x2.eq(q, K(K_THREE));
   let swap = v128.or(e1, e3);
-  let sign = i64x2.splat(SIGN_BIT);
+  let sign = K(K_SIGN);
   // theta = x + q pi/2: q=1 -> (-sin, cos), q=2 -> (-cos, -sin), q=3 -> (sin, -cos)
   let cq = v128.xor(v128.bitselect(s, c, swap), v128.and(v128.or(e1, e2), sign));
   let sq = v128.xor(v128.bitselect(c, s, swap), v128.and(v128.or(e2, e3), sign));
@@ -141,7 +254,7 @@
 /** Box–Muller: stores the two normal pairs made from uniforms u1, u2 (lanes) at dst. */
 // @ts-ignore: decorator
 @inline export function storeBoxMuller(u1: v128, u2: v128, dst: usize): void {
-  let r = f64x2.sqrt(f64x2.mul(vlog(u1), splat(-2.0)));
+  let r = f64x2.sqrt(f64x2.mul(vlog(u1), K(K_MINUS_TWO)));
   storeCosSin2Pi(u2, r, dst);
 }
 
@@ -165,10 +278,10 @@ export function mathLog(xPtr: usize, outPtr: usize, n: i32): void {
 export function mathCosSin2Pi(uPtr: usize, outPtr: usize, n: i32): void {
   let i = 0;
   for (; i + 2 <= n; i += 2) {
-    storeCosSin2Pi(v128.load(uPtr + (<usize>i << 3)), splat(1.0), outPtr + (<usize>i << 4));
+    storeCosSin2Pi(v128.load(uPtr + (<usize>i << 3)), K(K_ONE), outPtr + (<usize>i << 4));
   }
   if (i < n) {
-    storeCosSin2Pi(f64x2.splat(load<f64>(uPtr + (<usize>i << 3))), splat(1.0), EDGE2);
+    storeCosSin2Pi(f64x2.splat(load<f64>(uPtr + (<usize>i << 3))), K(K_ONE), EDGE2);
     store<f64>(outPtr + (<usize>i << 4), load<f64>(EDGE2));
     store<f64>(outPtr + (<usize>i << 4) + 8, load<f64>(EDGE2 + 8));
   }
