@@ -2,7 +2,7 @@
 //   g_b = (1/n) X_B'(X_B w - y_B - xi),  xi ~ N(0, tau2) fresh per sample and batch.
 
 import { philoxFill, MODE_UNIFORM, MODE_NORMAL } from './rng';
-import { dot, axpy, scale } from './linalg';
+import { dot, dot4, axpy, scale } from './linalg';
 
 /** Philox domains (counter word c2) of the oracle's two random sequences. */
 export const DOMAIN_BATCH_INDEX: u32 = 0x80000001;
@@ -71,14 +71,32 @@ export function lrGradients(
         store<i32>(pj, v);
       }
     }
+    // pass 1: residuals r_j = x_j'w - y_j - sigma z_j, four rows at a time so that four
+    // independent rows are in flight (the rows are random, mostly cache misses); the
+    // uniforms are spent, so r_j is written over u_j
+    let j = 0;
+    for (; j + 4 <= n; j += 4) {
+      let i0 = <usize>load<i32>(idxPtr + (<usize>j << 2));
+      let i1 = <usize>load<i32>(idxPtr + (<usize>j << 2), 4);
+      let i2 = <usize>load<i32>(idxPtr + (<usize>j << 2), 8);
+      let i3 = <usize>load<i32>(idxPtr + (<usize>j << 2), 12);
+      let d = dot4(xPtr + i0 * rowBytes, xPtr + i1 * rowBytes, xPtr + i2 * rowBytes, xPtr + i3 * rowBytes, wPtr, dim, uPtr + (<usize>j << 3));
+      store<f64>(uPtr + (<usize>j << 3), load<f64>(uPtr + (<usize>j << 3)) - load<f64>(yPtr + (i0 << 3)));
+      store<f64>(uPtr + (<usize>j << 3), load<f64>(uPtr + (<usize>j << 3), 8) - load<f64>(yPtr + (i1 << 3)), 8);
+      store<f64>(uPtr + (<usize>j << 3), load<f64>(uPtr + (<usize>j << 3), 16) - load<f64>(yPtr + (i2 << 3)), 16);
+      store<f64>(uPtr + (<usize>j << 3), d - load<f64>(yPtr + (i3 << 3)), 24);
+    }
+    for (; j < n; j++) {
+      let row = <usize>load<i32>(idxPtr + (<usize>j << 2));
+      store<f64>(uPtr + (<usize>j << 3), dot(xPtr + row * rowBytes, wPtr, dim) - load<f64>(yPtr + (row << 3)));
+    }
+    if (noiseStd != 0) axpy(-noiseStd, zPtr, uPtr, n);
+    // pass 2: g = (1/n) sum_j r_j x_j over rows now in cache
     let gPtr = outPtr + <usize>t * rowBytes;
     memory.fill(gPtr, 0, rowBytes);
-    for (let j = 0; j < n; j++) {
+    for (j = 0; j < n; j++) {
       let row = <usize>load<i32>(idxPtr + (<usize>j << 2));
-      let xi = xPtr + row * rowBytes;
-      let r = dot(xi, wPtr, dim) - load<f64>(yPtr + (row << 3));
-      if (noiseStd != 0) r -= noiseStd * load<f64>(zPtr + (<usize>j << 3));
-      axpy(r, xi, gPtr, dim);
+      axpy(load<f64>(uPtr + (<usize>j << 3)), xPtr + row * rowBytes, gPtr, dim);
     }
     scale(invN, gPtr, dim);
   }

@@ -22,6 +22,40 @@
   return s;
 }
 
+/**
+ * Four dot products a_k . b (k = 0..3) sharing the loads of b: out[0..2] = the first
+ * three, the fourth is returned (one f64x2 accumulator per row).
+ */
+// @ts-ignore: decorator
+@inline export function dot4(a0: usize, a1: usize, a2: usize, a3: usize, bPtr: usize, n: i32, outPtr: usize): f64 {
+  let s0 = f64x2.splat(0), s1 = f64x2.splat(0), s2 = f64x2.splat(0), s3 = f64x2.splat(0);
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
+    let o = <usize>i << 3;
+    let b = v128.load(bPtr + o);
+    s0 = f64x2.add(s0, f64x2.mul(v128.load(a0 + o), b));
+    s1 = f64x2.add(s1, f64x2.mul(v128.load(a1 + o), b));
+    s2 = f64x2.add(s2, f64x2.mul(v128.load(a2 + o), b));
+    s3 = f64x2.add(s3, f64x2.mul(v128.load(a3 + o), b));
+  }
+  let r0 = f64x2.extract_lane(s0, 0) + f64x2.extract_lane(s0, 1);
+  let r1 = f64x2.extract_lane(s1, 0) + f64x2.extract_lane(s1, 1);
+  let r2 = f64x2.extract_lane(s2, 0) + f64x2.extract_lane(s2, 1);
+  let r3 = f64x2.extract_lane(s3, 0) + f64x2.extract_lane(s3, 1);
+  if (i < n) {
+    let o = <usize>i << 3;
+    let b = load<f64>(bPtr + o);
+    r0 += load<f64>(a0 + o) * b;
+    r1 += load<f64>(a1 + o) * b;
+    r2 += load<f64>(a2 + o) * b;
+    r3 += load<f64>(a3 + o) * b;
+  }
+  store<f64>(outPtr, r0);
+  store<f64>(outPtr, r1, 8);
+  store<f64>(outPtr, r2, 16);
+  return r3;
+}
+
 /** y[i] += a * x[i] over n doubles. */
 // @ts-ignore: decorator
 @inline export function axpy(a: f64, xPtr: usize, yPtr: usize, n: i32): void {

@@ -19,16 +19,19 @@ export async function run() {
     let err = 0, scale = 0;
     for (let i = 0; i < a.length; i++) { err = Math.max(err, Math.abs(a[i] - b[i])); scale = Math.max(scale, Math.abs(b[i])); }
     check(err <= 1e-12 * scale, `gradients dim ${dim}: ${err}`);
+    const ds = new g.RegressionDataset(data);
     rows.push(...await suite(`gradients:rows=1e5,dim=${dim},n=256,m=${batches}`, {
       unit: 'gradients',
       work: batches,
       minSamples: 3,
       cases: [
-        { name: 'wasm linearRegressionGradients', fn: () => g.linearRegressionGradients(data, w, opts) },
-        { name: 'wasm estimateHessian (gradients + covariance)', fn: () => g.estimateHessian(data, w, opts) },
+        { name: 'wasm linearRegressionGradients (copies X per call)', fn: () => g.linearRegressionGradients(data, w, opts) },
+        { name: 'wasm linearRegressionGradients (RegressionDataset)', fn: () => g.linearRegressionGradients(ds, w, opts) },
+        { name: 'wasm estimateHessian (RegressionDataset)', fn: () => g.estimateHessian(ds, w, opts) },
         { name: 'plain TS reference', baseline: true, fn: () => refGradients(X, y, n, dim, w, { ...opts, k0: 1, k1: 0 }) },
       ],
     }));
+    ds.dispose();
   }
   return rows;
 }

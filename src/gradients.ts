@@ -3,7 +3,7 @@ import { GradientCovariance } from './covariance.js';
 import { calibratedNoiseVariance } from './noise.js';
 import {
   checkOptions, checkPositiveInteger, checkFloat64Array, checkLength, checkFinite, checkNonNegative,
-  checkSeed, checkStream, checkBoolean, checkInteger, isObject, show,
+  checkSeed, checkStream, checkBoolean, checkInteger, isObject, show, checkLive,
 } from './validate.js';
 
 /** Regression data: X is rows x dim row-major, y has `rows` targets. */
@@ -36,8 +36,12 @@ interface Parsed {
   k0: number; k1: number; stream: number; replacement: boolean; firstBatch: number;
 }
 
-function checkData(data: unknown): RegressionData {
-  if (!isObject(data)) throw new TypeError(`invalid argument: \`data\` must be an object { X, y, rows, dim }. Value: \`${show(data)}\`.`);
+function checkData(data: unknown): RegressionData | RegressionDataset {
+  if (data instanceof RegressionDataset) {
+    data.checkLive();
+    return data;
+  }
+  if (!isObject(data)) throw new TypeError(`invalid argument: \`data\` must be an object { X, y, rows, dim } or a RegressionDataset. Value: \`${show(data)}\`.`);
   const rows = checkPositiveInteger('data.rows', data.rows);
   const dim = checkPositiveInteger('data.dim', data.dim);
   const X = checkFloat64Array('data.X', data.X);
@@ -49,6 +53,67 @@ function checkData(data: unknown): RegressionData {
   return { X, y, rows, dim };
 }
 
+const datasetRegistry = typeof FinalizationRegistry === 'undefined'
+  ? undefined
+  : new FinalizationRegistry<number[]>((ptrs) => { for (const p of ptrs) free(p); });
+
+/**
+ * Regression data kept in WebAssembly memory: validated and copied once, then used by any
+ * number of `linearRegressionGradients` / `estimateHessian` calls without copying X again
+ * (a 100,000 x 64 X is 51 MB: checking and copying it costs more than many estimates).
+ * Call `dispose()` when done (a FinalizationRegistry frees forgotten ones eventually).
+ *
+ * @example
+ * const ds = new RegressionDataset({ X, y, rows, dim });
+ * for (const tau2 of [0, 32, 64]) estimateHessian(ds, w, { batchSize: 64, batches: 4000, noiseVariance: tau2, seed: 1 });
+ * ds.dispose();
+ */
+export class RegressionDataset {
+  readonly rows: number;
+  readonly dim: number;
+  #ptrs: [number, number] | undefined;
+
+  /** @throws {TypeError|RangeError} for malformed data, or when it does not fit in wasm memory */
+  constructor(data: RegressionData) {
+    const d = checkData(data) as RegressionData;
+    if (d instanceof RegressionDataset) throw new TypeError('invalid argument: `data` is already a RegressionDataset.');
+    this.rows = d.rows;
+    this.dim = d.dim;
+    const xPtr = alloc(d.X.byteLength, `a RegressionDataset of ${d.rows} x ${d.dim}`);
+    let yPtr = 0;
+    try {
+      yPtr = alloc(d.y.byteLength, `a RegressionDataset of ${d.rows} x ${d.dim}`);
+    } catch (err) {
+      free(xPtr);
+      throw err;
+    }
+    copyIn(xPtr, d.X);
+    copyIn(yPtr, d.y);
+    this.#ptrs = [xPtr, yPtr];
+    datasetRegistry?.register(this, this.#ptrs, this);
+  }
+
+  /** Pointers of X and y in wasm memory. @internal */
+  get pointers(): [number, number] {
+    this.checkLive();
+    return this.#ptrs!;
+  }
+
+  /** @internal */
+  checkLive(): void {
+    checkLive('RegressionDataset', this.#ptrs === undefined);
+  }
+
+  /** Frees the wasm copy. Further use throws. Safe to call twice. */
+  dispose(): void {
+    if (!this.#ptrs) return;
+    datasetRegistry?.unregister(this);
+    free(this.#ptrs[0]);
+    free(this.#ptrs[1]);
+    this.#ptrs = undefined;
+  }
+}
+
 function checkWeights(w: unknown, dim: number): Float64Array {
   const v = checkFloat64Array('w', w);
   checkLength('w', v, dim, 'data.dim');
@@ -56,7 +121,7 @@ function checkWeights(w: unknown, dim: number): Float64Array {
   return v;
 }
 
-function parse(data: RegressionData, opts: Record<string, unknown>, noiseVariance: number): Parsed {
+function parse(data: { rows: number; dim: number }, opts: Record<string, unknown>, noiseVariance: number): Parsed {
   const replacement = opts.replacement === undefined ? true : checkBoolean('replacement', opts.replacement);
   const n = checkPositiveInteger('batchSize', opts.batchSize, replacement ? 0x7fffffff : data.rows);
   const m = checkPositiveInteger('batches', opts.batches, 0x7fffffff);
@@ -71,19 +136,24 @@ function parse(data: RegressionData, opts: Record<string, unknown>, noiseVarianc
 }
 
 /** Runs fn with X, y, w resident in wasm memory and the oracle's scratch. */
-function withOracle<T>(data: RegressionData, w: Float64Array, p: Parsed,
+function withOracle<T>(data: RegressionData | RegressionDataset, w: Float64Array, p: Parsed,
   fn: (run: (outPtr: number, first: number, count: number) => void) => T): T {
   const k = wasm();
   const scratchBytes = k.lrGradientsScratchBytes(p.rows, p.n, p.replacement ? 1 : 0);
-  return withBlocks([data.X.byteLength, data.y.byteLength, w.byteLength, scratchBytes], 'the gradient oracle',
-    (xPtr, yPtr, wPtr, sPtr) => {
-      copyIn(xPtr!, data.X);
-      copyIn(yPtr!, data.y);
-      copyIn(wPtr!, w);
-      const std = Math.sqrt(p.tau2);
-      return fn((outPtr, first, count) => k.lrGradients(xPtr!, yPtr!, p.rows, p.dim, wPtr!, p.n, count, first, std,
-        p.k0, p.k1, p.stream, p.replacement ? 1 : 0, outPtr, sPtr!));
-    });
+  const resident = data instanceof RegressionDataset;
+  const xBytes = resident ? 8 : data.X.byteLength, yBytes = resident ? 8 : data.y.byteLength;
+  return withBlocks([xBytes, yBytes, w.byteLength, scratchBytes], 'the gradient oracle', (xTmp, yTmp, wPtr, sPtr) => {
+    let xPtr = xTmp!, yPtr = yTmp!;
+    if (resident) [xPtr, yPtr] = data.pointers;
+    else {
+      copyIn(xPtr, data.X);
+      copyIn(yPtr, data.y);
+    }
+    copyIn(wPtr!, w);
+    const std = Math.sqrt(p.tau2);
+    return fn((outPtr, first, count) => k.lrGradients(xPtr, yPtr, p.rows, p.dim, wPtr!, p.n, count, first, std,
+      p.k0, p.k1, p.stream, p.replacement ? 1 : 0, outPtr, sPtr!));
+  });
 }
 
 /**
@@ -98,7 +168,7 @@ function withOracle<T>(data: RegressionData, w: Float64Array, p: Parsed,
  * const G = linearRegressionGradients({ X, y, rows: 1000, dim: 5 }, w,
  *   { batchSize: 32, batches: 500, noiseVariance: 32, seed: 1 });
  */
-export function linearRegressionGradients(data: RegressionData, w: Float64Array, options: GradientOptions): Float64Array {
+export function linearRegressionGradients(data: RegressionData | RegressionDataset, w: Float64Array, options: GradientOptions): Float64Array {
   const d = checkData(data);
   const weights = checkWeights(w, d.dim);
   const opts = checkOptions('options', options);
@@ -149,7 +219,7 @@ const ESTIMATE_CHUNK_BYTES = 2 * 2 ** 20;
  * const { hessian } = estimateHessian(data, w, { batchSize: 64, batches: 2000, seed: 1 });
  * relativeError(hessian, trueH, dim);
  */
-export function estimateHessian(data: RegressionData, w: Float64Array, options: EstimateOptions): HessianEstimate {
+export function estimateHessian(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions): HessianEstimate {
   const d = checkData(data);
   const weights = checkWeights(w, d.dim);
   const opts = checkOptions('options', options);

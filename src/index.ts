@@ -7,7 +7,7 @@ export { Rng } from './rng.js';
 export { calibratedNoiseVariance, injectTargetNoise, LOSS_CONVENTIONS, type LossConvention, type CalibrationOptions } from './noise.js';
 export { GradientCovariance } from './covariance.js';
 export {
-  linearRegressionGradients, estimateHessian,
+  linearRegressionGradients, estimateHessian, RegressionDataset,
   type RegressionData, type GradientOptions, type EstimateOptions, type HessianEstimate,
 } from './gradients.js';
 export {

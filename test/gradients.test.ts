@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { linearRegressionGradients, estimateHessian, GradientCovariance } from '../src/node.js';
+import { linearRegressionGradients, estimateHessian, GradientCovariance, RegressionDataset } from '../src/node.js';
 import * as ref from '../src/reference/gradients.js';
 import { setup, maxAbs, maxAbsDiff, normals, offsetView } from './helpers.js';
 
@@ -94,6 +94,23 @@ test('estimateHessian equals the covariance of linearRegressionGradients (stream
   assert.is(est2.noiseVariance, 10);
   const est3 = estimateHessian(data, w, { batchSize: 16, batches: 10, seed: 2, noiseVariance: 0 });
   assert.is(est3.noiseVariance, 0);
+});
+
+test('RegressionDataset: resident data gives the same gradients and estimates; dispose is final', () => {
+  const { data, w } = problem(300, 7, 12);
+  const ds = new RegressionDataset(data);
+  assert.equal([ds.rows, ds.dim], [300, 7]);
+  const opts = { batchSize: 16, batches: 40, noiseVariance: 16, seed: 3 };
+  assert.equal(Array.from(linearRegressionGradients(ds, w, opts)), Array.from(linearRegressionGradients(data, w, opts)));
+  assert.equal(Array.from(estimateHessian(ds, w, opts).hessian), Array.from(estimateHessian(data, w, opts).hessian));
+  data.X[0] = 1e9; // the dataset holds its own copy
+  assert.equal(Array.from(linearRegressionGradients(ds, w, { ...opts, batches: 2 })),
+    Array.from(linearRegressionGradients({ ...data, X: problem(300, 7, 12).data.X }, w, { ...opts, batches: 2 })));
+  assert.throws(() => linearRegressionGradients(ds, new Float64Array(6), opts), /`w` must have length 7/);
+  assert.throws(() => new RegressionDataset({ ...data, rows: 5 }), /`data.X`/);
+  ds.dispose();
+  ds.dispose();
+  assert.throws(() => estimateHessian(ds, w, opts), /disposed/);
 });
 
 test.run();
