@@ -3,67 +3,18 @@
 // the Gaussian-x bias that MATH.md predicts away from the optimum.
 import { operatorNorm, relativeError, Rng, pointAtMisfit } from '../../node.js';
 
-function square(A: Float64Array, dim: number): Float64Array {
-  const out = new Float64Array(dim * dim);
-  for (let i = 0; i < dim; i++) {
-    for (let k = 0; k < dim; k++) {
-      const a = A[i * dim + k]!;
-      if (a === 0) continue;
-      for (let j = 0; j < dim; j++) out[i * dim + j]! += a * A[k * dim + j]!;
-    }
-  }
-  return out;
-}
-
-/** Eigenvalues of a symmetric matrix by cyclic Jacobi rotations (plain TS; for small dims). */
-export function symmetricEigenvalues(A: Float64Array, dim: number): Float64Array {
-  const a = A.slice();
-  let frob = 0;
-  for (let i = 0; i < a.length; i++) frob += a[i]! * a[i]!;
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    for (let i = 0; i < dim; i++) for (let j = i + 1; j < dim; j++) off += a[i * dim + j]! ** 2;
-    if (off <= 1e-30 * frob) break;
-    for (let p = 0; p < dim; p++) {
-      for (let q = p + 1; q < dim; q++) {
-        const apq = a[p * dim + q]!;
-        if (apq === 0) continue;
-        const theta = (a[q * dim + q]! - a[p * dim + p]!) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
-        for (let k = 0; k < dim; k++) { // columns p, q
-          const akp = a[k * dim + p]!, akq = a[k * dim + q]!;
-          a[k * dim + p] = c * akp - s * akq;
-          a[k * dim + q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < dim; k++) { // rows p, q
-          const apk = a[p * dim + k]!, aqk = a[q * dim + k]!;
-          a[p * dim + k] = c * apk - s * aqk;
-          a[q * dim + k] = s * apk + c * aqk;
-        }
-      }
-    }
-  }
-  return Float64Array.from({ length: dim }, (_, i) => a[i * dim + i]!);
-}
-
-/** Above this dimension the norm comes from power iteration on A^2 instead of Jacobi. */
-const JACOBI_MAX_DIM = 64;
-
 /**
- * ||A||_2 = max |lambda| of a symmetric A: exact eigenvalues (Jacobi) for small dims, else
- * sqrt(lambda_max(A^2)) by power iteration, which converges even when A's extreme
- * eigenvalues are +a and -a (the case at the best scale).
+ * ||A||_2 = max |lambda| of a symmetric A by the library's Lanczos (full
+ * reorthogonalisation), which also converges when the extreme eigenvalues are +a and -a,
+ * the case at the best rescaling.
  */
 export function symmetricNorm(A: Float64Array, dim: number): number {
-  if (dim <= JACOBI_MAX_DIM) return symmetricEigenvalues(A, dim).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-  return Math.sqrt(operatorNorm(square(A, dim), dim, { tol: 1e-10, maxIter: 20000 }).value);
+  return operatorNorm(A, dim, { tol: 1e-10 }).value;
 }
 
 /** ||C - H|| / ||H||. */
 export function rawError(C: Float64Array, H: Float64Array, dim: number): number {
-  if (dim > JACOBI_MAX_DIM) return relativeError(C, H, dim);
-  return symmetricNorm(C.map((v, i) => v - H[i]!), dim) / symmetricNorm(H, dim);
+  return relativeError(C, H, dim, { tol: 1e-10 });
 }
 
 /**
