@@ -1,6 +1,6 @@
 // Symmetric matrix-vector products and power iteration for the operator norm.
 
-import { dot, scale, axpy } from './linalg';
+import { dot, dot4, scale, axpy } from './linalg';
 
 /**
  * y = A x for a dim x dim row-major matrix. Four rows per pass share each load of x
@@ -11,28 +11,8 @@ export function matvec(aPtr: usize, xPtr: usize, yPtr: usize, dim: i32): void {
   let i = 0;
   for (; i + 4 <= dim; i += 4) {
     let r0 = aPtr + <usize>i * rowBytes;
-    let r1 = r0 + rowBytes, r2 = r1 + rowBytes, r3 = r2 + rowBytes;
-    let s0 = f64x2.splat(0), s1 = f64x2.splat(0), s2 = f64x2.splat(0), s3 = f64x2.splat(0);
-    let j = 0;
-    for (; j + 2 <= dim; j += 2) {
-      let o = <usize>j << 3;
-      let x = v128.load(xPtr + o);
-      s0 = f64x2.add(s0, f64x2.mul(v128.load(r0 + o), x));
-      s1 = f64x2.add(s1, f64x2.mul(v128.load(r1 + o), x));
-      s2 = f64x2.add(s2, f64x2.mul(v128.load(r2 + o), x));
-      s3 = f64x2.add(s3, f64x2.mul(v128.load(r3 + o), x));
-    }
-    // pairwise lane sums: [s0 s1] and [s2 s3]
-    let t01 = f64x2.add(i64x2.shuffle(s0, s1, 0, 2), i64x2.shuffle(s0, s1, 1, 3));
-    let t23 = f64x2.add(i64x2.shuffle(s2, s3, 0, 2), i64x2.shuffle(s2, s3, 1, 3));
-    if (j < dim) {
-      let o = <usize>j << 3;
-      let x = f64x2.splat(load<f64>(xPtr + o));
-      t01 = f64x2.add(t01, f64x2.mul(f64x2.replace_lane(f64x2.splat(load<f64>(r0 + o)), 1, load<f64>(r1 + o)), x));
-      t23 = f64x2.add(t23, f64x2.mul(f64x2.replace_lane(f64x2.splat(load<f64>(r2 + o)), 1, load<f64>(r3 + o)), x));
-    }
-    v128.store(yPtr + (<usize>i << 3), t01);
-    v128.store(yPtr + (<usize>i << 3), t23, 16);
+    let out = yPtr + (<usize>i << 3);
+    store<f64>(out, dot4(r0, r0 + rowBytes, r0 + 2 * rowBytes, r0 + 3 * rowBytes, xPtr, dim, out), 24);
   }
   for (; i < dim; i++) {
     store<f64>(yPtr + (<usize>i << 3), dot(aPtr + <usize>i * rowBytes, xPtr, dim));

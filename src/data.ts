@@ -2,20 +2,9 @@
 // second-moment matrix (the Hessian of the mean half-squared loss) and the least-squares
 // fit. Plain TS: they run once per data set, not in the hot loop.
 import type { RegressionData } from './gradients.js';
-import { checkPositiveInteger, checkFloat64Array, checkLength, checkFinite, isObject, show } from './validate.js';
+import { checkRegressionData } from './validate.js';
 
-function checkDataShape(data: unknown): RegressionData {
-  if (!isObject(data)) throw new TypeError(`invalid argument: \`data\` must be an object { X, y, rows, dim }. Value: \`${show(data)}\`.`);
-  const rows = checkPositiveInteger('data.rows', data.rows);
-  const dim = checkPositiveInteger('data.dim', data.dim);
-  const X = checkFloat64Array('data.X', data.X);
-  const y = checkFloat64Array('data.y', data.y);
-  checkLength('data.X', X, rows * dim, 'rows x dim');
-  checkLength('data.y', y, rows, 'rows');
-  checkFinite('data.X', X);
-  checkFinite('data.y', y);
-  return { X, y, rows, dim };
-}
+const checkDataShape = (data: unknown): RegressionData => checkRegressionData(data);
 
 export interface Standardized extends RegressionData {
   /** Column means and standard deviations of X (population sd; 1 for a constant column). */

@@ -3,7 +3,7 @@ import { GradientCovariance } from './covariance.js';
 import { calibratedNoiseVariance } from './noise.js';
 import {
   checkOptions, checkPositiveInteger, checkFloat64Array, checkLength, checkFinite, checkNonNegative,
-  checkSeed, checkStream, checkBoolean, checkInteger, isObject, show, checkLive,
+  checkSeed, checkStream, checkBoolean, checkInteger, checkLive, checkRegressionData,
 } from './validate.js';
 
 /** Regression data: X is rows x dim row-major, y has `rows` targets. */
@@ -41,16 +41,7 @@ function checkData(data: unknown): RegressionData | RegressionDataset {
     data.checkLive();
     return data;
   }
-  if (!isObject(data)) throw new TypeError(`invalid argument: \`data\` must be an object { X, y, rows, dim } or a RegressionDataset. Value: \`${show(data)}\`.`);
-  const rows = checkPositiveInteger('data.rows', data.rows);
-  const dim = checkPositiveInteger('data.dim', data.dim);
-  const X = checkFloat64Array('data.X', data.X);
-  const y = checkFloat64Array('data.y', data.y);
-  checkLength('data.X', X, rows * dim, 'rows x dim');
-  checkLength('data.y', y, rows, 'rows');
-  checkFinite('data.X', X);
-  checkFinite('data.y', y);
-  return { X, y, rows, dim };
+  return checkRegressionData(data, ' or a RegressionDataset');
 }
 
 const datasetRegistry = typeof FinalizationRegistry === 'undefined'

@@ -128,3 +128,20 @@ export function checkStream(name: string, value: unknown): number {
 export function checkLive(what: string, disposed: boolean): void {
   if (disposed) throw new Error(`${what} has been disposed; create a new one.`);
 }
+
+/** The shape every regression API takes: X rows x dim row-major, y of length rows. */
+export interface RegressionShape { X: Float64Array; y: Float64Array; rows: number; dim: number }
+
+/** Checks { X, y, rows, dim }: types, lengths, finiteness; returns a clean copy of the fields. */
+export function checkRegressionData(data: unknown, also = ''): RegressionShape {
+  if (!isObject(data)) throw new TypeError(`invalid argument: \`data\` must be an object { X, y, rows, dim }${also}. Value: \`${show(data)}\`.`);
+  const rows = checkPositiveInteger('data.rows', data.rows);
+  const dim = checkPositiveInteger('data.dim', data.dim);
+  const X = checkFloat64Array('data.X', data.X);
+  const y = checkFloat64Array('data.y', data.y);
+  checkLength('data.X', X, rows * dim, 'rows x dim');
+  checkLength('data.y', y, rows, 'rows');
+  checkFinite('data.X', X);
+  checkFinite('data.y', y);
+  return { X, y, rows, dim };
+}
