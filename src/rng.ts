@@ -6,8 +6,8 @@ const DOMAIN_NORMAL = 0;
 const DOMAIN_UNIFORM = 1;
 const MODE_UNIFORM = 0;
 const MODE_NORMAL = 1;
-/** Values generated per kernel call: bounds the wasm scratch at 512 KiB. */
-const CHUNK = 65536;
+/** Values per kernel call: a 64 KiB scratch stays in L2 for the copy out (measured faster than 512 KiB). */
+const CHUNK = 8192;
 
 let scratchPtr = 0;
 
