@@ -38,6 +38,10 @@ import { storeBoxMuller } from './vmath';
 export const MODE_UNIFORM: i32 = 0;
 export const MODE_NORMAL: i32 = 1;
 
+/** The two Philox multipliers as splat vectors. */
+const MULTIPLIERS: usize = memory.data<u32>([
+  PHILOX_M0, PHILOX_M0, PHILOX_M0, PHILOX_M0, PHILOX_M1, PHILOX_M1, PHILOX_M1, PHILOX_M1,
+], 16);
 /** Round keys, each a splat vector: [k0 round 0, k1 round 0, k0 round 1, ...]. */
 const ROUND_KEYS: usize = memory.data(320, 16) // 32 bytes x PHILOX_ROUNDS;
 
@@ -114,8 +118,9 @@ export function philoxFill(
 
 /** Philox4x32-10 on counters ctr .. ctr+CHUNK_CTRS-1 (c2 = domain, c3 = stream) -> UA, UB. */
 function philoxChunk(ctr: u64, domain: u32, stream: u32): void {
-  let m0 = i32x4.splat(PHILOX_M0);
-  let m1 = i32x4.splat(PHILOX_M1);
+  // the multipliers come from memory: as v128 constants V8 rematerialises them at each use
+  let m0 = v128.load(MULTIPLIERS);
+  let m1 = v128.load(MULTIPLIERS, 16);
   for (let t: usize = 0; t < <usize>CHUNK_CTRS; t += 4) {
     let c = ctr + <u64>t;
     let lo = i32x4.splat(<u32>c);
