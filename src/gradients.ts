@@ -36,7 +36,8 @@ interface Parsed {
   k0: number; k1: number; stream: number; replacement: boolean; firstBatch: number;
 }
 
-function checkData(data: unknown): RegressionData {
+/** Validates regression data { X, y, rows, dim }. @internal */
+export function checkData(data: unknown): RegressionData {
   if (!isObject(data)) throw new TypeError(`invalid argument: \`data\` must be an object { X, y, rows, dim }. Value: \`${show(data)}\`.`);
   const rows = checkPositiveInteger('data.rows', data.rows);
   const dim = checkPositiveInteger('data.dim', data.dim);
@@ -49,7 +50,8 @@ function checkData(data: unknown): RegressionData {
   return { X, y, rows, dim };
 }
 
-function checkWeights(w: unknown, dim: number): Float64Array {
+/** Validates a weight vector of length dim. @internal */
+export function checkWeights(w: unknown, dim: number): Float64Array {
   const v = checkFloat64Array('w', w);
   checkLength('w', v, dim, 'data.dim');
   checkFinite('w', v);
