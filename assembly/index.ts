@@ -6,6 +6,7 @@ export { mathLog, mathCosSin2Pi } from './vmath';
 export { lrGradients, lrGradientsScratchBytes } from './gradient';
 export { covAddRows, covMerge, covWrite, covPaddedDim, covScratchBytes } from './covariance';
 export { matvec, matvecDiff, powerIteration, lanczosStep } from './spectral';
+export { choleskyFactor, choleskyForward, choleskyBackward, choleskySolve } from './cholesky';
 
 /** Allocates `size` bytes (16-byte aligned) on the module's heap. */
 export function alloc(size: usize): usize {

@@ -36,7 +36,8 @@ interface Parsed {
   k0: number; k1: number; stream: number; replacement: boolean; firstBatch: number;
 }
 
-function checkData(data: unknown): RegressionData | RegressionDataset {
+/** Validates regression data (or a live RegressionDataset). @internal */
+export function checkData(data: unknown): RegressionData | RegressionDataset {
   if (data instanceof RegressionDataset) {
     data.checkLive();
     return data;
@@ -105,7 +106,8 @@ export class RegressionDataset {
   }
 }
 
-function checkWeights(w: unknown, dim: number): Float64Array {
+/** Validates a weight vector of length dim. @internal */
+export function checkWeights(w: unknown, dim: number): Float64Array {
   const v = checkFloat64Array('w', w);
   checkLength('w', v, dim, 'data.dim');
   checkFinite('w', v);

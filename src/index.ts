@@ -20,3 +20,6 @@ export {
   syntheticRegression, randomOrthogonal, matrixWithSpectrum, INPUT_DISTRIBUTIONS,
   type SyntheticOptions, type SyntheticProblem, type InputDistribution,
 } from './synthetic.js';
+export { choleskyFactor, choleskySolve, type CholeskyOptions } from './cholesky.js';
+export { Preconditioner, fitLinearRegression, type FitOptions, type FitResult } from './preconditioner.js';
+export { estimateRisk, type RiskInput, type RiskOptions, type RiskEstimate, type AdversarialRisk } from './risk.js';

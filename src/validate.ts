@@ -58,6 +58,13 @@ export function checkNonNegative(name: string, value: unknown): number {
   return v;
 }
 
+/** Finite number > 0. */
+export function checkPositive(name: string, value: unknown): number {
+  const v = checkNumber(name, value);
+  if (!(v > 0) || !Number.isFinite(v)) fail(RangeError, name, 'a finite number > 0', v);
+  return v;
+}
+
 /** Finite number > 0 and < 1 (tolerances). */
 export function checkUnitInterval(name: string, value: unknown): number {
   const v = checkNumber(name, value);

@@ -33,6 +33,11 @@ export interface Kernels {
   powerIteration(aPtr: number, bPtr: number, dim: number, vPtr: number, wPtr: number,
     tol: number, maxIter: number, outPtr: number): void;
   lanczosStep(aPtr: number, bPtr: number, dim: number, basisPtr: number, k: number, outPtr: number): void;
+  /** Returns -1, or the index of the first non-positive pivot (its value stored at pivotPtr). */
+  choleskyFactor(aPtr: number, dim: number, ridge: number, pivotPtr: number): number;
+  choleskyForward(lPtr: number, dim: number, xPtr: number): void;
+  choleskyBackward(lPtr: number, dim: number, xPtr: number): void;
+  choleskySolve(lPtr: number, dim: number, xPtr: number): void;
 }
 
 // The public types name WebAssembly.Module and Response through `typeof globalThis`, so a

@@ -63,7 +63,7 @@ export function buildProgram(): Command {
   program.command('experiment')
     .description('run one of the method\'s experiments (or all), print its tables; --out writes an HTML report with plots')
     .addArgument(new Argument('<name>', 'experiment to run (see the list below)').choices([...names, 'all']))
-    .addHelpText('after', `\nExperiments (defaults take a few seconds each on a 2-core machine):\n${EXPERIMENTS.map((e) => `  ${e.name.padEnd(14)}${e.summary}`).join('\n')}\n  ${'all'.padEnd(14)}every experiment above, one report\n\nExamples:\n  gradcov experiment calibration --seed 1\n  gradcov experiment all --out report/\n  gradcov experiment batches --batches 10000 --json > batches.json`)
+    .addHelpText('after', `\nExperiments (defaults take a few seconds each on a 2-core machine):\n${EXPERIMENTS.map((e) => `  ${e.name.padEnd(17)}${e.summary}`).join('\n')}\n  ${'all'.padEnd(17)}every experiment above, one report\n\nExamples:\n  gradcov experiment calibration --seed 1\n  gradcov experiment all --out report/\n  gradcov experiment batches --batches 10000 --json > batches.json`)
     .option('--seed <n>', 'seed of the data and the injected noise (same seed, same numbers)', seed, 1)
     .option('--dim <d>', 'feature dimension of the synthetic data (calibration, batches, distributions)', positiveInteger)
     .option('--rows <r>', 'rows of the synthetic data (all synthetic experiments)', positiveInteger)

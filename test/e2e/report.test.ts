@@ -12,14 +12,14 @@ const SMALL = ['--dim', '5', '--rows', '1500', '--batches', '600', '--dims', '5,
 const dir = tempDir();
 const outA = join(dir, 'a'), outB = join(dir, 'b');
 const first = gradcov('experiment', 'all', ...SMALL, '--seed', '7', '--out', outA);
-const PLOTS = ['calibration-raw', 'calibration-rescaled', 'batches-error-vs-m', 'distributions-sweep', 'dimension-error-vs-dim', 'real-data-errors'];
+const PLOTS = ['calibration-raw', 'calibration-rescaled', 'batches-error-vs-m', 'distributions-sweep', 'dimension-error-vs-dim', 'real-data-errors', 'preconditioning-iterations', 'adversarial-errors'];
 
 const numbers = (v: unknown): number[] => (typeof v === 'number' ? [v] : Array.isArray(v) ? v.flatMap(numbers)
   : v && typeof v === 'object' ? Object.values(v).flatMap(numbers) : []);
 
 test('--out writes report.html, results.json and one SVG per plot, each with axis titles and a legend', () => {
   assert.is(first.code, 0, first.stderr);
-  assert.match(first.stdout, /wrote 8 files/);
+  assert.match(first.stdout, /wrote 10 files/);
   assert.equal(readdirSync(outA).sort(), ['report.html', 'results.json', ...PLOTS.map((p) => `${p}.svg`)].sort());
   for (const p of PLOTS) {
     const svg = readFileSync(join(outA, `${p}.svg`), 'utf8');
