@@ -20,3 +20,8 @@ export {
   syntheticRegression, randomOrthogonal, matrixWithSpectrum, INPUT_DISTRIBUTIONS,
   type SyntheticOptions, type SyntheticProblem, type InputDistribution,
 } from './synthetic.js';
+export {
+  EstimatorPool, DEFAULT_BLOCK_BATCHES,
+  type Transport, type SharedData, type PoolEstimateOptions,
+} from './pool.js';
+export { DistributedTrainer, type TrainOptions, type TrainResult } from './distributed.js';
