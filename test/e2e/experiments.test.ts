@@ -66,4 +66,13 @@ test('real-data: diabetes and diamonds at the fit and away; calibrated beats unc
   for (const r of t.rows.filter((r) => r[3] === 'fit')) assert.ok((r[5] as number) < 0.3 && (r[7] as number) > 0.9, `${r}`);
 });
 
+test('distributed: K = 1, 2, 4 worker-thread holders on diamonds each reach the least-squares risk within 1%', () => {
+  const e = run('distributed', '--batches', '4096', '--rows', '12', '--seed', '2');
+  const t = e.tables[0]!;
+  assert.equal(col(t, 'holders K'), [1, 2, 4]);
+  for (const x of col(t, 'rel. excess (avg iterate)')) assert.ok(x > -1e-9 && x < 0.01, `relative excess ${x}`);
+  for (const x of col(t, 'rounds ms')) assert.ok(x > 0);
+  assert.match(e.findings.join('\n'), /2 holders vs 1: [\d.]+x/);
+});
+
 test.run();

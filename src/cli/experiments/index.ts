@@ -4,9 +4,10 @@ import { batches } from './batches.js';
 import { distributions } from './distributions.js';
 import { dimension } from './dimension.js';
 import { realData } from './real-data.js';
+import { distributed } from './distributed.js';
 import type { Experiment } from './types.js';
 
-export const EXPERIMENTS: Experiment[] = [calibration, batches, distributions, dimension, realData];
+export const EXPERIMENTS: Experiment[] = [calibration, batches, distributions, dimension, realData, distributed];
 
 export function findExperiment(name: string): Experiment | undefined {
   return EXPERIMENTS.find((e) => e.name === name);
