@@ -244,7 +244,7 @@ export class GradientCovariance {
    * [0, 2^53 - 1], zero moments for counts 0 and 1, non-negative diagonal); only then is
    * wasm memory allocated, so a rejected blob leaves nothing behind.
    *
-   * @param bytes - a Uint8Array (any byteOffset; a Node Buffer works)
+   * @param bytes - a Uint8Array (any byteOffset; Node.js buffers are Uint8Arrays too)
    * @returns a new accumulator; call dispose() when done
    * @throws {TypeError} when bytes is not a Uint8Array
    * @throws {RangeError} naming the rule the blob breaks (or when wasm memory cannot hold it)

@@ -15,9 +15,12 @@ import { estimateBlocks, prepareEstimate, type EstimateOptions, type HessianEsti
 import { checkInteger, checkOptions, checkPositiveInteger, show } from './validate.js';
 import { HolderState, type HolderMessage } from './distributed.js';
 
+/** Buffers moved (not copied) by postMessage: only ArrayBuffers are transferred here. */
+export type TransferList = ArrayBuffer[];
+
 /** What the coordinator needs of a worker: post, listen, terminate. */
 export interface Transport {
-  postMessage(message: unknown, transfer?: Transferable[]): void;
+  postMessage(message: unknown, transfer?: TransferList): void;
   /** Registers the handlers for messages from the worker and for its failure. */
   listen(onMessage: (message: unknown) => void, onError: (error: Error) => void): void;
   terminate(): unknown;
@@ -63,7 +66,7 @@ export class Channel {
     });
   }
 
-  request<T>(message: Record<string, unknown>, transfer?: Transferable[]): Promise<T> {
+  request<T>(message: Record<string, unknown>, transfer?: TransferList): Promise<T> {
     if (this.#failed) return Promise.reject(this.#failed);
     const id = this.#next++;
     return new Promise<T>((resolve, reject) => {
@@ -217,14 +220,14 @@ export function checkWorkers(options: unknown, defaultWorkers: number): number {
  * every request { id, type, ... } with { type: 'ok', id, value } or { type: 'error', id,
  * name, message }; blobs and gradients are transferred, not copied. @internal
  */
-export function serveWorker(post: (message: unknown, transfer?: Transferable[]) => void): (message: unknown) => Promise<void> {
+export function serveWorker(post: (message: unknown, transfer?: TransferList) => void): (message: unknown) => Promise<void> {
   const shared = new Map<number, RegressionData>();
   let holder: HolderState | undefined;
   return async (raw) => {
     const msg = raw as { id: number; type: string } & Record<string, unknown>;
     try {
       let value: unknown;
-      let transfer: Transferable[] = [];
+      let transfer: TransferList = [];
       switch (msg.type) {
         case 'init':
           await init(msg.module as WasmModule);

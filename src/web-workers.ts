@@ -2,7 +2,7 @@
 // (browsers, Deno). The coordinators are the core's (pool.ts, distributed.ts); this file
 // makes the workers from web-worker.js next to it (`new URL(..., import.meta.url)`, the
 // pattern bundlers recognise) and hands each the compiled module by postMessage.
-import { poolOver, checkWorkers, type Transport, type EstimatorPool } from './pool.js';
+import { poolOver, checkWorkers, type Transport, type EstimatorPool, type TransferList } from './pool.js';
 import { trainerOver, type DistributedTrainer, type TrainOptions } from './distributed.js';
 import type { RegressionData } from './gradients.js';
 
@@ -10,7 +10,7 @@ export { EstimatorPool, type SharedData, type PoolEstimateOptions, type Transpor
 export { DistributedTrainer, type TrainOptions, type TrainResult } from './distributed.js';
 
 interface WebWorker {
-  postMessage(message: unknown, transfer?: Transferable[]): void;
+  postMessage(message: unknown, transfer?: TransferList): void;
   addEventListener(type: 'message' | 'error' | 'messageerror', fn: (e: { data?: unknown; message?: string }) => void): void;
   terminate(): void;
 }

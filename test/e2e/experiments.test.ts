@@ -67,7 +67,7 @@ test('real-data: diabetes and diamonds at the fit and away; calibrated beats unc
 });
 
 test('distributed: K = 1, 2, 4 worker-thread holders on diamonds each reach the least-squares risk within 1%', () => {
-  const e = run('distributed', '--batches', '4096', '--rows', '12', '--seed', '2');
+  const e = run('distributed', '--batches', '4096', '--seed', '2');
   const t = e.tables[0]!;
   assert.equal(col(t, 'holders K'), [1, 2, 4]);
   for (const x of col(t, 'rel. excess (avg iterate)')) assert.ok(x > -1e-9 && x < 0.01, `relative excess ${x}`);
