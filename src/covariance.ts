@@ -3,6 +3,7 @@ import {
   checkPositiveInteger, checkFloatArray, checkFinite, checkInteger, checkOptions, checkNumber, checkLive, checkLength,
   type FloatArray,
 } from './validate.js';
+import { decodeHeader, encode } from './serialize.js';
 
 /** Bytes of staged gradients per kernel call: keeps wasm memory O(dim^2) for any batch. */
 const STAGE_BYTES = 4 * 2 ** 20;
@@ -208,6 +209,61 @@ export class GradientCovariance {
     } finally {
       free(out);
     }
+  }
+
+  /**
+   * The accumulator's state as bytes (format version 1, little-endian): magic "GCOV",
+   * version, dim, count, mean, the upper triangle of the co-moment, CRC-32. The blob can
+   * cross any transport (postMessage, a queue, a file) and `fromBytes` restores an
+   * accumulator that behaves exactly like this one (same count, mean, covariance, and the
+   * same results after further add/merge). Layout: README "Serialization" and serialize.ts.
+   *
+   * @returns a new Uint8Array of 28 + 8 dim + 4 dim (dim + 1) bytes
+   * @example
+   * const blob = acc.toBytes();                       // send it anywhere
+   * const copy = GradientCovariance.fromBytes(blob);  // identical state
+   * total.merge(copy); copy.dispose();
+   */
+  toBytes(): Uint8Array {
+    checkLive('GradientCovariance', this.#disposed);
+    const dim = this.dim, dp = this.#dp;
+    const mean = f64(this.#state.meanPtr, dim);
+    const M = f64(this.#state.mPtr, dp * dp);
+    return encode(dim, this.#count, (view, meanOffset, upperOffset) => {
+      for (let j = 0; j < dim; j++) view.setFloat64(meanOffset + 8 * j, mean[j]!, true);
+      let p = upperOffset;
+      for (let i = 0; i < dim; i++) {
+        for (let j = i; j < dim; j++, p += 8) view.setFloat64(p, M[i * dp + j]!, true);
+      }
+    });
+  }
+
+  /**
+   * Restores an accumulator from `toBytes()` output. The whole blob is validated first
+   * (type, length for its dim, magic, version, checksum, finite values, count in
+   * [0, 2^53 - 1], zero moments for counts 0 and 1, non-negative diagonal); only then is
+   * wasm memory allocated, so a rejected blob leaves nothing behind.
+   *
+   * @param bytes - a Uint8Array (any byteOffset; Node.js buffers are Uint8Arrays too)
+   * @returns a new accumulator; call dispose() when done
+   * @throws {TypeError} when bytes is not a Uint8Array
+   * @throws {RangeError} naming the rule the blob breaks (or when wasm memory cannot hold it)
+   * @example
+   * const acc = GradientCovariance.fromBytes(await readFile('worker-3.gcov'));
+   */
+  static fromBytes(bytes: Uint8Array): GradientCovariance {
+    const h = decodeHeader(bytes);
+    const acc = new GradientCovariance(h.dim);
+    const dim = h.dim, dp = acc.#dp;
+    const mean = f64(acc.#state.meanPtr, dim);
+    for (let j = 0; j < dim; j++) mean[j] = h.view.getFloat64(h.meanOffset + 8 * j, true);
+    const M = f64(acc.#state.mPtr, dp * dp);
+    let p = h.upperOffset;
+    for (let i = 0; i < dim; i++) {
+      for (let j = i; j < dim; j++, p += 8) M[i * dp + j] = h.view.getFloat64(p, true);
+    }
+    acc.#count = h.count;
+    return acc;
   }
 
   /** Forgets all gradients (count 0). Returns this. */

@@ -31,7 +31,8 @@ export interface GradientOptions {
   firstBatch?: number;
 }
 
-interface Parsed {
+/** @internal */
+export interface Parsed {
   rows: number; dim: number; n: number; m: number; tau2: number;
   k0: number; k1: number; stream: number; replacement: boolean; firstBatch: number;
 }
@@ -213,6 +214,24 @@ const ESTIMATE_CHUNK_BYTES = 2 * 2 ** 20;
  * relativeError(hessian, trueH, dim);
  */
 export function estimateHessian(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions): HessianEstimate {
+  const job = prepareEstimate(data, w, options);
+  const acc = new GradientCovariance(job.p.dim);
+  try {
+    withOracle(job.data, job.w, job.p, (run) => accumulate(acc, run, job.p, job.p.firstBatch, job.p.m));
+    return { hessian: acc.covariance(), mean: acc.mean(), batches: job.p.m, noiseVariance: job.p.tau2 };
+  } finally {
+    acc.dispose();
+  }
+}
+
+/** Validated inputs of an estimate (shared by estimateHessian and the worker pool). @internal */
+export interface EstimateJob { data: RegressionData | RegressionDataset; w: Float64Array; p: Parsed }
+
+/**
+ * Validates estimateHessian's arguments (same rules and messages) without computing.
+ * @internal
+ */
+export function prepareEstimate(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions): EstimateJob {
   const d = checkData(data);
   const weights = checkWeights(w, d.dim);
   const opts = checkOptions('options', options);
@@ -222,24 +241,40 @@ export function estimateHessian(data: RegressionData | RegressionDataset, w: Flo
     : checkNonNegative('noiseVariance', opts.noiseVariance);
   const p = parse(d, opts, tau2);
   if (p.m < 2) throw new RangeError(`invalid argument: \`batches\` must be at least 2 to form a covariance. Value: \`${p.m}\`.`);
-  const acc = new GradientCovariance(p.dim);
+  return { data: d, w: weights, p };
+}
+
+/** Streams batches [first, first + count) through wasm into acc, in kernel-sized chunks. */
+function accumulate(acc: GradientCovariance, run: (outPtr: number, first: number, count: number) => void,
+  p: Parsed, first: number, count: number): void {
+  const chunk = Math.max(256, Math.floor(ESTIMATE_CHUNK_BYTES / (p.dim * 8 * 256)) * 256);
+  const rows = Math.min(chunk, count);
+  const buf = alloc(rows * p.dim * 8, 'gradient staging');
   try {
-    const chunk = Math.max(256, Math.floor(ESTIMATE_CHUNK_BYTES / (p.dim * 8 * 256)) * 256);
-    withOracle(d, weights, p, (run) => {
-      const rows = Math.min(chunk, p.m);
-      const buf = alloc(rows * p.dim * 8, 'gradient staging');
-      try {
-        for (let b = 0; b < p.m; b += rows) {
-          const count = Math.min(rows, p.m - b);
-          run(buf, p.firstBatch + b, count);
-          acc.addFromWasm(buf, count);
-        }
-      } finally {
-        free(buf);
-      }
-    });
-    return { hessian: acc.covariance(), mean: acc.mean(), batches: p.m, noiseVariance: tau2 };
+    for (let b = 0; b < count; b += rows) {
+      const c = Math.min(rows, count - b);
+      run(buf, first + b, c);
+      acc.addFromWasm(buf, c);
+    }
   } finally {
-    acc.dispose();
+    free(buf);
   }
+}
+
+/**
+ * The worker side of the pool: for each block [first, first + count) of global batch
+ * indices, a fresh accumulator of exactly those batches, serialized (toBytes). The data
+ * is copied into wasm once for all blocks. A block that is the whole job gives the same
+ * bits as estimateHessian. @internal
+ */
+export function estimateBlocks(job: EstimateJob, blocks: readonly (readonly [number, number])[]): Uint8Array[] {
+  return withOracle(job.data, job.w, job.p, (run) => blocks.map(([first, count]) => {
+    const acc = new GradientCovariance(job.p.dim);
+    try {
+      accumulate(acc, run, job.p, first, count);
+      return acc.toBytes();
+    } finally {
+      acc.dispose();
+    }
+  }));
 }

@@ -100,4 +100,17 @@ test('the web example draws the calibration curve in a worker, minimum at tau2/n
   await page.close();
 });
 
+test('chromium Web Workers (gradcov/web-workers): the pool gives the same bits for 1 and 2 workers, matches the main thread, and the trainer fits', async () => {
+  const r = await conformanceIn('/test/e2e/browser/pool.html');
+  assert.ok(r.ok, r.error);
+  const s = r.summary as Record<string, number[]>;
+  assert.equal(s.pool1, s.pool2);
+  const scale = Math.max(...s.single!.map(Math.abs));
+  const diff = Math.max(...s.single!.map((v, i) => Math.abs(v - s.pool2![i]!)));
+  assert.ok(diff <= 64 * Number.EPSILON * scale, `pool vs main thread ${diff}`);
+  const err = Math.max(...s.lsq!.map((v, i) => Math.abs(v - s.trained![i]!)));
+  assert.ok(err < 0.05, `trained w vs least squares: ${err}`);
+  assert.equal(r.errors, []);
+});
+
 test.run();

@@ -88,4 +88,13 @@ test('adversarial: estimated adversarial risk within 5% of the risk on the data 
   assert.match(e.findings[0]!, /target 5%: met/);
 });
 
+test('distributed: K = 1, 2, 4 worker-thread holders on diamonds each reach the least-squares risk within 1%', () => {
+  const e = run('distributed', '--batches', '4096', '--seed', '2');
+  const t = e.tables[0]!;
+  assert.equal(col(t, 'holders K'), [1, 2, 4]);
+  for (const x of col(t, 'rel. excess (avg iterate)')) assert.ok(x > -1e-9 && x < 0.01, `relative excess ${x}`);
+  for (const x of col(t, 'rounds ms')) assert.ok(x > 0);
+  assert.match(e.findings.join('\n'), /2 holders vs 1: [\d.]+x/);
+});
+
 test.run();

@@ -6,9 +6,10 @@ import { dimension } from './dimension.js';
 import { realData } from './real-data.js';
 import { preconditioning } from './preconditioning.js';
 import { adversarial } from './adversarial.js';
+import { distributed } from './distributed.js';
 import type { Experiment } from './types.js';
 
-export const EXPERIMENTS: Experiment[] = [calibration, batches, distributions, dimension, realData, preconditioning, adversarial];
+export const EXPERIMENTS: Experiment[] = [calibration, batches, distributions, dimension, realData, preconditioning, adversarial, distributed];
 
 export function findExperiment(name: string): Experiment | undefined {
   return EXPERIMENTS.find((e) => e.name === name);

@@ -51,4 +51,6 @@ export interface Experiment {
   name: string;
   summary: string;
   run(options: ExperimentOptions): Promise<ExperimentResult>;
+  /** Its numbers include wall times, which no rerun reproduces: runs by name only, not in `all`. */
+  timed?: boolean;
 }
