@@ -8,6 +8,7 @@
 import { GradientCovariance } from './covariance.js';
 import { linearRegressionGradients, type RegressionData } from './gradients.js';
 import { Channel, startChannels, type Transport } from './pool.js';
+import { choleskySolve } from './cholesky.js';
 import {
   checkFloat64Array, checkLength, checkFinite, checkNonNegative, checkOptions, checkPositiveInteger, checkSeed, checkInteger,
 } from './validate.js';
@@ -79,40 +80,6 @@ export interface TrainResult {
   roundsMs: number;
 }
 
-/**
- * Cholesky solve of (A + ridge I) x = b for a symmetric positive-definite dim x dim A.
- * Plain TS, O(dim^3), fine for the small dims of a training step.
- * TODO(preconditioner): swap for the wasm `Preconditioner` (wt-apps) once it lands on main.
- * @internal
- */
-export function choleskySolve(A: Float64Array, dim: number, ridge: number, b: Float64Array): Float64Array {
-  const L = new Float64Array(dim * dim);
-  for (let j = 0; j < dim; j++) {
-    let s = A[j * dim + j]! + ridge;
-    for (let k = 0; k < j; k++) s -= L[j * dim + k]! ** 2;
-    if (!(s > 0)) throw new RangeError(`H_hat + ridge I is not positive definite (pivot ${j} is ${s}); use a larger \`ridge\`.`);
-    const d = Math.sqrt(s);
-    L[j * dim + j] = d;
-    for (let i = j + 1; i < dim; i++) {
-      let t = A[i * dim + j]!;
-      for (let k = 0; k < j; k++) t -= L[i * dim + k]! * L[j * dim + k]!;
-      L[i * dim + j] = t / d;
-    }
-  }
-  const x = Float64Array.from(b);
-  for (let i = 0; i < dim; i++) { // L z = b
-    let t = x[i]!;
-    for (let k = 0; k < i; k++) t -= L[i * dim + k]! * x[k]!;
-    x[i] = t / L[i * dim + i]!;
-  }
-  for (let i = dim - 1; i >= 0; i--) { // L' x = z
-    let t = x[i]!;
-    for (let k = i + 1; k < dim; k++) t -= L[k * dim + i]! * x[k]!;
-    x[i] = t / L[i * dim + i]!;
-  }
-  return x;
-}
-
 type TrainSettings = Required<Omit<TrainOptions, 'w0' | 'ridge'>> & { ridge: number | undefined; w0: Float64Array };
 
 /**
@@ -182,7 +149,7 @@ export class DistributedTrainer {
       const H = pooled.map((v) => v / dof);
       let tr = 0;
       for (let j = 0; j < dim; j++) tr += H[j * dim + j]!;
-      const step = choleskySolve(H, dim, o.ridge ?? 1e-8 * (tr / dim), g);
+      const step = choleskySolve(H, dim, g, { ridge: o.ridge ?? 1e-8 * (tr / dim) }); // wasm Cholesky
       const next = new Float64Array(dim);
       for (let j = 0; j < dim; j++) next[j] = w[j]! - o.learningRate * step[j]!;
       w = next;

@@ -7,7 +7,6 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as g from '../../src/node.js';
 import { createEstimatorPool, createDistributedTrainer, type MessageTap } from '../../src/node/workers.js';
-import { choleskySolve } from '../../src/distributed.js';
 
 test.before(async () => { await g.init(undefined, { build: 'simd' }); });
 
@@ -72,17 +71,6 @@ test('pool: share() once, estimate many times; errors are the same TypeError/Ran
   await pool.close();
   try { await pool.estimateHessian(data, w, { batchSize: 16, batches: 10, seed: 1 }); assert.unreachable(); } catch (err) { assert.match((err as Error).message, /closed/); }
   try { await createEstimatorPool({ workers: 0 }); assert.unreachable(); } catch (err) { assert.instance(err, RangeError); assert.match((err as Error).message, /`workers`/); }
-});
-
-test('choleskySolve solves (A + ridge I) x = b and names the failing pivot', () => {
-  const A = new Float64Array([4, 2, 0, 2, 5, 1, 0, 1, 3]);
-  const x = choleskySolve(A, 3, 0.5, new Float64Array([1, 2, 3]));
-  for (let i = 0; i < 3; i++) {
-    let s = 0.5 * x[i]!;
-    for (let j = 0; j < 3; j++) s += A[i * 3 + j]! * x[j]!;
-    assert.ok(Math.abs(s - (i + 1)) < 1e-12);
-  }
-  assert.throws(() => choleskySolve(new Float64Array([1, 2, 2, 1]), 2, 0, new Float64Array(2)), /pivot 1/);
 });
 
 test('distributed: after set-up only w goes out and only gradients come back (every message checked); reaches the least-squares risk', async () => {
