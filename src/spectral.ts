@@ -166,6 +166,9 @@ export function operatorNormDiff(A: Float64Array, B: Float64Array, dim: number, 
  * relativeError(estimateHessian(data, w, opts).hessian, H, dim) // e.g. 0.05
  */
 export function relativeError(estimate: Float64Array, truth: Float64Array, dim: number, options?: SpectralOptions): number {
+  const d = checkPositiveInteger('dim', dim, 46340);
+  checkSymmetricInput('estimate', estimate, d); // named as the caller knows them, not as A and B
+  checkSymmetricInput('truth', truth, d);
   const num = operatorNormDiff(estimate, truth, dim, options).value;
   const den = operatorNorm(truth, dim, options).value;
   if (den === 0) throw new RangeError('invalid argument: `truth` must not be the zero matrix (its norm is the denominator).');
