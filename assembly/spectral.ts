@@ -43,7 +43,8 @@ export function matvecDiff(aPtr: usize, bPtr: usize, xPtr: usize, yPtr: usize, d
 /**
  * Power iteration for ||S||_2 = max |lambda(S)| of a symmetric S = A (bPtr == 0) or
  * S = A - B. v (dim doubles) holds the start vector and is overwritten with the last
- * iterate; w is dim doubles of scratch. Writes [value, iterations, converged] to outPtr.
+ * iterate; w is 2 dim doubles of scratch (S v, then the previous iterate). Writes
+ * [value, iterations, converged] to outPtr.
  *
  * Estimate theta_k = ||S v_k|| with v_k a unit vector: the square root of the Rayleigh
  * quotient of S^2, which converges at the rate (lambda_2 / lambda_1)^2 per step.
@@ -52,6 +53,12 @@ export function matvecDiff(aPtr: usize, bPtr: usize, xPtr: usize, yPtr: usize, d
  * from the third iterate on, the iteration stops when max(D_k, D_k q / (1 - q)) <= tol * theta_k.
  * When the changes do not shrink (q >= 1) it stops only once D_k itself is within
  * tol * theta_k; D_k = 0 (a fixed point) stops at once.
+ * Either way it also needs the residual bound: with v_k = S v_{k-1} / theta_{k-1},
+ * res = ||S v_k - theta_{k-1} v_{k-1}|| = ||S^2 v_{k-1} - theta_{k-1}^2 v_{k-1}|| / theta_{k-1},
+ * so some eigenvalue of S^2 lies within theta_{k-1} res of theta_{k-1}^2, and so some |lambda|
+ * within res of theta_{k-1}; it must be <= tol * theta_{k-1} (plus a rounding floor of
+ * 8 dim eps theta). The rate alone is fooled by a near-degenerate top: eigenvalues 5 and
+ * 5 - 1e-6 stopped at 4.9999995 with tol 1e-9 (issue 7); the residual is not.
  */
 export function powerIteration(
   aPtr: usize, bPtr: usize, dim: i32, vPtr: usize, wPtr: usize,
@@ -67,26 +74,38 @@ export function powerIteration(
     converged = 1; // only a zero start vector: the caller never passes one
   } else {
     scale(1.0 / norm, vPtr, dim);
+    let prevPtr = wPtr + (<usize>dim << 3); // v_{k-1}
+    let floor = 8.0 * <f64>dim * f64.EPSILON;
     while (it < maxIter) {
       it++;
       if (bPtr == 0) matvec(aPtr, vPtr, wPtr, dim);
       else matvecDiff(aPtr, bPtr, vPtr, wPtr, dim);
       theta = Math.sqrt(dot(wPtr, wPtr, dim));
       if (theta == 0) { converged = 1; break; } // S v = 0 for a random v: S = 0
+      let resOk = false;
+      if (it > 1) { // res = ||S v_k - theta_{k-1} v_{k-1}||
+        let r2 = 0.0;
+        for (let i = 0; i < dim; i++) {
+          let e = load<f64>(wPtr + (<usize>i << 3)) - prevTheta * load<f64>(prevPtr + (<usize>i << 3));
+          r2 += e * e;
+        }
+        resOk = Math.sqrt(r2) <= tol * prevTheta + floor * theta;
+      }
+      memory.copy(prevPtr, vPtr, <usize>dim << 3);
       scale(1.0 / theta, wPtr, dim);
       memory.copy(vPtr, wPtr, <usize>dim << 3);
       if (it > 1) {
         let delta = Math.abs(theta - prevTheta);
-        if (delta == 0) { converged = 1; break; } // a fixed point (e.g. an eigenvector start)
-        if (prevDelta < Infinity) { // the rate needs two changes: from the third iterate on
+        if (delta == 0 && resOk) { converged = 1; break; } // a fixed point (e.g. an eigenvector start)
+        if (prevDelta < Infinity && delta > 0) { // the rate needs two changes: from the third iterate on
           let err = delta;
           if (delta < prevDelta) {
             let q = delta / prevDelta;
             err = max(delta, delta * q / (1.0 - q));
           }
-          if (err <= tol * theta) { converged = 1; break; }
+          if (err <= tol * theta && resOk) { converged = 1; break; }
         }
-        prevDelta = delta;
+        if (delta > 0) prevDelta = delta;
       }
       prevTheta = theta;
     }

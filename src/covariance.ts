@@ -1,4 +1,4 @@
-import { wasm, alloc, free, f64, copyIn } from './wasm.js';
+import { wasm, alloc, free, f64, copyIn, checkFits } from './wasm.js';
 import {
   checkPositiveInteger, checkFloatArray, checkFinite, checkInteger, checkOptions, checkNumber, checkLive, checkLength,
   type FloatArray,
@@ -56,7 +56,11 @@ export class GradientCovariance {
    * @throws {TypeError|RangeError} for a bad dim or when the state would not fit in wasm memory
    */
   constructor(dim: number) {
-    this.dim = checkPositiveInteger('dim', dim, 46340);
+    this.dim = checkPositiveInteger('dim', dim);
+    // the co-moment (dp x dp doubles, dp = dim padded to 4) is one heap block: refuse up
+    // front, with the size, a dim whose state the wasm heap cannot hold (dim > 11584)
+    const dp = Math.ceil(dim / 4) * 4;
+    checkFits(8 * dp * dp, `\`dim\` = ${dim}: the co-moment of GradientCovariance(${dim})`);
     const k = wasm();
     this.#dp = k.covPaddedDim(dim);
     const meanPtr = alloc(this.#dp * 8, `GradientCovariance(${dim})`);

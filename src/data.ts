@@ -2,12 +2,15 @@
 // second-moment matrix (the Hessian of the mean half-squared loss) and the least-squares
 // fit. Plain TS: they run once per data set, not in the hot loop.
 import type { RegressionData } from './gradients.js';
-import { checkRegressionData } from './validate.js';
+import { checkRegressionData, checkFloat64Array, checkLength, checkFinite, checkNonNegative } from './validate.js';
 
 const checkDataShape = (data: unknown): RegressionData => checkRegressionData(data);
 
+/** Relative sd below which standardize() treats a column as constant (sd <= 1e-12 (1 + |mean|)). */
+const CONSTANT_SD = 1e-12;
+
 export interface Standardized extends RegressionData {
-  /** Column means and standard deviations of X (population sd; 1 for a constant column). */
+  /** Column means and standard deviations of X (population sd; 1 for a constant column, which standardises to 0). */
   xMean: Float64Array;
   xScale: Float64Array;
   yMean: number;
@@ -26,14 +29,26 @@ export function standardize(data: RegressionData): Standardized {
   const xMean = new Float64Array(dim), xScale = new Float64Array(dim);
   for (let r = 0; r < rows; r++) for (let c = 0; c < dim; c++) xMean[c]! += X[r * dim + c]! / rows;
   for (let r = 0; r < rows; r++) for (let c = 0; c < dim; c++) xScale[c]! += (X[r * dim + c]! - xMean[c]!) ** 2 / rows;
-  for (let c = 0; c < dim; c++) xScale[c] = Math.sqrt(xScale[c]!) || 1;
+  // A constant column whose mean is not exact in floating point has an sd of rounding
+  // noise; dividing by it would turn that noise into +-1 values. Such a column (sd at the
+  // rounding level of its mean) is constant: scale 1, standardised to exactly 0.
+  const constant = (sd: number, mean: number) => sd <= CONSTANT_SD * (1 + Math.abs(mean));
+  const xConst = new Uint8Array(dim);
+  for (let c = 0; c < dim; c++) {
+    const sd = Math.sqrt(xScale[c]!);
+    xConst[c] = constant(sd, xMean[c]!) ? 1 : 0;
+    xScale[c] = xConst[c] ? 1 : sd;
+  }
   const Xs = new Float64Array(rows * dim);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < dim; c++) Xs[r * dim + c] = (X[r * dim + c]! - xMean[c]!) / xScale[c]!;
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < dim; c++) Xs[r * dim + c] = xConst[c] ? 0 : (X[r * dim + c]! - xMean[c]!) / xScale[c]!;
+  }
   let yMean = 0, yVar = 0;
   for (let r = 0; r < rows; r++) yMean += y[r]! / rows;
   for (let r = 0; r < rows; r++) yVar += (y[r]! - yMean) ** 2 / rows;
-  const yScale = Math.sqrt(yVar) || 1;
-  const ys = y.map((v) => (v - yMean) / yScale);
+  const yConst = constant(Math.sqrt(yVar), yMean);
+  const yScale = yConst ? 1 : Math.sqrt(yVar);
+  const ys = y.map((v) => (yConst ? 0 : (v - yMean) / yScale));
   return { X: Xs, y: ys, rows, dim, xMean, xScale, yMean, yScale };
 }
 
@@ -100,11 +115,29 @@ export function leastSquares(data: RegressionData): { w: Float64Array; residualV
   return { w, residualVariance: s2 };
 }
 
-/** w + d with d along `direction` scaled so that the misfit d'Hd equals `misfit`. */
+/**
+ * w + d with d along `direction` scaled so that the misfit d'Hd equals `misfit`.
+ * @throws {TypeError|RangeError} for malformed arrays, a negative misfit, or a direction with
+ * d'Hd <= 0 when misfit > 0 (no multiple of it reaches the misfit)
+ */
 export function pointAtMisfit(H: Float64Array, w: Float64Array, direction: Float64Array, misfit: number): Float64Array {
+  checkFloat64Array('w', w);
   const dim = w.length;
+  if (dim === 0) throw new RangeError('invalid argument: `w` must not be empty. Value: length 0.');
+  checkFloat64Array('H', H);
+  checkLength('H', H, dim * dim, 'w.length squared');
+  checkFloat64Array('direction', direction);
+  checkLength('direction', direction, dim, 'w.length');
+  const m = checkNonNegative('misfit', misfit);
+  checkFinite('H', H);
+  checkFinite('w', w);
+  checkFinite('direction', direction);
   let q = 0;
   for (let i = 0; i < dim; i++) for (let j = 0; j < dim; j++) q += direction[i]! * H[i * dim + j]! * direction[j]!;
-  const s = q > 0 ? Math.sqrt(misfit / q) : 0;
+  if (m === 0) return w.slice();
+  if (!(q > 0) || !Number.isFinite(q)) {
+    throw new RangeError(`invalid argument: \`direction\` must have direction'H direction > 0 (finite) to reach misfit ${m}. Value: \`${q}\`.`);
+  }
+  const s = Math.sqrt(m / q);
   return w.map((v, i) => v + s * direction[i]!);
 }

@@ -1,4 +1,4 @@
-import { wasm, alloc, free, f64, copyIn, withBlocks } from './wasm.js';
+import { wasm, alloc, free, f64, copyIn, withBlocks, checkFits } from './wasm.js';
 import { GradientCovariance } from './covariance.js';
 import { calibratedNoiseVariance } from './noise.js';
 import {
@@ -169,6 +169,7 @@ export function linearRegressionGradients(data: RegressionData | RegressionDatas
   if (opts.noiseVariance === undefined) throw new TypeError('invalid argument: `noiseVariance` must be a number. Value: `undefined`.');
   const p = parse(d, opts, checkNonNegative('noiseVariance', opts.noiseVariance));
   const bytes = p.m * p.dim * 8;
+  checkFits(bytes, `the output of ${p.m} gradients of dim ${p.dim}`); // before copying the data in
   return withOracle(d, weights, p, (run) => {
     const out = alloc(bytes, `${p.m} gradients of dim ${p.dim}`);
     try {

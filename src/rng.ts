@@ -95,6 +95,10 @@ export class Rng {
   }
 
   #fill(out: Float64Array, domain: number, mode: number, mean: number, std: number): void {
+    if (out.length > 2 ** 53 - this.#position) { // (position + length could round down)
+      // output indices must stay exact doubles (and distinct Philox counters)
+      throw new RangeError(`invalid argument: \`out\` must fit below output index 2^53. Value: length ${out.length} at position ${this.#position}.`);
+    }
     const k = wasm();
     const ptr = scratch();
     const affine = mean !== 0 || std !== 1;

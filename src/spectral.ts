@@ -65,7 +65,7 @@ function parse(options: unknown, dim: number): Parsed {
 function power(A: Float64Array, B: Float64Array | undefined, dim: number, p: Parsed): SpectralResult {
   const k = wasm();
   const bytes = dim * dim * 8;
-  return withBlocks([bytes, B ? bytes : 8, dim * 8, dim * 8, 24], 'operatorNorm', (aPtr, bPtr, vPtr, wPtr, outPtr) => {
+  return withBlocks([bytes, B ? bytes : 8, dim * 8, 2 * dim * 8, 24], 'operatorNorm', (aPtr, bPtr, vPtr, wPtr, outPtr) => {
     copyIn(aPtr!, A);
     if (B) copyIn(bPtr!, B);
     copyIn(vPtr!, p.v0);
@@ -120,8 +120,29 @@ function lanczos(A: Float64Array, B: Float64Array | undefined, dim: number, p: P
   });
 }
 
-function norm(A: Float64Array, B: Float64Array | undefined, dim: number, options: unknown): SpectralResult {
+/**
+ * A power of two s with max |entry| / s in [2^-1, 1) when the entries are so small or so
+ * large that the kernels' sums of squares would underflow or overflow (outside 2^+-256);
+ * else 1. Scaling by a power of two is exact, so results are unchanged otherwise. Issue 7:
+ * a matrix of size 1e-200 had ||A v||^2 = 0 and was reported "converged" with norm 0.
+ */
+function scaleOf(...mats: (Float64Array | undefined)[]): number {
+  let m = 0;
+  for (const M of mats) if (M) for (let i = 0; i < M.length; i++) m = Math.max(m, Math.abs(M[i]!));
+  if (m === 0 || (m >= 2 ** -256 && m <= 2 ** 256)) return 1;
+  return 2 ** Math.ceil(Math.log2(m));
+}
+
+const scaled = (M: Float64Array | undefined, s: number) => (M && s !== 1 ? M.map((v) => v / s) : M);
+
+function norm(A0: Float64Array, B0: Float64Array | undefined, dim: number, options: unknown): SpectralResult {
   const p = parse(options, dim);
+  const s = scaleOf(A0, B0);
+  if (s !== 1) {
+    const r = norm(scaled(A0, s)!, scaled(B0, s), dim, options);
+    return { ...r, value: r.value * s };
+  }
+  const A = A0, B = B0;
   if (p.method === 'power') return power(A, B, dim, p);
   // For the norm, the end of smaller magnitude only has to be shown smaller than the other
   // end (Ritz values lie inside the spectrum, so |lambda| <= |theta| + error bounds it).
@@ -166,6 +187,9 @@ export function operatorNormDiff(A: Float64Array, B: Float64Array, dim: number, 
  * relativeError(estimateHessian(data, w, opts).hessian, H, dim) // e.g. 0.05
  */
 export function relativeError(estimate: Float64Array, truth: Float64Array, dim: number, options?: SpectralOptions): number {
+  const d = checkPositiveInteger('dim', dim, 46340);
+  checkSymmetricInput('estimate', estimate, d); // named as the caller knows them, not as A and B
+  checkSymmetricInput('truth', truth, d);
   const num = operatorNormDiff(estimate, truth, dim, options).value;
   const den = operatorNorm(truth, dim, options).value;
   if (den === 0) throw new RangeError('invalid argument: `truth` must not be the zero matrix (its norm is the denominator).');
@@ -184,6 +208,11 @@ export function extremeEigenvalues(A: Float64Array, dim: number, options?: Omit<
   const a = checkSymmetricInput('A', A, d);
   const p = parse(options, d);
   if (p.method !== 'lanczos') throw new RangeError("invalid argument: `method` must be 'lanczos' for extremeEigenvalues. Value: `'power'`.");
+  const s = scaleOf(a);
+  if (s !== 1) {
+    const e = extremeEigenvalues(scaled(a, s)!, d, options);
+    return { ...e, min: e.min * s, max: e.max * s };
+  }
   const r = lanczos(a, undefined, d, p, (lo, hi, which) => {
     const own = Math.abs(which === 0 ? lo : hi);
     return Math.max(own, 1e-8 * Math.max(Math.abs(lo), Math.abs(hi)));

@@ -3,6 +3,7 @@
 // Student-t with 5 degrees of freedom, scaled to unit variance), Sigma = L L' = Q' diag(lambda) Q
 // with a random rotation Q, y = x'w* + e, e ~ N(0, s2).
 import { Rng } from './rng.js';
+import { formatBytes } from './wasm.js';
 import type { RegressionData } from './gradients.js';
 import { checkOptions, checkPositiveInteger, checkNonNegative, checkOneOf, checkSeed, checkNumber } from './validate.js';
 
@@ -89,6 +90,9 @@ export function syntheticRegression(options: SyntheticOptions): SyntheticProblem
   const o = checkOptions('options', options);
   const dim = checkPositiveInteger('dim', o.dim, 4096);
   const rows = checkPositiveInteger('rows', o.rows);
+  if (rows * dim * 8 > 2 ** 30 - 64) { // X must fit in one wasm heap block to be used by the gradient oracle
+    throw new RangeError(`invalid argument: \`rows\` x \`dim\` must fit in one WebAssembly heap block (< 1 GiB). Value: ${rows} x ${dim} needs ${formatBytes(rows * dim * 8)}.`);
+  }
   const condition = o.condition === undefined ? 100 : checkNumber('condition', o.condition);
   if (!(condition >= 1) || !Number.isFinite(condition)) {
     throw new RangeError(`invalid argument: \`condition\` must be a finite number >= 1. Value: \`${condition}\`.`);

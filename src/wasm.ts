@@ -5,6 +5,7 @@
 // it from disk, browser.ts fetches it, workerd.ts and edge.ts import it as a module,
 // inline.ts decodes base64); this module only picks which build to ask for.
 import { instantiate as asInstantiate } from '@assemblyscript/loader';
+import { show } from './validate.js';
 
 /** The raw kernel exports (numbers and pointers only). */
 export interface Kernels {
@@ -229,13 +230,23 @@ function explain(err: unknown): string {
  * await init();
  */
 export function init(source?: WasmSource, options?: InitOptions): Promise<void> {
+  // the arguments are checked even when the kernels are already loaded: a wrong call is
+  // reported the same way on the first and on later calls
+  if (source !== undefined && !isModule(source) && !isBytes(source) && !isResponse(source)
+    && typeof (source as PromiseLike<unknown> | null)?.then !== 'function') {
+    return Promise.reject(new TypeError(`invalid argument: \`source\` must be a WebAssembly.Module, an ArrayBuffer or typed array of .wasm bytes, a Response or a promise of one. Value: \`${show(source)}\`.`));
+  }
+  if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
+    return Promise.reject(new TypeError(`invalid argument: \`options\` must be an object. Value: \`${show(options)}\`.`));
+  }
+  const preference: unknown = options?.build ?? 'auto';
+  if (typeof preference !== 'string' || !['auto', 'simd', 'relaxed-simd'].includes(preference)) {
+    const Kind = typeof preference === 'string' ? RangeError : TypeError;
+    return Promise.reject(new Kind(`invalid argument: \`build\` must be one of 'auto', 'simd', 'relaxed-simd'. Value: \`${show(preference)}\`.`));
+  }
   if (kernels) return Promise.resolve();
   if (pending) return pending;
-  const preference = options?.build ?? 'auto';
-  if (!['auto', 'simd', 'relaxed-simd'].includes(preference)) {
-    return Promise.reject(new RangeError(`invalid argument: \`build\` must be one of 'auto', 'simd', 'relaxed-simd'. Value: \`${String(preference)}\`.`));
-  }
-  const build = pickBuild(preference);
+  const build = pickBuild(preference as BuildPreference);
   if (source === undefined && build === 'relaxed-simd' && !relaxedSimdSupported()) {
     return Promise.reject(new Error("gradcov: build 'relaxed-simd' was requested but this engine does not support relaxed SIMD; use 'auto' or 'simd'."));
   }
@@ -286,16 +297,30 @@ export function wasm(): Kernels {
   return kernels;
 }
 
-/** Largest single allocation we attempt (wasm32 memory tops out at 4 GiB). */
-const MAX_BYTES = 2 ** 32 - 2 ** 26;
+/**
+ * Largest single allocation: the heap (AssemblyScript's TLSF) serves blocks below 1 GiB
+ * (BLOCK_MAXSIZE = 2^30 - its block overhead) and aborts on larger requests; wasm32
+ * memory as a whole tops out at 4 GiB.
+ */
+const MAX_BLOCK = 2 ** 30 - 64;
+
+/**
+ * Throws a RangeError saying how much memory `what` needs when `bytes` cannot fit in wasm32
+ * memory beside what is in use: lets a wrapper refuse an impossible size up front, before
+ * it allocates or copies anything. @internal
+ */
+export function checkFits(bytes: number, what: string): void {
+  const inUse = wasm().memory.buffer.byteLength;
+  if (!(bytes <= MAX_BLOCK) || inUse + bytes > 2 ** 32) {
+    throw new RangeError(`${what} needs ${formatBytes(bytes)} of WebAssembly memory in one block, more than the wasm heap can give (blocks below 1 GiB, 4 GiB in all, ${formatBytes(inUse)} in use).`);
+  }
+}
 
 /** Allocates bytes on the wasm heap, or throws a RangeError saying what was needed. @internal */
 export function alloc(bytes: number, what: string): number {
   const k = wasm();
   const inUse = k.memory.buffer.byteLength;
-  if (!(bytes <= MAX_BYTES) || inUse + bytes > 2 ** 32) {
-    throw new RangeError(`${what} needs ${formatBytes(bytes)} of WebAssembly memory, more than a wasm32 module can hold (4 GiB, ${formatBytes(inUse)} in use).`);
-  }
+  checkFits(bytes, what);
   try {
     return k.alloc(Math.max(bytes, 8));
   } catch (err) {

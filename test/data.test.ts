@@ -25,6 +25,24 @@ test('standardize: every column and the target have mean 0 and variance 1', () =
   assert.ok(Math.abs(d.yMean - 152.133) < 1e-3, `diabetes target mean ${d.yMean}`); // the published mean
 });
 
+test('standardize: a constant column whose mean is inexact stays 0 (not rounding noise scaled to +-1)', () => {
+  const rows = 7, dim = 3, X = new Float64Array(rows * dim), y = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    X[r * dim] = 0.1; X[r * dim + 1] = r; X[r * dim + 2] = 1e8 + 0.3; // 0.1 * 7 / 7 is not exactly 0.1
+    y[r] = 0.7;
+  }
+  const s = standardize({ X, y, rows, dim });
+  for (let r = 0; r < rows; r++) {
+    assert.is(s.X[r * dim], 0); assert.is(s.X[r * dim + 2], 0); assert.is(s.y[r], 0);
+  }
+  assert.is(s.xScale[0], 1); assert.is(s.xScale[2], 1); assert.is(s.yScale, 1);
+  assert.ok(Math.abs(s.xScale[1]! - 2) < 1e-12, 'a varying column is scaled as before');
+  // a column with a genuine but tiny spread (sd 1e-9 at mean 0) is still standardised
+  const Z = Float64Array.from({ length: rows }, (_, r) => (r - 3) * 1e-9);
+  const t = standardize({ X: Z, y: new Float64Array(rows).map((_, r) => r), rows, dim: 1 });
+  assert.ok(Math.abs(t.X[6]! - 1.5) < 1e-9, `${t.X[6]}`);
+});
+
 test('secondMomentMatrix equals X\'X/rows and is the covariance for centred data', () => {
   const d = standardize(loadDiabetes());
   const H = secondMomentMatrix(d);

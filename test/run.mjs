@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: runs the core uvu suite (test/*.test.ts) against the release wasm build and
 // again against the debug build (assertions on), then the end-to-end suite
-// (test/e2e/*.test.ts: CLI, report, other runtimes, the packed tarball) once; streams their
-// output and ends with one line `N passed, N failed` summing every test run. Exits
+// (test/e2e/*.test.ts: CLI, report, other runtimes, the packed tarball) once, and with
+// GRADCOV_LONG=1 the long runs (test/long/*.test.ts); streams their output and ends with one line `N passed, N failed` summing every test run. Exits
 // non-zero on any failure.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -11,11 +11,14 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const only = process.argv[2]; // optional file pattern, e.g. `npm test -- rng`
 const pattern = only ? `${only}.*\\.test\\.ts$` : '\\.test\\.ts$';
 const suites = [
-  { name: 'core, release build', dir: 'test', args: ['-i', 'e2e'], env: {} },
-  { name: 'core, debug build (assertions on)', dir: 'test', args: ['-i', 'e2e'], env: { GRADCOV_WASM: 'debug' } },
+  { name: 'core, release build', dir: 'test', args: ['-i', 'e2e', '-i', 'long'], env: {} },
+  { name: 'core, debug build (assertions on)', dir: 'test', args: ['-i', 'e2e', '-i', 'long'], env: { GRADCOV_WASM: 'debug' } },
   { name: 'end to end', dir: 'test/e2e', args: [], env: {} },
 ];
-// GRADCOV_TEST_SUITES=core,e2e (or release) narrows the run during development
+// GRADCOV_LONG=1 adds the long runs (test/long/*.test.ts: leak cycles, FinalizationRegistry,
+// worker threads; release build), counted in the same final line. CI sets it.
+if (process.env.GRADCOV_LONG === '1') suites.push({ name: 'long runs', dir: 'test/long', args: [], env: {} });
+// GRADCOV_TEST_SUITES=core,e2e (or release, long) narrows the run during development
 const wanted = process.env.GRADCOV_TEST_SUITES?.split(',');
 const selected = wanted ? suites.filter((s) => wanted.some((w) => s.name.includes(w))) : suites;
 

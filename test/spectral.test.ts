@@ -47,7 +47,10 @@ test('operatorNorm (Lanczos and power) agrees with Jacobi to the requested toler
       const exact = ref.operatorNormExact(A, dim);
       const r = operatorNorm(A, dim, { tol, seed: 1, method });
       const ev = ref.jacobiEigenvalues(A, dim);
-      assert.ok(r.converged, `dim ${dim} converged`);
+      // power iteration also needs its residual bound below tol (issue 7): at tol 1e-10 a top
+      // pair with |lambda2 / lambda1| = 0.9988 (dim 2) needs more than the 10^4 cap; it must
+      // then say so, and its value is still accurate
+      assert.ok(r.converged || (method === 'power' && r.iterations === 10000), `dim ${dim} converged`);
       assert.ok(Math.abs(r.value - exact) <= 10 * tol * exact, `dim ${dim} tol ${tol}: ${r.value} vs ${exact} (ev ${ev[0]}, ${ev[dim - 1]})`);
     }
   }

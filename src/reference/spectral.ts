@@ -18,6 +18,8 @@ export function powerIteration(A: Float64Array, B: Float64Array | undefined, dim
   for (let i = 0; i < dim; i++) v[i]! /= norm;
   let theta = 0, prevTheta = 0, prevDelta = Infinity, it = 0;
   const w = new Float64Array(dim);
+  let prev = new Float64Array(dim);
+  const floor = 8 * dim * Number.EPSILON;
   while (it < maxIter) {
     it++;
     for (let i = 0; i < dim; i++) {
@@ -29,19 +31,27 @@ export function powerIteration(A: Float64Array, B: Float64Array | undefined, dim
     for (let i = 0; i < dim; i++) norm += w[i]! * w[i]!;
     theta = Math.sqrt(norm);
     if (theta === 0) return { value: 0, iterations: it, converged: true };
+    // residual bound: some |lambda| lies within ||S v_k - theta_{k-1} v_{k-1}|| of theta_{k-1}
+    let resOk = false;
+    if (it > 1) {
+      let r2 = 0;
+      for (let i = 0; i < dim; i++) r2 += (w[i]! - prevTheta * prev[i]!) ** 2;
+      resOk = Math.sqrt(r2) <= tol * prevTheta + floor * theta;
+    }
+    prev = v.slice();
     for (let i = 0; i < dim; i++) v[i] = w[i]! / theta;
     if (it > 1) {
       const delta = Math.abs(theta - prevTheta);
-      if (delta === 0) return { value: theta, iterations: it, converged: true };
-      if (prevDelta < Infinity) {
+      if (delta === 0 && resOk) return { value: theta, iterations: it, converged: true };
+      if (prevDelta < Infinity && delta > 0) {
         let err = delta;
         if (delta < prevDelta) {
           const q = delta / prevDelta;
           err = Math.max(delta, (delta * q) / (1 - q));
         }
-        if (err <= tol * theta) return { value: theta, iterations: it, converged: true };
+        if (err <= tol * theta && resOk) return { value: theta, iterations: it, converged: true };
       }
-      prevDelta = delta;
+      if (delta > 0) prevDelta = delta;
     }
     prevTheta = theta;
   }
