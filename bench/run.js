@@ -9,7 +9,9 @@ import * as g from '../dist/node.js';
 import { RESULTS, table, fmtRate } from './common.js';
 
 const all = ['covariance', 'normals', 'spectral', 'gradients', 'parallel', 'memory'];
-const wanted = process.argv.slice(2).length ? process.argv.slice(2) : all;
+// memory first: wasm memory never shrinks, so its peak must be read before other suites grow it
+const wanted = (process.argv.slice(2).length ? process.argv.slice(2) : all)
+  .sort((a, b) => (b === 'memory') - (a === 'memory'));
 for (const w of wanted) if (!all.includes(w)) throw new Error(`unknown suite ${w}; choose from ${all.join(', ')}`);
 
 await g.init(undefined, { build: process.env.GRADCOV_BUILD ?? 'auto' });

@@ -1,4 +1,4 @@
-import { wasm, alloc, free, f64, copyIn, checkFits } from './wasm.js';
+import { wasm, alloc, free, f64, copyIn, checkFits, trackBlocks, releaseBlocks } from './wasm.js';
 import {
   checkPositiveInteger, checkFloatArray, checkFinite, checkInteger, checkOptions, checkNumber, checkLive, checkLength,
   type FloatArray,
@@ -23,9 +23,6 @@ function scratch(bytes: number): number {
 }
 
 interface State { meanPtr: number; mPtr: number }
-const registry = typeof FinalizationRegistry === 'undefined'
-  ? undefined
-  : new FinalizationRegistry<State>((s) => { free(s.meanPtr); free(s.mPtr); });
 
 /**
  * Streaming, mergeable covariance of gradients: count, mean and co-moment
@@ -73,7 +70,7 @@ export class GradientCovariance {
     }
     this.#state = { meanPtr, mPtr };
     this.#zero();
-    registry?.register(this, this.#state, this);
+    trackBlocks(this, [meanPtr, mPtr]);
   }
 
   /** Number of gradients accumulated. */
@@ -281,8 +278,6 @@ export class GradientCovariance {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    registry?.unregister(this);
-    free(this.#state.meanPtr);
-    free(this.#state.mPtr);
+    releaseBlocks(this, [this.#state.meanPtr, this.#state.mPtr]);
   }
 }

@@ -1,4 +1,4 @@
-import { wasm, alloc, free, f64, copyIn, withBlocks, checkFits } from './wasm.js';
+import { wasm, alloc, free, f64, copyIn, withBlocks, checkFits, trackBlocks, releaseBlocks } from './wasm.js';
 import { GradientCovariance } from './covariance.js';
 import { calibratedNoiseVariance } from './noise.js';
 import {
@@ -46,10 +46,6 @@ export function checkData(data: unknown): RegressionData | RegressionDataset {
   return checkRegressionData(data, ' or a RegressionDataset');
 }
 
-const datasetRegistry = typeof FinalizationRegistry === 'undefined'
-  ? undefined
-  : new FinalizationRegistry<number[]>((ptrs) => { for (const p of ptrs) free(p); });
-
 /**
  * Regression data kept in WebAssembly memory: validated and copied once, then used by any
  * number of `linearRegressionGradients` / `estimateHessian` calls without copying X again
@@ -83,7 +79,7 @@ export class RegressionDataset {
     copyIn(xPtr, d.X);
     copyIn(yPtr, d.y);
     this.#ptrs = [xPtr, yPtr];
-    datasetRegistry?.register(this, this.#ptrs, this);
+    trackBlocks(this, this.#ptrs);
   }
 
   /** Pointers of X and y in wasm memory. @internal */
@@ -100,9 +96,7 @@ export class RegressionDataset {
   /** Frees the wasm copy. Further use throws. Safe to call twice. */
   dispose(): void {
     if (!this.#ptrs) return;
-    datasetRegistry?.unregister(this);
-    free(this.#ptrs[0]);
-    free(this.#ptrs[1]);
+    releaseBlocks(this, this.#ptrs);
     this.#ptrs = undefined;
   }
 }

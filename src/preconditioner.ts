@@ -1,6 +1,6 @@
 // Preconditioning with a Hessian estimate: the Cholesky factor of H_hat + lambda I kept in
 // wasm memory, applied to gradients; and a full-batch linear-regression fitter that uses it.
-import { wasm, alloc, free, f64, copyIn } from './wasm.js';
+import { wasm, alloc, free, f64, copyIn, trackBlocks, releaseBlocks } from './wasm.js';
 import { checkSquare, checkRidge, notPositiveDefinite } from './cholesky.js';
 import { checkWeights, estimateHessian, type RegressionData } from './gradients.js';
 import { secondMomentMatrix } from './data.js';
@@ -11,9 +11,6 @@ import {
 } from './validate.js';
 
 interface State { lPtr: number; xPtr: number }
-const registry = typeof FinalizationRegistry === 'undefined'
-  ? undefined
-  : new FinalizationRegistry<State>((s) => { free(s.lPtr); free(s.xPtr); });
 
 /**
  * Applies (H + lambda I)^-1 to gradients, for preconditioned steps w <- w - eta P^-1 g.
@@ -58,7 +55,7 @@ export class Preconditioner {
       throw err;
     }
     this.#state = { lPtr, xPtr };
-    registry?.register(this, this.#state, this);
+    trackBlocks(this, [lPtr, xPtr]);
   }
 
   /**
@@ -89,9 +86,7 @@ export class Preconditioner {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    registry?.unregister(this);
-    free(this.#state.lPtr);
-    free(this.#state.xPtr);
+    releaseBlocks(this, [this.#state.lPtr, this.#state.xPtr]);
   }
 }
 

@@ -332,6 +332,25 @@ export function free(ptr: number): void {
   if (ptr) wasm().free(ptr);
 }
 
+/**
+ * Frees the wasm blocks of objects that are garbage collected without dispose(), where
+ * the runtime has FinalizationRegistry (at an unpredictable time; dispose() is prompt).
+ */
+const finalizer = typeof FinalizationRegistry === 'undefined'
+  ? undefined
+  : new FinalizationRegistry<readonly number[]>((ptrs) => { for (const p of ptrs) free(p); });
+
+/** Frees `ptrs` when `owner` is collected undisposed. @internal */
+export function trackBlocks(owner: object, ptrs: readonly number[]): void {
+  finalizer?.register(owner, ptrs, owner);
+}
+
+/** Frees an owner's blocks now (its dispose()) and forgets them. @internal */
+export function releaseBlocks(owner: object, ptrs: readonly number[]): void {
+  finalizer?.unregister(owner);
+  for (const p of ptrs) free(p);
+}
+
 /** Runs fn with freshly allocated blocks, freeing them afterwards whatever happens. @internal */
 export function withBlocks<T>(sizes: readonly number[], what: string, fn: (...ptrs: number[]) => T): T {
   const ptrs: number[] = [];
