@@ -21,7 +21,10 @@ export interface ReportInput {
   results: ExperimentResult[];
 }
 
-/** The JSON written to results.json (and printed by --json): every number, no timings. */
+/**
+ * The JSON written to results.json (and printed by --json): every number; `wallClock`
+ * names the parts that are wall-clock measurements (the distributed experiment's times).
+ */
 export function resultsJson(input: ReportInput): unknown {
   return {
     tool: 'gradcov', version: input.version, command: input.command,
@@ -29,6 +32,7 @@ export function resultsJson(input: ReportInput): unknown {
       name: r.name, title: r.title, settings: r.settings, findings: r.findings,
       tables: r.tables.map((t) => ({ title: t.title, columns: t.columns, rows: t.rows })),
       plots: r.plots.map((p) => ({ file: `${r.name}-${p.name}.svg`, caption: p.caption, data: (p.spec.data as { values: unknown[] }).values })),
+      ...(r.wallClock ? { wallClock: r.wallClock } : {}),
     })),
   };
 }

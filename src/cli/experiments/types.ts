@@ -32,6 +32,12 @@ export interface ExperimentResult {
   plots: ResultPlot[];
   /** Plain statements computed from the numbers: where they agree with MATH.md and where not. */
   findings: string[];
+  /**
+   * The parts that are wall-clock measurements, which no rerun reproduces: table columns
+   * (by name), plots (by name) and findings (by index). Everything else is a function of
+   * the settings.
+   */
+  wallClock?: { columns?: string[]; plots?: string[]; findings?: number[] };
 }
 
 /** Options shared by every experiment; undefined means the experiment's own default. */
@@ -51,6 +57,4 @@ export interface Experiment {
   name: string;
   summary: string;
   run(options: ExperimentOptions): Promise<ExperimentResult>;
-  /** Its numbers include wall times, which no rerun reproduces: runs by name only, not in `all`. */
-  timed?: boolean;
 }
