@@ -13,7 +13,6 @@ export {
 export {
   operatorNorm, operatorNormDiff, relativeError, extremeEigenvalues,
   type SpectralOptions, type SpectralResult, type SpectralMethod, type ExtremeEigenvalues,
-  type PowerIterationOptions, type PowerIterationResult,
 } from './spectral.js';
 export { standardize, secondMomentMatrix, leastSquares, pointAtMisfit, type Standardized } from './data.js';
 export {

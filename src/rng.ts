@@ -1,4 +1,4 @@
-import { wasm, alloc, free, f64 } from './wasm.js';
+import { wasm, alloc, f64 } from './wasm.js';
 import { checkSeed, checkStream, checkFloat64Array, checkNumber, checkNonNegative, checkInteger } from './validate.js';
 
 /** Philox domains (counter word c2) of the public generator's two sequences. */
@@ -116,10 +116,4 @@ export class Rng {
     }
     this.#position += out.length;
   }
-}
-
-/** Frees the generator's shared scratch (for leak tests and shutdown). @internal */
-export function releaseRngScratch(): void {
-  free(scratchPtr);
-  scratchPtr = 0;
 }

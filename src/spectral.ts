@@ -18,8 +18,6 @@ export interface SpectralOptions {
   /** 'lanczos' (default: full reorthogonalisation, tens of steps) or 'power' (power iteration). */
   method?: SpectralMethod;
 }
-/** @deprecated use SpectralOptions */
-export type PowerIterationOptions = SpectralOptions;
 
 export interface SpectralResult {
   /** The estimate of ||S||_2 = max |eigenvalue|. */
@@ -30,8 +28,6 @@ export interface SpectralResult {
   converged: boolean;
   method: SpectralMethod;
 }
-/** @deprecated use SpectralResult */
-export type PowerIterationResult = SpectralResult;
 
 export interface ExtremeEigenvalues {
   /** Smallest and largest eigenvalue. */
@@ -77,9 +73,9 @@ function power(A: Float64Array, B: Float64Array | undefined, dim: number, p: Par
 
 /**
  * Lanczos with full reorthogonalisation (wasm: matrix-vector product and Gram–Schmidt)
- * and, after every step, the extreme Ritz values of the tridiagonal T_k with their error
- * estimates min(r, r^2 / gap), r = beta_k |last eigenvector component| (plain TS, O(k)).
- * Stops when both ends are within tol of `scale(end)`.
+ * and, every step early and every 4th step later, the extreme Ritz values of the
+ * tridiagonal T_k with their residual bounds r = beta_k |last eigenvector component|
+ * (plain TS, O(k)). Stops when both ends' residuals are within tol of `scale(end)`.
  */
 function lanczos(A: Float64Array, B: Float64Array | undefined, dim: number, p: Parsed,
   scaleOf: (lo: number, hi: number, which: 0 | 1, err0: number, err1: number) => number) {
