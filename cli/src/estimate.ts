@@ -5,34 +5,18 @@ import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   init, standardize, leastSquares, secondMomentMatrix, relativeError, calibratedNoiseVariance,
-  linearRegressionGradients, GradientCovariance, type RegressionData,
+  type RegressionData,
 } from 'gradcov';
+import { blockwiseCovariance } from './blocks.js';
 import { csvToRegression, type CsvRegression, type MissingPolicy } from './csv.js';
 import { bestRescaledError } from './experiments/measures.js';
-import { createProgress, type Progress } from './progress.js';
+import { createProgress } from './progress.js';
 
 export interface EstimateFlags {
   data: string; target: string; features?: string; batchSize: number; batches: number; noise?: number;
   standardize: boolean; missing: MissingPolicy; seed: number; out?: string; json?: boolean; quiet?: boolean;
-}
-
-/** Gradients per chunk: a multiple of the accumulator's 256-row block, so chunking does not change the result. */
-const CHUNK = 4096;
-
-async function covarianceOfGradients(data: RegressionData, w: Float64Array, n: number, m: number, tau2: number, seed: number, progress: Progress): Promise<Float64Array> {
-  const acc = new GradientCovariance(data.dim);
-  try {
-    progress.start('estimate', Math.ceil(m / CHUNK));
-    for (let b = 0; b < m; b += CHUNK) {
-      const count = Math.min(CHUNK, m - b);
-      acc.addBatch(linearRegressionGradients(data, w, { batchSize: n, batches: count, noiseVariance: tau2, seed, firstBatch: b }));
-      await progress.tick();
-    }
-    progress.stop();
-    return acc.covariance();
-  } finally {
-    acc.dispose();
-  }
+  /** With --redis and --queue: the queue's workers compute the blocks (same bits). */
+  redis?: string; queue?: string;
 }
 
 const toRows = (A: Float64Array, dim: number): number[][] => Array.from({ length: dim }, (_, i) => Array.from(A.subarray(i * dim, (i + 1) * dim)));
@@ -85,7 +69,10 @@ export async function estimate(flags: EstimateFlags, command: string): Promise<v
     throw new Error(`${flags.data}: cannot fit least squares: ${err instanceof Error ? err.message : String(err)}${name}`);
   }
   const tau2 = flags.noise ?? calibratedNoiseVariance(n, { baseNoiseVariance: fit.residualVariance });
-  const C = await covarianceOfGradients(data, fit.w, n, m, tau2, flags.seed, createProgress({ quiet: Boolean(flags.quiet) }));
+  const progress = createProgress({ quiet: Boolean(flags.quiet) });
+  const C = flags.redis
+    ? await (await import('./redis.js')).redisCovariance({ redis: flags.redis, queue: flags.queue! }, data, fit.w, n, m, tau2, flags.seed, progress)
+    : await blockwiseCovariance(data, fit.w, n, m, tau2, flags.seed, progress);
   const H = secondMomentMatrix(data);
   const error = relativeError(C, H, dim);
   const rescaled = bestRescaledError(C, H, dim);

@@ -90,8 +90,21 @@ export function buildProgram(): Command {
     .option('--out <dir>', 'also write hessian.csv, second-moment.csv and estimate.json to this directory')
     .option('--json', 'print the result as JSON on stdout')
     .option('-q, --quiet', 'no progress bar')
+    .option('--redis <url>', 'compute the blocks on gradcov workers through this Redis (with --queue; same result bit for bit)')
+    .option('--queue <name>', 'the workers\' queue (with --redis)')
     .addHelpText('after', '\nMissing values are empty cells or NA, NaN, N/A, null (any case). Other non-numeric cells are an error naming the line and column.\n\nExample:\n  gradcov estimate --data mydata.csv --target price --batch-size 64 --out out/')
-    .action(async (flags) => estimate(flags, commandLine));
+    .action(async (flags) => {
+      if (Boolean(flags.redis) !== Boolean(flags.queue)) throw new Error('--redis and --queue go together');
+      return estimate(flags, flags.redis ? (await import('./redis.js')).withoutRedisFlags(commandLine) : commandLine);
+    });
+
+  program.command('worker')
+    .description('compute estimate blocks for `gradcov estimate --redis` (and gradcov/bullmq coordinators) until Ctrl-C')
+    .requiredOption('--redis <url>', 'Redis URL, e.g. redis://host:6379')
+    .requiredOption('--queue <name>', 'queue name (the same as the estimate\'s --queue)')
+    .option('--concurrency <k>', 'blocks in parallel, one thread each', positiveInteger, 1)
+    .option('-q, --quiet', 'no start and stop lines')
+    .action(async (flags) => (await import('./redis.js')).runWorker(flags));
 
   return program;
 }

@@ -1,0 +1,277 @@
+// The coordinator of gradcov/bullmq: registers data once by content hash, cuts an
+// estimate into the in-process pool's blocks, adds one BullMQ job per block under a
+// deterministic id (run id + block), waits for the blocks' binary results in Redis and
+// merges them in block order. A restarted coordinator that asks for the same estimate gets
+// the same run id, so it adds only the missing blocks and collects the finished ones.
+import { Queue, QueueEvents, Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { GradientCovariance } from '../covariance.js';
+import { init, isInitialized } from '../wasm.js';
+import { prepareEstimate, RegressionDataset, type EstimateOptions, type HessianEstimate, type RegressionData } from '../gradients.js';
+import { DEFAULT_BLOCK_BATCHES } from '../pool.js';
+import { checkOptions, checkPositiveInteger } from '../validate.js';
+import {
+  connect, checkQueue, dataKey, resultKey, blockJobId, encodeData, contentHash, toWireSeed, f64Bytes,
+  type Connection, type BlockJob, type GradcovJob,
+} from './common.js';
+
+/** A data set registered in Redis: refer to it by `hash` from any coordinator. */
+export interface DataHandle {
+  readonly hash: string;
+  readonly rows: number;
+  readonly dim: number;
+}
+
+export interface CoordinatorOptions {
+  /** Redis URL or ioredis options. */
+  connection: Connection;
+  /** Queue the workers listen on. */
+  queue: string;
+  /** Attempts per block before the run fails (default 3); a stalled (lost) worker does not use one up. */
+  attempts?: number;
+  /** Delay before a failed attempt is retried, in ms (default 1000, doubling). */
+  backoff?: number;
+  /** How often the coordinator also checks the blocks without waiting for an event, in ms (default 1000). */
+  pollInterval?: number;
+}
+
+export interface BullmqEstimateOptions extends EstimateOptions {
+  /** Batches per block (default DEFAULT_BLOCK_BATCHES = 2048, as the in-process pool). */
+  blockBatches?: number;
+  /** Run id (default: a hash of the data, w and options, so the same request resumes the same run). */
+  runId?: string;
+  /** Called once per block as its result is found (finished or already there). */
+  onBlock?: (block: number, blocks: number) => void;
+}
+
+const RUN_ID = /^[A-Za-z0-9_.]{1,64}$/;
+
+/**
+ * Runs estimateHessian as BullMQ jobs. Make one with `createCoordinator`.
+ */
+export class Coordinator {
+  readonly queue: Queue<GradcovJob>;
+  readonly #redis: Redis;
+  readonly #events: QueueEvents;
+  readonly #eventsRedis: Redis;
+  readonly #name: string;
+  readonly #attempts: number;
+  readonly #backoff: number;
+  readonly #poll: number;
+  readonly #known = new WeakMap<object, DataHandle>();
+  readonly #data = new Map<string, RegressionData>();
+  #closed = false;
+
+  /** @internal use createCoordinator */
+  constructor(name: string, redis: Redis, queue: Queue<GradcovJob>, events: QueueEvents, eventsRedis: Redis, attempts: number, backoff: number, poll: number) {
+    this.#name = name;
+    this.#redis = redis;
+    this.queue = queue;
+    this.#events = events;
+    this.#eventsRedis = eventsRedis;
+    this.#attempts = attempts;
+    this.#backoff = backoff;
+    this.#poll = poll;
+  }
+
+  #live(): void {
+    if (this.#closed) throw new Error('gradcov: this Coordinator has been closed.');
+  }
+
+  /**
+   * Stores a data set in Redis once, as binary under its SHA-256 content hash
+   * (`gradcov:data:<hash>`: a 16-byte header, then X and y as little-endian float64).
+   * Registering the same content again (from any process) stores nothing new.
+   *
+   * @param data - { X, y, rows, dim }
+   * @returns the handle (content hash, rows, dim)
+   * @throws {TypeError|RangeError} for malformed data
+   * @example
+   * const handle = await coordinator.register({ X, y, rows, dim });
+   */
+  async register(data: RegressionData): Promise<DataHandle> {
+    this.#live();
+    if (data instanceof RegressionDataset) {
+      throw new TypeError('invalid argument: `data` must be plain { X, y, rows, dim } (a RegressionDataset lives in this thread\'s wasm memory). Value: `RegressionDataset`.');
+    }
+    const known = typeof data === 'object' && data !== null ? this.#known.get(data) : undefined;
+    if (known) return known;
+    const blob = encodeData(data); // validates
+    const hash = contentHash(blob);
+    await this.#redis.set(dataKey(hash), blob, 'NX');
+    const handle = { hash, rows: data.rows, dim: data.dim };
+    this.#known.set(data, handle);
+    this.#data.set(hash, data);
+    return handle;
+  }
+
+  /**
+   * estimateHessian over the queue's workers: the same arguments and result as the
+   * in-process pool (`blockBatches` batches per block, each block a fresh accumulator,
+   * merged in block order), so for a seed the result is bit-identical to the pool's for any
+   * number of workers, machines and retries (and to estimateHessian when
+   * batches <= blockBatches). Options the workers understand (e.g. `method`) pass through.
+   *
+   * @param data - the data ({ X, y, rows, dim }, registered on first use) or a handle from register()
+   * @param w - the weights (length dim)
+   * @param options - estimateHessian's options plus blockBatches, runId, onBlock
+   * @returns the estimate
+   * @throws {TypeError|RangeError} for malformed arguments, before any job is added
+   * @throws {Error} naming the block when a block failed after the configured attempts
+   * @example
+   * const coordinator = await createCoordinator({ connection: 'redis://127.0.0.1:6379', queue: 'hessian' });
+   * const { hessian } = await coordinator.estimateHessian({ X, y, rows, dim }, w, { batchSize: 256, batches: 20000, seed: 1 });
+   * await coordinator.close();
+   */
+  async estimateHessian(data: RegressionData | DataHandle, w: Float64Array, options: BullmqEstimateOptions): Promise<HessianEstimate> {
+    this.#live();
+    if (!isInitialized()) await init();
+    const opts = checkOptions('options', options);
+    const blockBatches = opts.blockBatches === undefined ? DEFAULT_BLOCK_BATCHES : checkPositiveInteger('blockBatches', opts.blockBatches, 0x7fffffff);
+    if (opts.runId !== undefined && (typeof opts.runId !== 'string' || !RUN_ID.test(opts.runId))) {
+      throw new TypeError(`invalid argument: \`runId\` must be 1 to 64 letters, digits, '_' or '.'. Value: \`${String(opts.runId)}\`.`);
+    }
+    if (opts.onBlock !== undefined && typeof opts.onBlock !== 'function') throw new TypeError(`invalid argument: \`onBlock\` must be a function. Value: \`${String(opts.onBlock)}\`.`);
+    let full: RegressionData;
+    if (typeof data === 'object' && data !== null && 'hash' in data && !('X' in data)) {
+      const d = this.#data.get(String(data.hash));
+      if (!d) throw new RangeError(`invalid argument: \`data\` must be a handle from this coordinator's register(). Value: \`hash ${String(data.hash)}\`.`);
+      full = d;
+    } else {
+      full = data as RegressionData;
+    }
+    const { blockBatches: _b, runId: _r, onBlock, ...rest } = opts;
+    const job = prepareEstimate(full, w, rest as unknown as EstimateOptions); // validates everything first
+    const handle = await this.register(full);
+    const { m, firstBatch, dim, tau2 } = job.p;
+    const { baseNoiseVariance: _s2, ...passed } = rest;
+    const wireOptions = { ...passed, noiseVariance: tau2, seed: toWireSeed(passed.seed as number | bigint) };
+    const run = (opts.runId as string | undefined) ?? contentHash(Buffer.concat([
+      Buffer.from(JSON.stringify({ v: 1, data: handle.hash, options: wireOptions, blockBatches })), f64Bytes(job.w),
+    ])).slice(0, 32);
+    const blocks: BlockJob[] = [];
+    for (let b = 0, i = 0; b < m; b += blockBatches, i++) {
+      blocks.push({
+        kind: 'block', run, block: i, data: handle.hash, w: Array.from(job.w), options: wireOptions,
+        first: firstBatch + b, count: Math.min(blockBatches, m - b),
+      });
+    }
+    await this.#await(blocks, onBlock as BullmqEstimateOptions['onBlock']);
+    const total = new GradientCovariance(dim);
+    try {
+      for (const b of blocks) { // block order
+        const blob = await this.#redis.getBuffer(resultKey(this.#name, run, b.block));
+        if (!blob) throw new Error(`gradcov: the result of block ${b.block} of run ${run} disappeared from Redis`);
+        const acc = GradientCovariance.fromBytes(new Uint8Array(blob.buffer, blob.byteOffset, blob.byteLength));
+        try { total.merge(acc); } finally { acc.dispose(); }
+      }
+      const result = { hessian: total.covariance(), mean: total.mean(), batches: m, noiseVariance: tau2 };
+      await this.#redis.del(...blocks.map((b) => resultKey(this.#name, run, b.block)));
+      return result;
+    } finally {
+      total.dispose();
+    }
+  }
+
+  /** Adds the blocks whose result is missing and waits until every block has its result. */
+  async #await(blocks: BlockJob[], onBlock?: (block: number, blocks: number) => void): Promise<void> {
+    const outstanding = new Map(blocks.map((b) => [b.block, b]));
+    const jobOptions = {
+      attempts: this.#attempts, backoff: { type: 'exponential', delay: this.#backoff },
+      removeOnComplete: true, removeOnFail: false,
+    };
+    let wake: (() => void) | undefined;
+    const onEvent = () => wake?.();
+    this.#events.on('completed', onEvent);
+    this.#events.on('failed', onEvent);
+    try {
+      let firstPass = true;
+      while (outstanding.size > 0) {
+        const list = [...outstanding.values()];
+        const pipe = this.#redis.pipeline();
+        for (const b of list) pipe.exists(resultKey(this.#name, b.run, b.block));
+        const found = (await pipe.exec())!.map(([err, v]) => !err && v === 1);
+        const missing: BlockJob[] = [];
+        list.forEach((b, i) => {
+          if (found[i]) {
+            outstanding.delete(b.block);
+            onBlock?.(b.block, blocks.length);
+          } else missing.push(b);
+        });
+        if (missing.length === 0) break;
+        const states = await Promise.all(missing.map((b) => this.queue.getJobState(blockJobId(b.run, b.block))));
+        // a job leaves the queue only after writing its result: look again for the results
+        // of the jobs that are gone, so a block that just finished is not added again
+        const gone = missing.filter((_, i) => states[i] === 'unknown' || states[i] === 'completed');
+        const pipe2 = this.#redis.pipeline();
+        for (const b of gone) pipe2.exists(resultKey(this.#name, b.run, b.block));
+        const res2 = gone.length ? (await pipe2.exec())! : [];
+        const late = new Set(gone.filter((_, i) => { const r = res2[i]; return r && !r[0] && r[1] === 1; }).map((b) => b.block));
+        const toAdd: BlockJob[] = [];
+        for (let i = 0; i < missing.length; i++) {
+          const b = missing[i]!, state = states[i];
+          if (state === 'failed') {
+            const j = await Job.fromId(this.queue, blockJobId(b.run, b.block));
+            if (firstPass && j) { // a failed job from an earlier attempt at this run: try it again
+              await j.retry('failed');
+              continue;
+            }
+            throw new Error(`gradcov: block ${b.block} (batches ${b.first} to ${b.first + b.count - 1}) of run ${b.run} failed after ${j?.attemptsMade ?? '?'} attempts: ${j?.failedReason ?? 'unknown reason'}`);
+          }
+          if (late.has(b.block)) continue; // found on the next pass
+          // 'unknown': never added, or completed and removed but its result is gone: (re)add
+          if (state === 'unknown' || state === 'completed') {
+            if (state === 'completed') await this.queue.remove(blockJobId(b.run, b.block));
+            toAdd.push(b);
+          }
+        }
+        if (toAdd.length) {
+          await this.queue.addBulk(toAdd.map((b) => ({ name: 'block', data: b, opts: { ...jobOptions, jobId: blockJobId(b.run, b.block) } })));
+        }
+        firstPass = false;
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, this.#poll);
+          wake = () => { clearTimeout(t); resolve(); };
+        });
+        wake = undefined;
+      }
+    } finally {
+      this.#events.off('completed', onEvent);
+      this.#events.off('failed', onEvent);
+    }
+  }
+
+  /** Closes the coordinator's connections (jobs and workers are unaffected). Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#events.close();
+    await this.queue.close();
+    this.#eventsRedis.disconnect();
+    this.#redis.disconnect();
+  }
+}
+
+/**
+ * Connects a coordinator to Redis and a queue.
+ *
+ * @param options - connection, queue, attempts, backoff, pollInterval
+ * @returns a coordinator; `close()` it when done
+ * @throws {TypeError|RangeError} for a bad queue name or setting
+ * @example
+ * import { createCoordinator } from 'gradcov/bullmq';
+ * const coordinator = await createCoordinator({ connection: 'redis://127.0.0.1:6379', queue: 'hessian' });
+ */
+export async function createCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
+  const o = checkOptions('options', options);
+  const name = checkQueue('queue', o.queue);
+  const attempts = o.attempts === undefined ? 3 : checkPositiveInteger('attempts', o.attempts, 1000);
+  const backoff = o.backoff === undefined ? 1000 : checkPositiveInteger('backoff', o.backoff);
+  const poll = o.pollInterval === undefined ? 1000 : checkPositiveInteger('pollInterval', o.pollInterval);
+  const redis = connect(options.connection);
+  const queue = new Queue<GradcovJob>(name, { connection: redis });
+  const eventsRedis = connect(options.connection);
+  const events = new QueueEvents(name, { connection: eventsRedis });
+  await events.waitUntilReady();
+  return new Coordinator(name, redis, queue, events, eventsRedis, attempts, backoff, poll);
+}

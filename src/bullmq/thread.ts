@@ -1,0 +1,54 @@
+// The compute thread of a gradcov/bullmq worker: the CPU-heavy part of a job (a block of
+// batch gradients and its accumulator, or a holder's round of gradients) runs here, so the
+// worker's main thread stays free to renew BullMQ's job locks. Data sets stay resident in
+// this thread's wasm memory by content hash (at most two at a time).
+import { parentPort } from 'node:worker_threads';
+import { init } from '../node.js';
+import { RegressionDataset, estimateBlocks, prepareEstimate, linearRegressionGradients, type RegressionData, type EstimateOptions } from '../gradients.js';
+
+if (!parentPort) throw new Error('gradcov/bullmq: thread.js must run in a worker thread');
+const port = parentPort;
+const resident = new Map<string, RegressionDataset>();
+
+function dataset(key: string, data: RegressionData | undefined): RegressionDataset {
+  let ds = resident.get(key);
+  if (ds) { // most recently used last, as the main thread tracks it
+    resident.delete(key);
+    resident.set(key, ds);
+  } else {
+    if (!data) throw new Error(`data ${key} is not loaded in this thread`);
+    ds = new RegressionDataset(data);
+    resident.set(key, ds);
+    if (resident.size > 2) { // evict the oldest
+      const [oldKey, old] = resident.entries().next().value!;
+      old.dispose();
+      resident.delete(oldKey);
+    }
+  }
+  return ds;
+}
+
+interface Request {
+  id: number; type: 'blocks' | 'gradients'; key: string; data?: RegressionData; w: Float64Array;
+  options: Record<string, unknown>; blocks?: [number, number][];
+}
+
+port.on('message', (msg: Request) => {
+  void (async () => {
+    try {
+      await init();
+      const ds = dataset(msg.key, msg.data);
+      if (msg.type === 'blocks') {
+        const job = prepareEstimate(ds, msg.w, msg.options as unknown as EstimateOptions);
+        const blobs = estimateBlocks(job, msg.blocks!);
+        port.postMessage({ id: msg.id, ok: true, value: blobs }, blobs.map((b) => b.buffer as ArrayBuffer));
+      } else {
+        const g = linearRegressionGradients(ds, msg.w, msg.options as never);
+        port.postMessage({ id: msg.id, ok: true, value: g }, [g.buffer as ArrayBuffer]);
+      }
+    } catch (err) {
+      const e = err instanceof Error ? err : new Error(String(err));
+      port.postMessage({ id: msg.id, ok: false, name: e.name, message: e.message });
+    }
+  })();
+});

@@ -1,0 +1,146 @@
+// Gradient-only training over BullMQ: each data holder is a worker on its own queue with
+// its own shard (startHolder); the coordinator sends only w (in each round's job) and reads
+// only gradients (binary, from Redis). The update is the in-process DistributedTrainer's,
+// operation for operation, so for the same shards and options the result is bit-identical.
+import { Queue, QueueEvents, Job } from 'bullmq';
+import { GradientCovariance } from '../covariance.js';
+import { choleskySolve } from '../cholesky.js';
+import { init, isInitialized } from '../wasm.js';
+import type { TrainOptions, TrainResult } from '../distributed.js';
+import { checkFloat64Array, checkLength, checkFinite, checkNonNegative, checkOptions, checkPositiveInteger, checkSeed, checkInteger } from '../validate.js';
+import { connect, checkQueue, gradientKey, roundJobId, bytesF64, toWireSeed, type Connection, type GradcovJob, type RoundJob } from './common.js';
+
+export interface QueueTrainOptions extends TrainOptions {
+  /** Redis URL or ioredis options. */
+  connection: Connection;
+  /** The holders' queues (one per holder; holder k uses noise stream k). */
+  queues: string[];
+  /** Run id (default: a new random one). */
+  runId?: string;
+  /** Attempts per round job (default 3). */
+  attempts?: number;
+  /** Keep the round jobs and gradient blobs in Redis after reading them (default false; for audits). */
+  keep?: boolean;
+  /** Timeout for each round, in ms (default: none). */
+  roundTimeout?: number;
+}
+
+const RUN_ID = /^[A-Za-z0-9_.]{1,64}$/;
+
+/**
+ * Gradient-only training with the data holders as BullMQ workers (see startHolder): the
+ * same rounds, update and result as createDistributedTrainer's trainer for the same shards
+ * and options (bit-identical), but the holders run anywhere that reaches Redis and never
+ * send X or y: the coordinator asks each holder for its size (rows, dim), then each round
+ * adds one job per holder carrying w and reads back that holder's batch gradients.
+ *
+ * @param options - connection, queues, and the trainer's options (rounds, batchSize, batchesPerRound, seed, ...)
+ * @returns the trainer's result (w, last, hessian, gradientNorms, rounds, roundsMs)
+ * @throws {TypeError|RangeError} for malformed options, before any job is added
+ * @throws {Error} naming the holder and round when a round fails after its attempts
+ * @example
+ * import { trainOnQueues } from 'gradcov/bullmq';
+ * const { w } = await trainOnQueues({ connection: 'redis://127.0.0.1:6379', queues: ['holder-a', 'holder-b'],
+ *   rounds: 10, batchSize: 64, batchesPerRound: 4096, seed: 1 });
+ */
+export async function trainOnQueues(options: QueueTrainOptions): Promise<TrainResult> {
+  const o = checkOptions('options', options);
+  if (!Array.isArray(o.queues) || o.queues.length === 0) throw new TypeError(`invalid argument: \`queues\` must be a non-empty array of queue names. Value: \`${String(o.queues)}\`.`);
+  const names = (o.queues as unknown[]).map((q, k) => checkQueue(`queues[${k}]`, q));
+  const rounds = checkPositiveInteger('rounds', o.rounds, 1e7);
+  const batchSize = checkPositiveInteger('batchSize', o.batchSize, 0x7fffffff);
+  const batchesPerRound = checkPositiveInteger('batchesPerRound', o.batchesPerRound, 0x7fffffff);
+  if (o.seed === undefined) throw new TypeError('invalid argument: `seed` must be a number or a bigint. Value: `undefined`.');
+  checkSeed('seed', o.seed);
+  const noiseVariance = o.noiseVariance === undefined ? batchSize : checkNonNegative('noiseVariance', o.noiseVariance);
+  const learningRate = o.learningRate === undefined ? 1 : checkNonNegative('learningRate', o.learningRate);
+  const ridge = o.ridge === undefined ? undefined : checkNonNegative('ridge', o.ridge);
+  const averageLast = o.averageLast === undefined ? Math.max(1, Math.floor(rounds / 2)) : checkInteger('averageLast', o.averageLast, 1, rounds);
+  const attempts = o.attempts === undefined ? 3 : checkPositiveInteger('attempts', o.attempts, 1000);
+  const roundTimeout = o.roundTimeout === undefined ? undefined : checkPositiveInteger('roundTimeout', o.roundTimeout);
+  if (o.runId !== undefined && (typeof o.runId !== 'string' || !RUN_ID.test(o.runId))) {
+    throw new TypeError(`invalid argument: \`runId\` must be 1 to 64 letters, digits, '_' or '.'. Value: \`${String(o.runId)}\`.`);
+  }
+  const run = (o.runId as string | undefined) ?? `t${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`;
+  const keep = o.keep === true;
+  if (!isInitialized()) await init();
+  const redis = connect(options.connection);
+  const queues = names.map((n) => new Queue<GradcovJob>(n, { connection: redis }));
+  const eventsConn = names.map(() => connect(options.connection));
+  const events = names.map((n, k) => new QueueEvents(n, { connection: eventsConn[k]! }));
+  const jobOpts = { attempts, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: !keep, removeOnFail: false };
+  const finish = async (k: number, job: Job<GradcovJob>, what: string): Promise<unknown> => {
+    try {
+      return await job.waitUntilFinished(events[k]!, roundTimeout);
+    } catch (err) {
+      throw new Error(`gradcov: ${what} on holder queue ${names[k]} failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  try {
+    await Promise.all(events.map((e) => e.waitUntilReady()));
+    const info = await Promise.all(queues.map(async (q, k) => finish(k, await q.add('info', { kind: 'info', run }, { ...jobOpts, jobId: `${run}-info` }), 'the size request') as Promise<{ rows: number; dim: number }>));
+    const rows = info.map((i) => i.rows);
+    const dim = info[0]!.dim;
+    info.forEach((i, k) => {
+      if (i.dim !== dim) throw new RangeError(`gradcov: holder queue ${names[k]} has dim ${i.dim}, holder queue ${names[0]} has ${dim}`);
+    });
+    let w0: Float64Array = new Float64Array(dim);
+    if (o.w0 !== undefined) {
+      w0 = checkFloat64Array('w0', o.w0);
+      checkLength('w0', w0, dim, 'dim');
+      checkFinite('w0', w0);
+    }
+    const total = rows.reduce((a, b) => a + b, 0);
+    const batches = rows.map((r) => Math.max(2, Math.round((batchesPerRound * r) / total)));
+    if (batches.some((b) => b * (rounds + 1) > 2 ** 32)) throw new RangeError('invalid argument: `rounds` x batches per holder must stay below 2^32.');
+    // the DistributedTrainer's round loop (distributed.ts), with the holders behind queues
+    let w = Float64Array.from(w0);
+    const avg = new Float64Array(dim);
+    const pooled = new Float64Array(dim * dim);
+    let dof = 0;
+    const gradientNorms: number[] = [];
+    const t0 = performance.now();
+    for (let r = 0; r < rounds; r++) {
+      const replies = await Promise.all(queues.map(async (q, k) => {
+        const data: RoundJob = { kind: 'round', run, round: r, w: Array.from(w), batchSize, batches: batches[k]!, noiseVariance, seed: toWireSeed(o.seed as number | bigint), stream: k };
+        const job = await q.add('round', data, { ...jobOpts, jobId: roundJobId(run, r) });
+        await finish(k, job, `round ${r}`);
+        const key = gradientKey(names[k]!, run, r);
+        const blob = await redis.getBuffer(key);
+        if (!blob || blob.byteLength !== batches[k]! * dim * 8) throw new Error(`gradcov: round ${r} of holder queue ${names[k]} left no gradients of the expected size under ${key}`);
+        if (!keep) await redis.del(key);
+        return bytesF64(blob, 0, batches[k]! * dim);
+      }));
+      const g = new Float64Array(dim);
+      replies.forEach((G, k) => {
+        const acc = new GradientCovariance(dim);
+        try {
+          acc.addBatch(G);
+          const M = acc.comoment(), mu = acc.mean();
+          for (let i = 0; i < M.length; i++) pooled[i] += M[i]!;
+          dof += acc.count - 1;
+          const share = rows[k]! / total;
+          for (let j = 0; j < dim; j++) g[j] += share * mu[j]!;
+        } finally {
+          acc.dispose();
+        }
+      });
+      const H = pooled.map((v) => v / dof);
+      let tr = 0;
+      for (let j = 0; j < dim; j++) tr += H[j * dim + j]!;
+      const step = choleskySolve(H, dim, g, { ridge: ridge ?? 1e-8 * (tr / dim) });
+      const next = new Float64Array(dim);
+      for (let j = 0; j < dim; j++) next[j] = w[j]! - learningRate * step[j]!;
+      w = next;
+      gradientNorms.push(Math.hypot(...g));
+      if (r >= rounds - averageLast) for (let j = 0; j < dim; j++) avg[j] += w[j]! / averageLast;
+    }
+    const roundsMs = performance.now() - t0;
+    return { w: avg, last: w, hessian: pooled.map((v) => v / dof), gradientNorms, rounds, roundsMs };
+  } finally {
+    await Promise.all(events.map((e) => e.close()));
+    await Promise.all(queues.map((q) => q.close()));
+    for (const c of eventsConn) c.disconnect();
+    redis.disconnect();
+  }
+}

@@ -1,0 +1,268 @@
+// The worker side of gradcov/bullmq: a BullMQ Worker whose processor only does I/O (reads
+// the registered data once per content hash, writes each result blob with ioredis' buffer
+// commands) and hands the computation to worker threads, one per concurrency slot, so a
+// long block never delays the renewal of the job's lock.
+import { Worker as ThreadWorker } from 'node:worker_threads';
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  connect, checkQueue, dataKey, resultKey, gradientKey, decodeData, fromWireSeed, f64Bytes,
+  type Connection, type GradcovJob, type BlockJob, type RoundJob,
+} from './common.js';
+import { checkOptions, checkPositiveInteger, checkRegressionData } from '../validate.js';
+import type { RegressionData } from '../gradients.js';
+
+// dist/bullmq/thread.js in the package; src/bullmq/thread.ts when run from sources under tsx.
+const fromSources = import.meta.url.endsWith('.ts');
+
+/** Lock and stall settings (milliseconds), passed to BullMQ's Worker. */
+export interface StallSettings {
+  /**
+   * How long a job's lock lasts without renewal (default 30000). The worker renews it every
+   * lockDuration / 2 from its main thread, which the computation never blocks; a worker
+   * that dies (kill -9, lost machine) stops renewing, and the job counts as stalled once
+   * the lock has expired.
+   */
+  lockDuration?: number;
+  /** How often this worker looks for stalled jobs and moves them back to the queue (default 30000). */
+  stalledInterval?: number;
+  /** How many times a job may stall before it fails (default 3: a block survives three lost workers). */
+  maxStalledCount?: number;
+}
+
+export interface WorkerOptions extends StallSettings {
+  /** Redis URL or ioredis options. */
+  connection: Connection;
+  /** Queue name (the coordinator's `queue`). */
+  queue: string;
+  /** Jobs in parallel, each on its own compute thread (default 1). */
+  concurrency?: number;
+  /** Called before a job computes (with the block index or training round); a test hook: throwing fails the attempt. */
+  beforeJob?: (job: { kind: string; run: string; index: number }) => void | Promise<void>;
+}
+
+export interface HolderOptions extends StallSettings {
+  /** Redis URL or ioredis options. */
+  connection: Connection;
+  /** This holder's own queue: the coordinator lists it in `queues`. */
+  queue: string;
+  /** This holder's data: it stays in this process; only gradients leave it. */
+  shard: RegressionData;
+  /** Called before each round (see WorkerOptions.beforeJob). */
+  beforeJob?: WorkerOptions['beforeJob'];
+}
+
+/** A running gradcov/bullmq worker; `close()` lets active jobs finish, then ends the threads. */
+export interface GradcovWorker {
+  /** The BullMQ Worker (for its events: 'completed', 'failed', 'error'). */
+  readonly worker: Worker;
+  /** Stops taking jobs, waits for the active ones, closes the connection and the threads. */
+  close(): Promise<void>;
+}
+
+/** One compute thread with request/response. */
+class ComputeThread {
+  readonly #thread: ThreadWorker;
+  readonly #pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  /** Data keys resident in the thread, oldest first (the thread evicts the same way). */
+  readonly #loaded = new Set<string>();
+  #next = 1;
+
+  constructor() {
+    const script = new URL(fromSources ? './thread.ts' : './thread.js', import.meta.url);
+    this.#thread = fromSources
+      ? new ThreadWorker(`import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(script.href)}); });`, { eval: true })
+      : new ThreadWorker(script);
+    this.#thread.on('message', (m: { id: number; ok: boolean; value?: unknown; name?: string; message?: string }) => {
+      const p = this.#pending.get(m.id);
+      if (!p) return;
+      this.#pending.delete(m.id);
+      if (m.ok) p.resolve(m.value);
+      else p.reject(new (m.name === 'TypeError' ? TypeError : m.name === 'RangeError' ? RangeError : Error)(m.message));
+    });
+    const fail = (e: Error) => {
+      for (const p of this.#pending.values()) p.reject(e);
+      this.#pending.clear();
+    };
+    this.#thread.on('error', fail);
+    this.#thread.on('exit', (code) => fail(new Error(`gradcov compute thread exited with code ${code}`)));
+  }
+
+  has(key: string): boolean {
+    return this.#loaded.has(key);
+  }
+
+  loaded(key: string): void {
+    this.#loaded.delete(key);
+    this.#loaded.add(key);
+    if (this.#loaded.size > 2) this.#loaded.delete(this.#loaded.values().next().value!);
+  }
+
+  request<T>(msg: Record<string, unknown>): Promise<T> {
+    const id = this.#next++;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.#thread.postMessage({ ...msg, id });
+    });
+  }
+
+  terminate(): Promise<number> {
+    return this.#thread.terminate();
+  }
+}
+
+/** Threads handed out one per active job. */
+class ThreadPool {
+  readonly #free: ComputeThread[];
+  readonly #all: ComputeThread[];
+  constructor(size: number) {
+    this.#all = Array.from({ length: size }, () => new ComputeThread());
+    this.#free = [...this.#all];
+  }
+  async with<T>(fn: (t: ComputeThread) => Promise<T>): Promise<T> {
+    const t = this.#free.pop();
+    if (!t) throw new Error('gradcov: no free compute thread (concurrency exceeded)');
+    try {
+      return await fn(t);
+    } finally {
+      this.#free.push(t);
+    }
+  }
+  async close(): Promise<void> {
+    await Promise.all(this.#all.map((t) => t.terminate()));
+  }
+}
+
+function checkStall(o: Record<string, unknown>): Required<StallSettings> {
+  return {
+    lockDuration: o.lockDuration === undefined ? 30_000 : checkPositiveInteger('lockDuration', o.lockDuration),
+    stalledInterval: o.stalledInterval === undefined ? 30_000 : checkPositiveInteger('stalledInterval', o.stalledInterval),
+    maxStalledCount: o.maxStalledCount === undefined ? 3 : checkPositiveInteger('maxStalledCount', o.maxStalledCount),
+  };
+}
+
+function startBullWorker(queue: string, redis: Redis, concurrency: number, stall: Required<StallSettings>,
+  processor: (job: Job<GradcovJob>) => Promise<unknown>, threads: ThreadPool): GradcovWorker {
+  const worker = new Worker<GradcovJob>(queue, processor, {
+    connection: redis, concurrency, ...stall, autorun: true,
+  });
+  worker.on('error', () => { /* reconnects are ioredis' job; errors also reach the job's attempts */ });
+  let closed: Promise<void> | undefined;
+  return {
+    worker,
+    close() {
+      closed ??= (async () => {
+        await worker.close();
+        await threads.close();
+        redis.disconnect();
+      })();
+      return closed;
+    },
+  };
+}
+
+/**
+ * Starts a worker that computes the estimation blocks of a gradcov/bullmq coordinator's
+ * queue. Each block's accumulator is written to Redis as its binary toBytes() form under the
+ * block's own key (a retried block writes the same bytes again), so the job's JSON return
+ * value stays a few bytes. Data sets are fetched from Redis once per content hash.
+ *
+ * @param options - connection, queue, concurrency (threads) and lock/stall settings
+ * @returns the running worker; `close()` it to stop
+ * @throws {TypeError|RangeError} for a bad queue name, concurrency or stall setting
+ * @example
+ * import { startWorker } from 'gradcov/bullmq';
+ * const worker = await startWorker({ connection: 'redis://127.0.0.1:6379', queue: 'hessian', concurrency: 2 });
+ * process.on('SIGTERM', () => { void worker.close(); });
+ */
+export async function startWorker(options: WorkerOptions): Promise<GradcovWorker> {
+  const o = checkOptions('options', options);
+  const queue = checkQueue('queue', o.queue);
+  const concurrency = o.concurrency === undefined ? 1 : checkPositiveInteger('concurrency', o.concurrency, 256);
+  const stall = checkStall(o);
+  const beforeJob = options.beforeJob;
+  const redis = connect(options.connection);
+  const threads = new ThreadPool(concurrency);
+  const cache = new Map<string, Promise<RegressionData>>();
+  const load = (hash: string): Promise<RegressionData> => {
+    let p = cache.get(hash);
+    if (!p) {
+      p = (async () => {
+        const blob = await redis.getBuffer(dataKey(hash));
+        if (!blob) throw new Error(`data ${hash} is not registered in Redis (key ${dataKey(hash)} is missing)`);
+        return decodeData(blob, `key ${dataKey(hash)}`);
+      })();
+      p.catch(() => cache.delete(hash));
+      cache.set(hash, p);
+      if (cache.size > 2) cache.delete(cache.keys().next().value!);
+    }
+    return p;
+  };
+  const processor = async (job: Job<GradcovJob>): Promise<unknown> => {
+    const d = job.data;
+    if (d.kind !== 'block') throw new Error(`gradcov worker on queue ${queue}: unexpected job kind ${JSON.stringify(d.kind)}`);
+    const b = d as BlockJob;
+    await beforeJob?.({ kind: 'block', run: b.run, index: b.block });
+    const key = resultKey(queue, b.run, b.block);
+    const data = await load(b.data);
+    const [blob] = await threads.with(async (t) => {
+      const first = !t.has(b.data);
+      const out = await t.request<Uint8Array[]>({
+        type: 'blocks', key: b.data, ...(first ? { data } : {}), w: Float64Array.from(b.w),
+        options: { ...b.options, seed: fromWireSeed(b.options.seed) }, blocks: [[b.first, b.count]],
+      });
+      t.loaded(b.data);
+      return out;
+    });
+    await redis.set(key, Buffer.from(blob!.buffer, blob!.byteOffset, blob!.byteLength));
+    return { key, bytes: blob!.byteLength };
+  };
+  return startBullWorker(queue, redis, concurrency, stall, processor, threads);
+}
+
+/**
+ * Starts a data holder for gradient-only training: a worker on the holder's own queue that
+ * keeps its shard in this process. For each round job it computes batch gradients of its
+ * shard at the w in the job (calibrated target noise, fresh batches per round) and writes
+ * them as binary to Redis; it never sends X or y anywhere.
+ *
+ * @param options - connection, the holder's queue, its shard, lock/stall settings
+ * @returns the running holder; `close()` it to stop
+ * @throws {TypeError|RangeError} for a bad queue name, shard or stall setting
+ * @example
+ * import { startHolder } from 'gradcov/bullmq';
+ * const holder = await startHolder({ connection: 'redis://127.0.0.1:6379', queue: 'holder-a', shard: { X, y, rows, dim } });
+ */
+export async function startHolder(options: HolderOptions): Promise<GradcovWorker> {
+  const o = checkOptions('options', options);
+  const queue = checkQueue('queue', o.queue);
+  const shard = checkRegressionData(o.shard) as RegressionData;
+  const stall = checkStall(o);
+  const beforeJob = options.beforeJob;
+  const redis = connect(options.connection);
+  const threads = new ThreadPool(1);
+  const localKey = `shard:${queue}`;
+  const processor = async (job: Job<GradcovJob>): Promise<unknown> => {
+    const d = job.data;
+    if (d.kind === 'info') return { rows: shard.rows, dim: shard.dim };
+    if (d.kind !== 'round') throw new Error(`gradcov holder on queue ${queue}: unexpected job kind ${JSON.stringify(d.kind)}`);
+    const r = d as RoundJob;
+    await beforeJob?.({ kind: 'round', run: r.run, index: r.round });
+    const g = await threads.with(async (t) => {
+      const first = !t.has(localKey);
+      const out = await t.request<Float64Array>({
+        type: 'gradients', key: localKey, ...(first ? { data: shard } : {}), w: Float64Array.from(r.w),
+        options: {
+          batchSize: r.batchSize, batches: r.batches, noiseVariance: r.noiseVariance, seed: fromWireSeed(r.seed),
+          stream: r.stream, firstBatch: r.round * r.batches, replacement: true,
+        },
+      });
+      t.loaded(localKey);
+      return out;
+    });
+    const key = gradientKey(queue, r.run, r.round);
+    await redis.set(key, f64Bytes(g));
+    return { key, bytes: g.byteLength };
+  };
+  return startBullWorker(queue, redis, 1, stall, processor, threads);
+}
