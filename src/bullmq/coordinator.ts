@@ -272,6 +272,10 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
   const queue = new Queue<GradcovJob>(name, { connection: redis });
   const eventsRedis = connect(options.connection);
   const events = new QueueEvents(name, { connection: eventsRedis });
+  // while Redis is away, commands wait for ioredis' reconnect; BullMQ would print each
+  // connection error without a listener
+  queue.on('error', () => {});
+  events.on('error', () => {});
   await events.waitUntilReady();
   return new Coordinator(name, redis, queue, events, eventsRedis, attempts, backoff, poll);
 }

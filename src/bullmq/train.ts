@@ -68,6 +68,8 @@ export async function trainOnQueues(options: QueueTrainOptions): Promise<TrainRe
   const queues = names.map((n) => new Queue<GradcovJob>(n, { connection: redis }));
   const eventsConn = names.map(() => connect(options.connection));
   const events = names.map((n, k) => new QueueEvents(n, { connection: eventsConn[k]! }));
+  for (const q of queues) q.on('error', () => {}); // connection errors: commands wait for the reconnect
+  for (const e of events) e.on('error', () => {});
   const jobOpts = { attempts, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: !keep, removeOnFail: false };
   const finish = async (k: number, job: Job<GradcovJob>, what: string): Promise<unknown> => {
     try {

@@ -138,18 +138,18 @@ export async function startRedis(options: { appendonly?: boolean } = {}): Promis
   };
 }
 
-/** Starts a worker process (test/e2e/fixtures/bullmq-worker.ts) and waits until it listens. */
+/** Starts a worker process (test/e2e/fixtures/bullmq-worker.mjs, the built dist/) and waits until it listens. */
 export async function startWorkerProcess(env: Record<string, string | number>, name = 'worker'): Promise<Proc> {
-  const p = new Proc(spawn(process.execPath, ['--import', 'tsx', 'test/e2e/fixtures/bullmq-worker.ts'], {
+  const p = new Proc(spawn(process.execPath, ['test/e2e/fixtures/bullmq-worker.mjs'], {
     cwd: root, env: { ...process.env, ...Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])) }, stdio: ['ignore', 'pipe', 'pipe'],
   }), name);
   await p.waitFor(/^READY$/, 90_000);
   return p;
 }
 
-/** Starts a coordinator process (test/e2e/fixtures/bullmq-coordinator.ts). */
+/** Starts a coordinator process (test/e2e/fixtures/bullmq-coordinator.mjs). */
 export function startCoordinatorProcess(env: Record<string, string | number>, name = 'coordinator'): Proc {
-  return new Proc(spawn(process.execPath, ['--import', 'tsx', 'test/e2e/fixtures/bullmq-coordinator.ts'], {
+  return new Proc(spawn(process.execPath, ['test/e2e/fixtures/bullmq-coordinator.mjs'], {
     cwd: root, env: { ...process.env, ...Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])) }, stdio: ['ignore', 'pipe', 'pipe'],
   }), name);
 }
