@@ -12,16 +12,20 @@ import { DEFAULT_BLOCK_BATCHES } from '../pool.js';
 import { checkOptions, checkPositiveInteger } from '../validate.js';
 import {
   connect, checkQueue, dataKey, resultKey, blockJobId, encodeData, contentHash, toWireSeed, f64Bytes,
-  type Connection, type BlockJob, type GradcovJob,
+  type Connection, type BlockJob,
 } from './common.js';
 
 /** A data set registered in Redis: refer to it by `hash` from any coordinator. */
 export interface DataHandle {
+  /** SHA-256 (hex) of the registered bytes; the data's key is `gradcov:data:<hash>`. */
   readonly hash: string;
+  /** Rows of the data. */
   readonly rows: number;
+  /** Features per row. */
   readonly dim: number;
 }
 
+/** Settings of createCoordinator. */
 export interface CoordinatorOptions {
   /** Redis URL or ioredis options. */
   connection: Connection;
@@ -35,6 +39,7 @@ export interface CoordinatorOptions {
   pollInterval?: number;
 }
 
+/** estimateHessian's options plus the block size, the run id and a progress callback. */
 export interface BullmqEstimateOptions extends EstimateOptions {
   /** Batches per block (default DEFAULT_BLOCK_BATCHES = 2048, as the in-process pool). */
   blockBatches?: number;
@@ -50,7 +55,8 @@ const RUN_ID = /^[A-Za-z0-9_.]{1,64}$/;
  * Runs estimateHessian as BullMQ jobs. Make one with `createCoordinator`.
  */
 export class Coordinator {
-  readonly queue: Queue<GradcovJob>;
+  /** The BullMQ Queue the block jobs go to (e.g. for `getJobCounts()`). */
+  readonly queue: Queue;
   readonly #redis: Redis;
   readonly #events: QueueEvents;
   readonly #eventsRedis: Redis;
@@ -63,7 +69,7 @@ export class Coordinator {
   #closed = false;
 
   /** @internal use createCoordinator */
-  constructor(name: string, redis: Redis, queue: Queue<GradcovJob>, events: QueueEvents, eventsRedis: Redis, attempts: number, backoff: number, poll: number) {
+  constructor(name: string, redis: Redis, queue: Queue, events: QueueEvents, eventsRedis: Redis, attempts: number, backoff: number, poll: number) {
     this.#name = name;
     this.#redis = redis;
     this.queue = queue;
@@ -269,7 +275,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
   const backoff = o.backoff === undefined ? 1000 : checkPositiveInteger('backoff', o.backoff);
   const poll = o.pollInterval === undefined ? 1000 : checkPositiveInteger('pollInterval', o.pollInterval);
   const redis = connect(options.connection);
-  const queue = new Queue<GradcovJob>(name, { connection: redis });
+  const queue = new Queue(name, { connection: redis });
   const eventsRedis = connect(options.connection);
   const events = new QueueEvents(name, { connection: eventsRedis });
   // while Redis is away, commands wait for ioredis' reconnect; BullMQ would print each

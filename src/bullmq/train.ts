@@ -10,6 +10,7 @@ import type { TrainOptions, TrainResult } from '../distributed.js';
 import { checkFloat64Array, checkLength, checkFinite, checkNonNegative, checkOptions, checkPositiveInteger, checkSeed, checkInteger } from '../validate.js';
 import { connect, checkQueue, gradientKey, roundJobId, bytesF64, toWireSeed, type Connection, type GradcovJob, type RoundJob } from './common.js';
 
+/** The trainer's options plus where the holders are. */
 export interface QueueTrainOptions extends TrainOptions {
   /** Redis URL or ioredis options. */
   connection: Connection;
