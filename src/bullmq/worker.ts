@@ -236,7 +236,13 @@ export async function startWorker(options: WorkerOptions): Promise<GradcovWorker
 export async function startHolder(options: HolderOptions): Promise<GradcovWorker> {
   const o = checkOptions('options', options);
   const queue = checkQueue('queue', o.queue);
-  const shard = checkRegressionData(o.shard) as RegressionData;
+  let shard: RegressionData;
+  try {
+    shard = checkRegressionData(o.shard) as RegressionData;
+  } catch (err) { // name the user's parameter: `shard`, not `data`
+    if (err instanceof Error) err.message = err.message.replace(/`data(?=[.`])/g, '`shard');
+    throw err;
+  }
   const stall = checkStall(o);
   const beforeJob = options.beforeJob;
   const redis = connect(options.connection);

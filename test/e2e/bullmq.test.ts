@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { Redis } from 'ioredis';
 import { init, syntheticRegression, estimateHessian, type RegressionData } from '../../src/node.ts';
 import { createEstimatorPool, createDistributedTrainer } from '../../src/node/workers.ts';
-import { createCoordinator, startWorker } from '../../src/bullmq/index.ts';
+import { createCoordinator, startWorker, startHolder } from '../../src/bullmq/index.ts';
 import { trainOnQueues } from '../../src/bullmq/index.ts';
 import { redisSuite, startRedis, startWorkerProcess, startCoordinatorProcess, starts, type Proc, type RedisServer } from './redis.ts';
 
@@ -101,12 +101,20 @@ redisSuite(test, [
     }
   })],
 
-  ['bad options are refused with the parameter named, before anything is added', async () => withRedis(async (redis) => {
+  ['bad options of every entry (coordinator, estimate, worker, holder, training) are refused with the parameter named, before anything is added', async () => withRedis(async (redis) => {
     const queue = queueName();
     await rejects(() => createCoordinator({ connection: redis.url, queue: 'a:b' }), (e: Error) => e instanceof TypeError && /`queue`/.test(e.message));
     await rejects(() => createCoordinator({ connection: redis.url, queue, attempts: 0 }), (e: Error) => e instanceof RangeError && /`attempts`/.test(e.message));
     await rejects(() => startWorker({ connection: redis.url, queue, concurrency: 1.5 }), (e: Error) => /`concurrency`/.test(e.message));
     await rejects(() => startWorker({ connection: redis.url, queue, lockDuration: -1 }), (e: Error) => /`lockDuration`/.test(e.message));
+    await rejects(() => startHolder({ connection: redis.url, queue, shard: { ...problem, rows: 7 } }), (e: Error) => e instanceof RangeError && /`shard.X`/.test(e.message));
+    await rejects(() => startHolder({ connection: redis.url, queue, shard: undefined as never }), (e: Error) => e instanceof TypeError && /`shard`/.test(e.message));
+    await rejects(() => createCoordinator({ connection: 42 as never, queue }), (e: Error) => e instanceof TypeError && /`connection`/.test(e.message));
+    const to = { connection: redis.url, queues: [queue], rounds: 2, batchSize: 8, batchesPerRound: 10, seed: 1 };
+    for (const [o, re] of [[{ queues: [] }, /`queues`/], [{ queues: ['a:b'] }, /`queues\[0\]`/], [{ rounds: 0 }, /`rounds`/], [{ batchSize: -1 }, /`batchSize`/],
+      [{ seed: undefined }, /`seed`/], [{ learningRate: -1 }, /`learningRate`/], [{ runId: 'x y' }, /`runId`/]] as [object, RegExp][]) {
+      await rejects(() => trainOnQueues({ ...to, ...o }), (e: Error) => re.test(e.message), String(re));
+    }
     const coordinator = await createCoordinator({ connection: redis.url, queue });
     try {
       const cases: [Record<string, unknown>, RegExp][] = [
