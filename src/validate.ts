@@ -22,10 +22,59 @@ export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value);
 }
 
-/** `options` must be undefined or a plain object; returns it as an object. */
-export function checkOptions(name: string, value: unknown): Record<string, unknown> {
+/** Optimal-string-alignment distance (Levenshtein plus adjacent transpositions): for key suggestions. */
+export function editDistance(a: string, b: string): number {
+  const m = a.length, n = b.length;
+  const d: number[][] = Array.from({ length: m + 1 }, (_, i) => Array.from({ length: n + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= m; i++) {
+    for (let j = 1; j <= n; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[m]![n]!;
+}
+
+/** The known key closest to `key` (case-insensitive edit distance; ties: the first listed). */
+export function closestKey(key: string, known: readonly string[]): string | undefined {
+  let best: string | undefined, bestD = Infinity;
+  for (const k of known) {
+    const dist = editDistance(key.toLowerCase(), k.toLowerCase());
+    if (dist < bestD) { best = k; bestD = dist; }
+  }
+  return best;
+}
+
+/**
+ * Rejects an options bag with a key the callee does not know (a typo such as
+ * `noiseVarianse` would otherwise fall back to the default silently): a TypeError naming
+ * the key, where it was passed, the closest known key (edit distance) and every known key.
+ * Only own enumerable string keys are checked (what an object literal or spread makes).
+ *
+ * @param options - the caller's options object (already checked to be an object)
+ * @param known - every key the callee reads
+ * @param where - the parameter as the user knows it, e.g. "`options` of estimateHessian"
+ * @throws {TypeError} for the first unknown key
+ */
+export function checkOptionKeys(options: object, known: readonly string[], where = '`options`'): void {
+  for (const key of Object.keys(options)) {
+    if (known.includes(key)) continue;
+    const near = closestKey(key, known);
+    const hint = near === undefined ? 'it takes no options' : `did you mean \`${near}\`? Known keys: ${known.map((k) => `\`${k}\``).join(', ')}`;
+    throw new TypeError(`invalid argument: ${where} has an unknown key \`${key}\` (${hint}). Value: \`${show(key)}\`.`);
+  }
+}
+
+/**
+ * `options` must be undefined or a plain object; returns it as an object. With `known`,
+ * also rejects unknown keys (checkOptionKeys), naming the option bag as `where`.
+ */
+export function checkOptions(name: string, value: unknown, known?: readonly string[], where?: string): Record<string, unknown> {
   if (value === undefined) return {};
   if (!isObject(value)) fail(TypeError, name, 'an object', value);
+  if (known) checkOptionKeys(value, known, where ?? `\`${name}\``);
   return value;
 }
 
