@@ -91,7 +91,7 @@ function cases(): Case[] {
     ['gradients: dim 0', () => g.linearRegressionGradients({ ...data, dim: 0 }, w, opts), RangeError, /`data.dim`/],
     ['gradients: X plain array', () => g.linearRegressionGradients({ ...data, X: [] as never }, w, opts), TypeError, /`data.X`/],
     ['gradients: NaN in X', () => g.linearRegressionGradients({ ...data, X: withNaN(data.X, 13) }, w, opts), RangeError, /`data.X`.*row 3, column 1/],
-    ['gradients: NaN in y', () => g.linearRegressionGradients({ ...data, y: withNaN(data.y, 2) }, w, opts), RangeError, /`data.y`.*index 2/],
+    ['gradients: NaN in y', () => g.linearRegressionGradients({ ...data, y: withNaN(data.y, 2) }, w, opts), RangeError, /`data.y`.*row 2/],
     ['gradients: w length', () => g.linearRegressionGradients(data, new Float64Array(3), opts), RangeError, /`w` must have length 4/],
     ['gradients: w Infinity', () => g.linearRegressionGradients(data, withNaN(w, 0, Infinity), opts), RangeError, /`w`.*Infinity/],
     ['gradients: batch > rows without replacement', () => g.linearRegressionGradients(data, w, { ...opts, batchSize: 11, replacement: false }), RangeError, /`batchSize`.*11/],
