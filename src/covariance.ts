@@ -62,6 +62,13 @@ function exponentFor(a: number): number {
 
 /** Ridge added to the unit diagonal of the correlation matrix in fromBytes' PSD check (docs/guarantees.md). */
 export const PSD_RIDGE = 1e-9;
+/**
+ * Largest dim whose decoded co-moment fromBytes factorises to check positive
+ * semi-definiteness: the Cholesky is O(dim^3) (measured ~130 ms at dim 1024, several times
+ * the cost of reading the blob; ~1 s at 2048). Above it only the 2 x 2 minors are checked
+ * (|M_ij| <= sqrt(M_ii M_jj), necessary but not sufficient for dim >= 3).
+ */
+export const PSD_CHECK_MAX_DIM = 2048;
 
 function allFinite(a: Float64Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i]! - a[i]! !== 0) return false;
@@ -423,10 +430,10 @@ export class GradientCovariance {
    * SharedArrayBuffer that another thread rewrites cannot change them between checking
    * and decoding), then validated completely from the copy (type, length for its dim,
    * magic, version, checksum, finite values, count in [0, 2^53 - 1], zero moments for
-   * counts 0 and 1, non-negative diagonal, |M_ij| <= sqrt(M_ii M_jj), and positive
-   * semi-definiteness of the co-moment up to rounding, by a Cholesky factorisation of its
-   * correlation matrix plus a ridge of 1e-9), then decoded from the copy. A rejected blob
-   * leaves nothing behind.
+   * counts 0 and 1, non-negative diagonal, |M_ij| <= sqrt(M_ii M_jj), and, for dim <= 2048,
+   * positive semi-definiteness of the co-moment up to rounding: a Cholesky factorisation of
+   * its correlation matrix plus 1e-9 I must succeed), then decoded from the copy. A
+   * rejected blob leaves nothing behind.
    *
    * @param bytes - a Uint8Array (any byteOffset, also on a SharedArrayBuffer; Node.js buffers are Uint8Arrays too)
    * @returns a new accumulator; call dispose() when done
@@ -460,7 +467,7 @@ export class GradientCovariance {
           R[j * dim + i] = bound === 0 ? 0 : v / Math.sqrt(diag[i]!) / Math.sqrt(diag[j]!);
         }
       }
-      const pivot = wasm().choleskyFactor(acc.#state.mPtr, dim, PSD_RIDGE, acc.#state.meanPtr);
+      const pivot = dim <= PSD_CHECK_MAX_DIM ? wasm().choleskyFactor(acc.#state.mPtr, dim, PSD_RIDGE, acc.#state.meanPtr) : -1;
       if (pivot >= 0) {
         throw new RangeError(`invalid argument: \`bytes\` must hold a positive semi-definite co-moment. Value: the Cholesky factorisation of its correlation matrix + ${PSD_RIDGE} I fails at row ${pivot} (pivot ${f64(acc.#state.meanPtr, 1)[0]}).`);
       }

@@ -226,8 +226,9 @@ export function estimateResult(acc: GradientCovariance, batches: number, noiseVa
     hessian = acc.covariance();
   } catch (err) {
     if (!(err instanceof RangeError)) throw err;
-    throw new RangeError(`estimateHessian: the Hessian estimate of these data is not representable in float64 (${err.message}) `
-      + 'Standardize the data (standardize()) or scale them down.', { cause: err });
+    const order = /of the order of (2\^\d+)/.exec(err.message)?.[1];
+    throw new RangeError(`estimateHessian: the Hessian estimate of these data is not representable in float64 (its entries, of the order of ${order ?? 'its largest entry'}, `
+      + 'overflow the largest double ~1.8e308). Standardize the data (standardize()) or scale them down.', { cause: err });
   }
   return { hessian, mean: acc.mean(), batches, noiseVariance };
 }

@@ -37,7 +37,7 @@ export interface CalibrationOptions {
  */
 export function calibratedNoiseVariance(batchSize: number, options?: CalibrationOptions): number {
   const n = checkPositiveInteger('batchSize', batchSize);
-  const opts = checkOptions('options', options);
+  const opts = checkOptions('options', options, ['baseNoiseVariance', 'loss'], '`options` of calibratedNoiseVariance');
   const s2 = opts.baseNoiseVariance === undefined ? 0 : checkNonNegative('baseNoiseVariance', opts.baseNoiseVariance);
   const loss = opts.loss === undefined ? 'mean-half-squared' : checkOneOf('loss', opts.loss, LOSS_CONVENTIONS);
   const target = loss === 'mean-half-squared' ? n : loss === 'mean-squared' ? n / 2 : loss === 'sum-half-squared' ? 1 : 0.5;

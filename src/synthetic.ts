@@ -87,7 +87,7 @@ export function standardizedDraws(count: number, kind: InputDistribution, rng: R
  * const { data, wStar, sigma } = syntheticRegression({ dim: 20, rows: 10000, seed: 1 });
  */
 export function syntheticRegression(options: SyntheticOptions): SyntheticProblem {
-  const o = checkOptions('options', options);
+  const o = checkOptions('options', options, ['dim', 'rows', 'condition', 'noiseVariance', 'inputs', 'seed'], '`options` of syntheticRegression');
   const dim = checkPositiveInteger('dim', o.dim, 4096);
   const rows = checkPositiveInteger('rows', o.rows);
   if (rows * dim * 8 > 2 ** 30 - 64) { // X must fit in one wasm heap block to be used by the gradient oracle
