@@ -452,19 +452,22 @@ export class GradientCovariance {
       // positive semi-definiteness: Cholesky of the correlation matrix R + PSD_RIDGE I,
       // computed in the accumulator's own co-moment block (dim x dim fits in dp x dp), which
       // is then overwritten with the decoded values
-      const diag = new Float64Array(dim);
-      for (let i = 0, p = h.upperOffset; i < dim; p += 8 * (dim - i), i++) diag[i] = view.getFloat64(p, true);
+      // sqrt(M_ii + slack): the slack, (count + 1) 2^-1000, covers products that underflowed
+      // in a scaled state (an entry of 5e-324 beside a zero diagonal), nothing more
+      const slack = (h.count + 1) * 2 ** -1000;
+      const root = new Float64Array(dim);
+      for (let i = 0, p = h.upperOffset; i < dim; p += 8 * (dim - i), i++) root[i] = Math.sqrt(view.getFloat64(p, true) + slack);
       const R = f64(acc.#state.mPtr, dim * dim);
       let p = h.upperOffset;
       for (let i = 0; i < dim; i++) {
         for (let j = i; j < dim; j++, p += 8) {
           const v = view.getFloat64(p, true);
           if (j === i) { R[i * dim + i] = 1; continue; }
-          const bound = Math.sqrt(diag[i]!) * Math.sqrt(diag[j]!);
-          if (!(Math.abs(v) <= bound * (1 + 2 ** -40))) {
-            throw new RangeError(`invalid argument: \`bytes\` must hold a positive semi-definite co-moment. Value: |M[${i}][${j}]| = ${Math.abs(v)} exceeds sqrt(M[${i}][${i}] M[${j}][${j}]) = ${bound}.`);
+          const r = v / root[i]! / root[j]!;
+          if (!(Math.abs(r) <= 1 + 2 ** -40)) {
+            throw new RangeError(`invalid argument: \`bytes\` must hold a positive semi-definite co-moment. Value: |M[${i}][${j}]| = ${Math.abs(v)} exceeds sqrt(M[${i}][${i}] M[${j}][${j}]) = ${root[i]! * root[j]!}.`);
           }
-          R[j * dim + i] = bound === 0 ? 0 : v / Math.sqrt(diag[i]!) / Math.sqrt(diag[j]!);
+          R[j * dim + i] = r;
         }
       }
       const pivot = dim <= PSD_CHECK_MAX_DIM ? wasm().choleskyFactor(acc.#state.mPtr, dim, PSD_RIDGE, acc.#state.meanPtr) : -1;
