@@ -65,10 +65,10 @@ export const PSD_RIDGE = 1e-9;
 /**
  * Largest dim whose decoded co-moment fromBytes factorises to check positive
  * semi-definiteness: the Cholesky is O(dim^3) (measured ~130 ms at dim 1024, several times
- * the cost of reading the blob; ~1 s at 2048). Above it only the 2 x 2 minors are checked
+ * the cost of reading the blob, and 8 times that at 2048). Above it only the 2 x 2 minors are checked
  * (|M_ij| <= sqrt(M_ii M_jj), necessary but not sufficient for dim >= 3).
  */
-export const PSD_CHECK_MAX_DIM = 2048;
+export const PSD_CHECK_MAX_DIM = 1024;
 
 function allFinite(a: Float64Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i]! - a[i]! !== 0) return false;
@@ -430,7 +430,7 @@ export class GradientCovariance {
    * SharedArrayBuffer that another thread rewrites cannot change them between checking
    * and decoding), then validated completely from the copy (type, length for its dim,
    * magic, version, checksum, finite values, count in [0, 2^53 - 1], zero moments for
-   * counts 0 and 1, non-negative diagonal, |M_ij| <= sqrt(M_ii M_jj), and, for dim <= 2048,
+   * counts 0 and 1, non-negative diagonal, |M_ij| <= sqrt(M_ii M_jj), and, for dim <= 1024,
    * positive semi-definiteness of the co-moment up to rounding: a Cholesky factorisation of
    * its correlation matrix plus 1e-9 I must succeed), then decoded from the copy. A
    * rejected blob leaves nothing behind.

@@ -1,7 +1,7 @@
 // Hostile bytes for GradientCovariance.fromBytes: a blob on a SharedArrayBuffer that another
 // thread rewrites while it is decoded (copy, then validate, then decode from the copy), and
 // blobs with a correct CRC whose co-moment is not positive semi-definite (a Cholesky of the
-// correlation matrix plus 1e-9 I, for dim <= 2048; above, the 2 x 2 minors).
+// correlation matrix plus 1e-9 I, for dim <= 1024; above, the 2 x 2 minors).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Worker } from 'node:worker_threads';
@@ -74,7 +74,15 @@ test('legitimate co-moments are accepted: rank-deficient, exactly collinear, sca
     }
   }
   assert.is(PSD_RIDGE, 1e-9);
-  assert.is(PSD_CHECK_MAX_DIM, 2048);
+  assert.is(PSD_CHECK_MAX_DIM, 1024);
+});
+
+test('above dim 1024 the 2 x 2 minors are still checked (the Cholesky is skipped there, as documented)', () => {
+  const dim = 1025;
+  const M = new Float64Array(dim * dim);
+  for (let i = 0; i < dim; i++) M[i * dim + i] = 1;
+  M[5 * dim + 700] = 2; // |M_5,700| = 2 > sqrt(1 * 1)
+  rejects(forge(dim, M, 3), /exceeds sqrt/, 'dim 1025 minor');
 });
 
 test('fromBytes on a SharedArrayBuffer view decodes exactly what a plain copy decodes', () => {
