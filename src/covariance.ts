@@ -397,7 +397,7 @@ export class GradientCovariance {
 
   /**
    * The accumulator's state as bytes, little-endian: magic "GCOV", format version, dim,
-   * count, mean, the upper triangle of the co-moment, CRC-32 (docs/serialization.md). An
+   * count, mean, the upper triangle of the co-moment, CRC-32. An
    * ordinary state is format version 1; a state holding gradients above ~3e144, kept in
    * a power-of-two scale to avoid overflow, is version 2, which stores that scale exponent.
    * The blob can cross any transport (postMessage, a queue, a file) and `fromBytes`

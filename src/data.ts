@@ -160,7 +160,7 @@ export function pointAtMisfit(H: Float64Array, w: Float64Array, direction: Float
   checkFloat64Array('direction', direction);
   checkLength('direction', direction, dim, 'w.length');
   const m = checkNonNegative('misfit', misfit);
-  checkFinite('H', H);
+  checkFinite('H', H, H.length, dim);
   checkFinite('w', w);
   checkFinite('direction', direction);
   let q = 0;
