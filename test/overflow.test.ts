@@ -107,6 +107,27 @@ test('count is capped at 2^53 - 1 (a count past it would not round-trip): add, a
   acc.dispose();
 });
 
+test('a version-1 blob from another writer holding huge values is normalised on decode: later adds cannot overflow, and it round-trips', () => {
+  // count 2, mean [1e300, -1e300], M = [[2e300^2/2 ...]] is beyond float64, so build it from
+  // values a writer could hold: M_00 = 1e307, M_11 = 1e307, M_01 = 0
+  const blob = new g.GradientCovariance(2).addBatch(new Float64Array([1, 2, 3, 4])).toBytes();
+  const v = new DataView(blob.buffer);
+  v.setFloat64(24, 1e300, true); v.setFloat64(32, -1e300, true);
+  v.setFloat64(40, 1e307, true); v.setFloat64(48, 0, true); v.setFloat64(56, 1e307, true);
+  v.setUint32(blob.length - 4, crc32(blob, 0, blob.length - 4), true);
+  const acc = g.GradientCovariance.fromBytes(blob);
+  assert.equal(Array.from(acc.mean()), [1e300, -1e300]);
+  acc.add(new Float64Array([-1e300, 1e300])); // a delta of 2e300: its square would overflow unscaled
+  assert.throws(() => acc.covariance(), RangeError); // ~1e600: beyond float64, said so
+  const C = acc.covariance({ scale: 1e-300 });
+  assert.ok(C.every(Number.isFinite) && C[0]! > 0, `${C}`);
+  const b2 = acc.toBytes();
+  assert.is(new DataView(b2.buffer).getUint32(4, true), 2);
+  const back = g.GradientCovariance.fromBytes(b2);
+  assert.equal(back.toBytes(), b2);
+  back.dispose(); acc.dispose();
+});
+
 test('estimateHessian on huge data: the right answer where representable, else a RangeError saying so (never Inf or NaN)', () => {
   const rows = 300, dim = 2;
   const X0 = normals(rows * dim, 3), y0 = normals(rows, 4);
