@@ -194,12 +194,12 @@ export class GradientCovariance {
    */
   add(g: FloatArray): this {
     checkLive('GradientCovariance', this.#disposed);
-    checkFloatArray('g', g);
-    checkLength('g', g, this.dim, 'dim');
-    const maxAbs = finiteMaxAbs('g', g);
+    const v = checkFloatArray('g', g);
+    checkLength('g', v, this.dim, 'dim');
+    const maxAbs = finiteMaxAbs('g', v);
     this.#checkCount(1, 'g');
     this.#makeRoom(maxAbs);
-    this.#addRows(g, 1);
+    this.#addRows(v, 1);
     return this;
   }
 
@@ -209,9 +209,9 @@ export class GradientCovariance {
    * G.length / dim. Returns this.
    * @throws {TypeError|RangeError} for a wrong type, a length that does not fit rows x dim, or a non-finite element (state unchanged)
    */
-  addBatch(G: FloatArray, rows?: number): this {
+  addBatch(G0: FloatArray, rows?: number): this {
     checkLive('GradientCovariance', this.#disposed);
-    checkFloatArray('G', G);
+    const G = checkFloatArray('G', G0);
     let r: number;
     if (rows === undefined) {
       if (G.length % this.dim !== 0) {

@@ -6,6 +6,15 @@ import { checkRegressionData, checkFloat64Array, checkLength, checkFinite, check
 
 const checkDataShape = (data: unknown): RegressionData => checkRegressionData(data);
 
+/** Largest data.dim of the functions that build a dim x dim matrix (8 dim^2 bytes below 1 GiB, as in wasm). */
+const MAX_MATRIX_DIM = 11585;
+
+function checkMatrixDim(dim: number): void {
+  if (dim > MAX_MATRIX_DIM) {
+    throw new RangeError(`invalid argument: \`data.dim\` must be at most ${MAX_MATRIX_DIM} to form the dim x dim matrix X'X / rows (8 dim^2 bytes). Value: \`${dim}\`.`);
+  }
+}
+
 /** Relative sd below which standardize() treats a column as constant (sd <= 1e-12 (1 + |mean|)). */
 const CONSTANT_SD = 1e-12;
 
@@ -82,6 +91,7 @@ function standardizeColumn(v: Float64Array, name: string): { mean: number; scale
  */
 export function secondMomentMatrix(data: RegressionData): Float64Array {
   const { X, rows, dim } = checkDataShape(data);
+  checkMatrixDim(dim);
   const H = new Float64Array(dim * dim);
   for (let r = 0; r < rows; r++) {
     const o = r * dim;
@@ -106,6 +116,7 @@ export function secondMomentMatrix(data: RegressionData): Float64Array {
 export function leastSquares(data: RegressionData): { w: Float64Array; residualVariance: number } {
   const d = checkDataShape(data);
   const { X, y, rows, dim } = d;
+  checkMatrixDim(dim);
   const H = secondMomentMatrix(d);
   const b = new Float64Array(dim);
   for (let r = 0; r < rows; r++) for (let c = 0; c < dim; c++) b[c]! += (X[r * dim + c]! * y[r]!) / rows;
@@ -152,12 +163,12 @@ export function leastSquares(data: RegressionData): { w: Float64Array; residualV
  * d'Hd <= 0 when misfit > 0 (no multiple of it reaches the misfit)
  */
 export function pointAtMisfit(H: Float64Array, w: Float64Array, direction: Float64Array, misfit: number): Float64Array {
-  checkFloat64Array('w', w);
+  w = checkFloat64Array('w', w);
   const dim = w.length;
   if (dim === 0) throw new RangeError('invalid argument: `w` must not be empty. Value: length 0.');
-  checkFloat64Array('H', H);
+  H = checkFloat64Array('H', H);
   checkLength('H', H, dim * dim, 'w.length squared');
-  checkFloat64Array('direction', direction);
+  direction = checkFloat64Array('direction', direction);
   checkLength('direction', direction, dim, 'w.length');
   const m = checkNonNegative('misfit', misfit);
   checkFinite('H', H, H.length, dim);
@@ -170,5 +181,9 @@ export function pointAtMisfit(H: Float64Array, w: Float64Array, direction: Float
     throw new RangeError(`invalid argument: \`direction\` must have direction'H direction > 0 (finite) to reach misfit ${m}. Value: \`${q}\`.`);
   }
   const s = Math.sqrt(m / q);
-  return w.map((v, i) => v + s * direction[i]!);
+  const out = w.map((v, i) => v + s * direction[i]!);
+  if (out.some((v) => v - v !== 0)) {
+    throw new RangeError(`invalid argument: \`misfit\` is too large: w + d overflows float64. Value: \`${m}\`.`);
+  }
+  return out;
 }

@@ -50,11 +50,16 @@ export function calibratedNoiseVariance(batchSize: number, options?: Calibration
  * const yNoisy = injectTargetNoise(y, calibratedNoiseVariance(64), new Rng(7));
  */
 export function injectTargetNoise(y: Float64Array, variance: number, rng: Rng): Float64Array {
-  checkFloat64Array('y', y);
+  y = checkFloat64Array('y', y);
   const v = checkNonNegative('variance', variance);
   if (!(rng instanceof Rng)) throw new TypeError(`invalid argument: \`rng\` must be an Rng. Value: \`${String(rng)}\`.`);
   checkFinite('y', y);
   const out = rng.normals(new Float64Array(y.length), 0, Math.sqrt(v));
-  for (let i = 0; i < y.length; i++) out[i] = y[i]! + out[i]!;
+  for (let i = 0; i < y.length; i++) {
+    out[i] = y[i]! + out[i]!;
+    if (out[i]! - out[i]! !== 0) {
+      throw new RangeError(`invalid argument: \`y\` plus noise of variance ${v} overflows float64 at row ${i}. Value: \`${y[i]}\`; scale the targets down.`);
+    }
+  }
   return out;
 }

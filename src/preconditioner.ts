@@ -69,16 +69,19 @@ export class Preconditioner {
    */
   apply(g: Float64Array, out?: Float64Array): Float64Array {
     checkLive('Preconditioner', this.#disposed);
-    checkFloat64Array('g', g);
-    checkLength('g', g, this.dim, 'dim');
-    checkFinite('g', g);
+    const v = checkFloat64Array('g', g);
+    checkLength('g', v, this.dim, 'dim');
+    checkFinite('g', v);
     if (out !== undefined) {
       checkFloat64Array('out', out);
       checkLength('out', out, this.dim, 'dim');
     }
-    copyIn(this.#state.xPtr, g);
+    copyIn(this.#state.xPtr, v);
     wasm().choleskySolve(this.#state.lPtr, this.dim, this.#state.xPtr);
     const x = f64(this.#state.xPtr, this.dim);
+    if (x.some((t) => t - t !== 0)) {
+      throw new RangeError('invalid argument: `g` is too large for this preconditioner: (H + ridge I)^-1 g overflows float64. Scale `g` down or use a larger ridge.');
+    }
     if (out === undefined) return x.slice();
     out.set(x);
     return out;
@@ -279,7 +282,12 @@ export function fitLinearRegression(data: RegressionData, options: FitOptions): 
       const f = P ? eta / scale : eta;
       for (let i = 0; i < dim; i++) w[i]! -= f * dir[i]!;
       taken++;
-      loss.push(gradient(w));
+      const l = gradient(w);
+      if (l - l !== 0 || g.some((v) => v - v !== 0)) {
+        throw new RangeError(`fitLinearRegression diverged: the loss or gradient overflowed float64 at step ${taken}. \`learningRate\` (${eta}) is too large for this problem`
+          + `${method === 'gd' ? ' (gradient descent needs less than 2 / lambda_max)' : ', or the Hessian estimate is poor (pass more `batches`, or a `ridge`)'}.`);
+      }
+      loss.push(l);
       if (every && taken % every === 0) snapshots.push({ step: taken, w: w.slice() });
       converged = done();
     }

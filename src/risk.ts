@@ -160,9 +160,18 @@ export function estimateRisk(w: Float64Array, input: RiskInput, options?: RiskOp
   }
   const dual = { l2: Math.sqrt(l2), linf: l1, mahalanobis: Math.sqrt(Math.max(whw, 0)) };
   const adv = (e: number, norm: number) => meanSquared + 2 * e * norm * meanAbs + e * e * norm * norm;
+  const adversarial = eps.map((e) => ({ eps: e, l2: adv(e, dual.l2), linf: adv(e, dual.linf), mahalanobis: adv(e, dual.mahalanobis) }));
+  const scalars = [meanSquared, misfit, s2, meanAbs, dual.l2, dual.linf, dual.mahalanobis];
+  if (scalars.some((x) => x - x !== 0) || H.some((x) => x - x !== 0)) {
+    throw new RangeError('estimateRisk: the risk overflows float64 for these inputs (`w`, `input.mean`, `input.covariance` or `input.hessian` are too large); scale the problem down.');
+  }
+  const badEps = adversarial.findIndex((a) => [a.l2, a.linf, a.mahalanobis].some((x) => x - x !== 0));
+  if (badEps >= 0) {
+    throw new RangeError(`invalid argument: \`eps[${badEps}]\` is too large: the adversarial risk overflows float64. Value: \`${eps[badEps]}\`.`);
+  }
   return {
     meanSquared, misfit, labelNoiseVariance: s2, meanAbs, hessian: H, dualNorms: dual,
-    adversarial: eps.map((e) => ({ eps: e, l2: adv(e, dual.l2), linf: adv(e, dual.linf), mahalanobis: adv(e, dual.mahalanobis) })),
+    adversarial,
   };
 }
 
