@@ -102,7 +102,7 @@ test('a second thread rewriting the mean while fromBytes runs: every decode is r
   const sab = new SharedArrayBuffer(blob.length + 8);
   const shared = new Uint8Array(sab, 0, blob.length);
   shared.set(blob);
-  const stop = new Int32Array(new SharedArrayBuffer(4));
+  const stop = new Int32Array(new SharedArrayBuffer(8)); // [0]: stop, [1]: the writer is running
   // the writer flips mean[5] between its value and NaN as fast as it can
   const worker = new Worker(`
     const { workerData } = require('node:worker_threads');
@@ -111,9 +111,11 @@ test('a second thread rewriting the mean while fromBytes runs: every decode is r
     const off = ${HEADER_BYTES + 8 * 5};
     const good = bytes.slice(off, off + 8);
     const nan = new Uint8Array(new Float64Array([NaN]).buffer);
+    Atomics.store(stop, 1, 1);
     while (Atomics.load(stop, 0) === 0) { bytes.set(nan, off); bytes.set(good, off); }
   `, { eval: true, workerData: { sab, length: blob.length, stop: stop.buffer } });
-  await new Promise((r) => setTimeout(r, 50));
+  for (let waited = 0; Atomics.load(stop, 1) === 0 && waited < 20000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+  assert.is(Atomics.load(stop, 1), 1, 'the writer thread started');
   let exact = 0, refused = 0;
   const t0 = performance.now();
   try {
