@@ -228,6 +228,14 @@ export interface EstimateJob { data: RegressionData | RegressionDataset; w: Floa
  */
 export function prepareEstimate(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions): EstimateJob {
   const d = checkData(data);
+  return { data: d, ...prepareEstimateFor(d, w, options) };
+}
+
+/**
+ * prepareEstimate for data of a known shape that was checked before (the worker pool's
+ * share() handles): the same checks of w and the options, in the same order. @internal
+ */
+export function prepareEstimateFor(d: { rows: number; dim: number }, w: Float64Array, options: EstimateOptions): { w: Float64Array; p: Parsed } {
   const weights = checkWeights(w, d.dim);
   const opts = checkOptions('options', options);
   const n = checkPositiveInteger('batchSize', opts.batchSize);
@@ -236,7 +244,7 @@ export function prepareEstimate(data: RegressionData | RegressionDataset, w: Flo
     : checkNonNegative('noiseVariance', opts.noiseVariance);
   const p = parse(d, opts, tau2);
   if (p.m < 2) throw new RangeError(`invalid argument: \`batches\` must be at least 2 to form a covariance. Value: \`${p.m}\`.`);
-  return { data: d, w: weights, p };
+  return { w: weights, p };
 }
 
 /** Streams batches [first, first + count) through wasm into acc, in kernel-sized chunks. */
