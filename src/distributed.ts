@@ -105,6 +105,14 @@ type TrainSettings = Required<Omit<TrainOptions, 'w0' | 'ridge' | 'workers'>> & 
 const norm = (v: Float64Array): number => Math.hypot(...v);
 const allFinite = (v: Float64Array): boolean => v.every((x) => x - x === 0);
 
+// Test hook: the live channels of a trainer (tests kill a worker through its transport).
+const channelsOf = new WeakMap<DistributedTrainer, Channel[]>();
+
+/** The transports of a trainer's workers, for tests that kill one. @internal */
+export function trainerTransports(trainer: DistributedTrainer): Transport[] {
+  return (channelsOf.get(trainer) ?? []).map((c) => c.transport);
+}
+
 /**
  * The coordinator of gradient-only training over K holders. Make one with
  * `createDistributedTrainer` from `gradcov/node-workers` or `gradcov/web-workers`.
@@ -129,6 +137,7 @@ export class DistributedTrainer {
     this.dim = dim;
     this.#opts = opts;
     this.#batches = batches;
+    channelsOf.set(this, channels);
   }
 
   /** Number of holders (shards). */
@@ -176,8 +185,11 @@ export class DistributedTrainer {
     const pooled = new Float64Array(dim * dim);
     let dof = 0;
     const gradientNorms: number[] = [];
-    const diverged = (r: number, what: string): RangeError => new RangeError(
-      `gradcov: training diverged at round ${r + 1} of ${o.rounds}: ${what} (|w| = ${norm(w)}). Lower \`learningRate\` (now ${o.learningRate}) or raise \`ridge\` (now ${o.ridge ?? 'the default'}).`);
+    let largest = 0; // largest |gradient element| seen, for the message below
+    const diverged = (r: number, what: string, cause?: unknown): RangeError => new RangeError(
+      `gradcov: training stopped at round ${r + 1} of ${o.rounds}: ${what} (largest gradient element ${largest}, |w| = ${norm(w)}). `
+      + `If w is growing, lower \`learningRate\` (now ${o.learningRate}) or raise \`ridge\` (now ${o.ridge ?? 'the default'}); `
+      + `otherwise standardize the shards or lower \`noiseVariance\` (now ${o.noiseVariance}).`, cause === undefined ? undefined : { cause });
     const t0 = performance.now();
     for (let r = 0; r < o.rounds; r++) {
       let replies: Float64Array[];
@@ -189,10 +201,16 @@ export class DistributedTrainer {
       }
       const g = new Float64Array(dim);
       replies.forEach((G, k) => {
+        for (const v of G) largest = Math.max(largest, Math.abs(v));
         if (!allFinite(G)) throw diverged(r, `holder ${k}'s gradients are not finite`);
         const acc = new GradientCovariance(dim);
         try {
-          acc.addBatch(G);
+          try {
+            acc.addBatch(G);
+          } catch (err) {
+            if (err instanceof RangeError) throw diverged(r, `the covariance of holder ${k}'s gradients is not representable (${err.message})`, err);
+            throw err;
+          }
           const M = acc.comoment(), mu = acc.mean();
           for (let i = 0; i < M.length; i++) pooled[i] += M[i]!;
           dof += acc.count - 1;
@@ -203,7 +221,7 @@ export class DistributedTrainer {
         }
       });
       const H = pooled.map((v) => v / dof);
-      if (!allFinite(H) || !allFinite(g)) throw diverged(r, 'the Hessian estimate H_hat or the mean gradient is not finite');
+      if (!allFinite(H) || !allFinite(g)) throw diverged(r, 'the Hessian estimate H_hat (the gradients\' covariance) or the mean gradient overflows');
       let tr = 0;
       for (let j = 0; j < dim; j++) tr += H[j * dim + j]!;
       let step: Float64Array;

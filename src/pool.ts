@@ -84,14 +84,15 @@ export class Channel {
     transport.listen((msg) => {
       const r = msg as Reply;
       const p = this.#pending.get(r.id);
-      if (!p) return;
       this.#pending.delete(r.id);
-      if (r.type === 'ok') p.resolve(r.value);
-      else {
-        const err = new (errorKind(r.name))(r.message);
-        if (r.name === 'RuntimeError' || /^abort: /.test(r.message)) this.#fail(new Error(`the worker's WebAssembly trapped (${r.message})`), true);
-        p.reject(err);
+      if (r.type === 'ok') {
+        p?.resolve(r.value);
+        return;
       }
+      const err = new (errorKind(r.name))(r.message);
+      p?.reject(err);
+      // a trap may have left the worker's wasm memory corrupt: retire the worker
+      if (r.name === 'RuntimeError' || /^abort: /.test(r.message)) this.#fail(new Error(`its WebAssembly trapped: ${r.message}`), true);
     }, (err) => this.#fail(err, false));
   }
 
@@ -351,8 +352,8 @@ export class EstimatorPool {
       const dead = channels.findIndex((c) => c.failed);
       if (dead >= 0 && !this.#closed) {
         const cause = channels[dead]!.failed!;
-        if (err === cause) {
-          throw new Error(`gradcov: worker ${dead} of this EstimatorPool stopped during the call (${cause.message}); nothing was returned. The next call replaces the worker; shared data sets stay valid.`, { cause });
+        if (err === cause || (typeof WebAssembly !== 'undefined' && err instanceof WebAssembly.RuntimeError)) {
+          throw new Error(`gradcov: worker ${dead} of this EstimatorPool stopped during the call (${cause.message}); nothing was returned. The next call replaces the worker; shared data sets stay valid.`, { cause: err });
         }
       }
       throw err;
@@ -402,7 +403,7 @@ export class EstimatorPool {
   #entry(handle: unknown, name: string): Entry {
     const entry = typeof handle === 'object' && handle !== null ? this.#handles.get(handle) : undefined;
     if (entry) return entry;
-    if (handle instanceof SharedDataHandle) {
+    if (handle instanceof SharedDataHandle && handleOwner.has(handle)) {
       throw new RangeError(handleOwner.get(handle) === this
         ? `invalid argument: \`${name}\` is a share() handle that was forgotten (forget()); share the data again. Value: \`SharedData(${handle.rows} x ${handle.dim})\`.`
         : `invalid argument: \`${name}\` is a share() handle of another EstimatorPool; share the data with this pool. Value: \`SharedData(${handle.rows} x ${handle.dim})\`.`);
@@ -422,7 +423,7 @@ export class EstimatorPool {
     this.#live();
     const entry = this.#handles.get(handle as object);
     if (!entry) {
-      if (handle instanceof SharedDataHandle && handleOwner.get(handle) === this) return; // forgotten before
+      if (handleOwner.get(handle as object) === this) return; // forgotten before
       this.#entry(handle, 'handle');
     }
     this.#handles.delete(handle as object);
