@@ -6,8 +6,10 @@
 // holders) and gradients (back). The holder side (HolderState) runs inside a worker via
 // pool.ts's serveWorker; the transports live in src/node/workers.ts and src/web-workers.ts.
 import { GradientCovariance } from './covariance.js';
-import { linearRegressionGradients, RegressionDataset, type RegressionData } from './gradients.js';
-import { Channel, startChannels, packData, checkWorkerNeeds, dataNeeds, type Transport } from './pool.js';
+import { linearRegressionGradients, oracleScratchBytes, RegressionDataset, type RegressionData } from './gradients.js';
+import { Channel, startChannels, packData, type Transport } from './pool.js';
+import { checkBlocks, byteCount } from './wasm.js';
+import { paddedDim } from './covariance.js';
 import { choleskySolve } from './cholesky.js';
 import {
   checkFloat64Array, checkLength, checkFinite, checkNonNegative, checkOptions, checkPositiveInteger, checkSeed, checkInteger,
@@ -205,13 +207,15 @@ export class DistributedTrainer {
         if (!allFinite(G)) throw diverged(r, `holder ${k}'s gradients are not finite`);
         const acc = new GradientCovariance(dim);
         try {
+          let M: Float64Array, mu: Float64Array;
           try {
             acc.addBatch(G);
+            M = acc.comoment();
+            mu = acc.mean();
           } catch (err) {
             if (err instanceof RangeError) throw diverged(r, `the covariance of holder ${k}'s gradients is not representable (${err.message})`, err);
             throw err;
           }
-          const M = acc.comoment(), mu = acc.mean();
           for (let i = 0; i < M.length; i++) pooled[i] += M[i]!;
           dof += acc.count - 1;
           const share = this.#rows[k]! / total;
@@ -315,16 +319,19 @@ export async function trainerOver(makeTransport: (index: number) => Transport, s
   if (batches.some((b) => b * (rounds + 1) > 2 ** 32)) throw new RangeError('invalid argument: `rounds` x batches per holder must stay below 2^32.');
   const threads = Math.min(shards.length, maxThreads);
   const thread = assignHolders(batches, threads);
-  // every byte count a worker (and this thread, merging) will need, in 53-bit arithmetic
+  // every byte count a worker (and this thread, merging) will need, in 53-bit arithmetic,
+  // before any worker starts: a size that passes here never breaks a worker's wasm
   for (let t = 0; t < threads; t++) {
     const mine = shards.map((_, k) => k).filter((k) => thread[k] === t);
-    checkWorkerNeeds([
-      ...mine.flatMap((k) => dataNeeds(shards[k]!.rows, dim)),
-      [batchSize * 24, `\`batchSize\` = ${batchSize}: the gradient oracle's scratch`],
-      ...mine.map((k) => [batches[k]! * dim * 8, `holder ${k}'s ${batches[k]} gradients of dim ${dim} per round`] as [number, string]),
-    ]);
+    checkBlocks([
+      ...mine.flatMap((k) => [byteCount(shards[k]!.rows * dim, 8), byteCount(shards[k]!.rows, 8)]),
+      oracleScratchBytes(0, batchSize, true),
+      ...mine.map((k) => byteCount(batches[k]! * dim, 8)),
+    ], `\`batchSize\` = ${batchSize} with \`batchesPerRound\` = ${batchesPerRound} and shards of dim ${dim}`,
+    `worker ${t}'s shards, the gradient oracle's scratch (24 batchSize bytes) and a round's gradients (8 batches dim bytes)`);
   }
-  checkWorkerNeeds([[8 * (Math.ceil(dim / 4) * 4) ** 2, `\`shards[0].dim\` = ${dim}: the co-moment of H_hat`]]);
+  const dp = paddedDim(dim);
+  checkBlocks([dp * dp * 8, ...batches.map((b) => byteCount(b * dim, 8))], `\`shards[0].dim\` = ${dim}`, 'H_hat and a round\'s gradients on this thread');
   // one copy of each shard, moved (not cloned) to its worker: the caller's arrays stay theirs
   const packed = shards.map((s, k) => packData(s, false, `shards[${k}]`));
   const channels = await startChannels(Array.from({ length: threads }, (_, t) => makeTransport(t)));

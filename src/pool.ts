@@ -9,10 +9,10 @@
 // coordinator merges the blocks in block order. So for a seed the result is bit-identical
 // for any number of workers. A job of one block equals estimateHessian bit for bit; with
 // several blocks it differs from estimateHessian only by the rounding of the Chan merges.
-import { init, isInitialized, wasmModule, wasmMemoryBytes, formatBytes, type WasmModule } from './wasm.js';
+import { init, isInitialized, wasmModule, wasmMemoryBytes, checkBlocks, byteCount, type WasmModule } from './wasm.js';
 import { GradientCovariance } from './covariance.js';
 import {
-  estimateBlocks, prepareEstimateFor, checkWeights, RegressionDataset,
+  estimateBlocks, prepareEstimateFor, estimateResult, checkWeights, RegressionDataset, ESTIMATE_OPTION_KEYS,
   type EstimateOptions, type HessianEstimate, type RegressionData, type Parsed,
 } from './gradients.js';
 import {
@@ -190,51 +190,6 @@ export function packData(d: RegressionShape, shared: boolean, name = 'data'): Pa
   return { X, y, rows: d.rows, dim: d.dim };
 }
 
-// What a worker will allocate for a job, in 53-bit JS arithmetic, checked here so that a
-// size that passes validation can never reach a worker's wasm and break it. The limits
-// are the wasm heap's: one block below 1 GiB, 4 GiB in all.
-const WORKER_BLOCK_LIMIT = 2 ** 30 - 64;
-const WORKER_MEMORY_LIMIT = 2 ** 32;
-
-/** Throws a RangeError when one of `needs` ([bytes, what]) cannot fit in a worker's wasm heap. @internal */
-export function checkWorkerNeeds(needs: readonly (readonly [number, string])[]): void {
-  let total = 0;
-  for (const [bytes, what] of needs) {
-    if (!(bytes <= WORKER_BLOCK_LIMIT)) {
-      throw new RangeError(`${what} needs ${formatBytes(bytes)} of WebAssembly memory in one block, more than a worker's wasm heap can give (blocks below 1 GiB, 4 GiB in all).`);
-    }
-    total += bytes;
-  }
-  if (total > WORKER_MEMORY_LIMIT) {
-    throw new RangeError(`this job needs ${formatBytes(total)} of WebAssembly memory in each worker, more than the 4 GiB a wasm32 worker can address (${needs.map(([b, w]) => `${w}: ${formatBytes(b)}`).join('; ')}).`);
-  }
-}
-
-/** Data of rows x dim loaded into a worker's wasm memory. @internal */
-export function dataNeeds(rows: number, dim: number): [number, string][] {
-  return [[rows * dim * 8, `\`data.X\` (${rows} x ${dim})`], [rows * 8, `\`data.y\` (${rows} rows)`]];
-}
-
-/** What a worker allocates to estimate (the oracle's scratch, the gradient staging block, two accumulators and a blob). @internal */
-export function estimateNeeds(p: Parsed): [number, string][] {
-  const dp = Math.ceil(p.dim / 4) * 4;
-  const chunk = Math.max(256, Math.floor((2 * 2 ** 20) / (p.dim * 8 * 256)) * 256);
-  return [
-    [p.n * 24 + (p.replacement ? 0 : p.rows * 4), `\`batchSize\` = ${p.n}: the gradient oracle's scratch`],
-    [Math.min(chunk, p.m) * p.dim * 8, `the gradient staging block of dim ${p.dim}`],
-    [8 * dp * dp, `\`data.dim\` = ${p.dim}: the co-moment of each block's accumulator`],
-    [8 * dp * dp + 1024, `\`data.dim\` = ${p.dim}: each block's serialized accumulator`],
-  ];
-}
-
-function checkDataFits(rows: number, dim: number): void {
-  checkWorkerNeeds(dataNeeds(rows, dim));
-}
-
-function checkEstimateFits(p: Parsed, withData: boolean): void {
-  checkWorkerNeeds([...(withData ? dataNeeds(p.rows, p.dim) : []), ...estimateNeeds(p)]);
-}
-
 /** A handle's record in the pool that made it. */
 interface Entry { readonly id: number; readonly data: PackedData }
 
@@ -255,9 +210,7 @@ class SharedDataHandle {
 }
 
 /** The option keys pool.estimateHessian takes: estimateHessian's and `blockBatches`. */
-const POOL_ESTIMATE_KEYS = [
-  'batchSize', 'batches', 'seed', 'stream', 'replacement', 'firstBatch', 'noiseVariance', 'baseNoiseVariance', 'blockBatches',
-] as const;
+const POOL_ESTIMATE_KEYS = [...ESTIMATE_OPTION_KEYS, 'blockBatches'] as const;
 
 // Test hook: the live channels of a pool (tests kill a worker through its transport).
 const channelsOf = new WeakMap<EstimatorPool, () => Channel[]>();
@@ -344,20 +297,21 @@ export class EstimatorPool {
     }
   }
 
-  /** Runs requests on the workers; a worker that dies meanwhile gives an error that says what happens next. */
+  /**
+   * Runs requests on the workers and waits for all of them. A worker that died gives an
+   * error that says what happens next; otherwise the error of the first worker in order
+   * (the lowest blocks) is thrown, so the error does not depend on which worker was faster.
+   */
   async #all<T>(requests: (Promise<T> | undefined)[], channels: Channel[]): Promise<T[]> {
-    try {
-      return await Promise.all(requests.map((r) => r ?? Promise.resolve(undefined as T)));
-    } catch (err) {
-      const dead = channels.findIndex((c) => c.failed);
-      if (dead >= 0 && !this.#closed) {
-        const cause = channels[dead]!.failed!;
-        if (err === cause || (typeof WebAssembly !== 'undefined' && err instanceof WebAssembly.RuntimeError)) {
-          throw new Error(`gradcov: worker ${dead} of this EstimatorPool stopped during the call (${cause.message}); nothing was returned. The next call replaces the worker; shared data sets stay valid.`, { cause: err });
-        }
-      }
-      throw err;
+    const settled = await Promise.allSettled(requests.map((r) => r ?? Promise.resolve(undefined as T)));
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (!failed) return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
+    const dead = channels.findIndex((c) => c.failed);
+    if (dead >= 0 && !this.#closed) {
+      const cause = channels[dead]!.failed!;
+      throw new Error(`gradcov: worker ${dead} of this EstimatorPool stopped during the call (${cause.message}); nothing was returned. The next call replaces the worker; shared data sets stay valid.`, { cause });
     }
+    throw failed.reason;
   }
 
   /**
@@ -382,7 +336,8 @@ export class EstimatorPool {
       throw new TypeError('invalid argument: `data` must be plain { X, y, rows, dim } (a RegressionDataset lives in this thread\'s wasm memory). Value: `RegressionDataset`.');
     }
     const d = checkRegressionData(data);
-    checkDataFits(d.rows, d.dim);
+    // each worker loads X and y into its wasm memory: refuse what cannot fit, before copying
+    checkBlocks([byteCount(d.rows * d.dim, 8), byteCount(d.rows, 8)], `\`data\` (${d.rows} x ${d.dim})`, 'a copy of X and y in each worker\'s wasm memory (8 rows dim bytes)');
     const entry: Entry = { id: this.#nextData++, data: packData(d, this.#sharedMemory) };
     const channels = await this.#ready();
     this.#entries.add(entry);
@@ -465,11 +420,11 @@ export class EstimatorPool {
       shape = checkRegressionData(data, ' or a handle from share()');
     }
     checkWeights(w, shape.dim); // the order of estimateHessian's checks: data, w, options
-    const opts = checkOptions('options', options, POOL_ESTIMATE_KEYS);
+    const opts = checkOptions('options', options, POOL_ESTIMATE_KEYS, '`options` of estimateHessian');
     const { blockBatches: bb, ...rest } = opts;
+    // estimateHessian's checks, sizes included (the bytes each worker will allocate), before anything is sent
     const { w: weights, p } = prepareEstimateFor(shape, w, rest as unknown as EstimateOptions);
     const blockBatches = bb === undefined ? DEFAULT_BLOCK_BATCHES : checkPositiveInteger('blockBatches', bb, 0x7fffffff);
-    checkEstimateFits(p, entry === undefined); // what each worker will need, before anything is sent
     const own = entry === undefined;
     const job: Entry = entry ?? { id: this.#nextData++, data: packData(shape as RegressionShape, this.#sharedMemory) };
     const channels = await this.#ready();
@@ -488,7 +443,7 @@ export class EstimatorPool {
           const acc = GradientCovariance.fromBytes(blob);
           try { total.merge(acc); } finally { acc.dispose(); }
         }
-        return { hessian: total.covariance(), mean: total.mean(), batches: m, noiseVariance: tau2 };
+        return estimateResult(total, m, tau2); // the same result or the same error as estimateHessian
       } finally {
         total.dispose();
       }

@@ -153,14 +153,38 @@ export function checkLength(name: string, array: ArrayLike<number>, expected: nu
   }
 }
 
-/** Every element of array[0..length) must be finite; names the first bad index. */
-export function checkFinite(name: string, array: ArrayLike<number>, length = array.length): void {
+/** Where element i of a row-major matrix with `cols` columns is, for messages ("row 2, column 5", 0-based). */
+export function position(i: number, cols?: number): string {
+  if (cols === undefined || cols < 1) return `index ${i}`;
+  return cols === 1 ? `row ${i}` : `row ${Math.floor(i / cols)}, column ${i % cols}`;
+}
+
+function notFinite(name: string, v: number, i: number, cols?: number): never {
+  throw new RangeError(`invalid argument: \`${name}\` must contain only finite numbers. Value: \`${v}\` at ${position(i, cols)}.`);
+}
+
+/**
+ * Every element of array[0..length) must be finite; names the first bad one (by row and
+ * column when `cols` is given: the array is a row-major matrix with that many columns).
+ */
+export function checkFinite(name: string, array: ArrayLike<number>, length = array.length, cols?: number): void {
   for (let i = 0; i < length; i++) {
     const v = array[i]!;
-    if (v - v !== 0) {
-      throw new RangeError(`invalid argument: \`${name}\` must contain only finite numbers. Value: \`${v}\` at index ${i}.`);
+    if (v - v !== 0) notFinite(name, v, i, cols);
+  }
+}
+
+/** checkFinite that also returns max |element| (one pass), for overflow guards. */
+export function finiteMaxAbs(name: string, array: ArrayLike<number>, length = array.length, cols?: number): number {
+  let max = 0;
+  for (let i = 0; i < length; i++) {
+    const a = Math.abs(array[i]!);
+    if (!(a <= max)) {
+      if (a - a !== 0) notFinite(name, array[i]!, i, cols);
+      max = a;
     }
   }
+  return max;
 }
 
 /** A seed: a non-negative safe integer or a bigint in [0, 2^64). Returns [lo32, hi32]. */
@@ -197,7 +221,7 @@ export function checkRegressionData(data: unknown, also = ''): RegressionShape {
   const y = checkFloat64Array('data.y', data.y);
   checkLength('data.X', X, rows * dim, 'rows x dim');
   checkLength('data.y', y, rows, 'rows');
-  checkFinite('data.X', X);
-  checkFinite('data.y', y);
+  checkFinite('data.X', X, X.length, dim);
+  checkFinite('data.y', y, y.length, 1);
   return { X, y, rows, dim };
 }

@@ -112,7 +112,7 @@ test('share() validates before allocating: bad shapes are RangeError/TypeError n
     ['dim "2"', { X: tiny, y: tiny, rows: 2, dim: '2' }, TypeError, /`data\.dim`/],
     ['X an Array', { X: [1, 2, 3, 4], y: tiny.subarray(0, 2), rows: 2, dim: 2 }, TypeError, /`data\.X`/],
     ['y short', { X: tiny, y: tiny.subarray(0, 1), rows: 2, dim: 2 }, RangeError, /`data\.y`/],
-    ['NaN in X', { X: Float64Array.of(1, Number.NaN, 3, 4), y: tiny.subarray(0, 2), rows: 2, dim: 2 }, RangeError, /`data\.X`.*index 1/],
+    ['NaN in X', { X: Float64Array.of(1, Number.NaN, 3, 4), y: tiny.subarray(0, 2), rows: 2, dim: 2 }, RangeError, /`data\.X`.*row 0, column 1/],
     ['not an object', 42, TypeError, /`data`/],
   ];
   for (const [what, data, Kind, re] of cases) {
