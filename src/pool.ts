@@ -9,7 +9,7 @@
 // coordinator merges the blocks in block order. So for a seed the result is bit-identical
 // for any number of workers. A job of one block equals estimateHessian bit for bit; with
 // several blocks it differs from estimateHessian only by the rounding of the Chan merges.
-import { init, isInitialized, wasmModule, wasmMemoryBytes, checkBlocks, byteCount, type WasmModule } from './wasm.js';
+import { init, isInitialized, wasmModule, wasmMemoryBytes, checkBlocks, byteCount, alloc, free, type WasmModule } from './wasm.js';
 import { GradientCovariance } from './covariance.js';
 import {
   estimateBlocks, prepareEstimateFor, estimateResult, checkWeights, RegressionDataset, ESTIMATE_OPTION_KEYS,
@@ -499,6 +499,9 @@ export function checkPoolOptions(options: unknown, defaultWorkers: number, known
   return { workers, sharedMemory };
 }
 
+/** Heap reserved in each worker before any data, for the working space of estimates. */
+const WORKER_WORKING_BYTES = 4 * 2 ** 20;
+
 /**
  * The worker's side: returns the message handler a worker script installs. It answers
  * every request { id, type, ... } with { type: 'ok', id, value } or { type: 'error', id,
@@ -515,6 +518,12 @@ export function serveWorker(post: (message: unknown, transfer?: TransferList) =>
       switch (msg.type) {
         case 'init':
           await init(msg.module as WasmModule);
+          // The wasm heap doubles its memory whenever it grows, so a small block allocated
+          // after a shared data set would double the worker's memory (100 MB for 50 MB of
+          // data). Growing once for the working space of an estimate (the oracle's scratch,
+          // a 2 MiB staging block, the accumulators) before any data arrives keeps the
+          // later small blocks inside it: memory ends near the data's size plus this.
+          free(alloc(WORKER_WORKING_BYTES, 'the worker\'s working space'));
           break;
         case 'share': {
           // loaded into this worker's wasm memory once; the message's views (of a
