@@ -277,7 +277,7 @@ export class EstimatorPool {
       await this.#repair;
       this.#live();
     }
-    return this.#channels;
+    return [...this.#channels]; // a snapshot: a later repair replaces entries of #channels
   }
 
   async #replaceFailed(): Promise<void> {
