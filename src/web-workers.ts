@@ -5,7 +5,7 @@
 import { poolOver, checkPoolOptions, type Transport, type EstimatorPool, type TransferList } from './pool.js';
 import { trainerOver, TRAIN_OPTION_KEYS, type DistributedTrainer, type TrainOptions } from './distributed.js';
 import type { RegressionData } from './gradients.js';
-import { checkOptions } from './validate.js';
+import { checkOptions, show } from './validate.js';
 
 export { EstimatorPool, type SharedData, type PoolEstimateOptions, type Transport, DEFAULT_BLOCK_BATCHES } from './pool.js';
 export { DistributedTrainer, type TrainOptions, type TrainResult } from './distributed.js';
@@ -51,6 +51,12 @@ function webTransport(url: URL | string): Transport {
 
 const defaultUrl = (): URL => new URL('./web-worker.js', import.meta.url);
 
+function checkWorkerUrl(url: unknown): URL | string {
+  if (url === undefined) return defaultUrl();
+  if (typeof url !== 'string' && !(url instanceof URL)) throw new TypeError(`invalid argument: \`workerUrl\` must be a URL or a string. Value: \`${show(url)}\`.`);
+  return url;
+}
+
 const cores = (): number => (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2;
 
 /**
@@ -70,7 +76,7 @@ const cores = (): number => (globalThis as { navigator?: { hardwareConcurrency?:
  */
 export async function createEstimatorPool(options?: WebPoolOptions): Promise<EstimatorPool> {
   const { workers, sharedMemory } = checkPoolOptions(options, cores(), ['workers', 'sharedMemory', 'workerUrl']);
-  const url = options?.workerUrl ?? defaultUrl();
+  const url = checkWorkerUrl(options?.workerUrl);
   return poolOver(() => webTransport(url), workers, { sharedMemory });
 }
 
@@ -90,6 +96,6 @@ export async function createEstimatorPool(options?: WebPoolOptions): Promise<Est
 export async function createDistributedTrainer(shards: RegressionData[], options: TrainOptions & WebWorkerOptions): Promise<DistributedTrainer> {
   const o = checkOptions('options', options, [...TRAIN_OPTION_KEYS, 'workerUrl']);
   const { workerUrl, ...rest } = o as unknown as TrainOptions & WebWorkerOptions;
-  const url = workerUrl ?? defaultUrl();
+  const url = checkWorkerUrl(workerUrl);
   return trainerOver(() => webTransport(url), shards, rest, cores());
 }

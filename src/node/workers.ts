@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { poolOver, checkPoolOptions, type Transport, type EstimatorPool } from '../pool.js';
 import { trainerOver, TRAIN_OPTION_KEYS, type DistributedTrainer, type TrainOptions } from '../distributed.js';
 import type { RegressionData } from '../gradients.js';
-import { checkOptions } from '../validate.js';
+import { checkOptions, show } from '../validate.js';
 import '../node.js'; // registers the default loader, so init() reads the bundled .wasm
 
 export { EstimatorPool, type SharedData, type PoolEstimateOptions, type Transport, DEFAULT_BLOCK_BATCHES } from '../pool.js';
@@ -31,6 +31,11 @@ export interface NodePoolOptions {
   sharedMemory?: boolean;
   /** Watches every message (for tests and debugging). */
   tap?: MessageTap;
+}
+
+function checkTap(tap: unknown): MessageTap | undefined {
+  if (tap !== undefined && typeof tap !== 'function') throw new TypeError(`invalid argument: \`tap\` must be a function. Value: \`${show(tap)}\`.`);
+  return tap as MessageTap | undefined;
 }
 
 /** A Transport over a new worker thread (`index` names it to the tap). @internal */
@@ -71,7 +76,7 @@ export function nodeTransport(index: number, tap?: MessageTap): Transport {
  */
 export async function createEstimatorPool(options?: NodePoolOptions): Promise<EstimatorPool> {
   const { workers, sharedMemory } = checkPoolOptions(options, availableParallelism(), ['workers', 'sharedMemory', 'tap']);
-  const tap = options?.tap;
+  const tap = checkTap(options?.tap);
   return poolOver((i) => nodeTransport(i, tap), workers, { sharedMemory });
 }
 
@@ -94,5 +99,6 @@ export async function createEstimatorPool(options?: NodePoolOptions): Promise<Es
 export async function createDistributedTrainer(shards: RegressionData[], options: TrainOptions & { tap?: MessageTap }): Promise<DistributedTrainer> {
   const o = checkOptions('options', options, [...TRAIN_OPTION_KEYS, 'tap']);
   const { tap, ...rest } = o as unknown as TrainOptions & { tap?: MessageTap };
-  return trainerOver((t) => nodeTransport(t, tap), shards, rest, availableParallelism());
+  const watch = checkTap(tap);
+  return trainerOver((t) => nodeTransport(t, watch), shards, rest, availableParallelism());
 }

@@ -159,6 +159,40 @@ test('unknown option keys are rejected in every options bag of the pool and the 
   const base = { rounds: 2, batchSize: 8, batchesPerRound: 8, seed: 1 };
   await rejects(() => createDistributedTrainer([shard], { ...base, learningrate: 0.5 } as never), TypeError, /`learningrate`.*`learningRate`/, 'trainer typo');
   await rejects(() => createDistributedTrainer([shard], { ...base, onRound: () => 1 } as never), TypeError, /unknown key `onRound`/, 'trainer function option');
+  await rejects(() => createDistributedTrainer([shard], { ...base, tap: 'x' } as never), TypeError, /`tap` must be a function/, 'trainer tap');
+  await rejects(() => createEstimatorPool({ tap: 1 } as never), TypeError, /`tap` must be a function/, 'pool tap');
+  // the Web Worker entry checks the same bags (before it needs a Worker constructor)
+  const web = await import('../../src/web-workers.js');
+  await rejects(() => web.createEstimatorPool({ worker: 2 } as never), TypeError, /unknown key `worker`.*`workers`/, 'web pool typo');
+  await rejects(() => web.createEstimatorPool({ workerUrl: 5 } as never), TypeError, /`workerUrl`/, 'web workerUrl');
+  await rejects(() => web.createDistributedTrainer([shard], { ...base, tap: () => 1 } as never), TypeError, /unknown key `tap`.*`rounds`|unknown key `tap`/, 'web trainer has no tap');
+});
+
+test('trainer: sizes are refused before any worker starts; the shards are copied (changing them afterwards changes nothing)', async () => {
+  const d = problem(300, 3, 15);
+  const base = { rounds: 3, batchSize: 8, batchesPerRound: 16, seed: 2 };
+  for (const [what, extra, re] of [
+    ['batchSize 89478486', { batchSize: 89478486 }, /`batchSize` = 89478486/],
+    ['batchSize 2^31 - 1', { batchSize: 2 ** 31 - 1 }, /`batchSize`/],
+    ['batchesPerRound 2^31 - 1', { batchesPerRound: 2 ** 31 - 1 }, /`batchSize` = 8 with `batchesPerRound` = 2147483647|`rounds`/],
+  ] as const) {
+    const t0 = performance.now();
+    await rejects(() => createDistributedTrainer([d], { ...base, ...extra }), RangeError, re, what);
+    assert.ok(performance.now() - t0 < 500, `${what}: refused before starting a worker (${performance.now() - t0} ms)`);
+  }
+  const ref = await (async () => {
+    const t = await createDistributedTrainer([problem(300, 3, 15)], base);
+    try { return await t.train(); } finally { await t.close(); }
+  })();
+  const t = await createDistributedTrainer([d], base);
+  try {
+    d.X.fill(Number.NaN);
+    d.y.fill(1e300);
+    const r = await t.train();
+    assert.ok(same(r.w, ref.w) && same(r.hessian, ref.hessian));
+  } finally {
+    await t.close();
+  }
 });
 
 test('a worker killed during a call: that call rejects saying so; the next call replaces it and gives the same bits', async () => {
