@@ -1,14 +1,13 @@
-// Chromium: the Web Worker pool on a cross-origin-isolated page (served with COOP/COEP
+// Cases for chromium.test.ts (one browser per test process, so they run in its suite):
+// the Web Worker pool on a cross-origin-isolated page (served with COOP/COEP
 // headers: X goes to the workers through a SharedArrayBuffer) and on a plain page (no
 // SharedArrayBuffer for workers: the pool sends copies), with the same bits as the main
 // thread; `sharedMemory: true` on the plain page is a RangeError that says why.
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer, request } from 'node:http';
 import type { BrowserContext } from 'playwright-core';
 import { serve } from '../../examples/serve.mjs';
 import { ROOT } from './runtimes.js';
-import { browserSuite } from './browser.js';
 
 // the repository's static server, and in front of it a proxy that adds the two headers of
 // cross-origin isolation to every response under /isolated/
@@ -27,7 +26,12 @@ const proxy = createServer((req, res) => {
   }).on('error', (e) => res.writeHead(502).end(String(e))).end();
 });
 const url = await new Promise<string>((ok) => proxy.listen(0, '127.0.0.1', () => ok(`http://127.0.0.1:${(proxy.address() as { port: number }).port}`)));
-test.after(async () => { proxy.close(); await inner.close(); });
+
+/** Stops the two servers (call from the suite's after hook). */
+export async function closePoolServers(): Promise<void> {
+  proxy.close();
+  await inner.close();
+}
 
 type Summary = { isolated: boolean; sharedMemory: boolean; single: number[]; pool: number[]; forced: string };
 
@@ -44,7 +48,7 @@ async function runPage(context: BrowserContext, path: string): Promise<Summary> 
   return r.summary!;
 }
 
-await browserSuite(test, [
+export const poolIsolationCases: [string, (context: BrowserContext) => Promise<void>][] = [
   ['chromium, cross-origin-isolated page: the pool shares X through a SharedArrayBuffer, the same bits as the main thread', async (context) => {
     const s = await runPage(context, '/isolated/test/e2e/browser/pool-isolation.html');
     assert.equal(s.pool, s.single);
@@ -65,6 +69,4 @@ await browserSuite(test, [
     assert.equal(s.pool, s.single);
     assert.match(s.forced, /^RangeError: .*`sharedMemory` is true.*cross-origin-isolated/);
   }],
-]);
-
-test.run();
+];
