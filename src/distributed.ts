@@ -7,7 +7,7 @@
 // pool.ts's serveWorker; the transports live in src/node/workers.ts and src/web-workers.ts.
 import { GradientCovariance } from './covariance.js';
 import { linearRegressionGradients, oracleScratchBytes, RegressionDataset, type RegressionData } from './gradients.js';
-import { Channel, startChannels, packData, type Transport } from './pool.js';
+import { Channel, startChannels, makeTransports, packData, type Transport } from './pool.js';
 import { checkBlocks, byteCount } from './wasm.js';
 import { paddedDim } from './covariance.js';
 import { choleskySolve } from './cholesky.js';
@@ -334,7 +334,7 @@ export async function trainerOver(makeTransport: (index: number) => Transport, s
   checkBlocks([dp * dp * 8, ...batches.map((b) => byteCount(b * dim, 8))], `\`shards[0].dim\` = ${dim}`, 'H_hat and a round\'s gradients on this thread');
   // one copy of each shard, moved (not cloned) to its worker: the caller's arrays stay theirs
   const packed = shards.map((s, k) => packData(s, false, `shards[${k}]`));
-  const channels = await startChannels(Array.from({ length: threads }, (_, t) => makeTransport(t)));
+  const channels = await startChannels(makeTransports(makeTransport, threads));
   try {
     await Promise.all(shards.map((_, k) => channels[thread[k]!]!.request({
       type: 'holder:init', holder: k, shard: packed[k], batchSize, batches: batches[k], noiseVariance, seed: o.seed, stream: k,

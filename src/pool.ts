@@ -132,6 +132,18 @@ export class Channel {
   }
 }
 
+/** Makes `count` transports; if one cannot be made, terminates those made before. @internal */
+export function makeTransports(make: (index: number) => Transport, count: number): Transport[] {
+  const out: Transport[] = [];
+  try {
+    for (let i = 0; i < count; i++) out.push(make(i));
+  } catch (err) {
+    for (const t of out) t.terminate();
+    throw err;
+  }
+  return out;
+}
+
 /** Starts the workers: hands each the compiled module and waits until all have loaded it. @internal */
 export async function startChannels(transports: Transport[]): Promise<Channel[]> {
   if (!isInitialized()) await init();
@@ -480,7 +492,7 @@ export class EstimatorPool {
 
 /** Builds a pool of `count` workers made by `make` (used by the Node and Web Worker entries). @internal */
 export async function poolOver(make: (index: number) => Transport, count: number, settings: PoolSettings): Promise<EstimatorPool> {
-  return new EstimatorPool(await startChannels(Array.from({ length: count }, (_, i) => make(i))), make, settings);
+  return new EstimatorPool(await startChannels(makeTransports(make, count)), make, settings);
 }
 
 /**

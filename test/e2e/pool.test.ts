@@ -259,6 +259,26 @@ test('a worker that cannot be replaced leaves the pool broken: every call says "
   await rejects(() => p.estimateHessian(d, w, OPTS), Error, /closed/, 'after close');
 });
 
+test('concurrent calls on one pool give the bits of sequential calls; a pool whose second worker cannot start leaves no thread behind', async () => {
+  const d = problem(800, 4, 16);
+  const w = new Float64Array(4).fill(0.3);
+  const h = await pool.share(d);
+  const seq = [];
+  for (const seed of [1, 2, 3]) seq.push((await pool.estimateHessian(h, w, { ...OPTS, seed })).hessian);
+  const conc = await Promise.all([1, 2, 3].map((seed) => pool.estimateHessian(seed === 2 ? d : h, w, { ...OPTS, seed })));
+  conc.forEach((r, i) => assert.ok(same(r.hessian, seq[i]!), `seed ${i + 1}`));
+  await pool.forget(h);
+  const made: { terminated: boolean }[] = [];
+  await rejects(() => poolOver((i) => {
+    if (i === 1) throw new Error('no second thread');
+    const t = nodeTransport(i);
+    const record = { terminated: false };
+    made.push(record);
+    return { ...t, terminate: () => { record.terminated = true; return t.terminate(); } };
+  }, 2, { sharedMemory: true }), Error, /no second thread/, 'second worker fails');
+  assert.equal(made, [{ terminated: true }], 'the first worker was terminated');
+});
+
 test('SharedArrayBuffer path and copy path: bit-identical; the SAB path posts shared memory, the copy path posts copies', async () => {
   const d = problem(1500, 7, 11);
   const w = new Float64Array(7).fill(-0.1);
