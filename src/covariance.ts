@@ -62,6 +62,13 @@ function exponentFor(a: number): number {
 
 /** Ridge added to the unit diagonal of the correlation matrix in fromBytes' PSD check (docs/guarantees.md). */
 export const PSD_RIDGE = 1e-9;
+/**
+ * Largest dim whose decoded co-moment fromBytes factorises to check positive
+ * semi-definiteness: the Cholesky is O(dim^3) (measured ~130 ms at dim 1024, several times
+ * the cost of reading the blob, and 8 times that at 2048). Above it only the 2 x 2 minors are checked
+ * (|M_ij| <= sqrt(M_ii M_jj), necessary but not sufficient for dim >= 3).
+ */
+export const PSD_CHECK_MAX_DIM = 1024;
 
 function allFinite(a: Float64Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i]! - a[i]! !== 0) return false;
@@ -187,12 +194,12 @@ export class GradientCovariance {
    */
   add(g: FloatArray): this {
     checkLive('GradientCovariance', this.#disposed);
-    checkFloatArray('g', g);
-    checkLength('g', g, this.dim, 'dim');
-    const maxAbs = finiteMaxAbs('g', g);
+    const v = checkFloatArray('g', g);
+    checkLength('g', v, this.dim, 'dim');
+    const maxAbs = finiteMaxAbs('g', v);
     this.#checkCount(1, 'g');
     this.#makeRoom(maxAbs);
-    this.#addRows(g, 1);
+    this.#addRows(v, 1);
     return this;
   }
 
@@ -202,9 +209,9 @@ export class GradientCovariance {
    * G.length / dim. Returns this.
    * @throws {TypeError|RangeError} for a wrong type, a length that does not fit rows x dim, or a non-finite element (state unchanged)
    */
-  addBatch(G: FloatArray, rows?: number): this {
+  addBatch(G0: FloatArray, rows?: number): this {
     checkLive('GradientCovariance', this.#disposed);
-    checkFloatArray('G', G);
+    const G = checkFloatArray('G', G0);
     let r: number;
     if (rows === undefined) {
       if (G.length % this.dim !== 0) {
@@ -390,7 +397,7 @@ export class GradientCovariance {
 
   /**
    * The accumulator's state as bytes, little-endian: magic "GCOV", format version, dim,
-   * count, mean, the upper triangle of the co-moment, CRC-32 (docs/serialization.md). An
+   * count, mean, the upper triangle of the co-moment, CRC-32. An
    * ordinary state is format version 1; a state holding gradients above ~3e144, kept in
    * a power-of-two scale to avoid overflow, is version 2, which stores that scale exponent.
    * The blob can cross any transport (postMessage, a queue, a file) and `fromBytes`
@@ -423,10 +430,10 @@ export class GradientCovariance {
    * SharedArrayBuffer that another thread rewrites cannot change them between checking
    * and decoding), then validated completely from the copy (type, length for its dim,
    * magic, version, checksum, finite values, count in [0, 2^53 - 1], zero moments for
-   * counts 0 and 1, non-negative diagonal, |M_ij| <= sqrt(M_ii M_jj), and positive
-   * semi-definiteness of the co-moment up to rounding, by a Cholesky factorisation of its
-   * correlation matrix plus a ridge of 1e-9), then decoded from the copy. A rejected blob
-   * leaves nothing behind.
+   * counts 0 and 1, non-negative diagonal, |M_ij| <= sqrt(M_ii M_jj), and, for dim <= 1024,
+   * positive semi-definiteness of the co-moment up to rounding: a Cholesky factorisation of
+   * its correlation matrix plus 1e-9 I must succeed), then decoded from the copy. A
+   * rejected blob leaves nothing behind.
    *
    * @param bytes - a Uint8Array (any byteOffset, also on a SharedArrayBuffer; Node.js buffers are Uint8Arrays too)
    * @returns a new accumulator; call dispose() when done
@@ -445,22 +452,25 @@ export class GradientCovariance {
       // positive semi-definiteness: Cholesky of the correlation matrix R + PSD_RIDGE I,
       // computed in the accumulator's own co-moment block (dim x dim fits in dp x dp), which
       // is then overwritten with the decoded values
-      const diag = new Float64Array(dim);
-      for (let i = 0, p = h.upperOffset; i < dim; p += 8 * (dim - i), i++) diag[i] = view.getFloat64(p, true);
+      // sqrt(M_ii + slack): the slack, (count + 1) 2^-1000, covers products that underflowed
+      // in a scaled state (an entry of 5e-324 beside a zero diagonal), nothing more
+      const slack = (h.count + 1) * 2 ** -1000;
+      const root = new Float64Array(dim);
+      for (let i = 0, p = h.upperOffset; i < dim; p += 8 * (dim - i), i++) root[i] = Math.sqrt(view.getFloat64(p, true) + slack);
       const R = f64(acc.#state.mPtr, dim * dim);
       let p = h.upperOffset;
       for (let i = 0; i < dim; i++) {
         for (let j = i; j < dim; j++, p += 8) {
           const v = view.getFloat64(p, true);
           if (j === i) { R[i * dim + i] = 1; continue; }
-          const bound = Math.sqrt(diag[i]!) * Math.sqrt(diag[j]!);
-          if (!(Math.abs(v) <= bound * (1 + 2 ** -40))) {
-            throw new RangeError(`invalid argument: \`bytes\` must hold a positive semi-definite co-moment. Value: |M[${i}][${j}]| = ${Math.abs(v)} exceeds sqrt(M[${i}][${i}] M[${j}][${j}]) = ${bound}.`);
+          const r = v / root[i]! / root[j]!;
+          if (!(Math.abs(r) <= 1 + 2 ** -40)) {
+            throw new RangeError(`invalid argument: \`bytes\` must hold a positive semi-definite co-moment. Value: |M[${i}][${j}]| = ${Math.abs(v)} exceeds sqrt(M[${i}][${i}] M[${j}][${j}]) = ${root[i]! * root[j]!}.`);
           }
-          R[j * dim + i] = bound === 0 ? 0 : v / Math.sqrt(diag[i]!) / Math.sqrt(diag[j]!);
+          R[j * dim + i] = r;
         }
       }
-      const pivot = wasm().choleskyFactor(acc.#state.mPtr, dim, PSD_RIDGE, acc.#state.meanPtr);
+      const pivot = dim <= PSD_CHECK_MAX_DIM ? wasm().choleskyFactor(acc.#state.mPtr, dim, PSD_RIDGE, acc.#state.meanPtr) : -1;
       if (pivot >= 0) {
         throw new RangeError(`invalid argument: \`bytes\` must hold a positive semi-definite co-moment. Value: the Cholesky factorisation of its correlation matrix + ${PSD_RIDGE} I fails at row ${pivot} (pivot ${f64(acc.#state.meanPtr, 1)[0]}).`);
       }

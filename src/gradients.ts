@@ -25,9 +25,16 @@ export interface RegressionData {
 }
 
 export interface GradientOptions {
-  /** Samples per batch n (positive integer; at most rows without replacement). */
+  /**
+   * Samples per batch n (positive integer; at most rows without replacement). At most
+   * 44,739,240: the oracle's scratch, 24 n bytes (+ 4 rows without replacement), is one
+   * block of the wasm heap, which serves blocks below 1 GiB.
+   */
   batchSize: number;
-  /** Number of batches m (positive integer). */
+  /**
+   * Number of batches m (positive integer, at most 2^31 - 1; `linearRegressionGradients`
+   * returns them in one array, so 8 m dim bytes must be below 1 GiB there).
+   */
   batches: number;
   /** Variance tau2 of the Gaussian noise added to every target of every batch. */
   noiseVariance: number;
@@ -37,7 +44,7 @@ export interface GradientOptions {
   stream?: number;
   /** Sample rows with replacement (default true); false: distinct rows within a batch. */
   replacement?: boolean;
-  /** Global index of the first batch (default 0): batch b is the same in any call. */
+  /** Global index of the first batch (default 0; firstBatch + batches <= 2^32): batch b is the same in any call. */
   firstBatch?: number;
 }
 
@@ -226,8 +233,9 @@ export function estimateResult(acc: GradientCovariance, batches: number, noiseVa
     hessian = acc.covariance();
   } catch (err) {
     if (!(err instanceof RangeError)) throw err;
-    throw new RangeError(`estimateHessian: the Hessian estimate of these data is not representable in float64 (${err.message}) `
-      + 'Standardize the data (standardize()) or scale them down.', { cause: err });
+    const order = /of the order of (2\^\d+)/.exec(err.message)?.[1];
+    throw new RangeError(`estimateHessian: the Hessian estimate of these data is not representable in float64 (its entries, of the order of ${order ?? 'its largest entry'}, `
+      + 'overflow the largest double ~1.8e308). Standardize the data (standardize()) or scale them down.', { cause: err });
   }
   return { hessian, mean: acc.mean(), batches, noiseVariance };
 }

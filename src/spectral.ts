@@ -49,7 +49,7 @@ function checkSymmetricInput(name: string, A: unknown, dim: number): Float64Arra
 interface Parsed { tol: number; maxIter: number; v0: Float64Array; method: SpectralMethod }
 
 function parse(options: unknown, dim: number): Parsed {
-  const opts = checkOptions('options', options);
+  const opts = checkOptions('options', options, ['tol', 'maxIter', 'method', 'seed']);
   const tol = opts.tol === undefined ? 1e-9 : checkUnitInterval('tol', opts.tol);
   const maxIter = opts.maxIter === undefined ? 10000 : checkPositiveInteger('maxIter', opts.maxIter, 0x7fffffff);
   const method = opts.method === undefined ? 'lanczos' : checkOneOf('method', opts.method, ['lanczos', 'power'] as const);

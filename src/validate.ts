@@ -134,16 +134,33 @@ export function checkOneOf<T extends string>(name: string, value: unknown, allow
 
 export type FloatArray = Float64Array | Float32Array;
 
-export function checkFloat64Array(name: string, value: unknown): Float64Array {
-  if (!(value instanceof Float64Array)) fail(TypeError, name, 'a Float64Array', value);
-  return value;
+/** Whether a typed array's memory is a SharedArrayBuffer (another thread may write it at any time). */
+export function isShared(value: ArrayBufferView): boolean {
+  return Object.prototype.toString.call(value.buffer) === '[object SharedArrayBuffer]';
 }
 
+/**
+ * The typed array to read an input from: the caller's own, or, when it lives in a
+ * SharedArrayBuffer, a private copy, so that what is validated is what is used (another
+ * thread cannot write a NaN between the check and the use). Outputs are written to the
+ * caller's array whatever its buffer.
+ */
+export function stableInput<T extends Float64Array | Float32Array>(value: T): T {
+  return isShared(value) ? value.slice() as T : value;
+}
+
+/** A Float64Array input (a private copy when it is shared memory: stableInput). */
+export function checkFloat64Array(name: string, value: unknown): Float64Array {
+  if (!(value instanceof Float64Array)) fail(TypeError, name, 'a Float64Array', value);
+  return stableInput(value);
+}
+
+/** A Float64Array or Float32Array input (a private copy when it is shared memory: stableInput). */
 export function checkFloatArray(name: string, value: unknown): FloatArray {
   if (!(value instanceof Float64Array) && !(value instanceof Float32Array)) {
     fail(TypeError, name, 'a Float64Array or Float32Array', value);
   }
-  return value;
+  return stableInput(value);
 }
 
 /** The array must hold exactly `expected` elements. */

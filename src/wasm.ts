@@ -5,7 +5,7 @@
 // it from disk, browser.ts fetches it, workerd.ts and edge.ts import it as a module,
 // inline.ts decodes base64); this module only picks which build to ask for.
 import { instantiate as asInstantiate } from '@assemblyscript/loader';
-import { show } from './validate.js';
+import { show, checkOptionKeys } from './validate.js';
 
 /** The raw kernel exports (numbers and pointers only). */
 export interface Kernels {
@@ -251,6 +251,11 @@ export function init(source?: WasmSource, options?: InitOptions): Promise<void> 
   if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
     return Promise.reject(new TypeError(`invalid argument: \`options\` must be an object. Value: \`${show(options)}\`.`));
   }
+  try {
+    if (options !== undefined) checkOptionKeys(options, ['build'], '`options` of init()');
+  } catch (err) {
+    return Promise.reject(err);
+  }
   const preference: unknown = options?.build ?? 'auto';
   if (typeof preference !== 'string' || !['auto', 'simd', 'relaxed-simd'].includes(preference)) {
     const Kind = typeof preference === 'string' ? RangeError : TypeError;
@@ -368,36 +373,38 @@ export function byteCount(count: number, elementBytes: number): number {
  * Checks that blocks of the given sizes (bytes, all to be held at once) can be allocated:
  * each below the heap's largest block, together within the 4 GiB address space beside the
  * blocks already live. Throws a RangeError that names `blame` (the user's parameter and
- * its value, e.g. "`batchSize` = 89478486") and what needed the memory. Call it before
+ * its value, e.g. "`batchSize` = 89478486"; undefined for internal sizes) and what needed
+ * the memory. Call it before
  * copying anything or calling a kernel. @internal
  */
-export function checkBlocks(sizes: readonly number[], blame: string, what: string): void {
+export function checkBlocks(sizes: readonly number[], blame: string | undefined, what: string): void {
+  const lead = blame === undefined ? `${what} needs` : `invalid argument: ${blame} is too large: ${what} needs`;
   let total = 0;
   for (const bytes of sizes) {
     if (!(Number.isSafeInteger(bytes) && bytes >= 0 && bytes <= MAX_BLOCK_BYTES)) {
-      throw new RangeError(`invalid argument: ${blame} is too large: ${what} needs ${formatBytes(bytes)} of WebAssembly memory in one block, `
+      throw new RangeError(`${lead} ${formatBytes(bytes)} of WebAssembly memory in one block, `
         + `and the wasm heap's largest block is ${formatBytes(MAX_BLOCK_BYTES)} (${MAX_BLOCK_BYTES} B; 4 GiB in all). See the size limits in docs/guarantees.md.`);
     }
     total += bytes;
   }
   if (isInitialized() && liveBytes + total > ADDRESS_SPACE_BYTES - 2 ** 20) {
-    throw new RangeError(`invalid argument: ${blame} is too large: ${what} needs ${formatBytes(total)} of WebAssembly memory beside the `
+    throw new RangeError(`${lead} ${formatBytes(total)} of WebAssembly memory beside the `
       + `${formatBytes(liveBytes)} held by live objects, more than the 4 GiB wasm32 address space. Dispose of objects you no longer need.`);
   }
 }
 
 /**
  * Throws a RangeError saying how much memory `what` needs when `bytes` cannot be one heap
- * block beside what is live (checkBlocks with the blame in `what`). @internal
+ * block beside what is live. @internal
  */
 export function checkFits(bytes: number, what: string): void {
-  checkBlocks([bytes], what, 'it');
+  checkBlocks([bytes], undefined, what);
 }
 
 /** Allocates bytes on the wasm heap (address unsigned), or throws a RangeError saying what was needed. @internal */
 export function alloc(bytes: number, what: string): number {
   const k = wasm();
-  checkBlocks([bytes], what, 'it');
+  checkBlocks([bytes], undefined, what);
   const reserved = k.memory.buffer.byteLength;
   let ptr: number;
   try {
@@ -448,7 +455,7 @@ export function releaseBlocks(owner: object, ptrs: readonly number[]): void {
 
 /** Runs fn with freshly allocated blocks, freeing them afterwards whatever happens. @internal */
 export function withBlocks<T>(sizes: readonly number[], what: string, fn: (...ptrs: number[]) => T): T {
-  checkBlocks(sizes, what, 'it'); // all of them, before the first allocation
+  checkBlocks(sizes, undefined, what); // all of them, before the first allocation
   const ptrs: number[] = [];
   try {
     for (const s of sizes) ptrs.push(alloc(s, what));
