@@ -62,6 +62,7 @@ export const TRAIN_OPTION_KEYS = [
   'rounds', 'batchSize', 'batchesPerRound', 'seed', 'noiseVariance', 'learningRate', 'ridge', 'averageLast', 'w0', 'workers',
 ] as const;
 
+/** Options of createDistributedTrainer (gradient-only training). */
 export interface TrainOptions {
   /** Rounds (preconditioned steps). */
   rounds: number;
@@ -88,6 +89,7 @@ export interface TrainOptions {
   workers?: number;
 }
 
+/** What DistributedTrainer.train() returns. */
 export interface TrainResult {
   /** The averaged iterate (the answer). */
   w: Float64Array;
@@ -97,6 +99,7 @@ export interface TrainResult {
   hessian: Float64Array;
   /** Norm of the aggregated gradient g at each round. */
   gradientNorms: number[];
+  /** Rounds run. */
   rounds: number;
   /** Wall time of the rounds alone (ms), without starting the workers. */
   roundsMs: number;
@@ -126,6 +129,7 @@ export class DistributedTrainer {
   readonly #channels: Channel[];
   readonly #thread: number[];
   readonly #rows: number[];
+  /** Dimension of the shards (and of w). */
   readonly dim: number;
   readonly #opts: TrainSettings;
   readonly #batches: number[];

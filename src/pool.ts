@@ -25,9 +25,11 @@ export type TransferList = ArrayBuffer[];
 
 /** What the coordinator needs of a worker: post, listen, terminate. */
 export interface Transport {
+  /** Sends a message to the worker, moving the buffers in `transfer`. */
   postMessage(message: unknown, transfer?: TransferList): void;
   /** Registers the handlers for messages from the worker and for its failure (an error, or its exit). */
   listen(onMessage: (message: unknown) => void, onError: (error: Error) => void): void;
+  /** Ends the worker (may return a promise). */
   terminate(): unknown;
 }
 
@@ -42,12 +44,15 @@ declare const sharedDataBrand: unique symbol;
  * forgotten handle, or an object built to look like one is rejected.
  */
 export interface SharedData {
+  /** Rows of the shared data. */
   readonly rows: number;
+  /** Columns (features) of the shared data. */
   readonly dim: number;
   /** Only share() makes handles. */
   readonly [sharedDataBrand]: true;
 }
 
+/** pool.estimateHessian's options: estimateHessian's, plus the block size. */
 export interface PoolEstimateOptions extends EstimateOptions {
   /** Batches per block (default 2048). Results depend on it, not on the number of workers. */
   blockBatches?: number;

@@ -7,7 +7,7 @@ import { trainerOver, TRAIN_OPTION_KEYS, type DistributedTrainer, type TrainOpti
 import type { RegressionData } from './gradients.js';
 import { checkOptions, show } from './validate.js';
 
-export { EstimatorPool, type SharedData, type PoolEstimateOptions, type Transport, DEFAULT_BLOCK_BATCHES } from './pool.js';
+export { EstimatorPool, type SharedData, type PoolEstimateOptions, type Transport, type TransferList, DEFAULT_BLOCK_BATCHES } from './pool.js';
 export { DistributedTrainer, type TrainOptions, type TrainResult } from './distributed.js';
 
 interface WebWorker {
@@ -17,6 +17,7 @@ interface WebWorker {
 }
 type WorkerCtor = new (url: URL | string, options?: { type?: 'module' }) => WebWorker;
 
+/** Where the Web Worker script is (both createEstimatorPool and createDistributedTrainer take it). */
 export interface WebWorkerOptions {
   /** Where web-worker.js is (default: next to this module). */
   workerUrl?: URL | string;

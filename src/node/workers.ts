@@ -10,7 +10,7 @@ import type { RegressionData } from '../gradients.js';
 import { checkOptions, show } from '../validate.js';
 import '../node.js'; // registers the default loader, so init() reads the bundled .wasm
 
-export { EstimatorPool, type SharedData, type PoolEstimateOptions, type Transport, DEFAULT_BLOCK_BATCHES } from '../pool.js';
+export { EstimatorPool, type SharedData, type PoolEstimateOptions, type Transport, type TransferList, DEFAULT_BLOCK_BATCHES } from '../pool.js';
 export { DistributedTrainer, type TrainOptions, type TrainResult } from '../distributed.js';
 
 // dist/node/worker.js in the package; src/node/worker.ts when run from sources under tsx.
