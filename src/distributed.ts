@@ -39,7 +39,7 @@ export class HolderState {
   #round = 0;
 
   constructor(m: HolderMessage) {
-    this.#shard = new RegressionDataset(m.shard!);
+    this.#shard = RegressionDataset.fromChecked(m.shard!); // validated by the coordinator
     this.#opts = { batchSize: m.batchSize!, batches: m.batches!, noiseVariance: m.noiseVariance!, seed: m.seed!, stream: m.stream! };
   }
 

@@ -63,6 +63,8 @@ export function checkData(data: unknown): RegressionData | RegressionDataset {
   return checkRegressionData(data, ' or a RegressionDataset');
 }
 
+let loadingChecked = false; // set only inside RegressionDataset.fromChecked
+
 /**
  * Regression data kept in WebAssembly memory: validated and copied once, then used by any
  * number of `linearRegressionGradients` / `estimateHessian` calls without copying X again
@@ -81,7 +83,7 @@ export class RegressionDataset {
 
   /** @throws {TypeError|RangeError} for malformed data, or when it does not fit in wasm memory */
   constructor(data: RegressionData) {
-    const d = checkData(data) as RegressionData;
+    const d = (loadingChecked ? data : checkData(data)) as RegressionData;
     if (d instanceof RegressionDataset) throw new TypeError('invalid argument: `data` is already a RegressionDataset.');
     this.rows = d.rows;
     this.dim = d.dim;
@@ -98,6 +100,20 @@ export class RegressionDataset {
     copyIn(yPtr, d.y);
     this.#ptrs = [xPtr, yPtr];
     trackBlocks(this, this.#ptrs);
+  }
+
+  /**
+   * Loads data that was already validated and cannot change (the worker pool's own copy,
+   * checked by the coordinator): no second check, and no private copy of a shared buffer,
+   * so a worker holds X only in its wasm memory. @internal
+   */
+  static fromChecked(data: RegressionData): RegressionDataset {
+    loadingChecked = true;
+    try {
+      return new RegressionDataset(data);
+    } finally {
+      loadingChecked = false;
+    }
   }
 
   /** Pointers of X and y in wasm memory. @internal */

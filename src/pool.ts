@@ -545,7 +545,7 @@ export function serveWorker(post: (message: unknown, transfer?: TransferList) =>
         case 'share': {
           // loaded into this worker's wasm memory once; the message's views (of a
           // SharedArrayBuffer, or this worker's copy) are dropped afterwards
-          const ds = new RegressionDataset(msg.data as RegressionData);
+          const ds = RegressionDataset.fromChecked(msg.data as RegressionData); // validated by the coordinator
           shared.get(msg.dataId as number)?.dispose();
           shared.set(msg.dataId as number, ds);
           break;
