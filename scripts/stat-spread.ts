@@ -1,13 +1,13 @@
 // Measures the spread, over many seeds, of the quantities the statistical tests bound, so
 // that each bound can be set from data (and the test can state the range it was set from).
 // Developer tool, not part of `npm test`:  npx tsx scripts/stat-spread.ts method [seeds]
-// Sections: method, risk, batches, conformance.  Prints min / median / max per quantity.
+// Sections: method, risk, batches, cli, dimension, conformance.  Prints min / median / max per quantity.
 import {
   init, estimateHessian, estimateRisk, syntheticRegression, pointAtMisfit, Rng, calibratedNoiseVariance,
   linearRegressionGradients, GradientCovariance, type InputDistribution,
 } from '../src/node.js';
 import { riskOnData, dualNorm } from '../src/reference/risk.js';
-import { relErrExact, bestScaleErrExact, secondMoment, batchGradientCovariance, trace, spread, whitenedScale } from '../test/yardstick.js';
+import { normExact, relErrExact, bestScaleErrExact, secondMoment, batchGradientCovariance, trace, spread, whitenedScale } from '../test/yardstick.js';
 
 await init();
 const section = process.argv[2] ?? 'method';
@@ -103,6 +103,27 @@ if (section === 'method') {
     rec('chi2.replacement', counts(100, 1000, s, true));
     rec('chi2.noReplacement.scaled', counts(5, 20000, s, false) * 9 / 5);
   }
+} else if (section === 'cli') {
+  // test/e2e/cli.test.ts 'estimate --json': the CLI on the test's CSV, other seeds
+  const { gradcov, regressionCsv, tempDir, writeCsv } = await import('../test/e2e/cli.js');
+  const file = writeCsv(tempDir(), 'good.csv', regressionCsv());
+  for (let s = 0; s < seeds; s++) {
+    const r = gradcov('estimate', '--data', file, '--target', 'y', '--batches', '20000', '--json', '--seed', String(100 + s));
+    const o = JSON.parse(r.stdout);
+    rec('cli.relativeError', o.relativeError);
+    rec('cli.relErrExact', relErrExact(Float64Array.from(o.hessian.flat()), Float64Array.from(o.secondMoment.flat()), o.hessian.length));
+  }
+} else if (section === 'dimension') {
+  // test/e2e/experiments.test.ts 'dimension': the experiment's error at w* over seeds
+  const { gradcov } = await import('../test/e2e/cli.js');
+  for (let s = 0; s < seeds; s++) {
+    const r = gradcov('experiment', 'dimension', '--dims', '5,12', '--batches-per-dim', '40', '--json', '--seed', String(1 + s));
+    const t = JSON.parse(r.stdout).experiments[0].tables[0];
+    for (const row of t.rows) {
+      rec(`dimension.d${row[0]}.error`, row[t.columns.indexOf('error at w*')]);
+      rec(`dimension.d${row[0]}.c`, row[t.columns.indexOf('error / sqrt(r/m)')]);
+    }
+  }
 } else if (section === 'conformance') {
   // the conformance script's two estimates (test/e2e/conformance/conformance.js) with other seeds
   const dim = 9;
@@ -116,6 +137,7 @@ if (section === 'method') {
     a.dispose();
     const est = estimateHessian(data, wStar, { batchSize: n, batches: 3000, baseNoiseVariance: 1, seed: 5000 + s });
     rec('estimate.err', relErrExact(est.hessian, H, dim));
+    rec('estimate.normOver256', normExact(est.hessian, dim) / 256);
   }
 }
 for (const [k, v] of Object.entries(out)) {

@@ -30,11 +30,12 @@ test('exact inputs: E r^2 = s2 + g\'H^-1 g and R_adv = E r^2 + 2 eps ||w||_* E|r
 
 test('from calibrated gradients (s2 known): over 5 seeds, the median error of E r^2 and the adversarial risks is within 5% of the risk on the data at w* and misfits 1, n/10 (10% at n)', () => {
   // d = 8, m = 8000 batches per estimate. One seed is not enough: over 200 seeds
-  // (scripts/stat-spread.ts risk) the worst relative error over eps x norms per seed had
-  // median 0.9% / 1.5% / 1.7% / 3.5%, 99th percentile ~3% / ~3.5% / ~4.5% / ~13% and max
-  // 3.4% / 4.0% / 5.2% / 15.4% at misfit d'Hd = 0 / 1 / n/10 / n. So each bound applies to the
-  // median over 5 seeds, which exceeds it only if 3 of the 5 seeds do: with a per-seed
-  // exceedance p <= 0.01 (5%) and ~0.05 (10% at n) that is < 1e-5 and ~1e-3.
+  // (`npx tsx scripts/stat-spread.ts risk 200`) the worst relative error over eps x norms per
+  // seed had median 0.9% / 1.5% / 1.7% / 3.5%, 90th percentile 2.4% / 2.7% / 3.2% / 8.8%, 99th
+  // 3.3% / 3.9% / 5.1% / 13.4%, max 3.4% / 4.0% / 5.2% / 15.4% at misfit d'Hd = 0 / 1 / n/10 / n
+  // (the old single-seed test failed for 11 of 200 seed sets). So each bound (5%, 10% at n)
+  // applies to the median over 5 seeds, which exceeds it only if 3 of the 5 seeds do: with a
+  // per-seed exceedance of ~1.5% (5%) and ~7% (10% at n) that is ~3e-5 and ~3e-3.
   // What it catches: a missing 1/(1 - t) misfit correction moves misfit n/10 by ~8% and misfit
   // n by ~50% for every seed; a wrong adversarial cross term moves the eps > 0 rows by >10%.
   // The truth is the Monte-Carlo risk over the 20000 rows (src/reference/risk.ts), computed
@@ -59,8 +60,8 @@ test('from calibrated gradients (s2 known): over 5 seeds, the median error of E 
     const bound = misfit < n ? 0.05 : 0.1;
     assert.ok(median(worst) <= bound, `misfit ${misfit}: median over seeds of the worst error ${median(worst)} > ${bound} (per seed ${worst.map((v) => v.toFixed(4))})`);
     // Gaussian residuals: E|r| from E r^2 matches the data's mean |r|. Over 200 seeds the
-    // per-seed error had max 0.15% / 1.9% / 2.8% / 7.6% (99th percentile ~ the max); bound on
-    // the median of 5: 3% below n, 5% at n (about half the risk bounds: E|r| ~ sqrt(E r^2))
+    // per-seed error had max 0.15% / 1.9% / 2.8% / 7.6%, 90th percentile 4.4% at n; bound on
+    // the median of 5: 3% below n (above every seed), 5% at n (exceeded with probability ~3e-3)
     assert.ok(median(absErr) <= (misfit < n ? 0.03 : 0.05), `misfit ${misfit}: E|r| median error ${median(absErr)} (per seed ${absErr.map((v) => v.toFixed(4))})`);
   }
 });
