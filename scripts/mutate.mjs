@@ -223,7 +223,7 @@ if (flag('--markdown')) {
   console.log(`\n| mutation | file | what | verdict | test files (caught / survived) |\n|---|---|---|---|---|`);
   for (const r of results) {
     const files = r.byFile ? Object.entries(r.byFile).map(([f, v]) => `${basename(f)}: ${v.replace(/\|/g, '\\|')}`).join('<br>') : r.detail;
-    console.log(`| \`${r.id}\` | ${r.file} | ${r.what} | ${r.verdict} | ${files} |`);
+    console.log(`| \`${r.id}\` | ${r.file} | ${r.what.replace(/\|/g, '\\|')} | ${r.verdict} | ${files} |`);
   }
 }
 const failedBaseline = Object.entries(baseline).filter(([, s]) => s !== 'pass');
