@@ -9,7 +9,8 @@
 //
 // Each mutation (file, search text, replacement, test files) is applied to a temporary
 // COPY of the repository, never to the working tree: the tracked and untracked-but-not-
-// ignored files are copied once into a base copy (node_modules symlinked) which is built
+// ignored files are copied once into a base copy (node_modules entries linked; the
+// workspace links re-pointed into the copy) which is built
 // once; each mutation then copies the base, edits one file, rebuilds what the edit affects
 // (assembly/ -> the release and relaxed wasm builds and the inlined wasm; src/ -> tsc, for
 // the tests that load dist/) and runs its test files one by one. A mutation is caught when
@@ -18,9 +19,9 @@
 // A search text that is missing or not unique is reported as `stale` (the code moved on:
 // update the list). Developer tool: slow (minutes), not part of `npm test`.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, lstatSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -133,7 +134,16 @@ function copyRepo(dest) {
       if (err.code !== 'ENOENT') throw err; // deleted in the working tree but still in the index
     }
   }
-  symlinkSync(join(ROOT, 'node_modules'), join(dest, 'node_modules'), 'dir');
+  // node_modules: each entry linked to the working tree's, except the workspace links
+  // (node_modules/gradcov -> .., node_modules/gradcov-cli -> ../cli), which are relative
+  // and must point into the copy, so that the CLI there imports the mutated library
+  mkdirSync(join(dest, 'node_modules'));
+  for (const entry of readdirSync(join(ROOT, 'node_modules'))) {
+    const from = join(ROOT, 'node_modules', entry);
+    const link = lstatSync(from).isSymbolicLink() ? readlinkSync(from) : undefined;
+    if (link !== undefined && !isAbsolute(link)) symlinkSync(link, join(dest, 'node_modules', entry));
+    else symlinkSync(from, join(dest, 'node_modules', entry));
+  }
 }
 
 function build(dir, steps) {
