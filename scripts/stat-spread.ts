@@ -1,7 +1,7 @@
 // Measures the spread, over many seeds, of the quantities the statistical tests bound, so
 // that each bound can be set from data (and the test can state the range it was set from).
 // Developer tool, not part of `npm test`:  npx tsx scripts/stat-spread.ts method [seeds]
-// Sections: method, risk, batches, cli, dimension, conformance.  Prints min / median / max per quantity.
+// Sections: method, risk, batches, cli, dimension, calibration, conformance.  Prints min / median / max per quantity.
 import {
   init, estimateHessian, estimateRisk, syntheticRegression, pointAtMisfit, Rng, calibratedNoiseVariance,
   linearRegressionGradients, GradientCovariance, type InputDistribution,
@@ -123,6 +123,23 @@ if (section === 'method') {
       rec(`dimension.d${row[0]}.error`, row[t.columns.indexOf('error at w*')]);
       rec(`dimension.d${row[0]}.c`, row[t.columns.indexOf('error / sqrt(r/m)')]);
     }
+  }
+} else if (section === 'calibration') {
+  // test/e2e/experiments.test.ts 'calibration' and 'batches': the experiments over seeds
+  const { gradcov } = await import('../test/e2e/cli.js');
+  for (let s = 0; s < seeds; s++) {
+    const r = gradcov('experiment', 'calibration', '--dim', '5', '--rows', '2000', '--batches', '2000', '--json', '--seed', String(1 + s));
+    const t = JSON.parse(r.stdout).experiments[0].tables[0];
+    const raw = t.rows.map((row: number[]) => row[t.columns.indexOf('raw at w*')]);
+    const resc = t.rows.map((row: number[]) => row[t.columns.indexOf('rescaled at w*')]);
+    rec('calibration.rawAtOne', raw[4]);
+    rec('calibration.rawAtZero', raw[0]);
+    rec('calibration.rescaledMax', Math.max(...resc));
+    rec('calibration.argminIsOne', raw.indexOf(Math.min(...raw)) === 4 ? 1 : 0);
+    const b = gradcov('experiment', 'batches', '--dim', '5', '--rows', '2000', '--batches', '3000', '--json', '--seed', String(1 + s));
+    const tb = JSON.parse(b.stdout).experiments[0].tables[0];
+    const err = tb.rows.map((row: number[]) => row[tb.columns.indexOf('mean error')]);
+    rec('batches.firstOverLast', err[0] / err[err.length - 1]);
   }
 } else if (section === 'conformance') {
   // the conformance script's two estimates (test/e2e/conformance/conformance.js) with other seeds

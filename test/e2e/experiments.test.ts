@@ -28,9 +28,12 @@ test('calibration: the raw error at w* is smallest at tau2/n = 1; at w* rescalin
   assert.equal(t.rows.map((r) => r[0]), ['0', '1/16', '1/4', '1/2', '1', '2', '4', '16']);
   const raw = col(t, 'raw at w*');
   assert.is(raw.indexOf(Math.min(...raw)), 4, `raw at w*: ${raw}`);
-  // at w*, C ~ ((s2 + tau2)/n) H: up to scale it is H for every tau2 (sampling error ~0.05 here)
-  assert.ok(col(t, 'rescaled at w*').every((v) => v < 0.2), `rescaled at w*: ${col(t, 'rescaled at w*')}`);
-  assert.ok(raw[0]! > 0.9, 'uncalibrated: off by the factor s2/n');
+  // at w*, C ~ ((s2 + tau2)/n) H: up to scale it is H for every tau2. Over seeds 1-20
+  // (scripts/stat-spread.ts calibration) the largest rescaled error per run was 0.018-0.070,
+  // the raw error at tau2 = 0 was 0.983-0.986 (1 - s2/n = 0.984), and the raw minimum was at
+  // tau2/n = 1 for every seed. Bounds: rescaled < 0.1 (1.4x the largest), raw at 0 > 0.97.
+  assert.ok(col(t, 'rescaled at w*').every((v) => v < 0.1), `rescaled at w*: ${col(t, 'rescaled at w*')}`);
+  assert.ok(raw[0]! > 0.97, `uncalibrated: off by the factor s2/n: ${raw[0]}`);
 });
 
 test('batches: the error falls with m at a rate near 1/sqrt(m)', () => {
@@ -38,7 +41,9 @@ test('batches: the error falls with m at a rate near 1/sqrt(m)', () => {
   const t = e.tables[0]!;
   const m = col(t, 'm'), err = col(t, 'mean error');
   assert.is(m.length, 6);
-  assert.ok(err[0]! > 2 * err[err.length - 1]!, `error falls: ${err}`);
+  // m from 10 to 3000: sqrt(300) = 17 expected; over seeds 1-20 the first / last mean error
+  // was 10.0-33.5 (median 16.9). Bound > 6: an error that does not fall with m gives ~1.
+  assert.ok(err[0]! > 6 * err[err.length - 1]!, `error falls: ${err}`);
   assert.match(e.findings[0]!, /slope/);
 });
 
