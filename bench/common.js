@@ -14,9 +14,12 @@ export function check(ok, message) {
 
 /**
  * Runs one benny suite. cases: [{ name, fn, baseline?, skip? }]; `work` is the number of
- * units one call does (FLOP, samples, ...). Returns rows { name, ms, rate, ratio }.
+ * units one call does (FLOP, samples, ...). `anchors`: [{ name, ms }] native times measured
+ * in the same `npm run bench` (bench/anchors.js), added as rows; every gradcov row gets
+ * vsNative = (fastest anchor ms) / (its ms), > 1 when gradcov is faster.
+ * Returns rows { name, ms, rate, ratio, vsNative }.
  */
-export async function suite(name, { unit, work, cases, minSamples = 5, maxTime = 2 }) {
+export async function suite(name, { unit, work, cases, minSamples = 5, maxTime = 2, anchors = [] }) {
   const active = cases.filter((c) => !c.skip);
   const summary = await b.suite(
     name,
@@ -29,23 +32,51 @@ export async function suite(name, { unit, work, cases, minSamples = 5, maxTime =
   );
   const median = (r) => r.details.median * 1000; // ms per call
   const base = summary.results.find((r) => active.find((c) => c.name === r.name)?.baseline);
-  return summary.results.map((r) => ({
-    suite: name,
-    name: r.name,
-    ms: median(r),
-    rate: work / (median(r) / 1000),
-    unit,
-    ratio: base ? median(base) / median(r) : NaN,
-    baseline: r === base,
-  }));
+  const native = anchors.length ? Math.min(...anchors.map((a) => a.ms)) : NaN;
+  return [
+    ...summary.results.map((r) => ({
+      suite: name,
+      name: r.name,
+      ms: median(r),
+      rate: work / (median(r) / 1000),
+      unit,
+      ratio: base ? median(base) / median(r) : NaN,
+      baseline: r === base,
+      vsNative: native / median(r),
+    })),
+    ...anchors.map((a) => ({
+      suite: name, name: a.name, ms: a.ms, rate: work / (a.ms / 1000), unit,
+      ratio: base ? median(base) / a.ms : NaN, baseline: false, vsNative: NaN, native: true,
+    })),
+  ];
+}
+
+/**
+ * Median wall and CPU time (ms) of fn over `reps` calls after one warm-up. CPU time
+ * (process.cpuUsage) counts only this process's time slices, so on a shared machine it
+ * moves less with other people's load than wall time does.
+ */
+export function timeIt(fn, reps) {
+  fn();
+  const wall = [], cpu = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now(), c0 = process.cpuUsage();
+    fn();
+    const c = process.cpuUsage(c0);
+    wall.push(performance.now() - t0);
+    cpu.push((c.user + c.system) / 1000);
+  }
+  const med = (a) => a.sort((x, y) => x - y)[a.length >> 1];
+  return { ms: med(wall), cpuMs: med(cpu) };
 }
 
 /** A markdown table of rows: time, throughput and ratio to the suite's baseline. */
 export function table(rows, scaleUnit = (r) => r) {
-  const out = ['| suite | case | median | throughput | vs plain TS |', '|---|---|---:|---:|---:|'];
+  const out = ['| suite | case | median | throughput | vs plain TS | vs numpy |', '|---|---|---:|---:|---:|---:|'];
   for (const r of rows) {
     const t = r.ms >= 1 ? `${r.ms.toFixed(2)} ms` : `${(r.ms * 1000).toFixed(1)} us`;
-    out.push(`| ${r.suite} | ${r.name} | ${t} | ${scaleUnit(r)} | ${r.baseline ? '1x (baseline)' : Number.isFinite(r.ratio) ? `${r.ratio.toFixed(1)}x` : '-'} |`);
+    const native = r.native ? 'anchor' : Number.isFinite(r.vsNative) ? `${r.vsNative.toFixed(2)}x` : '-';
+    out.push(`| ${r.suite} | ${r.name} | ${t} | ${scaleUnit(r)} | ${r.baseline ? '1x (baseline)' : Number.isFinite(r.ratio) ? `${r.ratio.toFixed(1)}x` : '-'} | ${native} |`);
   }
   return out.join('\n');
 }
