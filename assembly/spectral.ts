@@ -319,11 +319,12 @@ export function powerIteration(
 /**
  * Lanczos steps from..to-1 with full reorthogonalisation on the symmetric S given by the
  * upper triangle of aPtr. basis: rows v_0 .. v_from (dim doubles each, orthonormal; at
- * least to + 1 rows of room). Step k: w = S v_k, alpha_k = v_k' w, then w is
- * orthogonalised against v_0 .. v_k by classical Gram–Schmidt (coefficients h = V' w for
- * four basis rows per pass, then w -= V h), and a second pass runs only when the first
- * removed most of the norm (||w|| < ||S v_k|| / sqrt(2): the DGKS test of ARPACK and
- * Spectra); beta_k = ||w||, v_{k+1} = w / beta_k. alpha_k and beta_k go to
+ * least to + 1 rows of room). Step k: w = S v_k, alpha_k = v_k' w, w -= alpha_k v_k +
+ * beta_{k-1} v_{k-1} (the three-term recurrence), then w is orthogonalised against
+ * v_0 .. v_k by classical Gram–Schmidt (coefficients h = V' w for four basis rows per pass,
+ * then w -= V h), and a second pass runs only when that removed most of the norm (||w||
+ * below 1/sqrt(2) of its value before: the DGKS test of ARPACK and Spectra);
+ * beta_k = ||w||, v_{k+1} = w / beta_k. alpha_k and beta_k go to
  * alphaPtr[k], betaPtr[k]; hPtr is `to` doubles of scratch.
  *
  * Returns the step count reached: `to`, or k + 1 after a step whose beta_k is at
@@ -342,6 +343,10 @@ export function lanczosSteps(aPtr: usize, dim: i32, basisPtr: usize, from: i32, 
     let w = vk + rowBytes;
     symMatvec(aPtr, vk, w, dim);
     let alpha = dot(vk, w, dim);
+    // the three-term recurrence first, so that the DGKS test sees only what full
+    // reorthogonalisation removes (measured against ||S v_k|| it fired at every other step)
+    axpy(-alpha, vk, w, dim);
+    if (k > 0) axpy(-load<f64>(betaPtr + (<usize>(k - 1) << 3)), vk - rowBytes, w, dim);
     let before = Math.sqrt(dot(w, w, dim));
     let after = gramSchmidt(basisPtr, k + 1, w, dim, hPtr);
     if (after < 0.7071067811865476 * before) after = gramSchmidt(basisPtr, k + 1, w, dim, hPtr);

@@ -136,7 +136,9 @@ export function lanczos(A: Float64Array, B: Float64Array | undefined, dim: numbe
     const vk = basis[it]!;
     const w = matvec(S, vk, dim);
     let a = 0, before = 0;
-    for (let i = 0; i < dim; i++) { a += vk[i]! * w[i]!; before += w[i]! * w[i]!; }
+    for (let i = 0; i < dim; i++) a += vk[i]! * w[i]!;
+    for (let i = 0; i < dim; i++) w[i]! -= a * vk[i]! + (it > 0 ? beta[it - 1]! * basis[it - 1]![i]! : 0);
+    for (let i = 0; i < dim; i++) before += w[i]! * w[i]!;
     let b = project(w);
     if (b < Math.SQRT1_2 * Math.sqrt(before)) b = project(w);
     basis.push(b > 0 ? w.map((v) => v / b) : w);
@@ -207,7 +209,9 @@ export function lanczosCoefficients(S: Float64Array, dim: number, v0: Float64Arr
   for (let k = 0; k < steps; k++) {
     const w = symMatvec(S, basis[k]!, dim);
     let a = 0, before = 0;
-    for (let i = 0; i < dim; i++) { a += basis[k]![i]! * w[i]!; before += w[i]! * w[i]!; }
+    for (let i = 0; i < dim; i++) a += basis[k]![i]! * w[i]!;
+    for (let i = 0; i < dim; i++) w[i]! -= a * basis[k]![i]! + (k > 0 ? beta[k - 1]! * basis[k - 1]![i]! : 0);
+    for (let i = 0; i < dim; i++) before += w[i]! * w[i]!;
     const pass = () => {
       const h = basis.map((v) => v.reduce((s, vi, i) => s + vi * w[i]!, 0));
       basis.forEach((v, j) => { for (let i = 0; i < dim; i++) w[i]! -= h[j]! * v[i]!; });
