@@ -52,38 +52,27 @@ export async function suite(name, { unit, work, cases, minSamples = 5, maxTime =
 }
 
 /**
- * Median wall and CPU time (ms) of fn over `reps` calls after one warm-up. CPU time
+ * Median wall and CPU time (ms per call) of fn over `reps` samples. CPU time
  * (process.cpuUsage) counts only this process's time slices, so on a shared machine it
- * moves less with other people's load than wall time does.
+ * moves less with other people's load than wall time does; its clock is coarse, so each
+ * sample repeats fn until it lasts at least 20 ms.
  */
 export function timeIt(fn, reps) {
-  fn();
+  // warm-up: at least 300 ms or 1000 calls, so that background compilation threads (which
+  // process.cpuUsage also counts) are done before timing
+  let calls = 0;
+  const t0 = performance.now();
+  while (calls < 1000 && (calls < 1 || performance.now() - t0 < 300)) { fn(); calls++; }
+  const per = (performance.now() - t0) / calls;
+  const inner = Math.max(1, Math.ceil(20 / Math.max(per, 1e-3)));
   const wall = [], cpu = [];
   for (let i = 0; i < reps; i++) {
-    const t0 = performance.now(), c0 = process.cpuUsage();
-    fn();
+    const w0 = performance.now(), c0 = process.cpuUsage();
+    for (let j = 0; j < inner; j++) fn();
     const c = process.cpuUsage(c0);
-    wall.push(performance.now() - t0);
-    cpu.push((c.user + c.system) / 1000);
+    wall.push((performance.now() - w0) / inner);
+    cpu.push((c.user + c.system) / 1000 / inner);
   }
   const med = (a) => a.sort((x, y) => x - y)[a.length >> 1];
   return { ms: med(wall), cpuMs: med(cpu) };
-}
-
-/** A markdown table of rows: time, throughput and ratio to the suite's baseline. */
-export function table(rows, scaleUnit = (r) => r) {
-  const out = ['| suite | case | median | throughput | vs plain TS | vs numpy |', '|---|---|---:|---:|---:|---:|'];
-  for (const r of rows) {
-    const t = r.ms >= 1 ? `${r.ms.toFixed(2)} ms` : `${(r.ms * 1000).toFixed(1)} us`;
-    const native = r.native ? 'anchor' : Number.isFinite(r.vsNative) ? `${r.vsNative.toFixed(2)}x` : '-';
-    out.push(`| ${r.suite} | ${r.name} | ${t} | ${scaleUnit(r)} | ${r.baseline ? '1x (baseline)' : Number.isFinite(r.ratio) ? `${r.ratio.toFixed(1)}x` : '-'} | ${native} |`);
-  }
-  return out.join('\n');
-}
-
-export function fmtRate(r) {
-  if (r.unit === 'FLOP') return `${(r.rate / 1e9).toFixed(2)} GFLOP/s`;
-  if (r.unit === 'samples') return `${(r.rate / 1e6).toFixed(1)} M samples/s`;
-  if (r.unit === 'gradients') return `${(r.rate / 1e3).toFixed(1)} k gradients/s`;
-  return `${r.rate.toPrecision(3)} ${r.unit}/s`;
 }
