@@ -71,8 +71,8 @@ function asymmetryError(name: string, a: Float64Array, dim: number, maxAbs: numb
  * checked finite and symmetric in O(dim^2) (matrixInfo), then all are scaled by one power of
  * two 2^-e so that the largest entry lies in [1/2, 1) when it lies outside 2^+-256 (exact;
  * without it sums of squares overflow near 1e154 and underflow near 1e-154), and replaced
- * by their symmetric part (A + A')/2 when rounding left them slightly asymmetric (only the
- * upper triangle is read afterwards). fn gets the pointers and e: a result r of the scaled
+ * by their symmetric part (A + A')/2 when they are asymmetric beyond rounding level (only
+ * the upper triangle is read afterwards). fn gets the pointers and e: a result r of the scaled
  * matrices is r * 2^e of the inputs.
  */
 function withPrepared<T>(inputs: readonly [string, Float64Array][], dim: number, what: string,
@@ -100,8 +100,11 @@ function withPrepared<T>(inputs: readonly [string, Float64Array][], dim: number,
     if (maxAll > 0 && (maxAll < 2 ** -256 || maxAll > 2 ** 256)) e = Math.floor(Math.log2(maxAll)) + 1;
     // 2^-e as two factors: each within the double range for any e in [-1073, 1024]
     const e1 = Math.trunc(e / 2), f1 = 2 ** -e1, f2 = 2 ** -(e - e1);
+    // asymmetry at rounding level (<= 64 eps of the largest entry, as Q diag(ev) Q' leaves)
+    // changes the norm by at most 64 dim eps relative: the upper triangle is used as it is,
+    // which saves a pass over the matrix; above that, the symmetric part
     inputs.forEach((_, i) => {
-      if (e !== 0 || asym[i] !== 0) k.symPrepare(ptrs[i]!, dim, f1, f2);
+      if (e !== 0 || asym[i]! > 64 * Number.EPSILON * maxes[i]!) k.symPrepare(ptrs[i]!, dim, f1, f2);
     });
     return fn(ptrs.slice(0, inputs.length), e, maxes);
   });
@@ -242,8 +245,8 @@ function normOf(aPtr: number, dim: number, p: Parsed): SpectralResult {
  *
  * Preconditions, checked in O(dim^2) before iterating: every entry finite, and A symmetric
  * to a relative tolerance: max |A_ij - A_ji| <= 1e-10 * max |A_ij|; the
- * iteration then uses the symmetric part (A + A')/2, so rounding-level asymmetry does not
- * matter. Any such matrix gets a finite answer (entries near 1e308 or 1e-308 are scaled by
+ * iteration then uses the symmetric part (A + A')/2 (or the upper triangle, when the
+ * asymmetry is at rounding level, below 64 eps of the largest entry). Any such matrix gets a finite answer (entries near 1e308 or 1e-308 are scaled by
  * a power of two first, which is exact); only a norm above the largest double (about
  * 1.8e308, e.g. dim 2 with all entries 1e308) is a RangeError.
  *
