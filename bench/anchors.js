@@ -34,6 +34,14 @@ export function runAnchors(wanted) {
     return null;
   }
   const anchors = JSON.parse(r.stdout);
+  // for comparison with earlier reports: G'G as the machine's setting runs it (e.g. Haswell)
+  if (process.env.OPENBLAS_CORETYPE && suites.includes('covariance')) {
+    const m = spawnSync('python3', [SCRIPT, 'covariance'], { env: { ...process.env, OPENBLAS_NUM_THREADS: '1' }, encoding: 'utf8' });
+    if (m.status === 0) {
+      const j = JSON.parse(m.stdout);
+      anchors.covarianceMachineCore = { coreType: j.openblas?.coreType, covariance: j.covariance };
+    }
+  }
   const o = anchors.openblas ?? {};
   console.log(`numpy ${anchors.numpy} (Python ${anchors.python}), OpenBLAS core ${o.coreType ?? '?'}, ${o.threads ?? '?'} thread(s): ${o.config ?? ''}`);
   return anchors;

@@ -44,7 +44,13 @@ export async function run(anchors) {
     const part = await suite(`covariance:dim=${dim}`, {
       unit: 'FLOP',
       work: 2 * n * dim * dim,
-      anchors: native ? [{ name: `numpy G.T @ G (OpenBLAS ${core}, 1 thread)`, ms: native.ms }] : [],
+      anchors: [
+        ...(native ? [{ name: `numpy G.T @ G (OpenBLAS ${core}, 1 thread)`, ms: native.ms }] : []),
+        ...(anchors?.covarianceMachineCore?.covariance?.[dim] ? [{
+          name: `numpy G.T @ G (OpenBLAS ${anchors.covarianceMachineCore.coreType}, as OPENBLAS_CORETYPE here sets it)`,
+          ms: anchors.covarianceMachineCore.covariance[dim].ms,
+        }] : []),
+      ],
       minSamples: dim === 1024 ? 2 : 5,
       cases: [
         { name: `wasm GradientCovariance.addBatch (${n}x${dim})`, fn: () => { acc.reset(); acc.addBatch(G); } },

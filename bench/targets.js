@@ -114,10 +114,13 @@ export async function run(anchors) {
     const plain = g.wasmBuild() === 'simd' ? timeIt(() => { acc.reset(); acc.addBatch(G); }, reps(30)) : undefined;
     acc.dispose();
     const np = anchors?.covariance?.[dim];
+    const hw = anchors?.covarianceMachineCore;
+    if (hw?.covariance?.[dim] && plain) row('5 covariance', `addBatch 4096 x 256, plain SIMD vs OpenBLAS G'G with core ${hw.coreType} (the machine's OPENBLAS_CORETYPE; information)`, plain, hw.covariance[dim]);
     if (np && plain) row('5 covariance', `addBatch 4096 x 256, plain SIMD (${(2 * rowsG * dim * dim / plain.ms / 1e6).toFixed(1)} GFLOP/s) vs OpenBLAS G'G >= 0.5x`, plain, np, 0.5);
     const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', fileURLToPath(new URL('./covariance-relaxed.js', import.meta.url)), '256'], { encoding: 'utf8' });
     if (np && r.status === 0) {
       const relaxed = JSON.parse(r.stdout.trim().split('\n').pop()).results[256];
+      if (hw?.covariance?.[dim]) row('5 covariance', `addBatch 4096 x 256, relaxed SIMD vs OpenBLAS G'G with core ${hw.coreType} (information)`, relaxed, hw.covariance[dim]);
       row('5 covariance', `addBatch 4096 x 256, relaxed SIMD (${(2 * rowsG * dim * dim / relaxed.ms / 1e6).toFixed(1)} GFLOP/s) vs OpenBLAS G'G >= 0.6x`, relaxed, np, 0.6);
     }
   }
