@@ -76,3 +76,20 @@ export function timeIt(fn, reps) {
   const med = (a) => a.sort((x, y) => x - y)[a.length >> 1];
   return { ms: med(wall), cpuMs: med(cpu) };
 }
+/** A markdown table of rows: time, throughput and ratio to the suite's baseline. */
+export function table(rows, scaleUnit = (r) => r) {
+  const out = ['| suite | case | median | throughput | vs plain TS | vs numpy |', '|---|---|---:|---:|---:|---:|'];
+  for (const r of rows) {
+    const t = r.ms >= 1 ? `${r.ms.toFixed(2)} ms` : `${(r.ms * 1000).toFixed(1)} us`;
+    const native = r.native ? 'anchor' : Number.isFinite(r.vsNative) ? `${r.vsNative.toFixed(2)}x` : '-';
+    out.push(`| ${r.suite} | ${r.name} | ${t} | ${scaleUnit(r)} | ${r.baseline ? '1x (baseline)' : Number.isFinite(r.ratio) ? `${r.ratio.toFixed(1)}x` : '-'} | ${native} |`);
+  }
+  return out.join('\n');
+}
+
+export function fmtRate(r) {
+  if (r.unit === 'FLOP') return `${(r.rate / 1e9).toFixed(2)} GFLOP/s`;
+  if (r.unit === 'samples') return `${(r.rate / 1e6).toFixed(1)} M samples/s`;
+  if (r.unit === 'gradients') return `${(r.rate / 1e3).toFixed(1)} k gradients/s`;
+  return `${r.rate.toPrecision(3)} ${r.unit}/s`;
+}
