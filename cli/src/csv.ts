@@ -174,13 +174,15 @@ export async function readCsvRegression(options: CsvRegressionOptions): Promise<
     progress.start('reading', Math.max(1, Math.round(size / MB)), 'MB');
   };
 
-  const cellValue = (cell: string, line: number, c: number, h: string[]): number => {
+  const cellValue = (raw: string, line: number, c: number, h: string[]): number => {
+    // csv-parse trims the cells (trim: true); this covers the header and cells it leaves untrimmed
+    const cell = raw.length > 0 && (raw.charCodeAt(0) <= 32 || raw.charCodeAt(raw.length - 1) <= 32) ? raw.trim() : raw;
     const text = decimalComma ? cell.replace(',', '.') : cell;
     if (NUMBER.test(text)) {
       const v = +text;
       if (!Number.isFinite(v)) throw new UserError(`${where(line, c, h)}: ${cell} is beyond the range of double precision (about 1.8e308).`);
       if (Math.abs(v) > MAX_ABS_VALUE) {
-        throw new UserError(`${where(line, c, h)}: ${cell} is too large: cells must be at most ${MAX_ABS_VALUE} in magnitude, `
+        throw new UserError(`${where(line, c, h)}: ${cell} is too large: cells must be at most 1e150 in magnitude, `
           + `since squares of larger values overflow double precision; rescale the column (for example change its unit).`);
       }
       return v;
@@ -202,7 +204,7 @@ export async function readCsvRegression(options: CsvRegressionOptions): Promise<
   };
 
   const onRecord = (record: string[], info: { lines: number; bytes: number }): null => {
-    if (!header) { setHeader(record, info.lines); return null; }
+    if (!header) { setHeader(record.map((h) => h.trim()), info.lines); return null; }
     rowsRead++;
     if (rows === capacity) {
       if (rows >= maxRows) {
@@ -220,7 +222,7 @@ export async function readCsvRegression(options: CsvRegressionOptions): Promise<
       const c = cols[k]!;
       const v = cellValue(record[c]!, info.lines, c, header);
       if (v !== v) {
-        if (!firstMissing) firstMissing = `line ${info.lines}, column ${c + 1} ("${header[c]}"): ${JSON.stringify(record[c])}`;
+        if (!firstMissing) firstMissing = `line ${info.lines}, column ${c + 1} ("${header[c]}"): ${JSON.stringify(record[c]!.trim())}`;
         missing = true;
       } else if (k < dim) X[o + k] = v;
       else y[rows] = v;
