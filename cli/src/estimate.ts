@@ -66,10 +66,15 @@ const csvMatrix = (A: Float64Array, names: string[]) => [['', ...names].join(','
 function columnStats(csv: CsvRegression & { file: string }): { mean: Float64Array; sd: Float64Array } {
   const { X, y, rows, dim } = csv;
   const mean = new Float64Array(dim + 1), sd = new Float64Array(dim + 1);
+  const varies = new Uint8Array(dim + 1);
   for (let r = 0; r < rows; r++) {
     const o = r * dim;
-    for (let c = 0; c < dim; c++) mean[c]! += X[o + c]! / rows;
+    for (let c = 0; c < dim; c++) {
+      mean[c]! += X[o + c]! / rows;
+      if (X[o + c] !== X[c]) varies[c] = 1;
+    }
     mean[dim]! += y[r]! / rows;
+    if (y[r] !== y[0]) varies[dim] = 1;
   }
   for (let r = 0; r < rows; r++) {
     const o = r * dim;
@@ -78,10 +83,10 @@ function columnStats(csv: CsvRegression & { file: string }): { mean: Float64Arra
   }
   for (let c = 0; c <= dim; c++) {
     sd[c] = Math.sqrt(sd[c]!);
-    if (sd[c]! <= CONSTANT_SD * (1 + Math.abs(mean[c]!))) {
+    if (!varies[c] || sd[c]! <= CONSTANT_SD * (1 + Math.abs(mean[c]!))) {
       const name = c < dim ? csv.features[c]! : csv.target;
       const first = c < dim ? X[c]! : y[0]!;
-      const every = rows === 1 ? `it has one row, ${first}` : sd[c] === 0 ? `every value is ${first}` : `its values differ from ${first} only by rounding`;
+      const every = rows === 1 ? `it has one row, ${first}` : !varies[c] ? `every value is ${first}` : `its values differ from ${first} only by rounding`;
       throw new UserError(`${csv.file}: column "${name}" is constant (${every}): ${c < dim ? 'leave it out with --features' : 'there is nothing to regress on'}.`);
     }
   }
