@@ -157,6 +157,12 @@ export async function readCsvRegression(options: CsvRegressionOptions): Promise<
     };
     const yCol = index(target, '--target');
     features = options.features ?? record.filter((h) => h !== target);
+    const listed = new Set<string>();
+    for (const f of options.features ?? []) {
+      if (f === '') throw new UserError(`--features ${JSON.stringify(options.features!.join(','))} has an empty name.`);
+      if (listed.has(f)) throw new UserError(`--features lists "${f}" twice.`);
+      listed.add(f);
+    }
     if (features.length > MAX_FEATURES) {
       throw new UserError(`${file}: ${features.length} feature columns; the estimate handles at most ${MAX_FEATURES} `
         + `(it keeps about eight ${features.length} x ${features.length} matrices of doubles, ${formatBytes(matrixBytes(features.length))}); choose the columns with --features.`);

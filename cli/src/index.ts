@@ -12,7 +12,7 @@ import { createProgress } from './progress.js';
 import { formatResult, resultsJson } from './output.js';
 import { atLeastTwo, batchSize, delimiter, dimension, integerList, noiseVariance, positiveInteger, rowCount, seed } from './options.js';
 import { estimate } from './estimate.js';
-import { ERROR_PREFIX, UserError, reportError } from './errors.js';
+import { ERROR_PREFIX, UserError, reportError, warn } from './errors.js';
 import { MAX_BATCHES, MAX_DATA_BYTES, MAX_FEATURES, formatBytes } from './limits.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -33,6 +33,9 @@ function checkExperimentSizes(name: string, flags: ExperimentFlags): void {
   if (name !== 'dimension') dims.push(flags.dim ?? 20);
   for (const d of dims) {
     const rows = flags.rows ?? (name === 'dimension' ? Math.max(2000, 20 * d) : 20000);
+    if (flags.batchSize !== undefined && flags.batchSize > rows && name !== 'real-data') {
+      warn(`--batch-size ${flags.batchSize} exceeds the ${rows} synthetic rows${flags.dims ? ` at dimension ${d}` : ''}: batches sample rows with replacement, so rows repeat within every batch.`);
+    }
     const dataBytes = 8 * rows * (d + 1);
     if (dataBytes > MAX_DATA_BYTES) {
       throw new UserError(`--rows ${rows} at dimension ${d} needs ${formatBytes(dataBytes)} of data, more than the CLI's limit of ${formatBytes(MAX_DATA_BYTES)}; use fewer --rows.`);

@@ -56,9 +56,12 @@ export function seed(value: string): number {
   return v;
 }
 
-/** --dims: comma-separated dimensions, each at most MAX_FEATURES. */
+/** --dims: comma-separated dimensions (at most MAX_DIMS_LIST of them), each at most MAX_FEATURES. */
+const MAX_DIMS_LIST = 64;
 export function integerList(value: string): number[] {
-  return value.split(',').map((s) => {
+  const parts = value.split(',');
+  if (parts.length > MAX_DIMS_LIST) throw new InvalidArgumentError(`must list at most ${MAX_DIMS_LIST} dimensions, got ${parts.length}.`);
+  return parts.map((s) => {
     try {
       return dimension(s);
     } catch {

@@ -218,6 +218,10 @@ test('estimate: a batch size above the rows warns on stderr and still runs', () 
   const within = gradcov('estimate', '--data', file, '--target', 'y', '--batch-size', '10', '--batches', '200', '--quiet');
   assert.is(within.code, 0, within.stderr);
   assert.is(within.stderr, '');
+  // the synthetic experiments warn the same way
+  const exp = gradcov('experiment', 'calibration', '--rows', '40', '--dim', '3', '--batch-size', '64', '--batches', '100', '--quiet');
+  assert.is(exp.code, 0, exp.stderr);
+  assert.match(exp.stderr, /^gradcov: warning: --batch-size 64 exceeds the 40 synthetic rows/);
 });
 
 test('every user error: exit code 1, one line "gradcov: error: ...", no stack trace', () => {
@@ -243,6 +247,9 @@ test('every user error: exit code 1, one line "gradcov: error: ...", no stack tr
     ['experiment dims bound', ['experiment', 'dimension', '--dims', '5,300000'], /--dims <list>.*at most 2048/],
     ['experiment rows x dim', ['experiment', 'calibration', '--rows', '50000000', '--dim', '2000'], /--rows 50000000 at dimension 2000 needs 800 GB of data, more than the CLI's limit/],
     ['experiment batches x dim', ['experiment', 'calibration', '--dim', '2000', '--batches', '9000000', '--rows', '3000'], /--batches 9000000 at dimension 2000 means 9000000 gradients/],
+    ['dims list length', ['experiment', 'dimension', '--dims', Array(65).fill('5').join(',')], /--dims <list>.*must list at most 64 dimensions, got 65/],
+    ['feature twice', [...est, '--features', 'a,b,a'], /--features lists "a" twice/],
+    ['empty feature name', [...est, '--features', 'a,,b'], /--features "a,,b" has an empty name/],
     ['missing file', ['estimate', '--data', join(dir, 'nowhere', 'x.csv'), '--target', 'y'], /cannot read --data ".*x\.csv": no such file/],
     ['directory', ['estimate', '--data', dir, '--target', 'y'], /is a directory, not a CSV file/],
     ['empty file', ['estimate', '--data', writeCsv(dir, 'empty.csv', []), '--target', 'y'], /empty\.csv: empty file/],
