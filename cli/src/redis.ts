@@ -28,7 +28,7 @@ export async function redisCovariance(flags: RedisFlags, data: RegressionData, w
   const { DEFAULT_BLOCK_BATCHES } = await import('gradcov');
   const coordinator = await createCoordinator({ connection: flags.redis, queue: flags.queue, pollInterval: 250 });
   try {
-    progress.start('estimate', Math.ceil(m / DEFAULT_BLOCK_BATCHES));
+    progress.start('estimate', Math.ceil(m / DEFAULT_BLOCK_BATCHES), 'blocks');
     const r = await coordinator.estimateHessian(data, w, {
       batchSize: n, batches: m, noiseVariance: tau2, seed, onBlock: () => { void progress.tick(); },
     });
