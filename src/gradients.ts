@@ -63,6 +63,8 @@ export function checkData(data: unknown): RegressionData | RegressionDataset {
   return checkRegressionData(data, ' or a RegressionDataset');
 }
 
+let loadingChecked = false; // set only inside RegressionDataset.fromChecked
+
 /**
  * Regression data kept in WebAssembly memory: validated and copied once, then used by any
  * number of `linearRegressionGradients` / `estimateHessian` calls without copying X again
@@ -81,7 +83,7 @@ export class RegressionDataset {
 
   /** @throws {TypeError|RangeError} for malformed data, or when it does not fit in wasm memory */
   constructor(data: RegressionData) {
-    const d = checkData(data) as RegressionData;
+    const d = (loadingChecked ? data : checkData(data)) as RegressionData;
     if (d instanceof RegressionDataset) throw new TypeError('invalid argument: `data` is already a RegressionDataset.');
     this.rows = d.rows;
     this.dim = d.dim;
@@ -98,6 +100,20 @@ export class RegressionDataset {
     copyIn(yPtr, d.y);
     this.#ptrs = [xPtr, yPtr];
     trackBlocks(this, this.#ptrs);
+  }
+
+  /**
+   * Loads data that was already validated and cannot change (the worker pool's own copy,
+   * checked by the coordinator): no second check, and no private copy of a shared buffer,
+   * so a worker holds X only in its wasm memory. @internal
+   */
+  static fromChecked(data: RegressionData): RegressionDataset {
+    loadingChecked = true;
+    try {
+      return new RegressionDataset(data);
+    } finally {
+      loadingChecked = false;
+    }
   }
 
   /** Pointers of X and y in wasm memory. @internal */
@@ -145,7 +161,7 @@ function parse(data: { rows: number; dim: number }, opts: Record<string, unknown
 }
 
 /** The blocks withOracle holds (X, y, w, scratch), for up-front size checks. */
-function oracleBlocks(data: RegressionData | RegressionDataset, p: Parsed): number[] {
+function oracleBlocks(data: object, p: Parsed): number[] {
   const resident = data instanceof RegressionDataset;
   return [resident ? 8 : byteCount(p.rows * p.dim, 8), resident ? 8 : byteCount(p.rows, 8), byteCount(p.dim, 8),
     oracleScratchBytes(p.rows, p.n, p.replacement)];
@@ -155,7 +171,7 @@ function oracleBlocks(data: RegressionData | RegressionDataset, p: Parsed): numb
  * Checks, before anything is copied or computed, that the oracle's blocks plus `more`
  * (bytes) fit: X first (blaming `data`), then everything together.
  */
-function checkOracleFits(data: RegressionData | RegressionDataset, p: Parsed, more: number[], blame: string, what: string): void {
+function checkOracleFits(data: object, p: Parsed, more: number[], blame: string, what: string): void {
   const blocks = oracleBlocks(data, p);
   checkBlocks(blocks.slice(0, 2), `\`data\` (${p.rows} x ${p.dim})`, 'a copy of X and y in wasm memory (8 rows dim bytes)');
   checkBlocks([...blocks, ...more], blame, what);
@@ -293,6 +309,15 @@ export interface EstimateJob { data: RegressionData | RegressionDataset; w: Floa
  */
 export function prepareEstimate(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions): EstimateJob {
   const d = checkData(data);
+  return { data: d, ...prepareEstimateFor(d, w, options) };
+}
+
+/**
+ * prepareEstimate for data of a known shape that was checked before (the worker pool's
+ * share() handles): the same checks of w, the options and the sizes, in the same order
+ * (a shape that is not a RegressionDataset counts X and y as copied in). @internal
+ */
+export function prepareEstimateFor(d: { rows: number; dim: number }, w: Float64Array, options: EstimateOptions): { w: Float64Array; p: Parsed } {
   const weights = checkWeights(w, d.dim);
   const opts = checkOptions('options', options, ESTIMATE_OPTION_KEYS, '`options` of estimateHessian');
   const n = checkPositiveInteger('batchSize', opts.batchSize);
@@ -307,7 +332,7 @@ export function prepareEstimate(data: RegressionData | RegressionDataset, w: Flo
   const dp = paddedDim(p.dim);
   checkOracleFits(d, p, [dp * 8, dp * dp * 8, covarianceScratchBytes(p.dim), stagingRows(p) * p.dim * 8],
     `\`data.dim\` = ${p.dim} with \`batchSize\` = ${p.n}`, 'estimateHessian (data, oracle scratch, the covariance and its staging)');
-  return { data: d, w: weights, p };
+  return { w: weights, p };
 }
 
 /** Streams batches [first, first + count) through wasm into acc, in kernel-sized chunks. */

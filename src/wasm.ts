@@ -30,10 +30,16 @@ export interface Kernels {
   covPaddedDim(dim: number): number;
   covScratchBytes(dim: number): number;
   matvec(aPtr: number, xPtr: number, yPtr: number, dim: number): void;
+  symMatvec(aPtr: number, xPtr: number, yPtr: number, dim: number): void;
   matvecDiff(aPtr: number, bPtr: number, xPtr: number, yPtr: number, dim: number): void;
+  matrixInfo(aPtr: number, dim: number, outPtr: number): void;
+  matScale(aPtr: number, n: number, f1: number, f2: number): void;
+  symPrepare(aPtr: number, dim: number, f1: number, f2: number): void;
+  matSub(aPtr: number, bPtr: number, n: number): void;
   powerIteration(aPtr: number, bPtr: number, dim: number, vPtr: number, wPtr: number,
     tol: number, maxIter: number, outPtr: number): void;
-  lanczosStep(aPtr: number, bPtr: number, dim: number, basisPtr: number, k: number, outPtr: number): void;
+  lanczosSteps(aPtr: number, dim: number, basisPtr: number, from: number, to: number,
+    alphaPtr: number, betaPtr: number, hPtr: number): number;
   /** Returns -1, or the index of the first non-positive pivot (its value stored at pivotPtr). */
   choleskyFactor(aPtr: number, dim: number, ridge: number, pivotPtr: number): number;
   choleskyForward(lPtr: number, dim: number, xPtr: number): void;
