@@ -192,7 +192,7 @@ export class GradientCovariance {
    * Adds one gradient (length dim). Returns this.
    * @throws {TypeError|RangeError} for a wrong type, length or a non-finite element (state unchanged)
    */
-  add(g: FloatArray): this {
+  add(g: Float64Array | Float32Array): this {
     checkLive('GradientCovariance', this.#disposed);
     const v = checkFloatArray('g', g);
     checkLength('g', v, this.dim, 'dim');
@@ -210,7 +210,7 @@ export class GradientCovariance {
    * G.length / dim. Returns this.
    * @throws {TypeError|RangeError} for a wrong type, a length that does not fit rows x dim, or a non-finite element (state unchanged)
    */
-  addBatch(G0: FloatArray, rows?: number): this {
+  addBatch(G0: Float64Array | Float32Array, rows?: number): this {
     checkLive('GradientCovariance', this.#disposed);
     const G = checkFloatArray('G', G0);
     let r: number;

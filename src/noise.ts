@@ -3,8 +3,10 @@ import { checkOptions, checkPositiveInteger, checkNonNegative, checkOneOf, check
 
 /** Loss conventions of MATH.md ("Other loss conventions"). */
 export type LossConvention = 'mean-half-squared' | 'mean-squared' | 'sum-half-squared' | 'sum-squared';
+/** Every LossConvention, in the order of the calibration table. */
 export const LOSS_CONVENTIONS: readonly LossConvention[] = ['mean-half-squared', 'mean-squared', 'sum-half-squared', 'sum-squared'];
 
+/** Options of calibratedNoiseVariance. */
 export interface CalibrationOptions {
   /** Variance s2 of the label noise already in the targets (default 0). */
   baseNoiseVariance?: number;

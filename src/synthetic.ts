@@ -7,21 +7,30 @@ import { formatBytes } from './wasm.js';
 import type { RegressionData } from './gradients.js';
 import { checkOptions, checkPositiveInteger, checkNonNegative, checkOneOf, checkSeed, checkNumber, checkInteger, checkFloat64Array, checkLength, checkFinite } from './validate.js';
 
+/** The law of the standardised inputs z (x = L z): Gaussian, Rademacher, uniform, or Student-t with 5 degrees of freedom. */
 export type InputDistribution = 'gaussian' | 'rademacher' | 'uniform' | 'student-t5';
+/** Every InputDistribution. */
 export const INPUT_DISTRIBUTIONS: readonly InputDistribution[] = ['gaussian', 'rademacher', 'uniform', 'student-t5'];
 
+/** Options of syntheticRegression. */
 export interface SyntheticOptions {
+  /** Number of features, at most 4096. */
   dim: number;
+  /** Number of samples (8 rows dim bytes below 1 GiB). */
   rows: number;
   /** Condition number of Sigma: eigenvalues log-spaced on [1, condition] (default 100). */
   condition?: number;
   /** Label-noise variance s2 (default 1). */
   noiseVariance?: number;
+  /** The law of the standardised inputs (default 'gaussian'). */
   inputs?: InputDistribution;
+  /** Seed: non-negative safe integer or bigint < 2^64. */
   seed: number | bigint;
 }
 
+/** What syntheticRegression returns. */
 export interface SyntheticProblem {
+  /** The samples. */
   data: RegressionData;
   /** The weights that generated y. */
   wStar: Float64Array;
