@@ -18,19 +18,15 @@ function checkMatrixDim(dim: number): void {
 /** Relative sd below which standardize() treats a column as constant (sd <= 1e-12 (1 + |mean|)). */
 const CONSTANT_SD = 1e-12;
 
-/** Standardised data (X and y of mean 0, variance 1) and the means and scales that were removed. */
+/** What standardize() returns: the standardised data and the statistics it used. */
 export interface Standardized extends RegressionData {
-  /** X standardised: (X - xMean) / xScale column by column. */
-  X: Float64Array;
-  /** y standardised: (y - yMean) / yScale. */
-  y: Float64Array;
   /** Column means of X. */
   xMean: Float64Array;
   /** Column standard deviations of X (population sd; 1 for a constant column, which standardises to 0). */
   xScale: Float64Array;
-  /** Mean of y. */
+  /** Mean of the target. */
   yMean: number;
-  /** Standard deviation of y (1 for a constant target). */
+  /** Standard deviation of the target (population sd). */
   yScale: number;
 }
 
@@ -124,7 +120,7 @@ export function secondMomentMatrix(data: RegressionData): Float64Array {
 export function leastSquares(data: RegressionData): {
   /** The least-squares weights. */
   w: Float64Array;
-  /** mean (x'w - y)^2 at them. */
+  /** Mean squared residual at w (divides by rows). */
   residualVariance: number;
 } {
   const d = checkDataShape(data);

@@ -52,11 +52,11 @@ export interface Kernels {
 // types, and one that does not (lib ES2022 with @types/node 20) still type-checks.
 /** A compiled `WebAssembly.Module` (an opaque object where the program's lib does not declare WebAssembly). */
 export type WasmModule = typeof globalThis extends {
-  /** The global WebAssembly namespace, where the lib declares it. */
+  /** The platform's WebAssembly namespace. */
   WebAssembly: {
     /** Its Module class. */
     Module: {
-      /** The instances' type. */
+      /** The instance type of Module. */
       prototype: infer M;
     };
   };
@@ -64,9 +64,9 @@ export type WasmModule = typeof globalThis extends {
 
 /** A fetch `Response` (or what init() needs of one, where the program's lib does not declare fetch). */
 export type WasmResponse = typeof globalThis extends {
-  /** The global Response class, where the lib declares it. */
+  /** The platform's fetch Response class. */
   Response: {
-    /** The instances' type. */
+    /** The instance type of Response. */
     prototype: infer R;
   };
 } ? R : {
@@ -74,9 +74,9 @@ export type WasmResponse = typeof globalThis extends {
   readonly ok: boolean;
   /** The HTTP status. */
   readonly status: number;
-  /** Where the response came from (for error messages). */
+  /** The URL fetched (named in error messages). */
   readonly url: string;
-  /** The body as bytes. */
+  /** The body's bytes. */
   arrayBuffer(): Promise<ArrayBuffer>;
 };
 
