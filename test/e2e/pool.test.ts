@@ -279,6 +279,22 @@ test('concurrent calls on one pool give the bits of sequential calls; a pool who
   assert.equal(made, [{ terminated: true }], 'the first worker was terminated');
 });
 
+test('a worker\'s wasm memory stays near one copy of the data plus its working space (the heap\'s doubling growth does not double it)', async () => {
+  const p = await createEstimatorPool({ workers: 1 });
+  try {
+    const d = problem(200000, 8, 17); // X and y: 14.4 MB
+    const h = await p.share(d);
+    await p.estimateHessian(h, new Float64Array(8), { batchSize: 64, batches: 5000, seed: 1 });
+    const [bytes] = await p.wasmMemoryBytes();
+    const data = d.X.byteLength + d.y.byteLength;
+    // bound: the data, 4 MiB of working space reserved at start, and 4 MiB of slack; the heap
+    // doubling on the first small block after the data would give about 2x the data
+    assert.ok(bytes! <= data + 8 * 2 ** 20, `worker wasm memory ${bytes} for ${data} bytes of data`);
+  } finally {
+    await p.close();
+  }
+});
+
 test('SharedArrayBuffer path and copy path: bit-identical; the SAB path posts shared memory, the copy path posts copies', async () => {
   const d = problem(1500, 7, 11);
   const w = new Float64Array(7).fill(-0.1);
