@@ -380,7 +380,8 @@ export class EstimatorPool {
         ? `invalid argument: \`${name}\` is a share() handle that was forgotten (forget()); share the data again. Value: \`SharedData(${handle.rows} x ${handle.dim})\`.`
         : `invalid argument: \`${name}\` is a share() handle of another EstimatorPool; share the data with this pool. Value: \`SharedData(${handle.rows} x ${handle.dim})\`.`);
     }
-    throw new TypeError(`invalid argument: \`${name}\` must be a handle returned by this pool's share(). Value: \`${show(handle)}\`.`);
+    const rule = name === 'data' ? 'regression data { X, y, rows, dim } or a handle returned by this pool\'s share()' : 'a handle returned by this pool\'s share()';
+    throw new TypeError(`invalid argument: \`${name}\` must be ${rule}. Value: \`${show(handle)}\`.`);
   }
 
   /**
