@@ -198,6 +198,7 @@ export class GradientCovariance {
     checkLength('g', v, this.dim, 'dim');
     const maxAbs = finiteMaxAbs('g', v);
     this.#checkCount(1, 'g');
+    scratch(this.#scratchBytes(v.BYTES_PER_ELEMENT, 1)); // allocate before any change (a rescale is one)
     this.#makeRoom(maxAbs);
     this.#addRows(v, 1);
     return this;
@@ -227,6 +228,7 @@ export class GradientCovariance {
     const maxAbs = finiteMaxAbs('G', G, r * this.dim, this.dim);
     this.#checkCount(r, rows === undefined ? 'G' : 'rows');
     checkBlocks([this.#scratchBytes(G.BYTES_PER_ELEMENT, r)], `\`G\` (${r} rows of dim ${this.dim})`, 'staging the rows');
+    if (r > 0) scratch(this.#scratchBytes(G.BYTES_PER_ELEMENT, r)); // allocate before any change (a rescale is one)
     this.#makeRoom(maxAbs);
     this.#addRows(G, r);
     return this;
@@ -280,9 +282,9 @@ export class GradientCovariance {
       if (!(a <= maxAbs)) { if (a - a !== 0) return false; maxAbs = a; }
     }
     this.#checkCount(rows, 'batches');
-    this.#makeRoom(maxAbs);
-    scaleInPlace(G, -this.#exp);
     const base = scratch(covarianceScratchBytes(this.dim));
+    this.#makeRoom(maxAbs);
+    scaleInPlace(f64(ptr, rows * this.dim), -this.#exp); // a fresh view: the allocation above may have grown memory
     this.#count = k.covAddRows(ptr, rows, this.dim, 0, this.#count, this.#state.meanPtr, this.#state.mPtr, base);
     return true;
   }
