@@ -377,7 +377,9 @@ test('trainer: overflow and divergence are reported in the trainer\'s terms (rou
 test('trainer: a dead worker makes train() reject with "broken ... close it", every time; close() works', async () => {
   const d = problem(400, 3, 14);
   const t = await createDistributedTrainer([d, d], { rounds: 3, batchSize: 8, batchesPerRound: 16, seed: 1, workers: 2 });
-  await t.train();
+  const first = t.train();
+  await rejects(() => t.train(), Error, /already running/, 'a second concurrent train()');
+  await first;
   await trainerTransports(t)[1]!.terminate();
   await new Promise((r) => setTimeout(r, 50));
   await rejects(() => t.train(), Error, /DistributedTrainer is broken: worker 1 stopped.*Close it/, 'after a death');
