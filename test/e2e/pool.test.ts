@@ -80,6 +80,13 @@ test('share() copies once and keeps no reference: changing or transferring the c
   assert.is(data.X.length, 0, 'the caller\'s X was transferred away');
   const after = await pool.estimateHessian(h, w, OPTS);
   assert.ok(same(after.hessian, before.hessian) && same(after.mean, before.mean));
+  // the arguments are copied before the call returns: changing them while it runs changes nothing
+  const w2 = w.slice();
+  const d3 = problem(500, 5, 2);
+  const running = pool.estimateHessian(d3, w2, OPTS);
+  w2.fill(Number.NaN);
+  d3.X.fill(Number.NaN);
+  assert.ok(same((await running).hessian, before.hessian), 'w and data changed during the call');
   // plain data per call is copied too: its arrays are not kept either
   const d2 = problem(500, 5, 2);
   const r2 = await pool.estimateHessian(d2, w, OPTS);
