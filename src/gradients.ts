@@ -18,12 +18,17 @@ export function oracleScratchBytes(rows: number, batchSize: number, replacement:
 
 /** Regression data: X is rows x dim row-major, y has `rows` targets. */
 export interface RegressionData {
+  /** The features, rows x dim, row-major (finite). */
   X: Float64Array;
+  /** The targets, one per row (finite). */
   y: Float64Array;
+  /** Number of samples. */
   rows: number;
+  /** Number of features. */
   dim: number;
 }
 
+/** Options of linearRegressionGradients (and, except noiseVariance's default, of estimateHessian). */
 export interface GradientOptions {
   /**
    * Samples per batch n (positive integer; at most rows without replacement). At most
@@ -77,7 +82,9 @@ let loadingChecked = false; // set only inside RegressionDataset.fromChecked
  * ds.dispose();
  */
 export class RegressionDataset {
+  /** Number of samples. */
   readonly rows: number;
+  /** Number of features. */
   readonly dim: number;
   #ptrs: [number, number] | undefined;
 
@@ -256,6 +263,7 @@ export function estimateResult(acc: GradientCovariance, batches: number, noiseVa
   return { hessian, mean: acc.mean(), batches, noiseVariance };
 }
 
+/** Options of estimateHessian: those of linearRegressionGradients, with a calibrated default noise. */
 export interface EstimateOptions extends Omit<GradientOptions, 'noiseVariance'> {
   /** Injected variance tau2; default: the calibrated value batchSize - baseNoiseVariance. */
   noiseVariance?: number;
@@ -263,6 +271,7 @@ export interface EstimateOptions extends Omit<GradientOptions, 'noiseVariance'> 
   baseNoiseVariance?: number;
 }
 
+/** What estimateHessian returns. */
 export interface HessianEstimate {
   /** C_hat: the sample covariance of the batch gradients (dim x dim row-major). */
   hessian: Float64Array;

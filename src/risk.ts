@@ -6,6 +6,7 @@ import {
   checkOptions, checkPositiveInteger, checkFloat64Array, checkLength, checkFinite, checkNonNegative, isObject, show,
 } from './validate.js';
 
+/** What estimateRisk needs: the gradient statistics at w, and s2 or an unbiased H. */
 export interface RiskInput {
   /** Mean batch gradient g_bar at w (estimates H d, d = w - w*): `estimateHessian(...).mean`. */
   mean: Float64Array;
@@ -21,6 +22,7 @@ export interface RiskInput {
   hessian?: Float64Array;
 }
 
+/** Options of estimateRisk. */
 export interface RiskOptions {
   /** Perturbation radii (default [0]). */
   eps?: number[];
@@ -28,7 +30,9 @@ export interface RiskOptions {
   ridge?: number;
 }
 
+/** The adversarial risk at one radius, for three perturbation norms. */
 export interface AdversarialRisk {
+  /** The radius. */
   eps: number;
   /** ||D||_2 <= eps: dual norm ||w||_2. */
   l2: number;
@@ -38,6 +42,7 @@ export interface AdversarialRisk {
   mahalanobis: number;
 }
 
+/** What estimateRisk returns. */
 export interface RiskEstimate {
   /** E[r^2] = s2 + d'Hd, r = x'w - y. */
   meanSquared: number;
@@ -49,7 +54,16 @@ export interface RiskEstimate {
   meanAbs: number;
   /** The H used (dim x dim). */
   hessian: Float64Array;
-  dualNorms: { l2: number; linf: number; mahalanobis: number };
+  /** The dual norms of w that the adversarial risks use. */
+  dualNorms: {
+    /** ||w||_2 (for ||D||_2 <= eps). */
+    l2: number;
+    /** ||w||_1 (for ||D||_inf <= eps). */
+    linf: number;
+    /** sqrt(w'Hw) (for D'H^-1 D <= eps^2). */
+    mahalanobis: number;
+  };
+  /** R_adv per radius in options.eps. */
   adversarial: AdversarialRisk[];
 }
 
