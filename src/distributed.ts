@@ -134,6 +134,7 @@ export class DistributedTrainer {
   readonly #opts: TrainSettings;
   readonly #batches: number[];
   #closed = false;
+  #training = false;
 
   /** @internal use createDistributedTrainer */
   constructor(channels: Channel[], thread: number[], rows: number[], dim: number, opts: TrainSettings, batches: number[]) {
@@ -177,12 +178,23 @@ export class DistributedTrainer {
    *
    * @returns the averaged and last iterates, H_hat, the gradient norms and the time of the rounds
    * @throws {RangeError} when training diverges (gradients, H_hat or w no longer finite),
-   *   naming the round and the options to change; Error when a worker died (close the trainer)
+   *   naming the round and the options to change; Error when a worker died (close the
+   *   trainer) or when train() is already running
    * @example
    * const { w, hessian } = await trainer.train();
    */
   async train(): Promise<TrainResult> {
     this.#live();
+    if (this.#training) throw new Error('gradcov: DistributedTrainer.train() is already running; await it before calling train() again.');
+    this.#training = true;
+    try {
+      return await this.#train();
+    } finally {
+      this.#training = false;
+    }
+  }
+
+  async #train(): Promise<TrainResult> {
     const { dim } = this;
     const o = this.#opts;
     const total = this.#rows.reduce((a, b) => a + b, 0);
