@@ -6,10 +6,10 @@ import { RitzTracker } from './tridiagonal.js';
 /** Most Lanczos steps kept (the basis is steps x dim doubles of wasm memory). */
 const LANCZOS_MAX_STEPS = 1000;
 
-/** Iteration of the spectral functions: 'lanczos' (default) or 'power' (power iteration). */
+/** The iteration of operatorNorm(): Lanczos (default) or power iteration. */
 export type SpectralMethod = 'lanczos' | 'power';
 
-/** Options of operatorNorm, operatorNormDiff, relativeError and extremeEigenvalues. */
+/** Options of the spectral functions. */
 export interface SpectralOptions {
   /** Relative accuracy to stop at (in (0, 1); default 1e-9). */
   tol?: number;
@@ -21,7 +21,7 @@ export interface SpectralOptions {
   method?: SpectralMethod;
 }
 
-/** The result of operatorNorm and operatorNormDiff. */
+/** What operatorNorm() and operatorNormDiff() return. */
 export interface SpectralResult {
   /** The estimate of ||S||_2 = max |eigenvalue|. */
   value: number;
@@ -33,7 +33,7 @@ export interface SpectralResult {
   method: SpectralMethod;
 }
 
-/** The result of extremeEigenvalues. */
+/** What extremeEigenvalues() returns. */
 export interface ExtremeEigenvalues {
   /** Smallest eigenvalue. */
   min: number;
@@ -41,9 +41,9 @@ export interface ExtremeEigenvalues {
   max: number;
   /** max / min when min > 0 (a positive-definite matrix), else Infinity. */
   conditionNumber: number;
-  /** Lanczos steps used. */
+  /** Matrix-vector products used. */
   iterations: number;
-  /** Whether both ends met the stopping rule before the cap. */
+  /** Whether both eigenvalues met the stopping rule before the cap. */
   converged: boolean;
 }
 
@@ -137,7 +137,7 @@ interface Parsed { tol: number; maxIter: number; v0: Float64Array; method: Spect
 const MAX_ITER = 0x7fffffff;
 
 function parse(options: unknown, dim: number): Parsed {
-  const opts = checkOptions('options', options);
+  const opts = checkOptions('options', options, ['tol', 'maxIter', 'method', 'seed']);
   const tol = opts.tol === undefined ? 1e-9 : checkUnitInterval('tol', opts.tol);
   const maxIter = opts.maxIter === undefined ? 10000 : checkPositiveInteger('maxIter', opts.maxIter, MAX_ITER);
   const method = opts.method === undefined ? 'lanczos' : checkOneOf('method', opts.method, ['lanczos', 'power'] as const);

@@ -71,14 +71,28 @@ test('operatorNorm: the largest magnitude negative, +/- pairs, zero and identity
   }
 });
 
-test('Lanczos: matches its TS reference step for step; extremeEigenvalues and the condition number', () => {
+test('Lanczos over 100 start vectors: converged, within tol of Jacobi, at most dim steps; its value equals the TS reference\'s; extremeEigenvalues and the condition number', () => {
+  // Behaviour, not the step count: the step-for-step comparison with ref.lanczos this test
+  // used to make failed for 6 of 100 start vectors (the driver checks convergence every 4th
+  // step after 16, the reference every step: counts differ by 2), and the step count is the
+  // implementation's business. Measured over seeds 0-99 at tol 1e-6 and 1e-10: always
+  // converged, in 20-30 steps (dim 30), with |value - exact| <= 6.4e-5 tol ||A||.
   const dim = 30, A = symmetric(dim, 9), B = symmetric(dim, 10);
+  const D = A.map((v, i) => v - B[i]!);
+  const exactA = ref.operatorNormExact(A, dim), exactD = ref.operatorNormExact(D, dim);
+  for (let seed = 0; seed < 100; seed++) {
+    for (const tol of [1e-6, 1e-10]) {
+      for (const [got, exact] of [[operatorNorm(A, dim, { tol, seed }), exactA], [operatorNormDiff(A, B, dim, { tol, seed }), exactD]] as const) {
+        assert.is(got.method, 'lanczos');
+        assert.ok(got.converged && got.iterations >= 1 && got.iterations <= dim, `seed ${seed} tol ${tol}: converged ${got.converged} in ${got.iterations} steps`);
+        assert.ok(Math.abs(got.value - exact) <= tol * exact, `seed ${seed} tol ${tol}: ${got.value} vs ${exact}`);
+      }
+    }
+  }
   const v0 = normals(dim, 0);
   for (const Y of [undefined, B]) {
     const want = ref.lanczos(A, Y, dim, v0, 1e-10, 1000, extremeRitz);
     const got = Y ? operatorNormDiff(A, Y, dim, { tol: 1e-10, seed: 0 }) : operatorNorm(A, dim, { tol: 1e-10, seed: 0 });
-    assert.is(got.method, 'lanczos');
-    assert.ok(Math.abs(got.iterations - want.iterations) <= 1, `steps ${got.iterations} vs ${want.iterations}`);
     assert.ok(Math.abs(got.value - Math.max(-want.lo, want.hi)) <= 1e-9 * got.value);
   }
   const ev = [0.01, 0.5, 1, 2, 3, 7, 9.5, 10];
@@ -112,6 +126,22 @@ test('operatorNorm: an honest converged=false at the iteration cap', () => {
   const l = operatorNorm(big, 64, { tol: 1e-14, maxIter: 4 });
   assert.equal([l.converged, l.iterations, l.method], [false, 4, 'lanczos']);
   assert.ok(r.value <= 1 + 1e-12 && r.value > 0.5);
+});
+
+test('stopping rules: a well-separated top eigenvalue stops early (Lanczos <= 20 steps, power <= 30 iterations at dim 200), accurate to tol', () => {
+  // spectrum: 10, and 199 values evenly in [-1, 1]. Measured over seeds 0-29 at tol 1e-10:
+  // Lanczos 10-11 steps, power 13-14 iterations, both exact to 2e-16 relative. Bounds 2x the
+  // largest count: a rule that never stops early (or runs to the cap) fails, and so does one
+  // that stops before the value is within tol.
+  const n = 200;
+  const S = withSpectrum(Array.from({ length: n }, (_, i) => (i === n - 1 ? 10 : -1 + (2 * i) / (n - 2))), randomOrthogonal(n, 6));
+  for (const seed of [0, 1, 2]) {
+    const l = operatorNorm(S, n, { tol: 1e-10, seed });
+    const p = operatorNorm(S, n, { tol: 1e-10, seed, method: 'power' });
+    assert.ok(l.converged && l.iterations <= 20, `Lanczos: ${l.iterations} steps, converged ${l.converged}`);
+    assert.ok(p.converged && p.iterations <= 30, `power: ${p.iterations} iterations, converged ${p.converged}`);
+    assert.ok(Math.abs(l.value - 10) <= 1e-9 && Math.abs(p.value - 10) <= 1e-9, `values ${l.value} ${p.value}`);
+  }
 });
 
 test('power iteration matches its TS reference iteration for iteration', () => {
