@@ -33,7 +33,6 @@ export interface Kernels {
   symMatvec(aPtr: number, xPtr: number, yPtr: number, dim: number): void;
   matvecDiff(aPtr: number, bPtr: number, xPtr: number, yPtr: number, dim: number): void;
   matrixInfo(aPtr: number, dim: number, outPtr: number): void;
-  matScale(aPtr: number, n: number, f1: number, f2: number): void;
   symPrepare(aPtr: number, dim: number, f1: number, f2: number): void;
   matSub(aPtr: number, bPtr: number, n: number): void;
   powerIteration(aPtr: number, bPtr: number, dim: number, vPtr: number, wPtr: number,
