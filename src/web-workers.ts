@@ -21,22 +21,29 @@ export interface WebWorkerOptions {
   workerUrl?: URL | string;
 }
 
-function webTransport(url: URL | string): Transport {
-  const Ctor = (globalThis as unknown as { Worker?: WorkerCtor }).Worker;
-  if (!Ctor) throw new Error('gradcov/web-workers: this runtime has no Web Worker constructor');
-  const worker = new Ctor(url, { type: 'module' });
+// The global constructor, typed here so the published types need no lib.dom.
+declare const Worker: WorkerCtor;
+
+function webTransport(url: URL | string | undefined): Transport {
+  if (typeof Worker !== 'function') throw new Error('gradcov/web-workers: this runtime has no Web Worker constructor');
+  // Written out literally so Vite and webpack 5 find the worker and build it as its own
+  // chunk (with pool.js inside it); a URL held in a variable they would copy as a bare
+  // asset whose own imports no longer resolve.
+  const worker = url === undefined
+    ? new Worker(new URL('./web-worker.js', import.meta.url), { type: 'module' })
+    : new Worker(url, { type: 'module' });
   return {
     postMessage: (message, transfer) => worker.postMessage(message, transfer ?? []),
     listen(onMessage, onError) {
       worker.addEventListener('message', (e) => onMessage(e.data));
-      worker.addEventListener('error', (e) => onError(new Error(`gradcov worker failed: ${e.message ?? 'error'}`)));
+      // a script that does not load fires an error event with no message: say which one
+      worker.addEventListener('error', (e) => onError(new Error(e.message !== undefined ? `gradcov worker failed: ${e.message}`
+        : `gradcov worker failed to start: its script did not load (${String(url ?? 'web-worker.js next to gradcov/web-workers')}); a bundler that does not emit it needs the set-up in docs/runtimes.md, or pass \`workerUrl\``)));
       worker.addEventListener('messageerror', () => onError(new Error('gradcov worker: a message could not be deserialized')));
     },
     terminate: () => worker.terminate(),
   };
 }
-
-const defaultUrl = (): URL => new URL('./web-worker.js', import.meta.url);
 
 /**
  * Starts a pool of module Web Workers sharing the compiled kernels (call `init()` first
@@ -53,13 +60,11 @@ const defaultUrl = (): URL => new URL('./web-worker.js', import.meta.url);
 export async function createEstimatorPool(options?: { workers?: number } & WebWorkerOptions): Promise<EstimatorPool> {
   const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2;
   const workers = checkWorkers(options, cores);
-  const url = options?.workerUrl ?? defaultUrl();
-  return poolOver(Array.from({ length: workers }, () => webTransport(url)));
+  return poolOver(Array.from({ length: workers }, () => webTransport(options?.workerUrl)));
 }
 
 /** Gradient-only training with one module Web Worker per shard (see gradcov/node-workers). */
 export async function createDistributedTrainer(shards: RegressionData[], options: TrainOptions & WebWorkerOptions): Promise<DistributedTrainer> {
   const { workerUrl, ...rest } = options ?? ({} as TrainOptions);
-  const url = workerUrl ?? defaultUrl();
-  return trainerOver(() => webTransport(url), shards, rest as TrainOptions);
+  return trainerOver(() => webTransport(workerUrl), shards, rest as TrainOptions);
 }
