@@ -1,0 +1,156 @@
+// The library as a web app meets it: `npm pack`, the tarball installed with npm into an empty
+// project beside Vite, webpack 5 and esbuild (the root's pinned devDependencies, from the
+// local npm cache), and in headless Chromium the same small app (test/e2e/bundlers/app.js:
+// init(), an estimate on the main thread, the gradcov/web-workers pool with 2 workers giving
+// the same bits) built by:
+//   - Vite: the dev server, and `vite build` + `vite preview`, with zero configuration;
+//   - webpack 5: `webpack` with zero configuration (./src/index.js -> ./dist/main.js);
+//   - esbuild: the command docs/runtimes.md shows (esbuild copies no `new URL()` asset);
+//   - no bundler and no import map: a page importing dist/standalone.js by relative URL,
+//     served by a plain static server (no rewriting of bare imports).
+// One tarball, one temp project, each fixture built once.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { BrowserContext } from 'playwright-core';
+import { serve } from '../../examples/serve.mjs';
+import { ROOT } from './runtimes.js';
+import { browserSuite } from './browser.js';
+
+const run = promisify(execFile);
+const FIXTURES = join(ROOT, 'test/e2e/bundlers');
+const dir = mkdtempSync(join(tmpdir(), 'gradcov-bundlers-'));
+const bin = (name: string): string => join(dir, 'node_modules/.bin', name);
+
+/** The exact command docs/runtimes.md gives for esbuild (run in the app's folder). */
+export const ESBUILD_ARGS = ['main-esbuild.js', 'web-worker=gradcov/web-worker', '--bundle', '--format=esm', '--outdir=dist'];
+
+let setup: Promise<void> | undefined;
+/** Packs the library and installs it with the bundlers into an empty project (once). */
+function ready(): Promise<void> {
+  setup ??= (async () => {
+    const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT });
+    const tarball = join(dir, JSON.parse(stdout)[0].filename);
+    const dev = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).devDependencies as Record<string, string>;
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'gradcov-bundlers', private: true, type: 'module' }));
+    const t0 = Date.now();
+    await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball,
+      ...['vite', 'webpack', 'webpack-cli', 'esbuild'].map((p) => `${p}@${dev[p]}`)], { cwd: dir, timeout: 300_000 });
+    console.log(`  installed the tarball, vite ${dev.vite}, webpack ${dev.webpack}, webpack-cli ${dev['webpack-cli']}, esbuild ${dev.esbuild} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    const put = (files: [from: string, to: string][]) => {
+      for (const [from, to] of files) {
+        mkdirSync(join(dir, to, '..'), { recursive: true });
+        copyFileSync(join(FIXTURES, from), join(dir, to));
+      }
+    };
+    put([['vite.html', 'vite/index.html'], ['main.js', 'vite/main.js'], ['app.js', 'vite/app.js'],
+      ['webpack.html', 'webpack/index.html'], ['main.js', 'webpack/src/index.js'], ['app.js', 'webpack/src/app.js'],
+      ['esbuild.html', 'esbuild/index.html'], ['main-esbuild.js', 'esbuild/main-esbuild.js'], ['app.js', 'esbuild/app.js'],
+      ['plain.html', 'plain/index.html'], ['app.js', 'plain/app.js']]);
+  })();
+  return setup;
+}
+
+const processes: ChildProcess[] = [];
+let statics: { url: string; close(): Promise<void> } | undefined;
+test.after(async () => {
+  for (const p of processes) p.kill();
+  await statics?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A free port on 127.0.0.1. */
+function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const s = createServer().once('error', fail).listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => ok(port));
+    });
+  });
+}
+
+/** Starts `vite` or `vite preview` in the fixture and resolves once it answers. */
+async function startVite(args: string[]): Promise<string> {
+  const port = await freePort();
+  const child = spawn(bin('vite'), [...args, '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
+    { cwd: join(dir, 'vite'), stdio: ['ignore', 'pipe', 'pipe'] });
+  processes.push(child);
+  let out = '';
+  child.stdout!.on('data', (d) => { out += d; });
+  child.stderr!.on('data', (d) => { out += d; });
+  const url = `http://127.0.0.1:${port}/`;
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error(`vite ${args.join(' ')} exited ${child.exitCode}:\n${out}`);
+    try {
+      if ((await fetch(url)).ok) return url;
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`vite ${args.join(' ')} did not answer in 60 s:\n${out}`);
+}
+
+async function staticUrl(path: string): Promise<string> {
+  statics ??= await serve({ root: dir, mapBare: false });
+  return `${statics.url}/${path}`;
+}
+
+interface Summary { build: string; main: number[]; oneBlock: number[]; twoBlocks: number[] }
+
+/** Opens the page, waits for the app's result and checks it, with no console errors. */
+async function check(context: BrowserContext, url: string, where: string): Promise<void> {
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(e.message));
+  try {
+    await page.goto(url);
+    await page.waitForFunction(() => (window as unknown as { result?: unknown }).result !== undefined, null, { timeout: 90_000 });
+    const r = await page.evaluate(() => (window as unknown as { result: { ok: boolean; summary?: Summary; error?: string } }).result);
+    assert.ok(r.ok, `${where}: ${r.error}\nconsole: ${errors.join('\n')}`);
+    const s = r.summary!;
+    assert.is(s.main.length, 25);
+    assert.ok(s.main.every(Number.isFinite) && s.main[0]! > 0, `${where}: main thread estimate ${s.main}`);
+    assert.equal(s.oneBlock, s.main, `${where}: a one-block pool job must equal the main thread bit for bit`);
+    // two blocks merged (one per worker): Chan's merge rounds, a few ulps of the largest entry
+    const scale = Math.max(...s.main.map(Math.abs));
+    const diff = Math.max(...s.main.map((v, i) => Math.abs(v - s.twoBlocks[i]!)));
+    assert.ok(diff <= 64 * Number.EPSILON * scale, `${where}: two-block pool vs main thread ${diff}`);
+    assert.not.equal(s.twoBlocks, new Array(25).fill(0));
+    assert.equal(errors, [], `${where}: console errors`);
+  } finally {
+    await page.close();
+  }
+}
+
+await browserSuite(test, [
+  ['Vite dev server, zero configuration: init() and the Web Worker pool', async (context) => {
+    await ready();
+    await check(context, await startVite([]), 'vite dev');
+  }],
+  ['Vite: vite build + vite preview, zero configuration: the worker is its own chunk with the pool inside', async (context) => {
+    await ready();
+    await run(bin('vite'), ['build'], { cwd: join(dir, 'vite') });
+    await check(context, await startVite(['preview']), 'vite build');
+  }],
+  ['webpack 5, zero configuration (src/index.js -> dist/main.js): the .wasm files and the worker chunk emitted', async (context) => {
+    await ready();
+    await run(bin('webpack'), [], { cwd: join(dir, 'webpack'), timeout: 300_000 });
+    await check(context, await staticUrl('webpack/'), 'webpack');
+  }],
+  ['esbuild, with the command the docs show: gradcov/inline plus gradcov/web-worker as a second entry point', async (context) => {
+    await ready();
+    await run(bin('esbuild'), ESBUILD_ARGS, { cwd: join(dir, 'esbuild') });
+    await check(context, await staticUrl('esbuild/'), 'esbuild');
+  }],
+  ['no bundler, no import map: dist/standalone.js imported by relative URL from the installed package, with the pool', async (context) => {
+    await ready();
+    await check(context, await staticUrl('plain/'), 'standalone');
+  }],
+]);
+
+test.run();

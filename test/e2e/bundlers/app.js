@@ -1,0 +1,35 @@
+// The app every bundler builds (copied next to each fixture's entry): init() and a small
+// estimate on the main thread, then the Web Worker pool with 2 workers. Two jobs: one of a
+// single block (one worker computes it; the same bits as the main thread, by the pool's
+// determinism contract) and one of two blocks (one per worker; within the rounding of one
+// Chan merge of the main thread). Leaves { ok, summary | error } in window.result.
+export async function run(g, workers) {
+  await g.init();
+  const rows = 600, dim = 5;
+  const X = new g.Rng(1).normals(new Float64Array(rows * dim));
+  const y = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    let s = 0.25 * ((i % 5) - 2);
+    for (let j = 0; j < dim; j++) s += X[i * dim + j] * (j + 1) / 8;
+    y[i] = s;
+  }
+  const data = { X, y, rows, dim };
+  const w = new Float64Array(dim);
+  const opts = { batchSize: 16, batches: 400, seed: 7 };
+  const main = g.estimateHessian(data, w, opts).hessian;
+  const pool = await workers.createEstimatorPool({ workers: 2 });
+  try {
+    const oneBlock = (await pool.estimateHessian(data, w, { ...opts, blockBatches: 400 })).hessian;
+    const twoBlocks = (await pool.estimateHessian(data, w, { ...opts, blockBatches: 200 })).hessian;
+    return { build: g.wasmBuild(), main: Array.from(main), oneBlock: Array.from(oneBlock), twoBlocks: Array.from(twoBlocks) };
+  } finally {
+    await pool.close();
+  }
+}
+
+export function report(promise) {
+  promise.then(
+    (summary) => { window.result = { ok: true, summary }; },
+    (err) => { window.result = { ok: false, error: `${err?.message ?? err}\n${err?.stack ?? ''}` }; },
+  );
+}
