@@ -1,6 +1,6 @@
 // Browser and Web Worker entry (also the `default` one): the core plus a default loader
 // that fetches the bundled .wasm next to this file. The literal `new URL('./x.wasm',
-// import.meta.url)` is the pattern bundlers (Vite, webpack 5, esbuild, Parcel) recognise to
+// import.meta.url)` is the pattern bundlers (Vite, webpack 5, Parcel; not esbuild) recognise to
 // copy the file and rewrite the URL. init() compiles while the bytes stream in when the
 // server sends application/wasm, and from the downloaded bytes otherwise.
 //
