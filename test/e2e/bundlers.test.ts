@@ -3,9 +3,12 @@
 // local npm cache), and in headless Chromium the same small app (test/e2e/bundlers/app.js:
 // init(), an estimate on the main thread, the gradcov/web-workers pool with 2 workers giving
 // the same bits) built by:
-//   - Vite: the dev server, and `vite build` + `vite preview`, with zero configuration;
+//   - Vite 8: the dev server, and `vite build` + `vite preview`, with zero configuration;
+//   - Vite 7: the dev server with the one line of configuration docs/runtimes.md shows;
 //   - webpack 5: `webpack` with zero configuration (./src/index.js -> ./dist/main.js);
 //   - esbuild: the command docs/runtimes.md shows (esbuild copies no `new URL()` asset);
+// (the Vite 7 configuration and the esbuild command are read from the docs, so the docs
+// cannot drift from what is tested);
 //   - no bundler and no import map: a page importing dist/standalone.js by relative URL,
 //     served by a plain static server (no rewriting of bare imports).
 // One tarball, one temp project, each fixture built once.
@@ -26,9 +29,14 @@ const run = promisify(execFile);
 const FIXTURES = join(ROOT, 'test/e2e/bundlers');
 const dir = mkdtempSync(join(tmpdir(), 'gradcov-bundlers-'));
 const bin = (name: string): string => join(dir, 'node_modules/.bin', name);
+// both Vite versions have a bin named vite: call each by its package
+const viteBin = (pkg: 'vite' | 'vite7'): string => join(dir, 'node_modules', pkg, 'bin/vite.js');
 
-/** The exact command docs/runtimes.md gives for esbuild (run in the app's folder). */
-export const ESBUILD_ARGS = ['main-esbuild.js', 'web-worker=gradcov/web-worker', '--bundle', '--format=esm', '--outdir=dist'];
+const DOCS = readFileSync(join(ROOT, 'docs/runtimes.md'), 'utf8');
+/** The esbuild command docs/runtimes.md gives, without `npx esbuild` (run in the app's folder). */
+const ESBUILD_ARGS = (/^npx esbuild (.+)$/m.exec(DOCS)?.[1] ?? '').split(' ');
+/** The vite.config.js docs/runtimes.md gives for Vite 7 and earlier. */
+const VITE7_CONFIG = /in `vite\.config\.js`:\n\n```js\n([^`]+)```/.exec(DOCS)?.[1];
 
 let setup: Promise<void> | undefined;
 /** Packs the library and installs it with the bundlers into an empty project (once). */
@@ -40,8 +48,8 @@ function ready(): Promise<void> {
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'gradcov-bundlers', private: true, type: 'module' }));
     const t0 = Date.now();
     await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball,
-      ...['vite', 'webpack', 'webpack-cli', 'esbuild'].map((p) => `${p}@${dev[p]}`)], { cwd: dir, timeout: 300_000 });
-    console.log(`  installed the tarball, vite ${dev.vite}, webpack ${dev.webpack}, webpack-cli ${dev['webpack-cli']}, esbuild ${dev.esbuild} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+      ...['vite', 'vite7', 'webpack', 'webpack-cli', 'esbuild'].map((p) => `${p}@${dev[p]}`)], { cwd: dir, timeout: 300_000 });
+    console.log(`  installed the tarball, vite ${dev.vite}, vite7 ${dev.vite7}, webpack ${dev.webpack}, webpack-cli ${dev['webpack-cli']}, esbuild ${dev.esbuild} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     const put = (files: [from: string, to: string][]) => {
       for (const [from, to] of files) {
         mkdirSync(join(dir, to, '..'), { recursive: true });
@@ -49,9 +57,11 @@ function ready(): Promise<void> {
       }
     };
     put([['vite.html', 'vite/index.html'], ['main.js', 'vite/main.js'], ['app.js', 'vite/app.js'],
+      ['vite.html', 'vite7/index.html'], ['main.js', 'vite7/main.js'], ['app.js', 'vite7/app.js'],
       ['webpack.html', 'webpack/index.html'], ['main.js', 'webpack/src/index.js'], ['app.js', 'webpack/src/app.js'],
-      ['esbuild.html', 'esbuild/index.html'], ['main-esbuild.js', 'esbuild/main-esbuild.js'], ['app.js', 'esbuild/app.js'],
+      ['esbuild.html', 'esbuild/index.html'], ['main-esbuild.js', 'esbuild/main.js'], ['app.js', 'esbuild/app.js'],
       ['plain.html', 'plain/index.html'], ['app.js', 'plain/app.js']]);
+    writeFileSync(join(dir, 'vite7/vite.config.js'), VITE7_CONFIG!);
   })();
   return setup;
 }
@@ -74,11 +84,11 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Starts `vite` or `vite preview` in the fixture and resolves once it answers. */
-async function startVite(args: string[]): Promise<string> {
+/** Starts `vite` or `vite preview` (of package `pkg`, in the fixture of that name) and resolves once it answers. */
+async function startVite(pkg: 'vite' | 'vite7', args: string[]): Promise<string> {
   const port = await freePort();
-  const child = spawn(bin('vite'), [...args, '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
-    { cwd: join(dir, 'vite'), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [viteBin(pkg), ...args, '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
+    { cwd: join(dir, pkg), stdio: ['ignore', 'pipe', 'pipe'] });
   processes.push(child);
   let out = '';
   child.stdout!.on('data', (d) => { out += d; });
@@ -128,14 +138,19 @@ async function check(context: BrowserContext, url: string, where: string): Promi
 }
 
 await browserSuite(test, [
-  ['Vite dev server, zero configuration: init() and the Web Worker pool', async (context) => {
+  ['Vite 8 dev server, zero configuration: init() and the Web Worker pool', async (context) => {
     await ready();
-    await check(context, await startVite([]), 'vite dev');
+    await check(context, await startVite('vite', []), 'vite dev');
   }],
-  ['Vite: vite build + vite preview, zero configuration: the worker is its own chunk with the pool inside', async (context) => {
+  ['Vite 8: vite build + vite preview, zero configuration: the worker is its own chunk with the pool inside', async (context) => {
     await ready();
-    await run(bin('vite'), ['build'], { cwd: join(dir, 'vite') });
-    await check(context, await startVite(['preview']), 'vite build');
+    await run(process.execPath, [viteBin('vite'), 'build'], { cwd: join(dir, 'vite') });
+    await check(context, await startVite('vite', ['preview']), 'vite build');
+  }],
+  ['Vite 7 dev server with the optimizeDeps.exclude line the docs show', async (context) => {
+    await ready();
+    assert.match(VITE7_CONFIG ?? '', "optimizeDeps: { exclude: ['gradcov'] }");
+    await check(context, await startVite('vite7', []), 'vite 7 dev');
   }],
   ['webpack 5, zero configuration (src/index.js -> dist/main.js): the .wasm files and the worker chunk emitted', async (context) => {
     await ready();
@@ -144,6 +159,7 @@ await browserSuite(test, [
   }],
   ['esbuild, with the command the docs show: gradcov/inline plus gradcov/web-worker as a second entry point', async (context) => {
     await ready();
+    assert.equal(ESBUILD_ARGS, ['main.js', 'web-worker=gradcov/web-worker', '--bundle', '--format=esm', '--outdir=dist']);
     await run(bin('esbuild'), ESBUILD_ARGS, { cwd: join(dir, 'esbuild') });
     await check(context, await staticUrl('esbuild/'), 'esbuild');
   }],
