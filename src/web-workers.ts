@@ -16,6 +16,7 @@ interface WebWorker {
 }
 type WorkerCtor = new (url: URL | string, options?: { type?: 'module' }) => WebWorker;
 
+/** Where the pool's workers load their script from. */
 export interface WebWorkerOptions {
   /** Where web-worker.js is (default: next to this module). */
   workerUrl?: URL | string;

@@ -11,7 +11,8 @@
 // cannot drift from what is tested);
 //   - no bundler and no import map: a page importing dist/standalone.js by relative URL,
 //     served by a plain static server (no rewriting of bare imports).
-// One tarball, one temp project, each fixture built once.
+// The tarball is installed.ts's (shared with the pack and docs tests); one temp project for
+// every bundler; each fixture built once.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -24,6 +25,7 @@ import type { BrowserContext } from 'playwright-core';
 import { serve } from '../../examples/serve.mjs';
 import { ROOT } from './runtimes.js';
 import { browserSuite } from './browser.js';
+import { install } from './installed.js';
 
 const run = promisify(execFile);
 const FIXTURES = join(ROOT, 'test/e2e/bundlers');
@@ -42,8 +44,7 @@ let setup: Promise<void> | undefined;
 /** Packs the library and installs it with the bundlers into an empty project (once). */
 function ready(): Promise<void> {
   setup ??= (async () => {
-    const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT });
-    const tarball = join(dir, JSON.parse(stdout)[0].filename);
+    const tarball = install().lib.path; // the one packed library tarball of this test process
     const dev = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).devDependencies as Record<string, string>;
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'gradcov-bundlers', private: true, type: 'module' }));
     const t0 = Date.now();
