@@ -2,7 +2,8 @@
 // estimate on the main thread, then the Web Worker pool with 2 workers. Two jobs: one of a
 // single block (one worker computes it; the same bits as the main thread, by the pool's
 // determinism contract) and one of two blocks (one per worker; within the rounding of one
-// Chan merge of the main thread). Leaves { ok, summary | error } in window.result.
+// Chan merge of the main thread); then the distributed trainer with two holders. Leaves
+// { ok, summary | error } in window.result.
 export async function run(g, workers) {
   await g.init();
   const rows = 600, dim = 5;
@@ -21,7 +22,19 @@ export async function run(g, workers) {
   try {
     const oneBlock = (await pool.estimateHessian(data, w, { ...opts, blockBatches: 400 })).hessian;
     const twoBlocks = (await pool.estimateHessian(data, w, { ...opts, blockBatches: 200 })).hessian;
-    return { build: g.wasmBuild(), main: Array.from(main), oneBlock: Array.from(oneBlock), twoBlocks: Array.from(twoBlocks) };
+    // the distributed trainer: two holders of 300 rows each, in two more workers
+    const shards = [0, 1].map((k) => ({ X: X.slice(k * 300 * dim, (k + 1) * 300 * dim), y: y.slice(k * 300, (k + 1) * 300), rows: 300, dim }));
+    const trainer = await workers.createDistributedTrainer(shards, { rounds: 10, batchSize: 16, batchesPerRound: 500, seed: 1 });
+    let trained;
+    try {
+      trained = Array.from((await trainer.train()).w);
+    } finally {
+      await trainer.close();
+    }
+    return {
+      build: g.wasmBuild(), main: Array.from(main), oneBlock: Array.from(oneBlock), twoBlocks: Array.from(twoBlocks),
+      trained, leastSquares: Array.from(g.leastSquares(data).w),
+    };
   } finally {
     await pool.close();
   }
