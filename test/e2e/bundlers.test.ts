@@ -148,6 +148,24 @@ async function check(context: BrowserContext, url: string, where: string): Promi
   }
 }
 
+// Static checks of the installed files, which hold even where no browser runs the pages.
+test('installed: dist/standalone.js and dist/standalone-worker.js import nothing (self-contained)', async () => {
+  await ready();
+  for (const f of ['standalone.js', 'standalone-worker.js']) {
+    const text = readFileSync(join(dir, 'node_modules/gradcov/dist', f), 'utf8');
+    assert.not.match(text, /(^|[;}\s])import\s*[\w{*'"]|(^|[;}\s])export\s*[^;]*?\sfrom\s*['"]|import\(/, `${f} has an import`);
+    assert.ok(text.length > 20_000, `${f}: ${text.length} bytes`);
+  }
+});
+
+test('installed: the pool creates its workers with the literal pattern bundlers recognise', async () => {
+  await ready();
+  const text = readFileSync(join(dir, 'node_modules/gradcov/dist/web-workers.js'), 'utf8');
+  assert.match(text, "new Worker(new URL('./web-worker.js', import.meta.url), { type: 'module' })");
+  // the worker entry imports its code statically, so a bundler puts it into the worker chunk
+  assert.match(readFileSync(join(dir, 'node_modules/gradcov/dist/web-worker.js'), 'utf8'), /^import \{[^}]*\} from '\.\/pool\.js';$/m);
+});
+
 await browserSuite(test, [
   ['Vite 8 dev server, zero configuration: init() and the Web Worker pool', async (context) => {
     await ready();
