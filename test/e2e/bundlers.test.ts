@@ -59,6 +59,7 @@ function ready(): Promise<void> {
     };
     put([['vite.html', 'vite/index.html'], ['main.js', 'vite/main.js'], ['app.js', 'vite/app.js'],
       ['vite.html', 'vite7/index.html'], ['main.js', 'vite7/main.js'], ['app.js', 'vite7/app.js'],
+      ['vite.html', 'vite7-bare/index.html'], ['main.js', 'vite7-bare/main.js'], ['app.js', 'vite7-bare/app.js'],
       ['webpack.html', 'webpack/index.html'], ['main.js', 'webpack/src/index.js'], ['app.js', 'webpack/src/app.js'],
       ['esbuild.html', 'esbuild/index.html'], ['main-esbuild.js', 'esbuild/main.js'], ['app.js', 'esbuild/app.js'],
       ['plain.html', 'plain/index.html'], ['app.js', 'plain/app.js']]);
@@ -85,11 +86,11 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Starts `vite` or `vite preview` (of package `pkg`, in the fixture of that name) and resolves once it answers. */
-async function startVite(pkg: 'vite' | 'vite7', args: string[]): Promise<string> {
+/** Starts `vite` or `vite preview` of package `pkg` in a fixture folder (default: the package's name) and resolves once it answers. */
+async function startVite(pkg: 'vite' | 'vite7', args: string[], folder: string = pkg): Promise<string> {
   const port = await freePort();
   const child = spawn(process.execPath, [viteBin(pkg), ...args, '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
-    { cwd: join(dir, pkg), stdio: ['ignore', 'pipe', 'pipe'] });
+    { cwd: join(dir, folder), stdio: ['ignore', 'pipe', 'pipe'] });
   processes.push(child);
   let out = '';
   child.stdout!.on('data', (d) => { out += d; });
@@ -106,8 +107,9 @@ async function startVite(pkg: 'vite' | 'vite7', args: string[]): Promise<string>
 }
 
 async function staticUrl(path: string): Promise<string> {
-  statics ??= await serve({ root: dir, mapBare: false });
-  return `${statics.url}/${path}`;
+  // a plain static server: files as they are, no rewriting of bare imports
+  statics ??= await serve({ root: dir, mapBare: false }) as { url: string; close(): Promise<void> };
+  return `${statics!.url}/${path}`;
 }
 
 /**
@@ -119,8 +121,10 @@ const TRAINED_TOLERANCE = 0.1;
 
 interface Summary { build: string; main: number[]; oneBlock: number[]; twoBlocks: number[]; trained: number[]; leastSquares: number[] }
 
-/** Opens the page, waits for the app's result and checks it, with no console errors. */
-async function check(context: BrowserContext, url: string, where: string): Promise<void> {
+interface Result { ok: boolean; summary?: Summary; error?: string; errors: string[] }
+
+/** Opens the page and waits for the app's result; console errors and uncaught exceptions in `errors`. */
+async function result(context: BrowserContext, url: string): Promise<Result> {
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
@@ -128,24 +132,30 @@ async function check(context: BrowserContext, url: string, where: string): Promi
   try {
     await page.goto(url);
     await page.waitForFunction(() => (window as unknown as { result?: unknown }).result !== undefined, null, { timeout: 90_000 });
-    const r = await page.evaluate(() => (window as unknown as { result: { ok: boolean; summary?: Summary; error?: string } }).result);
-    assert.ok(r.ok, `${where}: ${r.error}\nconsole: ${errors.join('\n')}`);
-    const s = r.summary!;
-    assert.is(s.main.length, 25);
-    assert.ok(s.main.every(Number.isFinite) && s.main[0]! > 0, `${where}: main thread estimate ${s.main}`);
-    assert.equal(s.oneBlock, s.main, `${where}: a one-block pool job must equal the main thread bit for bit`);
-    // two blocks merged (one per worker): Chan's merge rounds, a few ulps of the largest entry
-    const scale = Math.max(...s.main.map(Math.abs));
-    const diff = Math.max(...s.main.map((v, i) => Math.abs(v - s.twoBlocks[i]!)));
-    assert.ok(diff <= 64 * Number.EPSILON * scale, `${where}: two-block pool vs main thread ${diff}`);
-    assert.not.equal(s.twoBlocks, new Array(25).fill(0));
-    // the trainer ran in its own workers and moved w from 0 towards the least-squares fit
-    const err = Math.max(...s.trained.map((v, i) => Math.abs(v - s.leastSquares[i]!)));
-    assert.ok(err < TRAINED_TOLERANCE, `${where}: trained w vs least squares ${err} (${s.trained} vs ${s.leastSquares})`);
-    assert.equal(errors, [], `${where}: console errors`);
+    const r = await page.evaluate(() => (window as unknown as { result: Omit<Result, 'errors'> }).result);
+    return { ...r, errors };
   } finally {
     await page.close();
   }
+}
+
+/** Opens the page, waits for the app's result and checks it, with no console errors. */
+async function check(context: BrowserContext, url: string, where: string): Promise<void> {
+  const r = await result(context, url);
+  assert.ok(r.ok, `${where}: ${r.error}\nconsole: ${r.errors.join('\n')}`);
+  const s = r.summary!;
+  assert.is(s.main.length, 25);
+  assert.ok(s.main.every(Number.isFinite) && s.main[0]! > 0, `${where}: main thread estimate ${s.main}`);
+  assert.equal(s.oneBlock, s.main, `${where}: a one-block pool job must equal the main thread bit for bit`);
+  // two blocks merged (one per worker): Chan's merge rounds, a few ulps of the largest entry
+  const scale = Math.max(...s.main.map(Math.abs));
+  const diff = Math.max(...s.main.map((v, i) => Math.abs(v - s.twoBlocks[i]!)));
+  assert.ok(diff <= 64 * Number.EPSILON * scale, `${where}: two-block pool vs main thread ${diff}`);
+  assert.not.equal(s.twoBlocks, new Array(25).fill(0));
+  // the trainer ran in its own workers and moved w from 0 towards the least-squares fit
+  const err = Math.max(...s.trained.map((v, i) => Math.abs(v - s.leastSquares[i]!)));
+  assert.ok(err < TRAINED_TOLERANCE, `${where}: trained w vs least squares ${err} (${s.trained} vs ${s.leastSquares})`);
+  assert.equal(r.errors, [], `${where}: console errors`);
 }
 
 // Static checks of the installed files, which hold even where no browser runs the pages.
@@ -180,6 +190,12 @@ await browserSuite(test, [
     await ready();
     assert.match(VITE7_CONFIG ?? '', "optimizeDeps: { exclude: ['gradcov'] }");
     await check(context, await startVite('vite7', []), 'vite 7 dev');
+  }],
+  ['Vite 7 dev server without that line fails as the docs say (the line is needed)', async (context) => {
+    await ready();
+    const r = await result(context, await startVite('vite7', [], 'vite7-bare'));
+    assert.not.ok(r.ok);
+    assert.match(r.error ?? '', /\.vite\/deps\/gradcov(\.relaxed)?\.wasm: .*expected magic word 00 61 73 6d, found 3c 21 64 6f/);
   }],
   ['webpack 5, zero configuration (src/index.js -> dist/main.js): the .wasm files and the worker chunk emitted', async (context) => {
     await ready();
