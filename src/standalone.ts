@@ -10,6 +10,7 @@ import {
   createEstimatorPool as createWebPool,
   createDistributedTrainer as createWebTrainer,
   type WebWorkerOptions,
+  type WebPoolOptions,
 } from './web-workers.js';
 import type { EstimatorPool } from './pool.js';
 import type { DistributedTrainer, TrainOptions } from './distributed.js';
@@ -17,19 +18,27 @@ import type { RegressionData } from './gradients.js';
 
 export * from './inline.js';
 export { EstimatorPool, type SharedData, type PoolEstimateOptions, type Transport, DEFAULT_BLOCK_BATCHES } from './pool.js';
-export type { WebWorkerOptions } from './web-workers.js';
+export type { WebWorkerOptions, WebPoolOptions } from './web-workers.js';
 
-/** The self-contained worker script next to this file (no imports to resolve). */
-const workerUrl = (): URL => new URL('./standalone-worker.js', import.meta.url);
+/**
+ * The options with `workerUrl` defaulting to the self-contained worker script next to this
+ * file; anything but a plain options object goes through unchanged, for gradcov/web-workers
+ * to reject with its own message.
+ */
+function withWorker<T>(options: T): T {
+  if (options === undefined) return { workerUrl: new URL('./standalone-worker.js', import.meta.url) } as T;
+  if (typeof options !== 'object' || options === null || Array.isArray(options) || (options as WebWorkerOptions).workerUrl !== undefined) return options;
+  return { ...options, workerUrl: new URL('./standalone-worker.js', import.meta.url) };
+}
 
 /**
  * Starts a pool of module Web Workers sharing the compiled kernels, as `gradcov/web-workers`
  * does, with workers from the self-contained dist/standalone-worker.js next to this module.
  *
- * @param options - `workers` (default `navigator.hardwareConcurrency`, or 2) and `workerUrl`
- *   (default: standalone-worker.js next to this module)
+ * @param options - as gradcov/web-workers' (`workers`, `sharedMemory`), with `workerUrl`
+ *   defaulting to standalone-worker.js next to this module
  * @returns the pool; `close()` it when done
- * @throws RangeError when `workers` is not a positive integer; Error where there are no Web Workers
+ * @throws {TypeError|RangeError} for a bad or unknown option; Error where there are no Web Workers
  * @example
  * import { init, Rng } from './node_modules/gradcov/dist/standalone.js';
  * import { createEstimatorPool } from './node_modules/gradcov/dist/standalone.js';
@@ -41,8 +50,8 @@ const workerUrl = (): URL => new URL('./standalone-worker.js', import.meta.url);
  * const { hessian } = await pool.estimateHessian({ X, y, rows, dim }, new Float64Array(dim), { batchSize: 32, batches: 2000, seed: 1 });
  * await pool.close();
  */
-export function createEstimatorPool(options?: { workers?: number } & WebWorkerOptions): Promise<EstimatorPool> {
-  return createWebPool({ ...options, workerUrl: options?.workerUrl ?? workerUrl() });
+export function createEstimatorPool(options?: WebPoolOptions): Promise<EstimatorPool> {
+  return createWebPool(withWorker(options));
 }
 
 /**
@@ -52,7 +61,7 @@ export function createEstimatorPool(options?: { workers?: number } & WebWorkerOp
  * @param shards - each worker's rows
  * @param options - the trainer's options (see `gradcov/web-workers`) and `workerUrl`
  * @returns the trainer; `close()` it when done
- * @throws RangeError or TypeError for bad options, before any worker starts
+ * @throws {TypeError|RangeError} for malformed shards or a bad or unknown option, before any worker starts
  * @example
  * import { init, createDistributedTrainer } from './node_modules/gradcov/dist/standalone.js';
  * await init();
@@ -61,5 +70,5 @@ export function createEstimatorPool(options?: { workers?: number } & WebWorkerOp
  * await trainer.close();
  */
 export function createDistributedTrainer(shards: RegressionData[], options: TrainOptions & WebWorkerOptions): Promise<DistributedTrainer> {
-  return createWebTrainer(shards, { ...options, workerUrl: options?.workerUrl ?? workerUrl() });
+  return createWebTrainer(shards, withWorker(options));
 }

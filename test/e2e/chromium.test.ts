@@ -11,6 +11,7 @@ import { serve } from '../../examples/serve.mjs';
 import { ROOT, assertSameAsReference } from './runtimes.js';
 import { browserSuite } from './browser.js';
 import { exportsImportMap, withImportMap } from './browser/import-map.js';
+import { poolIsolationCases, closePoolServers } from './chromium-pool.js';
 
 // The package's bare specifiers resolve through package.json `exports` (browser condition):
 // the test pages get an import map generated from it, and the conformance script, which
@@ -34,7 +35,7 @@ function hook(pathname: string): object | undefined {
 
 let browser: BrowserContext;
 const server: { url: string; close(): Promise<void> } = await serve({ root: ROOT, hook });
-test.after(() => server.close());
+test.after(async () => { await server.close(); await closePoolServers(); });
 
 /** Opens a page, collecting console errors and uncaught exceptions. */
 async function open(path: string): Promise<{ page: Page; errors: string[] }> {
@@ -115,6 +116,7 @@ await browserSuite(test, [
     assert.ok(err < 0.05, `trained w vs least squares: ${err}`);
     assert.equal(r.errors, []);
   }],
+  ...poolIsolationCases, // the pool's shared memory and cross-origin isolation (chromium-pool.ts)
 ]);
 
 test.run();

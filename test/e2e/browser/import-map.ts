@@ -38,3 +38,15 @@ export function exportsImportMap(root: string, base = '/'): Record<string, strin
 export function withImportMap(html: string, imports: Record<string, string>): string {
   return html.replace(/<head>/i, `<head><script type="importmap">${JSON.stringify({ imports })}</script>`);
 }
+
+/**
+ * A hook for examples/serve.mjs: HTML pages under /test/e2e/browser/ get the import map of
+ * the package's exports (targets prefixed with `base`), so their bare imports resolve as a
+ * bundler would resolve them.
+ */
+export function importMapHook(root: string, base = ''): (pathname: string) => object | undefined {
+  const imports = Object.fromEntries(Object.entries(exportsImportMap(root)).map(([k, v]) => [k, base + v]));
+  return (pathname) => (pathname.startsWith('/test/e2e/browser/') && pathname.endsWith('.html')
+    ? { pathname, transform: (body: Buffer) => withImportMap(body.toString('utf8'), imports) }
+    : undefined);
+}
