@@ -41,11 +41,12 @@ export function withImportMap(html: string, imports: Record<string, string>): st
 
 /**
  * A hook for examples/serve.mjs: HTML pages under /test/e2e/browser/ get the import map of
- * the package's exports (targets prefixed with `base`), so their bare imports resolve as a
- * bundler would resolve them.
+ * the package's exports, so their bare imports resolve as a bundler would resolve them. The
+ * targets are relative to the page ('../../../dist/...'), so a proxy that serves the same
+ * tree under a prefix (/isolated/...) keeps every module and worker under that prefix.
  */
-export function importMapHook(root: string, base = ''): (pathname: string) => object | undefined {
-  const imports = Object.fromEntries(Object.entries(exportsImportMap(root)).map(([k, v]) => [k, base + v]));
+export function importMapHook(root: string): (pathname: string) => object | undefined {
+  const imports = Object.fromEntries(Object.entries(exportsImportMap(root, '../../../')));
   return (pathname) => (pathname.startsWith('/test/e2e/browser/') && pathname.endsWith('.html')
     ? { pathname, transform: (body: Buffer) => withImportMap(body.toString('utf8'), imports) }
     : undefined);
