@@ -3,8 +3,9 @@ import { GradientCovariance } from './covariance.js';
 import { calibratedNoiseVariance } from './noise.js';
 import {
   checkOptions, checkPositiveInteger, checkFloat64Array, checkLength, checkFinite, checkNonNegative,
-  checkSeed, checkStream, checkBoolean, checkInteger, checkLive, checkRegressionData,
+  checkSeed, checkStream, checkBoolean, checkInteger, checkLive, checkRegressionData, checkOneOf,
 } from './validate.js';
+import { estimateBeyond, ESTIMATOR_METHODS, type EstimatorMethod, type CurvatureEstimate } from './estimators.js';
 
 /** Regression data: X is rows x dim row-major, y has `rows` targets. */
 export interface RegressionData {
@@ -123,8 +124,8 @@ function parse(data: { rows: number; dim: number }, opts: Record<string, unknown
   return { rows: data.rows, dim: data.dim, n, m, tau2: noiseVariance, k0, k1, stream, replacement, firstBatch };
 }
 
-/** Runs fn with X, y, w resident in wasm memory and the oracle's scratch. */
-function withOracle<T>(data: RegressionData | RegressionDataset, w: Float64Array, p: Parsed,
+/** Runs fn with X, y, w resident in wasm memory and the oracle's scratch. @internal */
+export function withOracle<T>(data: RegressionData | RegressionDataset, w: Float64Array, p: Parsed,
   fn: (run: (outPtr: number, first: number, count: number) => void) => T): T {
   const k = wasm();
   const scratchBytes = k.lrGradientsScratchBytes(p.rows, p.n, p.replacement ? 1 : 0);
@@ -176,16 +177,34 @@ export function linearRegressionGradients(data: RegressionData | RegressionDatas
 }
 
 export interface EstimateOptions extends Omit<GradientOptions, 'noiseVariance'> {
-  /** Injected variance tau2; default: the calibrated value batchSize - baseNoiseVariance. */
+  /**
+   * Injected variance tau2; default: the calibrated value batchSize - baseNoiseVariance
+   * ('calibrated', 'debiased'), batchSize / 2 per draw ('paired'). Not used by 'two-level'.
+   */
   noiseVariance?: number;
-  /** Label-noise variance s2 already in y, used for the default (default 0). */
+  /** Label-noise variance s2 already in y, used for the default and by 'debiased' (default 0). */
   baseNoiseVariance?: number;
+  /**
+   * The estimator (docs/estimators.md), and its cost in gradient evaluations for `batches` = m:
+   * - 'calibrated' (default): the covariance of m batch gradients at the calibrated noise;
+   *   m evaluations; biased by the misfit far from the optimum.
+   * - 'paired': m batches, each with two independent noise draws; n / (2 tau2) times the
+   *   covariance of the differences; 2m evaluations (fused for this oracle: no residual);
+   *   unbiased at any w, for any input distribution.
+   * - 'two-level': ceil(m/2) batches at noiseLevels[0] and the rest at noiseLevels[1];
+   *   n (C_1 - C_2) / (tau_1 - tau_2); m evaluations; unbiased at any w.
+   * - 'debiased': the calibrated covariance with the misfit's rank-one term removed and the
+   *   scale solved for (closed form of the fixed point); m evaluations; needs Gaussian x and s2.
+   */
+  method?: EstimatorMethod;
+  /** 'two-level' only: the two injected variances [tau_1, tau_2], tau_1 > tau_2 >= 0 (default [batchSize, 0]). */
+  noiseLevels?: [number, number];
 }
 
 export interface HessianEstimate {
   /** C_hat: the sample covariance of the batch gradients (dim x dim row-major). */
   hessian: Float64Array;
-  /** Mean batch gradient (estimates H (w - w*)). */
+  /** Mean batch gradient (estimates H (w - w*)); for method 'paired', the mean pair difference g(xi1) - g(xi2) (zero in expectation). */
   mean: Float64Array;
   /** Number of batch gradients used. */
   batches: number;
@@ -197,52 +216,99 @@ export interface HessianEstimate {
 const ESTIMATE_CHUNK_BYTES = 2 * 2 ** 20;
 
 /**
- * Estimates the Hessian H = E[x x'] of linear regression at w from gradients alone:
- * draws `batches` noisy batch gradients (noise calibrated to the batch size unless given)
- * and returns their sample covariance. Gradients stream through wasm in blocks, so memory
- * stays O(dim^2 + data); the result equals building them all and calling
- * GradientCovariance.addBatch once.
+ * Estimates the Hessian H = E[x x'] of linear regression at w from gradients alone, with
+ * the estimator `method` (default 'calibrated': the sample covariance of `batches` batch
+ * gradients with noise calibrated to the batch size unless given). 'paired' and
+ * 'two-level' are unbiased at any w and for any input distribution; 'debiased' removes the
+ * misfit for Gaussian inputs (see EstimateOptions.method for each one's cost). Gradients
+ * stream through wasm in blocks, so memory stays O(dim^2 + data); the 'calibrated' result
+ * equals building the gradients and calling GradientCovariance.addBatch once.
  *
- * @throws {TypeError|RangeError} for malformed data, weights or options; batches must be >= 2
+ * @param data - `{ X, y, rows, dim }` or a RegressionDataset
+ * @param w - the weights (length dim) at which to estimate
+ * @param options - batchSize, batches, seed, method and the noise settings
+ * @returns the estimate, its mean vector, and what the method used (noise levels, gradient evaluations)
+ * @throws {TypeError|RangeError} for malformed data, weights or options (batches must be >= 2, >= 4 for 'two-level');
+ *   RangeError from 'debiased' when the misfit cannot be separated from the noise
  * @example
  * const { hessian } = estimateHessian(data, w, { batchSize: 64, batches: 2000, seed: 1 });
- * relativeError(hessian, trueH, dim);
+ * const exact = estimateHessian(data, w, { batchSize: 64, batches: 1000, seed: 1, method: 'paired' });
+ * relativeError(exact.hessian, trueH, dim);
  */
-export function estimateHessian(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions): HessianEstimate {
-  const job = prepareEstimate(data, w, options);
+export function estimateHessian(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions): CurvatureEstimate {
+  const job = prepareEstimate(data, w, options, ESTIMATOR_METHODS);
+  if (job.method !== 'calibrated') return estimateBeyond(job);
   const acc = new GradientCovariance(job.p.dim);
   try {
     withOracle(job.data, job.w, job.p, (run) => accumulate(acc, run, job.p, job.p.firstBatch, job.p.m));
-    return { hessian: acc.covariance(), mean: acc.mean(), batches: job.p.m, noiseVariance: job.p.tau2 };
+    return {
+      hessian: acc.covariance(), mean: acc.mean(), batches: job.p.m, noiseVariance: job.p.tau2,
+      method: 'calibrated', noiseLevels: [job.p.tau2], gradientEvaluations: job.p.m,
+    };
   } finally {
     acc.dispose();
   }
 }
 
 /** Validated inputs of an estimate (shared by estimateHessian and the worker pool). @internal */
-export interface EstimateJob { data: RegressionData | RegressionDataset; w: Float64Array; p: Parsed }
+export interface EstimateJob {
+  data: RegressionData | RegressionDataset; w: Float64Array; p: Parsed;
+  method: EstimatorMethod; levels: number[]; s2: number;
+}
 
 /**
  * Validates estimateHessian's arguments (same rules and messages) without computing.
+ * `methods`: the estimators the caller implements (the worker pool: 'calibrated' only).
  * @internal
  */
-export function prepareEstimate(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions): EstimateJob {
+export function prepareEstimate(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions,
+  methods: readonly EstimatorMethod[] = ['calibrated']): EstimateJob {
   const d = checkData(data);
   const weights = checkWeights(w, d.dim);
   const opts = checkOptions('options', options);
   const n = checkPositiveInteger('batchSize', opts.batchSize);
-  const tau2 = opts.noiseVariance === undefined
-    ? calibratedNoiseVariance(n, opts.baseNoiseVariance === undefined ? undefined : { baseNoiseVariance: opts.baseNoiseVariance as number })
+  const method = opts.method === undefined ? 'calibrated' : checkOneOf('method', opts.method, methods);
+  const s2 = opts.baseNoiseVariance === undefined ? 0 : checkNonNegative('baseNoiseVariance', opts.baseNoiseVariance);
+  let tau2 = opts.noiseVariance === undefined
+    ? (method === 'paired' ? n / 2 : calibratedNoiseVariance(n, { baseNoiseVariance: s2 }))
     : checkNonNegative('noiseVariance', opts.noiseVariance);
+  if (method === 'paired' && !(tau2 > 0)) {
+    throw new RangeError(`invalid argument: \`noiseVariance\` must be > 0 for method 'paired' (the pair differences are pure noise). Value: \`${tau2}\`.`);
+  }
+  let levels = [tau2];
+  if (method === 'two-level') levels = checkNoiseLevels(opts.noiseLevels, n);
+  else if (opts.noiseLevels !== undefined) {
+    throw new TypeError(`invalid argument: \`noiseLevels\` is used by method 'two-level' only. Value: \`${String(opts.noiseLevels)}\`.`);
+  }
+  if (method === 'two-level') tau2 = levels[0]!;
   const p = parse(d, opts, tau2);
   if (p.m < 2) throw new RangeError(`invalid argument: \`batches\` must be at least 2 to form a covariance. Value: \`${p.m}\`.`);
-  return { data: d, w: weights, p };
+  if (method === 'two-level' && p.m < 4) {
+    throw new RangeError(`invalid argument: \`batches\` must be at least 4 for method 'two-level' (two covariances of at least 2). Value: \`${p.m}\`.`);
+  }
+  return { data: d, w: weights, p, method, levels, s2 };
 }
 
-/** Streams batches [first, first + count) through wasm into acc, in kernel-sized chunks. */
-function accumulate(acc: GradientCovariance, run: (outPtr: number, first: number, count: number) => void,
+/** [tau_1, tau_2] with tau_1 > tau_2 >= 0, finite; default [n, 0]. @internal */
+export function checkNoiseLevels(value: unknown, n: number): [number, number] {
+  if (value === undefined) return [n, 0];
+  if (!Array.isArray(value) || value.length !== 2) {
+    throw new TypeError(`invalid argument: \`noiseLevels\` must be an array of two numbers [tau_1, tau_2]. Value: \`${Array.isArray(value) ? `Array(${value.length})` : String(value)}\`.`);
+  }
+  const a = checkNonNegative('noiseLevels[0]', value[0]), b = checkNonNegative('noiseLevels[1]', value[1]);
+  if (!(a > b)) throw new RangeError(`invalid argument: \`noiseLevels\` must have noiseLevels[0] > noiseLevels[1]. Value: \`[${a}, ${b}]\`.`);
+  return [a, b];
+}
+
+/** Gradients per kernel call and per covariance update: a multiple of the 256-row block. @internal */
+export function chunkRows(dim: number): number {
+  return Math.max(256, Math.floor(ESTIMATE_CHUNK_BYTES / (dim * 8 * 256)) * 256);
+}
+
+/** Streams batches [first, first + count) through wasm into acc, in kernel-sized chunks. @internal */
+export function accumulate(acc: GradientCovariance, run: (outPtr: number, first: number, count: number) => void,
   p: Parsed, first: number, count: number): void {
-  const chunk = Math.max(256, Math.floor(ESTIMATE_CHUNK_BYTES / (p.dim * 8 * 256)) * 256);
+  const chunk = chunkRows(p.dim);
   const rows = Math.min(chunk, count);
   const buf = alloc(rows * p.dim * 8, 'gradient staging');
   try {
