@@ -30,7 +30,11 @@ export interface GradientRequest {
   noiseVariance: number;
 }
 
-/** The caller's gradient source: the mean half-squared-loss gradient of the batch at the perturbed targets (length dim). */
+/**
+ * The caller's gradient source: the mean half-squared-loss gradient of the batch at the
+ * perturbed targets (length dim). A synchronous answer may reuse one buffer (it is copied
+ * at once); a Promise must resolve to an array that is not overwritten later.
+ */
 export type GradientOracle = (request: GradientRequest) => FloatArray | PromiseLike<FloatArray>;
 
 export interface CurvatureOptions {
@@ -204,13 +208,23 @@ async function stream(acc: GradientCovariance, oracle: GradientOracle, p: Plan, 
         const batch = first + c0 + t;
         const noise = new Float64Array(p.n * p.outputs);
         fillNoise(noise, p.k0, p.k1, p.stream, batch, draw, std);
+        const failed = (err: unknown) => new Error(`estimateCurvature: the oracle failed on batch ${batch} (draw ${draw}): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
         let g: unknown;
         try {
-          g = await oracle({ batch, draw, noise, noiseVariance: tau2 });
+          g = oracle({ batch, draw, noise, noiseVariance: tau2 });
         } catch (err) {
-          throw new Error(`estimateCurvature: the oracle failed on batch ${batch} (draw ${draw}): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+          throw failed(err);
         }
-        return Float64Array.from(checkGradient(g, p.dim, batch, draw)); // a copy: the oracle may reuse its buffer
+        // a synchronous answer is copied before anything else runs (the oracle may reuse
+        // its buffer); a promised one when it settles
+        if (typeof (g as PromiseLike<unknown> | null)?.then === 'function') {
+          try {
+            g = await g;
+          } catch (err) {
+            throw failed(err);
+          }
+        }
+        return Float64Array.from(checkGradient(g, p.dim, batch, draw));
       };
       let stop = false;
       const lane = async (): Promise<void> => {
