@@ -7,10 +7,11 @@
 // pool.ts's serveWorker; the transports live in src/node/workers.ts and src/web-workers.ts.
 import { GradientCovariance } from './covariance.js';
 import { linearRegressionGradients, type RegressionData } from './gradients.js';
+import { pairDifferences } from './estimators.js';
 import { Channel, startChannels, type Transport } from './pool.js';
 import { choleskySolve } from './cholesky.js';
 import {
-  checkFloat64Array, checkLength, checkFinite, checkNonNegative, checkOptions, checkPositiveInteger, checkSeed, checkInteger,
+  checkFloat64Array, checkLength, checkFinite, checkNonNegative, checkOptions, checkPositiveInteger, checkSeed, checkInteger, checkOneOf,
 } from './validate.js';
 
 /** Set-up of one holder (sent once, before training). @internal */
@@ -23,25 +24,37 @@ export interface HolderMessage {
   seed?: number | bigint;
   stream?: number;
   w?: Float64Array;
+  paired?: boolean;
 }
 
 /** A holder's state inside its worker: its shard and its round counter. @internal */
 export class HolderState {
   readonly #shard: RegressionData;
   readonly #opts: { batchSize: number; batches: number; noiseVariance: number; seed: number | bigint; stream: number };
+  readonly #paired: boolean;
   #round = 0;
 
   constructor(m: HolderMessage) {
     this.#shard = m.shard!;
     this.#opts = { batchSize: m.batchSize!, batches: m.batches!, noiseVariance: m.noiseVariance!, seed: m.seed!, stream: m.stream! };
+    this.#paired = m.paired ?? false;
   }
 
-  /** 'holder:round' { w } -> batches x dim gradients at w, fresh batches and noise every round. */
+  /**
+   * 'holder:round' { w } -> batches x dim gradients at w, fresh batches and noise every
+   * round; when paired, followed by the batches' pair differences g(xi1) - g(xi2) (a second
+   * noise draw on the same rows: 2 batches x dim in all).
+   */
   handle(m: HolderMessage): Float64Array {
     if (m.type !== 'holder:round') throw new Error(`unknown holder message ${JSON.stringify(m.type)}`);
     const firstBatch = this.#round * this.#opts.batches;
     this.#round++;
-    return linearRegressionGradients(this.#shard, m.w!, { ...this.#opts, firstBatch, replacement: true });
+    const G = linearRegressionGradients(this.#shard, m.w!, { ...this.#opts, firstBatch, replacement: true });
+    if (!this.#paired) return G;
+    const both = new Float64Array(2 * G.length);
+    both.set(G);
+    both.set(pairDifferences(this.#shard, { ...this.#opts, firstBatch, replacement: true }), G.length);
+    return both;
   }
 }
 
@@ -54,8 +67,15 @@ export interface TrainOptions {
   batchesPerRound: number;
   /** Seed; holder k uses stream k, and round r uses batches [r m_k, (r + 1) m_k). */
   seed: number | bigint;
-  /** Injected target-noise variance tau2 (default batchSize: the calibration with s2 taken as 0; H_hat is then H up to the scale (n + s2)/n). */
+  /** Injected target-noise variance tau2 (default batchSize: the calibration with s2 taken as 0). */
   noiseVariance?: number;
+  /**
+   * How H_hat is estimated: 'paired' (default) from a second noise draw on each batch's
+   * rows (pair differences, unbiased for H at every iterate whatever s2); 'calibrated' from
+   * the pooled covariance of the gradients (H up to the scale (n + s2)/n, inflated by the
+   * misfit far from the optimum).
+   */
+  hessianEstimator?: 'paired' | 'calibrated';
   /** Step size eta (default 1). */
   learningRate?: number;
   /** Ridge lambda added to H_hat (default 1e-8 times its mean diagonal). */
@@ -71,7 +91,7 @@ export interface TrainResult {
   w: Float64Array;
   /** The last iterate. */
   last: Float64Array;
-  /** H_hat after the last round: pooled within-holder, within-round gradient covariance. */
+  /** H_hat after the last round: pooled within-holder, within-round covariance of the pair differences ('paired') or of the gradients ('calibrated'). */
   hessian: Float64Array;
   /** Norm of the aggregated gradient g at each round. */
   gradientNorms: number[];
@@ -80,7 +100,7 @@ export interface TrainResult {
   roundsMs: number;
 }
 
-type TrainSettings = Required<Omit<TrainOptions, 'w0' | 'ridge'>> & { ridge: number | undefined; w0: Float64Array };
+type TrainSettings = Required<Omit<TrainOptions, 'w0' | 'ridge' | 'hessianEstimator'>> & { ridge: number | undefined; w0: Float64Array; paired: boolean };
 
 /**
  * The coordinator of gradient-only training over K holders. Make one with
@@ -115,8 +135,9 @@ export class DistributedTrainer {
 
   /**
    * Runs the rounds. Each round: post w to every holder, collect their gradients, update
-   * H_hat (pooled co-moments: each holder's gradients in each round are centred on their
-   * own mean, so neither the holders' different shards nor the moving w inflate it), take
+   * H_hat (pooled co-moments: each holder's gradients, or pair differences, in each round
+   * are centred on their own mean, so neither the holders' different shards nor the moving
+   * w inflate it; pair differences are also free of the misfit term), take
    * g = the shard-size-weighted mean gradient, and step w <- w - eta (H_hat + lambda I)^-1 g.
    */
   async train(): Promise<TrainResult> {
@@ -133,11 +154,15 @@ export class DistributedTrainer {
     for (let r = 0; r < o.rounds; r++) {
       const replies = await Promise.all(this.#channels.map((c) => c.request<Float64Array>({ type: 'holder:round', w })));
       const g = new Float64Array(dim);
-      replies.forEach((G, k) => {
+      replies.forEach((reply, k) => {
+        const rows = this.#batches[k]! * dim;
+        const G = reply.subarray(0, rows);
         const acc = new GradientCovariance(dim);
         try {
           acc.addBatch(G);
-          const M = acc.comoment(), mu = acc.mean();
+          const mu = acc.mean();
+          if (o.paired) acc.reset().addBatch(reply.subarray(rows, 2 * rows));
+          const M = acc.comoment();
           for (let i = 0; i < M.length; i++) pooled[i] += M[i]!;
           dof += acc.count - 1;
           const share = this.#rows[k]! / total;
@@ -146,7 +171,9 @@ export class DistributedTrainer {
           acc.dispose();
         }
       });
-      const H = pooled.map((v) => v / dof);
+      // pair differences have covariance (2 tau2 / n) H
+      const hScale = o.paired ? o.batchSize / (2 * o.noiseVariance) : 1;
+      const H = pooled.map((v) => (v * hScale) / dof);
       let tr = 0;
       for (let j = 0; j < dim; j++) tr += H[j * dim + j]!;
       const step = choleskySolve(H, dim, g, { ridge: o.ridge ?? 1e-8 * (tr / dim) }); // wasm Cholesky
@@ -157,7 +184,8 @@ export class DistributedTrainer {
       if (r >= o.rounds - o.averageLast) for (let j = 0; j < dim; j++) avg[j] += w[j]! / o.averageLast;
     }
     const roundsMs = performance.now() - t0;
-    return { w: avg, last: w, hessian: pooled.map((v) => v / dof), gradientNorms, rounds: o.rounds, roundsMs };
+    const hScale = o.paired ? o.batchSize / (2 * o.noiseVariance) : 1;
+    return { w: avg, last: w, hessian: pooled.map((v) => (v * hScale) / dof), gradientNorms, rounds: o.rounds, roundsMs };
   }
 
   /** Ends the holders' workers. Safe to call twice. */
@@ -191,6 +219,10 @@ export async function trainerOver(makeTransport: () => Transport, shards: Regres
   if (o.seed === undefined) throw new TypeError('invalid argument: `seed` must be a number or a bigint. Value: `undefined`.');
   checkSeed('seed', o.seed);
   const noiseVariance = o.noiseVariance === undefined ? batchSize : checkNonNegative('noiseVariance', o.noiseVariance);
+  const paired = (o.hessianEstimator === undefined ? 'paired' : checkOneOf('hessianEstimator', o.hessianEstimator, ['paired', 'calibrated'] as const)) === 'paired';
+  if (paired && noiseVariance === 0) {
+    throw new RangeError("invalid argument: `noiseVariance` must be > 0 with hessianEstimator 'paired'. Value: `0`.");
+  }
   const learningRate = o.learningRate === undefined ? 1 : checkNonNegative('learningRate', o.learningRate);
   const ridge = o.ridge === undefined ? undefined : checkNonNegative('ridge', o.ridge);
   const averageLast = o.averageLast === undefined ? Math.max(1, Math.floor(rounds / 2)) : checkInteger('averageLast', o.averageLast, 1, rounds);
@@ -206,12 +238,12 @@ export async function trainerOver(makeTransport: () => Transport, shards: Regres
   const channels = await startChannels(shards.map(() => makeTransport()));
   try {
     await Promise.all(channels.map((c, k) => c.request({
-      type: 'holder:init', shard: shards[k], batchSize, batches: batches[k], noiseVariance, seed: o.seed, stream: k,
+      type: 'holder:init', shard: shards[k], batchSize, batches: batches[k], noiseVariance, seed: o.seed, stream: k, paired,
     })));
   } catch (err) {
     for (const c of channels) c.transport.terminate();
     throw err;
   }
   return new DistributedTrainer(channels, shards.map((s) => s.rows), dim,
-    { rounds, batchSize, batchesPerRound, seed: o.seed as number | bigint, noiseVariance, learningRate, ridge, averageLast, w0 }, batches);
+    { rounds, batchSize, batchesPerRound, seed: o.seed as number | bigint, noiseVariance, learningRate, ridge, averageLast, w0, paired }, batches);
 }

@@ -98,7 +98,8 @@ test('distributed: after set-up only w goes out and only gradients come back (ev
       assert.equal(Object.keys(msg).sort(), ['id', 'type', 'value']);
       assert.is(msg.type, 'ok');
       assert.instance(msg.value, Float64Array);
-      assert.is((msg.value as Float64Array).length, perHolder[worker]! * 5, 'batches x dim gradients, nothing else');
+      // batches x dim gradients and as many pair differences (hessianEstimator 'paired'), nothing else
+      assert.is((msg.value as Float64Array).length, 2 * perHolder[worker]! * 5, 'gradients and pair differences, nothing else');
     }
   }
   // no message of the rounds holds anything the size of a shard's X or y
