@@ -28,6 +28,7 @@ export {
 export { choleskyFactor, choleskySolve, type CholeskyOptions } from './cholesky.js';
 export { Preconditioner, fitLinearRegression, type FitOptions, type FitResult } from './preconditioner.js';
 export { estimateRisk, type RiskInput, type RiskOptions, type RiskEstimate, type AdversarialRisk } from './risk.js';
+export { riskOnData, dualNorm, type PerturbationNorm } from './reference/risk.js';
 export {
   EstimatorPool, DEFAULT_BLOCK_BATCHES,
   type Transport, type SharedData, type PoolEstimateOptions,

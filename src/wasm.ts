@@ -91,6 +91,8 @@ let compiled: WebAssembly.Module | undefined;
 let pending: Promise<void> | undefined;
 let defaultLoader: DefaultLoader | undefined;
 let loadedBuild: WasmBuild | undefined;
+/** What the first successful (or running) init() was asked for, to compare later calls with. */
+let requested: { source: WasmSource | undefined; build: BuildPreference } | undefined;
 
 /**
  * Which bundled build init() loaded ('simd' or 'relaxed-simd'), or undefined when the
@@ -223,11 +225,21 @@ function explain(err: unknown): string {
  * streaming; Cloudflare workerd and Vercel Edge: imported as a compiled module;
  * `gradcov/inline`: decoded from base64). It also accepts a precompiled
  * `WebAssembly.Module` (for runtimes that forbid compiling bytes), the bytes, or a Response.
- * Later calls resolve at once and keep the first module (objects hold pointers into it).
+ *
+ * One module per realm: later calls with no source, or with the same source object, and
+ * no `build` or the same one, resolve with the first module. A later call asking for a
+ * different source or build rejects with an Error saying what is loaded (objects hold
+ * pointers into the first module, so it cannot be swapped under them); load a second
+ * configuration in a worker instead. A promise passed as `source` is always observed, so
+ * its rejection never goes unhandled.
+ * With `build: 'auto'` and no source, a missing or unloadable relaxed-SIMD file falls back
+ * to the plain SIMD build.
  *
  * @param source - where to get the kernels; omit for the bundled file
+ * @param options - `build`: 'auto' (default), 'simd' or 'relaxed-simd'
  * @returns a promise that resolves once the kernels are ready
- * @throws Error naming the source tried and why it failed
+ * @throws TypeError or RangeError for a bad argument; Error naming the source tried and
+ *   why it failed, or naming the loaded configuration when a different one is asked for
  * @example
  * import { init } from 'gradcov';
  * await init();
@@ -247,6 +259,20 @@ export function init(source?: WasmSource, options?: InitOptions): Promise<void> 
     const Kind = typeof preference === 'string' ? RangeError : TypeError;
     return Promise.reject(new Kind(`invalid argument: \`build\` must be one of 'auto', 'simd', 'relaxed-simd'. Value: \`${show(preference)}\`.`));
   }
+  // observe a promised source at once, so a call that does not use it (or rejects before
+  // awaiting it) never leaves its rejection unhandled
+  if (source !== undefined && typeof (source as PromiseLike<unknown>).then === 'function') {
+    Promise.resolve(source).catch(() => {});
+  }
+  if (requested) {
+    const sameSource = source === undefined || source === requested.source;
+    const sameBuild = options?.build === undefined || preference === requested.build;
+    if (!sameSource || !sameBuild) {
+      const loaded = `${requested.source === undefined ? 'the bundled .wasm' : describe(requested.source)}, build '${loadedBuild ?? requested.build}'`;
+      const asked = [!sameSource ? `source ${describe(source)}` : '', !sameBuild ? `build '${String(preference)}'` : ''].filter(Boolean).join(' and ');
+      return Promise.reject(new Error(`gradcov: init() was already called (${loaded}); a second call asking for ${asked} is refused: objects hold pointers into the loaded module, so it cannot be swapped. Call init() with no arguments to reuse it, or load another configuration in a Web Worker or worker thread.`));
+    }
+  }
   if (kernels) return Promise.resolve();
   if (pending) return pending;
   const build = pickBuild(preference as BuildPreference);
@@ -254,21 +280,31 @@ export function init(source?: WasmSource, options?: InitOptions): Promise<void> 
     return Promise.reject(new Error("gradcov: build 'relaxed-simd' was requested but this engine does not support relaxed SIMD; use 'auto' or 'simd'."));
   }
   let what = describe(source);
+  requested = { source, build: preference as BuildPreference };
   pending = (async () => {
-    let src: WasmSource;
+    let module: WebAssembly.Module;
+    let used = build;
     if (source === undefined) {
       if (!defaultLoader) throw new Error('this entry has no default location for the .wasm; pass a WebAssembly.Module, the bytes or a Response to init()');
-      what = defaultLoader.where(build);
-      src = await defaultLoader.load(build);
+      const loader = defaultLoader;
+      const load = async (b: WasmBuild) => { what = loader.where(b); return compile(await loader.load(b)); };
+      try {
+        module = await load(build);
+      } catch (err) {
+        // 'auto' chose relaxed SIMD, but its file is missing or broken: the plain build runs everywhere
+        if (preference !== 'auto' || build === 'simd') throw err;
+        used = 'simd';
+        module = await load(used);
+      }
     } else {
-      src = source;
+      module = await compile(source);
     }
-    const module = await compile(src);
     kernels = await instantiate(module);
     compiled = module;
-    loadedBuild = source === undefined ? build : undefined;
+    loadedBuild = source === undefined ? used : undefined;
   })().catch((err: unknown) => {
     pending = undefined;
+    requested = undefined;
     throw new Error(`gradcov: failed to load the WebAssembly module from ${what}: ${explain(err)}`, { cause: err });
   });
   return pending;

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import {
   standardize, secondMomentMatrix, leastSquares, pointAtMisfit, syntheticRegression, INPUT_DISTRIBUTIONS, relativeError,
 } from '../src/node.js';
-import { loadDiabetes } from '../src/node/datasets.js';
+import { loadDiabetes } from '../cli/src/datasets.js';
 import * as refCov from '../src/reference/covariance.js';
 import { setup, maxAbsDiff, normals } from './helpers.js';
 

@@ -14,7 +14,7 @@ import { mlpProblem } from './mlp.js';
 const pairs = Number(process.argv[2] ?? 2000);
 const tf = await loadTf();
 await init();
-const read = (f: string) => readFileSync(new URL(`../../data/diabetes/${f}`, import.meta.url), 'utf8')
+const read = (f: string) => readFileSync(new URL(`../../cli/data/diabetes/${f}`, import.meta.url), 'utf8')
   .trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
 const feats = read('features.txt');
 const data = standardize({ X: Float64Array.from(feats.flat()), y: Float64Array.from(read('target.txt').flat()), rows: feats.length, dim: 10 });

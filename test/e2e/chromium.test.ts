@@ -1,17 +1,15 @@
-// Chromium (Debian's, driven by playwright-core) against pages served by a static server on
+// Chromium (see browser.ts for where it comes from; driven by playwright-core) against pages served by a static server on
 // 127.0.0.1: the conformance script on the main thread and in a module Web Worker, init()
 // fetching the .wasm (streaming when served as application/wasm, from the bytes when the
 // server says application/octet-stream), a missing .wasm reported with its URL, and the
 // browser example drawing the calibration curve in a worker.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import type { BrowserContext, Page } from 'playwright-core';
 import { serve } from '../../examples/serve.mjs';
 import { ROOT, assertSameAsReference } from './runtimes.js';
-
-const CHROMIUM = ['/usr/bin/chromium', '/usr/lib/chromium/chromium'].find((p) => existsSync(p));
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'];
+import { browserSuite } from './browser.js';
 
 // The browser resolves the bare 'gradcov' in the conformance script through this rewrite
 // (a path we map, as an import map would, which module workers do not support).
@@ -27,19 +25,9 @@ function hook(pathname: string): object | undefined {
   return { pathname: path, type, transform };
 }
 
-let browser: Browser;
-let server: { url: string; close(): Promise<void> };
-
-test.before(async () => {
-  assert.ok(CHROMIUM, 'Chromium is not installed: apt-get install -y chromium (.ci/run does this)');
-  server = await serve({ root: ROOT, hook });
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
-});
-
-test.after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+let browser: BrowserContext;
+const server: { url: string; close(): Promise<void> } = await serve({ root: ROOT, hook });
+test.after(() => server.close());
 
 /** Opens a page, collecting console errors and uncaught exceptions. */
 async function open(path: string): Promise<{ page: Page; errors: string[] }> {
@@ -59,58 +47,61 @@ async function conformanceIn(path: string): Promise<{ ok: boolean; summary?: unk
   return { ...result, errors };
 }
 
-test('chromium main thread: init() streams the .wasm; the same summary, no console errors', async () => {
-  const r = await conformanceIn('/test/e2e/browser/conformance.html');
-  assert.ok(r.ok, r.error);
-  assertSameAsReference(r.summary, 'chromium main thread');
-  assert.equal(r.errors, []);
-});
-
-test('chromium module Web Worker: the same summary, no console errors', async () => {
-  const r = await conformanceIn('/test/e2e/browser/conformance.html?worker');
-  assert.ok(r.ok, r.error);
-  assertSameAsReference(r.summary, 'chromium worker');
-  assert.equal(r.errors, []);
-});
-
-test('chromium: .wasm served as application/octet-stream falls back to compiling the bytes', async () => {
-  const r = await conformanceIn('/octet/test/e2e/browser/conformance.html');
-  assert.ok(r.ok, r.error);
-  assertSameAsReference(r.summary, 'chromium, octet-stream');
-});
-
-test('chromium: a missing .wasm fails init() with the URL tried and the HTTP status', async () => {
-  const r = await conformanceIn('/missing/test/e2e/browser/conformance.html?worker');
-  assert.not.ok(r.ok);
-  assert.match(r.error ?? '', new RegExp(`failed to load the WebAssembly module from ${server.url}/missing/dist/gradcov\\.wasm: HTTP 404`));
-});
-
-test('the web example draws the calibration curve in a worker, minimum at tau2/n = 1, no console errors', async () => {
-  const { page, errors } = await open('/examples/web/');
-  await page.setViewportSize({ width: 820, height: 720 });
-  await page.waitForSelector('body[data-state]', { timeout: 120_000 });
-  assert.is(await page.getAttribute('body', 'data-state'), 'done', await page.textContent('#status') ?? '');
-  assert.is(await page.getAttribute('body', 'data-best'), '1');
-  assert.is(await page.locator('svg circle.pt').count(), 10);
-  const png = await page.locator('body').screenshot();
-  mkdirSync(`${ROOT}report`, { recursive: true });
-  writeFileSync(`${ROOT}report/web-example.png`, png);
-  assert.ok(png.subarray(1, 4).toString() === 'PNG' && png.length > 10_000, `screenshot of ${png.length} bytes`);
-  assert.equal(errors, []);
-  await page.close();
-});
-
-test('chromium Web Workers (gradcov/web-workers): the pool gives the same bits for 1 and 2 workers, matches the main thread, and the trainer fits', async () => {
-  const r = await conformanceIn('/test/e2e/browser/pool.html');
-  assert.ok(r.ok, r.error);
-  const s = r.summary as Record<string, number[]>;
-  assert.equal(s.pool1, s.pool2);
-  const scale = Math.max(...s.single!.map(Math.abs));
-  const diff = Math.max(...s.single!.map((v, i) => Math.abs(v - s.pool2![i]!)));
-  assert.ok(diff <= 64 * Number.EPSILON * scale, `pool vs main thread ${diff}`);
-  const err = Math.max(...s.lsq!.map((v, i) => Math.abs(v - s.trained![i]!)));
-  assert.ok(err < 0.05, `trained w vs least squares: ${err}`);
-  assert.equal(r.errors, []);
-});
+await browserSuite(test, [
+  ['chromium main thread: init() streams the .wasm; the same summary, no console errors', async (b) => {
+    browser = b;
+    const r = await conformanceIn('/test/e2e/browser/conformance.html');
+    assert.ok(r.ok, r.error);
+    assertSameAsReference(r.summary, 'chromium main thread');
+    assert.equal(r.errors, []);
+  }],
+  ['chromium module Web Worker: the same summary, no console errors', async (b) => {
+    browser = b;
+    const r = await conformanceIn('/test/e2e/browser/conformance.html?worker');
+    assert.ok(r.ok, r.error);
+    assertSameAsReference(r.summary, 'chromium worker');
+    assert.equal(r.errors, []);
+  }],
+  ['chromium: .wasm served as application/octet-stream falls back to compiling the bytes', async (b) => {
+    browser = b;
+    const r = await conformanceIn('/octet/test/e2e/browser/conformance.html');
+    assert.ok(r.ok, r.error);
+    assertSameAsReference(r.summary, 'chromium, octet-stream');
+  }],
+  ['chromium: a missing .wasm fails init() with the URL tried and the HTTP status', async (b) => {
+    browser = b;
+    const r = await conformanceIn('/missing/test/e2e/browser/conformance.html?worker');
+    assert.not.ok(r.ok);
+    assert.match(r.error ?? '', new RegExp(`failed to load the WebAssembly module from ${server.url}/missing/dist/gradcov\\.wasm: HTTP 404`));
+  }],
+  ['the web example draws the calibration curve in a worker, minimum at tau2/n = 1, no console errors', async (b) => {
+    browser = b;
+    const { page, errors } = await open('/examples/web/');
+    await page.setViewportSize({ width: 820, height: 720 });
+    await page.waitForSelector('body[data-state]', { timeout: 120_000 });
+    assert.is(await page.getAttribute('body', 'data-state'), 'done', await page.textContent('#status') ?? '');
+    assert.is(await page.getAttribute('body', 'data-best'), '1');
+    assert.is(await page.locator('svg circle.pt').count(), 10);
+    const png = await page.locator('body').screenshot();
+    mkdirSync(`${ROOT}report`, { recursive: true });
+    writeFileSync(`${ROOT}report/web-example.png`, png);
+    assert.ok(png.subarray(1, 4).toString() === 'PNG' && png.length > 10_000, `screenshot of ${png.length} bytes`);
+    assert.equal(errors, []);
+    await page.close();
+  }],
+  ['chromium Web Workers (gradcov/web-workers): the pool gives the same bits for 1 and 2 workers, matches the main thread, and the trainer fits', async (b) => {
+    browser = b;
+    const r = await conformanceIn('/test/e2e/browser/pool.html');
+    assert.ok(r.ok, r.error);
+    const s = r.summary as Record<string, number[]>;
+    assert.equal(s.pool1, s.pool2);
+    const scale = Math.max(...s.single!.map(Math.abs));
+    const diff = Math.max(...s.single!.map((v, i) => Math.abs(v - s.pool2![i]!)));
+    assert.ok(diff <= 64 * Number.EPSILON * scale, `pool vs main thread ${diff}`);
+    const err = Math.max(...s.lsq!.map((v, i) => Math.abs(v - s.trained![i]!)));
+    assert.ok(err < 0.05, `trained w vs least squares: ${err}`);
+    assert.equal(r.errors, []);
+  }],
+]);
 
 test.run();

@@ -1,4 +1,5 @@
-// Helpers for the CLI tests: run `gradcov` from the sources (through tsx) and capture its
+// Helpers for the CLI tests: run the built `gradcov` bin of the workspace package cli/
+// (cli/dist/index.js, what `npm run build` makes and the CLI tarball ships) and capture its
 // exit code, stdout and stderr; write small CSV files.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -7,12 +8,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const CLI = fileURLToPath(new URL('../../src/cli/index.ts', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../cli/dist/index.js', import.meta.url));
 
 export interface Run { code: number | null; stdout: string; stderr: string }
 
 export function gradcov(...args: string[]): Run {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

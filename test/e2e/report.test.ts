@@ -2,11 +2,11 @@
 // seed, and rendering in headless Chromium without console errors.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
 import { gradcov, tempDir } from './cli.js';
+import { browserSuite } from './browser.js';
 
 const SMALL = ['--dim', '5', '--rows', '1500', '--batches', '600', '--dims', '5,8', '--batches-per-dim', '30', '--quiet'];
 const dir = tempDir();
@@ -79,20 +79,10 @@ test('every number in results.json matches a rerun with the same seed, and --jso
   assert.not.equal(nc, numbers(a.experiments[0].tables));
 });
 
-function findChromium(): string {
-  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/lib/chromium/chromium', '/usr/bin/chromium-browser'];
-  const found = candidates.find((p) => p && existsSync(p));
-  if (!found) throw new Error('no Chromium found: install it (apt-get install -y chromium) or set CHROMIUM_PATH');
-  return found;
-}
-
-test('the report renders in headless Chromium without console errors and shows every plot', async () => {
-  const browser = await chromium.launch({
-    executablePath: findChromium(), headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
-  });
+await browserSuite(test, [['the report renders in headless Chromium without console errors and shows every plot', async (context) => {
+  const page = await context.newPage();
   try {
-    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    await page.setViewportSize({ width: 1200, height: 900 });
     const problems: string[] = [];
     page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`); });
     page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
@@ -121,8 +111,8 @@ test('the report renders in headless Chromium without console errors and shows e
     assert.ok(colours.height > 3000, `page height ${colours.height}`);
     assert.equal(problems, []);
   } finally {
-    await browser.close();
+    await page.close();
   }
-});
+}]]);
 
 test.run();

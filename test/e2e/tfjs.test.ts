@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as g from '../../src/node.js';
-import { loadDiabetes } from '../../src/node/datasets.js';
+import { loadDiabetes } from '../../cli/src/datasets.js';
 import { loadTf } from '../../examples/tfjs/load-tf.js';
 import { mlpProblem } from '../../examples/tfjs/mlp.js';
 

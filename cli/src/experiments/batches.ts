@@ -1,6 +1,6 @@
 // Experiment `batches`: the calibrated error at w* against the number of batches m, on
 // log-log axes, with MATH.md's reference ||H|| sqrt(r/m) (r = tr(H)/||H||, the effective rank).
-import { estimateHessian, secondMomentMatrix, syntheticRegression, calibratedNoiseVariance } from '../../node.js';
+import { estimateHessian, secondMomentMatrix, syntheticRegression, calibratedNoiseVariance } from 'gradcov';
 import { effectiveRank, pick, rawError } from './measures.js';
 import { lineChart } from '../plots.js';
 import type { Experiment, ExperimentResult } from './types.js';

@@ -2,7 +2,7 @@
 // of preconditioned descent with H_hat estimated from calibrated noisy gradients alone, to
 // reach 1e-6 relative excess risk (L - L*)/L*, for condition numbers 10, 100, 1000.
 // Steps use deterministic full-batch gradients, so the counts depend only on the seed.
-import { syntheticRegression, leastSquares, secondMomentMatrix, fitLinearRegression } from '../../node.js';
+import { syntheticRegression, leastSquares, secondMomentMatrix, fitLinearRegression } from 'gradcov';
 import { pick, rawError } from './measures.js';
 import { lineChart } from '../plots.js';
 import type { Experiment, ExperimentResult } from './types.js';

@@ -1,6 +1,6 @@
 // Node-only: the vendored real data sets, read from the package's data/ folder.
 import { readFileSync } from 'node:fs';
-import type { RegressionData } from '../gradients.js';
+import type { RegressionData } from 'gradcov';
 
 function parseNumbers(text: string, file: string): number[][] {
   return text.trim().split(/\r?\n/).map((line, i) => line.trim().split(/\s+/).map((tok, j) => {
@@ -15,7 +15,7 @@ function parseNumbers(text: string, file: string): number[][] {
  * 442 patients, 10 raw baseline features, target = disease progression after one year.
  */
 export function loadDiabetes(): RegressionData & { columns: string[] } {
-  const dir = new URL('../../data/diabetes/', import.meta.url);
+  const dir = new URL('../data/diabetes/', import.meta.url);
   const feats = parseNumbers(readFileSync(new URL('features.txt', dir), 'utf8'), 'features.txt');
   const target = parseNumbers(readFileSync(new URL('target.txt', dir), 'utf8'), 'target.txt');
   const rows = feats.length, dim = feats[0]!.length;
@@ -35,20 +35,13 @@ const COLOR = ['J', 'I', 'H', 'G', 'F', 'E', 'D'];
 const CLARITY = ['I1', 'SI2', 'SI1', 'VS2', 'VS1', 'VVS2', 'VVS1', 'IF'];
 
 /**
- * The diamonds data from the npm package @observablehq/sample-datasets (a devDependency:
- * present in a development checkout): 53,940 diamonds; cut, color and clarity coded as
+ * The diamonds data (ggplot2, MIT; via @observablehq/sample-datasets, ISC; notices in
+ * data/diamonds/README.md): 53,940 diamonds; cut, color and clarity coded as
  * ordered integers (0 = worst); rows with a zero x, y or z dropped; target = price.
- * @throws {Error} when the package is not installed
  */
 export async function loadDiamonds(): Promise<RegressionData & { columns: string[]; target: string; rowsRead: number; dropped: number }> {
-  const { createRequire } = await import('node:module');
   const { parse } = await import('csv-parse/sync');
-  let path: string;
-  try {
-    path = createRequire(import.meta.url).resolve('@observablehq/sample-datasets/diamonds.csv');
-  } catch {
-    throw new Error('the diamonds data needs the package @observablehq/sample-datasets (a devDependency): run `npm install` in a checkout of gradcov.');
-  }
+  const path = new URL('../data/diamonds/diamonds.csv', import.meta.url);
   const records = parse(readFileSync(path, 'utf8'), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
   const columns = ['carat', 'cut', 'color', 'clarity', 'depth', 'table', 'x', 'y', 'z'];
   const code = (list: string[], v: string, line: number) => {

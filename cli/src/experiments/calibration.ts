@@ -2,7 +2,7 @@
 // sweeps {0, 1/16, 1/4, 1/2, 1, 2, 4, 16}, at w* and at two distances from it, raw and
 // after the best rescaling. MATH.md: the raw error is smallest at tau2 ~ n; at w* every
 // tau2 gives H up to scale; away from w* small tau2 distorts the shape (rank-one term).
-import { estimateHessian, secondMomentMatrix, syntheticRegression } from '../../node.js';
+import { estimateHessian, secondMomentMatrix, syntheticRegression } from 'gradcov';
 import { bestRescaledError, pick, pointAway, predictedBias, rawError, ratioLabel } from './measures.js';
 import { FRACTION_LABELS, lineChart } from '../plots.js';
 import type { Experiment, ExperimentResult } from './types.js';

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import {
   init, standardize, leastSquares, secondMomentMatrix, relativeError, calibratedNoiseVariance,
   linearRegressionGradients, GradientCovariance, type RegressionData,
-} from '../node.js';
-import { csvToRegression, type CsvRegression, type MissingPolicy } from '../node/csv.js';
+} from 'gradcov';
+import { csvToRegression, type CsvRegression, type MissingPolicy } from './csv.js';
 import { bestRescaledError } from './experiments/measures.js';
 import { createProgress, type Progress } from './progress.js';
 

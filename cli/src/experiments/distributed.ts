@@ -5,9 +5,9 @@
 // covariance. Reports the excess risk of the averaged iterate against the centralised
 // least-squares fit and the wall time of the rounds (the same rounds and batches for every K).
 import { os } from './os.js';
-import { leastSquares, standardize, type RegressionData } from '../../node.js';
-import { createDistributedTrainer } from '../../node/workers.js';
-import { loadDiamonds } from '../../node/datasets.js';
+import { leastSquares, standardize, type RegressionData } from 'gradcov';
+import { createDistributedTrainer } from 'gradcov/node-workers';
+import { loadDiamonds } from '../datasets.js';
 import { pick } from './measures.js';
 import { groupedBarChart } from '../plots.js';
 import type { Cell, Experiment, ExperimentResult } from './types.js';

@@ -2,8 +2,8 @@
 // (mean and covariance of calibrated noisy batch gradients, s2 known) against the risk
 // measured directly on the data's rows, across eps, the three perturbation norms and the
 // distance from w*.
-import { syntheticRegression, secondMomentMatrix, estimateHessian, estimateRisk } from '../../node.js';
-import { riskOnData, dualNorm, type PerturbationNorm } from '../../reference/risk.js';
+import { syntheticRegression, secondMomentMatrix, estimateHessian, estimateRisk } from 'gradcov';
+import { riskOnData, dualNorm, type PerturbationNorm } from 'gradcov';
 import { pick, pointAway } from './measures.js';
 import { lineChart } from '../plots.js';
 import type { Experiment, ExperimentResult } from './types.js';

@@ -1,7 +1,7 @@
 // Error measures used by the experiments: the raw relative operator-norm error, the error
 // after the best rescaling (min over c of ||c C_hat - H|| / ||H||), the effective rank and
 // the Gaussian-x bias that MATH.md predicts away from the optimum.
-import { operatorNorm, relativeError, Rng, pointAtMisfit } from '../../node.js';
+import { operatorNorm, relativeError, Rng, pointAtMisfit } from 'gradcov';
 
 /**
  * ||A||_2 = max |lambda| of a symmetric A by the library's Lanczos (full

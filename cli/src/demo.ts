@@ -5,8 +5,8 @@
 import {
   init, estimateHessian, relativeError, syntheticRegression, standardize, secondMomentMatrix, leastSquares,
   pointAtMisfit, Rng, type RegressionData,
-} from '../node.js';
-import { loadDiabetes } from '../node/datasets.js';
+} from 'gradcov';
+import { loadDiabetes } from './datasets.js';
 
 const RATIOS = [0, 0.25, 0.5, 1, 2, 4];
 

@@ -3,7 +3,7 @@
 // and shows the offending value. Missing cells (empty, NA, NaN, N/A, null) are rejected or
 // their rows dropped and counted, by option.
 import { parse } from 'csv-parse/sync';
-import type { RegressionData } from '../gradients.js';
+import type { RegressionData } from 'gradcov';
 
 export type MissingPolicy = 'reject' | 'drop';
 

@@ -1,7 +1,7 @@
 // Experiment `distributions`: the calibration sweep for Gaussian, Rademacher, uniform and
 // Student-t5 inputs (all standardised), at w* and at misfit d'Hd = n/10. MATH.md's
 // derivation of the bias assumes Gaussian x; this shows what other inputs do.
-import { estimateHessian, secondMomentMatrix, syntheticRegression, INPUT_DISTRIBUTIONS } from '../../node.js';
+import { estimateHessian, secondMomentMatrix, syntheticRegression, INPUT_DISTRIBUTIONS } from 'gradcov';
 import { pick, pointAway, predictedBias, rawError, ratioLabel } from './measures.js';
 import { RATIOS } from './calibration.js';
 import { FRACTION_LABELS, lineChart } from '../plots.js';

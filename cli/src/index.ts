@@ -4,7 +4,7 @@
 // loads on demand.
 import { readFileSync } from 'node:fs';
 import { Argument, Command, Option } from 'commander';
-import { init } from '../node.js';
+import { init } from 'gradcov';
 import { demo } from './demo.js';
 import { EXPERIMENTS, findExperiment } from './experiments/index.js';
 import type { ExperimentResult } from './experiments/types.js';
@@ -13,7 +13,7 @@ import { formatResult, resultsJson } from './output.js';
 import { atLeastTwo, integerList, nonNegativeNumber, positiveInteger, seed } from './options.js';
 import { estimate } from './estimate.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 const commandLine = ['gradcov', ...process.argv.slice(2)].join(' ');
 
 interface ExperimentFlags {

@@ -2,8 +2,8 @@
 // (@observablehq/sample-datasets), features and target standardised. C_hat against the
 // data's own second-moment matrix, calibrated (tau2 = n - s2) and uncalibrated (tau2 = 0),
 // at the least-squares fit and at misfits n/10 and n from it.
-import { estimateHessian, secondMomentMatrix, standardize, leastSquares, calibratedNoiseVariance, type RegressionData } from '../../node.js';
-import { loadDiabetes, loadDiamonds } from '../../node/datasets.js';
+import { estimateHessian, secondMomentMatrix, standardize, leastSquares, calibratedNoiseVariance, type RegressionData } from 'gradcov';
+import { loadDiabetes, loadDiamonds } from '../datasets.js';
 import { bestRescaledError, pick, pointAway, rawError } from './measures.js';
 import { groupedBarChart } from '../plots.js';
 import type { Cell, Experiment, ExperimentResult } from './types.js';

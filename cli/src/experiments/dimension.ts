@@ -1,7 +1,7 @@
 // Experiment `dimension`: the calibrated error at w* and at misfit n/10 for dimensions
 // 5..200 with m / d fixed, against sqrt(r/m). With m proportional to d the sampling error
 // stays of the same order while r grows slower than d.
-import { estimateHessian, secondMomentMatrix, syntheticRegression, calibratedNoiseVariance } from '../../node.js';
+import { estimateHessian, secondMomentMatrix, syntheticRegression, calibratedNoiseVariance } from 'gradcov';
 import { effectiveRank, pick, pointAway, predictedBias, rawError } from './measures.js';
 import { lineChart } from '../plots.js';
 import type { Experiment, ExperimentResult } from './types.js';
