@@ -15,7 +15,7 @@ test('--help documents every command; each command documents every option', () =
   const exp = gradcov('experiment', '--help');
   assert.is(exp.code, 0, exp.stderr);
   for (const o of ['--seed', '--dim', '--rows', '--batch-size', '--batches', '--dims', '--batches-per-dim', '--out', '--json', '--quiet']) assert.ok(exp.stdout.includes(o), `experiment ${o}`);
-  for (const e of ['calibration', 'batches', 'distributions', 'dimension', 'real-data', 'preconditioning', 'adversarial', 'all']) assert.match(exp.stdout, new RegExp(`^\\s+${e}\\s+\\S`, 'm'), `experiment ${e} described`);
+  for (const e of ['calibration', 'batches', 'distributions', 'dimension', 'real-data', 'preconditioning', 'adversarial', 'unbiased', 'all']) assert.match(exp.stdout, new RegExp(`^\\s+${e}\\s+\\S`, 'm'), `experiment ${e} described`);
   const est = gradcov('estimate', '--help');
   assert.is(est.code, 0, est.stderr);
   for (const o of ['--data', '--target', '--features', '--batch-size', '--batches', '--noise', '--no-standardize', '--missing', '--seed', '--out', '--json', '--quiet']) assert.ok(est.stdout.includes(o), `estimate ${o}`);
