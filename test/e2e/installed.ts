@@ -1,0 +1,61 @@
+// The product as a user installs it: both packages packed (`npm pack`, as published) and
+// installed with npm into an empty project in a temporary folder, once per test process.
+// pack.test.ts runs every entry, the CLI and the types there; docs.test.ts runs every code
+// block of the README and docs/ there.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface PackInfo { filename: string; size: number; unpackedSize: number; files: string[]; path: string }
+export interface Installed { dir: string; app: string; lib: PackInfo; cli: PackInfo; packages: number; libOnlyPackages: number }
+
+export const npm = (args: string[], cwd: string): string =>
+  execFileSync('npm', args, { cwd, encoding: 'utf8', timeout: 300_000, env: { ...process.env, npm_config_update_notifier: 'false' } });
+
+function pack(dir: string, workspace?: string): PackInfo {
+  // --ignore-scripts: `npm test` has just built dist/ and cli/dist (pretest); prepare would rebuild
+  const args = ['pack', '--json', '--ignore-scripts', '--pack-destination', dir, ...(workspace ? ['-w', workspace] : [])];
+  const [info] = JSON.parse(npm(args, ROOT)) as { filename: string; size: number; unpackedSize: number; files: { path: string }[] }[];
+  return { filename: info!.filename, size: info!.size, unpackedSize: info!.unpackedSize, files: info!.files.map((f) => f.path).sort(), path: join(dir, info!.filename) };
+}
+
+/** Counts the packages npm installed (every folder with a package.json under node_modules). */
+function countPackages(app: string): number {
+  const out = npm(['ls', '--all', '--parseable'], app).trim().split('\n');
+  return out.length - 1; // the first line is the project itself
+}
+
+function emptyProject(dir: string, name: string): string {
+  const app = join(dir, name);
+  mkdirSync(app, { recursive: true });
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: `gradcov-user-${name}`, private: true, type: 'module' }));
+  return app;
+}
+
+let installed: Installed | undefined;
+
+/**
+ * Packs both packages and installs them into an empty project (from npm's cache where it can:
+ * `npm ci` of this repository has put every dependency there). Also installs the library
+ * alone into a second project to count what a library user gets.
+ */
+export function install(): Installed {
+  if (installed) return installed;
+  const dir = mkdtempSync(join(tmpdir(), 'gradcov-installed-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const lib = pack(dir), cli = pack(dir, 'cli');
+  const flags = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'];
+  const libOnly = emptyProject(dir, 'library-only');
+  npm(['install', ...flags, lib.path], libOnly);
+  const app = emptyProject(dir, 'app');
+  npm(['install', ...flags, lib.path, cli.path], app);
+  installed = { dir, app, lib, cli, packages: countPackages(app), libOnlyPackages: countPackages(libOnly) };
+  const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
+  console.log(`  ${lib.filename}: ${kib(lib.size)} packed, ${kib(lib.unpackedSize)} unpacked, ${lib.files.length} files; installs ${installed.libOnlyPackages} packages (itself and its runtime dependencies)`);
+  console.log(`  ${cli.filename}: ${kib(cli.size)} packed, ${kib(cli.unpackedSize)} unpacked, ${cli.files.length} files; both together install ${installed.packages} packages`);
+  return installed;
+}
