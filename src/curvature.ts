@@ -37,6 +37,7 @@ export interface GradientRequest {
  */
 export type GradientOracle = (request: GradientRequest) => FloatArray | PromiseLike<FloatArray>;
 
+/** Options of estimateCurvature: the oracle's shape (dim, outputs, batchSize), the budget, the seed and the estimator. */
 export interface CurvatureOptions {
   /** Number of parameters p (the gradient length). */
   dim: number;
@@ -64,6 +65,7 @@ export interface CurvatureOptions {
   concurrency?: number;
 }
 
+/** Which noise targetNoise draws: (seed, stream, batch, draw) and its size and variance. */
 export interface TargetNoiseOptions {
   /** Seed (the same as the estimate's). */
   seed: number | bigint;

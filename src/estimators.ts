@@ -21,6 +21,7 @@ import {
 
 /** The estimators of estimateHessian and estimateCurvature. */
 export type EstimatorMethod = 'calibrated' | 'paired' | 'two-level' | 'debiased';
+/** The names of the estimators, in the order of docs/estimators.md: 'calibrated', 'paired', 'two-level', 'debiased'. */
 export const ESTIMATOR_METHODS: readonly EstimatorMethod[] = ['calibrated', 'paired', 'two-level', 'debiased'];
 
 /** Philox domain (counter word c2) of the second noise draw of a pair (the first is the oracle's 0x80000002). */
