@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench [suite ...]`: runs the benny suites (covariance, normals, spectral, parallel,
-// gradients, memory), each validated before it is timed, then prints one table with
+// gradients, paired, memory), each validated before it is timed, then prints one table with
 // throughput and the ratio to the plain-TS baseline measured in the same run.
 // BENCH_QUICK=1 shortens every case (a smoke run; its numbers are not for the README).
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import os from 'node:os';
 import * as g from '../dist/node.js';
 import { RESULTS, table, fmtRate } from './common.js';
 
-const all = ['covariance', 'normals', 'spectral', 'gradients', 'parallel', 'memory'];
+const all = ['covariance', 'normals', 'spectral', 'gradients', 'paired', 'parallel', 'memory'];
 // memory first: wasm memory never shrinks, so its peak must be read before other suites grow it
 const wanted = (process.argv.slice(2).length ? process.argv.slice(2) : all)
   .sort((a, b) => (b === 'memory') - (a === 'memory'));
