@@ -6,7 +6,7 @@
 import { wasm, alloc, free, f64 } from './wasm.js';
 import { GradientCovariance } from './covariance.js';
 import { calibratedNoiseVariance } from './noise.js';
-import { checkNoiseLevels, chunkRows } from './gradients.js';
+import { checkNoiseLevels, chunkRows, noiseLevelsUnused } from './gradients.js';
 import {
   ESTIMATOR_METHODS, DOMAIN_BATCH_NOISE, DOMAIN_PAIR_NOISE, evaluationsOf, twoLevelSplit,
   pairedHessian, twoLevelHessian, debiasedHessian, type EstimatorMethod, type CurvatureEstimate,
@@ -165,9 +165,7 @@ function plan(options: CurvatureOptions): Plan {
   if (method === 'two-level') {
     levels = checkNoiseLevels(o.noiseLevels, n);
     tau2 = levels[0]!;
-  } else if (o.noiseLevels !== undefined) {
-    throw new TypeError(`invalid argument: \`noiseLevels\` is used by method 'two-level' only. Value: \`${show(o.noiseLevels)}\`.`);
-  }
+  } else if (o.noiseLevels !== undefined) throw noiseLevelsUnused(o.noiseLevels, method);
   if (m < 2) throw new RangeError(`invalid argument: \`batches\` must be at least 2 to form a covariance. Value: \`${m}\`.`);
   if (method === 'two-level' && m < 4) {
     throw new RangeError(`invalid argument: \`batches\` must be at least 4 for method 'two-level' (two covariances of at least 2). Value: \`${m}\`.`);

@@ -277,9 +277,7 @@ export function prepareEstimate(data: RegressionData | RegressionDataset, w: Flo
   }
   let levels = [tau2];
   if (method === 'two-level') levels = checkNoiseLevels(opts.noiseLevels, n);
-  else if (opts.noiseLevels !== undefined) {
-    throw new TypeError(`invalid argument: \`noiseLevels\` is used by method 'two-level' only. Value: \`${String(opts.noiseLevels)}\`.`);
-  }
+  else if (opts.noiseLevels !== undefined) throw noiseLevelsUnused(opts.noiseLevels, method);
   if (method === 'two-level') tau2 = levels[0]!;
   const p = parse(d, opts, tau2);
   if (p.m < 2) throw new RangeError(`invalid argument: \`batches\` must be at least 2 to form a covariance. Value: \`${p.m}\`.`);
@@ -287,6 +285,13 @@ export function prepareEstimate(data: RegressionData | RegressionDataset, w: Flo
     throw new RangeError(`invalid argument: \`batches\` must be at least 4 for method 'two-level' (two covariances of at least 2). Value: \`${p.m}\`.`);
   }
   return { data: d, w: weights, p, method, levels, s2 };
+}
+
+/** The error for noiseLevels given to a method other than 'two-level'. @internal */
+export function noiseLevelsUnused(value: unknown, method: string): TypeError {
+  let shown: string;
+  try { shown = JSON.stringify(value) ?? String(value); } catch { shown = String(value); }
+  return new TypeError(`invalid argument: \`noiseLevels\` must be left out unless method is 'two-level' (method is '${method}'). Value: \`${shown}\`.`);
 }
 
 /** [tau_1, tau_2] with tau_1 > tau_2 >= 0, finite; default [n, 0]. @internal */

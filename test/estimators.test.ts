@@ -209,7 +209,7 @@ test('bad method options', () => {
     ['levels not increasing', () => g.estimateHessian(data, w, { ...o, method: 'two-level', noiseLevels: [1, 2] }), RangeError, /`noiseLevels` must have/],
     ['levels of length 1', () => g.estimateHessian(data, w, { ...o, method: 'two-level', noiseLevels: [1] as never }), TypeError, /`noiseLevels` must be an array of two/],
     ['negative level', () => g.estimateHessian(data, w, { ...o, method: 'two-level', noiseLevels: [1, -1] }), RangeError, /`noiseLevels\[1\]` must be/],
-    ['levels without two-level', () => g.estimateHessian(data, w, { ...o, noiseLevels: [2, 1] }), TypeError, /`noiseLevels` is used by method 'two-level' only/],
+    ['levels without two-level', () => g.estimateHessian(data, w, { ...o, noiseLevels: [2, 1] }), TypeError, /`noiseLevels` must be left out unless method is 'two-level'/],
   ];
   for (const [label, call, Kind, pattern] of rows) {
     assert.throws(call, (err: unknown) => err instanceof Kind && pattern.test((err as Error).message), label);
