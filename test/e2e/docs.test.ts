@@ -48,7 +48,8 @@ for (const b of blocks) {
     const js = /^t/.test(b.lang) ? transformSync(b.code, { loader: 'ts', format: 'esm', target: 'es2022' }).code : b.code;
     const name = `block-${b.file.replace(/[^a-z0-9]+/gi, '-')}-${b.line}.mjs`;
     writeFileSync(join(app, name), js);
-    const r = spawnSync(process.execPath, [name], { cwd: app, encoding: 'utf8', timeout: 180_000 });
+    const env = { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' }; // plain output, as a user's terminal log
+    const r = spawnSync(process.execPath, [name], { cwd: app, encoding: 'utf8', timeout: 180_000, env });
     assert.is(r.status, 0, `${b.file}:${b.line} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
     if (b.output) assert.match(r.stdout, b.output, `${b.file}:${b.line} printed:\n${r.stdout}`);
   });
