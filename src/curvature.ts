@@ -6,9 +6,8 @@
 import { wasm, alloc, free, f64 } from './wasm.js';
 import { GradientCovariance } from './covariance.js';
 import { calibratedNoiseVariance } from './noise.js';
-import { checkNoiseLevels, chunkRows, noiseLevelsUnused } from './gradients.js';
 import {
-  ESTIMATOR_METHODS, DOMAIN_BATCH_NOISE, DOMAIN_PAIR_NOISE, evaluationsOf, twoLevelSplit,
+  checkNoiseLevels, chunkRows, noiseLevelsUnused, ESTIMATOR_METHODS, DOMAIN_BATCH_NOISE, DOMAIN_PAIR_NOISE, evaluationsOf, twoLevelSplit,
   pairedHessian, twoLevelHessian, debiasedHessian, type EstimatorMethod, type CurvatureEstimate,
 } from './estimators.js';
 import {
@@ -163,6 +162,9 @@ function plan(options: CurvatureOptions): Plan {
   }
   let levels = [tau2];
   if (method === 'two-level') {
+    if (o.noiseVariance !== undefined) {
+      throw new TypeError(`invalid argument: \`noiseVariance\` must be left out for method 'two-level' (it takes noiseLevels). Value: \`${show(o.noiseVariance)}\`.`);
+    }
     levels = checkNoiseLevels(o.noiseLevels, n);
     tau2 = levels[0]!;
   } else if (o.noiseLevels !== undefined) throw noiseLevelsUnused(o.noiseLevels, method);

@@ -11,13 +11,85 @@
 //   0x80000003  noise of batch b, second draw  ('paired'; new)
 // 'two-level' uses batches [first, first + m1) at tau_1 and [first + m1, first + m) at tau_2.
 import { wasm, alloc, free, f64, copyIn, withBlocks, checkFits } from './wasm.js';
-import { checkRegressionData, checkOptions, checkPositiveInteger } from './validate.js';
+import { checkRegressionData, checkOptions, checkPositiveInteger, checkNonNegative, checkOneOf, isObject } from './validate.js';
 import { GradientCovariance } from './covariance.js';
 import { choleskySolve } from './cholesky.js';
 import {
   withOracle, accumulate, prepareEstimate, RegressionDataset,
   type EstimateJob, type EstimateOptions, type HessianEstimate, type RegressionData,
 } from './gradients.js';
+
+/**
+ * Gradients per kernel call and per covariance update: the chunk of gradients.ts's
+ * accumulate() (a multiple of the 256-row block, about 2 MiB), which estimateCurvature
+ * must match to give the same bits (tested: the built-in oracle through estimateCurvature
+ * equals estimateHessian). @internal
+ */
+export function chunkRows(dim: number): number {
+  return Math.max(256, Math.floor((2 * 2 ** 20) / (dim * 8 * 256)) * 256);
+}
+
+/** The error for noiseLevels given to a method other than 'two-level'. @internal */
+export function noiseLevelsUnused(value: unknown, method: string): TypeError {
+  let shown: string;
+  try { shown = JSON.stringify(value) ?? String(value); } catch { shown = String(value); }
+  return new TypeError(`invalid argument: \`noiseLevels\` must be left out unless method is 'two-level' (method is '${method}'). Value: \`${shown}\`.`);
+}
+
+/** [tau_1, tau_2] with tau_1 > tau_2 >= 0, finite; default [n, 0]. @internal */
+export function checkNoiseLevels(value: unknown, n: number): [number, number] {
+  if (value === undefined) return [n, 0];
+  if (!Array.isArray(value) || value.length !== 2) {
+    throw new TypeError(`invalid argument: \`noiseLevels\` must be an array of two numbers [tau_1, tau_2]. Value: \`${Array.isArray(value) ? `Array(${value.length})` : String(value)}\`.`);
+  }
+  const a = checkNonNegative('noiseLevels[0]', value[0]), b = checkNonNegative('noiseLevels[1]', value[1]);
+  if (!(a > b)) throw new RangeError(`invalid argument: \`noiseLevels\` must have noiseLevels[0] > noiseLevels[1]. Value: \`[${a}, ${b}]\`.`);
+  return [a, b];
+}
+
+/** The options without `method` and `noiseLevels` (what the calibrated path reads). @internal */
+export function withoutMethod<T>(options: T): T {
+  if (!isObject(options)) return options;
+  const { method: _m, noiseLevels: _l, ...rest } = options as Record<string, unknown>;
+  return rest as T;
+}
+
+/** What a method adds to the validated job: the estimator, its noise levels, s2. */
+interface MethodJob { job: EstimateJob; method: Exclude<EstimatorMethod, 'calibrated'>; levels: number[]; s2: number }
+
+/**
+ * Validates the method options, then the rest as estimateHessian does; undefined for
+ * 'calibrated' (after checking that it got no noiseLevels).
+ */
+function prepareMethod(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions): MethodJob | undefined {
+  const opts = checkOptions('options', options);
+  const method = opts.method === undefined ? 'calibrated' : checkOneOf('method', opts.method, ESTIMATOR_METHODS);
+  if (method !== 'two-level' && opts.noiseLevels !== undefined) throw noiseLevelsUnused(opts.noiseLevels, method);
+  if (method === 'calibrated') return undefined;
+  const rest = withoutMethod(opts);
+  const n = checkPositiveInteger('batchSize', rest.batchSize);
+  const s2 = rest.baseNoiseVariance === undefined ? 0 : checkNonNegative('baseNoiseVariance', rest.baseNoiseVariance);
+  let levels: number[];
+  if (method === 'two-level') {
+    if (rest.noiseVariance !== undefined) {
+      throw new TypeError(`invalid argument: \`noiseVariance\` must be left out for method 'two-level' (it takes noiseLevels). Value: \`${String(rest.noiseVariance)}\`.`);
+    }
+    levels = checkNoiseLevels(opts.noiseLevels, n);
+    rest.noiseVariance = levels[0];
+  } else if (method === 'paired') {
+    const tau2 = rest.noiseVariance === undefined ? n / 2 : checkNonNegative('noiseVariance', rest.noiseVariance);
+    if (!(tau2 > 0)) {
+      throw new RangeError(`invalid argument: \`noiseVariance\` must be > 0 for method 'paired' (the pair differences are pure noise). Value: \`${tau2}\`.`);
+    }
+    rest.noiseVariance = tau2;
+  }
+  const job = prepareEstimate(data, w, rest as unknown as EstimateOptions);
+  if (method === 'two-level' && job.p.m < 4) {
+    throw new RangeError(`invalid argument: \`batches\` must be at least 4 for method 'two-level' (two covariances of at least 2). Value: \`${job.p.m}\`.`);
+  }
+  levels ??= [job.p.tau2];
+  return { job, method, levels, s2 };
+}
 
 /** The estimators of estimateHessian and estimateCurvature. */
 export type EstimatorMethod = 'calibrated' | 'paired' | 'two-level' | 'debiased';
@@ -128,7 +200,7 @@ export function pairDifferences(data: RegressionData | RegressionDataset, option
   const d = data instanceof RegressionDataset ? data : checkRegressionData(data, ' or a RegressionDataset');
   const m = checkPositiveInteger('batches', checkOptions('options', options).batches, 0x7fffffff);
   // (the covariance's at-least-2 rule does not apply to the differences themselves)
-  const job = prepareEstimate(d, new Float64Array(d.dim), { ...options, batches: Math.max(2, m), method: 'paired' }, ['paired']);
+  const job = prepareMethod(d, new Float64Array(d.dim), { ...options, batches: Math.max(2, m), method: 'paired' })!.job;
   job.p.m = m;
   const bytes = job.p.m * job.p.dim * 8;
   checkFits(bytes, `the output of ${job.p.m} pair differences of dim ${job.p.dim}`);
@@ -143,9 +215,15 @@ export function pairDifferences(data: RegressionData | RegressionDataset, option
   });
 }
 
-/** estimateHessian for the methods beyond 'calibrated' (the job is validated). @internal */
-export function estimateBeyond(job: EstimateJob): CurvatureEstimate {
-  const { p, method } = job;
+/**
+ * estimateHessian for the methods beyond 'calibrated': validates everything first, then
+ * computes; undefined when the method is 'calibrated' (gradients.ts computes that one). @internal
+ */
+export function estimateBeyond(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions): CurvatureEstimate | undefined {
+  const mj = prepareMethod(data, w, options);
+  if (!mj) return undefined;
+  const { job, method } = mj;
+  const { p } = job;
   const n = p.n, m = p.m, dim = p.dim;
   const base = { batches: m, method, gradientEvaluations: evaluationsOf(method, m) };
   if (method === 'paired') {
@@ -159,7 +237,7 @@ export function estimateBeyond(job: EstimateJob): CurvatureEstimate {
   }
   if (method === 'two-level') {
     const [m1, m2] = twoLevelSplit(m);
-    const [tau1, tau2] = job.levels as [number, number];
+    const [tau1, tau2] = mj.levels as [number, number];
     const a1 = new GradientCovariance(dim);
     const a2 = new GradientCovariance(dim);
     try {
@@ -178,7 +256,7 @@ export function estimateBeyond(job: EstimateJob): CurvatureEstimate {
   try {
     withOracle(job.data, job.w, p, (run) => accumulate(acc, run, p, p.firstBatch, m));
     const mean = acc.mean();
-    const { hessian, misfit } = debiasedHessian(acc.covariance(), mean, dim, m, n, job.s2, p.tau2);
+    const { hessian, misfit } = debiasedHessian(acc.covariance(), mean, dim, m, n, mj.s2, p.tau2);
     return { ...base, hessian, mean, noiseVariance: p.tau2, noiseLevels: [p.tau2], misfit };
   } finally {
     acc.dispose();

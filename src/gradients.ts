@@ -3,9 +3,9 @@ import { GradientCovariance } from './covariance.js';
 import { calibratedNoiseVariance } from './noise.js';
 import {
   checkOptions, checkPositiveInteger, checkFloat64Array, checkLength, checkFinite, checkNonNegative,
-  checkSeed, checkStream, checkBoolean, checkInteger, checkLive, checkRegressionData, checkOneOf,
+  checkSeed, checkStream, checkBoolean, checkInteger, checkLive, checkRegressionData,
 } from './validate.js';
-import { estimateBeyond, ESTIMATOR_METHODS, type EstimatorMethod, type CurvatureEstimate } from './estimators.js';
+import { estimateBeyond, withoutMethod, type EstimatorMethod, type CurvatureEstimate } from './estimators.js';
 
 /** Regression data: X is rows x dim row-major, y has `rows` targets. */
 export interface RegressionData {
@@ -179,7 +179,7 @@ export function linearRegressionGradients(data: RegressionData | RegressionDatas
 export interface EstimateOptions extends Omit<GradientOptions, 'noiseVariance'> {
   /**
    * Injected variance tau2; default: the calibrated value batchSize - baseNoiseVariance
-   * ('calibrated', 'debiased'), batchSize / 2 per draw ('paired'). Not used by 'two-level'.
+   * ('calibrated', 'debiased'), batchSize / 2 per draw ('paired'). 'two-level' takes noiseLevels instead.
    */
   noiseVariance?: number;
   /** Label-noise variance s2 already in y, used for the default and by 'debiased' (default 0). */
@@ -236,84 +236,46 @@ const ESTIMATE_CHUNK_BYTES = 2 * 2 ** 20;
  * relativeError(exact.hessian, trueH, dim);
  */
 export function estimateHessian(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions): CurvatureEstimate {
-  const job = prepareEstimate(data, w, options, ESTIMATOR_METHODS);
-  if (job.method !== 'calibrated') return estimateBeyond(job);
+  const beyond = estimateBeyond(data, w, options); // the other methods (estimators.ts); undefined for 'calibrated'
+  if (beyond) return beyond;
+  const job = prepareEstimate(data, w, withoutMethod(options));
   const acc = new GradientCovariance(job.p.dim);
   try {
     withOracle(job.data, job.w, job.p, (run) => accumulate(acc, run, job.p, job.p.firstBatch, job.p.m));
-    return {
-      hessian: acc.covariance(), mean: acc.mean(), batches: job.p.m, noiseVariance: job.p.tau2,
-      method: 'calibrated', noiseLevels: [job.p.tau2], gradientEvaluations: job.p.m,
-    };
+    const est = { hessian: acc.covariance(), mean: acc.mean(), batches: job.p.m, noiseVariance: job.p.tau2 };
+    return { ...est, method: 'calibrated', noiseLevels: [job.p.tau2], gradientEvaluations: job.p.m };
   } finally {
     acc.dispose();
   }
 }
 
 /** Validated inputs of an estimate (shared by estimateHessian and the worker pool). @internal */
-export interface EstimateJob {
-  data: RegressionData | RegressionDataset; w: Float64Array; p: Parsed;
-  method: EstimatorMethod; levels: number[]; s2: number;
-}
+export interface EstimateJob { data: RegressionData | RegressionDataset; w: Float64Array; p: Parsed }
 
 /**
  * Validates estimateHessian's arguments (same rules and messages) without computing.
- * `methods`: the estimators the caller implements (the worker pool: 'calibrated' only).
  * @internal
  */
-export function prepareEstimate(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions,
-  methods: readonly EstimatorMethod[] = ['calibrated']): EstimateJob {
+export function prepareEstimate(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions): EstimateJob {
   const d = checkData(data);
   const weights = checkWeights(w, d.dim);
   const opts = checkOptions('options', options);
-  const n = checkPositiveInteger('batchSize', opts.batchSize);
-  const method = opts.method === undefined ? 'calibrated' : checkOneOf('method', opts.method, methods);
-  const s2 = opts.baseNoiseVariance === undefined ? 0 : checkNonNegative('baseNoiseVariance', opts.baseNoiseVariance);
-  let tau2 = opts.noiseVariance === undefined
-    ? (method === 'paired' ? n / 2 : calibratedNoiseVariance(n, { baseNoiseVariance: s2 }))
-    : checkNonNegative('noiseVariance', opts.noiseVariance);
-  if (method === 'paired' && !(tau2 > 0)) {
-    throw new RangeError(`invalid argument: \`noiseVariance\` must be > 0 for method 'paired' (the pair differences are pure noise). Value: \`${tau2}\`.`);
+  if (opts.method !== undefined && opts.method !== 'calibrated') { // only estimateHessian computes the other methods
+    throw new RangeError(`invalid argument: \`method\` must be 'calibrated' here (the worker pool computes the calibrated estimator only). Value: \`${String(opts.method)}\`.`);
   }
-  let levels = [tau2];
-  if (method === 'two-level') levels = checkNoiseLevels(opts.noiseLevels, n);
-  else if (opts.noiseLevels !== undefined) throw noiseLevelsUnused(opts.noiseLevels, method);
-  if (method === 'two-level') tau2 = levels[0]!;
+  const n = checkPositiveInteger('batchSize', opts.batchSize);
+  const tau2 = opts.noiseVariance === undefined
+    ? calibratedNoiseVariance(n, opts.baseNoiseVariance === undefined ? undefined : { baseNoiseVariance: opts.baseNoiseVariance as number })
+    : checkNonNegative('noiseVariance', opts.noiseVariance);
   const p = parse(d, opts, tau2);
   if (p.m < 2) throw new RangeError(`invalid argument: \`batches\` must be at least 2 to form a covariance. Value: \`${p.m}\`.`);
-  if (method === 'two-level' && p.m < 4) {
-    throw new RangeError(`invalid argument: \`batches\` must be at least 4 for method 'two-level' (two covariances of at least 2). Value: \`${p.m}\`.`);
-  }
-  return { data: d, w: weights, p, method, levels, s2 };
-}
-
-/** The error for noiseLevels given to a method other than 'two-level'. @internal */
-export function noiseLevelsUnused(value: unknown, method: string): TypeError {
-  let shown: string;
-  try { shown = JSON.stringify(value) ?? String(value); } catch { shown = String(value); }
-  return new TypeError(`invalid argument: \`noiseLevels\` must be left out unless method is 'two-level' (method is '${method}'). Value: \`${shown}\`.`);
-}
-
-/** [tau_1, tau_2] with tau_1 > tau_2 >= 0, finite; default [n, 0]. @internal */
-export function checkNoiseLevels(value: unknown, n: number): [number, number] {
-  if (value === undefined) return [n, 0];
-  if (!Array.isArray(value) || value.length !== 2) {
-    throw new TypeError(`invalid argument: \`noiseLevels\` must be an array of two numbers [tau_1, tau_2]. Value: \`${Array.isArray(value) ? `Array(${value.length})` : String(value)}\`.`);
-  }
-  const a = checkNonNegative('noiseLevels[0]', value[0]), b = checkNonNegative('noiseLevels[1]', value[1]);
-  if (!(a > b)) throw new RangeError(`invalid argument: \`noiseLevels\` must have noiseLevels[0] > noiseLevels[1]. Value: \`[${a}, ${b}]\`.`);
-  return [a, b];
-}
-
-/** Gradients per kernel call and per covariance update: a multiple of the 256-row block. @internal */
-export function chunkRows(dim: number): number {
-  return Math.max(256, Math.floor(ESTIMATE_CHUNK_BYTES / (dim * 8 * 256)) * 256);
+  return { data: d, w: weights, p };
 }
 
 /** Streams batches [first, first + count) through wasm into acc, in kernel-sized chunks. @internal */
 export function accumulate(acc: GradientCovariance, run: (outPtr: number, first: number, count: number) => void,
   p: Parsed, first: number, count: number): void {
-  const chunk = chunkRows(p.dim);
+  const chunk = Math.max(256, Math.floor(ESTIMATE_CHUNK_BYTES / (p.dim * 8 * 256)) * 256);
   const rows = Math.min(chunk, count);
   const buf = alloc(rows * p.dim * 8, 'gradient staging');
   try {

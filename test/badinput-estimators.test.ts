@@ -52,6 +52,7 @@ test('estimateHessian method options', () => {
     ['level Infinity', () => g.estimateHessian(data(), w4(), { ...o, method: 'two-level', noiseLevels: [Infinity, 0] }), RangeError, 'noiseLevels[0]', 'Infinity'],
     ['level string', () => g.estimateHessian(data(), w4(), { ...o, method: 'two-level', noiseLevels: [2, '1'] as never }), TypeError, 'noiseLevels[1]', '"1"'],
     ['levels object', () => g.estimateHessian(data(), w4(), { ...o, method: 'two-level', noiseLevels: {} as never }), TypeError, 'noiseLevels', 'object'],
+    ['two-level with noiseVariance', () => g.estimateHessian(data(), w4(), { ...o, method: 'two-level', noiseVariance: 3 }), TypeError, 'noiseVariance', '3'],
     ['levels with paired', () => g.estimateHessian(data(), w4(), { ...o, method: 'paired', noiseLevels: [2, 1] }), TypeError, 'noiseLevels', '[2,1]'],
     ['debiased, negative s2', () => g.estimateHessian(data(), w4(), { ...o, method: 'debiased', baseNoiseVariance: -1 }), RangeError, 'baseNoiseVariance', '-1'],
     ['paired, bad w', () => g.estimateHessian(data(), new Float64Array(3), { ...o, method: 'paired' }), RangeError, 'w', 'length 3'],
