@@ -23,7 +23,7 @@ test('--help documents every command; each command documents every option', () =
 
 test('bad options and arguments exit 1 with a message naming the option and the value', () => {
   const cases: [string[], RegExp][] = [
-    [['experiment', 'nope'], /'nope' is invalid.*calibration, batches, distributions, dimension, real-data, preconditioning, adversarial, distributed, all/],
+    [['experiment', 'nope'], /'nope' is invalid.*calibration, batches, distributions, dimension, real-data, preconditioning, adversarial, distributed, unbiased, all/],
     [['experiment', 'calibration', '--batch-size', '0'], /--batch-size <n>.*'0'.*positive integer/],
     [['experiment', 'calibration', '--batches', '1'], /--batches <m>.*'1'.*at least 2/],
     [['experiment', 'calibration', '--seed', '-3'], /--seed <n>.*'-3'/],
