@@ -6,6 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as g from '../src/node.js';
 import { pairDifferences } from '../src/estimators.js';
+import { wasm, alloc, free, f64, copyIn } from '../src/wasm.js';
 import * as refP from '../src/reference/paired.js';
 import * as refG from '../src/reference/gradients.js';
 import { setup, maxAbs, maxAbsDiff, normals } from './helpers.js';
@@ -23,7 +24,7 @@ function problem(rows: number, dim: number, seed: number) {
 // n = rows, n = 1, and more batches than one 256-row chunk of the staging buffer
 const CASES: [number, number, number, number][] = [
   [1, 1, 1, 1], [2, 1, 2, 3], [5, 3, 5, 4], [7, 2, 3, 5], [100, 7, 13, 9], [50, 64, 32, 3], [1000, 65, 256, 2],
-  [300, 4, 1, 6], [40, 5, 8, 257],
+  [300, 4, 1, 6], [40, 5, 8, 257], [30, 257, 7, 3],
 ];
 
 test('paired kernel: differences equal the reference at edge sizes (with and without replacement)', () => {
@@ -38,6 +39,20 @@ test('paired kernel: differences equal the reference at edge sizes (with and wit
         assert.ok(maxAbsDiff(got, want) <= tol, `rows ${rows} dim ${dim} n ${n} m ${m} repl ${replacement}: ${maxAbsDiff(got, want)}`);
       }
     }
+  }
+});
+
+test('paired kernel: zero batches write nothing (the kernel called directly)', () => {
+  const k = wasm();
+  const { data } = problem(10, 3, 1);
+  const x = alloc(data.X.byteLength, 'test'), out = alloc(64, 'test'), sc = alloc(k.lrPairedDiffsScratchBytes(10, 4, 1), 'test');
+  try {
+    copyIn(x, data.X);
+    f64(out, 8).fill(7);
+    k.lrPairedDiffs(x, 10, 3, 4, 0, 0, 1, 1, 0, 0, 1, out, sc);
+    assert.equal(Array.from(f64(out, 8)), new Array(8).fill(7));
+  } finally {
+    free(x); free(out); free(sc);
   }
 });
 
