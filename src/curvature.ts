@@ -82,6 +82,13 @@ export interface TargetNoiseOptions {
   noiseVariance: number;
 }
 
+/** The keys of CurvatureOptions (any other key is rejected, naming the closest). @internal */
+export const CURVATURE_OPTION_KEYS = [
+  'dim', 'outputs', 'batchSize', 'batches', 'seed', 'stream', 'firstBatch', 'method', 'noiseVariance', 'baseNoiseVariance', 'noiseLevels', 'concurrency',
+] as const;
+/** The keys of TargetNoiseOptions. @internal */
+export const TARGET_NOISE_OPTION_KEYS = ['seed', 'stream', 'batch', 'draw', 'batchSize', 'outputs', 'noiseVariance'] as const;
+
 let scratchPtr = 0;
 let scratchCount = 0;
 
@@ -100,7 +107,7 @@ let scratchCount = 0;
  * // the holder adds xi[i] to the target of sample i of batch 17, then sends the gradient
  */
 export function targetNoise(options: TargetNoiseOptions): Float64Array {
-  const o = checkOptions('options', options);
+  const o = checkOptions('options', options, TARGET_NOISE_OPTION_KEYS, '`options` of targetNoise');
   if (o.seed === undefined) throw new TypeError('invalid argument: `seed` must be a number or a bigint. Value: `undefined`.');
   const [k0, k1] = checkSeed('seed', o.seed);
   const stream = o.stream === undefined ? 0 : checkStream('stream', o.stream);
@@ -141,7 +148,7 @@ interface Plan {
 }
 
 function plan(options: CurvatureOptions): Plan {
-  const o = checkOptions('options', options);
+  const o = checkOptions('options', options, CURVATURE_OPTION_KEYS, '`options` of estimateCurvature');
   const dim = checkPositiveInteger('dim', o.dim, 11584);
   const outputs = o.outputs === undefined ? 1 : checkPositiveInteger('outputs', o.outputs);
   const n = checkPositiveInteger('batchSize', o.batchSize);
@@ -176,18 +183,22 @@ function plan(options: CurvatureOptions): Plan {
   return { dim, n, outputs, m, first, k0, k1, stream, method, tau2, levels, s2, concurrency };
 }
 
-/** Validates one oracle answer: a float array of length dim with finite values; returns it. */
-function checkGradient(value: unknown, dim: number, batch: number, draw: number): FloatArray {
+/**
+ * One oracle answer as a private Float64Array copy (the oracle may reuse or share its
+ * buffer), checked: a float array of length dim with finite values.
+ */
+function copyGradient(value: unknown, dim: number, batch: number, draw: number): Float64Array {
   const where = `the oracle's gradient for batch ${batch} (draw ${draw})`;
   if (!(value instanceof Float64Array) && !(value instanceof Float32Array)) {
     throw new TypeError(`${where} must be a Float64Array or Float32Array. Value: \`${show(value)}\`.`);
   }
   if (value.length !== dim) throw new RangeError(`${where} must have length dim (${dim}). Value: length ${value.length}.`);
+  const g = Float64Array.from(value);
   for (let i = 0; i < dim; i++) {
-    const v = value[i]!;
+    const v = g[i]!;
     if (v - v !== 0) throw new RangeError(`${where} must contain only finite numbers. Value: \`${v}\` at index ${i}.`);
   }
-  return value;
+  return g;
 }
 
 /**
@@ -226,7 +237,7 @@ async function stream(acc: GradientCovariance, oracle: GradientOracle, p: Plan, 
             throw failed(err);
           }
         }
-        return Float64Array.from(checkGradient(g, p.dim, batch, draw));
+        return copyGradient(g, p.dim, batch, draw);
       };
       let stop = false;
       const lane = async (): Promise<void> => {
@@ -251,7 +262,10 @@ async function stream(acc: GradientCovariance, oracle: GradientOracle, p: Plan, 
       if (failed) throw failed.reason;
       const view = f64(buf, c * p.dim); // fresh view: the oracle may have grown wasm memory
       for (let t = 0; t < c; t++) view.set(rows[t]!, t * p.dim);
-      acc.addFromWasm(buf, c);
+      if (!acc.addFromWasm(buf, c)) { // finite gradients whose difference overflowed
+        const bad = Math.floor(view.findIndex((v) => v - v !== 0) / p.dim);
+        throw new RangeError(`estimateCurvature: the oracle's gradients for batch ${first + c0 + bad} overflow float64 when combined (entries near 1.8e308): scale the model's loss or targets down.`);
+      }
     }
   } finally {
     free(buf);

@@ -15,7 +15,7 @@ import { checkRegressionData, checkOptions, checkPositiveInteger, checkNonNegati
 import { GradientCovariance } from './covariance.js';
 import { choleskySolve } from './cholesky.js';
 import {
-  withOracle, accumulate, prepareEstimate, RegressionDataset,
+  withOracle, accumulate, prepareEstimate, RegressionDataset, ESTIMATE_OPTION_KEYS,
   type EstimateJob, type EstimateOptions, type HessianEstimate, type RegressionData,
 } from './gradients.js';
 
@@ -62,7 +62,7 @@ interface MethodJob { job: EstimateJob; method: Exclude<EstimatorMethod, 'calibr
  * 'calibrated' (after checking that it got no noiseLevels).
  */
 function prepareMethod(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions): MethodJob | undefined {
-  const opts = checkOptions('options', options);
+  const opts = checkOptions('options', options, [...ESTIMATE_OPTION_KEYS, 'method', 'noiseLevels'], '`options` of estimateHessian');
   const method = opts.method === undefined ? 'calibrated' : checkOneOf('method', opts.method, ESTIMATOR_METHODS);
   if (method !== 'two-level' && opts.noiseLevels !== undefined) throw noiseLevelsUnused(opts.noiseLevels, method);
   if (method === 'calibrated') return undefined;
@@ -198,7 +198,7 @@ function withPairKernel<T>(job: EstimateJob, fn: (run: (outPtr: number, first: n
  */
 export function pairDifferences(data: RegressionData | RegressionDataset, options: EstimateOptions): Float64Array {
   const d = data instanceof RegressionDataset ? data : checkRegressionData(data, ' or a RegressionDataset');
-  const m = checkPositiveInteger('batches', checkOptions('options', options).batches, 0x7fffffff);
+  const m = checkPositiveInteger('batches', checkOptions('options', options, ESTIMATE_OPTION_KEYS, '`options` of pairDifferences').batches, 0x7fffffff);
   // (the covariance's at-least-2 rule does not apply to the differences themselves)
   const job = prepareMethod(d, new Float64Array(d.dim), { ...options, batches: Math.max(2, m), method: 'paired' })!.job;
   job.p.m = m;

@@ -31,6 +31,6 @@ export { estimateRisk, type RiskInput, type RiskOptions, type RiskEstimate, type
 export { riskOnData, dualNorm, type PerturbationNorm } from './reference/risk.js';
 export {
   EstimatorPool, DEFAULT_BLOCK_BATCHES,
-  type Transport, type SharedData, type PoolEstimateOptions,
+  type Transport, type TransferList, type SharedData, type PoolEstimateOptions,
 } from './pool.js';
 export { DistributedTrainer, type TrainOptions, type TrainResult } from './distributed.js';

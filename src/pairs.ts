@@ -49,14 +49,13 @@ export class PairedGradients {
    */
   add(g1: FloatArray, g2: FloatArray): this {
     checkLive('PairedGradients', this.#disposed);
-    checkFloatArray('g1', g1);
-    checkFloatArray('g2', g2);
-    checkLength('g1', g1, this.dim, 'dim');
-    checkLength('g2', g2, this.dim, 'dim');
-    checkFinite('g1', g1);
-    checkFinite('g2', g2);
+    const a = checkFloatArray('g1', g1), b = checkFloatArray('g2', g2); // private copies of shared memory
+    checkLength('g1', a, this.dim, 'dim');
+    checkLength('g2', b, this.dim, 'dim');
+    checkFinite('g1', a);
+    checkFinite('g2', b);
     const d = new Float64Array(this.dim);
-    for (let i = 0; i < this.dim; i++) d[i] = g1[i]! - g2[i]!;
+    for (let i = 0; i < this.dim; i++) d[i] = a[i]! - b[i]!;
     this.#acc.add(d);
     return this;
   }

@@ -80,6 +80,8 @@ test('estimateCurvature and targetNoise', async () => {
     ['baseNoiseVariance -2', () => g.estimateCurvature(ok, { ...o, baseNoiseVariance: -2 }), RangeError, 'baseNoiseVariance', '-2'],
     ['levels without two-level', () => g.estimateCurvature(ok, { ...o, noiseLevels: [2, 1] }), TypeError, 'noiseLevels', '[2,1]'],
   ]);
+  const typo = await g.estimateCurvature(ok, { ...o, concurency: 2 } as never).catch((e: unknown) => e);
+  assert.ok(typo instanceof TypeError && /`concurency`.*did you mean `concurrency`/.test(typo.message), String(typo));
   const t = { seed: 1, batch: 0, batchSize: 4, noiseVariance: 1 };
   check('targetNoise', [
     ['options null', () => g.targetNoise(null as never), TypeError, 'options', 'null'],

@@ -5,8 +5,11 @@ import * as g from '../src/node.js';
 
 export const BUILD = process.env.GRADCOV_WASM === 'debug' ? 'debug' : 'release';
 
+// one bytes object for every test file of a run: init() refuses a second call with another source
+let debugBytes: Uint8Array | undefined;
+
 export async function setup(): Promise<void> {
-  if (BUILD === 'debug') await g.init(readFileSync(new URL('../dist/gradcov.debug.wasm', import.meta.url)));
+  if (BUILD === 'debug') await g.init(debugBytes ??= readFileSync(new URL('../dist/gradcov.debug.wasm', import.meta.url)));
   else await g.init();
 }
 
