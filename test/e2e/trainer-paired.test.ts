@@ -30,7 +30,7 @@ test("trainer from a far start: paired H_hat stays within sampling error of H; c
     }
   }
   console.log(`  H_hat relative error: paired ${errors.paired!.toFixed(4)}, calibrated ${errors.calibrated!.toFixed(3)}`);
-  // 4 rounds x 2000 pairs: sampling error ~ sqrt(5 / 8000) x 2 ~ 0.05; bound 0.12
+  // 4 rounds x 2000 pairs: seeds 2-7 gave 0.015-0.033 (calibrated: 38.7 at seed 2); bound 0.12
   assert.ok(errors.paired! < 0.12, `paired H_hat error ${errors.paired}`);
   assert.ok(errors.calibrated! > 1, `calibrated H_hat should be inflated: ${errors.calibrated}`);
 });
