@@ -3,6 +3,7 @@
 import { wasm, f64, copyIn, withBlocks, checkBlocks, byteCount } from './wasm.js';
 import { checkPositiveInteger, checkFloat64Array, checkLength, checkFinite, checkOptions, checkNonNegative } from './validate.js';
 
+/** Options of the Cholesky functions. */
 export interface CholeskyOptions {
   /** lambda >= 0 added to the diagonal: factorises A + lambda I (default 0). */
   ridge?: number;

@@ -18,11 +18,15 @@ function checkMatrixDim(dim: number): void {
 /** Relative sd below which standardize() treats a column as constant (sd <= 1e-12 (1 + |mean|)). */
 const CONSTANT_SD = 1e-12;
 
+/** What standardize() returns: the standardised data and the statistics it used. */
 export interface Standardized extends RegressionData {
-  /** Column means and standard deviations of X (population sd; 1 for a constant column, which standardises to 0). */
+  /** Column means of X. */
   xMean: Float64Array;
+  /** Column standard deviations of X (population sd; 1 for a constant column, which standardises to 0). */
   xScale: Float64Array;
+  /** Mean of the target. */
   yMean: number;
+  /** Standard deviation of the target (population sd). */
   yScale: number;
 }
 
@@ -113,7 +117,12 @@ export function secondMomentMatrix(data: RegressionData): Float64Array {
  * and the residual variance s2 = mean (x'w - y)^2 at it.
  * @throws {RangeError} when X'X is singular (collinear or constant features)
  */
-export function leastSquares(data: RegressionData): { w: Float64Array; residualVariance: number } {
+export function leastSquares(data: RegressionData): {
+  /** The least-squares weights. */
+  w: Float64Array;
+  /** Mean squared residual at w (divides by rows). */
+  residualVariance: number;
+} {
   const d = checkDataShape(data);
   const { X, y, rows, dim } = d;
   checkMatrixDim(dim);

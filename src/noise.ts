@@ -1,10 +1,12 @@
 import { Rng } from './rng.js';
 import { checkOptions, checkPositiveInteger, checkNonNegative, checkOneOf, checkFloat64Array, checkFinite } from './validate.js';
 
-/** Loss conventions of MATH.md ("Other loss conventions"). */
+/** The loss normalisations calibratedNoiseVariance() knows (docs/method.md, "Other loss conventions"). */
 export type LossConvention = 'mean-half-squared' | 'mean-squared' | 'sum-half-squared' | 'sum-squared';
+/** Every LossConvention, in the order of the docs. */
 export const LOSS_CONVENTIONS: readonly LossConvention[] = ['mean-half-squared', 'mean-squared', 'sum-half-squared', 'sum-squared'];
 
+/** Options of calibratedNoiseVariance(). */
 export interface CalibrationOptions {
   /** Variance s2 of the label noise already in the targets (default 0). */
   baseNoiseVariance?: number;

@@ -6,8 +6,10 @@ import { RitzTracker } from './tridiagonal.js';
 /** Most Lanczos steps kept (the basis is steps x dim doubles of wasm memory). */
 const LANCZOS_MAX_STEPS = 1000;
 
+/** The iteration of operatorNorm(): Lanczos (default) or power iteration. */
 export type SpectralMethod = 'lanczos' | 'power';
 
+/** Options of the spectral functions. */
 export interface SpectralOptions {
   /** Relative accuracy to stop at (in (0, 1); default 1e-9). */
   tol?: number;
@@ -19,6 +21,7 @@ export interface SpectralOptions {
   method?: SpectralMethod;
 }
 
+/** What operatorNorm() and operatorNormDiff() return. */
 export interface SpectralResult {
   /** The estimate of ||S||_2 = max |eigenvalue|. */
   value: number;
@@ -26,16 +29,21 @@ export interface SpectralResult {
   iterations: number;
   /** Whether the stopping rule was met before the cap. */
   converged: boolean;
+  /** The iteration that was used. */
   method: SpectralMethod;
 }
 
+/** What extremeEigenvalues() returns. */
 export interface ExtremeEigenvalues {
-  /** Smallest and largest eigenvalue. */
+  /** Smallest eigenvalue. */
   min: number;
+  /** Largest eigenvalue. */
   max: number;
   /** max / min when min > 0 (a positive-definite matrix), else Infinity. */
   conditionNumber: number;
+  /** Matrix-vector products used. */
   iterations: number;
+  /** Whether both eigenvalues met the stopping rule before the cap. */
   converged: boolean;
 }
 

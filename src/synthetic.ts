@@ -1,5 +1,5 @@
 // Seeded synthetic linear-regression problems with a chosen spectrum: the test bed of the
-// method (MATH.md). x = L z with z i.i.d. standardised (Gaussian, Rademacher, uniform or
+// method (docs/method.md). x = L z with z i.i.d. standardised (Gaussian, Rademacher, uniform or
 // Student-t with 5 degrees of freedom, scaled to unit variance), Sigma = L L' = Q' diag(lambda) Q
 // with a random rotation Q, y = x'w* + e, e ~ N(0, s2).
 import { Rng } from './rng.js';
@@ -7,21 +7,30 @@ import { formatBytes } from './wasm.js';
 import type { RegressionData } from './gradients.js';
 import { checkOptions, checkPositiveInteger, checkNonNegative, checkOneOf, checkSeed, checkNumber, checkInteger, checkFloat64Array, checkLength, checkFinite } from './validate.js';
 
+/** The distribution of the standardised inputs z (x = L z). */
 export type InputDistribution = 'gaussian' | 'rademacher' | 'uniform' | 'student-t5';
+/** Every InputDistribution. */
 export const INPUT_DISTRIBUTIONS: readonly InputDistribution[] = ['gaussian', 'rademacher', 'uniform', 'student-t5'];
 
+/** Options of syntheticRegression(). */
 export interface SyntheticOptions {
+  /** Feature dimension d. */
   dim: number;
+  /** Number of rows. */
   rows: number;
   /** Condition number of Sigma: eigenvalues log-spaced on [1, condition] (default 100). */
   condition?: number;
   /** Label-noise variance s2 (default 1). */
   noiseVariance?: number;
+  /** Distribution of the inputs (default 'gaussian'). */
   inputs?: InputDistribution;
+  /** Seed of the rotation, the inputs, w* and the label noise. */
   seed: number | bigint;
 }
 
+/** What syntheticRegression() returns. */
 export interface SyntheticProblem {
+  /** The rows: X (rows x dim, row-major) and y. */
   data: RegressionData;
   /** The weights that generated y. */
   wStar: Float64Array;

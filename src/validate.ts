@@ -132,6 +132,7 @@ export function checkOneOf<T extends string>(name: string, value: unknown, allow
   return value as T;
 }
 
+/** Gradients may come as doubles or floats; both are read in the kernels without a conversion copy. */
 export type FloatArray = Float64Array | Float32Array;
 
 /** Whether a typed array's memory is a SharedArrayBuffer (another thread may write it at any time). */

@@ -53,14 +53,35 @@ export interface Kernels {
 // The public types name WebAssembly.Module and Response through `typeof globalThis`, so a
 // program whose lib declares them (DOM, WebWorker, Deno, newer @types/node) gets the real
 // types, and one that does not (lib ES2022 with @types/node 20) still type-checks.
-type Globals = typeof globalThis;
-
 /** A compiled `WebAssembly.Module` (an opaque object where the program's lib does not declare WebAssembly). */
-export type WasmModule = Globals extends { WebAssembly: { Module: { prototype: infer M } } } ? M & object : object; // & object: lib.dom's Module is an empty interface a string would satisfy
+export type WasmModule = typeof globalThis extends {
+  /** The platform's WebAssembly namespace. */
+  WebAssembly: {
+    /** Its Module class. */
+    Module: {
+      /** The instance type of Module. */
+      prototype: infer M;
+    };
+  };
+} ? M & object : object; // & object: lib.dom's Module is an empty interface a string would satisfy
 
 /** A fetch `Response` (or what init() needs of one, where the program's lib does not declare fetch). */
-export type WasmResponse = Globals extends { Response: { prototype: infer R } } ? R
-  : { readonly ok: boolean; readonly status: number; readonly url: string; arrayBuffer(): Promise<ArrayBuffer> };
+export type WasmResponse = typeof globalThis extends {
+  /** The platform's fetch Response class. */
+  Response: {
+    /** The instance type of Response. */
+    prototype: infer R;
+  };
+} ? R : {
+  /** Whether the status is 2xx. */
+  readonly ok: boolean;
+  /** The HTTP status. */
+  readonly status: number;
+  /** The URL fetched (named in error messages). */
+  readonly url: string;
+  /** The body's bytes. */
+  arrayBuffer(): Promise<ArrayBuffer>;
+};
 
 /** What init() accepts: a compiled module, the .wasm bytes, or a fetch Response (or a promise of one). */
 export type WasmSource = WasmModule | ArrayBuffer | ArrayBufferView | WasmResponse | PromiseLike<WasmResponse>;
@@ -74,6 +95,7 @@ export type WasmBuild = 'simd' | 'relaxed-simd';
 /** Which build init() loads: 'auto' (default) picks relaxed SIMD where the engine validates it. */
 export type BuildPreference = 'auto' | WasmBuild;
 
+/** Options of init(). */
 export interface InitOptions {
   /**
    * 'auto' (default): the relaxed-SIMD build (fused multiply-add in the covariance kernel)
