@@ -4,6 +4,7 @@
 export { philoxFill, philoxBlock } from './rng';
 export { mathLog, mathCosSin2Pi } from './vmath';
 export { lrGradients, lrGradientsScratchBytes } from './gradient';
+export { lrPairedDiffs, lrPairedDiffsScratchBytes } from './paired';
 export { covAddRows, covMerge, covWrite, covPaddedDim, covScratchBytes } from './covariance';
 export { matvec, symMatvec, matvecDiff, matrixInfo, symPrepare, matSub, powerIteration, lanczosSteps } from './spectral';
 export { choleskyFactor, choleskyForward, choleskyBackward, choleskySolve } from './cholesky';

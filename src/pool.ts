@@ -227,7 +227,8 @@ class SharedDataHandle {
 }
 
 /** The option keys pool.estimateHessian takes: estimateHessian's and `blockBatches`. */
-const POOL_ESTIMATE_KEYS = [...ESTIMATE_OPTION_KEYS, 'blockBatches'] as const;
+// `method`: only 'calibrated' is computed here; prepareEstimateFor refuses the others by name
+const POOL_ESTIMATE_KEYS = [...ESTIMATE_OPTION_KEYS, 'blockBatches', 'method'] as const;
 
 // Test hook: the live channels of a pool (tests kill a worker through its transport).
 const channelsOf = new WeakMap<EstimatorPool, () => Channel[]>();

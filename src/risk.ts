@@ -18,7 +18,7 @@ export interface RiskInput {
   noiseVariance: number;
   /** Label-noise variance s2, if known (route 1). */
   labelNoiseVariance?: number;
-  /** An unbiased estimate of H itself (e.g. MATH.md's paired-noise estimator), if s2 is unknown (route 2). */
+  /** An unbiased estimate of H itself, if s2 is unknown (route 2): `estimateHessian(data, w, { ..., method: 'paired' }).hessian` from gradients alone. */
   hessian?: Float64Array;
 }
 
@@ -106,6 +106,10 @@ function checkVector(name: string, v: unknown, dim: number): Float64Array {
  *   noiseVariance: 63, labelNoiseVariance: 1 }, { eps: [0.1] });
  * risk.meanSquared;             // ~ E[(x'w - y)^2]
  * risk.adversarial[0].linf;     // risk under ||D||_inf <= 0.1
+ * // s2 unknown: H from paired noise, then s2 from the scale (gradients only)
+ * const H = estimateHessian(data, w, { batchSize: 64, batches: 4000, seed: 1, method: 'paired' }).hessian;
+ * const plain = estimateHessian(data, w, { batchSize: 64, batches: 8000, seed: 2, noiseVariance: 0 });
+ * estimateRisk(w, { mean: plain.mean, covariance: plain.hessian, batchSize: 64, noiseVariance: 0, hessian: H });
  */
 export function estimateRisk(w: Float64Array, input: RiskInput, options?: RiskOptions): RiskEstimate {
   const weights = checkFloat64Array('w', w);
