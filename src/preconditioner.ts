@@ -25,6 +25,7 @@ interface State { lPtr: number; xPtr: number }
  * P.dispose();
  */
 export class Preconditioner {
+  /** The dimension of H. */
   readonly dim: number;
   /** The lambda added to the diagonal. */
   readonly ridge: number;
@@ -102,6 +103,7 @@ export class Preconditioner {
 const FIT_OPTION_KEYS = ['method', 'steps', 'learningRate', 'batchSize', 'batches', 'noiseVariance', 'baseNoiseVariance', 'seed',
   'hessian', 'ridge', 'tolerance', 'initial', 'snapshotEvery', 'debias', 'rescale', 'estimator'] as const;
 
+/** Options of fitLinearRegression(). */
 export interface FitOptions {
   /** 'gd': w <- w - eta g. 'preconditioned': w <- w - eta (H_hat + ridge I)^-1 g. */
   method: 'gd' | 'preconditioned';
@@ -141,6 +143,7 @@ export interface FitOptions {
   rescale?: boolean;
 }
 
+/** What fitLinearRegression() returns. */
 export interface FitResult {
   /** The final weights. */
   w: Float64Array;
@@ -150,6 +153,7 @@ export interface FitResult {
   steps: number;
   /** Whether `tolerance` was reached (false when no tolerance was given). */
   converged: boolean;
+  /** The step size that was used. */
   learningRate: number;
   /** The Hessian used (H_hat after debiasing and rescaling, for 'preconditioned'; for 'gd' the matrix lambda_max came from). */
   hessian: Float64Array;
@@ -161,7 +165,13 @@ export interface FitResult {
   batchGradients: number;
   /** Full-batch gradient evaluations (steps, plus the start and the one for rescaling). */
   gradientEvaluations: number;
-  snapshots: { step: number; w: Float64Array }[];
+  /** The iterates every `snapshotEvery` steps. */
+  snapshots: {
+    /** The step after which w was taken. */
+    step: number;
+    /** A copy of the iterate. */
+    w: Float64Array;
+  }[];
 }
 
 /**
