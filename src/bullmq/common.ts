@@ -119,6 +119,8 @@ export interface RoundJob {
   noiseVariance: number;
   seed: WireSeed;
   stream: number;
+  /** Also the pair differences g(xi1) - g(xi2) of the same batches (hessianEstimator 'paired'). */
+  paired: boolean;
 }
 
 /** Asks a holder for its shard's size (rows, dim: no data). @internal */

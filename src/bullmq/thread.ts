@@ -5,6 +5,7 @@
 import { parentPort } from 'node:worker_threads';
 import { init } from '../node.js';
 import { RegressionDataset, estimateBlocks, prepareEstimate, linearRegressionGradients, type RegressionData, type EstimateOptions } from '../gradients.js';
+import { pairDifferences } from '../estimators.js';
 
 if (!parentPort) throw new Error('gradcov/bullmq: thread.js must run in a worker thread');
 const port = parentPort;
@@ -30,7 +31,7 @@ function dataset(key: string, data: RegressionData | undefined): RegressionDatas
 
 interface Request {
   id: number; type: 'blocks' | 'gradients'; key: string; data?: RegressionData; w: Float64Array;
-  options: Record<string, unknown>; blocks?: [number, number][];
+  options: Record<string, unknown>; blocks?: [number, number][]; paired?: boolean;
 }
 
 port.on('message', (msg: Request) => {
@@ -43,7 +44,15 @@ port.on('message', (msg: Request) => {
         const blobs = estimateBlocks(job, msg.blocks!);
         port.postMessage({ id: msg.id, ok: true, value: blobs }, blobs.map((b) => b.buffer as ArrayBuffer));
       } else {
-        const g = linearRegressionGradients(ds, msg.w, msg.options as never);
+        // as the in-process holder (distributed.ts HolderState): gradients, then, when paired,
+        // the pair differences of the same batches (a second noise draw on the same rows)
+        const G = linearRegressionGradients(ds, msg.w, msg.options as never);
+        let g = G;
+        if (msg.paired) {
+          g = new Float64Array(2 * G.length);
+          g.set(G);
+          g.set(pairDifferences(ds, msg.options as unknown as EstimateOptions), G.length);
+        }
         port.postMessage({ id: msg.id, ok: true, value: g }, [g.buffer as ArrayBuffer]);
       }
     } catch (err) {

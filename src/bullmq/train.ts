@@ -7,7 +7,7 @@ import { GradientCovariance } from '../covariance.js';
 import { choleskySolve } from '../cholesky.js';
 import { init, isInitialized } from '../wasm.js';
 import type { TrainOptions, TrainResult } from '../distributed.js';
-import { checkFloat64Array, checkLength, checkFinite, checkNonNegative, checkOptions, checkPositiveInteger, checkSeed, checkInteger } from '../validate.js';
+import { checkFloat64Array, checkLength, checkFinite, checkNonNegative, checkOptions, checkPositiveInteger, checkSeed, checkInteger, checkOneOf } from '../validate.js';
 import { connect, checkQueue, gradientKey, roundJobId, bytesF64, toWireSeed, type Connection, type GradcovJob, type RoundJob } from './common.js';
 
 /** The trainer's options plus where the holders are. */
@@ -20,6 +20,8 @@ export interface QueueTrainOptions extends TrainOptions {
   runId?: string;
   /** Attempts per round job (default 3). */
   attempts?: number;
+  /** How H_hat is estimated, as createDistributedTrainer: 'paired' (default) or 'calibrated'. */
+  hessianEstimator?: 'paired' | 'calibrated';
   /** Keep the round jobs and gradient blobs in Redis after reading them (default false; for audits). */
   keep?: boolean;
   /** Timeout for each round, in ms (default: none). */
@@ -57,6 +59,7 @@ export async function trainOnQueues(options: QueueTrainOptions): Promise<TrainRe
   const learningRate = o.learningRate === undefined ? 1 : checkNonNegative('learningRate', o.learningRate);
   const ridge = o.ridge === undefined ? undefined : checkNonNegative('ridge', o.ridge);
   const averageLast = o.averageLast === undefined ? Math.max(1, Math.floor(rounds / 2)) : checkInteger('averageLast', o.averageLast, 1, rounds);
+  const paired = (o.hessianEstimator === undefined ? 'paired' : checkOneOf('hessianEstimator', o.hessianEstimator, ['paired', 'calibrated'])) === 'paired';
   const attempts = o.attempts === undefined ? 3 : checkPositiveInteger('attempts', o.attempts, 1000);
   const roundTimeout = o.roundTimeout === undefined ? undefined : checkPositiveInteger('roundTimeout', o.roundTimeout);
   if (o.runId !== undefined && (typeof o.runId !== 'string' || !RUN_ID.test(o.runId))) {
@@ -97,6 +100,7 @@ export async function trainOnQueues(options: QueueTrainOptions): Promise<TrainRe
     const batches = rows.map((r) => Math.max(2, Math.round((batchesPerRound * r) / total)));
     if (batches.some((b) => b * (rounds + 1) > 2 ** 32)) throw new RangeError('invalid argument: `rounds` x batches per holder must stay below 2^32.');
     // the DistributedTrainer's round loop (distributed.ts), with the holders behind queues
+    const hScale = paired ? batchSize / (2 * noiseVariance) : 1;
     let w = Float64Array.from(w0);
     const avg = new Float64Array(dim);
     const pooled = new Float64Array(dim * dim);
@@ -105,21 +109,25 @@ export async function trainOnQueues(options: QueueTrainOptions): Promise<TrainRe
     const t0 = performance.now();
     for (let r = 0; r < rounds; r++) {
       const replies = await Promise.all(queues.map(async (q, k) => {
-        const data: RoundJob = { kind: 'round', run, round: r, w: Array.from(w), batchSize, batches: batches[k]!, noiseVariance, seed: toWireSeed(o.seed as number | bigint), stream: k };
+        const data: RoundJob = { kind: 'round', run, round: r, w: Array.from(w), batchSize, batches: batches[k]!, noiseVariance, seed: toWireSeed(o.seed as number | bigint), stream: k, paired };
         const job = await q.add('round', data, { ...jobOpts, jobId: roundJobId(run, r) });
         await finish(k, job, `round ${r}`);
         const key = gradientKey(names[k]!, run, r);
         const blob = await redis.getBuffer(key);
-        if (!blob || blob.byteLength !== batches[k]! * dim * 8) throw new Error(`gradcov: round ${r} of holder queue ${names[k]} left no gradients of the expected size under ${key}`);
+        const values = (paired ? 2 : 1) * batches[k]! * dim;
+        if (!blob || blob.byteLength !== values * 8) throw new Error(`gradcov: round ${r} of holder queue ${names[k]} left no gradients of the expected size under ${key}`);
         if (!keep) await redis.del(key);
-        return bytesF64(blob, 0, batches[k]! * dim);
+        return bytesF64(blob, 0, values);
       }));
       const g = new Float64Array(dim);
-      replies.forEach((G, k) => {
+      replies.forEach((reply, k) => {
+        const half = batches[k]! * dim;
         const acc = new GradientCovariance(dim);
         try {
-          acc.addBatch(G);
-          const M = acc.comoment(), mu = acc.mean();
+          acc.addBatch(reply.subarray(0, half));
+          const mu = acc.mean();
+          if (paired) acc.reset().addBatch(reply.subarray(half, 2 * half)); // H_hat from the pair differences
+          const M = acc.comoment();
           for (let i = 0; i < M.length; i++) pooled[i] += M[i]!;
           dof += acc.count - 1;
           const share = rows[k]! / total;
@@ -128,7 +136,8 @@ export async function trainOnQueues(options: QueueTrainOptions): Promise<TrainRe
           acc.dispose();
         }
       });
-      const H = pooled.map((v) => v / dof);
+      // pair differences have covariance (2 tau2 / n) H
+      const H = pooled.map((v) => (v * hScale) / dof);
       let tr = 0;
       for (let j = 0; j < dim; j++) tr += H[j * dim + j]!;
       const step = choleskySolve(H, dim, g, { ridge: ridge ?? 1e-8 * (tr / dim) });
@@ -139,7 +148,7 @@ export async function trainOnQueues(options: QueueTrainOptions): Promise<TrainRe
       if (r >= rounds - averageLast) for (let j = 0; j < dim; j++) avg[j] += w[j]! / averageLast;
     }
     const roundsMs = performance.now() - t0;
-    return { w: avg, last: w, hessian: pooled.map((v) => v / dof), gradientNorms, rounds, roundsMs };
+    return { w: avg, last: w, hessian: pooled.map((v) => (v * hScale) / dof), gradientNorms, rounds, roundsMs };
   } finally {
     await Promise.all(events.map((e) => e.close()));
     await Promise.all(queues.map((q) => q.close()));

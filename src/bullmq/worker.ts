@@ -262,6 +262,7 @@ export async function startHolder(options: HolderOptions): Promise<GradcovWorker
           batchSize: r.batchSize, batches: r.batches, noiseVariance: r.noiseVariance, seed: fromWireSeed(r.seed),
           stream: r.stream, firstBatch: r.round * r.batches, replacement: true,
         },
+        paired: r.paired === true,
       });
       t.loaded(localKey);
       return out;

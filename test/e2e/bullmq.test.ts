@@ -84,7 +84,7 @@ redisSuite(test, [
       same(r, await pooled(), 'bullmq vs pool');
       eachBlockOnce(procs);
       // one block (batches <= blockBatches): equals single-thread estimateHessian
-      const small = { batchSize: 16, batches: 300, seed: 5 };
+      const small = { batchSize: 16, batches: 300, seed: 5, method: 'calibrated' as const }; // `method` travels with the job
       same(await coordinator.estimateHessian(problem, w0, small), estimateHessian(problem, w0, small), 'one block vs estimateHessian');
       const client = new Redis(redis.url);
       try {
@@ -120,6 +120,8 @@ redisSuite(test, [
       const cases: [Record<string, unknown>, RegExp][] = [
         [{ ...opts, blockBatches: 0 }, /`blockBatches`/], [{ ...opts, batches: 1 }, /`batches`/], [{ ...opts, runId: 'a:b' }, /`runId`/],
         [{ ...opts, seed: -1 }, /`seed`/], [{ ...opts, batchSize: 0 }, /`batchSize`/],
+        // block jobs compute the calibrated estimator, as the in-process pool; the other methods are refused up front
+        [{ ...opts, method: 'paired' }, /`method`/], [{ ...opts, bogus: 1 }, /bogus/],
       ];
       for (const [o, re] of cases) await rejects(() => coordinator.estimateHessian(problem, w0, o as never), (e: Error) => re.test(e.message), String(re));
       await rejects(() => coordinator.estimateHessian(problem, new Float64Array(3), opts), (e: Error) => /`w`/.test(e.message));
@@ -228,15 +230,18 @@ redisSuite(test, [
     const local: RegressionData[] = shards.map((s) => syntheticRegression({ rows: s.rows, dim, seed: s.seed }).data);
     const to = { rounds: 4, batchSize: 32, batchesPerRound: 400, seed: 9 };
     try {
-      const r = await trainOnQueues({ connection: redis.url, queues: qs, runId: 'train1', keep: true, ...to });
-      const trainer = await createDistributedTrainer(local, to);
-      let ref;
-      try {
-        ref = await trainer.train();
-      } finally {
-        await trainer.close();
+      // both ways of estimating H_hat: 'paired' (the default) and 'calibrated'
+      for (const hessianEstimator of ['paired', 'calibrated'] as const) {
+        const r = await trainOnQueues({ connection: redis.url, queues: qs, runId: `train${hessianEstimator}`, keep: true, hessianEstimator, ...to });
+        const trainer = await createDistributedTrainer(local, { ...to, hessianEstimator });
+        let ref;
+        try {
+          ref = await trainer.train();
+        } finally {
+          await trainer.close();
+        }
+        assert.ok(hex(r.w) === hex(ref.w) && hex(r.last) === hex(ref.last) && hex(r.hessian) === hex(ref.hessian), `${hessianEstimator}: bit-identical to createDistributedTrainer`);
       }
-      assert.ok(hex(r.w) === hex(ref.w) && hex(r.last) === hex(ref.last) && hex(r.hessian) === hex(ref.hessian), 'bit-identical to createDistributedTrainer');
       // what Redis holds: no byte run and no printed value of any shard
       const client = new Redis(redis.url);
       try {
@@ -260,13 +265,13 @@ redisSuite(test, [
           }
         }
         // the gradient blobs are exactly batches x dim doubles, and the round jobs carry w and settings only
-        const grads = await client.keys('gradcov:*:grad:train1:*');
-        assert.is(grads.length, 2 * to.rounds);
-        const jobKeys = (await client.keys('bull:*:train1-r*')).filter((k) => /train1-r\d+$/.test(k));
-        assert.is(jobKeys.length, 2 * to.rounds);
+        const grads = await client.keys('gradcov:*:grad:train*');
+        assert.is(grads.length, 2 * 2 * to.rounds);
+        const jobKeys = (await client.keys('bull:*:train*-r*')).filter((k) => /train\w+-r\d+$/.test(k));
+        assert.is(jobKeys.length, 2 * 2 * to.rounds);
         for (const k of jobKeys) {
           const data = JSON.parse((await client.hget(k, 'data'))!);
-          assert.equal(Object.keys(data).sort(), ['batchSize', 'batches', 'kind', 'noiseVariance', 'round', 'run', 'seed', 'stream', 'w']);
+          assert.equal(Object.keys(data).sort(), ['batchSize', 'batches', 'kind', 'noiseVariance', 'paired', 'round', 'run', 'seed', 'stream', 'w']);
           assert.is(data.w.length, dim);
         }
       } finally {
