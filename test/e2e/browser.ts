@@ -36,7 +36,10 @@ interface Launched { browser?: Browser; context?: BrowserContext; what: string; 
 let found: Promise<Launched> | undefined;
 
 /** Launches the first Chromium that works (once per process); open pages with `context.newPage()`. */
-export function launchChromium(): Promise<Launched> {
+export async function launchChromium(): Promise<Launched> {
+  // uvu runs every e2e file in one process: an earlier file's browserSuite closes the shared
+  // browser after its last case, so a later file launches a new one
+  if (found && (await found).browser?.isConnected() === false) found = undefined;
   found ??= (async () => {
     const tried: string[] = [];
     for (const c of await candidates()) {
