@@ -94,8 +94,9 @@ test('estimate --json: the calibrated covariance matches the standardised second
   assert.is(out.hessian.length, 3);
   out.secondMoment.forEach((row: number[], i: number) => assert.ok(Math.abs(row[i]! - 1) < 1e-12, 'standardised: unit diagonal'));
   assert.ok(Math.abs(out.residualVariance + out.noiseVariance - out.batchSize) < 1e-9, 's2 + tau2 = n');
-  // 20000 batches, d = 3: sampling error about sqrt(r/m) ~ 0.012; 0.06 leaves room for constants
-  assert.ok(out.relativeError < 0.06, `relative error ${out.relativeError}`);
+  // 20000 batches, d = 3: sampling error about sqrt(r/m) ~ 0.012; over seeds 100-139
+  // (scripts/stat-spread.ts cli) 0.0087-0.0364, median 0.019: bound 0.045 (1.24x the largest)
+  assert.ok(out.relativeError < 0.045, `relative error ${out.relativeError}`);
 });
 
 test('estimate --no-standardize keeps units; --noise 0 leaves the covariance a factor s2/n off; --out writes the matrices', () => {

@@ -28,9 +28,12 @@ test('calibration: the raw error at w* is smallest at tau2/n = 1; at w* rescalin
   assert.equal(t.rows.map((r) => r[0]), ['0', '1/16', '1/4', '1/2', '1', '2', '4', '16']);
   const raw = col(t, 'raw at w*');
   assert.is(raw.indexOf(Math.min(...raw)), 4, `raw at w*: ${raw}`);
-  // at w*, C ~ ((s2 + tau2)/n) H: up to scale it is H for every tau2 (sampling error ~0.05 here)
-  assert.ok(col(t, 'rescaled at w*').every((v) => v < 0.2), `rescaled at w*: ${col(t, 'rescaled at w*')}`);
-  assert.ok(raw[0]! > 0.9, 'uncalibrated: off by the factor s2/n');
+  // at w*, C ~ ((s2 + tau2)/n) H: up to scale it is H for every tau2. Over seeds 1-20
+  // (scripts/stat-spread.ts calibration) the largest rescaled error per run was 0.018-0.070,
+  // the raw error at tau2 = 0 was 0.983-0.986 (1 - s2/n = 0.984), and the raw minimum was at
+  // tau2/n = 1 for every seed. Bounds: rescaled < 0.1 (1.4x the largest), raw at 0 > 0.97.
+  assert.ok(col(t, 'rescaled at w*').every((v) => v < 0.1), `rescaled at w*: ${col(t, 'rescaled at w*')}`);
+  assert.ok(raw[0]! > 0.97, `uncalibrated: off by the factor s2/n: ${raw[0]}`);
 });
 
 test('batches: the error falls with m at a rate near 1/sqrt(m)', () => {
@@ -38,7 +41,9 @@ test('batches: the error falls with m at a rate near 1/sqrt(m)', () => {
   const t = e.tables[0]!;
   const m = col(t, 'm'), err = col(t, 'mean error');
   assert.is(m.length, 6);
-  assert.ok(err[0]! > 2 * err[err.length - 1]!, `error falls: ${err}`);
+  // m from 10 to 3000: sqrt(300) = 17 expected; over seeds 1-20 the first / last mean error
+  // was 10.0-33.5 (median 16.9). Bound > 6: an error that does not fall with m gives ~1.
+  assert.ok(err[0]! > 6 * err[err.length - 1]!, `error falls: ${err}`);
   assert.match(e.findings[0]!, /slope/);
 });
 
@@ -47,7 +52,9 @@ test('distributions: four input distributions, each at w* and away from it', () 
   const t = e.tables[0]!;
   assert.equal([...new Set(t.rows.map((r) => r[0]))], ['gaussian', 'rademacher', 'uniform', 'student-t5']);
   assert.is(t.rows.length, 8);
-  assert.ok(t.rows.filter((r) => r[1] === 'at w*').every((r) => r[r.length - 1] === '1'), 'at w* the best tau2/n is 1 for each');
+  const atOptimum = t.rows.filter((r) => r[1] === 'at w*');
+  assert.is(atOptimum.length, 4, 'one row at w* per distribution');
+  assert.ok(atOptimum.every((r) => r[r.length - 1] === '1'), 'at w* the best tau2/n is 1 for each');
 });
 
 test('dimension: one row per requested dimension, m = k d', () => {
@@ -55,7 +62,11 @@ test('dimension: one row per requested dimension, m = k d', () => {
   const t = e.tables[0]!;
   assert.equal(col(t, 'd'), [5, 12]);
   assert.equal(col(t, 'm'), [200, 480]);
-  assert.ok(col(t, 'error at w*').every((v) => v > 0 && v < 1));
+  // m = 40 d batches: the error at w* is c sqrt(r/m); over seeds 1-30 (scripts/stat-spread.ts
+  // dimension) c was 0.55-3.14 at d = 5 and 0.85-1.86 at d = 12 (few batches: a wide spread).
+  // Bound c in (0.4, 4): an uncalibrated or mis-scaled estimate (error ~1, c > 10) fails.
+  const err = col(t, 'error at w*'), rate = col(t, 'sqrt(r/m)');
+  err.forEach((e, i) => assert.ok(e / rate[i]! > 0.4 && e / rate[i]! < 4, `d ${col(t, 'd')[i]}: error ${e} = ${e / rate[i]!} sqrt(r/m)`));
 });
 
 test('real-data: diabetes and diamonds at the fit and away; calibrated beats uncalibrated at the fit', () => {

@@ -38,10 +38,14 @@ export function referenceSummary(): Summary {
 
 /**
  * Checks that a summary is plausible, not just equal to another: 10^5 standard normals
- * have |mean| < 4.5 / sqrt(10^5) ~ 0.014 (4.5 sigma); the calibrated estimates are within
- * 0.15 relative error of H (sampling error ~ sqrt(r/m) ~ 0.03-0.05 for these sizes, plus
- * the error of H's own estimate); H's norm is about its largest eigenvalue 256, and power
- * iteration converges.
+ * have |mean| < 4.5 / sqrt(10^5) ~ 0.014 (4.5 sigma). The error bounds come from the same
+ * computations with 100 other seeds (`npx tsx scripts/stat-spread.ts conformance 100`,
+ * errors by Jacobi eigenvalues): the covariance of 1200 gradients (dim 9) had relative
+ * error 0.023-0.139 (median 0.051), the estimate from 3000 batches 0.015-0.085 (median
+ * 0.033), and the estimate's norm / 256 was 0.978-1.121. The summary's own seeds give 0.040,
+ * 0.029 and 1.062; the bounds (0.15, 0.1, 0.95-1.15) sit just above the largest of 100 seeds,
+ * because at these small m one seed's error varies 6x: they catch a wrong calibration
+ * (error ~0.5 at tau2 = n/2), not a 3% noise error, which the core method tests catch.
  */
 export function assertPlausible(s: Summary): void {
   assert.is(s.normals.count, 100000);
@@ -49,9 +53,9 @@ export function assertPlausible(s: Summary): void {
   assert.is(s.covariance.count, 1200);
   assert.ok(s.covariance.relativeError < 0.15, `covariance error ${s.covariance.relativeError}`);
   assert.is(s.estimate.noiseVariance, 31);
-  assert.ok(s.estimate.relativeError < 0.15, `estimate error ${s.estimate.relativeError}`);
+  assert.ok(s.estimate.relativeError < 0.1, `estimate error ${s.estimate.relativeError}`);
   assert.ok(s.operatorNorm.converged);
-  assert.ok(Math.abs(s.operatorNorm.value / 256 - 1) < 0.2, `norm ${s.operatorNorm.value}`);
+  assert.ok(s.operatorNorm.value / 256 > 0.95 && s.operatorNorm.value / 256 < 1.15, `norm ${s.operatorNorm.value}`);
 }
 
 /** Equal to the reference summary, every number to the last bit (JSON keeps doubles exactly). */
