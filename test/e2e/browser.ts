@@ -67,8 +67,8 @@ export async function launchChromium(): Promise<Launched> {
  * `suite.before` (uvu 0.5 drops errors thrown in hooks).
  */
 export async function browserSuite(suite: Test, cases: [name: string, fn: (context: BrowserContext) => Promise<void>][]): Promise<void> {
-  const { browser, context, tried } = await launchChromium();
-  if (!browser || !context) {
+  const { context, tried } = await launchChromium();
+  if (!context) {
     const reason = `no Chromium for the browser tests (tried: ${tried.join('; ') || 'nothing'}): ${HOW}`;
     if (process.env.CI === 'true') {
       suite('a Chromium to run the browser tests is available', () => { throw new Error(reason); });
@@ -78,6 +78,14 @@ export async function browserSuite(suite: Test, cases: [name: string, fn: (conte
     }
     return;
   }
-  for (const [name, fn] of cases) suite(name, () => fn(context));
-  suite.after(() => browser.close());
+  // uvu imports every file before it runs any suite, so the browser found here may have been
+  // closed by an earlier file's suite by the time these cases run: each case asks again
+  for (const [name, fn] of cases) {
+    suite(name, async () => {
+      const now = await launchChromium();
+      if (!now.context) throw new Error(`Chromium could not be relaunched (tried: ${now.tried.join('; ')})`);
+      await fn(now.context);
+    });
+  }
+  suite.after(async () => { await (await found)?.browser?.close(); });
 }
