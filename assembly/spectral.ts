@@ -1,4 +1,7 @@
-// Symmetric matrix-vector products and power iteration for the operator norm.
+// Symmetric matrix-vector products, power iteration and Lanczos for the operator norm and
+// the extreme eigenvalues. The TS wrapper (src/spectral.ts) copies the matrix in, checks
+// symmetry and finiteness with matrixInfo, scales it by a power of two and, for A - B,
+// forms the difference once (matSub); the iterations then read only the upper triangle.
 
 import { dot, dot4, scale, axpy } from './linalg';
 
@@ -16,6 +19,75 @@ export function matvec(aPtr: usize, xPtr: usize, yPtr: usize, dim: i32): void {
   }
   for (; i < dim; i++) {
     store<f64>(yPtr + (<usize>i << 3), dot(aPtr + <usize>i * rowBytes, xPtr, dim));
+  }
+}
+
+/**
+ * y = S x for a symmetric S given by its upper triangle (row-major dim x dim; entries below
+ * the diagonal are never read). Each entry a_ij (j > i) is read once and used twice:
+ * y_i += a_ij x_j and y_j += a_ij x_i, so the loop reads half the matrix that matvec reads
+ * (the d = 512 matrix is bound by memory traffic, PERF-NOTES). Four rows per pass share
+ * the loads and stores of y_j: 4 accumulators, 4 broadcasts of x_i, 4 loads of a, x_j and
+ * y_j = 14 XMM registers.
+ */
+export function symMatvec(aPtr: usize, xPtr: usize, yPtr: usize, dim: i32): void {
+  let rowBytes = <usize>dim << 3;
+  memory.fill(yPtr, 0, rowBytes);
+  let i = 0;
+  for (; i + 4 <= dim; i += 4) {
+    let r0 = aPtr + <usize>i * rowBytes;
+    let r1 = r0 + rowBytes, r2 = r1 + rowBytes, r3 = r2 + rowBytes;
+    let xi = xPtr + (<usize>i << 3);
+    let x0 = load<f64>(xi), x1 = load<f64>(xi, 8), x2 = load<f64>(xi, 16), x3 = load<f64>(xi, 24);
+    // the 4 x 4 diagonal block (upper part mirrored), scalar
+    let a01 = load<f64>(r0 + (<usize>(i + 1) << 3)), a02 = load<f64>(r0 + (<usize>(i + 2) << 3)), a03 = load<f64>(r0 + (<usize>(i + 3) << 3));
+    let a12 = load<f64>(r1 + (<usize>(i + 2) << 3)), a13 = load<f64>(r1 + (<usize>(i + 3) << 3));
+    let a23 = load<f64>(r2 + (<usize>(i + 3) << 3));
+    let y0 = load<f64>(r0 + (<usize>i << 3)) * x0 + a01 * x1 + a02 * x2 + a03 * x3;
+    let y1 = a01 * x0 + load<f64>(r1 + (<usize>(i + 1) << 3)) * x1 + a12 * x2 + a13 * x3;
+    let y2 = a02 * x0 + a12 * x1 + load<f64>(r2 + (<usize>(i + 2) << 3)) * x2 + a23 * x3;
+    let y3 = a03 * x0 + a13 * x1 + a23 * x2 + load<f64>(r3 + (<usize>(i + 3) << 3)) * x3;
+    // columns j >= i + 4: two at a time, then one
+    let b0 = f64x2.splat(x0), b1 = f64x2.splat(x1), b2 = f64x2.splat(x2), b3 = f64x2.splat(x3);
+    let s0 = f64x2.splat(0), s1 = f64x2.splat(0), s2 = f64x2.splat(0), s3 = f64x2.splat(0);
+    let j = i + 4;
+    for (; j + 2 <= dim; j += 2) {
+      let o = <usize>j << 3;
+      let xj = v128.load(xPtr + o);
+      let c0 = v128.load(r0 + o), c1 = v128.load(r1 + o), c2 = v128.load(r2 + o), c3 = v128.load(r3 + o);
+      s0 = f64x2.add(s0, f64x2.mul(c0, xj));
+      s1 = f64x2.add(s1, f64x2.mul(c1, xj));
+      s2 = f64x2.add(s2, f64x2.mul(c2, xj));
+      s3 = f64x2.add(s3, f64x2.mul(c3, xj));
+      let yj = v128.load(yPtr + o);
+      yj = f64x2.add(yj, f64x2.add(f64x2.add(f64x2.mul(c0, b0), f64x2.mul(c1, b1)), f64x2.add(f64x2.mul(c2, b2), f64x2.mul(c3, b3))));
+      v128.store(yPtr + o, yj);
+    }
+    if (j < dim) {
+      let o = <usize>j << 3;
+      let xj = load<f64>(xPtr + o);
+      let c0 = load<f64>(r0 + o), c1 = load<f64>(r1 + o), c2 = load<f64>(r2 + o), c3 = load<f64>(r3 + o);
+      y0 += c0 * xj; y1 += c1 * xj; y2 += c2 * xj; y3 += c3 * xj;
+      store<f64>(yPtr + o, load<f64>(yPtr + o) + ((c0 * x0 + c1 * x1) + (c2 * x2 + c3 * x3)));
+    }
+    let yi = yPtr + (<usize>i << 3);
+    store<f64>(yi, load<f64>(yi) + y0 + f64x2.extract_lane(s0, 0) + f64x2.extract_lane(s0, 1));
+    store<f64>(yi, load<f64>(yi, 8) + y1 + f64x2.extract_lane(s1, 0) + f64x2.extract_lane(s1, 1), 8);
+    store<f64>(yi, load<f64>(yi, 16) + y2 + f64x2.extract_lane(s2, 0) + f64x2.extract_lane(s2, 1), 16);
+    store<f64>(yi, load<f64>(yi, 24) + y3 + f64x2.extract_lane(s3, 0) + f64x2.extract_lane(s3, 1), 24);
+  }
+  // the last dim % 4 rows: at most 3, scalar
+  for (; i < dim; i++) {
+    let r = aPtr + <usize>i * rowBytes;
+    let xi = load<f64>(xPtr + (<usize>i << 3));
+    let s = load<f64>(r + (<usize>i << 3)) * xi;
+    for (let j = i + 1; j < dim; j++) {
+      let o = <usize>j << 3;
+      let a = load<f64>(r + o);
+      s += a * load<f64>(xPtr + o);
+      store<f64>(yPtr + o, load<f64>(yPtr + o) + a * xi);
+    }
+    store<f64>(yPtr + (<usize>i << 3), load<f64>(yPtr + (<usize>i << 3)) + s);
   }
 }
 
@@ -41,10 +113,138 @@ export function matvecDiff(aPtr: usize, bPtr: usize, xPtr: usize, yPtr: usize, d
 }
 
 /**
+ * Checks a dim x dim matrix in one pass over 4 x 4 blocks of its upper triangle and their
+ * mirror blocks (transposed in registers). Writes [max |a_ij|, max |a_ij - a_ji|] to
+ * outPtr; both are NaN when any entry is NaN or infinite (x - x is NaN exactly for those).
+ * O(dim^2).
+ */
+export function matrixInfo(aPtr: usize, dim: i32, outPtr: usize): void {
+  let n = <usize>dim;
+  let n4 = n & ~(<usize>3);
+  let row = n << 3;
+  let mx = f64x2.splat(0), asym = f64x2.splat(0), bad = f64x2.splat(0);
+  for (let ib: usize = 0; ib < n4; ib += 4) {
+    for (let jb = ib; jb < n4; jb += 4) {
+      let u = aPtr + ib * row + (jb << 3); // rows ib.., columns jb..
+      let l = aPtr + jb * row + (ib << 3); // rows jb.., columns ib..
+      for (let h: usize = 0; h < 2; h++) { // column pairs jb + 2h, jb + 2h + 1 of the upper block
+        let l0 = v128.load(l + (2 * h) * row), l1 = v128.load(l + (2 * h + 1) * row);
+        let l0b = v128.load(l + (2 * h) * row, 16), l1b = v128.load(l + (2 * h + 1) * row, 16);
+        let u0 = v128.load(u + (h << 4)), u1 = v128.load(u + row + (h << 4));
+        let u2 = v128.load(u + 2 * row + (h << 4)), u3 = v128.load(u + 3 * row + (h << 4));
+        // mirror of upper row r, columns jb+2h..+1 = lower rows jb+2h..+1, column ib + r
+        let d0 = f64x2.sub(u0, i64x2.shuffle(l0, l1, 0, 2));
+        let d1 = f64x2.sub(u1, i64x2.shuffle(l0, l1, 1, 3));
+        let d2 = f64x2.sub(u2, i64x2.shuffle(l0b, l1b, 0, 2));
+        let d3 = f64x2.sub(u3, i64x2.shuffle(l0b, l1b, 1, 3));
+        asym = f64x2.pmax(asym, f64x2.pmax(f64x2.pmax(f64x2.abs(d0), f64x2.abs(d1)), f64x2.pmax(f64x2.abs(d2), f64x2.abs(d3))));
+        mx = f64x2.pmax(mx, f64x2.pmax(f64x2.pmax(f64x2.abs(u0), f64x2.abs(u1)), f64x2.pmax(f64x2.abs(u2), f64x2.abs(u3))));
+        mx = f64x2.pmax(mx, f64x2.pmax(f64x2.pmax(f64x2.abs(l0), f64x2.abs(l1)), f64x2.pmax(f64x2.abs(l0b), f64x2.abs(l1b))));
+        bad = f64x2.add(bad, f64x2.add(f64x2.add(f64x2.sub(u0, u0), f64x2.sub(u1, u1)), f64x2.add(f64x2.sub(u2, u2), f64x2.sub(u3, u3))));
+        bad = f64x2.add(bad, f64x2.add(f64x2.add(f64x2.sub(l0, l0), f64x2.sub(l1, l1)), f64x2.add(f64x2.sub(l0b, l0b), f64x2.sub(l1b, l1b))));
+      }
+    }
+  }
+  let maxAbs = max(f64x2.extract_lane(mx, 0), f64x2.extract_lane(mx, 1));
+  let maxAsym = max(f64x2.extract_lane(asym, 0), f64x2.extract_lane(asym, 1));
+  let sum = f64x2.extract_lane(bad, 0) + f64x2.extract_lane(bad, 1);
+  // the last n - n4 rows (and with them their mirror columns), scalar
+  for (let i = n4; i < n; i++) {
+    for (let j: usize = 0; j < n; j++) {
+      let a = load<f64>(aPtr + ((i * n + j) << 3));
+      let b = load<f64>(aPtr + ((j * n + i) << 3));
+      sum += (a - a) + (b - b);
+      maxAbs = max(maxAbs, max(abs(a), abs(b)));
+      maxAsym = max(maxAsym, abs(a - b));
+    }
+  }
+  if (sum != 0 || !isFinite(maxAbs)) { maxAbs = NaN; maxAsym = NaN; } // sum is 0 or NaN
+  store<f64>(outPtr, maxAbs);
+  store<f64>(outPtr, maxAsym, 8);
+}
+
+/** a[i] = (a[i] * f1) * f2 over n doubles (two factors: a power of two beyond 2^1023 needs both). */
+export function matScale(aPtr: usize, n: usize, f1: f64, f2: f64): void {
+  let v1 = f64x2.splat(f1), v2 = f64x2.splat(f2);
+  let i: usize = 0;
+  for (; i + 2 <= n; i += 2) {
+    let p = aPtr + (i << 3);
+    v128.store(p, f64x2.mul(f64x2.mul(v128.load(p), v1), v2));
+  }
+  if (i < n) store<f64>(aPtr + (i << 3), (load<f64>(aPtr + (i << 3)) * f1) * f2);
+}
+
+/**
+ * Prepares a checked matrix for the iterations: every entry times f1 then f2 (a power of
+ * two, exact), and each off-diagonal pair replaced by its mean (the symmetric part
+ * (A + A')/2; the halves are taken after scaling, so the sum cannot overflow). In 4 x 4
+ * blocks of the upper triangle and their mirrors, transposed in registers. O(dim^2).
+ */
+export function symPrepare(aPtr: usize, dim: i32, f1: f64, f2: f64): void {
+  let n = <usize>dim;
+  let n4 = n & ~(<usize>3);
+  let row = n << 3;
+  let v1 = f64x2.splat(f1), v2 = f64x2.splat(f2 * 0.5);
+  for (let ib: usize = 0; ib < n4; ib += 4) {
+    // the diagonal block: scalar (its mirror is itself, so the vector path would scale twice)
+    for (let i = ib; i < ib + 4; i++) {
+      for (let j = i; j < ib + 4; j++) {
+        let pij = aPtr + ((i * n + j) << 3);
+        let pji = aPtr + ((j * n + i) << 3);
+        let v = i == j ? (load<f64>(pij) * f1) * f2 : (load<f64>(pij) * f1) * (f2 * 0.5) + (load<f64>(pji) * f1) * (f2 * 0.5);
+        store<f64>(pij, v);
+        store<f64>(pji, v);
+      }
+    }
+    for (let jb = ib + 4; jb < n4; jb += 4) {
+      let u = aPtr + ib * row + (jb << 3);
+      let l = aPtr + jb * row + (ib << 3);
+      for (let h: usize = 0; h < 2; h++) {
+        let pl0 = l + (2 * h) * row, pl1 = pl0 + row;
+        let l0 = v128.load(pl0), l1 = v128.load(pl1), l0b = v128.load(pl0, 16), l1b = v128.load(pl1, 16);
+        let pu = u + (h << 4);
+        let u0 = v128.load(pu), u1 = v128.load(pu + row), u2 = v128.load(pu + 2 * row), u3 = v128.load(pu + 3 * row);
+        // (x f1) (f2 / 2) for both halves, then the mean: exact scaling, one rounding
+        let m0 = f64x2.add(f64x2.mul(f64x2.mul(u0, v1), v2), f64x2.mul(f64x2.mul(i64x2.shuffle(l0, l1, 0, 2), v1), v2));
+        let m1 = f64x2.add(f64x2.mul(f64x2.mul(u1, v1), v2), f64x2.mul(f64x2.mul(i64x2.shuffle(l0, l1, 1, 3), v1), v2));
+        let m2 = f64x2.add(f64x2.mul(f64x2.mul(u2, v1), v2), f64x2.mul(f64x2.mul(i64x2.shuffle(l0b, l1b, 0, 2), v1), v2));
+        let m3 = f64x2.add(f64x2.mul(f64x2.mul(u3, v1), v2), f64x2.mul(f64x2.mul(i64x2.shuffle(l0b, l1b, 1, 3), v1), v2));
+        v128.store(pu, m0); v128.store(pu + row, m1); v128.store(pu + 2 * row, m2); v128.store(pu + 3 * row, m3);
+        // transpose back into the lower block: lower row jb+2h (+1) = column jb+2h (+1) of m
+        v128.store(pl0, i64x2.shuffle(m0, m1, 0, 2)); v128.store(pl0, i64x2.shuffle(m2, m3, 0, 2), 16);
+        v128.store(pl1, i64x2.shuffle(m0, m1, 1, 3)); v128.store(pl1, i64x2.shuffle(m2, m3, 1, 3), 16);
+      }
+    }
+  }
+  // the last n - n4 rows and their mirror columns, scalar
+  let h2 = f2 * 0.5;
+  for (let i = n4; i < n; i++) {
+    for (let j: usize = 0; j <= i; j++) {
+      let pij = aPtr + ((i * n + j) << 3);
+      let pji = aPtr + ((j * n + i) << 3);
+      let v = i == j ? (load<f64>(pij) * f1) * f2 : (load<f64>(pij) * f1) * h2 + (load<f64>(pji) * f1) * h2;
+      store<f64>(pij, v);
+      store<f64>(pji, v);
+    }
+  }
+}
+
+/** a[i] -= b[i] over n doubles. */
+export function matSub(aPtr: usize, bPtr: usize, n: usize): void {
+  let i: usize = 0;
+  for (; i + 2 <= n; i += 2) {
+    let o = i << 3;
+    v128.store(aPtr + o, f64x2.sub(v128.load(aPtr + o), v128.load(bPtr + o)));
+  }
+  if (i < n) store<f64>(aPtr + (i << 3), load<f64>(aPtr + (i << 3)) - load<f64>(bPtr + (i << 3)));
+}
+
+/**
  * Power iteration for ||S||_2 = max |lambda(S)| of a symmetric S = A (bPtr == 0) or
  * S = A - B. v (dim doubles) holds the start vector and is overwritten with the last
  * iterate; w is 2 dim doubles of scratch (S v, then the previous iterate). Writes
- * [value, iterations, converged] to outPtr.
+ * [value, iterations, converged] to outPtr. With bPtr == 0 the product reads only the
+ * upper triangle of A (symMatvec; the wrapper has checked symmetry).
  *
  * Estimate theta_k = ||S v_k|| with v_k a unit vector: the square root of the Rayleigh
  * quotient of S^2, which converges at the rate (lambda_2 / lambda_1)^2 per step.
@@ -78,10 +278,11 @@ export function powerIteration(
     let floor = 8.0 * <f64>dim * f64.EPSILON;
     while (it < maxIter) {
       it++;
-      if (bPtr == 0) matvec(aPtr, vPtr, wPtr, dim);
+      if (bPtr == 0) symMatvec(aPtr, vPtr, wPtr, dim);
       else matvecDiff(aPtr, bPtr, vPtr, wPtr, dim);
       theta = Math.sqrt(dot(wPtr, wPtr, dim));
       if (theta == 0) { converged = 1; break; } // S v = 0 for a random v: S = 0
+      if (!isFinite(theta)) break; // never reported as converged (the wrapper scales first)
       let resOk = false;
       if (it > 1) { // res = ||S v_k - theta_{k-1} v_{k-1}||
         let r2 = 0.0;
@@ -116,27 +317,86 @@ export function powerIteration(
 }
 
 /**
- * One Lanczos step with full reorthogonalisation on S = A (bPtr == 0) or A - B.
- * basis: rows v_0 .. v_k (dim doubles each, orthonormal); writes v_{k+1} after them.
- * w = S v_k; alpha = v_k' w; w is orthogonalised against v_0 .. v_k twice (modified
- * Gram–Schmidt, "twice is enough"); beta = ||w||; v_{k+1} = w / beta (left as 0 when
- * beta = 0: the Krylov space is invariant). Writes [alpha, beta] to outPtr.
+ * Lanczos steps from..to-1 with full reorthogonalisation on the symmetric S given by the
+ * upper triangle of aPtr. basis: rows v_0 .. v_from (dim doubles each, orthonormal; at
+ * least to + 1 rows of room). Step k: w = S v_k, alpha_k = v_k' w, w -= alpha_k v_k +
+ * beta_{k-1} v_{k-1} (the three-term recurrence), then w is orthogonalised against
+ * v_0 .. v_k by classical Gram–Schmidt (coefficients h = V' w for four basis rows per pass,
+ * then w -= V h), and a second pass runs only when that removed most of the norm (||w||
+ * below 1/sqrt(2) of its value before: the DGKS test of ARPACK and Spectra);
+ * beta_k = ||w||, v_{k+1} = w / beta_k. alpha_k and beta_k go to
+ * alphaPtr[k], betaPtr[k]; hPtr is `to` doubles of scratch.
+ *
+ * Returns the step count reached: `to`, or k + 1 after a step whose beta_k is at
+ * rounding level (<= 8 eps times the largest |alpha|, beta seen): the Krylov space is
+ * invariant and T's eigenvalues are exact, so the caller stops (v_{k+1} is left as is).
  */
-export function lanczosStep(aPtr: usize, bPtr: usize, dim: i32, basisPtr: usize, k: i32, outPtr: usize): void {
+export function lanczosSteps(aPtr: usize, dim: i32, basisPtr: usize, from: i32, to: i32,
+  alphaPtr: usize, betaPtr: usize, hPtr: usize): i32 {
   let rowBytes = <usize>dim << 3;
-  let vk = basisPtr + <usize>k * rowBytes;
-  let w = vk + rowBytes;
-  if (bPtr == 0) matvec(aPtr, vk, w, dim);
-  else matvecDiff(aPtr, bPtr, vk, w, dim);
-  let alpha = dot(vk, w, dim);
-  for (let pass = 0; pass < 2; pass++) {
-    for (let j = k; j >= 0; j--) { // newest first: removes the large components early
-      let vj = basisPtr + <usize>j * rowBytes;
-      axpy(-dot(vj, w, dim), vj, w, dim);
-    }
+  let tnorm = 0.0;
+  for (let j = 0; j < from; j++) {
+    tnorm = max(tnorm, max(abs(load<f64>(alphaPtr + (<usize>j << 3))), load<f64>(betaPtr + (<usize>j << 3))));
   }
-  let beta = Math.sqrt(dot(w, w, dim));
-  if (beta > 0) scale(1.0 / beta, w, dim);
-  store<f64>(outPtr, alpha);
-  store<f64>(outPtr, beta, 8);
+  for (let k = from; k < to; k++) {
+    let vk = basisPtr + <usize>k * rowBytes;
+    let w = vk + rowBytes;
+    symMatvec(aPtr, vk, w, dim);
+    let alpha = dot(vk, w, dim);
+    // the three-term recurrence first, so that the DGKS test sees only what full
+    // reorthogonalisation removes (measured against ||S v_k|| it fired at every other step)
+    axpy(-alpha, vk, w, dim);
+    if (k > 0) axpy(-load<f64>(betaPtr + (<usize>(k - 1) << 3)), vk - rowBytes, w, dim);
+    let before = Math.sqrt(dot(w, w, dim));
+    let after = gramSchmidt(basisPtr, k + 1, w, dim, hPtr);
+    if (after < 0.7071067811865476 * before) after = gramSchmidt(basisPtr, k + 1, w, dim, hPtr);
+    let beta = after;
+    if (beta > 0) scale(1.0 / beta, w, dim);
+    store<f64>(alphaPtr + (<usize>k << 3), alpha);
+    store<f64>(betaPtr + (<usize>k << 3), beta);
+    tnorm = max(tnorm, max(abs(alpha), beta));
+    if (beta <= 8.0 * f64.EPSILON * tnorm) return k + 1;
+  }
+  return to;
+}
+
+/**
+ * One classical Gram–Schmidt pass: w -= V h with h = V' w over the first `rows` basis
+ * rows; four rows per pass share the loads of w. Returns ||w|| afterwards.
+ */
+function gramSchmidt(basisPtr: usize, rows: i32, w: usize, dim: i32, hPtr: usize): f64 {
+  let rowBytes = <usize>dim << 3;
+  let j = 0;
+  for (; j + 4 <= rows; j += 4) {
+    let v0 = basisPtr + <usize>j * rowBytes;
+    let out = hPtr + (<usize>j << 3);
+    store<f64>(out, dot4(v0, v0 + rowBytes, v0 + 2 * rowBytes, v0 + 3 * rowBytes, w, dim, out), 24);
+  }
+  for (; j < rows; j++) store<f64>(hPtr + (<usize>j << 3), dot(basisPtr + <usize>j * rowBytes, w, dim));
+  j = 0;
+  for (; j + 4 <= rows; j += 4) {
+    let v0 = basisPtr + <usize>j * rowBytes;
+    let hp = hPtr + (<usize>j << 3);
+    axpy4(-load<f64>(hp), -load<f64>(hp, 8), -load<f64>(hp, 16), -load<f64>(hp, 24),
+      v0, v0 + rowBytes, v0 + 2 * rowBytes, v0 + 3 * rowBytes, w, dim);
+  }
+  for (; j < rows; j++) axpy(-load<f64>(hPtr + (<usize>j << 3)), basisPtr + <usize>j * rowBytes, w, dim);
+  return Math.sqrt(dot(w, w, dim));
+}
+
+/** y += c0 x0 + c1 x1 + c2 x2 + c3 x3 over n doubles (one load and store of y per pair). */
+// @ts-ignore: decorator
+@inline function axpy4(c0: f64, c1: f64, c2: f64, c3: f64, x0: usize, x1: usize, x2: usize, x3: usize, yPtr: usize, n: i32): void {
+  let b0 = f64x2.splat(c0), b1 = f64x2.splat(c1), b2 = f64x2.splat(c2), b3 = f64x2.splat(c3);
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
+    let o = <usize>i << 3;
+    let s = f64x2.add(f64x2.add(f64x2.mul(b0, v128.load(x0 + o)), f64x2.mul(b1, v128.load(x1 + o))),
+      f64x2.add(f64x2.mul(b2, v128.load(x2 + o)), f64x2.mul(b3, v128.load(x3 + o))));
+    v128.store(yPtr + o, f64x2.add(v128.load(yPtr + o), s));
+  }
+  if (i < n) {
+    let o = <usize>i << 3;
+    store<f64>(yPtr + o, load<f64>(yPtr + o) + ((c0 * load<f64>(x0 + o) + c1 * load<f64>(x1 + o)) + (c2 * load<f64>(x2 + o) + c3 * load<f64>(x3 + o))));
+  }
 }

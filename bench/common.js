@@ -14,9 +14,12 @@ export function check(ok, message) {
 
 /**
  * Runs one benny suite. cases: [{ name, fn, baseline?, skip? }]; `work` is the number of
- * units one call does (FLOP, samples, ...). Returns rows { name, ms, rate, ratio }.
+ * units one call does (FLOP, samples, ...). `anchors`: [{ name, ms }] native times measured
+ * in the same `npm run bench` (bench/anchors.js), added as rows; every gradcov row gets
+ * vsNative = (fastest anchor ms) / (its ms), > 1 when gradcov is faster.
+ * Returns rows { name, ms, rate, ratio, vsNative }.
  */
-export async function suite(name, { unit, work, cases, minSamples = 5, maxTime = 2 }) {
+export async function suite(name, { unit, work, cases, minSamples = 5, maxTime = 2, anchors = [] }) {
   const active = cases.filter((c) => !c.skip);
   const summary = await b.suite(
     name,
@@ -29,23 +32,57 @@ export async function suite(name, { unit, work, cases, minSamples = 5, maxTime =
   );
   const median = (r) => r.details.median * 1000; // ms per call
   const base = summary.results.find((r) => active.find((c) => c.name === r.name)?.baseline);
-  return summary.results.map((r) => ({
-    suite: name,
-    name: r.name,
-    ms: median(r),
-    rate: work / (median(r) / 1000),
-    unit,
-    ratio: base ? median(base) / median(r) : NaN,
-    baseline: r === base,
-  }));
+  const native = anchors.length ? Math.min(...anchors.map((a) => a.ms)) : NaN;
+  return [
+    ...summary.results.map((r) => ({
+      suite: name,
+      name: r.name,
+      ms: median(r),
+      rate: work / (median(r) / 1000),
+      unit,
+      ratio: base ? median(base) / median(r) : NaN,
+      baseline: r === base,
+      vsNative: native / median(r),
+    })),
+    ...anchors.map((a) => ({
+      suite: name, name: a.name, ms: a.ms, rate: work / (a.ms / 1000), unit,
+      ratio: base ? median(base) / a.ms : NaN, baseline: false, vsNative: NaN, native: true,
+    })),
+  ];
 }
 
+/**
+ * Median wall and CPU time (ms per call) of fn over `reps` samples. CPU time
+ * (process.cpuUsage) counts only this process's time slices, so on a shared machine it
+ * moves less with other people's load than wall time does; its clock is coarse, so each
+ * sample repeats fn until it lasts at least 20 ms.
+ */
+export function timeIt(fn, reps) {
+  // warm-up: at least 300 ms or 1000 calls, so that background compilation threads (which
+  // process.cpuUsage also counts) are done before timing
+  let calls = 0;
+  const t0 = performance.now();
+  while (calls < 1000 && (calls < 1 || performance.now() - t0 < 300)) { fn(); calls++; }
+  const per = (performance.now() - t0) / calls;
+  const inner = Math.max(1, Math.ceil(20 / Math.max(per, 1e-3)));
+  const wall = [], cpu = [];
+  for (let i = 0; i < reps; i++) {
+    const w0 = performance.now(), c0 = process.cpuUsage();
+    for (let j = 0; j < inner; j++) fn();
+    const c = process.cpuUsage(c0);
+    wall.push((performance.now() - w0) / inner);
+    cpu.push((c.user + c.system) / 1000 / inner);
+  }
+  const med = (a) => a.sort((x, y) => x - y)[a.length >> 1];
+  return { ms: med(wall), cpuMs: med(cpu) };
+}
 /** A markdown table of rows: time, throughput and ratio to the suite's baseline. */
 export function table(rows, scaleUnit = (r) => r) {
-  const out = ['| suite | case | median | throughput | vs plain TS |', '|---|---|---:|---:|---:|'];
+  const out = ['| suite | case | median | throughput | vs plain TS | vs numpy |', '|---|---|---:|---:|---:|---:|'];
   for (const r of rows) {
     const t = r.ms >= 1 ? `${r.ms.toFixed(2)} ms` : `${(r.ms * 1000).toFixed(1)} us`;
-    out.push(`| ${r.suite} | ${r.name} | ${t} | ${scaleUnit(r)} | ${r.baseline ? '1x (baseline)' : Number.isFinite(r.ratio) ? `${r.ratio.toFixed(1)}x` : '-'} |`);
+    const native = r.native ? 'anchor' : Number.isFinite(r.vsNative) ? `${r.vsNative.toFixed(2)}x` : '-';
+    out.push(`| ${r.suite} | ${r.name} | ${t} | ${scaleUnit(r)} | ${r.baseline ? '1x (baseline)' : Number.isFinite(r.ratio) ? `${r.ratio.toFixed(1)}x` : '-'} | ${native} |`);
   }
   return out.join('\n');
 }

@@ -3,13 +3,26 @@
 import { Matrix } from 'ml-matrix';
 import * as g from '../dist/node.js';
 import { gramNaive, covariance as refCovariance } from '../dist/reference/covariance.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { suite, check } from './common.js';
+
+/** addBatch on the relaxed-SIMD build, timed in a child Node with the flag it needs (null if it cannot run). */
+function relaxedTimes(dims) {
+  if (g.wasmBuild() === 'relaxed-simd') return null; // this process already runs it
+  const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', fileURLToPath(new URL('./covariance-relaxed.js', import.meta.url)), ...dims.map(String)],
+    { encoding: 'utf8', env: process.env });
+  if (r.status !== 0) { console.log(`relaxed-SIMD build: not measured (${r.stderr.trim().split('\n').pop()})`); return null; }
+  return JSON.parse(r.stdout.trim().split('\n').pop()).results;
+}
 
 export const DIMS = [16, 64, 256, 1024];
 const rowsFor = (dim) => (dim === 1024 ? 512 : 4096);
 
-export async function run() {
+export async function run(anchors) {
   const rows = [];
+  const relaxed = relaxedTimes(DIMS);
+  const core = anchors?.openblas?.coreType ?? '?';
   for (const dim of DIMS) {
     const n = rowsFor(dim);
     const G = new g.Rng(1).normals(new Float64Array(n * dim));
@@ -27,9 +40,17 @@ export async function run() {
     const ml = M.transpose().mmul(M);
     check(Math.abs(ml.get(dim - 1, 0) - naive[(dim - 1) * dim]) <= 1e-9 * Math.abs(naive[0]), `ml-matrix G'G dim ${dim}`);
     const out = new Float64Array(dim * dim);
-    rows.push(...await suite(`covariance:dim=${dim}`, {
+    const native = anchors?.covariance?.[dim];
+    const part = await suite(`covariance:dim=${dim}`, {
       unit: 'FLOP',
       work: 2 * n * dim * dim,
+      anchors: [
+        ...(native ? [{ name: `numpy G.T @ G (OpenBLAS ${core}, 1 thread)`, ms: native.ms }] : []),
+        ...(anchors?.covarianceMachineCore?.covariance?.[dim] ? [{
+          name: `numpy G.T @ G (OpenBLAS ${anchors.covarianceMachineCore.coreType}, as OPENBLAS_CORETYPE here sets it)`,
+          ms: anchors.covarianceMachineCore.covariance[dim].ms,
+        }] : []),
+      ],
       minSamples: dim === 1024 ? 2 : 5,
       cases: [
         { name: `wasm GradientCovariance.addBatch (${n}x${dim})`, fn: () => { acc.reset(); acc.addBatch(G); } },
@@ -37,7 +58,13 @@ export async function run() {
         { name: `plain TS naive G'G`, baseline: true, fn: () => gramNaive(G, n, dim, out) },
         { name: `ml-matrix transpose().mmul()`, fn: () => M.transpose().mmul(M) },
       ],
-    }));
+    });
+    if (relaxed?.[dim]) { // measured in the child process, same input
+      const ms = relaxed[dim].ms, base = part.find((r) => r.baseline);
+      part.splice(1, 0, { suite: part[0].suite, name: `wasm addBatch, relaxed-SIMD build (child process)`, ms, rate: 2 * n * dim * dim / (ms / 1000), unit: 'FLOP',
+        ratio: base ? base.ms / ms : NaN, baseline: false, vsNative: native ? native.ms / ms : NaN });
+    }
+    rows.push(...part);
     acc.dispose();
   }
   return rows;

@@ -4,7 +4,7 @@ import * as g from '../dist/node.js';
 import { linearRegressionGradients as refGradients } from '../dist/reference/gradients.js';
 import { suite, check } from './common.js';
 
-export async function run() {
+export async function run(anchors) {
   const rows = [];
   for (const [dim, batches] of [[16, 4096], [64, 4096], [256, 1024]]) {
     const n = 100000, batchSize = 256;
@@ -24,6 +24,10 @@ export async function run() {
       unit: 'gradients',
       work: batches,
       minSamples: 3,
+      anchors: anchors?.gradients?.[dim] ? [
+        { name: 'numpy pipeline, one batch at a time (gather, residual, X_B\'r, np.cov)', ms: anchors.gradients[dim].loop.ms },
+        { name: 'numpy pipeline, 128 batches at a time (einsum)', ms: anchors.gradients[dim].vectorised.ms },
+      ] : [],
       cases: [
         { name: 'wasm linearRegressionGradients (copies X per call)', fn: () => g.linearRegressionGradients(data, w, opts) },
         { name: 'wasm linearRegressionGradients (RegressionDataset)', fn: () => g.linearRegressionGradients(ds, w, opts) },

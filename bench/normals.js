@@ -7,7 +7,7 @@ import { suite, check } from './common.js';
 
 export const SIZES = [1e3, 1e4, 1e5, 1e6, 1e7];
 
-export async function run() {
+export async function run(anchors) {
   const rows = [];
   // validation: the wasm normals equal the TS reference (same Philox stream) to 8 ulp, and
   // each contender's sample has mean ~0 and variance ~1
@@ -29,6 +29,7 @@ export async function run() {
       unit: 'samples',
       work: size,
       minSamples: size >= 1e7 ? 3 : 5,
+      anchors: anchors?.normals?.[size] ? [{ name: 'numpy Generator.standard_normal(out=) (PCG64, ziggurat)', ms: anchors.normals[size].ms }] : [],
       cases: [
         { name: 'wasm Rng.normals', fn: () => rng.normals(out) },
         { name: 'plain TS Box-Muller (Math.random)', baseline: true, fn: () => mathRandomNormals(out) },

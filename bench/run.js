@@ -1,14 +1,18 @@
 #!/usr/bin/env node
-// `npm run bench [suite ...]`: runs the benny suites (covariance, normals, spectral, parallel,
-// gradients, memory), each validated before it is timed, then prints one table with
-// throughput and the ratio to the plain-TS baseline measured in the same run.
+// `npm run bench [suite ...]`: runs the numpy anchors (bench/anchors.js, when python3 with
+// numpy is present), then the benny suites (covariance, normals, spectral, parallel,
+// gradients, memory), each validated before it is timed, then the targets of issue 14 as
+// ratios (bench/targets.js); prints one table with throughput, the ratio to the plain-TS
+// baseline and the ratio to numpy, all measured in the same run.
 // BENCH_QUICK=1 shortens every case (a smoke run; its numbers are not for the README).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import * as g from '../dist/node.js';
 import { RESULTS, table, fmtRate } from './common.js';
+import { runAnchors } from './anchors.js';
+import { targetsTable } from './targets.js';
 
-const all = ['covariance', 'normals', 'spectral', 'gradients', 'parallel', 'memory'];
+const all = ['covariance', 'normals', 'spectral', 'gradients', 'parallel', 'memory', 'targets'];
 // memory first: wasm memory never shrinks, so its peak must be read before other suites grow it
 const wanted = (process.argv.slice(2).length ? process.argv.slice(2) : all)
   .sort((a, b) => (b === 'memory') - (a === 'memory'));
@@ -18,17 +22,26 @@ await g.init(undefined, { build: process.env.GRADCOV_BUILD ?? 'auto' });
 mkdirSync(RESULTS, { recursive: true });
 const header = `gradcov bench, ${new Date().toISOString().slice(0, 10)}: Node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} x ${os.cpus().length}, wasm build ${g.wasmBuild()}`;
 console.log(header);
+const load = () => os.loadavg().map((x) => x.toFixed(2)).join(', ');
+const loadBefore = load();
+// numpy first, alone (it would compete with the gradcov suites for the cores)
+const anchors = runAnchors(wanted.includes('targets') ? ['covariance', 'normals', 'spectral', 'gradients'] : wanted);
 const rows = [];
-let memory;
+let memory, targets;
 for (const name of wanted) {
   const mod = await import(`./${name}.js`);
   if (name === 'memory') memory = await mod.run();
-  else rows.push(...await mod.run());
+  else if (name === 'targets') targets = await mod.run(anchors);
+  else rows.push(...await mod.run(anchors));
 }
-let text = `${header}\n\n${table(rows, fmtRate)}\n`;
+const o = anchors?.openblas;
+let text = `${header}\n`;
+text += anchors ? `numpy ${anchors.numpy} (Python ${anchors.python}), OpenBLAS ${o?.config ?? '?'}: core type ${o?.coreType ?? '?'} with OPENBLAS_CORETYPE unset, ${o?.threads ?? '?'} thread\n` : 'numpy anchors: not run\n';
+text += `load average (1, 5, 15 min): ${loadBefore} at the start, ${load()} at the end\n\n${table(rows, fmtRate)}\n`;
+if (targets) text += `\nTargets (ratio = anchor time / gradcov time, so > 1 means gradcov is faster; the overhead rows are a fraction of a matvec):\n\n${targetsTable(targets)}\n`;
 if (memory) {
   text += `\nStreaming memory: dim ${memory.dim}, ${memory.total} gradients in blocks of ${memory.block}: peak wasm memory ${memory.peakMiB.toFixed(1)} MiB (${memory.seconds.toFixed(2)} s)\n`;
 }
 console.log(`\n${text}`);
 writeFileSync(new URL('summary.md', RESULTS), text);
-writeFileSync(new URL('summary.json', RESULTS), JSON.stringify({ header, rows, memory }, null, 2));
+writeFileSync(new URL('summary.json', RESULTS), JSON.stringify({ header, anchors, rows, memory, targets }, null, 2));

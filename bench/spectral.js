@@ -13,7 +13,7 @@ export function testMatrix(dim) {
   return g.matrixWithSpectrum(ev, g.randomOrthogonal(dim, 3));
 }
 
-export async function run() {
+export async function run(anchors) {
   const rows = [];
   for (const dim of DIMS) {
     const A = testMatrix(dim);
@@ -34,6 +34,10 @@ export async function run() {
       unit: 'norms',
       work: 1,
       minSamples: dim >= 512 ? 3 : 5,
+      anchors: anchors?.spectral?.[dim] ? [
+        { name: 'numpy linalg.eigvalsh (all eigenvalues)', ms: anchors.spectral[dim].eigvalsh.ms },
+        { name: 'numpy linalg.norm(A, 2) (an SVD)', ms: anchors.spectral[dim].norm2.ms },
+      ] : [],
       cases: [
         { name: `wasm Lanczos (${lz.iterations} steps)`, fn: () => g.operatorNorm(A, dim, { tol }) },
         { name: `wasm power iteration (${pw.iterations} steps)`, fn: () => g.operatorNorm(A, dim, { tol, method: 'power' }) },

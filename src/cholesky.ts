@@ -1,8 +1,9 @@
 // Cholesky factorisation with a ridge and the solves, as one-shot functions. The factor is
 // computed by the wasm kernel (assembly/cholesky.ts); Preconditioner keeps one resident.
-import { wasm, f64, copyIn, withBlocks } from './wasm.js';
+import { wasm, f64, copyIn, withBlocks, checkBlocks, byteCount } from './wasm.js';
 import { checkPositiveInteger, checkFloat64Array, checkLength, checkFinite, checkOptions, checkNonNegative } from './validate.js';
 
+/** Options of the Cholesky functions. */
 export interface CholeskyOptions {
   /** lambda >= 0 added to the diagonal: factorises A + lambda I (default 0). */
   ridge?: number;
@@ -12,13 +13,13 @@ export interface CholeskyOptions {
 export function checkSquare(name: string, A: unknown, dim: number): Float64Array {
   const a = checkFloat64Array(name, A);
   checkLength(name, a, dim * dim, 'dim x dim');
-  checkFinite(name, a);
+  checkFinite(name, a, a.length, dim);
   return a;
 }
 
 /** Reads `ridge` from options (default 0). @internal */
 export function checkRidge(options: unknown): number {
-  const o = checkOptions('options', options);
+  const o = checkOptions('options', options, ['ridge']);
   return o.ridge === undefined ? 0 : checkNonNegative('ridge', o.ridge);
 }
 
@@ -46,6 +47,7 @@ export function notPositiveDefinite(name: string, pivot: number, value: number, 
  */
 export function choleskyFactor(A: Float64Array, dim: number, options?: CholeskyOptions): Float64Array {
   const d = checkPositiveInteger('dim', dim, 46340);
+  checkBlocks([byteCount(d * d, 8)], `\`dim\` = ${d}`, 'the Cholesky factor (8 dim^2 bytes; dim at most 11585)');
   const a = checkSquare('A', A, d);
   const ridge = checkRidge(options);
   return withBlocks([d * d * 8, 8], 'choleskyFactor', (lPtr, pivotPtr) => {
@@ -71,18 +73,31 @@ export function choleskyFactor(A: Float64Array, dim: number, options?: CholeskyO
  */
 export function choleskySolve(A: Float64Array, dim: number, b: Float64Array, options?: CholeskyOptions): Float64Array {
   const d = checkPositiveInteger('dim', dim, 46340);
+  checkBlocks([byteCount(d * d, 8)], `\`dim\` = ${d}`, 'the Cholesky factor (8 dim^2 bytes; dim at most 11585)');
   const a = checkSquare('A', A, d);
   const rhs = checkFloat64Array('b', b);
   checkLength('b', rhs, d, 'dim');
   checkFinite('b', rhs);
   const ridge = checkRidge(options);
+  return solveSpd('A', a, d, rhs, ridge);
+}
+
+/**
+ * (A + ridge I)^-1 b for validated arguments; a failed pivot is reported naming `name`,
+ * the matrix as the user knows it (e.g. `input.hessian`). @internal
+ */
+export function solveSpd(name: string, a: Float64Array, d: number, rhs: Float64Array, ridge: number): Float64Array {
   return withBlocks([d * d * 8, d * 8, 8], 'choleskySolve', (lPtr, xPtr, pivotPtr) => {
     copyIn(lPtr!, a);
     copyIn(xPtr!, rhs);
     const k = wasm();
     const pivot = k.choleskyFactor(lPtr!, d, ridge, pivotPtr!);
-    if (pivot >= 0) throw notPositiveDefinite('A', pivot, f64(pivotPtr!, 1)[0]!, ridge, a, d);
+    if (pivot >= 0) throw notPositiveDefinite(name, pivot, f64(pivotPtr!, 1)[0]!, ridge, a, d);
     k.choleskySolve(lPtr!, d, xPtr!);
-    return f64(xPtr!, d).slice();
+    const x = f64(xPtr!, d).slice();
+    if (x.some((v) => v - v !== 0)) {
+      throw new RangeError(`invalid argument: \`${name}\` + ridge I must be well enough conditioned for the solve to stay finite. Value: the solution overflows float64 with ridge ${ridge}; pass a larger ridge.`);
+    }
+    return x;
   });
 }

@@ -6,16 +6,20 @@
 // holders) and gradients (back). The holder side (HolderState) runs inside a worker via
 // pool.ts's serveWorker; the transports live in src/node/workers.ts and src/web-workers.ts.
 import { GradientCovariance } from './covariance.js';
-import { linearRegressionGradients, type RegressionData } from './gradients.js';
-import { Channel, startChannels, type Transport } from './pool.js';
+import { linearRegressionGradients, oracleScratchBytes, RegressionDataset, type RegressionData } from './gradients.js';
+import { Channel, startChannels, makeTransports, packData, type Transport } from './pool.js';
+import { checkBlocks, byteCount } from './wasm.js';
+import { paddedDim } from './covariance.js';
 import { choleskySolve } from './cholesky.js';
 import {
   checkFloat64Array, checkLength, checkFinite, checkNonNegative, checkOptions, checkPositiveInteger, checkSeed, checkInteger,
+  isObject, show,
 } from './validate.js';
 
-/** Set-up of one holder (sent once, before training). @internal */
+/** Set-up of one holder (sent once, before training), or one round's request. @internal */
 export interface HolderMessage {
   type: string;
+  holder?: number;
   shard?: RegressionData;
   batchSize?: number;
   batches?: number;
@@ -25,14 +29,17 @@ export interface HolderMessage {
   w?: Float64Array;
 }
 
-/** A holder's state inside its worker: its shard and its round counter. @internal */
+/**
+ * A holder's state inside a worker: its shard (resident in the worker's wasm memory, loaded
+ * once) and its round counter. A worker may host several holders. @internal
+ */
 export class HolderState {
-  readonly #shard: RegressionData;
+  readonly #shard: RegressionDataset;
   readonly #opts: { batchSize: number; batches: number; noiseVariance: number; seed: number | bigint; stream: number };
   #round = 0;
 
   constructor(m: HolderMessage) {
-    this.#shard = m.shard!;
+    this.#shard = RegressionDataset.fromChecked(m.shard!); // validated by the coordinator
     this.#opts = { batchSize: m.batchSize!, batches: m.batches!, noiseVariance: m.noiseVariance!, seed: m.seed!, stream: m.stream! };
   }
 
@@ -43,8 +50,19 @@ export class HolderState {
     this.#round++;
     return linearRegressionGradients(this.#shard, m.w!, { ...this.#opts, firstBatch, replacement: true });
   }
+
+  /** Frees the shard's wasm copy. */
+  dispose(): void {
+    this.#shard.dispose();
+  }
 }
 
+/** The keys of TrainOptions (any other key is rejected, naming the closest). @internal */
+export const TRAIN_OPTION_KEYS = [
+  'rounds', 'batchSize', 'batchesPerRound', 'seed', 'noiseVariance', 'learningRate', 'ridge', 'averageLast', 'w0', 'workers',
+] as const;
+
+/** Options of createDistributedTrainer (gradient-only training). */
 export interface TrainOptions {
   /** Rounds (preconditioned steps). */
   rounds: number;
@@ -64,8 +82,14 @@ export interface TrainOptions {
   averageLast?: number;
   /** Starting point (default zeros). */
   w0?: Float64Array;
+  /**
+   * Most worker threads to start (default: the number of cores). With more shards than
+   * threads, each thread hosts several holders; the result does not depend on it.
+   */
+  workers?: number;
 }
 
+/** What DistributedTrainer.train() returns. */
 export interface TrainResult {
   /** The averaged iterate (the answer). */
   w: Float64Array;
@@ -75,36 +99,60 @@ export interface TrainResult {
   hessian: Float64Array;
   /** Norm of the aggregated gradient g at each round. */
   gradientNorms: number[];
+  /** Rounds run. */
   rounds: number;
   /** Wall time of the rounds alone (ms), without starting the workers. */
   roundsMs: number;
 }
 
-type TrainSettings = Required<Omit<TrainOptions, 'w0' | 'ridge'>> & { ridge: number | undefined; w0: Float64Array };
+type TrainSettings = Required<Omit<TrainOptions, 'w0' | 'ridge' | 'workers'>> & { ridge: number | undefined; w0: Float64Array };
+
+const norm = (v: Float64Array): number => Math.hypot(...v);
+const allFinite = (v: Float64Array): boolean => v.every((x) => x - x === 0);
+
+// Test hook: the live channels of a trainer (tests kill a worker through its transport).
+const channelsOf = new WeakMap<DistributedTrainer, Channel[]>();
+
+/** The transports of a trainer's workers, for tests that kill one. @internal */
+export function trainerTransports(trainer: DistributedTrainer): Transport[] {
+  return (channelsOf.get(trainer) ?? []).map((c) => c.transport);
+}
 
 /**
  * The coordinator of gradient-only training over K holders. Make one with
  * `createDistributedTrainer` from `gradcov/node-workers` or `gradcov/web-workers`.
+ * Holders run on at most `workers` threads (several holders per thread when there are
+ * more shards than threads). If a worker dies, the trainer is broken: train() rejects
+ * with an error that says so, and the trainer should be closed.
  */
 export class DistributedTrainer {
   readonly #channels: Channel[];
+  readonly #thread: number[];
   readonly #rows: number[];
+  /** Dimension of the shards (and of w). */
   readonly dim: number;
   readonly #opts: TrainSettings;
   readonly #batches: number[];
   #closed = false;
 
   /** @internal use createDistributedTrainer */
-  constructor(channels: Channel[], rows: number[], dim: number, opts: TrainSettings, batches: number[]) {
+  constructor(channels: Channel[], thread: number[], rows: number[], dim: number, opts: TrainSettings, batches: number[]) {
     this.#channels = channels;
+    this.#thread = thread;
     this.#rows = rows;
     this.dim = dim;
     this.#opts = opts;
     this.#batches = batches;
+    channelsOf.set(this, channels);
   }
 
-  /** Number of holders. */
+  /** Number of holders (shards). */
   get holders(): number {
+    return this.#rows.length;
+  }
+
+  /** Number of worker threads the holders run on (at most the `workers` option). */
+  get threads(): number {
     return this.#channels.length;
   }
 
@@ -113,14 +161,28 @@ export class DistributedTrainer {
     return this.#batches;
   }
 
+  #live(): void {
+    if (this.#closed) throw new Error('gradcov: this DistributedTrainer has been closed.');
+    const dead = this.#channels.findIndex((c) => c.failed);
+    if (dead >= 0) {
+      throw new Error(`gradcov: the DistributedTrainer is broken: worker ${dead} stopped (${this.#channels[dead]!.failed!.message}) and its holders' state is lost. Close it (await trainer.close()) and create a new trainer.`);
+    }
+  }
+
   /**
    * Runs the rounds. Each round: post w to every holder, collect their gradients, update
    * H_hat (pooled co-moments: each holder's gradients in each round are centred on their
    * own mean, so neither the holders' different shards nor the moving w inflate it), take
    * g = the shard-size-weighted mean gradient, and step w <- w - eta (H_hat + lambda I)^-1 g.
+   *
+   * @returns the averaged and last iterates, H_hat, the gradient norms and the time of the rounds
+   * @throws {RangeError} when training diverges (gradients, H_hat or w no longer finite),
+   *   naming the round and the options to change; Error when a worker died (close the trainer)
+   * @example
+   * const { w, hessian } = await trainer.train();
    */
   async train(): Promise<TrainResult> {
-    if (this.#closed) throw new Error('gradcov: this DistributedTrainer has been closed.');
+    this.#live();
     const { dim } = this;
     const o = this.#opts;
     const total = this.#rows.reduce((a, b) => a + b, 0);
@@ -129,15 +191,35 @@ export class DistributedTrainer {
     const pooled = new Float64Array(dim * dim);
     let dof = 0;
     const gradientNorms: number[] = [];
+    let largest = 0; // largest |gradient element| seen, for the message below
+    const diverged = (r: number, what: string, cause?: unknown): RangeError => new RangeError(
+      `gradcov: training stopped at round ${r + 1} of ${o.rounds}: ${what} (largest gradient element ${largest}, |w| = ${norm(w)}). `
+      + `If w is growing, lower \`learningRate\` (now ${o.learningRate}) or raise \`ridge\` (now ${o.ridge ?? 'the default'}); `
+      + `otherwise standardize the shards or lower \`noiseVariance\` (now ${o.noiseVariance}).`, cause === undefined ? undefined : { cause });
     const t0 = performance.now();
     for (let r = 0; r < o.rounds; r++) {
-      const replies = await Promise.all(this.#channels.map((c) => c.request<Float64Array>({ type: 'holder:round', w })));
+      let replies: Float64Array[];
+      try {
+        replies = await Promise.all(this.#rows.map((_, k) => this.#channels[this.#thread[k]!]!.request<Float64Array>({ type: 'holder:round', holder: k, w })));
+      } catch (err) {
+        this.#live(); // a dead worker: say the trainer is broken
+        throw err;
+      }
       const g = new Float64Array(dim);
       replies.forEach((G, k) => {
+        for (const v of G) largest = Math.max(largest, Math.abs(v));
+        if (!allFinite(G)) throw diverged(r, `holder ${k}'s gradients are not finite`);
         const acc = new GradientCovariance(dim);
         try {
-          acc.addBatch(G);
-          const M = acc.comoment(), mu = acc.mean();
+          let M: Float64Array, mu: Float64Array;
+          try {
+            acc.addBatch(G);
+            M = acc.comoment();
+            mu = acc.mean();
+          } catch (err) {
+            if (err instanceof RangeError) throw diverged(r, `the covariance of holder ${k}'s gradients is not representable (${err.message})`, err);
+            throw err;
+          }
           for (let i = 0; i < M.length; i++) pooled[i] += M[i]!;
           dof += acc.count - 1;
           const share = this.#rows[k]! / total;
@@ -147,44 +229,78 @@ export class DistributedTrainer {
         }
       });
       const H = pooled.map((v) => v / dof);
+      if (!allFinite(H) || !allFinite(g)) throw diverged(r, 'the Hessian estimate H_hat (the gradients\' covariance) or the mean gradient overflows');
       let tr = 0;
       for (let j = 0; j < dim; j++) tr += H[j * dim + j]!;
-      const step = choleskySolve(H, dim, g, { ridge: o.ridge ?? 1e-8 * (tr / dim) }); // wasm Cholesky
+      let step: Float64Array;
+      try {
+        step = choleskySolve(H, dim, g, { ridge: o.ridge ?? 1e-8 * (tr / dim) }); // wasm Cholesky
+      } catch (err) {
+        if (!(err instanceof RangeError)) throw err;
+        throw new RangeError(`gradcov: the preconditioned step failed at round ${r + 1}: H_hat + ridge I could not be factored (${err.message}). Raise \`ridge\` (now ${o.ridge ?? 'the default'}).`, { cause: err });
+      }
       const next = new Float64Array(dim);
       for (let j = 0; j < dim; j++) next[j] = w[j]! - o.learningRate * step[j]!;
+      if (!allFinite(next)) throw diverged(r, 'the next iterate is not finite');
       w = next;
-      gradientNorms.push(Math.hypot(...g));
+      gradientNorms.push(norm(g));
       if (r >= o.rounds - o.averageLast) for (let j = 0; j < dim; j++) avg[j] += w[j]! / o.averageLast;
     }
     const roundsMs = performance.now() - t0;
     return { w: avg, last: w, hessian: pooled.map((v) => v / dof), gradientNorms, rounds: o.rounds, roundsMs };
   }
 
-  /** Ends the holders' workers. Safe to call twice. */
+  /**
+   * Ends the holders' workers. Safe to call twice; a broken trainer can (and should) be closed.
+   * @returns when every worker has been terminated
+   * @example
+   * await trainer.close();
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all(this.#channels.map((c) => c.transport.terminate()));
+    await Promise.all(this.#channels.map((c) => c.close()));
   }
 }
 
 /**
- * Validates the shards and options, starts one worker per shard over `transports`, and
- * sends each holder its shard and settings (the set-up; afterwards only w and gradients
- * travel). @internal
+ * Holders onto threads: the largest first, each to the least-loaded thread (by batches per
+ * round; ties to the lower index). The result does not depend on it. @internal
  */
-export async function trainerOver(makeTransport: () => Transport, shards: RegressionData[], options: TrainOptions): Promise<DistributedTrainer> {
-  if (!Array.isArray(shards) || shards.length === 0) throw new TypeError('invalid argument: `shards` must be a non-empty array of { X, y, rows, dim }. Value: `' + String(shards) + '`.');
-  const dim = checkPositiveInteger('shards[0].dim', shards[0]?.dim);
+export function assignHolders(batches: readonly number[], threads: number): number[] {
+  const load = new Array<number>(threads).fill(0);
+  const thread = new Array<number>(batches.length).fill(0);
+  const order = batches.map((b, k) => [b, k] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  for (const [b, k] of order) {
+    let t = 0;
+    for (let i = 1; i < threads; i++) if (load[i]! < load[t]!) t = i;
+    thread[k] = t;
+    load[t] += b;
+  }
+  return thread;
+}
+
+/**
+ * Validates the shards and options (every size checked against what a worker's wasm
+ * memory can hold, before any worker starts), starts min(shards, workers) workers over
+ * `makeTransport`, and sends each holder its shard and settings (the set-up; afterwards
+ * only w and gradients travel). Each shard is copied once and moved to its worker; the
+ * trainer keeps no reference to the caller's arrays. @internal
+ */
+export async function trainerOver(makeTransport: (index: number) => Transport, shards: RegressionData[], options: TrainOptions, defaultThreads: number): Promise<DistributedTrainer> {
+  if (!Array.isArray(shards) || shards.length === 0) throw new TypeError('invalid argument: `shards` must be a non-empty array of { X, y, rows, dim }. Value: `' + show(shards) + '`.');
+  if (!isObject(shards[0])) throw new TypeError(`invalid argument: \`shards[0]\` must be an object { X, y, rows, dim }. Value: \`${show(shards[0])}\`.`);
+  const dim = checkPositiveInteger('shards[0].dim', shards[0].dim);
   shards.forEach((s, k) => {
-    checkPositiveInteger(`shards[${k}].rows`, s?.rows);
-    if (s.dim !== dim) throw new RangeError(`invalid argument: \`shards[${k}].dim\` must equal shards[0].dim (${dim}). Value: \`${String(s.dim)}\`.`);
+    if (!isObject(s)) throw new TypeError(`invalid argument: \`shards[${k}]\` must be an object { X, y, rows, dim }. Value: \`${show(s)}\`.`);
+    checkPositiveInteger(`shards[${k}].rows`, s.rows);
+    if (s.dim !== dim) throw new RangeError(`invalid argument: \`shards[${k}].dim\` must equal shards[0].dim (${dim}). Value: \`${show(s.dim)}\`.`);
     checkLength(`shards[${k}].X`, checkFloat64Array(`shards[${k}].X`, s.X), s.rows * dim, 'rows x dim');
     checkLength(`shards[${k}].y`, checkFloat64Array(`shards[${k}].y`, s.y), s.rows, 'rows');
     checkFinite(`shards[${k}].X`, s.X);
     checkFinite(`shards[${k}].y`, s.y);
   });
-  const o = checkOptions('options', options);
+  const o = checkOptions('options', options, TRAIN_OPTION_KEYS);
   const rounds = checkPositiveInteger('rounds', o.rounds, 1e7);
   const batchSize = checkPositiveInteger('batchSize', o.batchSize, 0x7fffffff);
   const batchesPerRound = checkPositiveInteger('batchesPerRound', o.batchesPerRound, 0x7fffffff);
@@ -199,19 +315,38 @@ export async function trainerOver(makeTransport: () => Transport, shards: Regres
     w0 = checkFloat64Array('w0', o.w0);
     checkLength('w0', w0, dim, 'dim');
     checkFinite('w0', w0);
+    w0 = w0.slice();
   }
+  const maxThreads = o.workers === undefined ? defaultThreads : checkPositiveInteger('workers', o.workers, 256);
   const total = shards.reduce((a, s) => a + s.rows, 0);
   const batches = shards.map((s) => Math.max(2, Math.round((batchesPerRound * s.rows) / total)));
-  if (batches.some((b, k) => b * (rounds + 1) > 2 ** 32 || shards[k]!.rows < 1)) throw new RangeError('invalid argument: `rounds` x batches per holder must stay below 2^32.');
-  const channels = await startChannels(shards.map(() => makeTransport()));
+  if (batches.some((b) => b * (rounds + 1) > 2 ** 32)) throw new RangeError('invalid argument: `rounds` x batches per holder must stay below 2^32.');
+  const threads = Math.min(shards.length, maxThreads);
+  const thread = assignHolders(batches, threads);
+  // every byte count a worker (and this thread, merging) will need, in 53-bit arithmetic,
+  // before any worker starts: a size that passes here never breaks a worker's wasm
+  for (let t = 0; t < threads; t++) {
+    const mine = shards.map((_, k) => k).filter((k) => thread[k] === t);
+    checkBlocks([
+      ...mine.flatMap((k) => [byteCount(shards[k]!.rows * dim, 8), byteCount(shards[k]!.rows, 8)]),
+      oracleScratchBytes(0, batchSize, true),
+      ...mine.map((k) => byteCount(batches[k]! * dim, 8)),
+    ], `\`batchSize\` = ${batchSize} with \`batchesPerRound\` = ${batchesPerRound} and shards of dim ${dim}`,
+    `worker ${t}'s shards, the gradient oracle's scratch (24 batchSize bytes) and a round's gradients (8 batches dim bytes)`);
+  }
+  const dp = paddedDim(dim);
+  checkBlocks([dp * dp * 8, ...batches.map((b) => byteCount(b * dim, 8))], `\`shards[0].dim\` = ${dim}`, 'H_hat and a round\'s gradients on this thread');
+  // one copy of each shard, moved (not cloned) to its worker: the caller's arrays stay theirs
+  const packed = shards.map((s, k) => packData(s, false, `shards[${k}]`));
+  const channels = await startChannels(makeTransports(makeTransport, threads));
   try {
-    await Promise.all(channels.map((c, k) => c.request({
-      type: 'holder:init', shard: shards[k], batchSize, batches: batches[k], noiseVariance, seed: o.seed, stream: k,
-    })));
+    await Promise.all(shards.map((_, k) => channels[thread[k]!]!.request({
+      type: 'holder:init', holder: k, shard: packed[k], batchSize, batches: batches[k], noiseVariance, seed: o.seed, stream: k,
+    }, [packed[k]!.X.buffer as ArrayBuffer])));
   } catch (err) {
-    for (const c of channels) c.transport.terminate();
+    await Promise.all(channels.map((c) => c.close()));
     throw err;
   }
-  return new DistributedTrainer(channels, shards.map((s) => s.rows), dim,
+  return new DistributedTrainer(channels, thread, shards.map((s) => s.rows), dim,
     { rounds, batchSize, batchesPerRound, seed: o.seed as number | bigint, noiseVariance, learningRate, ridge, averageLast, w0 }, batches);
 }

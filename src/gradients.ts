@@ -1,10 +1,20 @@
-import { wasm, alloc, free, f64, copyIn, withBlocks, checkFits, trackBlocks, releaseBlocks } from './wasm.js';
-import { GradientCovariance } from './covariance.js';
+import { wasm, alloc, free, f64, copyIn, withBlocks, checkBlocks, byteCount, trackBlocks, releaseBlocks } from './wasm.js';
+import { GradientCovariance, paddedDim, covarianceScratchBytes, MAX_COVARIANCE_DIM } from './covariance.js';
 import { calibratedNoiseVariance } from './noise.js';
 import {
   checkOptions, checkPositiveInteger, checkFloat64Array, checkLength, checkFinite, checkNonNegative,
   checkSeed, checkStream, checkBoolean, checkInteger, checkLive, checkRegressionData,
 } from './validate.js';
+
+/** The keys of GradientOptions, for the unknown-key check. */
+export const GRADIENT_OPTION_KEYS = ['batchSize', 'batches', 'noiseVariance', 'seed', 'stream', 'replacement', 'firstBatch'] as const;
+/** The keys of EstimateOptions. */
+export const ESTIMATE_OPTION_KEYS = [...GRADIENT_OPTION_KEYS, 'baseNoiseVariance'] as const;
+
+/** Bytes of the oracle kernel's scratch: n uniforms and n normals (f64), n indices and n swap records (i32), and a row permutation (i32) without replacement (assembly/gradient.ts lrGradientsScratchBytes, in 53-bit JS). */
+export function oracleScratchBytes(rows: number, batchSize: number, replacement: boolean): number {
+  return 24 * batchSize + (replacement ? 0 : 4 * rows);
+}
 
 /** Regression data: X is rows x dim row-major, y has `rows` targets. */
 export interface RegressionData {
@@ -15,9 +25,16 @@ export interface RegressionData {
 }
 
 export interface GradientOptions {
-  /** Samples per batch n (positive integer; at most rows without replacement). */
+  /**
+   * Samples per batch n (positive integer; at most rows without replacement). At most
+   * 44,739,240: the oracle's scratch, 24 n bytes (+ 4 rows without replacement), is one
+   * block of the wasm heap, which serves blocks below 1 GiB.
+   */
   batchSize: number;
-  /** Number of batches m (positive integer). */
+  /**
+   * Number of batches m (positive integer, at most 2^31 - 1; `linearRegressionGradients`
+   * returns them in one array, so 8 m dim bytes must be below 1 GiB there).
+   */
   batches: number;
   /** Variance tau2 of the Gaussian noise added to every target of every batch. */
   noiseVariance: number;
@@ -27,7 +44,7 @@ export interface GradientOptions {
   stream?: number;
   /** Sample rows with replacement (default true); false: distinct rows within a batch. */
   replacement?: boolean;
-  /** Global index of the first batch (default 0): batch b is the same in any call. */
+  /** Global index of the first batch (default 0; firstBatch + batches <= 2^32): batch b is the same in any call. */
   firstBatch?: number;
 }
 
@@ -45,6 +62,8 @@ export function checkData(data: unknown): RegressionData | RegressionDataset {
   }
   return checkRegressionData(data, ' or a RegressionDataset');
 }
+
+let loadingChecked = false; // set only inside RegressionDataset.fromChecked
 
 /**
  * Regression data kept in WebAssembly memory: validated and copied once, then used by any
@@ -64,10 +83,11 @@ export class RegressionDataset {
 
   /** @throws {TypeError|RangeError} for malformed data, or when it does not fit in wasm memory */
   constructor(data: RegressionData) {
-    const d = checkData(data) as RegressionData;
+    const d = (loadingChecked ? data : checkData(data)) as RegressionData;
     if (d instanceof RegressionDataset) throw new TypeError('invalid argument: `data` is already a RegressionDataset.');
     this.rows = d.rows;
     this.dim = d.dim;
+    checkBlocks([d.X.byteLength, d.y.byteLength], `\`data\` (${d.rows} x ${d.dim})`, 'a RegressionDataset (X holds 8 rows dim bytes)');
     const xPtr = alloc(d.X.byteLength, `a RegressionDataset of ${d.rows} x ${d.dim}`);
     let yPtr = 0;
     try {
@@ -80,6 +100,20 @@ export class RegressionDataset {
     copyIn(yPtr, d.y);
     this.#ptrs = [xPtr, yPtr];
     trackBlocks(this, this.#ptrs);
+  }
+
+  /**
+   * Loads data that was already validated and cannot change (the worker pool's own copy,
+   * checked by the coordinator): no second check, and no private copy of a shared buffer,
+   * so a worker holds X only in its wasm memory. @internal
+   */
+  static fromChecked(data: RegressionData): RegressionDataset {
+    loadingChecked = true;
+    try {
+      return new RegressionDataset(data);
+    } finally {
+      loadingChecked = false;
+    }
   }
 
   /** Pointers of X and y in wasm memory. @internal */
@@ -112,6 +146,9 @@ export function checkWeights(w: unknown, dim: number): Float64Array {
 function parse(data: { rows: number; dim: number }, opts: Record<string, unknown>, noiseVariance: number): Parsed {
   const replacement = opts.replacement === undefined ? true : checkBoolean('replacement', opts.replacement);
   const n = checkPositiveInteger('batchSize', opts.batchSize, replacement ? 0x7fffffff : data.rows);
+  // the oracle's scratch (24 batchSize bytes, plus 4 rows without replacement) is one heap block
+  checkBlocks([oracleScratchBytes(data.rows, n, replacement)], `\`batchSize\` = ${n}`,
+    `the gradient oracle's scratch (24 batchSize${replacement ? '' : ' + 4 rows'} bytes; batchSize at most 44,739,240)`);
   const m = checkPositiveInteger('batches', opts.batches, 0x7fffffff);
   if (opts.seed === undefined) throw new TypeError('invalid argument: `seed` must be a number or a bigint. Value: `undefined`.');
   const [k0, k1] = checkSeed('seed', opts.seed);
@@ -123,13 +160,29 @@ function parse(data: { rows: number; dim: number }, opts: Record<string, unknown
   return { rows: data.rows, dim: data.dim, n, m, tau2: noiseVariance, k0, k1, stream, replacement, firstBatch };
 }
 
+/** The blocks withOracle holds (X, y, w, scratch), for up-front size checks. */
+function oracleBlocks(data: object, p: Parsed): number[] {
+  const resident = data instanceof RegressionDataset;
+  return [resident ? 8 : byteCount(p.rows * p.dim, 8), resident ? 8 : byteCount(p.rows, 8), byteCount(p.dim, 8),
+    oracleScratchBytes(p.rows, p.n, p.replacement)];
+}
+
+/**
+ * Checks, before anything is copied or computed, that the oracle's blocks plus `more`
+ * (bytes) fit: X first (blaming `data`), then everything together.
+ */
+function checkOracleFits(data: object, p: Parsed, more: number[], blame: string, what: string): void {
+  const blocks = oracleBlocks(data, p);
+  checkBlocks(blocks.slice(0, 2), `\`data\` (${p.rows} x ${p.dim})`, 'a copy of X and y in wasm memory (8 rows dim bytes)');
+  checkBlocks([...blocks, ...more], blame, what);
+}
+
 /** Runs fn with X, y, w resident in wasm memory and the oracle's scratch. */
 function withOracle<T>(data: RegressionData | RegressionDataset, w: Float64Array, p: Parsed,
   fn: (run: (outPtr: number, first: number, count: number) => void) => T): T {
   const k = wasm();
-  const scratchBytes = k.lrGradientsScratchBytes(p.rows, p.n, p.replacement ? 1 : 0);
   const resident = data instanceof RegressionDataset;
-  const xBytes = resident ? 8 : data.X.byteLength, yBytes = resident ? 8 : data.y.byteLength;
+  const [xBytes, yBytes, , scratchBytes] = oracleBlocks(data, p);
   return withBlocks([xBytes, yBytes, w.byteLength, scratchBytes], 'the gradient oracle', (xTmp, yTmp, wPtr, sPtr) => {
     let xPtr = xTmp!, yPtr = yTmp!;
     if (resident) [xPtr, yPtr] = data.pointers;
@@ -159,20 +212,48 @@ function withOracle<T>(data: RegressionData | RegressionDataset, w: Float64Array
 export function linearRegressionGradients(data: RegressionData | RegressionDataset, w: Float64Array, options: GradientOptions): Float64Array {
   const d = checkData(data);
   const weights = checkWeights(w, d.dim);
-  const opts = checkOptions('options', options);
+  const opts = checkOptions('options', options, GRADIENT_OPTION_KEYS, '`options` of linearRegressionGradients');
   if (opts.noiseVariance === undefined) throw new TypeError('invalid argument: `noiseVariance` must be a number. Value: `undefined`.');
   const p = parse(d, opts, checkNonNegative('noiseVariance', opts.noiseVariance));
-  const bytes = p.m * p.dim * 8;
-  checkFits(bytes, `the output of ${p.m} gradients of dim ${p.dim}`); // before copying the data in
+  const bytes = byteCount(p.m * p.dim, 8);
+  checkBlocks([bytes], `\`batches\` = ${p.m}`, `the output of ${p.m} gradients of dim ${p.dim} (8 batches dim bytes)`);
+  checkOracleFits(d, p, [bytes], `\`batches\` = ${p.m} with \`batchSize\` = ${p.n}`, 'the gradient oracle with its output'); // before copying the data in
   return withOracle(d, weights, p, (run) => {
     const out = alloc(bytes, `${p.m} gradients of dim ${p.dim}`);
     try {
       run(out, p.firstBatch, p.m);
-      return f64(out, p.m * p.dim).slice();
+      const G = f64(out, p.m * p.dim).slice();
+      const bad = G.findIndex((v) => v - v !== 0);
+      if (bad >= 0) throw gradientOverflow(p, p.firstBatch + Math.floor(bad / p.dim));
+      return G;
     } finally {
       free(out);
     }
   });
+}
+
+/** The error for a batch gradient that overflowed float64 (data or weights too large). */
+function gradientOverflow(p: Parsed, batch: number): RangeError {
+  return new RangeError(`the gradient of batch ${batch} overflows float64 (an entry of (1/n) X_B'(X_B w - y_B - noise) exceeds ~1.8e308): `
+    + `the data, the weights \`w\` or \`noiseVariance\` (${p.tau2}) are too large. Standardize the data (standardize()) or scale them down.`);
+}
+
+/**
+ * The estimate from a finished accumulator, or a RangeError saying the Hessian estimate is
+ * not representable (shared by estimateHessian and the worker pool, so both give the same
+ * result or the same error). @internal
+ */
+export function estimateResult(acc: GradientCovariance, batches: number, noiseVariance: number): HessianEstimate {
+  let hessian: Float64Array;
+  try {
+    hessian = acc.covariance();
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    const order = /of the order of (2\^\d+)/.exec(err.message)?.[1];
+    throw new RangeError(`estimateHessian: the Hessian estimate of these data is not representable in float64 (its entries, of the order of ${order ?? 'its largest entry'}, `
+      + 'overflow the largest double ~1.8e308). Standardize the data (standardize()) or scale them down.', { cause: err });
+  }
+  return { hessian, mean: acc.mean(), batches, noiseVariance };
 }
 
 export interface EstimateOptions extends Omit<GradientOptions, 'noiseVariance'> {
@@ -213,7 +294,7 @@ export function estimateHessian(data: RegressionData | RegressionDataset, w: Flo
   const acc = new GradientCovariance(job.p.dim);
   try {
     withOracle(job.data, job.w, job.p, (run) => accumulate(acc, run, job.p, job.p.firstBatch, job.p.m));
-    return { hessian: acc.covariance(), mean: acc.mean(), batches: job.p.m, noiseVariance: job.p.tau2 };
+    return estimateResult(acc, job.p.m, job.p.tau2);
   } finally {
     acc.dispose();
   }
@@ -228,28 +309,50 @@ export interface EstimateJob { data: RegressionData | RegressionDataset; w: Floa
  */
 export function prepareEstimate(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions): EstimateJob {
   const d = checkData(data);
+  return { data: d, ...prepareEstimateFor(d, w, options) };
+}
+
+/**
+ * prepareEstimate for data of a known shape that was checked before (the worker pool's
+ * share() handles): the same checks of w, the options and the sizes, in the same order
+ * (a shape that is not a RegressionDataset counts X and y as copied in). @internal
+ */
+export function prepareEstimateFor(d: { rows: number; dim: number }, w: Float64Array, options: EstimateOptions): { w: Float64Array; p: Parsed } {
   const weights = checkWeights(w, d.dim);
-  const opts = checkOptions('options', options);
+  const opts = checkOptions('options', options, ESTIMATE_OPTION_KEYS, '`options` of estimateHessian');
   const n = checkPositiveInteger('batchSize', opts.batchSize);
   const tau2 = opts.noiseVariance === undefined
     ? calibratedNoiseVariance(n, opts.baseNoiseVariance === undefined ? undefined : { baseNoiseVariance: opts.baseNoiseVariance as number })
     : checkNonNegative('noiseVariance', opts.noiseVariance);
   const p = parse(d, opts, tau2);
   if (p.m < 2) throw new RangeError(`invalid argument: \`batches\` must be at least 2 to form a covariance. Value: \`${p.m}\`.`);
-  return { data: d, w: weights, p };
+  if (p.dim > MAX_COVARIANCE_DIM) {
+    throw new RangeError(`invalid argument: \`data.dim\` must be at most ${MAX_COVARIANCE_DIM} (the gradient covariance, 8 dim^2 bytes, is one wasm heap block). Value: \`${p.dim}\`.`);
+  }
+  const dp = paddedDim(p.dim);
+  checkOracleFits(d, p, [dp * 8, dp * dp * 8, covarianceScratchBytes(p.dim), stagingRows(p) * p.dim * 8],
+    `\`data.dim\` = ${p.dim} with \`batchSize\` = ${p.n}`, 'estimateHessian (data, oracle scratch, the covariance and its staging)');
+  return { w: weights, p };
 }
 
 /** Streams batches [first, first + count) through wasm into acc, in kernel-sized chunks. */
+/** Gradients staged per kernel call in estimateHessian. */
+function stagingRows(p: Parsed): number {
+  return Math.min(Math.max(256, Math.floor(ESTIMATE_CHUNK_BYTES / (p.dim * 8 * 256)) * 256), p.m);
+}
+
 function accumulate(acc: GradientCovariance, run: (outPtr: number, first: number, count: number) => void,
   p: Parsed, first: number, count: number): void {
-  const chunk = Math.max(256, Math.floor(ESTIMATE_CHUNK_BYTES / (p.dim * 8 * 256)) * 256);
-  const rows = Math.min(chunk, count);
+  const rows = Math.min(stagingRows(p), count);
   const buf = alloc(rows * p.dim * 8, 'gradient staging');
   try {
     for (let b = 0; b < count; b += rows) {
       const c = Math.min(rows, count - b);
       run(buf, first + b, c);
-      acc.addFromWasm(buf, c);
+      if (!acc.addFromWasm(buf, c)) {
+        const G = f64(buf, c * p.dim);
+        throw gradientOverflow(p, first + b + Math.floor(G.findIndex((v) => v - v !== 0) / p.dim));
+      }
     }
   } finally {
     free(buf);

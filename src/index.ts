@@ -6,6 +6,7 @@ export {
 export { Rng } from './rng.js';
 export { calibratedNoiseVariance, injectTargetNoise, LOSS_CONVENTIONS, type LossConvention, type CalibrationOptions } from './noise.js';
 export { GradientCovariance } from './covariance.js';
+export type { FloatArray } from './validate.js';
 export {
   linearRegressionGradients, estimateHessian, RegressionDataset,
   type RegressionData, type GradientOptions, type EstimateOptions, type HessianEstimate,
@@ -22,9 +23,9 @@ export {
 export { choleskyFactor, choleskySolve, type CholeskyOptions } from './cholesky.js';
 export { Preconditioner, fitLinearRegression, type FitOptions, type FitResult } from './preconditioner.js';
 export { estimateRisk, type RiskInput, type RiskOptions, type RiskEstimate, type AdversarialRisk } from './risk.js';
-export { riskOnData, dualNorm, type PerturbationNorm } from './reference/risk.js';
+export { riskOnData, dualNorm, type PerturbationNorm } from './risk-on-data.js';
 export {
   EstimatorPool, DEFAULT_BLOCK_BATCHES,
-  type Transport, type SharedData, type PoolEstimateOptions,
+  type Transport, type TransferList, type SharedData, type PoolEstimateOptions,
 } from './pool.js';
 export { DistributedTrainer, type TrainOptions, type TrainResult } from './distributed.js';

@@ -1,10 +1,12 @@
 import { Rng } from './rng.js';
 import { checkOptions, checkPositiveInteger, checkNonNegative, checkOneOf, checkFloat64Array, checkFinite } from './validate.js';
 
-/** Loss conventions of MATH.md ("Other loss conventions"). */
+/** The loss normalisations calibratedNoiseVariance() knows (docs/method.md, "Other loss conventions"). */
 export type LossConvention = 'mean-half-squared' | 'mean-squared' | 'sum-half-squared' | 'sum-squared';
+/** Every LossConvention, in the order of the docs. */
 export const LOSS_CONVENTIONS: readonly LossConvention[] = ['mean-half-squared', 'mean-squared', 'sum-half-squared', 'sum-squared'];
 
+/** Options of calibratedNoiseVariance(). */
 export interface CalibrationOptions {
   /** Variance s2 of the label noise already in the targets (default 0). */
   baseNoiseVariance?: number;
@@ -37,7 +39,7 @@ export interface CalibrationOptions {
  */
 export function calibratedNoiseVariance(batchSize: number, options?: CalibrationOptions): number {
   const n = checkPositiveInteger('batchSize', batchSize);
-  const opts = checkOptions('options', options);
+  const opts = checkOptions('options', options, ['baseNoiseVariance', 'loss'], '`options` of calibratedNoiseVariance');
   const s2 = opts.baseNoiseVariance === undefined ? 0 : checkNonNegative('baseNoiseVariance', opts.baseNoiseVariance);
   const loss = opts.loss === undefined ? 'mean-half-squared' : checkOneOf('loss', opts.loss, LOSS_CONVENTIONS);
   const target = loss === 'mean-half-squared' ? n : loss === 'mean-squared' ? n / 2 : loss === 'sum-half-squared' ? 1 : 0.5;
@@ -50,11 +52,16 @@ export function calibratedNoiseVariance(batchSize: number, options?: Calibration
  * const yNoisy = injectTargetNoise(y, calibratedNoiseVariance(64), new Rng(7));
  */
 export function injectTargetNoise(y: Float64Array, variance: number, rng: Rng): Float64Array {
-  checkFloat64Array('y', y);
+  y = checkFloat64Array('y', y);
   const v = checkNonNegative('variance', variance);
   if (!(rng instanceof Rng)) throw new TypeError(`invalid argument: \`rng\` must be an Rng. Value: \`${String(rng)}\`.`);
   checkFinite('y', y);
   const out = rng.normals(new Float64Array(y.length), 0, Math.sqrt(v));
-  for (let i = 0; i < y.length; i++) out[i] = y[i]! + out[i]!;
+  for (let i = 0; i < y.length; i++) {
+    out[i] = y[i]! + out[i]!;
+    if (out[i]! - out[i]! !== 0) {
+      throw new RangeError(`invalid argument: \`y\` plus noise of variance ${v} overflows float64 at row ${i}. Value: \`${y[i]}\`; scale the targets down.`);
+    }
+  }
   return out;
 }

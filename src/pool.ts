@@ -9,10 +9,15 @@
 // coordinator merges the blocks in block order. So for a seed the result is bit-identical
 // for any number of workers. A job of one block equals estimateHessian bit for bit; with
 // several blocks it differs from estimateHessian only by the rounding of the Chan merges.
-import { init, isInitialized, wasmModule, type WasmModule } from './wasm.js';
+import { init, isInitialized, wasmModule, wasmMemoryBytes, checkBlocks, byteCount, alloc, free, type WasmModule } from './wasm.js';
 import { GradientCovariance } from './covariance.js';
-import { estimateBlocks, prepareEstimate, RegressionDataset, type EstimateOptions, type HessianEstimate, type RegressionData } from './gradients.js';
-import { checkInteger, checkOptions, checkPositiveInteger, show } from './validate.js';
+import {
+  estimateBlocks, prepareEstimateFor, estimateResult, checkWeights, RegressionDataset, ESTIMATE_OPTION_KEYS,
+  type EstimateOptions, type HessianEstimate, type RegressionData, type Parsed,
+} from './gradients.js';
+import {
+  checkBoolean, checkFinite, checkOptions, checkPositiveInteger, checkRegressionData, show, type RegressionShape,
+} from './validate.js';
 import { HolderState, type HolderMessage } from './distributed.js';
 
 /** Buffers moved (not copied) by postMessage: only ArrayBuffers are transferred here. */
@@ -20,60 +25,128 @@ export type TransferList = ArrayBuffer[];
 
 /** What the coordinator needs of a worker: post, listen, terminate. */
 export interface Transport {
+  /** Sends a message to the worker, moving the buffers in `transfer`. */
   postMessage(message: unknown, transfer?: TransferList): void;
-  /** Registers the handlers for messages from the worker and for its failure. */
+  /** Registers the handlers for messages from the worker and for its failure (an error, or its exit). */
   listen(onMessage: (message: unknown) => void, onError: (error: Error) => void): void;
+  /** Ends the worker (may return a promise). */
   terminate(): unknown;
 }
 
 /** Default batches per block: large enough that a block's toBytes and merge cost little. */
 export const DEFAULT_BLOCK_BATCHES = 2048;
 
-/** A data set copied once into every worker by `pool.share(data)`. */
+declare const sharedDataBrand: unique symbol;
+
+/**
+ * A handle to a data set that `pool.share(data)` copied into the pool's workers. It is an
+ * opaque object that only the pool which made it accepts: a handle of another pool, a
+ * forgotten handle, or an object built to look like one is rejected.
+ */
 export interface SharedData {
-  readonly id: number;
+  /** Rows of the shared data. */
   readonly rows: number;
+  /** Columns (features) of the shared data. */
   readonly dim: number;
+  /** Only share() makes handles. */
+  readonly [sharedDataBrand]: true;
 }
 
+/** pool.estimateHessian's options: estimateHessian's, plus the block size. */
 export interface PoolEstimateOptions extends EstimateOptions {
   /** Batches per block (default 2048). Results depend on it, not on the number of workers. */
   blockBatches?: number;
 }
 
+/** The pool's own options, checked by createEstimatorPool. @internal */
+export interface PoolSettings {
+  /** Share X and y through a SharedArrayBuffer (true), copy them to each worker (false). */
+  sharedMemory: boolean;
+}
+
 type Reply = { type: 'ok'; id: number; value?: unknown } | { type: 'error'; id: number; name: string; message: string };
 
-/** Makes a Transport's request/response pairs awaitable. @internal */
+/** Error classes a worker's error is rebuilt as on this side (by name). */
+function errorKind(name: string): new (message: string) => Error {
+  if (name === 'TypeError') return TypeError;
+  if (name === 'RangeError') return RangeError;
+  if (name === 'RuntimeError' && typeof WebAssembly !== 'undefined') return WebAssembly.RuntimeError;
+  return Error;
+}
+
+/**
+ * Makes a Transport's request/response pairs awaitable. A worker that fails (its error or
+ * exit event) or traps in the wasm (a RuntimeError reply: its memory may be corrupt) marks
+ * the channel failed: the pending requests are rejected, the worker is terminated, and the
+ * owner replaces the channel. @internal
+ */
 export class Channel {
   #next = 1;
   #pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   #failed: Error | undefined;
+  #closing = false;
   constructor(readonly transport: Transport) {
     transport.listen((msg) => {
       const r = msg as Reply;
       const p = this.#pending.get(r.id);
-      if (!p) return;
       this.#pending.delete(r.id);
-      if (r.type === 'ok') p.resolve(r.value);
-      else {
-        const Kind = r.name === 'TypeError' ? TypeError : r.name === 'RangeError' ? RangeError : Error;
-        p.reject(new Kind(r.message));
+      if (r.type === 'ok') {
+        p?.resolve(r.value);
+        return;
       }
-    }, (err) => {
-      this.#failed = err;
-      for (const p of this.#pending.values()) p.reject(err);
-      this.#pending.clear();
-    });
+      const err = new (errorKind(r.name))(r.message);
+      p?.reject(err);
+      // a trap may have left the worker's wasm memory corrupt: retire the worker
+      if (r.name === 'RuntimeError' || /^abort: /.test(r.message)) this.#fail(new Error(`its WebAssembly trapped: ${r.message}`), true);
+    }, (err) => this.#fail(err, false));
+  }
+
+  #fail(err: Error, terminate: boolean): void {
+    if (this.#closing || this.#failed) return;
+    this.#failed = err;
+    for (const p of this.#pending.values()) p.reject(err);
+    this.#pending.clear();
+    if (terminate) this.close();
+  }
+
+  /** Why this channel's worker can no longer be used, or undefined while it is healthy. */
+  get failed(): Error | undefined {
+    return this.#failed;
   }
 
   request<T>(message: Record<string, unknown>, transfer?: TransferList): Promise<T> {
     if (this.#failed) return Promise.reject(this.#failed);
+    if (this.#closing) return Promise.reject(new Error('gradcov: the worker has been terminated.'));
     const id = this.#next++;
     return new Promise<T>((resolve, reject) => {
       this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.transport.postMessage({ ...message, id }, transfer);
+      try {
+        this.transport.postMessage({ ...message, id }, transfer);
+      } catch (err) {
+        this.#pending.delete(id);
+        reject(err);
+      }
     });
   }
+
+  /** Terminates the worker on purpose (its exit is then not a failure). Safe to call twice. */
+  close(): unknown {
+    if (this.#closing) return undefined;
+    this.#closing = true;
+    return this.transport.terminate();
+  }
+}
+
+/** Makes `count` transports; if one cannot be made, terminates those made before. @internal */
+export function makeTransports(make: (index: number) => Transport, count: number): Transport[] {
+  const out: Transport[] = [];
+  try {
+    for (let i = 0; i < count; i++) out.push(make(i));
+  } catch (err) {
+    for (const t of out) t.terminate();
+    throw err;
+  }
+  return out;
 }
 
 /** Starts the workers: hands each the compiled module and waits until all have loaded it. @internal */
@@ -84,7 +157,7 @@ export async function startChannels(transports: Transport[]): Promise<Channel[]>
   try {
     await Promise.all(channels.map((c) => c.request({ type: 'init', module })));
   } catch (err) {
-    for (const t of transports) t.terminate();
+    await Promise.all(channels.map((c) => c.close()));
     throw err;
   }
   return channels;
@@ -98,19 +171,100 @@ export function contiguous(items: number, parts: number): [number, number][] {
 }
 
 /**
+ * Whether this runtime can share memory with its workers: SharedArrayBuffer exists and,
+ * in a browser, the page is cross-origin isolated (COOP/COEP headers). Node's
+ * worker_threads, Deno and Bun can; a page that is not cross-origin isolated cannot.
+ * @internal
+ */
+export function canShareMemory(): boolean {
+  if (typeof SharedArrayBuffer !== 'function') return false;
+  return (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false;
+}
+
+/** X and y in one buffer the pool owns (shared with the workers, or copied to them). @internal */
+export interface PackedData { X: Float64Array; y: Float64Array; rows: number; dim: number }
+
+function isSharedBuffer(view: ArrayBufferView): boolean {
+  return typeof SharedArrayBuffer === 'function' && view.buffer instanceof SharedArrayBuffer;
+}
+
+/**
+ * Copies validated data once into a buffer of its own (a SharedArrayBuffer when `shared`).
+ * Where the caller's arrays live in shared memory, another thread could change them after
+ * they were checked: then the copy is checked again, so what the workers get is exactly
+ * what passed validation. @internal
+ */
+export function packData(d: RegressionShape, shared: boolean, name = 'data'): PackedData {
+  const n = d.rows * d.dim;
+  const bytes = (n + d.rows) * 8;
+  const buffer = shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+  const X = new Float64Array(buffer, 0, n);
+  const y = new Float64Array(buffer, n * 8, d.rows);
+  X.set(d.X);
+  y.set(d.y);
+  if (isSharedBuffer(d.X)) checkFinite(`${name}.X`, X);
+  if (isSharedBuffer(d.y)) checkFinite(`${name}.y`, y);
+  return { X, y, rows: d.rows, dim: d.dim };
+}
+
+/** A handle's record in the pool that made it. */
+interface Entry { readonly id: number; readonly data: PackedData }
+
+// Handles are objects of this class, made only here (the token), frozen, and looked up by
+// identity in the WeakMap of the pool that made them: a copied or forged object, or a
+// handle of another pool, finds nothing. `handleOwner` tells the two apart for the message.
+const TOKEN = Symbol('gradcov share() handle');
+const handleOwner = new WeakMap<object, EstimatorPool>();
+class SharedDataHandle {
+  readonly rows: number;
+  readonly dim: number;
+  constructor(token: symbol, rows: number, dim: number) {
+    if (token !== TOKEN) throw new TypeError('gradcov: share() handles are made by EstimatorPool.share() only.');
+    this.rows = rows;
+    this.dim = dim;
+    Object.freeze(this);
+  }
+}
+
+/** The option keys pool.estimateHessian takes: estimateHessian's and `blockBatches`. */
+const POOL_ESTIMATE_KEYS = [...ESTIMATE_OPTION_KEYS, 'blockBatches'] as const;
+
+// Test hook: the live channels of a pool (tests kill a worker through its transport).
+const channelsOf = new WeakMap<EstimatorPool, () => Channel[]>();
+
+/** The transports of a pool's current workers, for tests that kill one. @internal */
+export function poolTransports(pool: EstimatorPool): Transport[] {
+  return (channelsOf.get(pool)?.() ?? []).map((c) => c.transport);
+}
+
+/**
  * A pool of workers that estimate the Hessian together. Make one with
  * `createEstimatorPool` from `gradcov/node-workers` (worker_threads) or
  * `gradcov/web-workers` (Web Workers); `close()` ends the workers.
+ *
+ * Worker failure: when a worker dies (it is killed, runs out of memory, or its
+ * WebAssembly traps), the calls running on it reject with an Error that says so, and the
+ * next call replaces the worker (a fresh thread, given the compiled module and every
+ * shared data set again) before it starts. Only if that replacement fails does the pool
+ * become broken: every later call rejects with "the EstimatorPool is broken ... close it".
  */
 export class EstimatorPool {
-  readonly #channels: Channel[];
+  #channels: Channel[];
+  readonly #make: (index: number) => Transport;
+  readonly #sharedMemory: boolean;
   #closed = false;
+  #broken: Error | undefined;
+  #repair: Promise<void> | undefined;
   #nextData = 1;
-  readonly #shared = new Map<number, RegressionData>();
+  readonly #handles = new WeakMap<object, Entry>();
+  readonly #entries = new Set<Entry>();
 
   /** @internal use createEstimatorPool */
-  constructor(channels: Channel[]) {
+  constructor(channels: Channel[], make: (index: number) => Transport, settings: PoolSettings) {
     this.#channels = channels;
+    this.#make = make;
+    this.#sharedMemory = settings.sharedMemory;
+    channelsOf.set(this, () => this.#channels);
   }
 
   /** Number of workers. */
@@ -118,33 +272,136 @@ export class EstimatorPool {
     return this.#channels.length;
   }
 
+  /**
+   * True when data reaches the workers through a SharedArrayBuffer (one copy for all
+   * workers), false when each worker is sent its own copy (runtimes without shared
+   * memory, such as a page that is not cross-origin isolated, or `sharedMemory: false`).
+   */
+  get sharedMemory(): boolean {
+    return this.#sharedMemory;
+  }
+
   #live(): void {
     if (this.#closed) throw new Error('gradcov: this EstimatorPool has been closed.');
+    if (this.#broken) throw this.#broken;
+  }
+
+  /** The workers, after replacing any that died (one repair at a time). */
+  async #ready(): Promise<Channel[]> {
+    this.#live();
+    if (this.#channels.some((c) => c.failed)) {
+      this.#repair ??= this.#replaceFailed().finally(() => { this.#repair = undefined; });
+      await this.#repair;
+      this.#live();
+    }
+    return [...this.#channels]; // a snapshot: a later repair replaces entries of #channels
+  }
+
+  async #replaceFailed(): Promise<void> {
+    for (let i = 0; i < this.#channels.length; i++) {
+      const old = this.#channels[i]!;
+      if (!old.failed) continue;
+      await old.close();
+      try {
+        const [fresh] = await startChannels([this.#make(i)]);
+        for (const e of this.#entries) await fresh!.request({ type: 'share', dataId: e.id, data: e.data });
+        this.#channels[i] = fresh!;
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        this.#broken = new Error(`gradcov: the EstimatorPool is broken: worker ${i} stopped (${old.failed!.message}) and could not be replaced (${why}). Close it (await pool.close()) and create a new pool.`, { cause: err });
+        throw this.#broken;
+      }
+    }
   }
 
   /**
-   * Copies a data set into every worker once, for repeated estimates without copying X
-   * each call. The workers keep their copy until `forget(handle)`; changing `data` later
-   * does not change theirs.
-   * @throws {TypeError|RangeError} for malformed data
+   * Runs requests on the workers and waits for all of them. A worker that died gives an
+   * error that says what happens next; otherwise the error of the first worker in order
+   * (the lowest blocks) is thrown, so the error does not depend on which worker was faster.
+   */
+  async #all<T>(requests: (Promise<T> | undefined)[], channels: Channel[]): Promise<T[]> {
+    const settled = await Promise.allSettled(requests.map((r) => r ?? Promise.resolve(undefined as T)));
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (!failed) return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
+    const dead = channels.findIndex((c) => c.failed);
+    if (dead >= 0 && !this.#closed) {
+      const cause = channels[dead]!.failed!;
+      throw new Error(`gradcov: worker ${dead} of this EstimatorPool stopped during the call (${cause.message}); nothing was returned. The next call replaces the worker; shared data sets stay valid.`, { cause });
+    }
+    throw failed.reason;
+  }
+
+  /**
+   * Copies a data set once for repeated estimates: validated, then copied into a buffer
+   * the pool owns (a SharedArrayBuffer that every worker reads, where the runtime allows
+   * it; else one copy sent to each worker), then loaded into each worker's WebAssembly
+   * memory. The pool keeps no reference to `data`: changing, reusing or transferring its
+   * arrays afterwards changes nothing. Estimates with the handle do not check or copy X again.
+   *
+   * @param data - { X, y, rows, dim } (X rows x dim row-major, finite)
+   * @returns an opaque handle that only this pool accepts, until `forget(handle)`
+   * @throws {TypeError|RangeError} for malformed data, or data too large for a worker's
+   *   WebAssembly memory (checked before anything is allocated or sent)
+   * @example
+   * const shared = await pool.share({ X, y, rows, dim });
+   * const { hessian } = await pool.estimateHessian(shared, w, { batchSize: 64, batches: 20000, seed: 1 });
+   * await pool.forget(shared);
    */
   async share(data: RegressionData): Promise<SharedData> {
     this.#live();
     if (data instanceof RegressionDataset) {
       throw new TypeError('invalid argument: `data` must be plain { X, y, rows, dim } (a RegressionDataset lives in this thread\'s wasm memory). Value: `RegressionDataset`.');
     }
-    const d = prepareEstimate(data, new Float64Array(data?.dim ?? 0), { batchSize: 1, batches: 2, seed: 0 }).data as RegressionData;
-    const id = this.#nextData++;
-    await Promise.all(this.#channels.map((c) => c.request({ type: 'share', dataId: id, data: d })));
-    this.#shared.set(id, d);
-    return { id, rows: d.rows, dim: d.dim };
+    const d = checkRegressionData(data);
+    // each worker loads X and y into its wasm memory: refuse what cannot fit, before copying
+    checkBlocks([byteCount(d.rows * d.dim, 8), byteCount(d.rows, 8)], `\`data\` (${d.rows} x ${d.dim})`, 'a copy of X and y in each worker\'s wasm memory (8 rows dim bytes)');
+    const entry: Entry = { id: this.#nextData++, data: packData(d, this.#sharedMemory) };
+    const channels = await this.#ready();
+    this.#entries.add(entry);
+    try {
+      await this.#all(channels.map((c) => c.request({ type: 'share', dataId: entry.id, data: entry.data })), channels);
+    } catch (err) {
+      this.#entries.delete(entry);
+      for (const c of channels) c.request({ type: 'forget', dataId: entry.id }).catch(() => undefined);
+      throw err;
+    }
+    const handle = new SharedDataHandle(TOKEN, d.rows, d.dim);
+    this.#handles.set(handle, entry);
+    handleOwner.set(handle, this);
+    return handle as unknown as SharedData;
   }
 
-  /** Frees the workers' copy of a shared data set. */
+  /** The entry of a handle of this pool, or a clear error for anything else. */
+  #entry(handle: unknown, name: string): Entry {
+    const entry = typeof handle === 'object' && handle !== null ? this.#handles.get(handle) : undefined;
+    if (entry) return entry;
+    if (handle instanceof SharedDataHandle && handleOwner.has(handle)) {
+      throw new RangeError(handleOwner.get(handle) === this
+        ? `invalid argument: \`${name}\` is a share() handle that was forgotten (forget()); share the data again. Value: \`SharedData(${handle.rows} x ${handle.dim})\`.`
+        : `invalid argument: \`${name}\` is a share() handle of another EstimatorPool; share the data with this pool. Value: \`SharedData(${handle.rows} x ${handle.dim})\`.`);
+    }
+    throw new TypeError(`invalid argument: \`${name}\` must be a handle returned by this pool's share(). Value: \`${show(handle)}\`.`);
+  }
+
+  /**
+   * Frees the workers' copy of a shared data set; the handle is rejected afterwards.
+   * Forgetting a handle twice does nothing.
+   * @param handle - a handle from this pool's share()
+   * @throws {TypeError|RangeError} for anything that is not a handle of this pool
+   * @example
+   * await pool.forget(shared);
+   */
   async forget(handle: SharedData): Promise<void> {
     this.#live();
-    if (!this.#shared.delete(handle?.id)) return;
-    await Promise.all(this.#channels.map((c) => c.request({ type: 'forget', dataId: handle.id })));
+    const entry = this.#handles.get(handle as object);
+    if (!entry) {
+      if (handleOwner.get(handle as object) === this) return; // forgotten before
+      this.#entry(handle, 'handle');
+    }
+    this.#handles.delete(handle as object);
+    this.#entries.delete(entry!);
+    const channels = await this.#ready();
+    await this.#all(channels.map((c) => c.request({ type: 'forget', dataId: entry!.id })), channels);
   }
 
   /**
@@ -152,10 +409,15 @@ export class EstimatorPool {
    * Batch b is computed exactly as in a single-thread run (its rows and noise depend only
    * on seed, stream and b); the result for a seed does not depend on the number of
    * workers (bit-identical), and equals estimateHessian within merge rounding
-   * (bit-identical when batches <= blockBatches).
+   * (bit-identical when batches <= blockBatches). Every argument is checked here, before
+   * any worker is asked, with the messages estimateHessian gives.
    *
-   * @param data - the data, copied to the workers on each call, or a handle from share()
-   * @throws {TypeError|RangeError} for malformed arguments, before any worker is asked
+   * @param data - a handle from share(), or the data itself (then copied to the workers for this call)
+   * @param w - weights, length dim
+   * @param options - estimateHessian's options, plus `blockBatches`
+   * @returns the same fields as estimateHessian
+   * @throws {TypeError|RangeError} for malformed arguments, before any worker is asked;
+   *   Error when a worker dies during the call (the next call replaces it)
    * @example
    * const pool = await createEstimatorPool({ workers: 2 });
    * const { hessian } = await pool.estimateHessian(data, w, { batchSize: 64, batches: 20000, seed: 1 });
@@ -163,63 +425,99 @@ export class EstimatorPool {
    */
   async estimateHessian(data: RegressionData | SharedData, w: Float64Array, options: PoolEstimateOptions): Promise<HessianEstimate> {
     this.#live();
-    const opts = checkOptions('options', options);
-    const blockBatches = opts.blockBatches === undefined ? DEFAULT_BLOCK_BATCHES : checkPositiveInteger('blockBatches', opts.blockBatches, 0x7fffffff);
-    let dataId: number | undefined;
-    let full: RegressionData;
-    if (typeof data === 'object' && data !== null && 'id' in data && !('X' in data)) {
-      dataId = checkInteger('data.id', data.id, 1);
-      const d = this.#shared.get(dataId);
-      if (!d) throw new RangeError(`invalid argument: \`data\` must be a handle from this pool's share() that was not forgotten. Value: \`id ${show(data.id)}\`.`);
-      full = d;
+    let entry: Entry | undefined;
+    let shape: { rows: number; dim: number };
+    if (typeof data === 'object' && data !== null && !('X' in data) && !('y' in data)) {
+      entry = this.#entry(data, 'data');
+      shape = entry.data;
     } else {
       if (data instanceof RegressionDataset) {
         throw new TypeError('invalid argument: `data` must be plain { X, y, rows, dim } or a handle from share() (a RegressionDataset lives in this thread\'s wasm memory). Value: `RegressionDataset`.');
       }
-      full = data as RegressionData;
+      shape = checkRegressionData(data, ' or a handle from share()');
     }
-    const { blockBatches: _, ...rest } = opts;
-    const job = prepareEstimate(full, w, rest as unknown as EstimateOptions);
-    const { m, firstBatch, dim, tau2 } = job.p;
-    const blocks: [number, number][] = [];
-    for (let b = 0; b < m; b += blockBatches) blocks.push([firstBatch + b, Math.min(blockBatches, m - b)]);
-    const ranges = contiguous(blocks.length, this.#channels.length);
-    const options1 = { ...rest, noiseVariance: tau2, baseNoiseVariance: undefined };
-    const parts = await Promise.all(ranges.map(([a, b], i) => (a === b ? Promise.resolve([] as Uint8Array[])
-      : this.#channels[i]!.request<Uint8Array[]>({
-        type: 'estimate', blocks: blocks.slice(a, b), w: job.w, options: options1,
-        ...(dataId === undefined ? { data: job.data } : { dataId }),
-      }))));
-    const total = new GradientCovariance(dim);
+    checkWeights(w, shape.dim); // the order of estimateHessian's checks: data, w, options
+    const opts = checkOptions('options', options, POOL_ESTIMATE_KEYS, '`options` of estimateHessian');
+    const { blockBatches: bb, ...rest } = opts;
+    // estimateHessian's checks, sizes included (the bytes each worker will allocate), before anything is sent
+    const { w: weights, p } = prepareEstimateFor(shape, w, rest as unknown as EstimateOptions);
+    const blockBatches = bb === undefined ? DEFAULT_BLOCK_BATCHES : checkPositiveInteger('blockBatches', bb, 0x7fffffff);
+    const own = entry === undefined;
+    const job: Entry = entry ?? { id: this.#nextData++, data: packData(shape as RegressionShape, this.#sharedMemory) };
+    const channels = await this.#ready();
+    if (own) await this.#all(channels.map((c) => c.request({ type: 'share', dataId: job.id, data: job.data })), channels);
     try {
-      for (const blob of parts.flat()) { // block order
-        const acc = GradientCovariance.fromBytes(blob);
-        try { total.merge(acc); } finally { acc.dispose(); }
+      const { m, firstBatch, dim, tau2 } = p;
+      const blocks: [number, number][] = [];
+      for (let b = 0; b < m; b += blockBatches) blocks.push([firstBatch + b, Math.min(blockBatches, m - b)]);
+      const ranges = contiguous(blocks.length, channels.length);
+      const wCopy = weights.slice(); // a view of a larger buffer would clone all of it
+      const parts = await this.#all(ranges.map(([a, b], i) => (a === b ? undefined
+        : channels[i]!.request<Uint8Array[]>({ type: 'estimate', dataId: job.id, blocks: blocks.slice(a, b), w: wCopy, p }))), channels);
+      const total = new GradientCovariance(dim);
+      try {
+        for (const blob of parts.flatMap((x) => x ?? [])) { // block order
+          const acc = GradientCovariance.fromBytes(blob);
+          try { total.merge(acc); } finally { acc.dispose(); }
+        }
+        return estimateResult(total, m, tau2); // the same result or the same error as estimateHessian
+      } finally {
+        total.dispose();
       }
-      return { hessian: total.covariance(), mean: total.mean(), batches: m, noiseVariance: tau2 };
     } finally {
-      total.dispose();
+      if (own) for (const c of channels) c.request({ type: 'forget', dataId: job.id }).catch(() => undefined);
     }
   }
 
-  /** Ends the workers. Safe to call twice. */
+  /**
+   * Bytes of WebAssembly memory each worker has reserved (memory grows and never shrinks).
+   * @returns one number per worker
+   * @example
+   * const perWorker = await pool.wasmMemoryBytes();
+   */
+  async wasmMemoryBytes(): Promise<number[]> {
+    const channels = await this.#ready();
+    return this.#all(channels.map((c) => c.request<number>({ type: 'memory' })), channels);
+  }
+
+  /**
+   * Ends the workers. Safe to call twice; a broken pool can (and should) be closed.
+   * @returns when every worker has been terminated
+   * @example
+   * await pool.close();
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all(this.#channels.map((c) => c.transport.terminate()));
+    this.#entries.clear();
+    await this.#repair?.catch(() => undefined);
+    await Promise.all(this.#channels.map((c) => c.close()));
   }
 }
 
-/** Builds a pool over transports (used by the Node and Web Worker entries). @internal */
-export async function poolOver(transports: Transport[]): Promise<EstimatorPool> {
-  return new EstimatorPool(await startChannels(transports));
+/** Builds a pool of `count` workers made by `make` (used by the Node and Web Worker entries). @internal */
+export async function poolOver(make: (index: number) => Transport, count: number, settings: PoolSettings): Promise<EstimatorPool> {
+  return new EstimatorPool(await startChannels(makeTransports(make, count)), make, settings);
 }
 
-/** Validates `{ workers }`: a positive integer, default `defaultWorkers`. @internal */
-export function checkWorkers(options: unknown, defaultWorkers: number): number {
-  const o = checkOptions('options', options);
-  return o.workers === undefined ? defaultWorkers : checkPositiveInteger('workers', o.workers, 256);
+/**
+ * Validates createEstimatorPool's options: `workers` (a positive integer, default
+ * `defaultWorkers`), `sharedMemory` (a boolean; default: where the runtime can), and no
+ * key outside `known`. @internal
+ */
+export function checkPoolOptions(options: unknown, defaultWorkers: number, known: readonly string[]): { workers: number; sharedMemory: boolean } {
+  const o = checkOptions('options', options, known);
+  const workers = o.workers === undefined ? defaultWorkers : checkPositiveInteger('workers', o.workers, 256);
+  const can = canShareMemory();
+  const sharedMemory = o.sharedMemory === undefined ? can : checkBoolean('sharedMemory', o.sharedMemory);
+  if (sharedMemory && !can) {
+    throw new RangeError('invalid argument: `sharedMemory` is true but this runtime cannot share memory with workers (SharedArrayBuffer needs a cross-origin-isolated page: COOP and COEP headers). Value: `true`.');
+  }
+  return { workers, sharedMemory };
 }
+
+/** Heap reserved in each worker before any data, for the working space of estimates. */
+const WORKER_WORKING_BYTES = 4 * 2 ** 20;
 
 /**
  * The worker's side: returns the message handler a worker script installs. It answers
@@ -228,7 +526,7 @@ export function checkWorkers(options: unknown, defaultWorkers: number): number {
  */
 export function serveWorker(post: (message: unknown, transfer?: TransferList) => void): (message: unknown) => Promise<void> {
   const shared = new Map<number, RegressionDataset>();
-  let holder: HolderState | undefined;
+  const holders = new Map<number, HolderState>();
   return async (raw) => {
     const msg = raw as { id: number; type: string } & Record<string, unknown>;
     try {
@@ -237,35 +535,52 @@ export function serveWorker(post: (message: unknown, transfer?: TransferList) =>
       switch (msg.type) {
         case 'init':
           await init(msg.module as WasmModule);
+          // The wasm heap doubles its memory whenever it grows, so a small block allocated
+          // after a shared data set would double the worker's memory (100 MB for 50 MB of
+          // data). Growing once for the working space of an estimate (the oracle's scratch,
+          // a 2 MiB staging block, the accumulators) before any data arrives keeps the
+          // later small blocks inside it: memory ends near the data's size plus this.
+          free(alloc(WORKER_WORKING_BYTES, 'the worker\'s working space'));
           break;
-        case 'share':
-          // resident in this worker's wasm memory: estimates need not copy X again
-          shared.set(msg.dataId as number, new RegressionDataset(msg.data as RegressionData));
+        case 'share': {
+          // loaded into this worker's wasm memory once; the message's views (of a
+          // SharedArrayBuffer, or this worker's copy) are dropped afterwards
+          const ds = RegressionDataset.fromChecked(msg.data as RegressionData); // validated by the coordinator
+          shared.get(msg.dataId as number)?.dispose();
+          shared.set(msg.dataId as number, ds);
           break;
+        }
         case 'forget':
           shared.get(msg.dataId as number)?.dispose();
           shared.delete(msg.dataId as number);
           break;
         case 'estimate': {
-          const data: RegressionData | RegressionDataset | undefined = msg.data as RegressionData | undefined ?? shared.get(msg.dataId as number);
+          const data = shared.get(msg.dataId as number);
           if (!data) throw new Error(`no shared data with id ${String(msg.dataId)}`);
-          const job = prepareEstimate(data, msg.w as Float64Array, msg.options as EstimateOptions);
-          const blobs = estimateBlocks(job, msg.blocks as [number, number][]);
+          // the coordinator validated everything (estimateHessian's checks) before sending
+          const blobs = estimateBlocks({ data, w: msg.w as Float64Array, p: msg.p as Parsed }, msg.blocks as [number, number][]);
           value = blobs;
           transfer = blobs.map((b) => b.buffer as ArrayBuffer);
           break;
         }
+        case 'memory':
+          value = wasmMemoryBytes();
+          break;
+        case 'holder:init': {
+          const k = msg.holder as number;
+          holders.get(k)?.dispose();
+          holders.set(k, new HolderState(msg as unknown as HolderMessage));
+          break;
+        }
+        case 'holder:round': {
+          const holder = holders.get(msg.holder as number);
+          if (!holder) throw new Error(`this worker holds no shard ${String(msg.holder)}`);
+          const out = holder.handle(msg as unknown as HolderMessage);
+          value = out;
+          transfer = [out.buffer as ArrayBuffer];
+          break;
+        }
         default:
-          if (msg.type.startsWith('holder:')) {
-            if (msg.type === 'holder:init') holder = new HolderState(msg as unknown as HolderMessage);
-            else if (!holder) throw new Error('this worker holds no shard');
-            else {
-              const out = holder.handle(msg as unknown as HolderMessage);
-              value = out;
-              if (out instanceof Float64Array) transfer = [out.buffer as ArrayBuffer];
-            }
-            break;
-          }
           throw new Error(`unknown message type ${JSON.stringify(msg.type)}`);
       }
       post({ type: 'ok', id: msg.id, value }, transfer);

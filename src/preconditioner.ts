@@ -1,6 +1,6 @@
 // Preconditioning with a Hessian estimate: the Cholesky factor of H_hat + lambda I kept in
 // wasm memory, applied to gradients; and a full-batch linear-regression fitter that uses it.
-import { wasm, alloc, free, f64, copyIn, trackBlocks, releaseBlocks } from './wasm.js';
+import { wasm, alloc, free, f64, copyIn, trackBlocks, releaseBlocks, checkBlocks, byteCount } from './wasm.js';
 import { checkSquare, checkRidge, notPositiveDefinite } from './cholesky.js';
 import { checkWeights, estimateHessian, type RegressionData } from './gradients.js';
 import { secondMomentMatrix } from './data.js';
@@ -39,6 +39,8 @@ export class Preconditioner {
    */
   constructor(hessian: Float64Array, dim: number, options?: { ridge?: number }) {
     this.dim = checkPositiveInteger('dim', dim, 46340);
+    checkBlocks([byteCount(this.dim * this.dim + 1, 8), byteCount(this.dim, 8)], `\`dim\` = ${this.dim}`,
+      'the Cholesky factor (8 dim^2 bytes; dim at most 11585)');
     const H = checkSquare('hessian', hessian, this.dim);
     this.ridge = checkRidge(options);
     const d = this.dim;
@@ -67,16 +69,19 @@ export class Preconditioner {
    */
   apply(g: Float64Array, out?: Float64Array): Float64Array {
     checkLive('Preconditioner', this.#disposed);
-    checkFloat64Array('g', g);
-    checkLength('g', g, this.dim, 'dim');
-    checkFinite('g', g);
+    const v = checkFloat64Array('g', g);
+    checkLength('g', v, this.dim, 'dim');
+    checkFinite('g', v);
     if (out !== undefined) {
       checkFloat64Array('out', out);
       checkLength('out', out, this.dim, 'dim');
     }
-    copyIn(this.#state.xPtr, g);
+    copyIn(this.#state.xPtr, v);
     wasm().choleskySolve(this.#state.lPtr, this.dim, this.#state.xPtr);
     const x = f64(this.#state.xPtr, this.dim);
+    if (x.some((t) => t - t !== 0)) {
+      throw new RangeError('invalid argument: `g` is too large for this preconditioner: (H + ridge I)^-1 g overflows float64. Scale `g` down or use a larger ridge.');
+    }
     if (out === undefined) return x.slice();
     out.set(x);
     return out;
@@ -92,6 +97,10 @@ export class Preconditioner {
 
 // ---------------------------------------------------------------------------------------
 // fitLinearRegression
+
+/** The keys of FitOptions, for the unknown-key check. */
+const FIT_OPTION_KEYS = ['method', 'steps', 'learningRate', 'batchSize', 'batches', 'noiseVariance', 'baseNoiseVariance', 'seed',
+  'hessian', 'ridge', 'tolerance', 'initial', 'snapshotEvery', 'debias', 'rescale'] as const;
 
 export interface FitOptions {
   /** 'gd': w <- w - eta g. 'preconditioned': w <- w - eta (H_hat + ridge I)^-1 g. */
@@ -173,7 +182,9 @@ export interface FitResult {
  */
 export function fitLinearRegression(data: RegressionData, options: FitOptions): FitResult {
   const d = checkRegressionData(data);
-  const o = checkOptions('options', options);
+  checkBlocks([byteCount(d.dim * d.dim, 8), byteCount(d.dim * d.dim + 1, 8)], `\`data.dim\` = ${d.dim}`,
+    'fitLinearRegression (X\'X / rows and its Cholesky factor, 8 dim^2 bytes each)');
+  const o = checkOptions('options', options, FIT_OPTION_KEYS, '`options` of fitLinearRegression');
   const method = checkOneOf('method', o.method, ['gd', 'preconditioned'] as const);
   const steps = checkInteger('steps', o.steps, 0, 1e9);
   const n = checkPositiveInteger('batchSize', o.batchSize);
@@ -271,7 +282,12 @@ export function fitLinearRegression(data: RegressionData, options: FitOptions): 
       const f = P ? eta / scale : eta;
       for (let i = 0; i < dim; i++) w[i]! -= f * dir[i]!;
       taken++;
-      loss.push(gradient(w));
+      const l = gradient(w);
+      if (l - l !== 0 || g.some((v) => v - v !== 0)) {
+        throw new RangeError(`fitLinearRegression diverged: the loss or gradient overflowed float64 at step ${taken}. \`learningRate\` (${eta}) is too large for this problem`
+          + `${method === 'gd' ? ' (gradient descent needs less than 2 / lambda_max)' : ', or the Hessian estimate is poor (pass more `batches`, or a `ridge`)'}.`);
+      }
+      loss.push(l);
       if (every && taken % every === 0) snapshots.push({ step: taken, w: w.slice() });
       converged = done();
     }

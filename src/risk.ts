@@ -1,7 +1,7 @@
 // Risk and adversarial risk of a linear predictor from gradients alone (MATH.md,
 // Applications): E[r^2] = s2 + d'Hd with d'Hd = g_bar' H^-1 g_bar, and
 // R_adv = E[r^2] + 2 eps ||w||_* E|r| + eps^2 ||w||_*^2 for perturbations ||D|| <= eps.
-import { choleskySolve, checkSquare } from './cholesky.js';
+import { solveSpd, checkSquare } from './cholesky.js';
 import {
   checkOptions, checkPositiveInteger, checkFloat64Array, checkLength, checkFinite, checkNonNegative, isObject, show,
 } from './validate.js';
@@ -105,7 +105,8 @@ export function estimateRisk(w: Float64Array, input: RiskInput, options?: RiskOp
   const tau2 = checkNonNegative('input.noiseVariance', input.noiseVariance);
   const s2Given = input.labelNoiseVariance === undefined ? undefined : checkNonNegative('input.labelNoiseVariance', input.labelNoiseVariance);
   const Hk = input.hessian === undefined ? undefined : checkSquare('input.hessian', input.hessian, dim);
-  const o = checkOptions('options', options);
+  checkOptions('input', input, ['mean', 'covariance', 'batchSize', 'noiseVariance', 'labelNoiseVariance', 'hessian']);
+  const o = checkOptions('options', options, ['eps', 'ridge'], '`options` of estimateRisk');
   let eps = [0];
   if (o.eps !== undefined) {
     if (!Array.isArray(o.eps)) throw new TypeError(`invalid argument: \`eps\` must be an array of numbers. Value: \`${show(o.eps)}\`.`);
@@ -118,9 +119,12 @@ export function estimateRisk(w: Float64Array, input: RiskInput, options?: RiskOp
 
   const A = new Float64Array(dim * dim);
   for (let i = 0; i < dim; i++) for (let j = 0; j < dim; j++) A[i * dim + j] = n * C[i * dim + j]! - g[i]! * g[j]!;
+  if (A.some((v) => v - v !== 0)) {
+    throw new RangeError('invalid argument: `input.batchSize` x `input.covariance` - `input.mean` `input.mean`\' must be finite. Value: it overflows float64; scale the problem down.');
+  }
   let H: Float64Array, misfit: number, s2: number, meanSquared: number;
   if (Hk) {
-    const x = choleskySolve(Hk, dim, g, { ridge });
+    const x = solveSpd('input.hessian', Hk, dim, g, ridge);
     misfit = dotv(g, x);
     let ah = 0, hh = 0;
     for (let i = 0; i < A.length; i++) { ah += A[i]! * Hk[i]!; hh += Hk[i]! * Hk[i]!; }
@@ -132,7 +136,7 @@ export function estimateRisk(w: Float64Array, input: RiskInput, options?: RiskOp
     s2 = s2Given!;
     let x: Float64Array;
     try {
-      x = choleskySolve(A, dim, g, { ridge });
+      x = solveSpd("input.batchSize * input.covariance - input.mean input.mean'", A, dim, g, ridge);
     } catch (err) {
       throw new RangeError(`estimateRisk: n C_hat - g_bar g_bar' is not positive definite (${(err as Error).message.replace(/^invalid argument: /, '')}); more batches, or a ridge, are needed.`, { cause: err });
     }
@@ -156,9 +160,18 @@ export function estimateRisk(w: Float64Array, input: RiskInput, options?: RiskOp
   }
   const dual = { l2: Math.sqrt(l2), linf: l1, mahalanobis: Math.sqrt(Math.max(whw, 0)) };
   const adv = (e: number, norm: number) => meanSquared + 2 * e * norm * meanAbs + e * e * norm * norm;
+  const adversarial = eps.map((e) => ({ eps: e, l2: adv(e, dual.l2), linf: adv(e, dual.linf), mahalanobis: adv(e, dual.mahalanobis) }));
+  const scalars = [meanSquared, misfit, s2, meanAbs, dual.l2, dual.linf, dual.mahalanobis];
+  if (scalars.some((x) => x - x !== 0) || H.some((x) => x - x !== 0)) {
+    throw new RangeError('estimateRisk: the risk overflows float64 for these inputs (`w`, `input.mean`, `input.covariance` or `input.hessian` are too large); scale the problem down.');
+  }
+  const badEps = adversarial.findIndex((a) => [a.l2, a.linf, a.mahalanobis].some((x) => x - x !== 0));
+  if (badEps >= 0) {
+    throw new RangeError(`invalid argument: \`eps[${badEps}]\` is too large: the adversarial risk overflows float64. Value: \`${eps[badEps]}\`.`);
+  }
   return {
     meanSquared, misfit, labelNoiseVariance: s2, meanAbs, hessian: H, dualNorms: dual,
-    adversarial: eps.map((e) => ({ eps: e, l2: adv(e, dual.l2), linf: adv(e, dual.linf), mahalanobis: adv(e, dual.mahalanobis) })),
+    adversarial,
   };
 }
 

@@ -6,6 +6,8 @@ const DOMAIN_NORMAL = 0;
 const DOMAIN_UNIFORM = 1;
 const MODE_UNIFORM = 0;
 const MODE_NORMAL = 1;
+/** Bound on |z| of the generator's normals: sqrt(-2 ln u) with u >= 2^-53 is below 8.58. */
+const Z_MAX = 8.58;
 /** Values per kernel call: a 64 KiB scratch stays in L2 for the copy out (measured faster than 512 KiB). */
 const CHUNK = 8192;
 
@@ -82,7 +84,8 @@ export class Rng {
   /**
    * Fills `out` with normals N(mean, std^2) and returns it.
    * @param mean finite number (default 0)
-   * @param std finite number >= 0 (default 1)
+   * @param std finite number >= 0 (default 1); |mean| + 8.58 std must be finite (the largest |z| is below 8.58)
+   * @throws {TypeError|RangeError} for a bad array, mean or std (before anything is written)
    * @example new Rng(1).normals(new Float64Array(4), 0, 2)
    */
   normals(out: Float64Array, mean = 0, std = 1): Float64Array {
@@ -90,6 +93,11 @@ export class Rng {
     checkNumber('mean', mean);
     if (!Number.isFinite(mean)) throw new RangeError(`invalid argument: \`mean\` must be a finite number. Value: \`${mean}\`.`);
     checkNonNegative('std', std);
+    // |z| <= sqrt(-2 ln 2^-53) < 8.58 for this generator's Box–Muller (uniforms >= 2^-53):
+    // refuse up front a mean and std whose outputs could overflow, before anything is written
+    if (!(Math.abs(mean) + std * Z_MAX <= Number.MAX_VALUE)) {
+      throw new RangeError(`invalid argument: \`std\` must keep mean + std z finite for every normal z this generator returns (|z| < ${Z_MAX}). Value: \`${std}\` with mean ${mean}.`);
+    }
     this.#fill(out, DOMAIN_NORMAL, MODE_NORMAL, mean, std);
     return out;
   }

@@ -2,13 +2,15 @@
 // CRC-32, and the validation of a blob before anything is allocated. The accumulator's
 // toBytes/fromBytes (covariance.ts) use it; nothing here touches wasm memory.
 //
-// Format version 1, every field little-endian:
+// Format versions 1 and 2, every field little-endian:
 //
 //   offset            size              field
 //   0                 4                 magic "GCOV" (0x47 0x43 0x4f 0x56)
-//   4                 4                 version, uint32 = 1
+//   4                 4                 version, uint32 = 1 or 2
 //   8                 4                 dim, uint32 in [1, 46340]
-//   12                4                 reserved, uint32 = 0
+//   12                4                 version 1: reserved, uint32 = 0
+//                                       version 2: scale exponent e, uint32 in [1, 2048]: the
+//                                       mean stands for 2^e * mean, the co-moment for 2^2e * M
 //   16                8                 count, int64 in [0, 2^53 - 1]
 //   24                8 dim             mean, float64[dim]
 //   24 + 8 dim        4 dim (dim + 1)   co-moment M, upper triangle row by row:
@@ -16,11 +18,18 @@
 //   L - 4             4                 CRC-32 (IEEE 802.3 / zlib polynomial) of bytes [0, L - 4)
 //
 // total length L = 28 + 8 dim + 4 dim (dim + 1). Invariants checked on decode: every float
-// is finite; count 0 has a zero mean and M; count 1 has a zero M; M's diagonal is >= 0.
+// is finite; count 0 has a zero mean and M; count 1 has a zero M; M's diagonal is >= 0
+// (GradientCovariance.fromBytes then checks that M is positive semi-definite). Writers use
+// version 1 unless the state is scaled (gradients above ~3e144), so ordinary blobs are
+// readable by earlier releases.
 import { show } from './validate.js';
 
 export const MAGIC = 0x564f4347; // "GCOV" read as a little-endian uint32
 export const FORMAT_VERSION = 1;
+/** The version of scaled states (the reserved field holds the scale exponent). */
+export const FORMAT_VERSION_SCALED = 2;
+/** Largest scale exponent a version-2 blob may hold. */
+export const MAX_EXPONENT = 2048;
 export const HEADER_BYTES = 24;
 export const MAX_DIM = 46340;
 
@@ -51,6 +60,8 @@ export interface DecodedHeader {
   view: DataView;
   dim: number;
   count: number;
+  /** Scale exponent (0 for version 1). */
+  exponent: number;
   /** Byte offset of the mean; the upper triangle follows it. */
   meanOffset: number;
   upperOffset: number;
@@ -78,11 +89,13 @@ export function decodeHeader(bytes: unknown): DecodedHeader {
   const magic = view.getUint32(0, true);
   if (magic !== MAGIC) bad('a gradcov accumulator (magic "GCOV")', `magic 0x${magic.toString(16).padStart(8, '0')}`);
   const version = view.getUint32(4, true);
-  if (version !== FORMAT_VERSION) bad(`format version ${FORMAT_VERSION}`, `version ${version}`);
+  if (version !== FORMAT_VERSION && version !== FORMAT_VERSION_SCALED) bad(`format version ${FORMAT_VERSION} or ${FORMAT_VERSION_SCALED}`, `version ${version}`);
   const dim = view.getUint32(8, true);
   if (dim < 1 || dim > MAX_DIM) bad(`a blob with dim in [1, ${MAX_DIM}]`, `dim ${dim}`);
   const reserved = view.getUint32(12, true);
-  if (reserved !== 0) bad('a blob whose reserved field (bytes 12-15) is 0', `${reserved}`);
+  if (version === FORMAT_VERSION && reserved !== 0) bad('a version-1 blob whose reserved field (bytes 12-15) is 0', `${reserved}`);
+  if (version === FORMAT_VERSION_SCALED && (reserved < 1 || reserved > MAX_EXPONENT)) bad(`a version-2 blob whose scale exponent (bytes 12-15) is in [1, ${MAX_EXPONENT}]`, `${reserved}`);
+  const exponent = version === FORMAT_VERSION ? 0 : reserved;
   const expected = serializedBytes(dim);
   if (len !== expected) bad(`${expected} bytes long for dim ${dim} (28 + 8 dim + 4 dim (dim + 1))`, `${len} bytes`);
   const stored = view.getUint32(len - 4, true);
@@ -107,18 +120,31 @@ export function decodeHeader(bytes: unknown): DecodedHeader {
     const v = view.getFloat64(p, true);
     if (v < 0) bad('a blob whose co-moment diagonal is >= 0', `M[${i}][${i}] = ${v}`);
   }
-  return { view, dim, count, meanOffset, upperOffset };
+  return { view, dim, count, exponent, meanOffset, upperOffset };
+}
+
+/**
+ * A private copy of the caller's bytes (a fresh, unshared Uint8Array): validation and
+ * decoding both read the copy, so another thread rewriting a SharedArrayBuffer, or memory
+ * growth detaching a view, cannot change what was validated before it is decoded.
+ * Non-Uint8Array values pass through for decodeHeader to reject.
+ */
+export function copyBytes(bytes: unknown): unknown {
+  if (!(bytes instanceof Uint8Array)) return bytes;
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return copy;
 }
 
 /** Writes the header and checksum around values already placed by `fill`. */
-export function encode(dim: number, count: number, fill: (view: DataView, meanOffset: number, upperOffset: number) => void): Uint8Array {
+export function encode(dim: number, count: number, exponent: number, fill: (view: DataView, meanOffset: number, upperOffset: number) => void): Uint8Array {
   const len = serializedBytes(dim);
   const bytes = new Uint8Array(len);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, MAGIC, true);
-  view.setUint32(4, FORMAT_VERSION, true);
+  view.setUint32(4, exponent === 0 ? FORMAT_VERSION : FORMAT_VERSION_SCALED, true);
   view.setUint32(8, dim, true);
-  view.setUint32(12, 0, true);
+  view.setUint32(12, exponent, true);
   view.setBigInt64(16, BigInt(count), true);
   fill(view, HEADER_BYTES, HEADER_BYTES + 8 * dim);
   view.setUint32(len - 4, crc32(bytes, 0, len - 4), true);

@@ -1,13 +1,15 @@
 import { wasm, f64, copyIn, withBlocks } from './wasm.js';
 import { Rng } from './rng.js';
 import { checkPositiveInteger, checkFloat64Array, checkLength, checkFinite, checkOptions, checkUnitInterval, checkSeed, checkOneOf } from './validate.js';
-import { extremeRitz } from './tridiagonal.js';
+import { RitzTracker } from './tridiagonal.js';
 
 /** Most Lanczos steps kept (the basis is steps x dim doubles of wasm memory). */
 const LANCZOS_MAX_STEPS = 1000;
 
+/** The iteration of operatorNorm(): Lanczos (default) or power iteration. */
 export type SpectralMethod = 'lanczos' | 'power';
 
+/** Options of the spectral functions. */
 export interface SpectralOptions {
   /** Relative accuracy to stop at (in (0, 1); default 1e-9). */
   tol?: number;
@@ -19,6 +21,7 @@ export interface SpectralOptions {
   method?: SpectralMethod;
 }
 
+/** What operatorNorm() and operatorNormDiff() return. */
 export interface SpectralResult {
   /** The estimate of ||S||_2 = max |eigenvalue|. */
   value: number;
@@ -26,123 +29,214 @@ export interface SpectralResult {
   iterations: number;
   /** Whether the stopping rule was met before the cap. */
   converged: boolean;
+  /** The iteration that was used. */
   method: SpectralMethod;
 }
 
+/** What extremeEigenvalues() returns. */
 export interface ExtremeEigenvalues {
-  /** Smallest and largest eigenvalue. */
+  /** Smallest eigenvalue. */
   min: number;
+  /** Largest eigenvalue. */
   max: number;
   /** max / min when min > 0 (a positive-definite matrix), else Infinity. */
   conditionNumber: number;
+  /** Matrix-vector products used. */
   iterations: number;
+  /** Whether both eigenvalues met the stopping rule before the cap. */
   converged: boolean;
 }
 
-function checkSymmetricInput(name: string, A: unknown, dim: number): Float64Array {
+/**
+ * Largest accepted asymmetry, relative to the largest entry: max |A_ij - A_ji| must be at
+ * most SYMMETRY_TOL * max |A_ij|. Rounding in products such as Q diag(ev) Q' leaves about
+ * dim * eps (1e-13 at dim 1000); anything above 1e-10 is a matrix that is not symmetric,
+ * whose operator norm (a singular value) these methods do not compute.
+ */
+const SYMMETRY_TOL = 1e-10;
+
+function checkMatrixShape(name: string, A: unknown, dim: number): Float64Array {
   const a = checkFloat64Array(name, A);
   checkLength(name, a, dim * dim, 'dim x dim');
-  checkFinite(name, a);
   return a;
+}
+
+/** The worst pair of a matrix that failed the symmetry check, for the message (rare path). */
+function asymmetryError(name: string, a: Float64Array, dim: number, maxAbs: number): RangeError {
+  let worst = -1, wi = 0, wj = 0;
+  for (let i = 0; i < dim; i++) {
+    for (let j = i + 1; j < dim; j++) {
+      const d = Math.abs(a[i * dim + j]! - a[j * dim + i]!);
+      if (d > worst) { worst = d; wi = i; wj = j; }
+    }
+  }
+  return new RangeError(`invalid argument: \`${name}\` must be symmetric (|${name}[i][j] - ${name}[j][i]| <= ${SYMMETRY_TOL} * max |${name}[i][j]| = ${SYMMETRY_TOL * maxAbs}). `
+    + `Value: ${name}[${wi}][${wj}] = ${a[wi * dim + wj]} but ${name}[${wj}][${wi}] = ${a[wj * dim + wi]}; symmetrize it first, e.g. (${name} + ${name}')/2.`);
+}
+
+/**
+ * Runs fn on the matrices copied into wasm memory, checked and prepared: each input is
+ * checked finite and symmetric in O(dim^2) (matrixInfo), then all are scaled by one power of
+ * two 2^-e so that the largest entry lies in [1/2, 1) when it lies outside 2^+-256 (exact;
+ * without it sums of squares overflow near 1e154 and underflow near 1e-154), and replaced
+ * by their symmetric part (A + A')/2 when they are asymmetric beyond rounding level (only
+ * the upper triangle is read afterwards). fn gets the pointers and e: a result r of the scaled
+ * matrices is r * 2^e of the inputs.
+ */
+function withPrepared<T>(inputs: readonly [string, Float64Array][], dim: number, what: string,
+  fn: (ptrs: number[], e: number, maxAbs: number[]) => T): T {
+  const k = wasm();
+  const bytes = dim * dim * 8;
+  return withBlocks([...inputs.map(() => bytes), 16], what, (...ptrs) => {
+    const info = ptrs[inputs.length]!;
+    const asym: number[] = [], maxes: number[] = [];
+    let maxAll = 0;
+    inputs.forEach(([name, a], i) => {
+      copyIn(ptrs[i]!, a);
+      k.matrixInfo(ptrs[i]!, dim, info);
+      const [maxAbs, maxAsym] = f64(info, 2);
+      if (Number.isNaN(maxAbs!)) {
+        checkFinite(name, a); // throws, naming the first non-finite entry
+        throw new RangeError(`invalid argument: \`${name}\` must contain only finite numbers.`);
+      }
+      if (maxAsym! > SYMMETRY_TOL * maxAbs!) throw asymmetryError(name, a, dim, maxAbs!);
+      asym.push(maxAsym!);
+      maxes.push(maxAbs!);
+      maxAll = Math.max(maxAll, maxAbs!);
+    });
+    let e = 0;
+    if (maxAll > 0 && (maxAll < 2 ** -256 || maxAll > 2 ** 256)) e = Math.floor(Math.log2(maxAll)) + 1;
+    // 2^-e as two factors: each within the double range for any e in [-1073, 1024]
+    const e1 = Math.trunc(e / 2), f1 = 2 ** -e1, f2 = 2 ** -(e - e1);
+    // asymmetry at rounding level (<= 64 eps of the largest entry, as Q diag(ev) Q' leaves)
+    // changes the norm by at most 64 dim eps relative: the upper triangle is used as it is,
+    // which saves a pass over the matrix; above that, the symmetric part
+    inputs.forEach((_, i) => {
+      if (e !== 0 || asym[i]! > 64 * Number.EPSILON * maxes[i]!) k.symPrepare(ptrs[i]!, dim, f1, f2);
+    });
+    return fn(ptrs.slice(0, inputs.length), e, maxes);
+  });
+}
+
+/** r * 2^e, or a RangeError when that is not a finite double. */
+function unscale(r: number, e: number, what: string): number {
+  if (e === 0 || r === 0) return r;
+  const e1 = Math.trunc(e / 2);
+  const v = (r * 2 ** e1) * 2 ** (e - e1);
+  // a norm of exactly the largest double may round up by an ulp in scaled units: clamp that
+  if (!Number.isFinite(v) && Math.abs(r) <= ((Number.MAX_VALUE * 2 ** -e1) * 2 ** -(e - e1)) * (1 + 2 ** -40)) return Math.sign(r) * Number.MAX_VALUE;
+  if (!Number.isFinite(v)) {
+    throw new RangeError(`${what} is about 2^${(Math.log2(Math.abs(r)) + e).toFixed(1)}, beyond the largest double (about 1.8e308): scale the input down.`);
+  }
+  return v;
 }
 
 interface Parsed { tol: number; maxIter: number; v0: Float64Array; method: SpectralMethod }
 
+/** Bounds of maxIter: kernels count iterations in 32 bits. */
+const MAX_ITER = 0x7fffffff;
+
 function parse(options: unknown, dim: number): Parsed {
-  const opts = checkOptions('options', options);
+  const opts = checkOptions('options', options, ['tol', 'maxIter', 'method', 'seed']);
   const tol = opts.tol === undefined ? 1e-9 : checkUnitInterval('tol', opts.tol);
-  const maxIter = opts.maxIter === undefined ? 10000 : checkPositiveInteger('maxIter', opts.maxIter, 0x7fffffff);
+  const maxIter = opts.maxIter === undefined ? 10000 : checkPositiveInteger('maxIter', opts.maxIter, MAX_ITER);
   const method = opts.method === undefined ? 'lanczos' : checkOneOf('method', opts.method, ['lanczos', 'power'] as const);
   const seed = opts.seed === undefined ? 0 : opts.seed;
   checkSeed('seed', seed);
   return { tol, maxIter, method, v0: new Rng(seed as number | bigint).normals(new Float64Array(dim)) };
 }
 
-function power(A: Float64Array, B: Float64Array | undefined, dim: number, p: Parsed): SpectralResult {
+/** A result that is not finite, or no iteration at all, is never reported (never "converged"). */
+function checkRan(iterations: number, value: number, what: string): void {
+  if (!(iterations >= 1) || !Number.isFinite(value)) {
+    throw new Error(`gradcov: ${what} failed (${iterations} iterations, value ${value}); please report this with the input.`);
+  }
+}
+
+function power(aPtr: number, dim: number, p: Parsed): SpectralResult {
   const k = wasm();
-  const bytes = dim * dim * 8;
-  return withBlocks([bytes, B ? bytes : 8, dim * 8, 2 * dim * 8, 24], 'operatorNorm', (aPtr, bPtr, vPtr, wPtr, outPtr) => {
-    copyIn(aPtr!, A);
-    if (B) copyIn(bPtr!, B);
+  return withBlocks([dim * 8, 2 * dim * 8, 24], 'operatorNorm', (vPtr, wPtr, outPtr) => {
     copyIn(vPtr!, p.v0);
-    k.powerIteration(aPtr!, B ? bPtr! : 0, dim, vPtr!, wPtr!, p.tol, p.maxIter, outPtr!);
+    k.powerIteration(aPtr, 0, dim, vPtr!, wPtr!, p.tol, p.maxIter, outPtr!);
     const r = f64(outPtr!, 3);
+    checkRan(r[1]!, r[0]!, 'power iteration');
     return { value: r[0]!, iterations: r[1]!, converged: r[2] === 1, method: 'power' as const };
   });
 }
 
 /**
- * Lanczos with full reorthogonalisation (wasm: matrix-vector product and Gram–Schmidt)
- * and, every step early and every 4th step later, the extreme Ritz values of the
- * tridiagonal T_k with their residual bounds r = beta_k |last eigenvector component|
- * (plain TS, O(k)). Stops when both ends' residuals are within tol of `scale(end)`.
+ * Cost of one Ritz check per unit of k, in units where a Lanczos step costs
+ * dim^2 + 4 k dim (the matrix-vector product plus Gram–Schmidt): a check (two ends,
+ * RitzTracker) measured about 280 ns per k, a step about 0.09 ns per unit (d = 512).
  */
-function lanczos(A: Float64Array, B: Float64Array | undefined, dim: number, p: Parsed,
+const CHECK_COST_PER_K = 3000;
+
+/** Step of the first Ritz check: dim <= 16 runs to the end (cheaper than checking). @internal */
+export function firstCheck(dim: number, steps: number): number {
+  return Math.min(steps, dim <= 16 ? dim : 4);
+}
+
+/**
+ * Steps before the next Ritz check after step k (src/reference/spectral.ts uses the same).
+ * Checking every c steps costs K / c checks and about c / 2 steps past convergence; with
+ * the steps so far k as the estimate of the total K, the sum is least at
+ * c = sqrt(2 k check / step) = k sqrt(2 CHECK_COST_PER_K / step). At d = 512 that is a
+ * check every 3 steps early and every 11 near k = 100 (checks about 8% of a matvec per
+ * step); at d = 64 every 4 to 16 steps. @internal
+ */
+export function checkInterval(k: number, dim: number): number {
+  const step = dim * dim + 4 * (k + 1) * dim;
+  return Math.max(1, Math.round(k * Math.sqrt((2 * CHECK_COST_PER_K) / step)));
+}
+
+/**
+ * Lanczos with full reorthogonalisation: runs of steps in wasm (lanczosSteps: matrix-vector
+ * product on the upper triangle, classical Gram–Schmidt with a DGKS second pass), and
+ * between runs the extreme Ritz values of T_k with their residual bounds
+ * r = beta_k |last eigenvector component| (RitzTracker, O(k)). Checks are spaced by their
+ * cost (checkInterval). Stops when both ends' residuals are within tol of `scale(end)`.
+ */
+function lanczos(aPtr: number, dim: number, p: Parsed,
   scaleOf: (lo: number, hi: number, which: 0 | 1, err0: number, err1: number) => number) {
   const k = wasm();
   const steps = Math.min(p.maxIter, dim, LANCZOS_MAX_STEPS);
-  const bytes = dim * dim * 8;
-  return withBlocks([bytes, B ? bytes : 8, (steps + 1) * dim * 8, 16], 'the Lanczos iteration', (aPtr, bPtr, basis, out) => {
-    copyIn(aPtr!, A);
-    if (B) copyIn(bPtr!, B);
+  return withBlocks([(steps + 1) * dim * 8, steps * 8, steps * 8, steps * 8], 'the Lanczos iteration', (basis, alphaPtr, betaPtr, hPtr) => {
     let nrm = 0;
     for (const v of p.v0) nrm += v * v;
-    const v0 = p.v0.map((v) => v / Math.sqrt(nrm));
-    copyIn(basis!, v0);
-    const alpha: number[] = [], beta: number[] = [];
+    copyIn(basis!, p.v0.map((v) => v / Math.sqrt(nrm)));
+    const ritz = new RitzTracker(steps);
     let lo = 0, hi = 0, converged = false, it = 0;
+    let next = firstCheck(dim, steps);
     while (it < steps) {
-      k.lanczosStep(aPtr!, B ? bPtr! : 0, dim, basis!, it, out!);
-      const [a, b] = f64(out!, 2);
-      alpha.push(a!);
-      it++;
-      // the Ritz analysis costs O(60 k) per check: every step early, then every 4th step
-      if (it > 16 && it % 4 !== 0 && it < steps && b! > 0) {
-        beta.push(b!);
-        continue;
-      }
-      const [end0, end1] = extremeRitz(alpha, beta, it, b!);
+      const target = Math.min(next, steps);
+      const reached = k.lanczosSteps(aPtr, dim, basis!, it, target, alphaPtr!, betaPtr!, hPtr!);
+      const invariant = reached < target;
+      it = reached;
+      // no allocation since the blocks above: these views stay valid
+      const alpha = f64(alphaPtr!, it), beta = f64(betaPtr!, it);
+      const b = beta[it - 1]!;
+      const [end0, end1] = ritz.ends(alpha, beta, it, b);
       lo = end0.value; hi = end1.value;
       const norm = Math.max(Math.abs(lo), Math.abs(hi));
       // beta = 0 (to rounding): the Krylov space is invariant and T's eigenvalues are exact
-      if (b! <= 8 * Number.EPSILON * norm || (end0.error <= p.tol * scaleOf(lo, hi, 0, end0.error, end1.error)
+      if (invariant || b <= 8 * Number.EPSILON * norm || (end0.error <= p.tol * scaleOf(lo, hi, 0, end0.error, end1.error)
         && end1.error <= p.tol * scaleOf(lo, hi, 1, end0.error, end1.error))) {
         converged = true;
         break;
       }
-      beta.push(b!);
+      next = it + checkInterval(it, dim);
     }
+    checkRan(it, lo + hi, 'the Lanczos iteration');
     return { lo, hi, iterations: it, converged };
   });
 }
 
-/**
- * A power of two s with max |entry| / s in [2^-1, 1) when the entries are so small or so
- * large that the kernels' sums of squares would underflow or overflow (outside 2^+-256);
- * else 1. Scaling by a power of two is exact, so results are unchanged otherwise. Issue 7:
- * a matrix of size 1e-200 had ||A v||^2 = 0 and was reported "converged" with norm 0.
- */
-function scaleOf(...mats: (Float64Array | undefined)[]): number {
-  let m = 0;
-  for (const M of mats) if (M) for (let i = 0; i < M.length; i++) m = Math.max(m, Math.abs(M[i]!));
-  if (m === 0 || (m >= 2 ** -256 && m <= 2 ** 256)) return 1;
-  return 2 ** Math.ceil(Math.log2(m));
-}
-
-const scaled = (M: Float64Array | undefined, s: number) => (M && s !== 1 ? M.map((v) => v / s) : M);
-
-function norm(A0: Float64Array, B0: Float64Array | undefined, dim: number, options: unknown): SpectralResult {
-  const p = parse(options, dim);
-  const s = scaleOf(A0, B0);
-  if (s !== 1) {
-    const r = norm(scaled(A0, s)!, scaled(B0, s), dim, options);
-    return { ...r, value: r.value * s };
-  }
-  const A = A0, B = B0;
-  if (p.method === 'power') return power(A, B, dim, p);
+/** ||S||_2 of the prepared (scaled, symmetric) matrix at aPtr, in scaled units. */
+function normOf(aPtr: number, dim: number, p: Parsed): SpectralResult {
+  if (p.method === 'power') return power(aPtr, dim, p);
   // For the norm, the end of smaller magnitude only has to be shown smaller than the other
   // end (Ritz values lie inside the spectrum, so |lambda| <= |theta| + error bounds it).
-  const r = lanczos(A, B, dim, p, (lo, hi, which, err0, err1) => {
+  const r = lanczos(aPtr, dim, p, (lo, hi, which, err0, err1) => {
     const big = Math.max(Math.abs(lo), Math.abs(hi));
     const mine = Math.abs(which === 0 ? lo : hi), myErr = which === 0 ? err0 : err1, otherErr = which === 0 ? err1 : err0;
     return mine < big && mine + myErr < big - otherErr ? Infinity : big;
@@ -157,61 +251,115 @@ function norm(A0: Float64Array, B0: Float64Array | undefined, dim: number, optio
  * iteration, stops when the remaining relative error estimated from the observed
  * convergence rate is below tol. Either reports converged false at the cap.
  *
- * @throws {TypeError|RangeError} for a malformed matrix or options
+ * Preconditions, checked in O(dim^2) before iterating: every entry finite, and A symmetric
+ * to a relative tolerance: max |A_ij - A_ji| <= 1e-10 * max |A_ij|; the
+ * iteration then uses the symmetric part (A + A')/2 (or the upper triangle, when the
+ * asymmetry is at rounding level, below 64 eps of the largest entry). Any such matrix gets a finite answer (entries near 1e308 or 1e-308 are scaled by
+ * a power of two first, which is exact); only a norm above the largest double (about
+ * 1.8e308, e.g. dim 2 with all entries 1e308) is a RangeError.
+ *
+ * @param A symmetric dim x dim matrix, row-major
+ * @param dim matrix order, positive integer <= 46340
+ * @param options tol in (0, 1) (default 1e-9), maxIter in [1, 2^31 - 1] (default 10000),
+ *   seed of the start vector (default 0), method 'lanczos' (default) or 'power'
+ * @returns the norm, the matrix-vector products used, and whether the stopping rule was met
+ * @throws {TypeError|RangeError} for a malformed or non-symmetric matrix, a non-finite entry,
+ *   bad options, or a norm beyond the double range
  * @example
  * operatorNorm(new Float64Array([2, 1, 1, -3]), 2).value; // 3.1926...
  */
 export function operatorNorm(A: Float64Array, dim: number, options?: SpectralOptions): SpectralResult {
   const d = checkPositiveInteger('dim', dim, 46340);
-  return norm(checkSymmetricInput('A', A, d), undefined, d, options);
+  const a = checkMatrixShape('A', A, d);
+  const p = parse(options, d);
+  return withPrepared([['A', a]], d, 'operatorNorm', ([aPtr], e) => {
+    const r = normOf(aPtr!, d, p);
+    return { ...r, value: unscale(r.value, e, 'the operator norm of `A`') };
+  });
 }
 
 /**
- * ||A - B||_2 for symmetric A, B without forming A - B (the kernel reads both).
+ * ||A - B||_2 for symmetric A, B (same preconditions as operatorNorm, for each). The
+ * difference is formed after both are scaled by one power of two, so it cannot overflow
+ * even when A and B are near the largest double.
+ * @param A symmetric dim x dim matrix, row-major
+ * @param B symmetric dim x dim matrix, row-major
+ * @param dim matrix order, positive integer <= 46340
+ * @param options as for operatorNorm
+ * @returns as for operatorNorm, for A - B
+ * @throws {TypeError|RangeError} as for operatorNorm, naming `A` or `B`
  * @example
  * operatorNormDiff(estimate, truth, dim).value / operatorNorm(truth, dim).value
  */
 export function operatorNormDiff(A: Float64Array, B: Float64Array, dim: number, options?: SpectralOptions): SpectralResult {
   const d = checkPositiveInteger('dim', dim, 46340);
-  return norm(checkSymmetricInput('A', A, d), checkSymmetricInput('B', B, d), d, options);
+  const a = checkMatrixShape('A', A, d), b = checkMatrixShape('B', B, d);
+  const p = parse(options, d);
+  return withPrepared([['A', a], ['B', b]], d, 'operatorNormDiff', ([aPtr, bPtr], e) => {
+    wasm().matSub(aPtr!, bPtr!, d * d);
+    const r = normOf(aPtr!, d, p);
+    return { ...r, value: unscale(r.value, e, 'the operator norm of `A - B`') };
+  });
 }
 
 /**
- * Relative operator-norm error ||estimate - truth||_2 / ||truth||_2 of symmetric matrices.
- * @throws {RangeError} when truth is the zero matrix
+ * Relative operator-norm error ||estimate - truth||_2 / ||truth||_2 of symmetric matrices
+ * (same preconditions as operatorNorm, for each). Both norms are computed on the same
+ * scaled copies, so the ratio is finite for any finite inputs whose ratio is a double.
+ * @param estimate symmetric dim x dim matrix, row-major
+ * @param truth symmetric dim x dim matrix, row-major, not zero
+ * @param dim matrix order, positive integer <= 46340
+ * @param options as for operatorNorm
+ * @returns the relative error
+ * @throws {TypeError|RangeError} as for operatorNorm, naming `estimate` or `truth`; a
+ *   RangeError when truth is the zero matrix or the ratio overflows
  * @example
  * relativeError(estimateHessian(data, w, opts).hessian, H, dim) // e.g. 0.05
  */
 export function relativeError(estimate: Float64Array, truth: Float64Array, dim: number, options?: SpectralOptions): number {
   const d = checkPositiveInteger('dim', dim, 46340);
-  checkSymmetricInput('estimate', estimate, d); // named as the caller knows them, not as A and B
-  checkSymmetricInput('truth', truth, d);
-  const num = operatorNormDiff(estimate, truth, dim, options).value;
-  const den = operatorNorm(truth, dim, options).value;
-  if (den === 0) throw new RangeError('invalid argument: `truth` must not be the zero matrix (its norm is the denominator).');
-  return num / den;
+  const est = checkMatrixShape('estimate', estimate, d), tru = checkMatrixShape('truth', truth, d);
+  const p = parse(options, d);
+  return withPrepared([['estimate', est], ['truth', tru]], d, 'relativeError', ([ePtr, tPtr], e, [, maxTruth]) => {
+    // ||truth|| on the common scale, or, when truth is so much smaller than the estimate that
+    // it would underflow there, on its own scale 2^et (the ratio then carries 2^(e - et))
+    let den: number, et = e;
+    if (maxTruth === 0 || maxTruth * 2 ** -e >= 2 ** -256) den = normOf(tPtr!, d, p).value;
+    else [den, et] = withPrepared([['truth', tru]], d, 'relativeError', ([t], e2) => [normOf(t!, d, p).value, e2] as const);
+    if (den === 0) throw new RangeError('invalid argument: `truth` must not be the zero matrix (its norm is the denominator).');
+    wasm().matSub(ePtr!, tPtr!, d * d);
+    const num = normOf(ePtr!, d, p).value;
+    const h = Math.trunc((e - et) / 2);
+    const ratio = ((num / den) * 2 ** h) * 2 ** (e - et - h);
+    if (!Number.isFinite(ratio)) throw new RangeError(`relativeError: ||estimate - truth|| / ||truth|| overflows (about 2^${(Math.log2(num / den) + e - et).toFixed(1)}).`);
+    return ratio;
+  });
 }
 
 /**
  * Smallest and largest eigenvalue of a symmetric matrix (Lanczos, each to relative accuracy
  * tol of its own magnitude, or of ||A|| for an end near 0), and the condition number.
+ * Preconditions as for operatorNorm.
+ * @param A symmetric dim x dim matrix, row-major
+ * @param dim matrix order, positive integer <= 46340
+ * @param options tol, maxIter and seed as for operatorNorm
+ * @returns min, max, max / min when min > 0 (else Infinity), steps used, converged
+ * @throws {TypeError|RangeError} as for operatorNorm
  * @example
  * const { min, max, conditionNumber } = extremeEigenvalues(H, dim);
  * const step = 1 / max;   // gradient-descent step size
  */
 export function extremeEigenvalues(A: Float64Array, dim: number, options?: Omit<SpectralOptions, 'method'>): ExtremeEigenvalues {
   const d = checkPositiveInteger('dim', dim, 46340);
-  const a = checkSymmetricInput('A', A, d);
+  const a = checkMatrixShape('A', A, d);
   const p = parse(options, d);
   if (p.method !== 'lanczos') throw new RangeError("invalid argument: `method` must be 'lanczos' for extremeEigenvalues. Value: `'power'`.");
-  const s = scaleOf(a);
-  if (s !== 1) {
-    const e = extremeEigenvalues(scaled(a, s)!, d, options);
-    return { ...e, min: e.min * s, max: e.max * s };
-  }
-  const r = lanczos(a, undefined, d, p, (lo, hi, which) => {
-    const own = Math.abs(which === 0 ? lo : hi);
-    return Math.max(own, 1e-8 * Math.max(Math.abs(lo), Math.abs(hi)));
+  return withPrepared([['A', a]], d, 'extremeEigenvalues', ([aPtr], e) => {
+    const r = lanczos(aPtr!, d, p, (lo, hi, which) => {
+      const own = Math.abs(which === 0 ? lo : hi);
+      return Math.max(own, 1e-8 * Math.max(Math.abs(lo), Math.abs(hi)));
+    });
+    const min = unscale(r.lo, e, 'the smallest eigenvalue of `A`'), max = unscale(r.hi, e, 'the largest eigenvalue of `A`');
+    return { min, max, conditionNumber: r.lo > 0 ? r.hi / r.lo : Infinity, iterations: r.iterations, converged: r.converged };
   });
-  return { min: r.lo, max: r.hi, conditionNumber: r.lo > 0 ? r.hi / r.lo : Infinity, iterations: r.iterations, converged: r.converged };
 }

@@ -1,27 +1,36 @@
 // Seeded synthetic linear-regression problems with a chosen spectrum: the test bed of the
-// method (MATH.md). x = L z with z i.i.d. standardised (Gaussian, Rademacher, uniform or
+// method (docs/method.md). x = L z with z i.i.d. standardised (Gaussian, Rademacher, uniform or
 // Student-t with 5 degrees of freedom, scaled to unit variance), Sigma = L L' = Q' diag(lambda) Q
 // with a random rotation Q, y = x'w* + e, e ~ N(0, s2).
 import { Rng } from './rng.js';
 import { formatBytes } from './wasm.js';
 import type { RegressionData } from './gradients.js';
-import { checkOptions, checkPositiveInteger, checkNonNegative, checkOneOf, checkSeed, checkNumber } from './validate.js';
+import { checkOptions, checkPositiveInteger, checkNonNegative, checkOneOf, checkSeed, checkNumber, checkInteger, checkFloat64Array, checkLength, checkFinite } from './validate.js';
 
+/** The distribution of the standardised inputs z (x = L z). */
 export type InputDistribution = 'gaussian' | 'rademacher' | 'uniform' | 'student-t5';
+/** Every InputDistribution. */
 export const INPUT_DISTRIBUTIONS: readonly InputDistribution[] = ['gaussian', 'rademacher', 'uniform', 'student-t5'];
 
+/** Options of syntheticRegression(). */
 export interface SyntheticOptions {
+  /** Feature dimension d. */
   dim: number;
+  /** Number of rows. */
   rows: number;
   /** Condition number of Sigma: eigenvalues log-spaced on [1, condition] (default 100). */
   condition?: number;
   /** Label-noise variance s2 (default 1). */
   noiseVariance?: number;
+  /** Distribution of the inputs (default 'gaussian'). */
   inputs?: InputDistribution;
+  /** Seed of the rotation, the inputs, w* and the label noise. */
   seed: number | bigint;
 }
 
+/** What syntheticRegression() returns. */
 export interface SyntheticProblem {
+  /** The rows: X (rows x dim, row-major) and y. */
   data: RegressionData;
   /** The weights that generated y. */
   wStar: Float64Array;
@@ -31,8 +40,20 @@ export interface SyntheticProblem {
   eigenvalues: Float64Array;
 }
 
-/** Random orthogonal matrix (Gram–Schmidt on seeded normals), row-major. */
+/**
+ * Random orthogonal matrix (Gram–Schmidt on seeded normals), row-major.
+ * @param dim - its dimension, a positive integer at most 4096
+ * @param seed - non-negative safe integer or bigint < 2^64
+ * @param stream - generator stream in [0, 2^32) (default 7)
+ * @returns Q (dim x dim) with orthonormal rows
+ * @throws {TypeError|RangeError} for a bad dim, seed or stream
+ * @example
+ * const Q = randomOrthogonal(3, 1);
+ */
 export function randomOrthogonal(dim: number, seed: number | bigint, stream = 7): Float64Array {
+  checkPositiveInteger('dim', dim, 4096);
+  checkSeed('seed', seed);
+  checkInteger('stream', stream, 0, 0xffffffff);
   const q = new Rng(seed, stream).normals(new Float64Array(dim * dim));
   for (let i = 0; i < dim; i++) {
     for (let k = 0; k < i; k++) {
@@ -48,15 +69,33 @@ export function randomOrthogonal(dim: number, seed: number | bigint, stream = 7)
   return q;
 }
 
-/** Q' diag(ev) Q for an orthogonal Q whose rows are the eigenvectors. */
+/**
+ * Q' diag(ev) Q for an orthogonal Q whose rows are the eigenvectors.
+ * @param ev - the eigenvalues (finite; at most 4096 of them)
+ * @param Q - ev.length x ev.length row-major, rows the eigenvectors
+ * @returns the symmetric matrix (row-major)
+ * @throws {TypeError|RangeError} for malformed arguments, or when the result overflows float64
+ * @example
+ * const A = matrixWithSpectrum([1, 4], randomOrthogonal(2, 1));
+ */
 export function matrixWithSpectrum(ev: ArrayLike<number>, Q: Float64Array): Float64Array {
-  const d = ev.length;
+  if (typeof ev !== 'object' || ev === null || typeof ev.length !== 'number') {
+    throw new TypeError(`invalid argument: \`ev\` must be an array of numbers. Value: \`${String(ev)}\`.`);
+  }
+  const d = checkPositiveInteger('ev.length', ev.length, 4096);
+  checkFinite('ev', ev);
+  Q = checkFloat64Array('Q', Q);
+  checkLength('Q', Q, d * d, 'ev.length squared');
+  checkFinite('Q', Q, Q.length, d);
   const out = new Float64Array(d * d);
   for (let k = 0; k < d; k++) {
     for (let i = 0; i < d; i++) {
       const a = ev[k]! * Q[k * d + i]!;
       for (let j = 0; j < d; j++) out[i * d + j]! += a * Q[k * d + j]!;
     }
+  }
+  if (out.some((v) => v - v !== 0)) {
+    throw new RangeError('invalid argument: `ev` is too large: Q\' diag(ev) Q overflows float64. Value: its largest entry.');
   }
   return out;
 }
@@ -87,7 +126,7 @@ export function standardizedDraws(count: number, kind: InputDistribution, rng: R
  * const { data, wStar, sigma } = syntheticRegression({ dim: 20, rows: 10000, seed: 1 });
  */
 export function syntheticRegression(options: SyntheticOptions): SyntheticProblem {
-  const o = checkOptions('options', options);
+  const o = checkOptions('options', options, ['dim', 'rows', 'condition', 'noiseVariance', 'inputs', 'seed'], '`options` of syntheticRegression');
   const dim = checkPositiveInteger('dim', o.dim, 4096);
   const rows = checkPositiveInteger('rows', o.rows);
   if (rows * dim * 8 > 2 ** 30 - 64) { // X must fit in one wasm heap block to be used by the gradient oracle

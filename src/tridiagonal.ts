@@ -47,35 +47,54 @@ export function tridiagonalEigenvalue(alpha: ArrayLike<number>, beta: ArrayLike<
 }
 
 /**
- * |last component| of the unit eigenvector of T for eigenvalue theta, by two steps of
+ * Fills y (length >= k) with the unit eigenvector of T for eigenvalue theta by three steps
+ * of inverse iteration (tridiagonal LU solve of (T - theta I) z = y) from the all-ones
+ * vector, and returns |y[k-1]|, its last component. c, d, z: scratch of length >= k.
+ */
+function inverseVector(alpha: ArrayLike<number>, beta: ArrayLike<number>, k: number, theta: number,
+  y: Float64Array, c: Float64Array, d: Float64Array, z: Float64Array): number {
+  if (k === 1) { y[0] = 1; return 1; }
+  const scale = Math.max(Math.abs(theta), 1e-300);
+  const shift = theta + scale * 4 * Number.EPSILON;
+  y.fill(1, 0, k);
+  for (let iter = 0; iter < 3; iter++) {
+    if (!solveShifted(alpha, beta, k, shift, y, c, d, z, scale * Number.EPSILON)) break;
+  }
+  return Math.abs(y[k - 1]!);
+}
+
+/**
+ * One step of inverse iteration: z = (T - shift I)^-1 y (Thomas algorithm; a zero pivot is
+ * replaced by `tiny`), then y = z / ||z||. Returns false (y unchanged) when z is zero or
+ * not finite.
+ */
+function solveShifted(alpha: ArrayLike<number>, beta: ArrayLike<number>, k: number, shift: number,
+  y: Float64Array, c: Float64Array, d: Float64Array, z: Float64Array, tiny: number): boolean {
+  for (let i = 0; i < k; i++) {
+    const sub = i > 0 ? beta[i - 1]! : 0;
+    let piv = alpha[i]! - shift - (i > 0 ? sub * c[i - 1]! : 0);
+    if (piv === 0) piv = tiny;
+    c[i] = i < k - 1 ? beta[i]! / piv : 0;
+    d[i] = (y[i]! - (i > 0 ? sub * d[i - 1]! : 0)) / piv;
+  }
+  z[k - 1] = d[k - 1]!;
+  for (let i = k - 2; i >= 0; i--) z[i] = d[i]! - c[i]! * z[i + 1]!;
+  let nrm = 0;
+  for (let i = 0; i < k; i++) nrm = Math.max(nrm, Math.abs(z[i]!));
+  if (!(nrm > 0) || !Number.isFinite(nrm)) return false;
+  let s = 0;
+  for (let i = 0; i < k; i++) { const v = z[i]! / nrm; z[i] = v; s += v * v; }
+  s = Math.sqrt(s);
+  for (let i = 0; i < k; i++) y[i] = z[i]! / s;
+  return true;
+}
+
+/**
+ * |last component| of the unit eigenvector of T for eigenvalue theta, by three steps of
  * inverse iteration (tridiagonal LU solve of (T - theta I) y = b).
  */
 export function lastComponent(alpha: ArrayLike<number>, beta: ArrayLike<number>, k: number, theta: number): number {
-  if (k === 1) return 1;
-  const scale = Math.max(Math.abs(theta), 1e-300);
-  const shift = theta + scale * 4 * Number.EPSILON;
-  let y = new Float64Array(k).fill(1);
-  const c = new Float64Array(k), d = new Float64Array(k), z = new Float64Array(k);
-  for (let iter = 0; iter < 3; iter++) {
-    // Thomas algorithm on (T - shift I)
-    for (let i = 0; i < k; i++) {
-      const sub = i > 0 ? beta[i - 1]! : 0;
-      let piv = alpha[i]! - shift - (i > 0 ? sub * c[i - 1]! : 0);
-      if (piv === 0) piv = scale * Number.EPSILON;
-      c[i] = i < k - 1 ? beta[i]! / piv : 0;
-      d[i] = (y[i]! - (i > 0 ? sub * d[i - 1]! : 0)) / piv;
-    }
-    z[k - 1] = d[k - 1]!;
-    for (let i = k - 2; i >= 0; i--) z[i] = d[i]! - c[i]! * z[i + 1]!;
-    let nrm = 0;
-    for (let i = 0; i < k; i++) nrm = Math.max(nrm, Math.abs(z[i]!));
-    if (!(nrm > 0) || !Number.isFinite(nrm)) break;
-    let s = 0;
-    for (let i = 0; i < k; i++) { y[i] = z[i]! / nrm; s += y[i]! ** 2; }
-    s = Math.sqrt(s);
-    for (let i = 0; i < k; i++) y[i]! /= s;
-  }
-  return Math.abs(y[k - 1]!);
+  return inverseVector(alpha, beta, k, theta, new Float64Array(k), new Float64Array(k), new Float64Array(k), new Float64Array(k));
 }
 
 export interface RitzEnd {
@@ -98,4 +117,84 @@ export function extremeRitz(alpha: ArrayLike<number>, beta: ArrayLike<number>, k
     ends.push({ value, error: Math.abs(betaK) * lastComponent(alpha, beta, k, value) });
   }
   return [ends[0]!, ends[1]!];
+}
+
+
+/**
+ * The extreme Ritz values of a growing T_k (Lanczos), check after check, without
+ * allocating: each end keeps the unit eigenvector of T from the previous check; extended
+ * by zeros it is a close start for Rayleigh-quotient iteration (cubic convergence: one to
+ * three tridiagonal solves). The result is accepted when the residual r = ||T y - theta y||
+ * is at rounding level (an eigenvalue lies within r of theta) and a Sturm count shows no
+ * eigenvalue beyond theta + r (so it is the extreme one); otherwise bisection and inverse
+ * iteration (extremeRitz) decide. Error bounds as in extremeRitz: beta_k |y_k|.
+ * O(k) per end per check instead of about 60 Sturm passes.
+ */
+export class RitzTracker {
+  readonly #y: [Float64Array, Float64Array];
+  readonly #c: Float64Array;
+  readonly #d: Float64Array;
+  readonly #z: Float64Array;
+  #k = 0;
+  /** How many checks fell back to bisection (for tests). */
+  fallbacks = 0;
+
+  /** @param capacity the largest k that will be analysed */
+  constructor(capacity: number) {
+    this.#y = [new Float64Array(capacity), new Float64Array(capacity)];
+    this.#c = new Float64Array(capacity);
+    this.#d = new Float64Array(capacity);
+    this.#z = new Float64Array(capacity);
+  }
+
+  /** The two extreme Ritz values of T_k (diagonal alpha, off-diagonal beta) with error bounds. */
+  ends(alpha: ArrayLike<number>, beta: ArrayLike<number>, k: number, betaK: number): [RitzEnd, RitzEnd] {
+    let tnorm = 0;
+    for (let i = 0; i < k; i++) tnorm = Math.max(tnorm, Math.abs(alpha[i]!) + (i > 0 ? Math.abs(beta[i - 1]!) : 0) + (i < k - 1 ? Math.abs(beta[i]!) : 0));
+    const lo = this.#end(alpha, beta, k, betaK, 0, tnorm);
+    const hi = this.#end(alpha, beta, k, betaK, 1, tnorm);
+    this.#k = k;
+    return [lo, hi];
+  }
+
+  #end(alpha: ArrayLike<number>, beta: ArrayLike<number>, k: number, betaK: number, which: 0 | 1, tnorm: number): RitzEnd {
+    const y = this.#y[which]!, z = this.#z;
+    if (k === 1) { y[0] = 1; return { value: alpha[0]!, error: Math.abs(betaK) }; }
+    const eps = Number.EPSILON;
+    const rtol = 16 * Math.sqrt(k) * eps * tnorm;
+    let start = this.#k > 0 && this.#k <= k;
+    if (start) y.fill(0, this.#k, k);
+    else { // no previous vector: the end to 1e-3 by bisection, then two steps of inverse iteration there
+      y.fill(1, 0, k);
+      const shift = tridiagonalEigenvalue(alpha, beta, k, which === 0 ? 0 : k - 1, 1e-3);
+      start = solveShifted(alpha, beta, k, shift, y, this.#c, this.#d, z, eps * tnorm)
+        && solveShifted(alpha, beta, k, shift, y, this.#c, this.#d, z, eps * tnorm);
+    }
+    if (start && tnorm > 0) {
+      for (let it = 0; it < 8; it++) {
+        // theta = y'Ty and r = ||Ty - theta y|| (two passes: no cancellation)
+        let theta = 0;
+        for (let i = 0; i < k; i++) {
+          const t = alpha[i]! * y[i]! + (i > 0 ? beta[i - 1]! * y[i - 1]! : 0) + (i < k - 1 ? beta[i]! * y[i + 1]! : 0);
+          z[i] = t;
+          theta += y[i]! * t;
+        }
+        let r2 = 0;
+        for (let i = 0; i < k; i++) r2 += (z[i]! - theta * y[i]!) ** 2;
+        const r = Math.sqrt(r2);
+        if (r <= rtol) {
+          // extreme? no eigenvalue beyond theta + r (top) or below theta - r (bottom)
+          const margin = r + 4 * eps * tnorm;
+          const ok = which === 1 ? sturmCount(alpha, beta, k, theta + margin) === k : sturmCount(alpha, beta, k, theta - margin) === 0;
+          if (ok) return { value: theta, error: Math.abs(betaK) * Math.abs(y[k - 1]!) };
+          break;
+        }
+        if (!solveShifted(alpha, beta, k, theta, y, this.#c, this.#d, z, eps * tnorm)) break;
+      }
+    }
+    this.fallbacks++;
+    const value = tridiagonalEigenvalue(alpha, beta, k, which === 0 ? 0 : k - 1);
+    const last = inverseVector(alpha, beta, k, value, y, this.#c, this.#d, z);
+    return { value, error: Math.abs(betaK) * last };
+  }
 }

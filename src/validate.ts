@@ -22,10 +22,59 @@ export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value);
 }
 
-/** `options` must be undefined or a plain object; returns it as an object. */
-export function checkOptions(name: string, value: unknown): Record<string, unknown> {
+/** Optimal-string-alignment distance (Levenshtein plus adjacent transpositions): for key suggestions. */
+export function editDistance(a: string, b: string): number {
+  const m = a.length, n = b.length;
+  const d: number[][] = Array.from({ length: m + 1 }, (_, i) => Array.from({ length: n + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= m; i++) {
+    for (let j = 1; j <= n; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[m]![n]!;
+}
+
+/** The known key closest to `key` (case-insensitive edit distance; ties: the first listed). */
+export function closestKey(key: string, known: readonly string[]): string | undefined {
+  let best: string | undefined, bestD = Infinity;
+  for (const k of known) {
+    const dist = editDistance(key.toLowerCase(), k.toLowerCase());
+    if (dist < bestD) { best = k; bestD = dist; }
+  }
+  return best;
+}
+
+/**
+ * Rejects an options bag with a key the callee does not know (a typo such as
+ * `noiseVarianse` would otherwise fall back to the default silently): a TypeError naming
+ * the key, where it was passed, the closest known key (edit distance) and every known key.
+ * Only own enumerable string keys are checked (what an object literal or spread makes).
+ *
+ * @param options - the caller's options object (already checked to be an object)
+ * @param known - every key the callee reads
+ * @param where - the parameter as the user knows it, e.g. "`options` of estimateHessian"
+ * @throws {TypeError} for the first unknown key
+ */
+export function checkOptionKeys(options: object, known: readonly string[], where = '`options`'): void {
+  for (const key of Object.keys(options)) {
+    if (known.includes(key)) continue;
+    const near = closestKey(key, known);
+    const hint = near === undefined ? 'it takes no options' : `did you mean \`${near}\`? Known keys: ${known.map((k) => `\`${k}\``).join(', ')}`;
+    throw new TypeError(`invalid argument: ${where} has an unknown key \`${key}\` (${hint}). Value: \`${show(key)}\`.`);
+  }
+}
+
+/**
+ * `options` must be undefined or a plain object; returns it as an object. With `known`,
+ * also rejects unknown keys (checkOptionKeys), naming the option bag as `where`.
+ */
+export function checkOptions(name: string, value: unknown, known?: readonly string[], where?: string): Record<string, unknown> {
   if (value === undefined) return {};
   if (!isObject(value)) fail(TypeError, name, 'an object', value);
+  if (known) checkOptionKeys(value, known, where ?? `\`${name}\``);
   return value;
 }
 
@@ -83,18 +132,36 @@ export function checkOneOf<T extends string>(name: string, value: unknown, allow
   return value as T;
 }
 
+/** Gradients may come as doubles or floats; both are read in the kernels without a conversion copy. */
 export type FloatArray = Float64Array | Float32Array;
 
-export function checkFloat64Array(name: string, value: unknown): Float64Array {
-  if (!(value instanceof Float64Array)) fail(TypeError, name, 'a Float64Array', value);
-  return value;
+/** Whether a typed array's memory is a SharedArrayBuffer (another thread may write it at any time). */
+export function isShared(value: ArrayBufferView): boolean {
+  return Object.prototype.toString.call(value.buffer) === '[object SharedArrayBuffer]';
 }
 
+/**
+ * The typed array to read an input from: the caller's own, or, when it lives in a
+ * SharedArrayBuffer, a private copy, so that what is validated is what is used (another
+ * thread cannot write a NaN between the check and the use). Outputs are written to the
+ * caller's array whatever its buffer.
+ */
+export function stableInput<T extends Float64Array | Float32Array>(value: T): T {
+  return isShared(value) ? value.slice() as T : value;
+}
+
+/** A Float64Array input (a private copy when it is shared memory: stableInput). */
+export function checkFloat64Array(name: string, value: unknown): Float64Array {
+  if (!(value instanceof Float64Array)) fail(TypeError, name, 'a Float64Array', value);
+  return stableInput(value);
+}
+
+/** A Float64Array or Float32Array input (a private copy when it is shared memory: stableInput). */
 export function checkFloatArray(name: string, value: unknown): FloatArray {
   if (!(value instanceof Float64Array) && !(value instanceof Float32Array)) {
     fail(TypeError, name, 'a Float64Array or Float32Array', value);
   }
-  return value;
+  return stableInput(value);
 }
 
 /** The array must hold exactly `expected` elements. */
@@ -104,14 +171,38 @@ export function checkLength(name: string, array: ArrayLike<number>, expected: nu
   }
 }
 
-/** Every element of array[0..length) must be finite; names the first bad index. */
-export function checkFinite(name: string, array: ArrayLike<number>, length = array.length): void {
+/** Where element i of a row-major matrix with `cols` columns is, for messages ("row 2, column 5", 0-based). */
+export function position(i: number, cols?: number): string {
+  if (cols === undefined || cols < 1) return `index ${i}`;
+  return cols === 1 ? `row ${i}` : `row ${Math.floor(i / cols)}, column ${i % cols}`;
+}
+
+function notFinite(name: string, v: number, i: number, cols?: number): never {
+  throw new RangeError(`invalid argument: \`${name}\` must contain only finite numbers. Value: \`${v}\` at ${position(i, cols)}.`);
+}
+
+/**
+ * Every element of array[0..length) must be finite; names the first bad one (by row and
+ * column when `cols` is given: the array is a row-major matrix with that many columns).
+ */
+export function checkFinite(name: string, array: ArrayLike<number>, length = array.length, cols?: number): void {
   for (let i = 0; i < length; i++) {
     const v = array[i]!;
-    if (v - v !== 0) {
-      throw new RangeError(`invalid argument: \`${name}\` must contain only finite numbers. Value: \`${v}\` at index ${i}.`);
+    if (v - v !== 0) notFinite(name, v, i, cols);
+  }
+}
+
+/** checkFinite that also returns max |element| (one pass), for overflow guards. */
+export function finiteMaxAbs(name: string, array: ArrayLike<number>, length = array.length, cols?: number): number {
+  let max = 0;
+  for (let i = 0; i < length; i++) {
+    const a = Math.abs(array[i]!);
+    if (!(a <= max)) {
+      if (a - a !== 0) notFinite(name, array[i]!, i, cols);
+      max = a;
     }
   }
+  return max;
 }
 
 /** A seed: a non-negative safe integer or a bigint in [0, 2^64). Returns [lo32, hi32]. */
@@ -148,7 +239,7 @@ export function checkRegressionData(data: unknown, also = ''): RegressionShape {
   const y = checkFloat64Array('data.y', data.y);
   checkLength('data.X', X, rows * dim, 'rows x dim');
   checkLength('data.y', y, rows, 'rows');
-  checkFinite('data.X', X);
-  checkFinite('data.y', y);
+  checkFinite('data.X', X, X.length, dim);
+  checkFinite('data.y', y, y.length, 1);
   return { X, y, rows, dim };
 }

@@ -5,7 +5,7 @@
 // it from disk, browser.ts fetches it, workerd.ts and edge.ts import it as a module,
 // inline.ts decodes base64); this module only picks which build to ask for.
 import { instantiate as asInstantiate } from '@assemblyscript/loader';
-import { show } from './validate.js';
+import { show, checkOptionKeys } from './validate.js';
 
 /** The raw kernel exports (numbers and pointers only). */
 export interface Kernels {
@@ -30,10 +30,16 @@ export interface Kernels {
   covPaddedDim(dim: number): number;
   covScratchBytes(dim: number): number;
   matvec(aPtr: number, xPtr: number, yPtr: number, dim: number): void;
+  symMatvec(aPtr: number, xPtr: number, yPtr: number, dim: number): void;
   matvecDiff(aPtr: number, bPtr: number, xPtr: number, yPtr: number, dim: number): void;
+  matrixInfo(aPtr: number, dim: number, outPtr: number): void;
+  matScale(aPtr: number, n: number, f1: number, f2: number): void;
+  symPrepare(aPtr: number, dim: number, f1: number, f2: number): void;
+  matSub(aPtr: number, bPtr: number, n: number): void;
   powerIteration(aPtr: number, bPtr: number, dim: number, vPtr: number, wPtr: number,
     tol: number, maxIter: number, outPtr: number): void;
-  lanczosStep(aPtr: number, bPtr: number, dim: number, basisPtr: number, k: number, outPtr: number): void;
+  lanczosSteps(aPtr: number, dim: number, basisPtr: number, from: number, to: number,
+    alphaPtr: number, betaPtr: number, hPtr: number): number;
   /** Returns -1, or the index of the first non-positive pivot (its value stored at pivotPtr). */
   choleskyFactor(aPtr: number, dim: number, ridge: number, pivotPtr: number): number;
   choleskyForward(lPtr: number, dim: number, xPtr: number): void;
@@ -44,14 +50,35 @@ export interface Kernels {
 // The public types name WebAssembly.Module and Response through `typeof globalThis`, so a
 // program whose lib declares them (DOM, WebWorker, Deno, newer @types/node) gets the real
 // types, and one that does not (lib ES2022 with @types/node 20) still type-checks.
-type Globals = typeof globalThis;
-
 /** A compiled `WebAssembly.Module` (an opaque object where the program's lib does not declare WebAssembly). */
-export type WasmModule = Globals extends { WebAssembly: { Module: { prototype: infer M } } } ? M & object : object; // & object: lib.dom's Module is an empty interface a string would satisfy
+export type WasmModule = typeof globalThis extends {
+  /** The platform's WebAssembly namespace. */
+  WebAssembly: {
+    /** Its Module class. */
+    Module: {
+      /** The instance type of Module. */
+      prototype: infer M;
+    };
+  };
+} ? M & object : object; // & object: lib.dom's Module is an empty interface a string would satisfy
 
 /** A fetch `Response` (or what init() needs of one, where the program's lib does not declare fetch). */
-export type WasmResponse = Globals extends { Response: { prototype: infer R } } ? R
-  : { readonly ok: boolean; readonly status: number; readonly url: string; arrayBuffer(): Promise<ArrayBuffer> };
+export type WasmResponse = typeof globalThis extends {
+  /** The platform's fetch Response class. */
+  Response: {
+    /** The instance type of Response. */
+    prototype: infer R;
+  };
+} ? R : {
+  /** Whether the status is 2xx. */
+  readonly ok: boolean;
+  /** The HTTP status. */
+  readonly status: number;
+  /** The URL fetched (named in error messages). */
+  readonly url: string;
+  /** The body's bytes. */
+  arrayBuffer(): Promise<ArrayBuffer>;
+};
 
 /** What init() accepts: a compiled module, the .wasm bytes, or a fetch Response (or a promise of one). */
 export type WasmSource = WasmModule | ArrayBuffer | ArrayBufferView | WasmResponse | PromiseLike<WasmResponse>;
@@ -65,6 +92,7 @@ export type WasmBuild = 'simd' | 'relaxed-simd';
 /** Which build init() loads: 'auto' (default) picks relaxed SIMD where the engine validates it. */
 export type BuildPreference = 'auto' | WasmBuild;
 
+/** Options of init(). */
 export interface InitOptions {
   /**
    * 'auto' (default): the relaxed-SIMD build (fused multiply-add in the covariance kernel)
@@ -251,6 +279,11 @@ export function init(source?: WasmSource, options?: InitOptions): Promise<void> 
   if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
     return Promise.reject(new TypeError(`invalid argument: \`options\` must be an object. Value: \`${show(options)}\`.`));
   }
+  try {
+    if (options !== undefined) checkOptionKeys(options, ['build'], '`options` of init()');
+  } catch (err) {
+    return Promise.reject(err);
+  }
   const preference: unknown = options?.build ?? 'auto';
   if (typeof preference !== 'string' || !['auto', 'simd', 'relaxed-simd'].includes(preference)) {
     const Kind = typeof preference === 'string' ? RangeError : TypeError;
@@ -333,39 +366,100 @@ export function wasm(): Kernels {
   return kernels;
 }
 
-/**
- * Largest single allocation: the heap (AssemblyScript's TLSF) serves blocks below 1 GiB
- * (BLOCK_MAXSIZE = 2^30 - its block overhead) and aborts on larger requests; wasm32
- * memory as a whole tops out at 4 GiB.
- */
-const MAX_BLOCK = 2 ** 30 - 64;
+// ---------------------------------------------------------------------------------------
+// Size arithmetic: the one place where byte counts that reach wasm are computed and checked.
+//
+// Every byte count is computed here in JS doubles (exact integers below 2^53, so a product
+// such as 24 * batchSize cannot wrap as it would in 32-bit wasm arithmetic) and checked,
+// before any wasm call, against the heap's largest block and the 4 GiB address space of
+// wasm32. Pointers coming back from wasm are read as unsigned (`>>> 0`): a block above
+// 2 GiB has an address >= 2^31, which an i32 result would make negative.
 
 /**
- * Throws a RangeError saying how much memory `what` needs when `bytes` cannot fit in wasm32
- * memory beside what is in use: lets a wrapper refuse an impossible size up front, before
- * it allocates or copies anything. @internal
+ * Largest single allocation: AssemblyScript's TLSF heap serves blocks below 1 GiB
+ * (BLOCK_MAXSIZE = 2^30 minus its block overhead) and aborts on larger requests.
  */
-export function checkFits(bytes: number, what: string): void {
-  const inUse = wasm().memory.buffer.byteLength;
-  if (!(bytes <= MAX_BLOCK) || inUse + bytes > 2 ** 32) {
-    throw new RangeError(`${what} needs ${formatBytes(bytes)} of WebAssembly memory in one block, more than the wasm heap can give (blocks below 1 GiB, 4 GiB in all, ${formatBytes(inUse)} in use).`);
+export const MAX_BLOCK_BYTES = 2 ** 30 - 64;
+
+/** wasm32 linear memory: 2^32 bytes (65536 pages), also V8's limit for one memory. */
+export const ADDRESS_SPACE_BYTES = 2 ** 32;
+
+/** Bytes held by live blocks (what alloc handed out and free has not taken back). */
+let liveBytes = 0;
+const blockSizes = new Map<number, number>();
+
+/**
+ * `count` elements of `elementBytes` bytes each, as an exact byte count (53-bit), or
+ * Infinity when the product is not a safe integer. @internal
+ */
+export function byteCount(count: number, elementBytes: number): number {
+  const b = count * elementBytes;
+  return Number.isSafeInteger(b) && b >= 0 ? b : Infinity;
+}
+
+/**
+ * Checks that blocks of the given sizes (bytes, all to be held at once) can be allocated:
+ * each below the heap's largest block, together within the 4 GiB address space beside the
+ * blocks already live. Throws a RangeError that names `blame` (the user's parameter and
+ * its value, e.g. "`batchSize` = 89478486"; undefined for internal sizes) and what needed
+ * the memory. Call it before
+ * copying anything or calling a kernel. @internal
+ */
+export function checkBlocks(sizes: readonly number[], blame: string | undefined, what: string): void {
+  const lead = blame === undefined ? `${what} needs` : `invalid argument: ${blame} is too large: ${what} needs`;
+  let total = 0;
+  for (const bytes of sizes) {
+    if (!(Number.isSafeInteger(bytes) && bytes >= 0 && bytes <= MAX_BLOCK_BYTES)) {
+      throw new RangeError(`${lead} ${formatBytes(bytes)} of WebAssembly memory in one block, `
+        + `and the wasm heap's largest block is ${formatBytes(MAX_BLOCK_BYTES)} (${MAX_BLOCK_BYTES} B; 4 GiB in all). See the size limits in docs/guarantees.md.`);
+    }
+    total += bytes;
+  }
+  if (isInitialized() && liveBytes + total > ADDRESS_SPACE_BYTES - 2 ** 20) {
+    throw new RangeError(`${lead} ${formatBytes(total)} of WebAssembly memory beside the `
+      + `${formatBytes(liveBytes)} held by live objects, more than the 4 GiB wasm32 address space. Dispose of objects you no longer need.`);
   }
 }
 
-/** Allocates bytes on the wasm heap, or throws a RangeError saying what was needed. @internal */
+/**
+ * Throws a RangeError saying how much memory `what` needs when `bytes` cannot be one heap
+ * block beside what is live. @internal
+ */
+export function checkFits(bytes: number, what: string): void {
+  checkBlocks([bytes], undefined, what);
+}
+
+/** Allocates bytes on the wasm heap (address unsigned), or throws a RangeError saying what was needed. @internal */
 export function alloc(bytes: number, what: string): number {
   const k = wasm();
-  const inUse = k.memory.buffer.byteLength;
-  checkFits(bytes, what);
+  checkBlocks([bytes], undefined, what);
+  const reserved = k.memory.buffer.byteLength;
+  let ptr: number;
   try {
-    return k.alloc(Math.max(bytes, 8));
+    ptr = k.alloc(Math.max(bytes, 8)) >>> 0;
   } catch (err) {
-    throw new RangeError(`${what} needs ${formatBytes(bytes)} of WebAssembly memory and the engine refused to grow it (${formatBytes(inUse)} in use).`, { cause: err });
+    throw new RangeError(`${what} needs ${formatBytes(bytes)} of WebAssembly memory and the engine refused to grow it `
+      + `(${formatBytes(liveBytes)} held by live objects, ${formatBytes(reserved)} reserved).`, { cause: err });
   }
+  blockSizes.set(ptr, bytes);
+  liveBytes += bytes;
+  return ptr;
 }
 
 export function free(ptr: number): void {
-  if (ptr) wasm().free(ptr);
+  if (!ptr) return;
+  const p = ptr >>> 0;
+  const bytes = blockSizes.get(p);
+  if (bytes !== undefined) {
+    blockSizes.delete(p);
+    liveBytes -= bytes;
+  }
+  wasm().free(p);
+}
+
+/** Bytes held by live wasm blocks (allocated and not yet freed). @internal */
+export function wasmLiveBytes(): number {
+  return liveBytes;
 }
 
 /**
@@ -389,6 +483,7 @@ export function releaseBlocks(owner: object, ptrs: readonly number[]): void {
 
 /** Runs fn with freshly allocated blocks, freeing them afterwards whatever happens. @internal */
 export function withBlocks<T>(sizes: readonly number[], what: string, fn: (...ptrs: number[]) => T): T {
+  checkBlocks(sizes, undefined, what); // all of them, before the first allocation
   const ptrs: number[] = [];
   try {
     for (const s of sizes) ptrs.push(alloc(s, what));
@@ -399,6 +494,7 @@ export function withBlocks<T>(sizes: readonly number[], what: string, fn: (...pt
 }
 
 export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes)) return 'more than 2^53 B';
   if (bytes >= 2 ** 30) return `${(bytes / 2 ** 30).toFixed(2)} GiB`;
   if (bytes >= 2 ** 20) return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
   if (bytes >= 2 ** 10) return `${(bytes / 2 ** 10).toFixed(1)} KiB`;
@@ -407,12 +503,12 @@ export function formatBytes(bytes: number): string {
 
 /** A fresh Float64Array view of wasm memory. @internal */
 export function f64(ptr: number, length: number): Float64Array {
-  return new Float64Array(wasm().memory.buffer, ptr, length);
+  return new Float64Array(wasm().memory.buffer, ptr >>> 0, length);
 }
 
 /** Copies a typed array (any byteOffset) into wasm memory at ptr. @internal */
 export function copyIn(ptr: number, src: ArrayBufferView, bytes = src.byteLength): void {
-  new Uint8Array(wasm().memory.buffer, ptr, bytes).set(new Uint8Array(src.buffer, src.byteOffset, bytes));
+  new Uint8Array(wasm().memory.buffer, ptr >>> 0, bytes).set(new Uint8Array(src.buffer, src.byteOffset, bytes));
 }
 
 /** Bytes of wasm linear memory currently reserved (grows, never shrinks). */

@@ -2,11 +2,12 @@
 // (browsers, Deno). The coordinators are the core's (pool.ts, distributed.ts); this file
 // makes the workers from web-worker.js next to it (`new URL(..., import.meta.url)`, the
 // pattern bundlers recognise) and hands each the compiled module by postMessage.
-import { poolOver, checkWorkers, type Transport, type EstimatorPool, type TransferList } from './pool.js';
-import { trainerOver, type DistributedTrainer, type TrainOptions } from './distributed.js';
+import { poolOver, checkPoolOptions, type Transport, type EstimatorPool, type TransferList } from './pool.js';
+import { trainerOver, TRAIN_OPTION_KEYS, type DistributedTrainer, type TrainOptions } from './distributed.js';
 import type { RegressionData } from './gradients.js';
+import { checkOptions, show } from './validate.js';
 
-export { EstimatorPool, type SharedData, type PoolEstimateOptions, type Transport, DEFAULT_BLOCK_BATCHES } from './pool.js';
+export { EstimatorPool, type SharedData, type PoolEstimateOptions, type Transport, type TransferList, DEFAULT_BLOCK_BATCHES } from './pool.js';
 export { DistributedTrainer, type TrainOptions, type TrainResult } from './distributed.js';
 
 interface WebWorker {
@@ -16,9 +17,22 @@ interface WebWorker {
 }
 type WorkerCtor = new (url: URL | string, options?: { type?: 'module' }) => WebWorker;
 
+/** Where the Web Worker script is (both createEstimatorPool and createDistributedTrainer take it). */
 export interface WebWorkerOptions {
   /** Where web-worker.js is (default: next to this module). */
   workerUrl?: URL | string;
+}
+
+/** Options of createEstimatorPool (gradcov/web-workers). */
+export interface WebPoolOptions extends WebWorkerOptions {
+  /** Number of workers (default navigator.hardwareConcurrency, or 2). */
+  workers?: number;
+  /**
+   * Share data with the workers through a SharedArrayBuffer. Default: true where the page
+   * is cross-origin isolated (COOP/COEP headers; also Deno), else false (a copy is sent to
+   * each worker). true on a page that is not isolated is a RangeError.
+   */
+  sharedMemory?: boolean;
 }
 
 function webTransport(url: URL | string): Transport {
@@ -38,10 +52,21 @@ function webTransport(url: URL | string): Transport {
 
 const defaultUrl = (): URL => new URL('./web-worker.js', import.meta.url);
 
+function checkWorkerUrl(url: unknown): URL | string {
+  if (url === undefined) return defaultUrl();
+  if (typeof url !== 'string' && !(url instanceof URL)) throw new TypeError(`invalid argument: \`workerUrl\` must be a URL or a string. Value: \`${show(url)}\`.`);
+  return url;
+}
+
+const cores = (): number => (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2;
+
 /**
  * Starts a pool of module Web Workers sharing the compiled kernels (call `init()` first
  * or let this call it). Same API as gradcov/node-workers.
- * @param options.workers - default navigator.hardwareConcurrency (or 2)
+ * @param options - `workers` (default navigator.hardwareConcurrency or 2), `sharedMemory`
+ *   (default: where the page is cross-origin isolated), `workerUrl`
+ * @returns a pool; call `close()` when done
+ * @throws {TypeError|RangeError} for a bad or unknown option
  * @example
  * import { init } from 'gradcov';
  * import { createEstimatorPool } from 'gradcov/web-workers';
@@ -50,16 +75,28 @@ const defaultUrl = (): URL => new URL('./web-worker.js', import.meta.url);
  * const { hessian } = await pool.estimateHessian(data, w, { batchSize: 64, batches: 20000, seed: 1 });
  * await pool.close();
  */
-export async function createEstimatorPool(options?: { workers?: number } & WebWorkerOptions): Promise<EstimatorPool> {
-  const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2;
-  const workers = checkWorkers(options, cores);
-  const url = options?.workerUrl ?? defaultUrl();
-  return poolOver(Array.from({ length: workers }, () => webTransport(url)));
+export async function createEstimatorPool(options?: WebPoolOptions): Promise<EstimatorPool> {
+  const { workers, sharedMemory } = checkPoolOptions(options, cores(), ['workers', 'sharedMemory', 'workerUrl']);
+  const url = checkWorkerUrl(options?.workerUrl);
+  return poolOver(() => webTransport(url), workers, { sharedMemory });
 }
 
-/** Gradient-only training with one module Web Worker per shard (see gradcov/node-workers). */
+/**
+ * Gradient-only training on at most `workers` module Web Workers (default
+ * navigator.hardwareConcurrency or 2; several holders per worker when there are more
+ * shards). See gradcov/node-workers.
+ * @param shards - the holders' data, one { X, y, rows, dim } each
+ * @param options - TrainOptions, `workers`, `workerUrl`
+ * @returns a trainer; `await trainer.train()`, then `close()`
+ * @throws {TypeError|RangeError} for malformed shards or a bad or unknown option
+ * @example
+ * const trainer = await createDistributedTrainer([shardA, shardB], { rounds: 30, batchSize: 64, batchesPerRound: 8192, seed: 1 });
+ * const { w } = await trainer.train();
+ * await trainer.close();
+ */
 export async function createDistributedTrainer(shards: RegressionData[], options: TrainOptions & WebWorkerOptions): Promise<DistributedTrainer> {
-  const { workerUrl, ...rest } = options ?? ({} as TrainOptions);
-  const url = workerUrl ?? defaultUrl();
-  return trainerOver(() => webTransport(url), shards, rest as TrainOptions);
+  const o = checkOptions('options', options, [...TRAIN_OPTION_KEYS, 'workerUrl']);
+  const { workerUrl, ...rest } = o as unknown as TrainOptions & WebWorkerOptions;
+  const url = checkWorkerUrl(workerUrl);
+  return trainerOver(() => webTransport(url), shards, rest, cores());
 }

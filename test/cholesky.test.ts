@@ -96,7 +96,7 @@ test('bad inputs: TypeError / RangeError naming the parameter', () => {
     [() => choleskyFactor(A, 0), /`dim` must be an integer in \[1, 46340\]. Value: `0`/, RangeError],
     [() => choleskyFactor(A, 2), /`A` must have length 4/, RangeError],
     [() => choleskyFactor(A, 3, { ridge: -1 }), /`ridge` must be a finite number >= 0. Value: `-1`/, RangeError],
-    [() => choleskyFactor(A.map((v, i) => (i === 4 ? NaN : v)), 3), /`A` must contain only finite numbers. Value: `NaN` at index 4/, RangeError],
+    [() => choleskyFactor(A.map((v, i) => (i === 4 ? NaN : v)), 3), /`A` must contain only finite numbers. Value: `NaN` at row 1, column 1/, RangeError],
     [() => choleskySolve(A, 3, new Float64Array(2)), /`b` must have length 3/, RangeError],
     [() => choleskySolve(A, 3, new Float32Array(3) as unknown as Float64Array), /`b` must be a Float64Array/, TypeError],
   ];

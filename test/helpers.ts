@@ -5,9 +5,21 @@ import * as g from '../src/node.js';
 
 export const BUILD = process.env.GRADCOV_WASM === 'debug' ? 'debug' : 'release';
 
+// one bytes object for every test file of a run: init() refuses a second call with another source
+let debugBytes: Uint8Array | undefined;
+
+/**
+ * Loads the kernels; used as `test.before(setup)`. uvu 0.5 counts a suite whose before hook
+ * throws as failed but prints no message, so the error is printed here first.
+ */
 export async function setup(): Promise<void> {
-  if (BUILD === 'debug') await g.init(readFileSync(new URL('../dist/gradcov.debug.wasm', import.meta.url)));
-  else await g.init();
+  try {
+    if (BUILD === 'debug') await g.init(debugBytes ??= readFileSync(new URL('../dist/gradcov.debug.wasm', import.meta.url)));
+    else await g.init();
+  } catch (err) {
+    console.error('test setup failed (the suite is counted as failed):', err);
+    throw err;
+  }
 }
 
 export function maxAbs(a: ArrayLike<number>): number {

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { operatorNorm, operatorNormDiff, relativeError, extremeEigenvalues } from '../src/node.js';
-import { extremeRitz, tridiagonalEigenvalue } from '../src/tridiagonal.js';
+import { extremeRitz, tridiagonalEigenvalue, RitzTracker } from '../src/tridiagonal.js';
 import { wasm, withBlocks, copyIn, f64 } from '../src/wasm.js';
 import * as ref from '../src/reference/spectral.js';
 import { setup, maxAbs, maxAbsDiff, normals, randomOrthogonal, withSpectrum } from './helpers.js';
@@ -180,6 +180,252 @@ test('operatorNormDiff and relativeError: equal to forming A - B', () => {
   assert.ok(Math.abs(rel - exact / ref.operatorNormExact(B, dim)) <= 1e-9 * rel);
   assert.is(relativeError(B, B, dim), 0);
   assert.throws(() => relativeError(A, new Float64Array(dim * dim), dim), RangeError);
+});
+
+// ---- the prepared-matrix kernels against their plain-TS references, at edge dims ----
+// dims: 1, the SIMD width 2 +/- 1, the 4-row block +/- 1, odd, and larger
+const EDGE_DIMS = [1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 33, 64, 129];
+
+test('symMatvec (upper triangle only) equals the reference, and ignores the lower triangle', () => {
+  for (const dim of EDGE_DIMS) {
+    const A = symmetric(dim, 200 + dim), x = normals(dim, 7);
+    const junk = A.slice();
+    for (let i = 0; i < dim; i++) for (let j = 0; j < i; j++) junk[i * dim + j] = 1e300; // never read
+    const y = withBlocks([dim * dim * 8, dim * 8, dim * 8], 'test', (a, xp, yp) => {
+      copyIn(a!, junk); copyIn(xp!, x);
+      wasm().symMatvec(a!, xp!, yp!, dim);
+      return f64(yp!, dim).slice();
+    });
+    const want = ref.symMatvec(A, x, dim);
+    const tol = 4 * dim * 2.2e-16 * maxAbs(A) * maxAbs(x);
+    assert.ok(maxAbsDiff(y, want) <= tol, `symMatvec dim ${dim}: ${maxAbsDiff(y, want)}`);
+  }
+});
+
+test('matrixInfo and symPrepare equal their references; a non-finite entry anywhere gives NaN', () => {
+  const run = (M: Float64Array, dim: number, f1 = 1, f2 = 1) => withBlocks([dim * dim * 8, 16], 'test', (a, o) => {
+    copyIn(a!, M);
+    wasm().matrixInfo(a!, dim, o!);
+    const info = Array.from(f64(o!, 2));
+    wasm().symPrepare(a!, dim, f1, f2);
+    return { info, prepared: f64(a!, dim * dim).slice() };
+  });
+  for (const dim of EDGE_DIMS) {
+    const M = normals(dim * dim, 300 + dim); // not symmetric: every pair differs
+    const { info, prepared } = run(M, dim, 2 ** -500, 2 ** -520);
+    assert.equal(info, ref.matrixInfo(M, dim), `matrixInfo dim ${dim}`);
+    assert.equal(Array.from(prepared), Array.from(ref.symPrepare(M, dim, 2 ** -500, 2 ** -520)), `symPrepare dim ${dim}`);
+    for (const pos of new Set([0, dim - 1, dim * dim - 1, (dim >> 1) * dim + (dim >> 2), dim * dim - dim])) {
+      for (const v of [NaN, Infinity, -Infinity]) {
+        const B = M.slice(); B[pos] = v;
+        const r = run(B, dim).info;
+        assert.ok(Number.isNaN(r[0]) && Number.isNaN(r[1]), `dim ${dim} ${v} at ${pos}: ${r}`);
+      }
+    }
+  }
+});
+
+test('lanczosSteps equals its plain-TS twin coefficient for coefficient, to an invariant space', () => {
+  for (const dim of EDGE_DIMS) {
+    const S = symmetric(dim, 400 + dim);
+    const v = normals(dim, 1);
+    const n = Math.hypot(...v);
+    for (let i = 0; i < dim; i++) v[i]! /= n;
+    const want = ref.lanczosCoefficients(S, dim, v, dim);
+    const got = withBlocks([dim * dim * 8, (dim + 1) * dim * 8, dim * 8, dim * 8, dim * 8], 'test', (a, basis, al, be, h) => {
+      copyIn(a!, S); copyIn(basis!, v);
+      // in two runs, as the driver calls it
+      const mid = Math.max(1, dim >> 1);
+      let k = wasm().lanczosSteps(a!, dim, basis!, 0, mid, al!, be!, h!);
+      if (k === mid) k = wasm().lanczosSteps(a!, dim, basis!, k, dim, al!, be!, h!);
+      return { alpha: Array.from(f64(al!, k)), beta: Array.from(f64(be!, k)) };
+    });
+    assert.is(got.alpha.length, want.alpha.length, `dim ${dim} steps`);
+    const scale = maxAbs(S) * dim;
+    for (let i = 0; i < got.alpha.length; i++) {
+      assert.ok(Math.abs(got.alpha[i]! - want.alpha[i]!) <= 1e-12 * scale, `dim ${dim} alpha ${i}`);
+      assert.ok(Math.abs(got.beta[i]! - want.beta[i]!) <= 1e-12 * scale, `dim ${dim} beta ${i}`);
+    }
+  }
+});
+
+test('RitzTracker (Rayleigh-quotient iteration) gives the bisection Ritz values check after check', () => {
+  const cases: [string, Float64Array, number][] = [
+    ['random 40', symmetric(40, 11), 40],
+    ['2% gap 64', withSpectrum(Array.from({ length: 64 }, (_, i) => (i % 2 ? -1 : 1) * (i === 0 ? 1 : 0.98 * (1 - i / 64))), randomOrthogonal(64, 3)), 64],
+    ['cluster 5, 5 - 1e-6', withSpectrum([5, 5 - 1e-6, 1, 0.5, -0.3, 2, 3, -4], randomOrthogonal(8, 12)), 8],
+    ['definite', withSpectrum([0.01, 0.5, 1, 2, 3, 7, 9.5, 10], randomOrthogonal(8, 4)), 8],
+  ];
+  for (const [name, S, dim] of cases) {
+    const v = normals(dim, 2);
+    const n = Math.hypot(...v);
+    const { alpha, beta } = ref.lanczosCoefficients(S, dim, v.map((x) => x / n), dim);
+    const tracker = new RitzTracker(alpha.length);
+    for (let k = 1; k <= alpha.length; k += name.startsWith('random') ? 3 : 1) {
+      const got = tracker.ends(alpha, beta, k, beta[k - 1]!);
+      const want = extremeRitz(alpha, beta, k, beta[k - 1]!);
+      let tnorm = 0;
+      for (let i = 0; i < k; i++) tnorm = Math.max(tnorm, Math.abs(alpha[i]!) + 2 * Math.abs(beta[i]!));
+      for (const e of [0, 1]) {
+        assert.ok(Math.abs(got[e]!.value - want[e]!.value) <= 64 * Number.EPSILON * tnorm, `${name} k ${k} end ${e}: ${got[e]!.value} vs ${want[e]!.value}`);
+        // the error bounds agree where they matter (above rounding level)
+        const floor = 1e-13 * tnorm;
+        assert.ok(Math.abs(got[e]!.error - want[e]!.error) <= 1e-6 * want[e]!.error + floor, `${name} k ${k} end ${e} error ${got[e]!.error} vs ${want[e]!.error}`);
+      }
+    }
+  }
+});
+
+// ---- preconditions: finite, symmetric to a relative tolerance, any scale (issue 11, item 7) ----
+
+type Fn = (M: Float64Array, dim: number, opts?: Record<string, unknown>) => number;
+/** Every spectral entry point, as one function of one matrix (the other argument benign). */
+const entries: [string, string, Fn][] = [
+  ['operatorNorm lanczos', 'A', (M, d, o) => operatorNorm(M, d, { ...o }).value],
+  ['operatorNorm power', 'A', (M, d, o) => operatorNorm(M, d, { method: 'power', ...o }).value],
+  ['operatorNormDiff (A)', 'A', (M, d, o) => operatorNormDiff(M, new Float64Array(d * d), d, o).value],
+  ['operatorNormDiff (B)', 'B', (M, d, o) => operatorNormDiff(new Float64Array(d * d), M, d, { method: 'power', ...o }).value],
+  ['relativeError (estimate)', 'estimate', (M, d, o) => relativeError(M, identity(d), d, o)],
+  ['relativeError (truth)', 'truth', (M, d, o) => 1 / relativeError(new Float64Array(d * d), M, d, o)],
+  ['extremeEigenvalues max', 'A', (M, d, o) => { const e = extremeEigenvalues(M, d, o); return Math.max(-e.min, e.max); }],
+];
+
+function identity(dim: number): Float64Array {
+  const I = new Float64Array(dim * dim);
+  for (let i = 0; i < dim; i++) I[i * dim + i] = 1;
+  return I;
+}
+
+test('any finite symmetric matrix gets a finite, correct answer: norms near 1.6e308 and 1e-300 (all entry points)', () => {
+  const Q = randomOrthogonal(5, 21);
+  const unit = withSpectrum([1.6, -0.9, 0.5, 0.25, -1.2], Q); // ||unit|| = 1.6
+  for (const s of [1e308 / 1.6, 1e308, 2 ** 1020, 1e200, 1e-300, 2 ** -1060, 1]) {
+    if (!Number.isFinite(1.6 * s)) continue;
+    const M = unit.map((v) => v * s);
+    for (const [name, , f] of entries) {
+      if (name.startsWith('relativeError')) continue; // a ratio: checked below
+      const want = 1.6 * s;
+      const v = f(M, 5, { tol: 1e-12 });
+      assert.ok(Number.isFinite(v) && Math.abs(v / want - 1) <= 1e-10, `${name} at scale ${s}: ${v} vs ${want}`);
+    }
+  }
+  // the issue's case: a norm of about 1.6e308 was NaN with converged: true
+  const big = withSpectrum([1.6e308, 1e307, -1e308], randomOrthogonal(3, 5));
+  for (const method of ['lanczos', 'power'] as const) {
+    const r = operatorNorm(big, 3, { method, tol: 1e-12 });
+    assert.ok(r.converged && Math.abs(r.value / 1.6e308 - 1) < 1e-10, `${method}: ${r.value}`);
+  }
+  const e = extremeEigenvalues(big, 3, { tol: 1e-12 });
+  assert.ok(Math.abs(e.max / 1.6e308 - 1) < 1e-10 && Math.abs(e.min / -1e308 - 1) < 1e-10 && e.converged, `${e.min} ${e.max}`);
+  // A - B formed after scaling: entries near the largest double do not overflow
+  const A = withSpectrum([1.7e308, 1e308, 1e300], Q.subarray(0, 0).length ? Q : randomOrthogonal(3, 6));
+  const B = A.map((v) => v / 2);
+  const d = operatorNormDiff(A, B, 3, { tol: 1e-12 });
+  assert.ok(Number.isFinite(d.value) && Math.abs(d.value / (0.5 * 1.7e308) - 1) < 1e-10 && d.converged, `${d.value}`);
+  // relativeError of huge matrices is computed on common scaled copies
+  assert.ok(Math.abs(relativeError(A.map((v) => v * 1.05), A, 3, { tol: 1e-12 }) - 0.05) < 1e-10);
+  assert.ok(Math.abs(relativeError(A.map((v) => v * 1e-300), A.map((v) => v * 2e-300), 3, { tol: 1e-12 }) - 0.5) < 1e-10);
+  // scales too far apart for one common scale: truth 1e-300, estimate - truth about 1e-100
+  const T = A.map((v) => v * 1e-300 / 1.7e308), E = T.map((v, i) => v + A[i]! * 1e-100 / 1.7e308);
+  const rel = relativeError(E, T, 3, { tol: 1e-12 });
+  assert.ok(Math.abs(rel / 1e200 - 1) < 1e-9, `${rel}`);
+});
+
+test('a norm beyond the largest double is a RangeError, never Infinity or NaN', () => {
+  const M = new Float64Array([1e308, 1e308, 1e308, 1e308]); // ||M|| = 2e308
+  for (const [name, param, f] of entries) {
+    if (name.startsWith('relativeError')) continue; // a ratio: finite
+    let err: unknown;
+    try { f(M, 2); } catch (e) { err = e; }
+    assert.ok(err instanceof RangeError && /largest double/.test(err.message), `${name} (${param}): ${err}`);
+  }
+  const I = identity(2).map((v) => v * 1.5e308);
+  assert.throws(() => operatorNormDiff(I, I.map((v) => -v), 2), (e: Error) => e instanceof RangeError && /A - B/.test(e.message));
+  assert.throws(() => relativeError(identity(2).map((v) => v * 1e300), identity(2).map((v) => v * 1e-300), 2), (e: Error) => e instanceof RangeError && /overflows/.test(e.message));
+});
+
+test('symmetry is checked with a relative tolerance (1e-10 of the largest entry), at every scale, for every entry point', () => {
+  for (const dim of [2, 3, 5, 8, 9]) {
+    const S = symmetric(dim, 500 + dim);
+    const m = maxAbs(S);
+    for (const scale of [1, 1e-300, 1e300]) {
+      for (const [rel, ok] of [[1e-12, true], [5e-11, true], [1e-9, false], [1, false]] as const) {
+        const M = S.map((v) => v * scale);
+        M[dim - 1] = M[dim - 1]! + rel * m * scale; // entry (0, dim - 1) only: its mirror keeps the old value
+        for (const [name, param, f] of entries) {
+          if (ok) {
+            const v = f(M, dim);
+            assert.ok(Number.isFinite(v), `${name} dim ${dim} asym ${rel} scale ${scale}`);
+          } else {
+            assert.throws(() => f(M, dim), (e: Error) => e instanceof RangeError && e.message.includes(`\`${param}\` must be symmetric`)
+              && e.message.includes(`${param}[0][${dim - 1}]`), `${name} dim ${dim} asym ${rel} scale ${scale}`);
+          }
+        }
+      }
+    }
+  }
+  // the issue's case: a non-symmetric input no longer returns a wrong value marked converged
+  assert.throws(() => operatorNorm(new Float64Array([1, 2, 3, 4]), 2), /`A` must be symmetric/);
+  assert.throws(() => operatorNorm(new Float64Array([0, 1, 0, 0]), 2, { method: 'power' }), /`A` must be symmetric/);
+});
+
+test('rounding-level asymmetry: the iteration uses the symmetric part (A + A\')/2', () => {
+  const dim = 6, S = symmetric(dim, 31);
+  const M = S.slice();
+  M[1] = M[1]! * (1 + 4e-11); // within the tolerance
+  const sym = M.slice();
+  sym[1] = sym[dim] = (M[1]! + M[dim]!) / 2;
+  const exact = ref.operatorNormExact(sym, dim);
+  for (const method of ['lanczos', 'power'] as const) {
+    assert.ok(Math.abs(operatorNorm(M, dim, { method, tol: 1e-12 }).value - exact) <= 1e-11 * exact, method);
+  }
+});
+
+test('non-finite entries are rejected naming the matrix, in every entry point; NaN is never reported converged', () => {
+  for (const [name, param, f] of entries) {
+    for (const v of [NaN, Infinity, -Infinity]) {
+      const M = identity(3); M[5] = v;
+      assert.throws(() => f(M, 3), (e: Error) => e instanceof RangeError && e.message.includes(`\`${param}\``), `${name} ${v}`);
+    }
+  }
+  // a sweep of scales and shapes that used to produce NaN or 0: every result finite and converged
+  for (const s of [1.7976931348623157e308, 1e308, 1e200, 1e154, 1e-154, 1e-300, 5e-324]) {
+    for (const dim of [1, 2, 3, 4, 5]) {
+      const D = new Float64Array(dim * dim);
+      for (let i = 0; i < dim; i++) D[i * dim + i] = i % 2 ? -s : s; // norm s, representable
+      for (const method of ['lanczos', 'power'] as const) {
+        const r = operatorNorm(D, dim, { method, tol: 1e-12 });
+        assert.ok(r.converged && Math.abs(r.value / s - 1) <= 4 * Number.EPSILON, `${method} dim ${dim} scale ${s}: ${r.value} (converged ${r.converged})`);
+      }
+      const e = extremeEigenvalues(D, dim);
+      assert.ok(e.converged && Math.abs(e.max / s - 1) <= 4 * Number.EPSILON && Math.abs(e.min / (dim > 1 ? -s : s) - 1) <= 4 * Number.EPSILON,
+        `extreme dim ${dim} scale ${s}: ${e.min} ${e.max}`);
+    }
+  }
+});
+
+// ---- maxIter bounds (issue 11, item 15) ----
+
+test('maxIter: 1 to 2^31 - 1 run at least one iteration; above that a RangeError naming maxIter (every entry point)', () => {
+  const dim = 4, A = withSpectrum([1, -0.5, 0.25, 0.1], randomOrthogonal(dim, 8));
+  for (const [name, , f] of entries) {
+    for (const maxIter of [2 ** 31, 2 ** 32, 2 ** 32 + 1, 2 ** 53, 1e300]) {
+      assert.throws(() => f(A, dim, { maxIter }), (e: Error) => e instanceof RangeError && /`maxIter`/.test(e.message), `${name} maxIter ${maxIter}`);
+    }
+    for (const maxIter of [0, -1, 1.5, NaN, Infinity]) {
+      assert.throws(() => f(A, dim, { maxIter }), (e: Error) => e instanceof RangeError && /`maxIter`/.test(e.message), `${name} maxIter ${maxIter}`);
+    }
+  }
+  for (const method of ['lanczos', 'power'] as const) {
+    // the largest allowed cap: a normal run, never "0 after 0 iterations"
+    const r = operatorNorm(A, dim, { method, maxIter: 2 ** 31 - 1, tol: 1e-12 });
+    assert.ok(r.converged && r.iterations >= 1 && Math.abs(r.value - 1) < 1e-11, `${method}: ${r.value} after ${r.iterations}`);
+    const one = operatorNorm(A, dim, { method, maxIter: 1 });
+    assert.is(one.iterations, 1, method);
+    assert.ok(one.value > 0 && one.value <= 1 + 1e-12, `${method} one step: ${one.value}`);
+  }
+  const e = extremeEigenvalues(A, dim, { maxIter: 2 ** 31 - 1 });
+  assert.ok(e.converged && e.iterations >= 1 && Math.abs(e.max - 1) < 1e-9);
 });
 
 test.run();

@@ -1,28 +1,37 @@
-// `gradcov estimate`: the estimator on a user's CSV. Fits least squares, injects the
-// calibrated noise (n minus the residual variance at the fit, unless --noise), estimates
-// the Hessian from m noisy batch gradients at the fit and compares it with X'X/rows.
-import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+// `gradcov estimate`: the estimator on a user's CSV. Streams the file into the columns in
+// use, standardises them in place (unless --no-standardize), fits least squares, injects
+// the calibrated noise (n minus the residual variance at the fit, unless --noise),
+// estimates the Hessian from m noisy batch gradients at the fit and compares it with
+// X'X/rows. The data are copied into WebAssembly memory once (a RegressionDataset) and the
+// JavaScript copy is released before the gradients are drawn.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  init, standardize, leastSquares, secondMomentMatrix, relativeError, calibratedNoiseVariance,
-  linearRegressionGradients, GradientCovariance, type RegressionData,
+  init, leastSquares, secondMomentMatrix, relativeError, calibratedNoiseVariance,
+  linearRegressionGradients, GradientCovariance, RegressionDataset, type RegressionData,
 } from 'gradcov';
-import { csvToRegression, type CsvRegression, type MissingPolicy } from './csv.js';
+import { readCsvRegression, type CsvRegression, type MissingPolicy } from './csv.js';
+import { UserError, warn } from './errors.js';
 import { bestRescaledError } from './experiments/measures.js';
 import { createProgress, type Progress } from './progress.js';
 
 export interface EstimateFlags {
   data: string; target: string; features?: string; batchSize: number; batches: number; noise?: number;
-  standardize: boolean; missing: MissingPolicy; seed: number; out?: string; json?: boolean; quiet?: boolean;
+  standardize: boolean; missing: MissingPolicy; delimiter?: string; decimal: '.' | ','; seed: number;
+  out?: string; json?: boolean; quiet?: boolean;
 }
 
 /** Gradients per chunk: a multiple of the accumulator's 256-row block, so chunking does not change the result. */
 const CHUNK = 4096;
+/** Matrices are printed for at most this many features (all of them are in --out and --json). */
+const PRINT_DIM = 12;
+/** A column whose standard deviation is at the rounding level of its mean is constant (as the library's standardize()). */
+const CONSTANT_SD = 1e-12;
 
-async function covarianceOfGradients(data: RegressionData, w: Float64Array, n: number, m: number, tau2: number, seed: number, progress: Progress): Promise<Float64Array> {
+async function covarianceOfGradients(data: RegressionDataset, w: Float64Array, n: number, m: number, tau2: number, seed: number, progress: Progress): Promise<Float64Array> {
   const acc = new GradientCovariance(data.dim);
   try {
-    progress.start('estimate', Math.ceil(m / CHUNK));
+    progress.start('estimate', Math.ceil(m / CHUNK), 'chunks');
     for (let b = 0; b < m; b += CHUNK) {
       const count = Math.min(CHUNK, m - b);
       acc.addBatch(linearRegressionGradients(data, w, { batchSize: n, batches: count, noiseVariance: tau2, seed, firstBatch: b }));
@@ -40,57 +49,110 @@ const toRows = (A: Float64Array, dim: number): number[][] => Array.from({ length
 function formatMatrix(A: Float64Array, names: string[]): string {
   const dim = names.length;
   const cells = toRows(A, dim).map((r) => r.map((v) => v.toFixed(4)));
-  const w = Math.max(...names.map((s) => s.length), ...cells.flat().map((s) => s.length));
+  let w = 0;
+  for (const s of names) w = Math.max(w, s.length);
+  for (const r of cells) for (const s of r) w = Math.max(w, s.length);
   return [' '.repeat(w) + ' ' + names.map((s) => s.padStart(w)).join(' '), ...cells.map((r, i) => names[i]!.padStart(w) + ' ' + r.map((s) => s.padStart(w)).join(' '))].join('\n');
 }
 
 const csvMatrix = (A: Float64Array, names: string[]) => [['', ...names].join(','), ...toRows(A, names.length).map((r, i) => [names[i], ...r].join(','))].join('\n') + '\n';
 
 /**
- * A constant column makes X'X singular, and standardize() would turn the rounding noise of
- * its mean into a column of +-1 values; reject it by name before either happens.
+ * Means and standard deviations of every used column (features, then the target), in two
+ * passes. A constant column makes X'X singular (and standardising would turn the rounding
+ * noise of its mean into +-1 values): it is rejected by name here. Cells are at most 1e150
+ * in magnitude (csv.ts), so no sum here overflows.
  */
-function rejectConstantColumns(csv: CsvRegression, file: string): void {
+function columnStats(csv: CsvRegression & { file: string }): { mean: Float64Array; sd: Float64Array } {
   const { X, y, rows, dim } = csv;
-  for (let c = 0; c <= dim; c++) {
-    const at = (r: number) => (c < dim ? X[r * dim + c]! : y[r]!);
-    let r = 1;
-    while (r < rows && at(r) === at(0)) r++;
-    if (r === rows) {
-      const name = c < dim ? csv.features[c]! : csv.target;
-      throw new Error(`${file}: column "${name}" is constant (every value is ${at(0)}): ${c < dim ? 'leave it out with --features' : 'there is nothing to regress on'}.`);
+  const mean = new Float64Array(dim + 1), sd = new Float64Array(dim + 1);
+  const varies = new Uint8Array(dim + 1);
+  for (let r = 0; r < rows; r++) {
+    const o = r * dim;
+    for (let c = 0; c < dim; c++) {
+      mean[c]! += X[o + c]! / rows;
+      if (X[o + c] !== X[c]) varies[c] = 1;
     }
+    mean[dim]! += y[r]! / rows;
+    if (y[r] !== y[0]) varies[dim] = 1;
+  }
+  for (let r = 0; r < rows; r++) {
+    const o = r * dim;
+    for (let c = 0; c < dim; c++) sd[c]! += (X[o + c]! - mean[c]!) ** 2 / rows;
+    sd[dim]! += (y[r]! - mean[dim]!) ** 2 / rows;
+  }
+  for (let c = 0; c <= dim; c++) {
+    sd[c] = Math.sqrt(sd[c]!);
+    if (!varies[c] || sd[c]! <= CONSTANT_SD * (1 + Math.abs(mean[c]!))) {
+      const name = c < dim ? csv.features[c]! : csv.target;
+      const first = c < dim ? X[c]! : y[0]!;
+      const every = rows === 1 ? `it has one row, ${first}` : !varies[c] ? `every value is ${first}` : `its values differ from ${first} only by rounding`;
+      throw new UserError(`${csv.file}: column "${name}" is constant (${every}): ${c < dim ? 'leave it out with --features' : 'there is nothing to regress on'}.`);
+    }
+  }
+  return { mean, sd };
+}
+
+/** Standardises features and target in place to mean 0, variance 1. */
+function standardizeInPlace(csv: CsvRegression, mean: Float64Array, sd: Float64Array): void {
+  const { X, y, rows, dim } = csv;
+  for (let r = 0; r < rows; r++) {
+    const o = r * dim;
+    for (let c = 0; c < dim; c++) X[o + c] = (X[o + c]! - mean[c]!) / sd[c]!;
+    y[r] = (y[r]! - mean[dim]!) / sd[dim]!;
   }
 }
 
+const allFinite = (a: ArrayLike<number>): boolean => {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return false;
+  return true;
+};
+
 export async function estimate(flags: EstimateFlags, command: string): Promise<void> {
-  let text: string;
-  try {
-    text = readFileSync(flags.data, 'utf8');
-  } catch (err) {
-    throw new Error(`cannot read --data ${JSON.stringify(flags.data)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
   const features = flags.features?.split(',').map((s) => s.trim());
-  const csv = csvToRegression(text, { file: flags.data, target: flags.target, features, missing: flags.missing });
-  rejectConstantColumns(csv, flags.data);
+  const progress = createProgress({ quiet: Boolean(flags.quiet) });
+  const read = await readCsvRegression({
+    file: flags.data, target: flags.target, features, missing: flags.missing, delimiter: flags.delimiter, decimal: flags.decimal, progress,
+  });
+  const csv = Object.assign(read, { file: flags.data });
+  const n = flags.batchSize, m = flags.batches, dim = csv.dim, rows = csv.rows;
+  if (n > rows) {
+    warn(`--batch-size ${n} exceeds the ${rows} rows used from ${flags.data}: batches sample rows with replacement, so rows repeat within every batch; choose a batch size at most the rows.`);
+  }
+  const { mean, sd } = columnStats(csv);
+  if (flags.standardize) standardizeInPlace(csv, mean, sd);
+  const data: RegressionData = { X: csv.X, y: csv.y, rows, dim };
   await init();
-  const data: RegressionData = flags.standardize ? standardize(csv) : csv;
-  const n = flags.batchSize, m = flags.batches, dim = data.dim;
   let fit: ReturnType<typeof leastSquares>;
   try {
     fit = leastSquares(data);
   } catch (err) {
     const col = /at column (\d+)/.exec(String(err))?.[1];
     const name = col === undefined ? '' : ` ("${csv.features[Number(col)]}" is constant or a combination of the columns before it; drop it with --features)`;
-    throw new Error(`${flags.data}: cannot fit least squares: ${err instanceof Error ? err.message : String(err)}${name}`);
+    throw new UserError(`${flags.data}: cannot fit least squares: ${err instanceof Error ? err.message : String(err)}${name}`);
+  }
+  if (!allFinite(fit.w) || !Number.isFinite(fit.residualVariance)) {
+    throw new UserError(`${flags.data}: the least-squares fit overflowed double precision: the columns' scales differ too much${flags.standardize ? '' : '; drop --no-standardize'}.`);
   }
   const tau2 = flags.noise ?? calibratedNoiseVariance(n, { baseNoiseVariance: fit.residualVariance });
-  const C = await covarianceOfGradients(data, fit.w, n, m, tau2, flags.seed, createProgress({ quiet: Boolean(flags.quiet) }));
   const H = secondMomentMatrix(data);
+  // one copy in wasm memory; the JavaScript copy is released before the gradients are drawn
+  const resident = new RegressionDataset(data);
+  data.X = csv.X = new Float64Array(0);
+  data.y = csv.y = new Float64Array(0);
+  let C: Float64Array;
+  try {
+    C = await covarianceOfGradients(resident, fit.w, n, m, tau2, flags.seed, progress);
+  } finally {
+    resident.dispose();
+  }
+  if (!allFinite(C)) {
+    throw new UserError(`the covariance of the gradients overflowed double precision (--noise ${tau2}${flags.standardize ? '' : ', --no-standardize'}): use a smaller --noise${flags.standardize ? '' : ' or standardise the columns'}.`);
+  }
   const error = relativeError(C, H, dim);
   const rescaled = bestRescaledError(C, H, dim);
   const result = {
-    command, data: flags.data, target: csv.target, features: csv.features, rowsRead: csv.rowsRead, rowsDropped: csv.dropped, rows: data.rows,
+    command, data: flags.data, delimiter: csv.delimiter, target: csv.target, features: csv.features, rowsRead: csv.rowsRead, rowsDropped: csv.dropped, rows,
     standardized: flags.standardize, batchSize: n, batches: m, seed: flags.seed, residualVariance: fit.residualVariance,
     noiseVariance: tau2, totalNoiseOverN: (fit.residualVariance + tau2) / n, weights: Array.from(fit.w),
     relativeError: error, bestRescaledError: rescaled.error, bestScale: rescaled.scale,
@@ -106,16 +168,16 @@ export async function estimate(flags: EstimateFlags, command: string): Promise<v
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     return;
   }
+  const matrices = dim <= PRINT_DIM
+    ? ['estimated Hessian C_hat (covariance of the noisy batch gradients at the fit):', formatMatrix(C, csv.features), '',
+      "data second-moment matrix H = X'X/rows:", formatMatrix(H, csv.features)]
+    : [`(${dim} x ${dim} matrices are not printed: --out writes them as CSV, --json prints them)`];
   const lines = [
-    `${flags.data}: ${data.rows} rows used of ${csv.rowsRead}${csv.dropped ? ` (${csv.dropped} dropped for missing values)` : ''}, ${dim} features, target "${csv.target}"${flags.standardize ? ', features and target standardised' : ', original units'}`,
+    `${flags.data}: ${rows} rows used of ${csv.rowsRead}${csv.dropped ? ` (${csv.dropped} dropped for missing values)` : ''}, ${dim} features, target "${csv.target}"${flags.standardize ? ', features and target standardised' : ', original units'}`,
     `least-squares fit: residual variance s2 = ${fit.residualVariance.toPrecision(4)}; injected tau2 = ${tau2.toPrecision(4)} (${flags.noise === undefined ? 'calibrated: s2 + tau2 = n' : '--noise'}); (s2 + tau2)/n = ${result.totalNoiseOverN.toFixed(3)}`,
     `n = ${n} rows per batch, m = ${m} batches, seed ${flags.seed}`,
     '',
-    'estimated Hessian C_hat (covariance of the noisy batch gradients at the fit):',
-    formatMatrix(C, csv.features),
-    '',
-    "data second-moment matrix H = X'X/rows:",
-    formatMatrix(H, csv.features),
+    ...matrices,
     '',
     `relative operator-norm error ||C_hat - H|| / ||H|| = ${error.toFixed(4)}`,
     `after the best rescaling: min_c ||c C_hat - H|| / ||H|| = ${rescaled.error.toFixed(4)} at c = ${rescaled.scale.toFixed(4)}`,

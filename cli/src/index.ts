@@ -10,8 +10,10 @@ import { EXPERIMENTS, findExperiment } from './experiments/index.js';
 import type { ExperimentResult } from './experiments/types.js';
 import { createProgress } from './progress.js';
 import { formatResult, resultsJson } from './output.js';
-import { atLeastTwo, integerList, nonNegativeNumber, positiveInteger, seed } from './options.js';
+import { atLeastTwo, batchSize, delimiter, dimension, integerList, noiseVariance, positiveInteger, rowCount, seed } from './options.js';
 import { estimate } from './estimate.js';
+import { ERROR_PREFIX, UserError, reportError, warn } from './errors.js';
+import { MAX_BATCHES, MAX_DATA_BYTES, MAX_FEATURES, formatBytes } from './limits.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 const commandLine = ['gradcov', ...process.argv.slice(2)].join(' ');
@@ -21,7 +23,33 @@ interface ExperimentFlags {
   dims?: number[]; batchesPerDim?: number; out?: string; json?: boolean; quiet?: boolean;
 }
 
+/**
+ * The synthetic data (rows x (dim + 1) doubles) and the gradients of one estimate
+ * (m x dim doubles) must fit the CLI's memory limit: checked before anything runs, naming
+ * the options (defaults as the experiments use them: dim 20, rows 20000, m up to 30000).
+ */
+function checkExperimentSizes(name: string, flags: ExperimentFlags): void {
+  const dims = name === 'dimension' || name === 'all' ? [...(flags.dims ?? [5, 10, 20, 50, 100, 200])] : [];
+  if (name !== 'dimension') dims.push(flags.dim ?? 20);
+  for (const d of dims) {
+    const rows = flags.rows ?? (name === 'dimension' ? Math.max(2000, 20 * d) : 20000);
+    if (flags.batchSize !== undefined && flags.batchSize > rows && name !== 'real-data') {
+      warn(`--batch-size ${flags.batchSize} exceeds the ${rows} synthetic rows${flags.dims ? ` at dimension ${d}` : ''}: batches sample rows with replacement, so rows repeat within every batch.`);
+    }
+    const dataBytes = 8 * rows * (d + 1);
+    if (dataBytes > MAX_DATA_BYTES) {
+      throw new UserError(`--rows ${rows} at dimension ${d} needs ${formatBytes(dataBytes)} of data, more than the CLI's limit of ${formatBytes(MAX_DATA_BYTES)}; use fewer --rows.`);
+    }
+    const m = name === 'dimension' || (name === 'all' && flags.dims?.includes(d)) ? (flags.batchesPerDim ?? 100) * d : (flags.batches ?? 30000);
+    if (m > MAX_BATCHES || 8 * m * d > MAX_DATA_BYTES) {
+      const what = name === 'dimension' ? `--batches-per-dim ${flags.batchesPerDim ?? 100} at dimension ${d}` : `--batches ${m} at dimension ${d}`;
+      throw new UserError(`${what} means ${m} gradients (${formatBytes(8 * m * d)}), more than the CLI's limit of ${Math.min(MAX_BATCHES, Math.floor(MAX_DATA_BYTES / (8 * d)))} at this dimension.`);
+    }
+  }
+}
+
 async function runExperiments(name: string, flags: ExperimentFlags): Promise<void> {
+  checkExperimentSizes(name, flags);
   await init();
   const list = name === 'all' ? EXPERIMENTS : [findExperiment(name)!];
   const progress = createProgress({ quiet: Boolean(flags.quiet) });
@@ -52,6 +80,9 @@ export function buildProgram(): Command {
     .description('The Hessian from gradients alone: reproduce the calibrated-target-noise experiments, or estimate the Hessian of your own CSV data.')
     .version(pkg.version)
     .showHelpAfterError('(run with --help for usage)')
+    // commander's own errors (unknown option, missing argument, invalid value) get the same
+    // prefix as every other error; commander exits with code 1 after printing them
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, ERROR_PREFIX)) })
     .configureHelp({ sortSubcommands: false })
     .addHelpText('after', '\nRun `gradcov <command> --help` for the options of a command.');
 
@@ -65,9 +96,9 @@ export function buildProgram(): Command {
     .addArgument(new Argument('<name>', 'experiment to run (see the list below)').choices([...names, 'all']))
     .addHelpText('after', `\nExperiments (defaults take a few seconds each on a 2-core machine):\n${EXPERIMENTS.map((e) => `  ${e.name.padEnd(17)}${e.summary}`).join('\n')}\n  ${'all'.padEnd(17)}every experiment above, one report (the distributed wall times are the only numbers a rerun does not reproduce)\n\nExamples:\n  gradcov experiment calibration --seed 1\n  gradcov experiment all --out report/\n  gradcov experiment batches --batches 10000 --json > batches.json`)
     .option('--seed <n>', 'seed of the data and the injected noise (same seed, same numbers)', seed, 1)
-    .option('--dim <d>', 'feature dimension of the synthetic data (calibration, batches, distributions)', positiveInteger)
-    .option('--rows <r>', 'rows of the synthetic data (all synthetic experiments)', positiveInteger)
-    .option('--batch-size <n>', 'rows per batch n (default per experiment: 64 synthetic; 32 diabetes, 64 diamonds)', positiveInteger)
+    .option('--dim <d>', `feature dimension of the synthetic data (calibration, batches, distributions; at most ${MAX_FEATURES})`, dimension)
+    .option('--rows <r>', 'rows of the synthetic data (all synthetic experiments)', rowCount)
+    .option('--batch-size <n>', 'rows per batch n (default per experiment: 64 synthetic; 32 diabetes, 64 diamonds)', batchSize)
     .option('--batches <m>', 'batch gradients per estimate m (batches: the largest m of the sweep; dimension: ignored, see --batches-per-dim)', atLeastTwo)
     .option('--dims <list>', 'dimension: comma-separated dimensions (default 5,10,20,50,100,200)', integerList)
     .option('--batches-per-dim <k>', 'dimension: batches per dimension, m = k d (default 100)', positiveInteger)
@@ -81,22 +112,21 @@ export function buildProgram(): Command {
     .requiredOption('--data <file>', 'CSV file with a header row and numeric columns')
     .requiredOption('--target <column>', 'name of the target column')
     .option('--features <list>', 'comma-separated feature columns (default: every other column)')
-    .option('--batch-size <n>', 'rows per batch n', positiveInteger, 32)
+    .option('--batch-size <n>', 'rows per batch n (at most 1048576; a warning when it exceeds the rows)', batchSize, 32)
     .option('--batches <m>', 'batch gradients m', atLeastTwo, 20000)
-    .option('--noise <tau2>', 'injected target-noise variance tau2 (default: calibrated, n minus the residual variance at the fit)', nonNegativeNumber)
+    .option('--noise <tau2>', 'injected target-noise variance tau2 (default: calibrated, n minus the residual variance at the fit)', noiseVariance)
     .option('--no-standardize', 'keep the columns\' units (default: features and target standardised to mean 0, variance 1)')
+    .option('--delimiter <char>', 'field separator: , ; | or tab (default: detected from the header line among , ; and tab)', delimiter)
+    .addOption(new Option('--decimal <mark>', 'decimal mark of the numbers: . or , (3,14 with a ; or tab delimiter)').choices(['.', ',']).default('.'))
     .addOption(new Option('--missing <policy>', 'empty or NA cells: reject the file, or drop those rows and report how many').choices(['reject', 'drop']).default('reject'))
     .option('--seed <n>', 'seed of the batches and the injected noise', seed, 1)
     .option('--out <dir>', 'also write hessian.csv, second-moment.csv and estimate.json to this directory')
     .option('--json', 'print the result as JSON on stdout')
     .option('-q, --quiet', 'no progress bar')
-    .addHelpText('after', '\nMissing values are empty cells or NA, NaN, N/A, null (any case). Other non-numeric cells are an error naming the line and column.\n\nExample:\n  gradcov estimate --data mydata.csv --target price --batch-size 64 --out out/')
+    .addHelpText('after', `\nMissing values are empty cells or NA, NaN, N/A, null (any case). Other non-numeric cells are an error naming the line and column. Limits: at most ${MAX_FEATURES} features, cells at most 1e150 in magnitude, ${formatBytes(MAX_DATA_BYTES)} of used cells (8 bytes each).\n\nExample:\n  gradcov estimate --data mydata.csv --target price --batch-size 64 --out out/`)
     .action(async (flags) => estimate(flags, commandLine));
 
   return program;
 }
 
-buildProgram().parseAsync(process.argv).catch((err: unknown) => {
-  process.stderr.write(`gradcov: error: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = 1;
-});
+buildProgram().parseAsync(process.argv).catch(reportError);

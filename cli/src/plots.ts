@@ -1,7 +1,21 @@
 // Vega-Lite specifications for the experiments' plots, as plain objects with their data
 // inline. Nothing here loads a plotting library: report.ts compiles and renders them only
 // when --out is given.
+//
+// Every plot: the Okabe-Ito palette (distinguishable with the common colour-vision
+// deficiencies), a marker shape per colour and dashes where the caller asks (so series stay
+// apart in grey scale too), the legend inside the plot area on a white box, and
+// quantitative axes that end at the data (explicit domains, `nice: false`: no empty padded
+// decades on log axes). report.html scales each SVG to the page's full width.
 type Row = Record<string, number | string>;
+
+/** Okabe & Ito (2008), ordered for contrast on white; the yellow last. */
+export const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#F0E442'];
+/** One marker shape per colour. */
+export const SHAPES = ['circle', 'square', 'triangle-up', 'diamond', 'cross', 'triangle-down', 'triangle-right', 'triangle-left'];
+const DASH = [6, 4];
+
+export type LegendCorner = 'top-left' | 'top-right' | 'bottom-left' | 'bottom-right';
 
 export interface AxisSpec {
   field: string;
@@ -18,36 +32,141 @@ export interface LineChart {
   data: Row[];
   x: AxisSpec;
   y: AxisSpec;
-  /** Field naming the series: drawn in colour, with a legend titled `legend`. */
+  /** Field naming the series: each gets a colour and a marker, listed in a legend titled `legend`. */
   series: string;
   legend: string;
-  /** Series drawn dashed without points (reference lines). */
+  /** Series drawn dashed (reference lines, or one of two families). */
   dashed?: string[];
+  /**
+   * Series sharing a key share colour and marker (default: each series its own). With
+   * `dashed`, eight series can read as four colours x solid/dashed.
+   */
+  colorKey?: (series: string) => string;
+  /** Where the legend sits inside the plot (default top-right): the corner the data leave empty. */
+  legendCorner?: LegendCorner;
 }
 
-const common = { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', width: 440, height: 320, background: 'white' };
+const common = { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', width: 700, height: 380, background: 'white', config: { font: 'system-ui, sans-serif', axis: { labelFontSize: 12, titleFontSize: 13 } } };
 
-function axis(a: AxisSpec, type = 'quantitative'): Record<string, unknown> {
+/**
+ * Legend box size in pixels, estimated from its entries: 12 px text at up to 9 px per
+ * character (wide fallback fonts; 10 for the bold title), a 24 px symbol column, 8 px
+ * padding, 18 px lines. An overestimate only moves the legend a little further in.
+ */
+function legendSize(title: string, labels: string[]): [number, number] {
+  let chars = 0;
+  for (const l of labels) chars = Math.max(chars, l.length);
+  return [16 + Math.max(10 * title.length, 24 + 9 * chars), 16 + 20 + 18 * labels.length];
+}
+
+/**
+ * The place inside a plot where the legend box covers the fewest of the given sample
+ * points (x, y in [0, 1], y up: the points of every series and points along its segments,
+ * or over the bars): the four corners first (ties keep the earlier: top-right, top-left,
+ * bottom-right, bottom-left), then a 5 x 5 grid of other positions. Returns the box's
+ * top-left corner in pixels from the plot's top-left corner, for `orient: 'none'`, and
+ * the corner's name when it is one (Vega then aligns the legend exactly).
+ */
+export function emptiestPlace(samples: [number, number][], box: [number, number], plot: [number, number]): { x: number; y: number; covered: number; corner?: LegendCorner } {
+  const w = Math.min(1, (box[0] + 12) / plot[0]), h = Math.min(1, (box[1] + 12) / plot[1]);
+  const steps = [0, 0.25, 0.5, 0.75, 1];
+  const places: [number, number][] = [[1 - w, 1 - h], [0, 1 - h], [1 - w, 0], [0, 0]];
+  for (const i of steps) for (const j of steps) places.push([i * (1 - w), (1 - j) * (1 - h)]);
+  let best = places[0]!, fewest = Infinity;
+  for (const [x0, y0] of places) {
+    let n = 0;
+    for (const [x, y] of samples) if (x >= x0 && x <= x0 + w && y >= y0 && y <= y0 + h) n++;
+    if (n < fewest) { fewest = n; best = [x0, y0]; }
+  }
+  const corner = places.indexOf(best) < 4 ? (['top-right', 'top-left', 'bottom-right', 'bottom-left'] as const)[places.indexOf(best)] : undefined;
+  return { x: best[0] * plot[0] + 6, y: (1 - best[1] - h) * plot[1] + 6, covered: fewest, corner };
+}
+
+/** Position on a scale, normalised to [0, 1] over the domain. */
+function normaliser(scale: Record<string, unknown> | undefined, domain: [number, number] | undefined): (v: number) => number {
+  const type = scale?.type;
+  const c = typeof scale?.constant === 'number' ? scale.constant : 1;
+  const f = type === 'log' ? Math.log10 : type === 'symlog' ? (v: number) => Math.sign(v) * Math.log1p(Math.abs(v) / c) : (v: number) => v;
+  if (!domain) return () => 0.5;
+  const a = f(domain[0]), b = f(domain[1]);
+  return (v) => (b === a ? 0.5 : (f(v) - a) / (b - a));
+}
+
+function legend(place: LegendCorner | { x: number; y: number; corner?: LegendCorner } = 'top-right'): Record<string, unknown> {
+  const orient = typeof place === 'string' ? place : place.corner;
+  return {
+    ...(orient ? { orient } : { orient: 'none', legendX: Math.round((place as { x: number }).x), legendY: Math.round((place as { y: number }).y) }),
+    offset: 8, padding: 8, cornerRadius: 3, fillColor: 'rgba(255,255,255,0.92)', strokeColor: '#999',
+    labelLimit: 420, titleLimit: 420, labelFontSize: 12, titleFontSize: 12, symbolStrokeWidth: 2, symbolSize: 90,
+  };
+}
+
+/** [min, max] of the finite (and for log scales positive) values of a field. */
+export function extent(data: Row[], field: string, log: boolean): [number, number] | undefined {
+  let lo = Infinity, hi = -Infinity;
+  for (const r of data) {
+    const v = r[field];
+    if (typeof v !== 'number' || !Number.isFinite(v) || (log && v <= 0)) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  if (!(lo <= hi)) return undefined;
+  if (lo === hi) return log ? [lo / 2, hi * 2] : [lo - 1, hi + 1];
+  return [lo, hi];
+}
+
+function axis(a: AxisSpec, data: Row[], type = 'quantitative', zeroBased = false): Record<string, unknown> {
+  const log = a.scale?.type === 'log';
+  const ext = extent(data, a.field, log);
+  const domain = ext && zeroBased ? [Math.min(0, ext[0]), Math.max(0, ext[1])] : ext;
   return {
     field: a.field, type, title: a.title,
-    ...(a.scale ? { scale: a.scale } : {}),
-    axis: { ...(a.values ? { values: a.values } : {}), format: a.format ?? '~g', ...(a.labelExpr ? { labelExpr: a.labelExpr } : {}), titleFontSize: 12 },
+    scale: { ...(a.scale ?? {}), ...(domain ? { domain } : {}), nice: false, ...(log ? {} : { zero: zeroBased }) },
+    axis: { ...(a.values ? { values: a.values } : {}), format: a.format ?? '~g', ...(a.labelExpr ? { labelExpr: a.labelExpr } : {}), titleFontSize: 13, grid: true },
   };
 }
 
 export function lineChart(c: LineChart): Record<string, unknown> {
   const dashed = c.dashed ?? [];
   const order = [...new Set(c.data.map((r) => String(r[c.series])))];
-  const color = { field: c.series, type: 'nominal', title: c.legend, scale: { domain: order }, legend: { orient: 'right', labelLimit: 260, titleLimit: 260 } };
-  // reference curves dashed; same field and title as the colour, so Vega-Lite merges the legends
-  const dash = { field: c.series, type: 'nominal', title: c.legend, legend: { orient: 'right', labelLimit: 260, titleLimit: 260 }, scale: { domain: order, range: order.map((s) => (dashed.includes(s) ? [6, 4] : [1, 0])) } };
+  const keyOf = c.colorKey ?? ((s: string) => s);
+  const keys = [...new Set(order.map(keyOf))];
+  const index = (s: string) => keys.indexOf(keyOf(s)) % PALETTE.length;
+  const x = axis(c.x, c.data), y = axis(c.y, c.data);
+  const lg = legend(c.legendCorner ?? emptiestPlace(lineSamples(c, x, y, order), legendSize(c.legend, order), [common.width, common.height]));
+  // colour, marker and dash all encode the series with one title: Vega-Lite merges them into one legend
+  const color = { field: c.series, type: 'nominal', title: c.legend, scale: { domain: order, range: order.map((s) => PALETTE[index(s)]) }, legend: lg };
+  const shape = { field: c.series, type: 'nominal', title: c.legend, scale: { domain: order, range: order.map((s) => SHAPES[index(s)]) }, legend: lg };
+  const strokeDash = { field: c.series, type: 'nominal', title: c.legend, scale: { domain: order, range: order.map((s) => (dashed.includes(s) ? DASH : [1, 0])) }, legend: lg };
   return {
     ...common,
-    title: { text: c.title, fontSize: 13 },
+    title: { text: c.title, fontSize: 14 },
     data: { values: c.data },
-    mark: { type: 'line', point: true, strokeWidth: 2 },
-    encoding: { x: axis(c.x), y: axis(c.y), color, ...(dashed.length ? { strokeDash: dash } : {}), tooltip: [{ field: c.x.field }, { field: c.y.field }, { field: c.series }] },
+    encoding: { x, y, color, tooltip: [{ field: c.x.field }, { field: c.y.field }, { field: c.series }] },
+    layer: [
+      { mark: { type: 'line', strokeWidth: 2 }, encoding: { strokeDash } },
+      { mark: { type: 'point', filled: true, size: 60, opacity: 1 }, encoding: { shape } },
+    ],
   };
+}
+
+/** Points of every series and 16 points along each of its segments, normalised to the plot. */
+function lineSamples(c: LineChart, x: Record<string, unknown>, y: Record<string, unknown>, order: string[]): [number, number][] {
+  const xs = x.scale as Record<string, unknown>, ys = y.scale as Record<string, unknown>;
+  const nx = normaliser(xs, xs.domain as [number, number]), ny = normaliser(ys, ys.domain as [number, number]);
+  const out: [number, number][] = [];
+  for (const s of order) {
+    const pts = c.data.filter((r) => String(r[c.series]) === s && typeof r[c.x.field] === 'number' && typeof r[c.y.field] === 'number')
+      .map((r) => [nx(r[c.x.field] as number), ny(r[c.y.field] as number)] as [number, number])
+      .filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b))
+      .sort((p, q) => p[0] - q[0]);
+    pts.forEach((p, i) => {
+      out.push(p);
+      const q = pts[i + 1];
+      if (q) for (let k = 1; k < 16; k++) out.push([p[0] + ((q[0] - p[0]) * k) / 16, p[1] + ((q[1] - p[1]) * k) / 16]);
+    });
+  }
+  return out;
 }
 
 export interface BarChart {
@@ -58,21 +177,56 @@ export interface BarChart {
   y: AxisSpec;
   group: { field: string; title: string };
   facet?: { field: string; title: string };
+  legendCorner?: LegendCorner;
 }
 
+/** Sample points over the bars of one chart cell, normalised (x across the categories, y from 0 to the bar's top). */
+function barSamples(rows: Row[], c: BarChart, categories: string[], groups: string[], top: number): [number, number][] {
+  const out: [number, number][] = [];
+  const k = categories.length, g = groups.length;
+  for (const r of rows) {
+    const i = categories.indexOf(String(r[c.x.field])), j = groups.indexOf(String(r[c.group.field]));
+    const v = r[c.y.field];
+    if (i < 0 || j < 0 || typeof v !== 'number' || !(top > 0)) continue;
+    for (let a = 0; a <= 8; a++) {
+      const x = (i + 0.1 + (0.8 * (j + a / 8)) / g) / k;
+      for (let b = 0; b <= 12; b++) out.push([x, (Math.max(0, v) / top) * (b / 12)]);
+    }
+  }
+  return out;
+}
+
+const FACET_SPACING = 24;
+
 export function groupedBarChart(c: BarChart): Record<string, unknown> {
+  const groups = [...new Set(c.data.map((r) => String(r[c.group.field])))];
+  const categories = [...new Set(c.data.map((r) => String(r[c.x.field])))];
+  const y = axis(c.y, c.data, 'quantitative', true);
+  const top = ((y.scale as Record<string, unknown>).domain as number[] | undefined)?.[1] ?? 1;
+  const width = c.facet ? 340 : common.width, height = common.height;
+  const box = legendSize(c.group.title, groups);
+  // the legend goes where it covers the fewest bars, in the facet cell where that is fewest
+  // (placed in pixels from the first cell's top-left corner; cells are width + FACET_SPACING apart)
+  const cells = c.facet ? [...new Set(c.data.map((r) => String(r[c.facet!.field])))] : [''];
+  let best: { x: number; y: number; covered: number; corner?: LegendCorner } = { x: 0, y: 0, covered: Infinity };
+  cells.forEach((cell, f) => {
+    const rows = c.facet ? c.data.filter((r) => String(r[c.facet!.field]) === cell) : c.data;
+    const p = emptiestPlace(barSamples(rows, c, categories, groups, top), box, [width, height]);
+    if (p.covered < best.covered) best = { x: p.x + f * (width + FACET_SPACING), y: p.y, covered: p.covered, ...(c.facet ? {} : { corner: p.corner }) };
+  });
+  const lg = legend(c.legendCorner ?? best);
   return {
     ...common,
-    width: 260,
-    title: { text: c.title, fontSize: 13 },
+    width,
+    title: { text: c.title, fontSize: 14 },
     data: { values: c.data },
     mark: { type: 'bar' },
     encoding: {
-      x: { field: c.x.field, type: 'nominal', title: c.x.title, sort: null, axis: { labelAngle: 0, labelLimit: 120 } },
+      x: { field: c.x.field, type: 'nominal', title: c.x.title, sort: null, axis: { labelAngle: 0, labelLimit: 160 } },
       xOffset: { field: c.group.field, type: 'nominal', sort: null },
-      y: axis(c.y),
-      color: { field: c.group.field, type: 'nominal', title: c.group.title, sort: null, legend: { orient: 'right', labelLimit: 260, titleLimit: 260 } },
-      ...(c.facet ? { column: { field: c.facet.field, type: 'nominal', title: c.facet.title, sort: null } } : {}),
+      y,
+      color: { field: c.group.field, type: 'nominal', title: c.group.title, sort: null, scale: { domain: groups, range: groups.map((_, i) => PALETTE[i % PALETTE.length]) }, legend: lg },
+      ...(c.facet ? { column: { field: c.facet.field, type: 'nominal', title: c.facet.title, sort: null, spacing: FACET_SPACING } } : {}),
       tooltip: [{ field: c.x.field }, { field: c.group.field }, { field: c.y.field }],
     },
   };

@@ -1,42 +1,53 @@
 // A progress bar on stderr for long runs (cli-progress). Off when stdout is not a TTY or
 // with --quiet, and shown only once a phase has run for SHOW_AFTER_MS, so quick runs print
-// nothing. tick() yields to the event loop so the bar redraws between estimates.
+// nothing. tick() yields to the event loop so the bar redraws between estimates; set()
+// moves the bar to a value (the CSV reader reports megabytes read).
 import cliProgress from 'cli-progress';
 
 export interface Progress {
-  start(label: string, total: number): void;
+  /** A new phase of `total` steps, counted in `unit` (default "estimates"). */
+  start(label: string, total: number, unit?: string): void;
   tick(): Promise<void>;
+  /** Moves the bar to `done` steps without yielding. */
+  set(done: number): void;
   stop(): void;
 }
 
 /** Delay before the bar appears; GRADCOV_PROGRESS_DELAY_MS overrides it (the tests set 0). */
 const SHOW_AFTER_MS = Number(process.env.GRADCOV_PROGRESS_DELAY_MS ?? 1000);
 
-export const silentProgress: Progress = { start() {}, tick: async () => {}, stop() {} };
+export const silentProgress: Progress = { start() {}, tick: async () => {}, set() {}, stop() {} };
 
 export function createProgress(options: { quiet: boolean }): Progress {
   if (options.quiet || !process.stdout.isTTY || !process.stderr.isTTY) return silentProgress;
   let bar: cliProgress.SingleBar | undefined;
-  let label = '', total = 0, done = 0, started = 0;
+  let label = '', unit = 'estimates', total = 0, done = 0, started = 0;
+  const draw = () => {
+    if (!bar && performance.now() - started >= SHOW_AFTER_MS && done < total) {
+      bar = new cliProgress.SingleBar({
+        format: `${label.padEnd(14)} [{bar}] {value}/{total} ${unit} | {duration}s`,
+        stream: process.stderr,
+        hideCursor: true,
+        clearOnComplete: true,
+      }, cliProgress.Presets.shades_classic);
+      bar.start(total, done);
+    } else {
+      bar?.update(done);
+    }
+  };
   return {
-    start(l, t) {
+    start(l, t, u = 'estimates') {
       bar?.stop();
       bar = undefined;
-      label = l; total = t; done = 0; started = performance.now();
+      label = l; unit = u; total = t; done = 0; started = performance.now();
+    },
+    set(value) {
+      done = Math.min(value, total);
+      draw();
     },
     async tick() {
       done++;
-      if (!bar && performance.now() - started >= SHOW_AFTER_MS && done < total) {
-        bar = new cliProgress.SingleBar({
-          format: `${label.padEnd(14)} [{bar}] {value}/{total} estimates | {duration}s`,
-          stream: process.stderr,
-          hideCursor: true,
-          clearOnComplete: true,
-        }, cliProgress.Presets.shades_classic);
-        bar.start(total, done);
-      } else {
-        bar?.update(done);
-      }
+      draw();
       await new Promise((resolve) => setImmediate(resolve));
     },
     stop() {

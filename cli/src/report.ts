@@ -28,9 +28,18 @@ function htmlTable(t: ResultTable): string {
 }
 
 const STYLE = `body{font:14px/1.45 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+figure svg{display:block;width:100%;height:auto}nav ol{columns:2;padding-left:1.5em}nav li{margin:.15em 0}
 table{border-collapse:collapse;margin:1em 0}caption{text-align:left;font-weight:600;padding-bottom:.3em}
 th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}th{background:#f3f3f3}
-figure{margin:1.5em 0}figcaption{color:#444;font-style:italic;max-width:800px}code{background:#f3f3f3;padding:0 .3em}`;
+figure{margin:1.5em 0;width:100%}figcaption{color:#444;font-style:italic;max-width:800px}code{background:#f3f3f3;padding:0 .3em}`;
+
+/**
+ * The SVG scaled to the width of the page: Vega writes fixed width and height attributes
+ * next to its viewBox; inline, the width becomes 100% and the height follows the viewBox.
+ */
+export function responsiveSvg(svg: string): string {
+  return svg.replace(/^<svg([^>]*?) width="[\d.]+" height="[\d.]+"/, '<svg$1 width="100%" preserveAspectRatio="xMinYMin meet"');
+}
 
 /** Writes report.html, one SVG per plot and results.json into dir; returns the files written. */
 export async function writeReport(dir: string, input: ReportInput): Promise<string[]> {
@@ -44,7 +53,7 @@ export async function writeReport(dir: string, input: ReportInput): Promise<stri
       const file = `${r.name}-${p.name}.svg`;
       writeFileSync(join(dir, file), svg);
       files.push(file);
-      figures.push(`<figure id="${escape(file)}">${svg}<figcaption>${escape(p.caption)}</figcaption></figure>`);
+      figures.push(`<figure id="${escape(file)}">${responsiveSvg(svg)}<figcaption>${escape(p.caption)}</figcaption></figure>`);
     }
     sections.push(`<section id="${escape(r.name)}"><h2>${escape(r.name)}: ${escape(r.title)}</h2>`
       + `<p><b>Settings:</b> ${escape(formatSettings(r.settings))}</p>`
@@ -55,6 +64,9 @@ export async function writeReport(dir: string, input: ReportInput): Promise<stri
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>gradcov report</title><style>${STYLE}</style></head><body>`
     + `<h1>gradcov report</h1><p>Produced by <code>${escape(input.command)}</code> (gradcov ${escape(input.version)}). `
     + 'Every number is also in <code>results.json</code>; the same command and seed reproduce them bit for bit.</p>'
+    + (input.results.length > 1
+      ? `<nav id="contents"><h2>Contents</h2><ol>${input.results.map((r) => `<li><a href="#${escape(r.name)}">${escape(r.name)}</a>: ${escape(r.title.split(':')[0]!)}</li>`).join('')}</ol></nav>`
+      : '')
     + sections.join('\n') + '</body></html>\n';
   writeFileSync(join(dir, 'report.html'), html);
   writeFileSync(join(dir, 'results.json'), JSON.stringify(resultsJson(input), null, 2) + '\n');

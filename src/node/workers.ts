@@ -1,14 +1,16 @@
 // gradcov/node-workers: the worker pool and the distributed trainer on Node worker_threads
 // (also Deno and Bun, which implement node:worker_threads). The coordinators are the core's
 // (pool.ts, distributed.ts); this file only makes workers and wires them to a Transport.
+// Data reaches the workers through a SharedArrayBuffer (one copy for all of them).
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import { poolOver, checkWorkers, type Transport, type EstimatorPool } from '../pool.js';
-import { trainerOver, type DistributedTrainer, type TrainOptions } from '../distributed.js';
+import { poolOver, checkPoolOptions, type Transport, type EstimatorPool } from '../pool.js';
+import { trainerOver, TRAIN_OPTION_KEYS, type DistributedTrainer, type TrainOptions } from '../distributed.js';
 import type { RegressionData } from '../gradients.js';
+import { checkOptions, show } from '../validate.js';
 import '../node.js'; // registers the default loader, so init() reads the bundled .wasm
 
-export { EstimatorPool, type SharedData, type PoolEstimateOptions, type Transport, DEFAULT_BLOCK_BATCHES } from '../pool.js';
+export { EstimatorPool, type SharedData, type PoolEstimateOptions, type Transport, type TransferList, DEFAULT_BLOCK_BATCHES } from '../pool.js';
 export { DistributedTrainer, type TrainOptions, type TrainResult } from '../distributed.js';
 
 // dist/node/worker.js in the package; src/node/worker.ts when run from sources under tsx.
@@ -17,6 +19,24 @@ const script = new URL(fromSources ? './worker.ts' : './worker.js', import.meta.
 
 /** Optional hook to watch every message (tests use it to check what crosses the channel). */
 export type MessageTap = (direction: 'to-worker' | 'from-worker', worker: number, message: unknown) => void;
+
+/** Options of createEstimatorPool (gradcov/node-workers). */
+export interface NodePoolOptions {
+  /** Number of threads (default: os.availableParallelism()). */
+  workers?: number;
+  /**
+   * Share data with the workers through a SharedArrayBuffer (default true here): one copy
+   * of X for all workers instead of one copy sent to each. false sends copies.
+   */
+  sharedMemory?: boolean;
+  /** Watches every message (for tests and debugging). */
+  tap?: MessageTap;
+}
+
+function checkTap(tap: unknown): MessageTap | undefined {
+  if (tap !== undefined && typeof tap !== 'function') throw new TypeError(`invalid argument: \`tap\` must be a function. Value: \`${show(tap)}\`.`);
+  return tap as MessageTap | undefined;
+}
 
 /** A Transport over a new worker thread (`index` names it to the tap). @internal */
 export function nodeTransport(index: number, tap?: MessageTap): Transport {
@@ -32,7 +52,8 @@ export function nodeTransport(index: number, tap?: MessageTap): Transport {
     listen(onMessage, onError) {
       worker.on('message', (m) => { tap?.('from-worker', index, m); onMessage(m); });
       worker.on('error', onError);
-      worker.on('exit', (code) => { if (code !== 0) onError(new Error(`gradcov worker exited with code ${code}`)); });
+      // any exit the coordinator did not ask for (it ignores the ones it asked for) is a failure
+      worker.on('exit', (code) => onError(new Error(`gradcov worker exited with code ${code}`)));
     },
     terminate: () => worker.terminate(),
   };
@@ -42,9 +63,10 @@ export function nodeTransport(index: number, tap?: MessageTap): Transport {
  * Starts a pool of worker threads that share the compiled kernels (init() runs first if
  * needed; each worker gets wasmModule() by postMessage, no recompilation).
  *
- * @param options.workers - number of threads (default: os.availableParallelism())
+ * @param options - `workers` (default: os.availableParallelism()), `sharedMemory`
+ *   (default true: X reaches the workers through a SharedArrayBuffer), `tap`
  * @returns a pool; call `close()` when done
- * @throws {TypeError|RangeError} for a bad `workers`
+ * @throws {TypeError|RangeError} for a bad or unknown option
  * @example
  * import { createEstimatorPool } from 'gradcov/node-workers';
  * const pool = await createEstimatorPool({ workers: 2 });
@@ -52,26 +74,31 @@ export function nodeTransport(index: number, tap?: MessageTap): Transport {
  * const { hessian } = await pool.estimateHessian(data, w, { batchSize: 64, batches: 20000, seed: 1 });
  * await pool.close();
  */
-export async function createEstimatorPool(options?: { workers?: number; tap?: MessageTap }): Promise<EstimatorPool> {
-  const workers = checkWorkers(options, availableParallelism());
-  return poolOver(Array.from({ length: workers }, (_, i) => nodeTransport(i, options?.tap)));
+export async function createEstimatorPool(options?: NodePoolOptions): Promise<EstimatorPool> {
+  const { workers, sharedMemory } = checkPoolOptions(options, availableParallelism(), ['workers', 'sharedMemory', 'tap']);
+  const tap = checkTap(options?.tap);
+  return poolOver((i) => nodeTransport(i, tap), workers, { sharedMemory });
 }
 
 /**
- * Starts one worker thread per shard (a data holder) for gradient-only training: each
+ * Starts the data holders of gradient-only training on at most `workers` threads (default:
+ * the number of cores; several holders share a thread when there are more shards): each
  * holder gets its shard once at set-up; then every round the coordinator sends w and the
  * holders answer with batch gradients (calibrated target noise) only.
  *
  * @param shards - the holders' data, one { X, y, rows, dim } each
+ * @param options - TrainOptions (`rounds`, `batchSize`, `batchesPerRound`, `seed`, ...), `workers`, `tap`
  * @returns a trainer; `await trainer.train()`, then `close()`
- * @throws {TypeError|RangeError} for malformed shards or options
+ * @throws {TypeError|RangeError} for malformed shards, a bad or unknown option, or sizes a
+ *   worker's wasm memory cannot hold (all before any worker starts)
  * @example
  * const trainer = await createDistributedTrainer([shardA, shardB], { rounds: 30, batchSize: 64, batchesPerRound: 8192, seed: 1 });
  * const { w } = await trainer.train();
  * await trainer.close();
  */
 export async function createDistributedTrainer(shards: RegressionData[], options: TrainOptions & { tap?: MessageTap }): Promise<DistributedTrainer> {
-  const { tap, ...rest } = options ?? ({} as TrainOptions);
-  let k = 0;
-  return trainerOver(() => nodeTransport(k++, tap), shards, rest as TrainOptions);
+  const o = checkOptions('options', options, [...TRAIN_OPTION_KEYS, 'tap']);
+  const { tap, ...rest } = o as unknown as TrainOptions & { tap?: MessageTap };
+  const watch = checkTap(tap);
+  return trainerOver((t) => nodeTransport(t, watch), shards, rest, availableParallelism());
 }

@@ -70,3 +70,60 @@ export class StreamingCovariance {
     return out;
   }
 }
+
+/** x * 2^e for any integer e (reference copy: two steps where 2^e is not a double). */
+function ldexp(x: number, e: number): number {
+  while (e > 1000) { x *= 2 ** 1000; e -= 1000; }
+  while (e < -1000) { x *= 2 ** -1000; e += 1000; }
+  return x * 2 ** e;
+}
+
+/**
+ * The plain-TS model of a GradientCovariance's state for model-based tests: it keeps every
+ * gradient and computes mean and covariance in two passes on the gradients divided by a
+ * power of two 2^e >= max |g| (so no square overflows), reporting them as (scaled value,
+ * exponent) so that a result beyond float64 is still known exactly enough to say so.
+ */
+export class CovarianceModel {
+  readonly rows: number[][] = [];
+  constructor(readonly dim: number) {}
+
+  get count(): number {
+    return this.rows.length;
+  }
+
+  /** Scaled statistics: mean = 2^e meanS, C = 2^(2e) covS, M = 2^(2e) comS; A = max |g| / 2^e, D = max |g - mean| / 2^e. */
+  stats(): { e: number; meanS: Float64Array; covS: Float64Array; comS: Float64Array; A: number; D: number } {
+    const d = this.dim, n = this.rows.length;
+    let max = 0;
+    for (const r of this.rows) for (const v of r) max = Math.max(max, Math.abs(v));
+    let e = max > 0 ? Math.ceil(Math.log2(max)) : 0;
+    while (max > 0 && ldexp(max, -e) > 1) e++;
+    const h = this.rows.map((r) => r.map((v) => ldexp(v, -e)));
+    const meanS = new Float64Array(d);
+    for (const r of h) for (let j = 0; j < d; j++) meanS[j]! += r[j]! / n;
+    const comS = new Float64Array(d * d);
+    let D = 0;
+    for (const r of h) {
+      for (let i = 0; i < d; i++) {
+        const di = r[i]! - meanS[i]!;
+        D = Math.max(D, Math.abs(di));
+        for (let j = 0; j < d; j++) comS[i * d + j]! += di * (r[j]! - meanS[j]!);
+      }
+    }
+    const covS = comS.map((v) => (n > 1 ? v / (n - 1) : NaN));
+    let A = 0;
+    for (const r of h) for (const v of r) A = Math.max(A, Math.abs(v));
+    return { e, meanS, covS, comS, A, D };
+  }
+
+  /** The covariance in true units (entries beyond float64 come out infinite). */
+  covariance(): { value: Float64Array; maxLog2: number } {
+    const s = this.stats();
+    let m = 0;
+    for (const v of s.covS) m = Math.max(m, Math.abs(v));
+    return { value: s.covS.map((v) => ldexp(v, 2 * s.e)), maxLog2: m > 0 ? Math.log2(m) + 2 * s.e : -Infinity };
+  }
+}
+
+export { ldexp as referenceLdexp };

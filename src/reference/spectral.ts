@@ -1,6 +1,8 @@
 // Plain-TS references for the spectral kernels: matrix-vector product, power iteration
 // (same stopping rule as assembly/spectral.ts) and cyclic Jacobi eigenvalues (the oracle).
 
+import { firstCheck, checkInterval } from '../spectral.js'; // the check schedule is policy, shared
+
 export function matvec(A: Float64Array, x: Float64Array, dim: number, y = new Float64Array(dim)): Float64Array {
   for (let i = 0; i < dim; i++) {
     let s = 0;
@@ -104,48 +106,123 @@ export function operatorNormExact(A: Float64Array, dim: number): number {
 }
 
 /**
- * Lanczos with full reorthogonalisation (the plain-TS twin of assembly lanczosStep plus the
- * driver in src/spectral.ts): returns the extreme Ritz values after each step until both
- * error estimates are within tol * max(|lo|, |hi|).
+ * Lanczos with full reorthogonalisation (the plain-TS twin of assembly lanczosSteps plus the
+ * driver in src/spectral.ts): classical Gram–Schmidt against the whole basis, a second pass
+ * only when the first removed most of the norm (DGKS), the same check schedule, and the
+ * extreme Ritz values from `ritz` at each check until both error estimates are within
+ * tol * max(|lo|, |hi|), or beta is at rounding level.
  */
 export function lanczos(A: Float64Array, B: Float64Array | undefined, dim: number, v0: Float64Array, tol: number, maxSteps: number,
-  ritz: (alpha: number[], beta: number[], k: number, betaK: number) => [{ value: number; error: number }, { value: number; error: number }]) {
+  ritz: (alpha: number[], beta: number[], k: number, betaK: number) => [{ value: number; error: number }, { value: number; error: number }],
+  schedule: { first: (dim: number, steps: number) => number; interval: (k: number, dim: number) => number }
+    = { first: firstCheck, interval: checkInterval }) {
   const S = B ? A.map((v, i) => v - B[i]!) : A;
   const basis: Float64Array[] = [];
   let n0 = 0;
   for (const v of v0) n0 += v * v;
   basis.push(v0.map((v) => v / Math.sqrt(n0)));
   const alpha: number[] = [], beta: number[] = [];
-  let lo = 0, hi = 0, it = 0, converged = false;
+  let lo = 0, hi = 0, it = 0, converged = false, tnorm = 0;
   const steps = Math.min(maxSteps, dim);
+  let next = schedule.first(dim, steps);
+  const project = (w: Float64Array) => {
+    const h = basis.map((vj) => { let c = 0; for (let i = 0; i < dim; i++) c += vj[i]! * w[i]!; return c; });
+    basis.forEach((vj, j) => { for (let i = 0; i < dim; i++) w[i]! -= h[j]! * vj[i]!; });
+    let n = 0;
+    for (let i = 0; i < dim; i++) n += w[i]! * w[i]!;
+    return Math.sqrt(n);
+  };
   while (it < steps) {
     const vk = basis[it]!;
     const w = matvec(S, vk, dim);
-    let a = 0;
+    let a = 0, before = 0;
     for (let i = 0; i < dim; i++) a += vk[i]! * w[i]!;
-    for (let pass = 0; pass < 2; pass++) {
-      for (let j = it; j >= 0; j--) {
-        const vj = basis[j]!;
-        let c = 0;
-        for (let i = 0; i < dim; i++) c += vj[i]! * w[i]!;
-        for (let i = 0; i < dim; i++) w[i]! -= c * vj[i]!;
-      }
-    }
-    let b = 0;
-    for (let i = 0; i < dim; i++) b += w[i]! * w[i]!;
-    b = Math.sqrt(b);
+    for (let i = 0; i < dim; i++) w[i]! -= a * vk[i]! + (it > 0 ? beta[it - 1]! * basis[it - 1]![i]! : 0);
+    for (let i = 0; i < dim; i++) before += w[i]! * w[i]!;
+    let b = project(w);
+    if (b < Math.SQRT1_2 * Math.sqrt(before)) b = project(w);
     basis.push(b > 0 ? w.map((v) => v / b) : w);
     alpha.push(a);
     it++;
-    if (it > 16 && it % 4 !== 0 && it < steps && b > 0) {
+    tnorm = Math.max(tnorm, Math.abs(a), b);
+    const invariant = b <= 8 * Number.EPSILON * tnorm;
+    if (!invariant && it < Math.min(next, steps)) {
       beta.push(b);
       continue;
     }
     const [e0, e1] = ritz(alpha, beta, it, b);
     lo = e0.value; hi = e1.value;
     const norm = Math.max(Math.abs(lo), Math.abs(hi));
-    if (b <= 8 * Number.EPSILON * norm || (e0.error <= tol * norm && e1.error <= tol * norm)) { converged = true; break; }
+    if (invariant || b <= 8 * Number.EPSILON * norm || (e0.error <= tol * norm && e1.error <= tol * norm)) { converged = true; break; }
     beta.push(b);
+    next = it + schedule.interval(it, dim);
   }
   return { lo, hi, iterations: it, converged };
+}
+
+/** Plain-TS twin of assembly symMatvec: y = S x with S given by its upper triangle. */
+export function symMatvec(A: Float64Array, x: Float64Array, dim: number): Float64Array {
+  const y = new Float64Array(dim);
+  for (let i = 0; i < dim; i++) {
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += (j >= i ? A[i * dim + j]! : A[j * dim + i]!) * x[j]!;
+    y[i] = s;
+  }
+  return y;
+}
+
+/** Plain-TS twin of assembly matrixInfo: [max |a_ij|, max |a_ij - a_ji|], both NaN for a non-finite entry. */
+export function matrixInfo(A: Float64Array, dim: number): [number, number] {
+  let mx = 0, asym = 0;
+  for (let i = 0; i < dim; i++) {
+    for (let j = 0; j < dim; j++) {
+      const a = A[i * dim + j]!;
+      if (!Number.isFinite(a)) return [NaN, NaN];
+      mx = Math.max(mx, Math.abs(a));
+      asym = Math.max(asym, Math.abs(a - A[j * dim + i]!));
+    }
+  }
+  return [mx, asym];
+}
+
+/** Plain-TS twin of assembly symPrepare: entries scaled by f1 then f2, pairs replaced by their mean. */
+export function symPrepare(A: Float64Array, dim: number, f1: number, f2: number): Float64Array {
+  const out = new Float64Array(dim * dim);
+  for (let i = 0; i < dim; i++) {
+    for (let j = 0; j < dim; j++) {
+      out[i * dim + j] = i === j ? (A[i * dim + i]! * f1) * f2
+        : (A[i * dim + j]! * f1) * (f2 * 0.5) + (A[j * dim + i]! * f1) * (f2 * 0.5);
+    }
+  }
+  return out;
+}
+
+/**
+ * Plain-TS twin of assembly lanczosSteps from step 0: the Lanczos coefficients alpha, beta
+ * (classical Gram–Schmidt, DGKS second pass) for `steps` steps or until beta is at
+ * rounding level.
+ */
+export function lanczosCoefficients(S: Float64Array, dim: number, v0: Float64Array, steps: number): { alpha: number[]; beta: number[] } {
+  const basis: Float64Array[] = [v0.slice()];
+  const alpha: number[] = [], beta: number[] = [];
+  let tnorm = 0;
+  for (let k = 0; k < steps; k++) {
+    const w = symMatvec(S, basis[k]!, dim);
+    let a = 0, before = 0;
+    for (let i = 0; i < dim; i++) a += basis[k]![i]! * w[i]!;
+    for (let i = 0; i < dim; i++) w[i]! -= a * basis[k]![i]! + (k > 0 ? beta[k - 1]! * basis[k - 1]![i]! : 0);
+    for (let i = 0; i < dim; i++) before += w[i]! * w[i]!;
+    const pass = () => {
+      const h = basis.map((v) => v.reduce((s, vi, i) => s + vi * w[i]!, 0));
+      basis.forEach((v, j) => { for (let i = 0; i < dim; i++) w[i]! -= h[j]! * v[i]!; });
+      return Math.sqrt(w.reduce((s, x) => s + x * x, 0));
+    };
+    let b = pass();
+    if (b < Math.SQRT1_2 * Math.sqrt(before)) b = pass();
+    alpha.push(a); beta.push(b);
+    basis.push(b > 0 ? w.map((x) => x / b) : w);
+    tnorm = Math.max(tnorm, Math.abs(a), b);
+    if (b <= 8 * Number.EPSILON * tnorm) break;
+  }
+  return { alpha, beta };
 }

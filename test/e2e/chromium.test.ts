@@ -10,6 +10,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { serve } from '../../examples/serve.mjs';
 import { ROOT, assertSameAsReference } from './runtimes.js';
 import { browserSuite } from './browser.js';
+import { poolIsolationCases, closePoolServers } from './chromium-pool.js';
 
 // The browser resolves the bare 'gradcov' in the conformance script through this rewrite
 // (a path we map, as an import map would, which module workers do not support).
@@ -27,7 +28,7 @@ function hook(pathname: string): object | undefined {
 
 let browser: BrowserContext;
 const server: { url: string; close(): Promise<void> } = await serve({ root: ROOT, hook });
-test.after(() => server.close());
+test.after(async () => { await server.close(); await closePoolServers(); });
 
 /** Opens a page, collecting console errors and uncaught exceptions. */
 async function open(path: string): Promise<{ page: Page; errors: string[] }> {
@@ -102,6 +103,7 @@ await browserSuite(test, [
     assert.ok(err < 0.05, `trained w vs least squares: ${err}`);
     assert.equal(r.errors, []);
   }],
+  ...poolIsolationCases, // the pool's shared memory and cross-origin isolation (chromium-pool.ts)
 ]);
 
 test.run();

@@ -13,7 +13,12 @@ export const CLI = fileURLToPath(new URL('../../cli/dist/index.js', import.meta.
 export interface Run { code: number | null; stdout: string; stderr: string }
 
 export function gradcov(...args: string[]): Run {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  return gradcovNode([], ...args);
+}
+
+/** Runs the bin with Node options first (e.g. `--max-old-space-size=64`). */
+export function gradcovNode(nodeArgs: string[], ...args: string[]): Run {
+  const r = spawnSync(process.execPath, [...nodeArgs, CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 300_000, maxBuffer: 1 << 26 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

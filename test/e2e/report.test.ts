@@ -7,11 +7,13 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gradcov, tempDir } from './cli.js';
 import { browserSuite } from './browser.js';
+import { lineChart, groupedBarChart, extent, PALETTE } from '../../cli/src/plots.js';
 
 const SMALL = ['--dim', '5', '--rows', '1500', '--batches', '600', '--dims', '5,8', '--batches-per-dim', '30', '--quiet'];
 const dir = tempDir();
 const outA = join(dir, 'a'), outB = join(dir, 'b');
 const first = gradcov('experiment', 'all', ...SMALL, '--seed', '7', '--out', outA);
+const EXPERIMENTS = ['calibration', 'batches', 'distributions', 'dimension', 'real-data', 'preconditioning', 'adversarial', 'distributed'];
 const PLOTS = ['calibration-raw', 'calibration-rescaled', 'batches-error-vs-m', 'distributions-sweep', 'dimension-error-vs-dim', 'real-data-errors', 'preconditioning-iterations', 'adversarial-errors', 'distributed-wall-time'];
 
 interface Exp { name: string; findings: string[]; tables: { columns: string[]; rows: unknown[][] }[]; plots: { file: string }[]; wallClock?: { columns?: string[]; plots?: string[]; findings?: number[] } }
@@ -47,6 +49,64 @@ test('--out writes report.html, results.json and one SVG per plot, each with axi
     assert.match(svg, /role-legend/, `${p}: legend`);
     assert.match(svg, /\((unitless|count|multiples)/, `${p}: units in an axis title`);
   }
+});
+
+test('report.html of `all` opens with a table of contents: one link per experiment, each to its section', () => {
+  const html = readFileSync(join(outA, 'report.html'), 'utf8');
+  const nav = /<nav id="contents">(.*?)<\/nav>/s.exec(html);
+  assert.ok(nav, 'a <nav id="contents">');
+  assert.ok(html.indexOf('<nav id="contents">') < html.indexOf('<section'), 'the contents come before the first section');
+  const links = [...nav![1]!.matchAll(/<a href="#([^"]+)">/g)].map((m) => m[1]);
+  assert.equal(links, EXPERIMENTS);
+  for (const id of links) assert.is((html.match(new RegExp(`<section id="${id}">`, 'g')) ?? []).length, 1, `section ${id}`);
+  // a single experiment's report has no contents
+  const one = join(dir, 'one');
+  const r = gradcov('experiment', 'batches', ...SMALL, '--out', one);
+  assert.is(r.code, 0, r.stderr);
+  assert.not.match(readFileSync(join(one, 'report.html'), 'utf8'), /<nav/);
+});
+
+test('plots in report.html scale to the full width: inline SVGs have width 100% and keep their viewBox', () => {
+  const html = readFileSync(join(outA, 'report.html'), 'utf8');
+  const svgs = html.match(/<svg[^>]*>/g) ?? [];
+  assert.is(svgs.length, PLOTS.length);
+  for (const tag of svgs) {
+    assert.match(tag, / width="100%"/);
+    assert.not.match(tag, / height="/);
+    assert.match(tag, / viewBox="0 0 \d+(\.\d+)? \d+(\.\d+)?"/);
+  }
+  assert.match(html, /figure svg\{[^}]*width:100%/);
+  // the SVG files keep their own size
+  for (const p of PLOTS) assert.match(readFileSync(join(outA, `${p}.svg`), 'utf8'), /^<svg[^>]* width="\d+" height="\d+"/, p);
+});
+
+test('plot specs: legends inside the plot, axes ending at the data (no nice padding), the Okabe-Ito palette, markers and dashes', () => {
+  const data = [1, 10, 100, 1000].flatMap((m, i) => ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((s, j) => ({ m, error: (j + 1) / Math.sqrt(m) + i * 0, s })));
+  const spec = lineChart({
+    title: 't', data, x: { field: 'm', title: 'm (count)', scale: { type: 'log' } }, y: { field: 'error', title: 'e (unitless)', scale: { type: 'log' } },
+    series: 's', legend: 'series', dashed: ['e', 'f', 'g', 'h'], colorKey: (s) => String('abcdefgh'.indexOf(s) % 4),
+  }) as any;
+  const enc = spec.encoding;
+  assert.equal(enc.x.scale.domain, [1, 1000]);
+  assert.equal(enc.y.scale.domain, extent(data, 'error', true));
+  assert.is(enc.x.scale.nice, false);
+  assert.is(enc.y.scale.nice, false);
+  const legend = enc.color.legend;
+  assert.ok(legend.orient !== 'right' && legend.orient !== 'left' && legend.orient !== 'bottom' && legend.orient !== 'top', `legend orient ${legend.orient}`);
+  if (legend.orient === 'none') assert.ok(legend.legendX >= 0 && legend.legendX < spec.width && legend.legendY >= 0 && legend.legendY < spec.height, 'placed inside');
+  const colours = enc.color.scale.range as string[];
+  assert.ok(colours.every((c) => PALETTE.includes(c)), 'Okabe-Ito colours');
+  assert.is(new Set(colours).size, 4, 'series sharing a key share a colour');
+  const layers = spec.layer as any[];
+  assert.equal(layers[0].encoding.strokeDash.scale.range.map((d: number[]) => d[1] !== 0), [false, false, false, false, true, true, true, true]);
+  assert.is(new Set(layers[1].encoding.shape.scale.range).size, 4, 'a marker per colour');
+  const bars = groupedBarChart({
+    title: 'b', data: [{ k: 'x', g: 'p', v: 3 }, { k: 'x', g: 'q', v: 1 }, { k: 'y', g: 'p', v: 0.5 }, { k: 'y', g: 'q', v: 2 }],
+    x: { field: 'k', title: 'k' }, y: { field: 'v', title: 'v (s)' }, group: { field: 'g', title: 'g' },
+  }) as any;
+  assert.equal(bars.encoding.y.scale.domain, [0, 3]);
+  assert.is(bars.encoding.y.scale.nice, false);
+  assert.ok(!['right', 'left', 'top', 'bottom'].includes(bars.encoding.color.legend.orient));
 });
 
 test('report.html is self-contained: inline SVG, no script, no external reference', () => {
@@ -88,9 +148,23 @@ await browserSuite(test, [['the report renders in headless Chromium without cons
     page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
     page.on('request', (r) => { if (!r.url().startsWith('file:')) problems.push(`network request: ${r.url()}`); });
     await page.goto(pathToFileURL(join(outA, 'report.html')).href, { waitUntil: 'load' });
-    const boxes = await page.$$eval('figure svg', (els) => els.map((e) => { const r = e.getBoundingClientRect(); return [r.width, r.height]; }));
+    const boxes = await page.$$eval('figure svg', (els) => els.map((e) => { const r = e.getBoundingClientRect(); return [r.width, r.height, e.parentElement!.parentElement!.getBoundingClientRect().width]; }));
     assert.is(boxes.length, PLOTS.length);
-    for (const [w, h] of boxes) assert.ok(w! > 250 && h! > 200, `plot size ${w} x ${h}`);
+    // full width: each plot spans its section (the page is 1200 px wide, the body at most 1100)
+    for (const [w, h, section] of boxes) assert.ok(w! > 250 && h! > 200 && w! >= section! - 1 && w! > 1000, `plot size ${w} x ${h} in a section ${section} wide`);
+    // every legend lies inside the plot area: the box spanned by the axes' domain lines
+    const legends = await page.$$eval('figure svg', (els) => els.map((svg) => {
+      const legend = svg.querySelector('.role-legend')?.getBoundingClientRect();
+      const grids = [...svg.querySelectorAll('.role-axis-domain')].map((g) => g.getBoundingClientRect()).filter((r) => r.width > 0 || r.height > 0);
+      if (!legend || grids.length === 0) return null;
+      const area = { left: Math.min(...grids.map((r) => r.left)), right: Math.max(...grids.map((r) => r.right)), top: Math.min(...grids.map((r) => r.top)), bottom: Math.max(...grids.map((r) => r.bottom)) };
+      return { id: svg.parentElement!.id, legend: [legend.left, legend.top, legend.right, legend.bottom], area: [area.left, area.top, area.right, area.bottom] };
+    }));
+    assert.is(legends.filter(Boolean).length, PLOTS.length, 'each plot has a legend and axes');
+    for (const l of legends) {
+      const [x0, y0, x1, y1] = l!.legend, [a0, b0, a1, b1] = l!.area;
+      assert.ok(x0! >= a0! - 2 && y0! >= b0! - 2 && x1! <= a1! + 2 && y1! <= b1! + 2, `${l!.id}: legend ${l!.legend.map(Math.round)} inside the plot area ${l!.area.map(Math.round)}`);
+    }
     const png = await page.screenshot({ fullPage: true });
     assert.ok(png.length > 100_000, `screenshot ${png.length} bytes`);
     // count the distinct colours of the screenshot in the page: a blank or one-colour page has few

@@ -81,24 +81,28 @@ test('distributed: after set-up only w goes out and only gradients come back (ev
   });
   const log: { dir: string; worker: number; msg: Record<string, unknown> }[] = [];
   const tap: MessageTap = (dir, worker, msg) => log.push({ dir, worker, msg: msg as Record<string, unknown> });
-  const trainer = await createDistributedTrainer(shards, { rounds: 12, batchSize: 32, batchesPerRound: 3000, seed: 5, tap });
+  const trainer = await createDistributedTrainer(shards, { rounds: 12, batchSize: 32, batchesPerRound: 3000, seed: 5, tap, workers: 3 });
+  assert.is(trainer.threads, 3);
   const setup = log.length;
   const r = await trainer.train();
   await trainer.close();
   const rounds = log.slice(setup);
   assert.is(rounds.length, 12 * 3 * 2, 'one request and one reply per holder per round');
   const perHolder = trainer.batchesPerHolder;
+  const holderOf = new Map<string, number>(); // (worker, request id) -> holder
   for (const { dir, worker, msg } of rounds) {
     if (dir === 'to-worker') {
-      assert.equal(Object.keys(msg).sort(), ['id', 'type', 'w']);
+      assert.equal(Object.keys(msg).sort(), ['holder', 'id', 'type', 'w']);
       assert.is(msg.type, 'holder:round');
       assert.instance(msg.w, Float64Array);
       assert.is((msg.w as Float64Array).length, 5);
+      holderOf.set(`${worker}:${String(msg.id)}`, msg.holder as number);
     } else {
       assert.equal(Object.keys(msg).sort(), ['id', 'type', 'value']);
       assert.is(msg.type, 'ok');
       assert.instance(msg.value, Float64Array);
-      assert.is((msg.value as Float64Array).length, perHolder[worker]! * 5, 'batches x dim gradients, nothing else');
+      const holder = holderOf.get(`${worker}:${String(msg.id)}`)!;
+      assert.is((msg.value as Float64Array).length, perHolder[holder]! * 5, 'batches x dim gradients, nothing else');
     }
   }
   // no message of the rounds holds anything the size of a shard's X or y

@@ -1,5 +1,5 @@
 // Experiment `batches`: the calibrated error at w* against the number of batches m, on
-// log-log axes, with MATH.md's reference ||H|| sqrt(r/m) (r = tr(H)/||H||, the effective rank).
+// log-log axes, with the method's reference ||H|| sqrt(r/m) (r = tr(H)/||H||, the effective rank).
 import { estimateHessian, secondMomentMatrix, syntheticRegression, calibratedNoiseVariance } from 'gradcov';
 import { effectiveRank, pick, rawError } from './measures.js';
 import { lineChart } from '../plots.js';
@@ -61,7 +61,7 @@ export const batches: Experiment = {
         }),
       }],
       findings: [
-        `log-log slope of the error against m: ${slope.toFixed(3)} (MATH.md: -0.5)`,
+        `log-log slope of the error against m: ${slope.toFixed(3)} (the method predicts -0.5)`,
         `error / sqrt(r/m) ranges over [${Math.min(...ratios).toFixed(3)}, ${Math.max(...ratios).toFixed(3)}]: the sqrt(r/m) rate holds with a constant of that size`,
       ],
     };

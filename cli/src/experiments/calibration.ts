@@ -1,6 +1,6 @@
 // Experiment `calibration`: the error of C_hat against H as the injected variance tau2/n
 // sweeps {0, 1/16, 1/4, 1/2, 1, 2, 4, 16}, at w* and at two distances from it, raw and
-// after the best rescaling. MATH.md: the raw error is smallest at tau2 ~ n; at w* every
+// after the best rescaling. The method: the raw error is smallest at tau2 ~ n; at w* every
 // tau2 gives H up to scale; away from w* small tau2 distorts the shape (rank-one term).
 import { estimateHessian, secondMomentMatrix, syntheticRegression } from 'gradcov';
 import { bestRescaledError, pick, pointAway, predictedBias, rawError, ratioLabel } from './measures.js';
@@ -54,7 +54,7 @@ export const calibration: Experiment = {
         rows: RATIOS.map((ratio, i) => [ratioLabel(ratio), ...raw[i]!, ...scaled[i]!, scales[i]![0]!]),
         markMinimum: [1, 2, 3],
       }, {
-        title: "Gaussian-x bias predicted by MATH.md at tau2 = n - s2: ||((d'Hd) H + H d d' H) / n|| / ||H||",
+        title: "Gaussian-x bias predicted by the method at tau2 = n - s2: ||((d'Hd) H + H d d' H) / n|| / ||H||",
         columns: ['point', "misfit d'Hd", 'predicted bias'],
         rows: labels.map((l, j) => [l, misfits[j]!, bias[j]!]),
       }],

@@ -1,5 +1,5 @@
 // Experiment `distributions`: the calibration sweep for Gaussian, Rademacher, uniform and
-// Student-t5 inputs (all standardised), at w* and at misfit d'Hd = n/10. MATH.md's
+// Student-t5 inputs (all standardised), at w* and at misfit d'Hd = n/10. The method's
 // derivation of the bias assumes Gaussian x; this shows what other inputs do.
 import { estimateHessian, secondMomentMatrix, syntheticRegression, INPUT_DISTRIBUTIONS } from 'gradcov';
 import { pick, pointAway, predictedBias, rawError, ratioLabel } from './measures.js';
@@ -58,6 +58,8 @@ export const distributions: Experiment = {
           x: { field: 'ratio', title: 'injected noise variance τ²/n (multiples of the batch size n)', scale: { type: 'symlog', constant: 1 / 16 }, values: RATIOS, labelExpr: FRACTION_LABELS },
           y: { field: 'error', title: 'error ‖Ĉ − H‖/‖H‖ (unitless, log)', scale: { type: 'log' } },
           series: 'series', legend: 'inputs, evaluation point',
+          // colour and marker name the input distribution; dashed lines are the misfit point
+          colorKey: (series) => series.split(',')[0]!, dashed: INPUT_DISTRIBUTIONS.map((i) => `${i}, d'Hd = n/10`),
         }),
       }],
       findings,

@@ -1,6 +1,6 @@
 // Error measures used by the experiments: the raw relative operator-norm error, the error
 // after the best rescaling (min over c of ||c C_hat - H|| / ||H||), the effective rank and
-// the Gaussian-x bias that MATH.md predicts away from the optimum.
+// the Gaussian-x bias that the method predicts away from the optimum.
 import { operatorNorm, relativeError, Rng, pointAtMisfit } from 'gradcov';
 
 /**

@@ -30,7 +30,7 @@ export interface ExperimentResult {
   settings: Record<string, number | string | boolean | number[] | string[]>;
   tables: ResultTable[];
   plots: ResultPlot[];
-  /** Plain statements computed from the numbers: where they agree with MATH.md and where not. */
+  /** Plain statements computed from the numbers: where they agree with the method's claims and where not. */
   findings: string[];
   /**
    * The parts that are wall-clock measurements, which no rerun reproduces: table columns

@@ -1,0 +1,40 @@
+// One way out for every error: `gradcov: error: <message>` on stderr and exit code 1, with
+// no stack trace. Commander's own errors (unknown option, missing argument, invalid choice)
+// are rewritten to the same prefix by index.ts's configureOutput; everything thrown by a
+// command ends here. An error that is not the user's (a bug) says so and prints its stack
+// only with GRADCOV_DEBUG=1.
+
+/** The prefix of every error line the CLI prints. */
+export const ERROR_PREFIX = 'gradcov: error: ';
+
+/** An error in the user's input (file, option, data): printed as its message only. */
+export class UserError extends Error {
+  override name = 'UserError';
+}
+
+/** Warnings go to stderr with one prefix too, and never change the exit code. */
+export function warn(message: string): void {
+  process.stderr.write(`gradcov: warning: ${message}\n`);
+}
+
+/** Prints an error the way every CLI error is printed and sets exit code 1. */
+export function reportError(err: unknown): void {
+  let message: string;
+  if (err instanceof UserError || err instanceof RangeError || err instanceof TypeError) {
+    // the library's RangeError/TypeError name the parameter and the value: the user's input
+    message = err.message;
+  } else if (err instanceof Error) {
+    message = `${err.message} (an unexpected error; run with GRADCOV_DEBUG=1 to print its stack)`;
+  } else {
+    message = String(err);
+  }
+  process.stderr.write(ERROR_PREFIX + message + '\n');
+  if (process.env.GRADCOV_DEBUG === '1' && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+  process.exitCode = 1;
+}
+
+/** Shortens a list for a message: the first `max` items and how many more. */
+export function listForMessage(items: readonly string[], max = 12): string {
+  if (items.length <= max) return items.join(', ');
+  return `${items.slice(0, max).join(', ')}, ... (${items.length} in all)`;
+}
