@@ -163,17 +163,6 @@ export function matrixInfo(aPtr: usize, dim: i32, outPtr: usize): void {
   store<f64>(outPtr, maxAsym, 8);
 }
 
-/** a[i] = (a[i] * f1) * f2 over n doubles (two factors: a power of two beyond 2^1023 needs both). */
-export function matScale(aPtr: usize, n: usize, f1: f64, f2: f64): void {
-  let v1 = f64x2.splat(f1), v2 = f64x2.splat(f2);
-  let i: usize = 0;
-  for (; i + 2 <= n; i += 2) {
-    let p = aPtr + (i << 3);
-    v128.store(p, f64x2.mul(f64x2.mul(v128.load(p), v1), v2));
-  }
-  if (i < n) store<f64>(aPtr + (i << 3), (load<f64>(aPtr + (i << 3)) * f1) * f2);
-}
-
 /**
  * Prepares a checked matrix for the iterations: every entry times f1 then f2 (a power of
  * two, exact), and each off-diagonal pair replaced by its mean (the symmetric part

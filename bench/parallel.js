@@ -5,12 +5,34 @@
 // and for the shared-memory and copy paths, and matches the single-thread result within
 // merge rounding. Then: benny medians, a speed-up measured by alternating 1- and 2-worker
 // calls (the machine is shared: alternating exposes both to the same load), and the wasm
-// memory each pool's workers reserve (2 workers vs 1). Prints the load average.
+// memory each pool's workers reserve (2 workers vs 1). Prints the load average, and each
+// thread's CPU time per call (Linux), which estimates the speed-up on free cores when the
+// machine is shared.
 import os from 'node:os';
-import { writeFileSync } from 'node:fs';
+import { writeFileSync, readFileSync, readdirSync } from 'node:fs';
 import * as g from '../dist/node.js';
 import { createEstimatorPool } from '../dist/node/workers.js';
 import { suite, check, RESULTS } from './common.js';
+
+// CPU seconds each thread of this process has used (Linux /proc; empty elsewhere). CPU time
+// does not grow with the machine's load the way wall time does, so the busiest thread's CPU
+// time per call estimates what the call would take with a free core per worker.
+function threadCpu() {
+  const out = new Map();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const f = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      out.set(tid, (Number(fields[11]) + Number(fields[12])) / 100); // utime + stime, in clock ticks of 1/100 s
+    }
+  } catch { /* not Linux */ }
+  return out;
+}
+function cpuOf(before, after) {
+  const d = [];
+  for (const [tid, t] of after) { const x = t - (before.get(tid) ?? 0); if (x > 0) d.push(x); }
+  return d.sort((a, b) => b - a); // busiest first
+}
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 const MiB = (b) => `${(b / 2 ** 20).toFixed(1)} MiB`;
@@ -39,15 +61,21 @@ export async function run() {
     for (let i = 0; i < ref.length; i++) { err = Math.max(err, Math.abs(ref[i] - two.hessian[i])); scale = Math.max(scale, Math.abs(ref[i])); }
     check(err <= 64 * Number.EPSILON * scale, `pool vs single thread: ${err}`);
 
-    // alternating 1- and 2-worker calls: both see the same load
-    const t1 = [], t2 = [];
+    // alternating 1- and 2-worker calls: both see the same load; CPU time per thread too
+    const t1 = [], t2 = [], busiest1 = [], busiest2 = [], total1 = [], total2 = [];
     for (let r = 0; r < 7; r++) {
+      let c = threadCpu();
       let t = performance.now();
       await pools[0].estimateHessian(shared[0], w, opts);
       t1.push(performance.now() - t);
+      let d = cpuOf(c, threadCpu());
+      busiest1.push(d[0] ?? NaN); total1.push(d.reduce((a, b) => a + b, 0));
+      c = threadCpu();
       t = performance.now();
       await pools[1].estimateHessian(shared[1], w, opts);
       t2.push(performance.now() - t);
+      d = cpuOf(c, threadCpu());
+      busiest2.push(d[0] ?? NaN); total2.push(d.reduce((a, b) => a + b, 0));
     }
     const wasm = await Promise.all(pools.map((p) => p.wasmMemoryBytes()));
     const sum = (xs) => xs.reduce((a, b) => a + b, 0);
@@ -57,14 +85,24 @@ export async function run() {
       cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version,
       loadBefore: load0, loadAfter: os.loadavg()[0],
       alternating: { oneWorkerMs: median(t1), twoWorkersMs: median(t2), speedup: median(t1) / median(t2), ratios: t1.map((a, i) => a / t2[i]) },
+      cpu: {
+        oneWorker: { busiestThreadS: median(busiest1), allThreadsS: median(total1) },
+        twoWorkers: { busiestThreadS: median(busiest2), allThreadsS: median(total2) },
+      },
       wasmBytes: { beforeShare: wasmBefore.map(sum), oneWorker: sum(wasm[0]), twoWorkers: sum(wasm[1]), twoWorkersCopy: sum(wasm[2]), perWorker: wasm },
       dataBytes,
     };
+    // with a free core per worker a call takes about its busiest thread's CPU time
+    report.cpu.speedupEstimate = report.cpu.oneWorker.busiestThreadS / report.cpu.twoWorkers.busiestThreadS;
+    report.cpu.overhead = report.cpu.twoWorkers.allThreadsS / report.cpu.oneWorker.allThreadsS;
     report.wasmRatio = report.wasmBytes.twoWorkers / report.wasmBytes.oneWorker;
     // all memory holding the data: the pool's one SharedArrayBuffer plus every worker's wasm
     report.dataMemoryRatio = (dataBytes + report.wasmBytes.twoWorkers) / (dataBytes + report.wasmBytes.oneWorker);
     console.log(`parallel: alternating medians 1 worker ${median(t1).toFixed(0)} ms, 2 workers ${median(t2).toFixed(0)} ms: ${report.alternating.speedup.toFixed(2)}x `
       + `(per-pair ratios ${report.alternating.ratios.map((r) => r.toFixed(2)).join(' ')}); load average ${load0.toFixed(2)} -> ${report.loadAfter.toFixed(2)}`);
+    console.log(`parallel: CPU time per call (median): 1 worker: busiest thread ${report.cpu.oneWorker.busiestThreadS.toFixed(2)} s, all threads ${report.cpu.oneWorker.allThreadsS.toFixed(2)} s; `
+      + `2 workers: busiest thread ${report.cpu.twoWorkers.busiestThreadS.toFixed(2)} s, all threads ${report.cpu.twoWorkers.allThreadsS.toFixed(2)} s: `
+      + `estimated speed-up with a free core per worker ${report.cpu.speedupEstimate.toFixed(2)}x, total CPU ${report.cpu.overhead.toFixed(2)}x`);
     console.log(`parallel: wasm memory reserved by the workers: 1 worker ${MiB(report.wasmBytes.oneWorker)}, 2 workers ${MiB(report.wasmBytes.twoWorkers)} `
       + `(${report.wasmRatio.toFixed(2)}x; X + y are ${MiB(dataBytes)}, one copy in each worker's wasm memory); with the pool's SharedArrayBuffer counted: ${report.dataMemoryRatio.toFixed(2)}x`);
     writeFileSync(new URL('parallel-report.json', RESULTS), JSON.stringify(report, null, 2));

@@ -28,8 +28,9 @@ function mapBareImports(file, body) {
 /**
  * Starts the server; resolves to { url, close }. `hook(pathname)` may return
  * { status, type, body } or { pathname } (serve that file instead), or nothing.
+ * `mapBare: false` serves every file as it is (a plain static server, as a user's would be).
  */
-export function serve({ root, port = 0, hook } = {}) {
+export function serve({ root, port = 0, hook, mapBare = true } = {}) {
   const base = resolve(root);
   const server = createServer(async (req, res) => {
     let pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -50,7 +51,7 @@ export function serve({ root, port = 0, hook } = {}) {
     try {
       const body = await readFile(file);
       res.writeHead(200, { 'content-type': type ?? TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
-      res.end(custom?.transform ? custom.transform(body) : mapBareImports(file, body));
+      res.end(custom?.transform ? custom.transform(body) : mapBare ? mapBareImports(file, body) : body);
     } catch {
       res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${pathname}`);
     }

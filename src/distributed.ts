@@ -7,12 +7,13 @@
 // pool.ts's serveWorker; the transports live in src/node/workers.ts and src/web-workers.ts.
 import { GradientCovariance } from './covariance.js';
 import { linearRegressionGradients, oracleScratchBytes, RegressionDataset, type RegressionData } from './gradients.js';
+import { pairDifferences } from './estimators.js';
 import { Channel, startChannels, makeTransports, packData, type Transport } from './pool.js';
 import { checkBlocks, byteCount } from './wasm.js';
 import { paddedDim } from './covariance.js';
 import { choleskySolve } from './cholesky.js';
 import {
-  checkFloat64Array, checkLength, checkFinite, checkNonNegative, checkOptions, checkPositiveInteger, checkSeed, checkInteger,
+  checkFloat64Array, checkLength, checkFinite, checkNonNegative, checkOptions, checkPositiveInteger, checkSeed, checkInteger, checkOneOf,
   isObject, show,
 } from './validate.js';
 
@@ -27,6 +28,7 @@ export interface HolderMessage {
   seed?: number | bigint;
   stream?: number;
   w?: Float64Array;
+  paired?: boolean;
 }
 
 /**
@@ -36,19 +38,30 @@ export interface HolderMessage {
 export class HolderState {
   readonly #shard: RegressionDataset;
   readonly #opts: { batchSize: number; batches: number; noiseVariance: number; seed: number | bigint; stream: number };
+  readonly #paired: boolean;
   #round = 0;
 
   constructor(m: HolderMessage) {
     this.#shard = RegressionDataset.fromChecked(m.shard!); // validated by the coordinator
     this.#opts = { batchSize: m.batchSize!, batches: m.batches!, noiseVariance: m.noiseVariance!, seed: m.seed!, stream: m.stream! };
+    this.#paired = m.paired ?? false;
   }
 
-  /** 'holder:round' { w } -> batches x dim gradients at w, fresh batches and noise every round. */
+  /**
+   * 'holder:round' { w } -> batches x dim gradients at w, fresh batches and noise every
+   * round; when paired, followed by the batches' pair differences g(xi1) - g(xi2) (a second
+   * noise draw on the same rows: 2 batches x dim in all).
+   */
   handle(m: HolderMessage): Float64Array {
     if (m.type !== 'holder:round') throw new Error(`unknown holder message ${JSON.stringify(m.type)}`);
     const firstBatch = this.#round * this.#opts.batches;
     this.#round++;
-    return linearRegressionGradients(this.#shard, m.w!, { ...this.#opts, firstBatch, replacement: true });
+    const G = linearRegressionGradients(this.#shard, m.w!, { ...this.#opts, firstBatch, replacement: true });
+    if (!this.#paired) return G;
+    const both = new Float64Array(2 * G.length);
+    both.set(G);
+    both.set(pairDifferences(this.#shard, { ...this.#opts, firstBatch, replacement: true }), G.length);
+    return both;
   }
 
   /** Frees the shard's wasm copy. */
@@ -59,7 +72,7 @@ export class HolderState {
 
 /** The keys of TrainOptions (any other key is rejected, naming the closest). @internal */
 export const TRAIN_OPTION_KEYS = [
-  'rounds', 'batchSize', 'batchesPerRound', 'seed', 'noiseVariance', 'learningRate', 'ridge', 'averageLast', 'w0', 'workers',
+  'rounds', 'batchSize', 'batchesPerRound', 'seed', 'noiseVariance', 'learningRate', 'ridge', 'averageLast', 'w0', 'workers', 'hessianEstimator',
 ] as const;
 
 /** Options of createDistributedTrainer (gradient-only training). */
@@ -72,8 +85,15 @@ export interface TrainOptions {
   batchesPerRound: number;
   /** Seed; holder k uses stream k, and round r uses batches [r m_k, (r + 1) m_k). */
   seed: number | bigint;
-  /** Injected target-noise variance tau2 (default batchSize: the calibration with s2 taken as 0; H_hat is then H up to the scale (n + s2)/n). */
+  /** Injected target-noise variance tau2 (default batchSize: the calibration with s2 taken as 0). */
   noiseVariance?: number;
+  /**
+   * How H_hat is estimated: 'paired' (default) from a second noise draw on each batch's
+   * rows (pair differences, unbiased for H at every iterate whatever s2); 'calibrated' from
+   * the pooled covariance of the gradients (H up to the scale (n + s2)/n, inflated by the
+   * misfit far from the optimum).
+   */
+  hessianEstimator?: 'paired' | 'calibrated';
   /** Step size eta (default 1). */
   learningRate?: number;
   /** Ridge lambda added to H_hat (default 1e-8 times its mean diagonal). */
@@ -95,7 +115,7 @@ export interface TrainResult {
   w: Float64Array;
   /** The last iterate. */
   last: Float64Array;
-  /** H_hat after the last round: pooled within-holder, within-round gradient covariance. */
+  /** H_hat after the last round: pooled within-holder, within-round covariance of the pair differences ('paired') or of the gradients ('calibrated'). */
   hessian: Float64Array;
   /** Norm of the aggregated gradient g at each round. */
   gradientNorms: number[];
@@ -105,7 +125,7 @@ export interface TrainResult {
   roundsMs: number;
 }
 
-type TrainSettings = Required<Omit<TrainOptions, 'w0' | 'ridge' | 'workers'>> & { ridge: number | undefined; w0: Float64Array };
+type TrainSettings = Required<Omit<TrainOptions, 'w0' | 'ridge' | 'workers' | 'hessianEstimator'>> & { ridge: number | undefined; w0: Float64Array; paired: boolean };
 
 const norm = (v: Float64Array): number => Math.hypot(...v);
 const allFinite = (v: Float64Array): boolean => v.every((x) => x - x === 0);
@@ -134,6 +154,7 @@ export class DistributedTrainer {
   readonly #opts: TrainSettings;
   readonly #batches: number[];
   #closed = false;
+  #training = false;
 
   /** @internal use createDistributedTrainer */
   constructor(channels: Channel[], thread: number[], rows: number[], dim: number, opts: TrainSettings, batches: number[]) {
@@ -171,18 +192,30 @@ export class DistributedTrainer {
 
   /**
    * Runs the rounds. Each round: post w to every holder, collect their gradients, update
-   * H_hat (pooled co-moments: each holder's gradients in each round are centred on their
-   * own mean, so neither the holders' different shards nor the moving w inflate it), take
+   * H_hat (pooled co-moments: each holder's gradients, or pair differences, in each round
+   * are centred on their own mean, so neither the holders' different shards nor the moving
+   * w inflate it; pair differences are also free of the misfit term), take
    * g = the shard-size-weighted mean gradient, and step w <- w - eta (H_hat + lambda I)^-1 g.
    *
    * @returns the averaged and last iterates, H_hat, the gradient norms and the time of the rounds
    * @throws {RangeError} when training diverges (gradients, H_hat or w no longer finite),
-   *   naming the round and the options to change; Error when a worker died (close the trainer)
+   *   naming the round and the options to change; Error when a worker died (close the
+   *   trainer) or when train() is already running
    * @example
    * const { w, hessian } = await trainer.train();
    */
   async train(): Promise<TrainResult> {
     this.#live();
+    if (this.#training) throw new Error('gradcov: DistributedTrainer.train() is already running; await it before calling train() again.');
+    this.#training = true;
+    try {
+      return await this.#train();
+    } finally {
+      this.#training = false;
+    }
+  }
+
+  async #train(): Promise<TrainResult> {
     const { dim } = this;
     const o = this.#opts;
     const total = this.#rows.reduce((a, b) => a + b, 0);
@@ -206,16 +239,19 @@ export class DistributedTrainer {
         throw err;
       }
       const g = new Float64Array(dim);
-      replies.forEach((G, k) => {
-        for (const v of G) largest = Math.max(largest, Math.abs(v));
-        if (!allFinite(G)) throw diverged(r, `holder ${k}'s gradients are not finite`);
+      replies.forEach((reply, k) => {
+        const rows = this.#batches[k]! * dim;
+        const G = reply.subarray(0, rows);
+        for (const v of reply) largest = Math.max(largest, Math.abs(v));
+        if (!allFinite(reply)) throw diverged(r, `holder ${k}'s gradients are not finite`);
         const acc = new GradientCovariance(dim);
         try {
           let M: Float64Array, mu: Float64Array;
           try {
             acc.addBatch(G);
-            M = acc.comoment();
             mu = acc.mean();
+            if (o.paired) acc.reset().addBatch(reply.subarray(rows, 2 * rows)); // H_hat from the pair differences
+            M = acc.comoment();
           } catch (err) {
             if (err instanceof RangeError) throw diverged(r, `the covariance of holder ${k}'s gradients is not representable (${err.message})`, err);
             throw err;
@@ -228,7 +264,9 @@ export class DistributedTrainer {
           acc.dispose();
         }
       });
-      const H = pooled.map((v) => v / dof);
+      // pair differences have covariance (2 tau2 / n) H
+      const hScale = o.paired ? o.batchSize / (2 * o.noiseVariance) : 1;
+      const H = pooled.map((v) => (v * hScale) / dof);
       if (!allFinite(H) || !allFinite(g)) throw diverged(r, 'the Hessian estimate H_hat (the gradients\' covariance) or the mean gradient overflows');
       let tr = 0;
       for (let j = 0; j < dim; j++) tr += H[j * dim + j]!;
@@ -247,7 +285,8 @@ export class DistributedTrainer {
       if (r >= o.rounds - o.averageLast) for (let j = 0; j < dim; j++) avg[j] += w[j]! / o.averageLast;
     }
     const roundsMs = performance.now() - t0;
-    return { w: avg, last: w, hessian: pooled.map((v) => v / dof), gradientNorms, rounds: o.rounds, roundsMs };
+    const hScale = o.paired ? o.batchSize / (2 * o.noiseVariance) : 1;
+    return { w: avg, last: w, hessian: pooled.map((v) => (v * hScale) / dof), gradientNorms, rounds: o.rounds, roundsMs };
   }
 
   /**
@@ -307,6 +346,10 @@ export async function trainerOver(makeTransport: (index: number) => Transport, s
   if (o.seed === undefined) throw new TypeError('invalid argument: `seed` must be a number or a bigint. Value: `undefined`.');
   checkSeed('seed', o.seed);
   const noiseVariance = o.noiseVariance === undefined ? batchSize : checkNonNegative('noiseVariance', o.noiseVariance);
+  const paired = (o.hessianEstimator === undefined ? 'paired' : checkOneOf('hessianEstimator', o.hessianEstimator, ['paired', 'calibrated'] as const)) === 'paired';
+  if (paired && noiseVariance === 0) {
+    throw new RangeError("invalid argument: `noiseVariance` must be > 0 with hessianEstimator 'paired'. Value: `0`.");
+  }
   const learningRate = o.learningRate === undefined ? 1 : checkNonNegative('learningRate', o.learningRate);
   const ridge = o.ridge === undefined ? undefined : checkNonNegative('ridge', o.ridge);
   const averageLast = o.averageLast === undefined ? Math.max(1, Math.floor(rounds / 2)) : checkInteger('averageLast', o.averageLast, 1, rounds);
@@ -329,10 +372,10 @@ export async function trainerOver(makeTransport: (index: number) => Transport, s
     const mine = shards.map((_, k) => k).filter((k) => thread[k] === t);
     checkBlocks([
       ...mine.flatMap((k) => [byteCount(shards[k]!.rows * dim, 8), byteCount(shards[k]!.rows, 8)]),
-      oracleScratchBytes(0, batchSize, true),
-      ...mine.map((k) => byteCount(batches[k]! * dim, 8)),
+      oracleScratchBytes(0, batchSize, true) + (paired ? 8 * batchSize : 0), // the pair kernel's scratch: 32 batchSize bytes
+      ...mine.map((k) => byteCount((paired ? 2 : 1) * batches[k]! * dim, 8)),
     ], `\`batchSize\` = ${batchSize} with \`batchesPerRound\` = ${batchesPerRound} and shards of dim ${dim}`,
-    `worker ${t}'s shards, the gradient oracle's scratch (24 batchSize bytes) and a round's gradients (8 batches dim bytes)`);
+    `worker ${t}'s shards, the gradient oracle's scratch (24 batchSize bytes; 32 when paired) and a round's gradients (8 batches dim bytes; twice when paired)`);
   }
   const dp = paddedDim(dim);
   checkBlocks([dp * dp * 8, ...batches.map((b) => byteCount(b * dim, 8))], `\`shards[0].dim\` = ${dim}`, 'H_hat and a round\'s gradients on this thread');
@@ -341,12 +384,12 @@ export async function trainerOver(makeTransport: (index: number) => Transport, s
   const channels = await startChannels(makeTransports(makeTransport, threads));
   try {
     await Promise.all(shards.map((_, k) => channels[thread[k]!]!.request({
-      type: 'holder:init', holder: k, shard: packed[k], batchSize, batches: batches[k], noiseVariance, seed: o.seed, stream: k,
+      type: 'holder:init', holder: k, shard: packed[k], batchSize, batches: batches[k], noiseVariance, seed: o.seed, stream: k, paired,
     }, [packed[k]!.X.buffer as ArrayBuffer])));
   } catch (err) {
     await Promise.all(channels.map((c) => c.close()));
     throw err;
   }
   return new DistributedTrainer(channels, thread, shards.map((s) => s.rows), dim,
-    { rounds, batchSize, batchesPerRound, seed: o.seed as number | bigint, noiseVariance, learningRate, ridge, averageLast, w0 }, batches);
+    { rounds, batchSize, batchesPerRound, seed: o.seed as number | bigint, noiseVariance, learningRate, ridge, averageLast, w0, paired }, batches);
 }

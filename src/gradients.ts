@@ -5,6 +5,7 @@ import {
   checkOptions, checkPositiveInteger, checkFloat64Array, checkLength, checkFinite, checkNonNegative,
   checkSeed, checkStream, checkBoolean, checkInteger, checkLive, checkRegressionData,
 } from './validate.js';
+import { estimateBeyond, withoutMethod, type EstimatorMethod, type CurvatureEstimate } from './estimators.js';
 
 /** The keys of GradientOptions, for the unknown-key check. */
 export const GRADIENT_OPTION_KEYS = ['batchSize', 'batches', 'noiseVariance', 'seed', 'stream', 'replacement', 'firstBatch'] as const;
@@ -18,12 +19,17 @@ export function oracleScratchBytes(rows: number, batchSize: number, replacement:
 
 /** Regression data: X is rows x dim row-major, y has `rows` targets. */
 export interface RegressionData {
+  /** The features, rows x dim, row-major (finite). */
   X: Float64Array;
+  /** The targets, one per row (finite). */
   y: Float64Array;
+  /** Number of samples. */
   rows: number;
+  /** Number of features. */
   dim: number;
 }
 
+/** Options of linearRegressionGradients (and, except noiseVariance's default, of estimateHessian). */
 export interface GradientOptions {
   /**
    * Samples per batch n (positive integer; at most rows without replacement). At most
@@ -77,7 +83,9 @@ let loadingChecked = false; // set only inside RegressionDataset.fromChecked
  * ds.dispose();
  */
 export class RegressionDataset {
+  /** Number of samples. */
   readonly rows: number;
+  /** Number of features. */
   readonly dim: number;
   #ptrs: [number, number] | undefined;
 
@@ -177,8 +185,8 @@ function checkOracleFits(data: object, p: Parsed, more: number[], blame: string,
   checkBlocks([...blocks, ...more], blame, what);
 }
 
-/** Runs fn with X, y, w resident in wasm memory and the oracle's scratch. */
-function withOracle<T>(data: RegressionData | RegressionDataset, w: Float64Array, p: Parsed,
+/** Runs fn with X, y, w resident in wasm memory and the oracle's scratch. @internal */
+export function withOracle<T>(data: RegressionData | RegressionDataset, w: Float64Array, p: Parsed,
   fn: (run: (outPtr: number, first: number, count: number) => void) => T): T {
   const k = wasm();
   const resident = data instanceof RegressionDataset;
@@ -256,17 +264,37 @@ export function estimateResult(acc: GradientCovariance, batches: number, noiseVa
   return { hessian, mean: acc.mean(), batches, noiseVariance };
 }
 
+/** Options of estimateHessian: those of linearRegressionGradients, with a calibrated default noise. */
 export interface EstimateOptions extends Omit<GradientOptions, 'noiseVariance'> {
-  /** Injected variance tau2; default: the calibrated value batchSize - baseNoiseVariance. */
+  /**
+   * Injected variance tau2; default: the calibrated value batchSize - baseNoiseVariance
+   * ('calibrated', 'debiased'), batchSize / 2 per draw ('paired'). 'two-level' takes noiseLevels instead.
+   */
   noiseVariance?: number;
-  /** Label-noise variance s2 already in y, used for the default (default 0). */
+  /** Label-noise variance s2 already in y, used for the default and by 'debiased' (default 0). */
   baseNoiseVariance?: number;
+  /**
+   * The estimator (docs/estimators.md), and its cost in gradient evaluations for `batches` = m:
+   * - 'calibrated' (default): the covariance of m batch gradients at the calibrated noise;
+   *   m evaluations; biased by the misfit far from the optimum.
+   * - 'paired': m batches, each with two independent noise draws; n / (2 tau2) times the
+   *   covariance of the differences; 2m evaluations (fused for this oracle: no residual);
+   *   unbiased at any w, for any input distribution.
+   * - 'two-level': ceil(m/2) batches at noiseLevels[0] and the rest at noiseLevels[1];
+   *   n (C_1 - C_2) / (tau_1 - tau_2); m evaluations; unbiased at any w.
+   * - 'debiased': the calibrated covariance with the misfit's rank-one term removed and the
+   *   scale solved for (closed form of the fixed point); m evaluations; needs Gaussian x and s2.
+   */
+  method?: EstimatorMethod;
+  /** 'two-level' only: the two injected variances [tau_1, tau_2], tau_1 > tau_2 >= 0 (default [batchSize, 0]). */
+  noiseLevels?: [number, number];
 }
 
+/** What estimateHessian returns. */
 export interface HessianEstimate {
   /** C_hat: the sample covariance of the batch gradients (dim x dim row-major). */
   hessian: Float64Array;
-  /** Mean batch gradient (estimates H (w - w*)). */
+  /** Mean batch gradient (estimates H (w - w*)); for method 'paired', the mean pair difference g(xi1) - g(xi2) (zero in expectation). */
   mean: Float64Array;
   /** Number of batch gradients used. */
   batches: number;
@@ -278,23 +306,34 @@ export interface HessianEstimate {
 const ESTIMATE_CHUNK_BYTES = 2 * 2 ** 20;
 
 /**
- * Estimates the Hessian H = E[x x'] of linear regression at w from gradients alone:
- * draws `batches` noisy batch gradients (noise calibrated to the batch size unless given)
- * and returns their sample covariance. Gradients stream through wasm in blocks, so memory
- * stays O(dim^2 + data); the result equals building them all and calling
- * GradientCovariance.addBatch once.
+ * Estimates the Hessian H = E[x x'] of linear regression at w from gradients alone, with
+ * the estimator `method` (default 'calibrated': the sample covariance of `batches` batch
+ * gradients with noise calibrated to the batch size unless given). 'paired' and
+ * 'two-level' are unbiased at any w and for any input distribution; 'debiased' removes the
+ * misfit for Gaussian inputs (see EstimateOptions.method for each one's cost). Gradients
+ * stream through wasm in blocks, so memory stays O(dim^2 + data); the 'calibrated' result
+ * equals building the gradients and calling GradientCovariance.addBatch once.
  *
- * @throws {TypeError|RangeError} for malformed data, weights or options; batches must be >= 2
+ * @param data - `{ X, y, rows, dim }` or a RegressionDataset
+ * @param w - the weights (length dim) at which to estimate
+ * @param options - batchSize, batches, seed, method and the noise settings
+ * @returns the estimate, its mean vector, and what the method used (noise levels, gradient evaluations)
+ * @throws {TypeError|RangeError} for malformed data, weights or options (batches must be >= 2, >= 4 for 'two-level');
+ *   RangeError from 'debiased' when the misfit cannot be separated from the noise
  * @example
  * const { hessian } = estimateHessian(data, w, { batchSize: 64, batches: 2000, seed: 1 });
- * relativeError(hessian, trueH, dim);
+ * const exact = estimateHessian(data, w, { batchSize: 64, batches: 1000, seed: 1, method: 'paired' });
+ * relativeError(exact.hessian, trueH, dim);
  */
-export function estimateHessian(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions): HessianEstimate {
-  const job = prepareEstimate(data, w, options);
+export function estimateHessian(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions): CurvatureEstimate {
+  const beyond = estimateBeyond(data, w, options); // the other methods (estimators.ts); undefined for 'calibrated'
+  if (beyond) return beyond;
+  const job = prepareEstimate(data, w, withoutMethod(options));
   const acc = new GradientCovariance(job.p.dim);
   try {
     withOracle(job.data, job.w, job.p, (run) => accumulate(acc, run, job.p, job.p.firstBatch, job.p.m));
-    return estimateResult(acc, job.p.m, job.p.tau2);
+    const est = estimateResult(acc, job.p.m, job.p.tau2);
+    return { ...est, method: 'calibrated', noiseLevels: [job.p.tau2], gradientEvaluations: job.p.m };
   } finally {
     acc.dispose();
   }
@@ -319,7 +358,10 @@ export function prepareEstimate(data: RegressionData | RegressionDataset, w: Flo
  */
 export function prepareEstimateFor(d: { rows: number; dim: number }, w: Float64Array, options: EstimateOptions): { w: Float64Array; p: Parsed } {
   const weights = checkWeights(w, d.dim);
-  const opts = checkOptions('options', options, ESTIMATE_OPTION_KEYS, '`options` of estimateHessian');
+  const opts = checkOptions('options', options, [...ESTIMATE_OPTION_KEYS, 'method'], '`options` of estimateHessian');
+  if (opts.method !== undefined && opts.method !== 'calibrated') { // only estimateHessian computes the other methods
+    throw new RangeError(`invalid argument: \`method\` must be 'calibrated' here (the worker pool computes the calibrated estimator only). Value: \`${String(opts.method)}\`.`);
+  }
   const n = checkPositiveInteger('batchSize', opts.batchSize);
   const tau2 = opts.noiseVariance === undefined
     ? calibratedNoiseVariance(n, opts.baseNoiseVariance === undefined ? undefined : { baseNoiseVariance: opts.baseNoiseVariance as number })
@@ -335,13 +377,13 @@ export function prepareEstimateFor(d: { rows: number; dim: number }, w: Float64A
   return { w: weights, p };
 }
 
-/** Streams batches [first, first + count) through wasm into acc, in kernel-sized chunks. */
 /** Gradients staged per kernel call in estimateHessian. */
 function stagingRows(p: Parsed): number {
   return Math.min(Math.max(256, Math.floor(ESTIMATE_CHUNK_BYTES / (p.dim * 8 * 256)) * 256), p.m);
 }
 
-function accumulate(acc: GradientCovariance, run: (outPtr: number, first: number, count: number) => void,
+/** Streams batches [first, first + count) through wasm into acc, in kernel-sized chunks. @internal */
+export function accumulate(acc: GradientCovariance, run: (outPtr: number, first: number, count: number) => void,
   p: Parsed, first: number, count: number): void {
   const rows = Math.min(stagingRows(p), count);
   const buf = alloc(rows * p.dim * 8, 'gradient staging');

@@ -11,6 +11,12 @@ export {
   linearRegressionGradients, estimateHessian, RegressionDataset,
   type RegressionData, type GradientOptions, type EstimateOptions, type HessianEstimate,
 } from './gradients.js';
+export { ESTIMATOR_METHODS, type EstimatorMethod, type CurvatureEstimate } from './estimators.js';
+export {
+  estimateCurvature, targetNoise,
+  type GradientOracle, type GradientRequest, type CurvatureOptions, type TargetNoiseOptions,
+} from './curvature.js';
+export { PairedGradients } from './pairs.js';
 export {
   operatorNorm, operatorNormDiff, relativeError, extremeEigenvalues,
   type SpectralOptions, type SpectralResult, type SpectralMethod, type ExtremeEigenvalues,

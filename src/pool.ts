@@ -227,7 +227,8 @@ class SharedDataHandle {
 }
 
 /** The option keys pool.estimateHessian takes: estimateHessian's and `blockBatches`. */
-const POOL_ESTIMATE_KEYS = [...ESTIMATE_OPTION_KEYS, 'blockBatches'] as const;
+// `method`: only 'calibrated' is computed here; prepareEstimateFor refuses the others by name
+const POOL_ESTIMATE_KEYS = [...ESTIMATE_OPTION_KEYS, 'blockBatches', 'method'] as const;
 
 // Test hook: the live channels of a pool (tests kill a worker through its transport).
 const channelsOf = new WeakMap<EstimatorPool, () => Channel[]>();
@@ -380,7 +381,8 @@ export class EstimatorPool {
         ? `invalid argument: \`${name}\` is a share() handle that was forgotten (forget()); share the data again. Value: \`SharedData(${handle.rows} x ${handle.dim})\`.`
         : `invalid argument: \`${name}\` is a share() handle of another EstimatorPool; share the data with this pool. Value: \`SharedData(${handle.rows} x ${handle.dim})\`.`);
     }
-    throw new TypeError(`invalid argument: \`${name}\` must be a handle returned by this pool's share(). Value: \`${show(handle)}\`.`);
+    const rule = name === 'data' ? 'regression data { X, y, rows, dim } or a handle returned by this pool\'s share()' : 'a handle returned by this pool\'s share()';
+    throw new TypeError(`invalid argument: \`${name}\` must be ${rule}. Value: \`${show(handle)}\`.`);
   }
 
   /**
@@ -442,6 +444,7 @@ export class EstimatorPool {
     // estimateHessian's checks, sizes included (the bytes each worker will allocate), before anything is sent
     const { w: weights, p } = prepareEstimateFor(shape, w, rest as unknown as EstimateOptions);
     const blockBatches = bb === undefined ? DEFAULT_BLOCK_BATCHES : checkPositiveInteger('blockBatches', bb, 0x7fffffff);
+    const wCopy = weights.slice(); // before the first await: changing w after the call cannot reach the workers
     const own = entry === undefined;
     const job: Entry = entry ?? { id: this.#nextData++, data: packData(shape as RegressionShape, this.#sharedMemory) };
     const channels = await this.#ready();
@@ -451,13 +454,12 @@ export class EstimatorPool {
       const blocks: [number, number][] = [];
       for (let b = 0; b < m; b += blockBatches) blocks.push([firstBatch + b, Math.min(blockBatches, m - b)]);
       const ranges = contiguous(blocks.length, channels.length);
-      const wCopy = weights.slice(); // a view of a larger buffer would clone all of it
       const parts = await this.#all(ranges.map(([a, b], i) => (a === b ? undefined
         : channels[i]!.request<Uint8Array[]>({ type: 'estimate', dataId: job.id, blocks: blocks.slice(a, b), w: wCopy, p }))), channels);
       const total = new GradientCovariance(dim);
       try {
         for (const blob of parts.flatMap((x) => x ?? [])) { // block order
-          const acc = GradientCovariance.fromBytes(blob);
+          const acc = GradientCovariance.fromOwnBytes(blob); // our own workers' blocks: no O(dim^3) PSD check
           try { total.merge(acc); } finally { acc.dispose(); }
         }
         return estimateResult(total, m, tau2); // the same result or the same error as estimateHessian

@@ -25,6 +25,7 @@ interface State { lPtr: number; xPtr: number }
  * P.dispose();
  */
 export class Preconditioner {
+  /** The dimension of H. */
   readonly dim: number;
   /** The lambda added to the diagonal. */
   readonly ridge: number;
@@ -100,8 +101,9 @@ export class Preconditioner {
 
 /** The keys of FitOptions, for the unknown-key check. */
 const FIT_OPTION_KEYS = ['method', 'steps', 'learningRate', 'batchSize', 'batches', 'noiseVariance', 'baseNoiseVariance', 'seed',
-  'hessian', 'ridge', 'tolerance', 'initial', 'snapshotEvery', 'debias', 'rescale'] as const;
+  'hessian', 'ridge', 'tolerance', 'initial', 'snapshotEvery', 'debias', 'rescale', 'estimator'] as const;
 
+/** Options of fitLinearRegression(). */
 export interface FitOptions {
   /** 'gd': w <- w - eta g. 'preconditioned': w <- w - eta (H_hat + ridge I)^-1 g. */
   method: 'gd' | 'preconditioned';
@@ -111,9 +113,15 @@ export interface FitOptions {
   learningRate?: number;
   /** Batch size n of the noisy gradients from which H_hat is estimated ('preconditioned'). */
   batchSize: number;
-  /** Number of batch gradients for H_hat (default 200 dim, at least 1000). */
+  /** Noisy batch gradients spent on H_hat (default 200 dim, at least 1000): batches / 2 pairs for 'paired'. */
   batches?: number;
-  /** Injected target-noise variance tau2 for H_hat (default: calibrated, batchSize - baseNoiseVariance). */
+  /**
+   * How H_hat is estimated ('preconditioned' without `hessian`): 'paired' (default; unbiased
+   * at any start point, no correction needed) or 'calibrated' (the calibrated covariance,
+   * corrected by `debias` and `rescale`).
+   */
+  estimator?: 'paired' | 'calibrated';
+  /** Injected target-noise variance tau2 for H_hat (default: batchSize / 2 per draw for 'paired'; calibrated, batchSize - baseNoiseVariance, for 'calibrated'). */
   noiseVariance?: number;
   /** Label-noise variance s2 already in y, used only for the calibrated default (default 0). */
   baseNoiseVariance?: number;
@@ -129,12 +137,13 @@ export interface FitOptions {
   initial?: Float64Array;
   /** Keep a copy of w every this many steps (and the last); default none. */
   snapshotEvery?: number;
-  /** Estimated H_hat only: remove the misfit's rank-one term g0 g0'/n (MATH.md estimator 3, Gaussian x). Default true. */
+  /** 'calibrated' H_hat only: remove the misfit's rank-one term g0 g0'/n (exact for Gaussian x). Default true. */
   debias?: boolean;
-  /** Estimated H_hat only: rescale it by the curvature measured along its first step (one gradient difference). Default true. */
+  /** Estimated H_hat: rescale it by the curvature measured along its first step (one gradient difference). Default true for 'calibrated', false for 'paired'. */
   rescale?: boolean;
 }
 
+/** What fitLinearRegression() returns. */
 export interface FitResult {
   /** The final weights. */
   w: Float64Array;
@@ -144,16 +153,25 @@ export interface FitResult {
   steps: number;
   /** Whether `tolerance` was reached (false when no tolerance was given). */
   converged: boolean;
+  /** The step size that was used. */
   learningRate: number;
   /** The Hessian used (H_hat after debiasing and rescaling, for 'preconditioned'; for 'gd' the matrix lambda_max came from). */
   hessian: Float64Array;
   /** The factor c that multiplied H_hat (1 unless rescaled). */
   scale: number;
+  /** How H_hat was estimated ('paired' or 'calibrated'; undefined when given or for 'gd'). */
+  estimator?: 'paired' | 'calibrated';
   /** Noisy batch gradients spent estimating H_hat (0 when given or for 'gd'). */
   batchGradients: number;
   /** Full-batch gradient evaluations (steps, plus the start and the one for rescaling). */
   gradientEvaluations: number;
-  snapshots: { step: number; w: Float64Array }[];
+  /** The iterates every `snapshotEvery` steps. */
+  snapshots: {
+    /** The step after which w was taken. */
+    step: number;
+    /** A copy of the iterate. */
+    w: Float64Array;
+  }[];
 }
 
 /**
@@ -161,11 +179,14 @@ export interface FitResult {
  * mean half-squared loss, with deterministic full-batch gradients g(w) = X'(X w - y)/rows
  * (so that iteration counts are comparable and do not depend on sampling noise).
  * Noisy mini-batch gradients are used only to estimate the preconditioner: for
- * 'preconditioned' without `hessian`, H_hat is the covariance of `batches` batch gradients
- * at the start point with calibrated target noise (`estimateHessian`), then (by default)
- * the misfit's rank-one term g0 g0'/n is removed (exact for Gaussian x) and the result is
- * rescaled so that it matches the curvature p'(g(w0 + p) - g(w0)) along its first step p
- * (far from the optimum the calibrated covariance is H times (s2 + tau2 + d'Hd)/n, not H).
+ * 'preconditioned' without `hessian`, H_hat comes from `batches` noisy batch gradients at
+ * the start point. With `estimator: 'paired'` (default) they are batches / 2 batches, each
+ * with two independent target-noise draws (`estimateHessian` method 'paired'), which is
+ * unbiased for H at any start point and needs no correction. With 'calibrated' it is the
+ * covariance of calibrated batch gradients, then (by default) the misfit's rank-one term
+ * g0 g0'/n is removed (exact for Gaussian x) and the result is rescaled so that it matches
+ * the curvature p'(g(w0 + p) - g(w0)) along its first step p (far from the optimum the
+ * calibrated covariance is H times (s2 + tau2 + d'Hd)/n, not H).
  * The full-batch gradient is evaluated as H w - X'y/rows with H = X'X/rows formed once
  * (the same numbers up to rounding, O(dim^2) per step in the wasm matvec); H itself is
  * never given to the preconditioner.
@@ -200,8 +221,15 @@ export function fitLinearRegression(data: RegressionData, options: FitOptions): 
   const tolerance = o.tolerance === undefined ? undefined : checkUnitInterval('tolerance', o.tolerance);
   const w = o.initial === undefined ? new Float64Array(dim) : checkWeights(o.initial, dim).slice();
   const every = o.snapshotEvery === undefined ? 0 : checkPositiveInteger('snapshotEvery', o.snapshotEvery);
-  const debias = o.debias === undefined ? true : checkBoolean('debias', o.debias);
-  const rescale = o.rescale === undefined ? true : checkBoolean('rescale', o.rescale);
+  const estimator = o.estimator === undefined ? 'paired' : checkOneOf('estimator', o.estimator, ['paired', 'calibrated'] as const);
+  const debias = o.debias === undefined ? estimator === 'calibrated' : checkBoolean('debias', o.debias);
+  const rescale = o.rescale === undefined ? estimator === 'calibrated' : checkBoolean('rescale', o.rescale);
+  if (debias && estimator === 'paired') {
+    throw new TypeError("invalid argument: `debias` must not be true with estimator 'paired' (its H_hat has no misfit term to remove). Value: `true`.");
+  }
+  if (estimator === 'paired' && noiseVariance === 0) {
+    throw new RangeError("invalid argument: `noiseVariance` must be > 0 for estimator 'paired'. Value: `0`.");
+  }
 
   // sufficient statistics of the full-batch gradient: H = X'X/rows, b = X'y/rows, c0 = y'y/(2 rows)
   const H = secondMomentMatrix(d);
@@ -243,9 +271,12 @@ export function fitLinearRegression(data: RegressionData, options: FitOptions): 
       if (given) {
         used = given;
       } else {
-        const est = estimateHessian(d, w, { batchSize: n, batches, seed: o.seed as number | bigint,
-          ...(noiseVariance === undefined ? { baseNoiseVariance } : { noiseVariance }) });
-        batchGradients = batches;
+        const est = estimator === 'paired'
+          ? estimateHessian(d, w, { batchSize: n, batches: Math.max(2, Math.floor(batches / 2)), seed: o.seed as number | bigint,
+            method: 'paired', ...(noiseVariance === undefined ? {} : { noiseVariance }) })
+          : estimateHessian(d, w, { batchSize: n, batches, seed: o.seed as number | bigint,
+            ...(noiseVariance === undefined ? { baseNoiseVariance } : { noiseVariance }) });
+        batchGradients = est.gradientEvaluations;
         used = est.hessian;
         if (debias) for (let i = 0; i < dim; i++) for (let j = 0; j < dim; j++) used[i * dim + j]! -= (g[i]! * g[j]!) / n;
       }
@@ -294,6 +325,7 @@ export function fitLinearRegression(data: RegressionData, options: FitOptions): 
     if (every && taken % every !== 0) snapshots.push({ step: taken, w: w.slice() });
     return {
       w, loss: Float64Array.from(loss), steps: taken, converged, learningRate: eta, hessian: used, scale,
+      ...(method === 'preconditioned' && !given ? { estimator } : {}),
       batchGradients, gradientEvaluations: evaluations, snapshots,
     };
   } finally {

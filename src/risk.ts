@@ -6,6 +6,7 @@ import {
   checkOptions, checkPositiveInteger, checkFloat64Array, checkLength, checkFinite, checkNonNegative, isObject, show,
 } from './validate.js';
 
+/** What estimateRisk needs: the gradient statistics at w, and s2 or an unbiased H. */
 export interface RiskInput {
   /** Mean batch gradient g_bar at w (estimates H d, d = w - w*): `estimateHessian(...).mean`. */
   mean: Float64Array;
@@ -17,10 +18,11 @@ export interface RiskInput {
   noiseVariance: number;
   /** Label-noise variance s2, if known (route 1). */
   labelNoiseVariance?: number;
-  /** An unbiased estimate of H itself (e.g. MATH.md's paired-noise estimator), if s2 is unknown (route 2). */
+  /** An unbiased estimate of H itself, if s2 is unknown (route 2): `estimateHessian(data, w, { ..., method: 'paired' }).hessian` from gradients alone. */
   hessian?: Float64Array;
 }
 
+/** Options of estimateRisk. */
 export interface RiskOptions {
   /** Perturbation radii (default [0]). */
   eps?: number[];
@@ -28,7 +30,9 @@ export interface RiskOptions {
   ridge?: number;
 }
 
+/** The adversarial risk at one radius, for three perturbation norms. */
 export interface AdversarialRisk {
+  /** The radius. */
   eps: number;
   /** ||D||_2 <= eps: dual norm ||w||_2. */
   l2: number;
@@ -38,6 +42,7 @@ export interface AdversarialRisk {
   mahalanobis: number;
 }
 
+/** What estimateRisk returns. */
 export interface RiskEstimate {
   /** E[r^2] = s2 + d'Hd, r = x'w - y. */
   meanSquared: number;
@@ -49,7 +54,16 @@ export interface RiskEstimate {
   meanAbs: number;
   /** The H used (dim x dim). */
   hessian: Float64Array;
-  dualNorms: { l2: number; linf: number; mahalanobis: number };
+  /** The dual norms of w that the adversarial risks use. */
+  dualNorms: {
+    /** ||w||_2 (for ||D||_2 <= eps). */
+    l2: number;
+    /** ||w||_1 (for ||D||_inf <= eps). */
+    linf: number;
+    /** sqrt(w'Hw) (for D'H^-1 D <= eps^2). */
+    mahalanobis: number;
+  };
+  /** R_adv per radius in options.eps. */
   adversarial: AdversarialRisk[];
 }
 
@@ -92,6 +106,10 @@ function checkVector(name: string, v: unknown, dim: number): Float64Array {
  *   noiseVariance: 63, labelNoiseVariance: 1 }, { eps: [0.1] });
  * risk.meanSquared;             // ~ E[(x'w - y)^2]
  * risk.adversarial[0].linf;     // risk under ||D||_inf <= 0.1
+ * // s2 unknown: H from paired noise, then s2 from the scale (gradients only)
+ * const H = estimateHessian(data, w, { batchSize: 64, batches: 4000, seed: 1, method: 'paired' }).hessian;
+ * const plain = estimateHessian(data, w, { batchSize: 64, batches: 8000, seed: 2, noiseVariance: 0 });
+ * estimateRisk(w, { mean: plain.mean, covariance: plain.hessian, batchSize: 64, noiseVariance: 0, hessian: H });
  */
 export function estimateRisk(w: Float64Array, input: RiskInput, options?: RiskOptions): RiskEstimate {
   const weights = checkFloat64Array('w', w);

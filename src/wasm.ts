@@ -22,6 +22,9 @@ export interface Kernels {
     batches: number, firstBatch: number, noiseStd: number, k0: number, k1: number, stream: number,
     replacement: number, outPtr: number, scratchPtr: number): void;
   lrGradientsScratchBytes(rows: number, batchSize: number, replacement: number): number;
+  lrPairedDiffs(xPtr: number, rows: number, dim: number, batchSize: number, batches: number, firstBatch: number,
+    noiseStd: number, k0: number, k1: number, stream: number, replacement: number, outPtr: number, scratchPtr: number): void;
+  lrPairedDiffsScratchBytes(rows: number, batchSize: number, replacement: number): number;
   covAddRows(gPtr: number, rows: number, dim: number, isF32: number, count: number,
     meanPtr: number, mPtr: number, scratchPtr: number): number;
   covMerge(countA: number, meanAPtr: number, mAPtr: number, countB: number, meanBPtr: number,
@@ -33,7 +36,6 @@ export interface Kernels {
   symMatvec(aPtr: number, xPtr: number, yPtr: number, dim: number): void;
   matvecDiff(aPtr: number, bPtr: number, xPtr: number, yPtr: number, dim: number): void;
   matrixInfo(aPtr: number, dim: number, outPtr: number): void;
-  matScale(aPtr: number, n: number, f1: number, f2: number): void;
   symPrepare(aPtr: number, dim: number, f1: number, f2: number): void;
   matSub(aPtr: number, bPtr: number, n: number): void;
   powerIteration(aPtr: number, bPtr: number, dim: number, vPtr: number, wPtr: number,

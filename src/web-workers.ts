@@ -35,25 +35,34 @@ export interface WebPoolOptions extends WebWorkerOptions {
   sharedMemory?: boolean;
 }
 
-function webTransport(url: URL | string): Transport {
-  const Ctor = (globalThis as unknown as { Worker?: WorkerCtor }).Worker;
-  if (!Ctor) throw new Error('gradcov/web-workers: this runtime has no Web Worker constructor');
-  const worker = new Ctor(url, { type: 'module' });
+// The global constructor, typed here so the published types need no lib.dom.
+declare const Worker: WorkerCtor;
+
+/** Starts one worker: from `url`, or (undefined) from web-worker.js next to this module. */
+function webTransport(url: URL | string | undefined): Transport {
+  if (typeof Worker !== 'function') throw new Error('gradcov/web-workers: this runtime has no Web Worker constructor');
+  // Written out literally so Vite and webpack 5 find the worker and build it as its own
+  // chunk (with pool.js inside it); a URL held in a variable they would copy as a bare
+  // asset whose own imports no longer resolve.
+  const worker = url === undefined
+    ? new Worker(new URL('./web-worker.js', import.meta.url), { type: 'module' })
+    : new Worker(url, { type: 'module' });
   return {
     postMessage: (message, transfer) => worker.postMessage(message, transfer ?? []),
     listen(onMessage, onError) {
       worker.addEventListener('message', (e) => onMessage(e.data));
-      worker.addEventListener('error', (e) => onError(new Error(`gradcov worker failed: ${e.message ?? 'error'}`)));
+      // a script that does not load fires an error event with no message: say which one
+      worker.addEventListener('error', (e) => onError(new Error(e.message !== undefined ? `gradcov worker failed: ${e.message}`
+        : `gradcov worker failed to start: its script did not load (${String(url ?? 'web-worker.js next to gradcov/web-workers')}); a bundler that does not emit it needs the set-up in docs/runtimes.md, or pass \`workerUrl\``)));
       worker.addEventListener('messageerror', () => onError(new Error('gradcov worker: a message could not be deserialized')));
     },
     terminate: () => worker.terminate(),
   };
 }
 
-const defaultUrl = (): URL => new URL('./web-worker.js', import.meta.url);
-
-function checkWorkerUrl(url: unknown): URL | string {
-  if (url === undefined) return defaultUrl();
+/** The caller's worker URL, or undefined for the default (web-worker.js next to this module). */
+function checkWorkerUrl(url: unknown): URL | string | undefined {
+  if (url === undefined) return undefined;
   if (typeof url !== 'string' && !(url instanceof URL)) throw new TypeError(`invalid argument: \`workerUrl\` must be a URL or a string. Value: \`${show(url)}\`.`);
   return url;
 }

@@ -30,7 +30,10 @@ function rows(): Row[] {
     ['GradientCovariance.covariance', () => acc.covariance({ scal: 2 } as never), 'scal', 'scale'],
     ['linearRegressionGradients', () => g.linearRegressionGradients(d, w, { ...o, noiseVariance: 1, replacment: false } as never), 'replacment', 'replacement'],
     ['estimateHessian (typo in an optional key)', () => g.estimateHessian(d, w, { ...o, noiseVarianse: 1 } as never), 'noiseVarianse', 'noiseVariance'],
-    ['estimateHessian (a key it does not have)', () => g.estimateHessian(d, w, { ...o, method: 'paired' } as never), 'method', 'seed'],
+    ['estimateHessian (a key it does not have)', () => g.estimateHessian(d, w, { ...o, estimator: 'paired' } as never), 'estimator', 'stream'],
+    ['estimateHessian (a typo in method)', () => g.estimateHessian(d, w, { ...o, methd: 'paired' } as never), 'methd', 'method'],
+    ['estimateHessian paired (typo)', () => g.estimateHessian(d, w, { ...o, method: 'paired', noiseLevel: [2, 1] } as never), 'noiseLevel', 'noiseLevels'],
+    ['targetNoise', () => g.targetNoise({ seed: 1, batch: 0, batchSize: 2, noiseVariance: 1, drawn: 1 } as never), 'drawn', 'draw'],
     ['estimateHessian (case)', () => g.estimateHessian(d, w, { ...o, firstbatch: 2 } as never), 'firstbatch', 'firstBatch'],
     ['choleskyFactor', () => g.choleskyFactor(A2(), 2, { rige: 1 } as never), 'rige', 'ridge'],
     ['choleskySolve', () => g.choleskySolve(A2(), 2, new Float64Array(2), { ridg: 1 } as never), 'ridg', 'ridge'],
@@ -87,6 +90,10 @@ test('every known key is still accepted (the lists match what each function read
   g.estimateRisk(w, { mean: est.mean, covariance: est.hessian, batchSize: 4, noiseVariance: 3, labelNoiseVariance: 1, hessian: H }, { eps: [0.1], ridge: 1e-6 });
   g.syntheticRegression({ dim: 3, rows: 10, condition: 10, noiseVariance: 1, inputs: 'uniform', seed: 1 });
   g.operatorNorm(A2(), 2, { tol: 1e-6, maxIter: 100, method: 'power', seed: 3 });
+  g.estimateHessian(d, w, { batchSize: 4, batches: 20, seed: 1, method: 'two-level', noiseLevels: [4, 1], baseNoiseVariance: 0 });
+  g.estimateHessian(d, w, { batchSize: 4, batches: 20, seed: 1, method: 'paired', noiseVariance: 2 });
+  g.fitLinearRegression(d, { method: 'preconditioned', steps: 1, batchSize: 8, batches: 50, seed: 1, estimator: 'calibrated' });
+  g.targetNoise({ seed: 1, stream: 0, batch: 0, draw: 1, batchSize: 2, outputs: 2, noiseVariance: 1 });
   g.extremeEigenvalues(A2(), 2, { tol: 1e-6, maxIter: 100, seed: 3 });
 });
 
@@ -102,12 +109,10 @@ test('checkOptionKeys: edit distance with transpositions, case-insensitive sugge
 });
 
 test('no options bag in the library is read without the unknown-key check (source scan)', () => {
-  // every checkOptions(name, value, known) call passes the known keys; the worker pool and the
-  // distributed trainer (src/pool.ts, src/distributed.ts) have their own bags, checked with the
-  // same helper on their side
-  const skip = new Set(['pool.ts', 'distributed.ts']);
+  // every checkOptions(name, value, known) call passes the known keys, in every source file
+  // (the worker pool and the distributed trainer included)
   const dir = new URL('../src/', import.meta.url);
-  const files = readdirSync(dir).filter((f) => f.endsWith('.ts') && !skip.has(f));
+  const files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts') && !f.startsWith('reference'));
   let calls = 0;
   for (const f of files) {
     const text = readFileSync(new URL(f, dir), 'utf8');

@@ -1,7 +1,8 @@
-// The Web Worker: loads gradcov (init() fetches the .wasm next to the module, compiling it
-// while it streams) and sweeps the injected noise variance, posting one point at a time.
-// In an app with a bundler, import from 'gradcov' instead of the built file.
-import { init, syntheticRegression, secondMomentMatrix, estimateHessian, relativeError } from '../../dist/browser.js';
+// The Web Worker: loads gradcov and sweeps the injected noise variance, posting one point at
+// a time. No bundler here, and module workers see no import map, so it imports the
+// self-contained build (gradcov/standalone: the loader and the .wasm inside), which any
+// static server can serve. In an app with a bundler, import from 'gradcov' instead.
+import { init, syntheticRegression, secondMomentMatrix, estimateHessian, relativeError } from '../../dist/standalone.js';
 
 const RATIOS = [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 2, 3, 4];
 

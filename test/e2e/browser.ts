@@ -60,7 +60,7 @@ export function launchChromium(): Promise<Launched> {
 /**
  * Registers `cases` on `suite` with a launched browser, or, when no Chromium can be found,
  * registers them as skipped (reason printed once) or, under CI=true, as one failing test.
- * The browser is closed after the last case. Launching happens in a test, never in
+ * The browser is closed after the last case of the last suite using it. Launching happens in a test, never in
  * `suite.before` (uvu 0.5 drops errors thrown in hooks).
  */
 export async function browserSuite(suite: Test, cases: [name: string, fn: (context: BrowserContext) => Promise<void>][]): Promise<void> {
@@ -76,5 +76,12 @@ export async function browserSuite(suite: Test, cases: [name: string, fn: (conte
     return;
   }
   for (const [name, fn] of cases) suite(name, () => fn(context));
-  suite.after(() => browser.close());
+  // uvu imports every test file before it runs any: all suites register here first and share
+  // the one browser, so it closes after the last of them, not after the first
+  open++;
+  suite.after(async () => {
+    if (--open === 0) await browser.close();
+  });
 }
+
+let open = 0;

@@ -8,10 +8,11 @@ import { createServer, request } from 'node:http';
 import type { BrowserContext } from 'playwright-core';
 import { serve } from '../../examples/serve.mjs';
 import { ROOT } from './runtimes.js';
+import { importMapHook } from './browser/import-map.js';
 
-// the repository's static server, and in front of it a proxy that adds the two headers of
+// the repository's static server (pages get the import map of the package's exports), and in front of it a proxy that adds the two headers of
 // cross-origin isolation to every response under /isolated/
-const inner: { url: string; close(): Promise<void> } = await serve({ root: ROOT });
+const inner: { url: string; close(): Promise<void> } = await serve({ root: ROOT, hook: importMapHook(ROOT) });
 const proxy = createServer((req, res) => {
   const isolated = req.url!.startsWith('/isolated/');
   const path = isolated ? req.url!.slice('/isolated'.length) : req.url!;

@@ -5,24 +5,31 @@
 // browser example drawing the calibration curve in a worker.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
 import { serve } from '../../examples/serve.mjs';
 import { ROOT, assertSameAsReference } from './runtimes.js';
 import { browserSuite } from './browser.js';
+import { exportsImportMap, withImportMap } from './browser/import-map.js';
 import { poolIsolationCases, closePoolServers } from './chromium-pool.js';
 
-// The browser resolves the bare 'gradcov' in the conformance script through this rewrite
-// (a path we map, as an import map would, which module workers do not support).
-// Prefixes: /octet/ serves .wasm as application/octet-stream; /missing/ answers 404 for it.
+// The package's bare specifiers resolve through package.json `exports` (browser condition):
+// the test pages get an import map generated from it, and the conformance script, which
+// also runs in a module worker (no import maps there), has its `from 'gradcov'` rewritten
+// to the same target. Prefixes: /octet/ serves .wasm as application/octet-stream;
+// /missing/ answers 404 for it.
+const IMPORTS = exportsImportMap(ROOT);
 function hook(pathname: string): object | undefined {
   const [, prefix, rest] = /^\/(octet|missing)(\/.*)$/.exec(pathname) ?? [];
   const path = rest ?? pathname;
   if (path.endsWith('.wasm') && prefix === 'missing') return { status: 404, body: 'no such file' };
   const type = path.endsWith('.wasm') && prefix === 'octet' ? 'application/octet-stream' : undefined;
+  const base = prefix ? `/${prefix}` : '';
   const transform = path.startsWith('/test/e2e/conformance/')
-    ? (body: Buffer) => body.toString('utf8').replace("from 'gradcov'", "from '../../../dist/browser.js'")
-    : undefined;
+    ? (body: Buffer) => body.toString('utf8').replace("from 'gradcov'", `from '${base}${IMPORTS.gradcov}'`)
+    : path.startsWith('/test/e2e/browser/') && path.endsWith('.html')
+      ? (body: Buffer) => withImportMap(body.toString('utf8'), Object.fromEntries(Object.entries(IMPORTS).map(([k, v]) => [k, base + v])))
+      : undefined;
   return { pathname: path, type, transform };
 }
 
@@ -47,6 +54,12 @@ async function conformanceIn(path: string): Promise<{ ok: boolean; summary?: unk
   await page.close();
   return { ...result, errors };
 }
+
+test('the import map from package.json exports (browser condition) names every JS entry, each a built file', () => {
+  assert.equal(Object.keys(IMPORTS).sort(), ['gradcov', 'gradcov/inline', 'gradcov/node-workers', 'gradcov/standalone', 'gradcov/web-worker', 'gradcov/web-workers']);
+  assert.is(IMPORTS.gradcov, '/dist/browser.js');
+  for (const [name, path] of Object.entries(IMPORTS)) assert.ok(existsSync(`${ROOT}${path.slice(1)}`), `${name} -> ${path} is not built`);
+});
 
 await browserSuite(test, [
   ['chromium main thread: init() streams the .wasm; the same summary, no console errors', async (b) => {

@@ -108,4 +108,19 @@ test('distributed: K = 1, 2, 4 worker-thread holders on diamonds each reach the 
   assert.match(e.findings.join('\n'), /2 holders vs 1: [\d.]+x/);
 });
 
+test("unbiased: paired is flat at its sampling error for every misfit and data set; calibrated grows like d'Hd/n", () => {
+  const e = run('unbiased', '--dim', '5', '--rows', '2000', '--batches', '2000', '--seed', '3');
+  const t = e.tables[0]!;
+  assert.equal([...new Set(t.rows.map((r) => r[0]))], ['synthetic gaussian', 'synthetic rademacher', 'diabetes']);
+  assert.is(t.rows.length, 3 * 5);
+  for (const name of ['synthetic gaussian', 'synthetic rademacher', 'diabetes']) {
+    const rows = t.rows.filter((r) => r[0] === name);
+    const at = (c: string) => rows.map((r) => r[t.columns.indexOf(c)] as number);
+    const paired = at('paired'), cal = at('calibrated');
+    // 1000 pairs, d <= 10: sampling error ~ sqrt(r / 1000) ~ 0.1
+    assert.ok(paired.every((v) => v < 0.2) && Math.max(...paired) / Math.min(...paired) < 1.01, `${name} paired ${paired}`);
+    assert.ok(cal[4]! > 20 * paired[4]! && cal[4]! / 100 > 0.5 && cal[4]! / 100 < 2.2, `${name} calibrated at d'Hd/n = 100: ${cal[4]}`);
+  }
+});
+
 test.run();

@@ -44,7 +44,8 @@ const O = { batchSize: 16, batches: 64, seed: 1 };
 const cases = (): [string, unknown, unknown, unknown][] => [
   ['valid', D, W, O],
   ['valid, no replacement, stream 7, firstBatch 5', D, W, { ...O, replacement: false, stream: 7, firstBatch: 5 }],
-  ['unknown key method', D, W, { ...O, method: 'paired' }],
+  ['typo methd', D, W, { ...O, methd: 'paired' }],
+  ['method calibrated', D, W, { ...O, method: 'calibrated' }],
   ['typo noiseVarianse', D, W, { ...O, noiseVarianse: 4 }],
   ['function-valued unknown option', D, W, { ...O, onProgress: () => 1 }],
   ['function-valued seed', D, W, { ...O, seed: () => 1 }],
@@ -132,6 +133,11 @@ test('across several blocks: both succeed (within merge rounding) or fail with t
       assert.equal(viaPool, single, `scale ${scale}`);
     }
   }
+});
+
+test("the pool computes 'calibrated' only: another method is refused by name (estimateHessian computes it on the calling thread)", async () => {
+  const got = await pool.estimateHessian(D, W, { ...O, method: 'paired' }).then(() => undefined, (e: unknown) => e);
+  assert.ok(got instanceof RangeError && /`method` must be 'calibrated' here/.test(got.message), String(got));
 });
 
 test.run();

@@ -80,6 +80,13 @@ test('share() copies once and keeps no reference: changing or transferring the c
   assert.is(data.X.length, 0, 'the caller\'s X was transferred away');
   const after = await pool.estimateHessian(h, w, OPTS);
   assert.ok(same(after.hessian, before.hessian) && same(after.mean, before.mean));
+  // the arguments are copied before the call returns: changing them while it runs changes nothing
+  const w2 = w.slice();
+  const d3 = problem(500, 5, 2);
+  const running = pool.estimateHessian(d3, w2, OPTS);
+  w2.fill(Number.NaN);
+  d3.X.fill(Number.NaN);
+  assert.ok(same((await running).hessian, before.hessian), 'w and data changed during the call');
   // plain data per call is copied too: its arrays are not kept either
   const d2 = problem(500, 5, 2);
   const r2 = await pool.estimateHessian(d2, w, OPTS);
@@ -279,6 +286,22 @@ test('concurrent calls on one pool give the bits of sequential calls; a pool who
   assert.equal(made, [{ terminated: true }], 'the first worker was terminated');
 });
 
+test('a worker\'s wasm memory stays near one copy of the data plus its working space (the heap\'s doubling growth does not double it)', async () => {
+  const p = await createEstimatorPool({ workers: 1 });
+  try {
+    const d = problem(200000, 8, 17); // X and y: 14.4 MB
+    const h = await p.share(d);
+    await p.estimateHessian(h, new Float64Array(8), { batchSize: 64, batches: 5000, seed: 1 });
+    const [bytes] = await p.wasmMemoryBytes();
+    const data = d.X.byteLength + d.y.byteLength;
+    // bound: the data, 4 MiB of working space reserved at start, and 4 MiB of slack; the heap
+    // doubling on the first small block after the data would give about 2x the data
+    assert.ok(bytes! <= data + 8 * 2 ** 20, `worker wasm memory ${bytes} for ${data} bytes of data`);
+  } finally {
+    await p.close();
+  }
+});
+
 test('SharedArrayBuffer path and copy path: bit-identical; the SAB path posts shared memory, the copy path posts copies', async () => {
   const d = problem(1500, 7, 11);
   const w = new Float64Array(7).fill(-0.1);
@@ -361,7 +384,9 @@ test('trainer: overflow and divergence are reported in the trainer\'s terms (rou
 test('trainer: a dead worker makes train() reject with "broken ... close it", every time; close() works', async () => {
   const d = problem(400, 3, 14);
   const t = await createDistributedTrainer([d, d], { rounds: 3, batchSize: 8, batchesPerRound: 16, seed: 1, workers: 2 });
-  await t.train();
+  const first = t.train();
+  await rejects(() => t.train(), Error, /already running/, 'a second concurrent train()');
+  await first;
   await trainerTransports(t)[1]!.terminate();
   await new Promise((r) => setTimeout(r, 50));
   await rejects(() => t.train(), Error, /DistributedTrainer is broken: worker 1 stopped.*Close it/, 'after a death');

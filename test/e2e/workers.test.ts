@@ -102,7 +102,8 @@ test('distributed: after set-up only w goes out and only gradients come back (ev
       assert.is(msg.type, 'ok');
       assert.instance(msg.value, Float64Array);
       const holder = holderOf.get(`${worker}:${String(msg.id)}`)!;
-      assert.is((msg.value as Float64Array).length, perHolder[holder]! * 5, 'batches x dim gradients, nothing else');
+      // batches x dim gradients and as many pair differences (hessianEstimator 'paired'), nothing else
+      assert.is((msg.value as Float64Array).length, 2 * perHolder[holder]! * 5, 'gradients and pair differences, nothing else');
     }
   }
   // no message of the rounds holds anything the size of a shard's X or y

@@ -7,9 +7,10 @@ import { realData } from './real-data.js';
 import { preconditioning } from './preconditioning.js';
 import { adversarial } from './adversarial.js';
 import { distributed } from './distributed.js';
+import { unbiased } from './unbiased.js';
 import type { Experiment } from './types.js';
 
-export const EXPERIMENTS: Experiment[] = [calibration, batches, distributions, dimension, realData, preconditioning, adversarial, distributed];
+export const EXPERIMENTS: Experiment[] = [calibration, batches, distributions, dimension, realData, preconditioning, adversarial, distributed, unbiased];
 
 export function findExperiment(name: string): Experiment | undefined {
   return EXPERIMENTS.find((e) => e.name === name);

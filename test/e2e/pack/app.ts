@@ -3,14 +3,16 @@ import { init, wasmModule, Rng, GradientCovariance, estimateHessian, operatorNor
 import { init as initInline } from 'gradcov/inline';
 import { createEstimatorPool as nodePool, type EstimatorPool } from 'gradcov/node-workers';
 import { createEstimatorPool as webPool } from 'gradcov/web-workers';
+import { init as initStandalone, createEstimatorPool as standalonePool } from 'gradcov/standalone';
 
 export async function pools(): Promise<EstimatorPool[]> {
-  return [await nodePool({ workers: 1 }), await webPool({ workers: 1 })];
+  return [await nodePool({ workers: 1 }), await webPool({ workers: 1 }), await standalonePool({ workers: 1 })];
 }
 
 export async function main(source?: WasmSource): Promise<number> {
   await init(source);
   await initInline();
+  await initStandalone();
   const module: WasmModule = wasmModule();
   const z: Float64Array = new Rng(1, 2).normals(new Float64Array(8));
   const { data, wStar } = syntheticRegression({ dim: 3, rows: 100, seed: 1 });

@@ -1,0 +1,264 @@
+// The estimators that go beyond the calibration rule (docs/estimators.md): paired noise,
+// two noise levels and misfit debiasing, for the built-in linear-regression oracle. The
+// finishing steps (covariance -> H) are shared with estimateCurvature (curvature.ts), so
+// both entry points compute the same numbers from the same gradients.
+//
+// Random numbers: every batch b draws its rows and noise from Philox counters
+// b * 2^32 + j under (seed, stream) in fixed domains, so a result never depends on how the
+// batches are chunked or split across workers:
+//   0x80000001  rows of batch b                (the gradient oracle, unchanged)
+//   0x80000002  noise of batch b, first draw   (the gradient oracle, unchanged)
+//   0x80000003  noise of batch b, second draw  ('paired'; new)
+// 'two-level' uses batches [first, first + m1) at tau_1 and [first + m1, first + m) at tau_2.
+import { wasm, alloc, free, f64, copyIn, withBlocks, checkFits } from './wasm.js';
+import { checkRegressionData, checkOptions, checkPositiveInteger, checkNonNegative, checkOneOf, isObject } from './validate.js';
+import { GradientCovariance } from './covariance.js';
+import { choleskySolve } from './cholesky.js';
+import {
+  withOracle, accumulate, prepareEstimate, RegressionDataset, ESTIMATE_OPTION_KEYS,
+  type EstimateJob, type EstimateOptions, type HessianEstimate, type RegressionData,
+} from './gradients.js';
+
+/**
+ * Gradients per kernel call and per covariance update: the chunk of gradients.ts's
+ * accumulate() (a multiple of the 256-row block, about 2 MiB), which estimateCurvature
+ * must match to give the same bits (tested: the built-in oracle through estimateCurvature
+ * equals estimateHessian). @internal
+ */
+export function chunkRows(dim: number): number {
+  return Math.max(256, Math.floor((2 * 2 ** 20) / (dim * 8 * 256)) * 256);
+}
+
+/** The error for noiseLevels given to a method other than 'two-level'. @internal */
+export function noiseLevelsUnused(value: unknown, method: string): TypeError {
+  let shown: string;
+  try { shown = JSON.stringify(value) ?? String(value); } catch { shown = String(value); }
+  return new TypeError(`invalid argument: \`noiseLevels\` must be left out unless method is 'two-level' (method is '${method}'). Value: \`${shown}\`.`);
+}
+
+/** [tau_1, tau_2] with tau_1 > tau_2 >= 0, finite; default [n, 0]. @internal */
+export function checkNoiseLevels(value: unknown, n: number): [number, number] {
+  if (value === undefined) return [n, 0];
+  if (!Array.isArray(value) || value.length !== 2) {
+    throw new TypeError(`invalid argument: \`noiseLevels\` must be an array of two numbers [tau_1, tau_2]. Value: \`${Array.isArray(value) ? `Array(${value.length})` : String(value)}\`.`);
+  }
+  const a = checkNonNegative('noiseLevels[0]', value[0]), b = checkNonNegative('noiseLevels[1]', value[1]);
+  if (!(a > b)) throw new RangeError(`invalid argument: \`noiseLevels\` must have noiseLevels[0] > noiseLevels[1]. Value: \`[${a}, ${b}]\`.`);
+  return [a, b];
+}
+
+/** The options without `method` and `noiseLevels` (what the calibrated path reads). @internal */
+export function withoutMethod<T>(options: T): T {
+  if (!isObject(options)) return options;
+  const { method: _m, noiseLevels: _l, ...rest } = options as Record<string, unknown>;
+  return rest as T;
+}
+
+/** What a method adds to the validated job: the estimator, its noise levels, s2. */
+interface MethodJob { job: EstimateJob; method: Exclude<EstimatorMethod, 'calibrated'>; levels: number[]; s2: number }
+
+/**
+ * Validates the method options, then the rest as estimateHessian does; undefined for
+ * 'calibrated' (after checking that it got no noiseLevels).
+ */
+function prepareMethod(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions): MethodJob | undefined {
+  const opts = checkOptions('options', options, [...ESTIMATE_OPTION_KEYS, 'method', 'noiseLevels'], '`options` of estimateHessian');
+  const method = opts.method === undefined ? 'calibrated' : checkOneOf('method', opts.method, ESTIMATOR_METHODS);
+  if (method !== 'two-level' && opts.noiseLevels !== undefined) throw noiseLevelsUnused(opts.noiseLevels, method);
+  if (method === 'calibrated') return undefined;
+  const rest = withoutMethod(opts);
+  const n = checkPositiveInteger('batchSize', rest.batchSize);
+  const s2 = rest.baseNoiseVariance === undefined ? 0 : checkNonNegative('baseNoiseVariance', rest.baseNoiseVariance);
+  let levels: number[];
+  if (method === 'two-level') {
+    if (rest.noiseVariance !== undefined) {
+      throw new TypeError(`invalid argument: \`noiseVariance\` must be left out for method 'two-level' (it takes noiseLevels). Value: \`${String(rest.noiseVariance)}\`.`);
+    }
+    levels = checkNoiseLevels(opts.noiseLevels, n);
+    rest.noiseVariance = levels[0];
+  } else if (method === 'paired') {
+    const tau2 = rest.noiseVariance === undefined ? n / 2 : checkNonNegative('noiseVariance', rest.noiseVariance);
+    if (!(tau2 > 0)) {
+      throw new RangeError(`invalid argument: \`noiseVariance\` must be > 0 for method 'paired' (the pair differences are pure noise). Value: \`${tau2}\`.`);
+    }
+    rest.noiseVariance = tau2;
+  }
+  const job = prepareEstimate(data, w, rest as unknown as EstimateOptions);
+  if (method === 'two-level' && job.p.m < 4) {
+    throw new RangeError(`invalid argument: \`batches\` must be at least 4 for method 'two-level' (two covariances of at least 2). Value: \`${job.p.m}\`.`);
+  }
+  levels ??= [job.p.tau2];
+  return { job, method, levels, s2 };
+}
+
+/** The estimators of estimateHessian and estimateCurvature. */
+export type EstimatorMethod = 'calibrated' | 'paired' | 'two-level' | 'debiased';
+/** The names of the estimators, in the order of docs/estimators.md: 'calibrated', 'paired', 'two-level', 'debiased'. */
+export const ESTIMATOR_METHODS: readonly EstimatorMethod[] = ['calibrated', 'paired', 'two-level', 'debiased'];
+
+/** Philox domain (counter word c2) of the second noise draw of a pair (the first is the oracle's 0x80000002). */
+export const DOMAIN_PAIR_NOISE = 0x80000003;
+/** Philox domain of the oracle's (first) noise draw. */
+export const DOMAIN_BATCH_NOISE = 0x80000002;
+
+/** An estimate of H (or of the Gauss–Newton matrix G) and what the estimator used. */
+export interface CurvatureEstimate extends HessianEstimate {
+  /** The estimator. */
+  method: EstimatorMethod;
+  /**
+   * The injected target-noise variances: [tau2] ('calibrated', 'debiased'), [tau2] per draw
+   * ('paired'), [tau_1, tau_2] ('two-level'). `noiseVariance` is the first of them.
+   */
+  noiseLevels: number[];
+  /** Gradient evaluations the estimate cost (2 per batch for 'paired', 1 otherwise). */
+  gradientEvaluations: number;
+  /** 'debiased' only: the misfit d'Hd identified from the scale. */
+  misfit?: number;
+}
+
+/** Cost of `batches` batches under `method`, in gradient evaluations. @internal */
+export function evaluationsOf(method: EstimatorMethod, batches: number): number {
+  return method === 'paired' ? 2 * batches : batches;
+}
+
+/** 'two-level' batch split: ceil(m/2) at the first level, the rest at the second. @internal */
+export function twoLevelSplit(m: number): [number, number] {
+  const m1 = Math.ceil(m / 2);
+  return [m1, m - m1];
+}
+
+/** 'paired': n / (2 tau2) times the covariance of the pair differences (in place). @internal */
+export function pairedHessian(diffCovariance: Float64Array, n: number, tau2: number): Float64Array {
+  const f = n / (2 * tau2);
+  for (let i = 0; i < diffCovariance.length; i++) diffCovariance[i]! *= f;
+  return diffCovariance;
+}
+
+/** 'two-level': n (C_1 - C_2) / (tau_1 - tau_2) (into C1). @internal */
+export function twoLevelHessian(C1: Float64Array, C2: Float64Array, n: number, tau1: number, tau2: number): Float64Array {
+  const f = n / (tau1 - tau2);
+  for (let i = 0; i < C1.length; i++) C1[i] = f * (C1[i]! - C2[i]!);
+  return C1;
+}
+
+/**
+ * 'debiased' (Gaussian x): A = n C - (g g' - C/m) estimates (s2 + tau2 + d'Hd) H (g g' - C/m
+ * is unbiased for the rank-one term H d d' H), and H = A / kappa solves the fixed point
+ * kappa = s2 + tau2 + g' H^-1 g in closed form: with t = g' A^-1 g, kappa = (s2 + tau2) / (1 - t).
+ * @throws {RangeError} when A is not positive definite or t >= 1 (the misfit swamps the noise)
+ * @internal
+ */
+export function debiasedHessian(C: Float64Array, g: Float64Array, dim: number, m: number, n: number, s2: number, tau2: number): { hessian: Float64Array; misfit: number } {
+  const A = new Float64Array(dim * dim);
+  for (let i = 0; i < dim; i++) {
+    for (let j = 0; j < dim; j++) A[i * dim + j] = n * C[i * dim + j]! - (g[i]! * g[j]! - C[i * dim + j]! / m);
+  }
+  let x: Float64Array;
+  try {
+    x = choleskySolve(A, dim, g);
+  } catch (err) {
+    throw new RangeError(`method 'debiased': n C_hat - g_bar g_bar' is not positive definite (${(err as Error).message.replace(/^invalid argument: /, '')}); use more batches, or method 'paired'.`, { cause: err });
+  }
+  let t = 0;
+  for (let i = 0; i < dim; i++) t += g[i]! * x[i]!;
+  if (!(t < 1) || !(s2 + tau2 > 0)) {
+    throw new RangeError(`method 'debiased': the misfit cannot be separated from the noise (g_bar' (n C_hat - g_bar g_bar')^-1 g_bar = ${t}, s2 + tau2 = ${s2 + tau2}); inject more noise, use more batches, or use method 'paired'.`);
+  }
+  const kappa = (s2 + tau2) / (1 - t);
+  for (let i = 0; i < A.length; i++) A[i]! /= kappa;
+  return { hessian: A, misfit: kappa * t };
+}
+
+/**
+ * Runs fn with X resident in wasm memory and the paired kernel's scratch: `run(out, first,
+ * count)` writes the pair differences of batches [first, first + count) to out.
+ */
+function withPairKernel<T>(job: EstimateJob, fn: (run: (outPtr: number, first: number, count: number) => void) => T): T {
+  const { p } = job;
+  const k = wasm();
+  const resident = job.data instanceof RegressionDataset;
+  const scratchBytes = k.lrPairedDiffsScratchBytes(p.rows, p.n, p.replacement ? 1 : 0);
+  const xBytes = resident ? 8 : (job.data as RegressionData).X.byteLength;
+  return withBlocks([xBytes, scratchBytes], 'the paired-noise kernel', (xTmp, sPtr) => {
+    const xPtr = resident ? (job.data as RegressionDataset).pointers[0] : xTmp!;
+    if (!resident) copyIn(xPtr, (job.data as RegressionData).X);
+    const std = Math.sqrt(p.tau2);
+    return fn((outPtr, first, count) => k.lrPairedDiffs(xPtr, p.rows, p.dim, p.n, count, first, std,
+      p.k0, p.k1, p.stream, p.replacement ? 1 : 0, outPtr, sPtr!));
+  });
+}
+
+/**
+ * The pair differences g_b(xi1) - g_b(xi2) = (1/n) X_B'(xi2 - xi1) of the built-in oracle's
+ * batches [firstBatch, firstBatch + batches), from the fused kernel (no residual: w and y
+ * are not needed). Batch b uses the rows and first noise draw of linearRegressionGradients'
+ * batch b and a second draw from its own Philox domain. @internal
+ *
+ * @returns batches x dim row-major Float64Array
+ */
+export function pairDifferences(data: RegressionData | RegressionDataset, options: EstimateOptions): Float64Array {
+  const d = data instanceof RegressionDataset ? data : checkRegressionData(data, ' or a RegressionDataset');
+  const m = checkPositiveInteger('batches', checkOptions('options', options, ESTIMATE_OPTION_KEYS, '`options` of pairDifferences').batches, 0x7fffffff);
+  // (the covariance's at-least-2 rule does not apply to the differences themselves)
+  const job = prepareMethod(d, new Float64Array(d.dim), { ...options, batches: Math.max(2, m), method: 'paired' })!.job;
+  job.p.m = m;
+  const bytes = job.p.m * job.p.dim * 8;
+  checkFits(bytes, `the output of ${job.p.m} pair differences of dim ${job.p.dim}`);
+  return withPairKernel(job, (run) => {
+    const out = alloc(bytes, `${job.p.m} pair differences of dim ${job.p.dim}`);
+    try {
+      run(out, job.p.firstBatch, job.p.m);
+      return f64(out, job.p.m * job.p.dim).slice();
+    } finally {
+      free(out);
+    }
+  });
+}
+
+/**
+ * estimateHessian for the methods beyond 'calibrated': validates everything first, then
+ * computes; undefined when the method is 'calibrated' (gradients.ts computes that one). @internal
+ */
+export function estimateBeyond(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions): CurvatureEstimate | undefined {
+  const mj = prepareMethod(data, w, options);
+  if (!mj) return undefined;
+  const { job, method } = mj;
+  const { p } = job;
+  const n = p.n, m = p.m, dim = p.dim;
+  const base = { batches: m, method, gradientEvaluations: evaluationsOf(method, m) };
+  if (method === 'paired') {
+    const acc = new GradientCovariance(dim);
+    try {
+      withPairKernel(job, (run) => accumulate(acc, run, p, p.firstBatch, m));
+      return { ...base, hessian: pairedHessian(acc.covariance(), n, p.tau2), mean: acc.mean(), noiseVariance: p.tau2, noiseLevels: [p.tau2] };
+    } finally {
+      acc.dispose();
+    }
+  }
+  if (method === 'two-level') {
+    const [m1, m2] = twoLevelSplit(m);
+    const [tau1, tau2] = mj.levels as [number, number];
+    const a1 = new GradientCovariance(dim);
+    const a2 = new GradientCovariance(dim);
+    try {
+      withOracle(job.data, job.w, { ...p, tau2: tau1 }, (run) => accumulate(a1, run, p, p.firstBatch, m1));
+      withOracle(job.data, job.w, { ...p, tau2 }, (run) => accumulate(a2, run, p, p.firstBatch + m1, m2));
+      const hessian = twoLevelHessian(a1.covariance(), a2.covariance(), n, tau1, tau2);
+      a1.merge(a2);
+      return { ...base, hessian, mean: a1.mean(), noiseVariance: tau1, noiseLevels: [tau1, tau2] };
+    } finally {
+      a1.dispose();
+      a2.dispose();
+    }
+  }
+  // 'debiased'
+  const acc = new GradientCovariance(dim);
+  try {
+    withOracle(job.data, job.w, p, (run) => accumulate(acc, run, p, p.firstBatch, m));
+    const mean = acc.mean();
+    const { hessian, misfit } = debiasedHessian(acc.covariance(), mean, dim, m, n, mj.s2, p.tau2);
+    return { ...base, hessian, mean, noiseVariance: p.tau2, noiseLevels: [p.tau2], misfit };
+  } finally {
+    acc.dispose();
+  }
+}
