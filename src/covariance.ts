@@ -445,43 +445,33 @@ export class GradientCovariance {
    * const acc = GradientCovariance.fromBytes(await readFile('worker-3.gcov'));
    */
   static fromBytes(bytes: Uint8Array): GradientCovariance {
+    return GradientCovariance.#decode(bytes, true);
+  }
+
+  /**
+   * fromBytes for blobs this package wrote itself in another thread (the worker pools'
+   * blocks): the same checks except the O(dim^3) positive-semi-definiteness check, which
+   * would otherwise make the coordinator's merge the pool's bottleneck at large dims.
+   * @internal
+   */
+  static fromOwnBytes(bytes: Uint8Array): GradientCovariance {
+    return GradientCovariance.#decode(bytes, false);
+  }
+
+  static #decode(bytes: Uint8Array, checkPsd: boolean): GradientCovariance {
     const h = decodeHeader(copyBytes(bytes));
     const dim = h.dim;
     const acc = new GradientCovariance(dim);
     try {
       const dp = acc.#dp;
       const view = h.view;
-      // positive semi-definiteness: Cholesky of the correlation matrix R + PSD_RIDGE I,
-      // computed in the accumulator's own co-moment block (dim x dim fits in dp x dp), which
-      // is then overwritten with the decoded values
-      // sqrt(M_ii + slack): the slack, (count + 1) 2^-1000, covers products that underflowed
-      // in a scaled state (an entry of 5e-324 beside a zero diagonal), nothing more
-      const slack = (h.count + 1) * 2 ** -1000;
-      const root = new Float64Array(dim);
-      for (let i = 0, p = h.upperOffset; i < dim; p += 8 * (dim - i), i++) root[i] = Math.sqrt(view.getFloat64(p, true) + slack);
-      const R = f64(acc.#state.mPtr, dim * dim);
-      let p = h.upperOffset;
-      for (let i = 0; i < dim; i++) {
-        for (let j = i; j < dim; j++, p += 8) {
-          const v = view.getFloat64(p, true);
-          if (j === i) { R[i * dim + i] = 1; continue; }
-          const r = v / root[i]! / root[j]!;
-          if (!(Math.abs(r) <= 1 + 2 ** -40)) {
-            throw new RangeError(`invalid argument: \`bytes\` must hold a positive semi-definite co-moment. Value: |M[${i}][${j}]| = ${Math.abs(v)} exceeds sqrt(M[${i}][${i}] M[${j}][${j}]) = ${root[i]! * root[j]!}.`);
-          }
-          R[j * dim + i] = r;
-        }
-      }
-      const pivot = dim <= PSD_CHECK_MAX_DIM ? wasm().choleskyFactor(acc.#state.mPtr, dim, PSD_RIDGE, acc.#state.meanPtr) : -1;
-      if (pivot >= 0) {
-        throw new RangeError(`invalid argument: \`bytes\` must hold a positive semi-definite co-moment. Value: the Cholesky factorisation of its correlation matrix + ${PSD_RIDGE} I fails at row ${pivot} (pivot ${f64(acc.#state.meanPtr, 1)[0]}).`);
-      }
+      if (checkPsd) GradientCovariance.#checkPsd(acc, h);
       // decode from the copy
       acc.#zero();
       const mean = f64(acc.#state.meanPtr, dim);
       for (let j = 0; j < dim; j++) mean[j] = view.getFloat64(h.meanOffset + 8 * j, true);
       const M = f64(acc.#state.mPtr, dp * dp);
-      p = h.upperOffset;
+      let p = h.upperOffset;
       for (let i = 0; i < dim; i++) {
         for (let j = i; j < dim; j++, p += 8) M[i * dp + j] = view.getFloat64(p, true);
       }
@@ -492,6 +482,37 @@ export class GradientCovariance {
     } catch (err) {
       acc.dispose();
       throw err;
+    }
+  }
+
+  /** Throws unless the blob's co-moment is positive semi-definite (uses acc's blocks as scratch). */
+  static #checkPsd(acc: GradientCovariance, h: ReturnType<typeof decodeHeader>): void {
+    const dim = h.dim;
+    const view = h.view;
+    // positive semi-definiteness: Cholesky of the correlation matrix R + PSD_RIDGE I,
+    // computed in the accumulator's own co-moment block (dim x dim fits in dp x dp), which
+    // is then overwritten with the decoded values
+    // sqrt(M_ii + slack): the slack, (count + 1) 2^-1000, covers products that underflowed
+    // in a scaled state (an entry of 5e-324 beside a zero diagonal), nothing more
+    const slack = (h.count + 1) * 2 ** -1000;
+    const root = new Float64Array(dim);
+    for (let i = 0, p = h.upperOffset; i < dim; p += 8 * (dim - i), i++) root[i] = Math.sqrt(view.getFloat64(p, true) + slack);
+    const R = f64(acc.#state.mPtr, dim * dim);
+    let p = h.upperOffset;
+    for (let i = 0; i < dim; i++) {
+      for (let j = i; j < dim; j++, p += 8) {
+        const v = view.getFloat64(p, true);
+        if (j === i) { R[i * dim + i] = 1; continue; }
+        const r = v / root[i]! / root[j]!;
+        if (!(Math.abs(r) <= 1 + 2 ** -40)) {
+          throw new RangeError(`invalid argument: \`bytes\` must hold a positive semi-definite co-moment. Value: |M[${i}][${j}]| = ${Math.abs(v)} exceeds sqrt(M[${i}][${i}] M[${j}][${j}]) = ${root[i]! * root[j]!}.`);
+        }
+        R[j * dim + i] = r;
+      }
+    }
+    const pivot = dim <= PSD_CHECK_MAX_DIM ? wasm().choleskyFactor(acc.#state.mPtr, dim, PSD_RIDGE, acc.#state.meanPtr) : -1;
+    if (pivot >= 0) {
+      throw new RangeError(`invalid argument: \`bytes\` must hold a positive semi-definite co-moment. Value: the Cholesky factorisation of its correlation matrix + ${PSD_RIDGE} I fails at row ${pivot} (pivot ${f64(acc.#state.meanPtr, 1)[0]}).`);
     }
   }
 

@@ -459,7 +459,7 @@ export class EstimatorPool {
       const total = new GradientCovariance(dim);
       try {
         for (const blob of parts.flatMap((x) => x ?? [])) { // block order
-          const acc = GradientCovariance.fromBytes(blob);
+          const acc = GradientCovariance.fromOwnBytes(blob); // our own workers' blocks: no O(dim^3) PSD check
           try { total.merge(acc); } finally { acc.dispose(); }
         }
         return estimateResult(total, m, tau2); // the same result or the same error as estimateHessian

@@ -144,6 +144,22 @@ test('stopping rules: a well-separated top eigenvalue stops early (Lanczos <= 20
   }
 });
 
+test('a small beta is not an invariant subspace: 5 clusters of 4 eigenvalues 1e-7 apart, norm and both ends exact to tol', () => {
+  // After 5 steps the Krylov space holds the 5 cluster centres and beta is ~2e-6 (4e-7 ||A||,
+  // far above rounding) but not zero: stopping there gives ends ~1.5e-7 off. Measured over
+  // seeds 0-19: converged in 16-20 steps (dim 20), norm within 1.8e-14 relative, both ends
+  // within 1.8e-15.
+  const ev: number[] = [];
+  for (let k = 1; k <= 5; k++) ev.push(k, k - 1e-7, k - 2e-7, k - 3e-7);
+  const n = ev.length, A = withSpectrum(ev, randomOrthogonal(n, 3));
+  for (const seed of [0, 1, 2]) {
+    const r = operatorNorm(A, n, { tol: 1e-10, seed });
+    assert.ok(r.converged && Math.abs(r.value - 5) <= 5e-10, `seed ${seed}: norm ${r.value} after ${r.iterations} steps`);
+    const e = extremeEigenvalues(A, n, { tol: 1e-10, seed });
+    assert.ok(e.converged && Math.abs(e.max - 5) <= 5e-10 && Math.abs(e.min - (1 - 3e-7)) <= 1e-10, `seed ${seed}: ends ${e.min} ${e.max}`);
+  }
+});
+
 test('power iteration matches its TS reference iteration for iteration', () => {
   const dim = 12, A = symmetric(dim, 5), B = symmetric(dim, 6);
   const v0 = normals(dim, 0);

@@ -101,10 +101,10 @@ export async function estimate(flags: EstimateFlags, command: string): Promise<v
   });
   const csv = Object.assign(read, { file: flags.data });
   const n = flags.batchSize, m = flags.batches, dim = csv.dim, rows = csv.rows;
+  const { mean, sd } = columnStats(csv);
   if (n > rows) {
     warn(`--batch-size ${n} exceeds the ${rows} rows used from ${flags.data}: batches sample rows with replacement, so rows repeat within every batch; choose a batch size at most the rows.`);
   }
-  const { mean, sd } = columnStats(csv);
   if (flags.standardize) standardizeInPlace(csv, mean, sd);
   const data: RegressionData = { X: csv.X, y: csv.y, rows, dim };
   await init();

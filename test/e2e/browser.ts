@@ -36,7 +36,10 @@ interface Launched { browser?: Browser; context?: BrowserContext; what: string; 
 let found: Promise<Launched> | undefined;
 
 /** Launches the first Chromium that works (once per process); open pages with `context.newPage()`. */
-export function launchChromium(): Promise<Launched> {
+export async function launchChromium(): Promise<Launched> {
+  // uvu runs every e2e file in one process: an earlier file's browserSuite closes the shared
+  // browser after its last case, so a later file launches a new one
+  if (found && (await found).browser?.isConnected() === false) found = undefined;
   found ??= (async () => {
     const tried: string[] = [];
     for (const c of await candidates()) {
@@ -64,8 +67,8 @@ export function launchChromium(): Promise<Launched> {
  * `suite.before` (uvu 0.5 drops errors thrown in hooks).
  */
 export async function browserSuite(suite: Test, cases: [name: string, fn: (context: BrowserContext) => Promise<void>][]): Promise<void> {
-  const { browser, context, tried } = await launchChromium();
-  if (!browser || !context) {
+  const { context, tried } = await launchChromium();
+  if (!context) {
     const reason = `no Chromium for the browser tests (tried: ${tried.join('; ') || 'nothing'}): ${HOW}`;
     if (process.env.CI === 'true') {
       suite('a Chromium to run the browser tests is available', () => { throw new Error(reason); });
@@ -75,12 +78,19 @@ export async function browserSuite(suite: Test, cases: [name: string, fn: (conte
     }
     return;
   }
-  for (const [name, fn] of cases) suite(name, () => fn(context));
   // uvu imports every test file before it runs any: all suites register here first and share
-  // the one browser, so it closes after the last of them, not after the first
+  // the one browser, which closes after the last of them; each case asks for it again, so a
+  // browser that crashed (or closed) is relaunched for the next case
+  for (const [name, fn] of cases) {
+    suite(name, async () => {
+      const now = await launchChromium();
+      if (!now.context) throw new Error(`Chromium could not be relaunched (tried: ${now.tried.join('; ')})`);
+      await fn(now.context);
+    });
+  }
   open++;
   suite.after(async () => {
-    if (--open === 0) await browser.close();
+    if (--open === 0) await (await found)?.browser?.close();
   });
 }
 

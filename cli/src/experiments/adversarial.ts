@@ -71,7 +71,7 @@ export const adversarial: Experiment = {
         spec: lineChart({
           title: 'Adversarial risk: |estimate − measured| / measured', data: [...plotData, ...EPS.map((e) => ({ eps: e, point: '5% target', error: TARGET }))],
           x: { field: 'eps', title: 'perturbation radius eps (unitless)' },
-          y: { field: 'error', title: 'worst |relative error| over norms (unitless)' },
+          y: { field: 'error', title: 'worst |relative error| (unitless)' },
           series: 'point', legend: 'distance from w*', dashed: ['5% target'],
         }),
       }],
