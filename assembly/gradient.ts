@@ -47,30 +47,7 @@ export function lrGradients(
     let b = firstBatch + <u32>t;
     philoxFill(uPtr, n, k0, k1, 0, b, DOMAIN_BATCH_INDEX, stream, MODE_UNIFORM);
     if (noiseStd != 0) philoxFill(zPtr, n, k0, k1, 0, b, DOMAIN_BATCH_NOISE, stream, MODE_NORMAL);
-    if (replacement) {
-      for (let j = 0; j < n; j++) {
-        let k = <i32>(load<f64>(uPtr + (<usize>j << 3)) * <f64>rows);
-        store<i32>(idxPtr + (<usize>j << 2), min(k, rows - 1));
-      }
-    } else {
-      for (let j = 0; j < n; j++) {
-        let k = j + min(<i32>(load<f64>(uPtr + (<usize>j << 3)) * <f64>(rows - j)), rows - j - 1);
-        let pj = permPtr + (<usize>j << 2);
-        let pk = permPtr + (<usize>k << 2);
-        let v = load<i32>(pk);
-        store<i32>(pk, load<i32>(pj));
-        store<i32>(pj, v);
-        store<i32>(swapPtr + (<usize>j << 2), k);
-        store<i32>(idxPtr + (<usize>j << 2), v);
-      }
-      for (let j = n - 1; j >= 0; j--) { // undo, restoring the identity permutation
-        let pj = permPtr + (<usize>j << 2);
-        let pk = permPtr + (<usize>load<i32>(swapPtr + (<usize>j << 2)) << 2);
-        let v = load<i32>(pk);
-        store<i32>(pk, load<i32>(pj));
-        store<i32>(pj, v);
-      }
-    }
+    sampleRows(uPtr, idxPtr, swapPtr, permPtr, n, rows, replacement);
     // One pass over the batch, eight rows at a time: residuals r_t = x_t'w - y_t - sigma z_t
     // (dot8: eight independent rows, mostly cache misses, in flight), then, while the eight
     // rows are still in L1, g += r_0 x_0 + ... + r_7 x_7 (one load and store of g per eight
@@ -172,5 +149,40 @@ export function lrGradients(
     store<f64>(outPtr, load<f64>(outPtr, 40) + load<f64>(a5 + o) * b, 40);
     store<f64>(outPtr, load<f64>(outPtr, 48) + load<f64>(a6 + o) * b, 48);
     store<f64>(outPtr, load<f64>(outPtr, 56) + load<f64>(a7 + o) * b, 56);
+  }
+}
+
+/**
+ * Row indices of one batch from its n uniforms: with replacement, floor(u rows); without,
+ * a partial Fisher-Yates shuffle of the identity permutation in permPtr, undone afterwards
+ * (swapPtr records the swaps). Shared by lrGradients and the paired kernel, so a batch's
+ * rows are the same in both.
+ */
+// @ts-ignore: decorator
+@inline
+export function sampleRows(uPtr: usize, idxPtr: usize, swapPtr: usize, permPtr: usize, n: i32, rows: i32, replacement: i32): void {
+  if (replacement) {
+    for (let j = 0; j < n; j++) {
+      let k = <i32>(load<f64>(uPtr + (<usize>j << 3)) * <f64>rows);
+      store<i32>(idxPtr + (<usize>j << 2), min(k, rows - 1));
+    }
+    return;
+  }
+  for (let j = 0; j < n; j++) {
+    let k = j + min(<i32>(load<f64>(uPtr + (<usize>j << 3)) * <f64>(rows - j)), rows - j - 1);
+    let pj = permPtr + (<usize>j << 2);
+    let pk = permPtr + (<usize>k << 2);
+    let v = load<i32>(pk);
+    store<i32>(pk, load<i32>(pj));
+    store<i32>(pj, v);
+    store<i32>(swapPtr + (<usize>j << 2), k);
+    store<i32>(idxPtr + (<usize>j << 2), v);
+  }
+  for (let j = n - 1; j >= 0; j--) { // undo, restoring the identity permutation
+    let pj = permPtr + (<usize>j << 2);
+    let pk = permPtr + (<usize>load<i32>(swapPtr + (<usize>j << 2)) << 2);
+    let v = load<i32>(pk);
+    store<i32>(pk, load<i32>(pj));
+    store<i32>(pj, v);
   }
 }

@@ -13,7 +13,7 @@
 
 import { philoxFill, MODE_UNIFORM, MODE_NORMAL } from './rng';
 import { axpy, scale } from './linalg';
-import { DOMAIN_BATCH_INDEX, DOMAIN_BATCH_NOISE } from './gradient';
+import { DOMAIN_BATCH_INDEX, DOMAIN_BATCH_NOISE, sampleRows } from './gradient';
 
 /** Philox domain (counter word c2) of the second noise draw of a pair. */
 export const DOMAIN_PAIR_NOISE: u32 = 0x80000003;
@@ -66,36 +66,5 @@ export function lrPairedDiffs(
       axpy(-load<f64>(z1Ptr + (<usize>j << 3)), xPtr + row * rowBytes, gPtr, dim);
     }
     scale(s, gPtr, dim);
-  }
-}
-
-/**
- * Row indices of one batch from its n uniforms: lrGradients' rule, kept identical (the
- * tests compare the pair differences with two lrGradients-style evaluations of the batch).
- */
-function sampleRows(uPtr: usize, idxPtr: usize, swapPtr: usize, permPtr: usize, n: i32, rows: i32, replacement: i32): void {
-  if (replacement) {
-    for (let j = 0; j < n; j++) {
-      let k = <i32>(load<f64>(uPtr + (<usize>j << 3)) * <f64>rows);
-      store<i32>(idxPtr + (<usize>j << 2), min(k, rows - 1));
-    }
-    return;
-  }
-  for (let j = 0; j < n; j++) {
-    let k = j + min(<i32>(load<f64>(uPtr + (<usize>j << 3)) * <f64>(rows - j)), rows - j - 1);
-    let pj = permPtr + (<usize>j << 2);
-    let pk = permPtr + (<usize>k << 2);
-    let v = load<i32>(pk);
-    store<i32>(pk, load<i32>(pj));
-    store<i32>(pj, v);
-    store<i32>(swapPtr + (<usize>j << 2), k);
-    store<i32>(idxPtr + (<usize>j << 2), v);
-  }
-  for (let j = n - 1; j >= 0; j--) { // undo, restoring the identity permutation
-    let pj = permPtr + (<usize>j << 2);
-    let pk = permPtr + (<usize>load<i32>(swapPtr + (<usize>j << 2)) << 2);
-    let v = load<i32>(pk);
-    store<i32>(pk, load<i32>(pj));
-    store<i32>(pj, v);
   }
 }

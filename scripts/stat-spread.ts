@@ -26,7 +26,7 @@ if (section === 'method') {
   const far = pointAtMisfit(g.H, g.wStar, new Rng(9).normals(new Float64Array(DIM)), N / 10);
   const Cfar = batchGradientCovariance(g.data, far, N, N - S2);
   const Cstar = batchGradientCovariance(g.data, g.wStar, N, N - S2);
-  // MATH.md, Gaussian x: Cov = H + ((d'Hd) H + H d d' H) / n with d'Hd = n/10
+  // docs/method.md, Gaussian x: Cov = H + ((d'Hd) H + H d d' H) / n with d'Hd = n/10
   const d = far.map((v, i) => v - g.wStar[i]!);
   const Hd = new Float64Array(DIM);
   for (let i = 0; i < DIM; i++) for (let j = 0; j < DIM; j++) Hd[i]! += g.H[i * DIM + j]! * d[j]!;

@@ -1,4 +1,4 @@
-// Gradient-only distributed training (MATH.md, "Gradient-only training"): K data holders
+// Gradient-only distributed training (docs/parallel.md, "The gradient-only distributed trainer"): K data holders
 // each own a shard of (X, y); every round the coordinator sends w, each holder answers with
 // batch gradients of its shard computed with calibrated target noise, and the coordinator
 // estimates H from the gradients' covariance and takes a preconditioned step

@@ -27,7 +27,7 @@ export interface CalibrationOptions {
  *
  * Returns max(0, target - baseNoiseVariance): when the label noise already exceeds the
  * target, no noise is injected and the covariance estimates the Hessian only up to the
- * scale (s2 / target), which MATH.md calls "H up to scale".
+ * scale (s2 / target), which docs/method.md calls "H up to scale".
  *
  * @param batchSize positive integer n
  * @returns the variance tau2 of the Gaussian noise to add to each target

@@ -1,4 +1,4 @@
-// Risk and adversarial risk of a linear predictor from gradients alone (MATH.md,
+// Risk and adversarial risk of a linear predictor from gradients alone (docs/applications.md,
 // Applications): E[r^2] = s2 + d'Hd with d'Hd = g_bar' H^-1 g_bar, and
 // R_adv = E[r^2] + 2 eps ||w||_* E|r| + eps^2 ||w||_*^2 for perturbations ||D|| <= eps.
 import { solveSpd, checkSquare } from './cholesky.js';
@@ -78,13 +78,13 @@ function checkVector(name: string, v: unknown, dim: number): Float64Array {
  * The mean-squared and adversarial risk of the linear predictor w, from the mean and the
  * covariance of noisy batch gradients at w plus the injected variance tau2.
  *
- * With A = n C_hat - g_bar g_bar' ~ (s2 + tau2 + d'Hd) H (MATH.md, Gaussian x):
+ * With A = n C_hat - g_bar g_bar' ~ (s2 + tau2 + d'Hd) H (docs/applications.md, Gaussian x):
  * - route 1, s2 known (`labelNoiseVariance`): t = g_bar' A^-1 g_bar = d'Hd / (s2 + tau2 + d'Hd),
  *   so kappa = (s2 + tau2) / (1 - t), H = A / kappa, d'Hd = kappa t (the misfit debiasing of
- *   MATH.md solved in closed form). Needs t < 1, i.e. the misfit must not swamp the noise.
+ *   docs/applications.md solved in closed form). Needs t < 1, i.e. the misfit must not swamp the noise.
  * - route 2, H known (`hessian`, e.g. from the paired-noise estimator, unbiased at any w):
  *   d'Hd = g_bar' H^-1 g_bar and kappa = <A, H> / <H, H> (Frobenius), so
- *   E[r^2] = kappa - tau2 and s2 = kappa - tau2 - d'Hd (MATH.md's scale identification).
+ *   E[r^2] = kappa - tau2 and s2 = kappa - tau2 - d'Hd (docs/applications.md's scale identification).
  *   The scale carries the covariance's sampling error times s2 + tau2 + d'Hd, so this route
  *   is precise when tau2 is small (tau2 = 0 is fine here: H comes from elsewhere) or m large.
  *

@@ -96,7 +96,7 @@ function withPrepared<T>(inputs: readonly [string, Float64Array][], dim: number,
       k.matrixInfo(ptrs[i]!, dim, info);
       const [maxAbs, maxAsym] = f64(info, 2);
       if (Number.isNaN(maxAbs!)) {
-        checkFinite(name, a); // throws, naming the first non-finite entry
+        checkFinite(name, a, a.length, dim); // throws, naming the row and column of the first non-finite entry
         throw new RangeError(`invalid argument: \`${name}\` must contain only finite numbers.`);
       }
       if (maxAsym! > SYMMETRY_TOL * maxAbs!) throw asymmetryError(name, a, dim, maxAbs!);

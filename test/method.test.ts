@@ -1,4 +1,4 @@
-// The method itself (MATH.md): with target noise calibrated so that s2 + tau2 = n, the
+// The method itself (docs/method.md): with target noise calibrated so that s2 + tau2 = n, the
 // covariance of batch gradients estimates the Hessian H = E[x x'], near and far from the
 // optimum; without calibration it fails by a constant factor. The truth is the data's own
 // second-moment matrix X'X/rows (batches are drawn from the data), and, sharper, the exact
@@ -69,7 +69,7 @@ test('calibrated far from the optimum (misfit d\'Hd = n/10): matches the predict
   const w = pointAtMisfit(H, wStar, new Rng(9).normals(new Float64Array(DIM)), N / 10);
   const d = w.map((v, i) => v - wStar[i]!);
   const est = estimateHessian(data, w, { batchSize: N, batches: M, seed: 2, baseNoiseVariance: S2 });
-  // MATH.md, Gaussian x: Cov = H + ((d'Hd) H + H d d' H) / n
+  // docs/method.md, Gaussian x: Cov = H + ((d'Hd) H + H d d' H) / n
   const Hd = new Float64Array(DIM);
   for (let i = 0; i < DIM; i++) for (let j = 0; j < DIM; j++) Hd[i]! += H[i * DIM + j]! * d[j]!;
   const predicted = H.map((v, k) => v * (1 + N / 10 / N) + (Hd[Math.floor(k / DIM)]! * Hd[k % DIM]!) / N);

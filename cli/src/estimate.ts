@@ -102,9 +102,6 @@ export async function estimate(flags: EstimateFlags, command: string): Promise<v
   const csv = Object.assign(read, { file: flags.data });
   const n = flags.batchSize, m = flags.batches, dim = csv.dim, rows = csv.rows;
   const { mean, sd } = columnStats(csv);
-  if (n > rows) {
-    warn(`--batch-size ${n} exceeds the ${rows} rows used from ${flags.data}: batches sample rows with replacement, so rows repeat within every batch; choose a batch size at most the rows.`);
-  }
   if (flags.standardize) standardizeInPlace(csv, mean, sd);
   const data: RegressionData = { X: csv.X, y: csv.y, rows, dim };
   await init();
@@ -118,6 +115,10 @@ export async function estimate(flags: EstimateFlags, command: string): Promise<v
   }
   if (!allFinite(fit.w) || !Number.isFinite(fit.residualVariance)) {
     throw new UserError(`${flags.data}: the least-squares fit overflowed double precision: the columns' scales differ too much${flags.standardize ? '' : '; drop --no-standardize'}.`);
+  }
+  // warned only once the data are known to be usable, so an error stays the only line
+  if (n > rows) {
+    warn(`--batch-size ${n} exceeds the ${rows} rows used from ${flags.data}: batches sample rows with replacement, so rows repeat within every batch; choose a batch size at most the rows.`);
   }
   const tau2 = flags.noise ?? calibratedNoiseVariance(n, { baseNoiseVariance: fit.residualVariance });
   const H = secondMomentMatrix(data);

@@ -155,7 +155,8 @@ test('sizes that pass validation never reach a worker\'s wasm: huge batch sizes 
 test('unknown option keys are rejected in every options bag of the pool and the trainer, naming the key and the closest known one', async () => {
   const d = problem(50, 2, 7);
   const w = new Float64Array(2);
-  await rejects(() => pool.estimateHessian(d, w, { ...OPTS, method: 'paired' } as never), TypeError, /unknown key `method`/, 'pool estimate method');
+  await rejects(() => pool.estimateHessian(d, w, { ...OPTS, methdo: 'paired' } as never), TypeError, /unknown key `methdo`.*`method`/, 'pool estimate methdo');
+  await rejects(() => pool.estimateHessian(d, w, { ...OPTS, method: 'paired' }), RangeError, /`method` must be 'calibrated' here/, 'pool estimate method paired');
   await rejects(() => pool.estimateHessian(d, w, { ...OPTS, blockBatch: 5 } as never), TypeError, /unknown key `blockBatch`.*`blockBatches`/, 'pool estimate typo');
   await rejects(() => pool.estimateHessian(d, w, { ...OPTS, noiseVarianse: 2 } as never), TypeError, /`noiseVarianse`.*did you mean `noiseVariance`/, 'pool estimate noiseVarianse');
   await rejects(() => pool.estimateHessian(d, w, { ...OPTS, onProgress: () => 1 } as never), TypeError, /unknown key `onProgress`/, 'function-valued option');
