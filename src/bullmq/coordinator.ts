@@ -7,7 +7,7 @@ import { Queue, QueueEvents, Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { GradientCovariance } from '../covariance.js';
 import { init, isInitialized } from '../wasm.js';
-import { prepareEstimate, RegressionDataset, type EstimateOptions, type HessianEstimate, type RegressionData } from '../gradients.js';
+import { prepareEstimate, RegressionDataset, ESTIMATE_OPTION_KEYS, type EstimateOptions, type HessianEstimate, type RegressionData } from '../gradients.js';
 import { DEFAULT_BLOCK_BATCHES } from '../pool.js';
 import { checkOptions, checkPositiveInteger } from '../validate.js';
 import {
@@ -132,7 +132,7 @@ export class Coordinator {
   async estimateHessian(data: RegressionData | DataHandle, w: Float64Array, options: BullmqEstimateOptions): Promise<HessianEstimate> {
     this.#live();
     if (!isInitialized()) await init();
-    const opts = checkOptions('options', options);
+    const opts = checkOptions('options', options, [...ESTIMATE_OPTION_KEYS, 'method', 'blockBatches', 'runId', 'onBlock'], '`options` of coordinator.estimateHessian');
     const blockBatches = opts.blockBatches === undefined ? DEFAULT_BLOCK_BATCHES : checkPositiveInteger('blockBatches', opts.blockBatches, 0x7fffffff);
     if (opts.runId !== undefined && (typeof opts.runId !== 'string' || !RUN_ID.test(opts.runId))) {
       throw new TypeError(`invalid argument: \`runId\` must be 1 to 64 letters, digits, '_' or '.'. Value: \`${String(opts.runId)}\`.`);
@@ -269,7 +269,7 @@ export class Coordinator {
  * const coordinator = await createCoordinator({ connection: 'redis://127.0.0.1:6379', queue: 'hessian' });
  */
 export async function createCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
-  const o = checkOptions('options', options);
+  const o = checkOptions('options', options, ['connection', 'queue', 'attempts', 'backoff', 'pollInterval'], '`options` of createCoordinator');
   const name = checkQueue('queue', o.queue);
   const attempts = o.attempts === undefined ? 3 : checkPositiveInteger('attempts', o.attempts, 1000);
   const backoff = o.backoff === undefined ? 1000 : checkPositiveInteger('backoff', o.backoff);

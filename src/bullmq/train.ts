@@ -6,7 +6,7 @@ import { Queue, QueueEvents, Job } from 'bullmq';
 import { GradientCovariance } from '../covariance.js';
 import { choleskySolve } from '../cholesky.js';
 import { init, isInitialized } from '../wasm.js';
-import type { TrainOptions, TrainResult } from '../distributed.js';
+import { TRAIN_OPTION_KEYS, type TrainOptions, type TrainResult } from '../distributed.js';
 import { checkFloat64Array, checkLength, checkFinite, checkNonNegative, checkOptions, checkPositiveInteger, checkSeed, checkInteger, checkOneOf } from '../validate.js';
 import { connect, checkQueue, gradientKey, roundJobId, bytesF64, toWireSeed, type Connection, type GradcovJob, type RoundJob } from './common.js';
 
@@ -47,7 +47,7 @@ const RUN_ID = /^[A-Za-z0-9_.]{1,64}$/;
  *   rounds: 10, batchSize: 64, batchesPerRound: 4096, seed: 1 });
  */
 export async function trainOnQueues(options: QueueTrainOptions): Promise<TrainResult> {
-  const o = checkOptions('options', options);
+  const o = checkOptions('options', options, [...TRAIN_OPTION_KEYS, 'connection', 'queues', 'runId', 'attempts', 'keep', 'roundTimeout'], '`options` of trainOnQueues');
   if (!Array.isArray(o.queues) || o.queues.length === 0) throw new TypeError(`invalid argument: \`queues\` must be a non-empty array of queue names. Value: \`${String(o.queues)}\`.`);
   const names = (o.queues as unknown[]).map((q, k) => checkQueue(`queues[${k}]`, q));
   const rounds = checkPositiveInteger('rounds', o.rounds, 1e7);

@@ -176,7 +176,7 @@ function startBullWorker(queue: string, redis: Redis, concurrency: number, stall
  * process.on('SIGTERM', () => { void worker.close(); });
  */
 export async function startWorker(options: WorkerOptions): Promise<GradcovWorker> {
-  const o = checkOptions('options', options);
+  const o = checkOptions('options', options, ['connection', 'queue', 'concurrency', 'beforeJob', 'lockDuration', 'stalledInterval', 'maxStalledCount'], '`options` of startWorker');
   const queue = checkQueue('queue', o.queue);
   const concurrency = o.concurrency === undefined ? 1 : checkPositiveInteger('concurrency', o.concurrency, 256);
   const stall = checkStall(o);
@@ -234,7 +234,7 @@ export async function startWorker(options: WorkerOptions): Promise<GradcovWorker
  * const holder = await startHolder({ connection: 'redis://127.0.0.1:6379', queue: 'holder-a', shard: { X, y, rows, dim } });
  */
 export async function startHolder(options: HolderOptions): Promise<GradcovWorker> {
-  const o = checkOptions('options', options);
+  const o = checkOptions('options', options, ['connection', 'queue', 'shard', 'beforeJob', 'lockDuration', 'stalledInterval', 'maxStalledCount'], '`options` of startHolder');
   const queue = checkQueue('queue', o.queue);
   let shard: RegressionData;
   try {
