@@ -298,7 +298,10 @@ export function init(source?: WasmSource, options?: InitOptions): Promise<void> 
   }
   if (requested) {
     const sameSource = source === undefined || source === requested.source;
-    const sameBuild = options?.build === undefined || preference === requested.build;
+    // the same build: asked for the same way, or resolving to the build that is loaded
+    // ('auto' and 'simd' are the same request on an engine without relaxed SIMD)
+    const sameBuild = options?.build === undefined || preference === requested.build
+      || (loadedBuild !== undefined && pickBuild(preference as BuildPreference) === loadedBuild);
     if (!sameSource || !sameBuild) {
       const loaded = `${requested.source === undefined ? 'the bundled .wasm' : describe(requested.source)}, build '${loadedBuild ?? requested.build}'`;
       const asked = [!sameSource ? `source ${describe(source)}` : '', !sameBuild ? `build '${String(preference)}'` : ''].filter(Boolean).join(' and ');

@@ -80,3 +80,18 @@ export function ksStatistic(sample: Float64Array, cdf: (x: number) => number): n
   }
   return d;
 }
+
+/**
+ * `suite.before(fn)` whose error is printed: uvu 0.5 counts a suite whose before hook throws
+ * as failed (0 / N) but prints no message.
+ */
+export function beforeAll(suite: { before(fn: () => Promise<void> | void): void }, fn: () => Promise<void> | void): void {
+  suite.before(async () => {
+    try {
+      await fn();
+    } catch (err) {
+      console.error('test set-up failed (the suite is counted as failed):', err);
+      throw err;
+    }
+  });
+}

@@ -15,7 +15,7 @@ import * as assert from 'uvu/assert';
 import {
   estimateHessian, calibratedNoiseVariance, syntheticRegression, pointAtMisfit, Rng, type InputDistribution,
 } from '../src/node.js';
-import { setup } from './helpers.js';
+import { setup, beforeAll } from './helpers.js';
 import { relErrExact, bestScaleErrExact, secondMoment, batchGradientCovariance, trace, whitenedScale } from './yardstick.js';
 
 const DIM = 20, ROWS = 20000, N = 64, M = 20000, S2 = 1;
@@ -27,7 +27,7 @@ function problem(inputs: InputDistribution) {
 }
 
 let gaussian: ReturnType<typeof problem>;
-test.before(async () => {
+beforeAll(test, async () => {
   await setup();
   gaussian = problem('gaussian');
 });

@@ -7,9 +7,10 @@ import * as assert from 'uvu/assert';
 import * as g from '../../src/node.js';
 import { createEstimatorPool } from '../../src/node/workers.js';
 import type { EstimatorPool } from '../../src/pool.js';
+import { beforeAll } from '../helpers.js';
 
 let pool: EstimatorPool;
-test.before(async () => {
+beforeAll(test, async () => {
   await g.init(undefined, { build: 'simd' });
   pool = await createEstimatorPool({ workers: 2 });
   D = problem(300, 3, 1);

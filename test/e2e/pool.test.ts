@@ -7,8 +7,9 @@ import * as g from '../../src/node.js';
 import { createEstimatorPool, createDistributedTrainer, nodeTransport, type MessageTap } from '../../src/node/workers.js';
 import { poolOver, poolTransports, type EstimatorPool, type SharedData } from '../../src/pool.js';
 import { trainerTransports } from '../../src/distributed.js';
+import { beforeAll } from '../helpers.js';
 
-test.before(async () => { await g.init(undefined, { build: 'simd' }); });
+await g.init(undefined, { build: 'simd' }); // at import, not in a hook: uvu 0.5 drops a hook's error message
 
 function problem(rows: number, dim: number, seed: number) {
   const X = new g.Rng(seed).normals(new Float64Array(rows * dim));
@@ -32,7 +33,7 @@ async function rejects(fn: () => unknown, Kind: new (...a: never[]) => Error, re
 
 let pool: EstimatorPool;
 let other: EstimatorPool;
-test.before(async () => {
+beforeAll(test, async () => {
   [pool, other] = await Promise.all([createEstimatorPool({ workers: 2 }), createEstimatorPool({ workers: 1 })]);
 });
 test.after(async () => { await Promise.all([pool?.close(), other?.close()]); });
