@@ -4,28 +4,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as g from '../src/node.js';
-import { setup, normals, offsetView, maxAbsDiff } from './helpers.js';
+import { setup, normals, offsetView, maxAbsDiff, checkBadInputs, type ErrorKind } from './helpers.js';
 import { pairDifferences } from '../src/estimators.js';
 import * as refP from '../src/reference/paired.js';
 
 test.before(setup);
 
-type Kind = typeof TypeError | typeof RangeError;
-type Row = [string, () => unknown, Kind, string, string | RegExp];
-
-function check(fn: string, rows: Row[]): void {
-  for (const [label, call, Kind, param, value] of rows) {
-    const where = `${fn}: ${label}`;
-    let caught: unknown;
-    try { call(); } catch (err) { caught = err; }
-    assert.ok(caught instanceof Kind, `${where}: expected ${Kind.name}, got ${String(caught)}`);
-    const msg = (caught as Error).message;
-    assert.ok(msg.includes('`' + param + '`'), `${where}: message does not name \`${param}\`: ${msg}`);
-    assert.ok(/must/.test(msg), `${where}: message states no rule: ${msg}`);
-    if (typeof value === 'string') assert.ok(msg.includes(value), `${where}: message does not show ${value}: ${msg}`);
-    else assert.match(msg, value, where);
-  }
-}
+type Kind = ErrorKind;
+const check = checkBadInputs;
 
 async function checkAsync(fn: string, rows: [string, () => Promise<unknown>, Kind, string, string | RegExp][]): Promise<void> {
   for (const [label, call, Kind, param, value] of rows) {

@@ -5,30 +5,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as g from '../src/node.js';
-import { setup, normals } from './helpers.js';
+import { setup, normals, checkBadInputs, type ErrorKind } from './helpers.js';
 
 const { Rng, GradientCovariance } = g;
 
 test.before(setup);
 
-type Kind = typeof TypeError | typeof RangeError;
-/** [label, call, error type, parameter named, value shown (string or regex), extra pattern] */
-type Row = [string, () => unknown, Kind, string, string | RegExp, RegExp?];
-
-function check(fn: string, rows: Row[]): void {
-  for (const [label, call, Kind, param, value, extra] of rows) {
-    const where = `${fn}: ${label}`;
-    let caught: unknown;
-    try { call(); } catch (err) { caught = err; }
-    assert.ok(caught instanceof Kind, `${where}: expected ${Kind.name}, got ${String(caught)}`);
-    const msg = (caught as Error).message;
-    assert.ok(msg.includes('`' + param + '`'), `${where}: message does not name \`${param}\`: ${msg}`);
-    assert.ok(/must/.test(msg), `${where}: message states no rule: ${msg}`);
-    if (typeof value === 'string') assert.ok(msg.includes(value), `${where}: message does not show ${value}: ${msg}`);
-    else assert.match(msg, value, where);
-    if (extra) assert.match(msg, extra, where);
-  }
-}
+type Kind = ErrorKind;
+const check = checkBadInputs;
 
 const bad = (a: Float64Array, i: number, v: number) => { const b = a.slice(); b[i] = v; return b; };
 const data = () => ({ X: normals(40, 1), y: normals(10, 2), rows: 10, dim: 4 });

@@ -1,6 +1,7 @@
 // Shared test helpers: loads the release or the debug build (GRADCOV_WASM=debug), and
 // small linear-algebra and data utilities used as ground truth.
 import { readFileSync } from 'node:fs';
+import * as assert from 'uvu/assert';
 import * as g from '../src/node.js';
 
 export const BUILD = process.env.GRADCOV_WASM === 'debug' ? 'debug' : 'release';
@@ -94,4 +95,28 @@ export function beforeAll(suite: { before(fn: () => Promise<void> | void): void 
       throw err;
     }
   });
+}
+
+/** An error class a bad-input row expects. */
+export type ErrorKind = typeof TypeError | typeof RangeError;
+/** [label, call, error type, parameter named, value shown (string or regex), extra pattern] */
+export type BadInputRow = [string, () => unknown, ErrorKind, string, string | RegExp, RegExp?];
+
+/**
+ * The bad-input table check: every row throws the stated error type, names the parameter in
+ * backticks, states a rule ("must ...") and shows the value (and matches `extra` if given).
+ */
+export function checkBadInputs(fn: string, rows: BadInputRow[]): void {
+  for (const [label, call, Kind, param, value, extra] of rows) {
+    const where = `${fn}: ${label}`;
+    let caught: unknown;
+    try { call(); } catch (err) { caught = err; }
+    assert.ok(caught instanceof Kind, `${where}: expected ${Kind.name}, got ${String(caught)}`);
+    const msg = (caught as Error).message;
+    assert.ok(msg.includes('`' + param + '`'), `${where}: message does not name \`${param}\`: ${msg}`);
+    assert.ok(/must/.test(msg), `${where}: message states no rule: ${msg}`);
+    if (typeof value === 'string') assert.ok(msg.includes(value), `${where}: message does not show ${value}: ${msg}`);
+    else assert.match(msg, value, where);
+    if (extra) assert.match(msg, extra, where);
+  }
 }
