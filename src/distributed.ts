@@ -75,6 +75,30 @@ export const TRAIN_OPTION_KEYS = [
   'rounds', 'batchSize', 'batchesPerRound', 'seed', 'noiseVariance', 'learningRate', 'ridge', 'averageLast', 'w0', 'workers', 'hessianEstimator',
 ] as const;
 
+/**
+ * The trainer's scalar settings, checked and defaulted: shared by createDistributedTrainer
+ * and gradcov/bullmq's trainOnQueues, so both refuse and default alike. @internal
+ */
+export function checkTrainSettings(o: Record<string, unknown>): {
+  rounds: number; batchSize: number; batchesPerRound: number; seed: number | bigint; noiseVariance: number;
+  paired: boolean; learningRate: number; ridge: number | undefined; averageLast: number;
+} {
+  const rounds = checkPositiveInteger('rounds', o.rounds, 1e7);
+  const batchSize = checkPositiveInteger('batchSize', o.batchSize, 0x7fffffff);
+  const batchesPerRound = checkPositiveInteger('batchesPerRound', o.batchesPerRound, 0x7fffffff);
+  if (o.seed === undefined) throw new TypeError('invalid argument: `seed` must be a number or a bigint. Value: `undefined`.');
+  checkSeed('seed', o.seed);
+  const noiseVariance = o.noiseVariance === undefined ? batchSize : checkNonNegative('noiseVariance', o.noiseVariance);
+  const paired = (o.hessianEstimator === undefined ? 'paired' : checkOneOf('hessianEstimator', o.hessianEstimator, ['paired', 'calibrated'] as const)) === 'paired';
+  if (paired && noiseVariance === 0) {
+    throw new RangeError("invalid argument: `noiseVariance` must be > 0 with hessianEstimator 'paired'. Value: `0`.");
+  }
+  const learningRate = o.learningRate === undefined ? 1 : checkNonNegative('learningRate', o.learningRate);
+  const ridge = o.ridge === undefined ? undefined : checkNonNegative('ridge', o.ridge);
+  const averageLast = o.averageLast === undefined ? Math.max(1, Math.floor(rounds / 2)) : checkInteger('averageLast', o.averageLast, 1, rounds);
+  return { rounds, batchSize, batchesPerRound, seed: o.seed as number | bigint, noiseVariance, paired, learningRate, ridge, averageLast };
+}
+
 /** Options of createDistributedTrainer (gradient-only training). */
 export interface TrainOptions {
   /** Rounds (preconditioned steps). */
@@ -340,19 +364,7 @@ export async function trainerOver(makeTransport: (index: number) => Transport, s
     checkFinite(`shards[${k}].y`, s.y);
   });
   const o = checkOptions('options', options, TRAIN_OPTION_KEYS);
-  const rounds = checkPositiveInteger('rounds', o.rounds, 1e7);
-  const batchSize = checkPositiveInteger('batchSize', o.batchSize, 0x7fffffff);
-  const batchesPerRound = checkPositiveInteger('batchesPerRound', o.batchesPerRound, 0x7fffffff);
-  if (o.seed === undefined) throw new TypeError('invalid argument: `seed` must be a number or a bigint. Value: `undefined`.');
-  checkSeed('seed', o.seed);
-  const noiseVariance = o.noiseVariance === undefined ? batchSize : checkNonNegative('noiseVariance', o.noiseVariance);
-  const paired = (o.hessianEstimator === undefined ? 'paired' : checkOneOf('hessianEstimator', o.hessianEstimator, ['paired', 'calibrated'] as const)) === 'paired';
-  if (paired && noiseVariance === 0) {
-    throw new RangeError("invalid argument: `noiseVariance` must be > 0 with hessianEstimator 'paired'. Value: `0`.");
-  }
-  const learningRate = o.learningRate === undefined ? 1 : checkNonNegative('learningRate', o.learningRate);
-  const ridge = o.ridge === undefined ? undefined : checkNonNegative('ridge', o.ridge);
-  const averageLast = o.averageLast === undefined ? Math.max(1, Math.floor(rounds / 2)) : checkInteger('averageLast', o.averageLast, 1, rounds);
+  const { rounds, batchSize, batchesPerRound, noiseVariance, paired, learningRate, ridge, averageLast } = checkTrainSettings(o);
   let w0: Float64Array = new Float64Array(dim);
   if (o.w0 !== undefined) {
     w0 = checkFloat64Array('w0', o.w0);

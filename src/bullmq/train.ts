@@ -6,8 +6,8 @@ import { Queue, QueueEvents, Job } from 'bullmq';
 import { GradientCovariance } from '../covariance.js';
 import { choleskySolve } from '../cholesky.js';
 import { init, isInitialized } from '../wasm.js';
-import { TRAIN_OPTION_KEYS, type TrainOptions, type TrainResult } from '../distributed.js';
-import { checkFloat64Array, checkLength, checkFinite, checkNonNegative, checkOptions, checkPositiveInteger, checkSeed, checkInteger, checkOneOf } from '../validate.js';
+import { TRAIN_OPTION_KEYS, checkTrainSettings, type TrainOptions, type TrainResult } from '../distributed.js';
+import { checkFloat64Array, checkLength, checkFinite, checkOptions, checkPositiveInteger } from '../validate.js';
 import { connect, checkQueue, gradientKey, roundJobId, bytesF64, toWireSeed, type Connection, type GradcovJob, type RoundJob } from './common.js';
 
 /** The trainer's options plus where the holders are. */
@@ -50,16 +50,7 @@ export async function trainOnQueues(options: QueueTrainOptions): Promise<TrainRe
   const o = checkOptions('options', options, [...TRAIN_OPTION_KEYS, 'connection', 'queues', 'runId', 'attempts', 'keep', 'roundTimeout'], '`options` of trainOnQueues');
   if (!Array.isArray(o.queues) || o.queues.length === 0) throw new TypeError(`invalid argument: \`queues\` must be a non-empty array of queue names. Value: \`${String(o.queues)}\`.`);
   const names = (o.queues as unknown[]).map((q, k) => checkQueue(`queues[${k}]`, q));
-  const rounds = checkPositiveInteger('rounds', o.rounds, 1e7);
-  const batchSize = checkPositiveInteger('batchSize', o.batchSize, 0x7fffffff);
-  const batchesPerRound = checkPositiveInteger('batchesPerRound', o.batchesPerRound, 0x7fffffff);
-  if (o.seed === undefined) throw new TypeError('invalid argument: `seed` must be a number or a bigint. Value: `undefined`.');
-  checkSeed('seed', o.seed);
-  const noiseVariance = o.noiseVariance === undefined ? batchSize : checkNonNegative('noiseVariance', o.noiseVariance);
-  const learningRate = o.learningRate === undefined ? 1 : checkNonNegative('learningRate', o.learningRate);
-  const ridge = o.ridge === undefined ? undefined : checkNonNegative('ridge', o.ridge);
-  const averageLast = o.averageLast === undefined ? Math.max(1, Math.floor(rounds / 2)) : checkInteger('averageLast', o.averageLast, 1, rounds);
-  const paired = (o.hessianEstimator === undefined ? 'paired' : checkOneOf('hessianEstimator', o.hessianEstimator, ['paired', 'calibrated'])) === 'paired';
+  const { rounds, batchSize, batchesPerRound, noiseVariance, paired, learningRate, ridge, averageLast } = checkTrainSettings(o);
   const attempts = o.attempts === undefined ? 3 : checkPositiveInteger('attempts', o.attempts, 1000);
   const roundTimeout = o.roundTimeout === undefined ? undefined : checkPositiveInteger('roundTimeout', o.roundTimeout);
   if (o.runId !== undefined && (typeof o.runId !== 'string' || !RUN_ID.test(o.runId))) {
