@@ -9,16 +9,9 @@ import { pairDifferences } from '../src/estimators.js';
 import { wasm, alloc, free, f64, copyIn } from '../src/wasm.js';
 import * as refP from '../src/reference/paired.js';
 import * as refG from '../src/reference/gradients.js';
-import { setup, maxAbs, maxAbsDiff, normals } from './helpers.js';
+import { setup, maxAbs, maxAbsDiff, normals, regressionProblem as problem } from './helpers.js';
 
 test.before(setup);
-
-function problem(rows: number, dim: number, seed: number) {
-  const X = normals(rows * dim, seed, 1);
-  const y = normals(rows, seed, 2);
-  const w = normals(dim, seed, 3);
-  return { data: { X, y, rows, dim }, w };
-}
 
 // (rows, dim, batchSize, batches): 0-free edge sizes around the SIMD width (2), odd dims,
 // n = rows, n = 1, and more batches than one 256-row chunk of the staging buffer

@@ -2,16 +2,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { linearRegressionGradients, estimateHessian, GradientCovariance, RegressionDataset } from '../src/node.js';
 import * as ref from '../src/reference/gradients.js';
-import { setup, maxAbs, maxAbsDiff, normals, offsetView } from './helpers.js';
+import { setup, maxAbs, maxAbsDiff, offsetView, regressionProblem as problem } from './helpers.js';
 
 test.before(setup);
-
-function problem(rows: number, dim: number, seed: number) {
-  const X = normals(rows * dim, seed, 1);
-  const y = normals(rows, seed, 2);
-  const w = normals(dim, seed, 3);
-  return { data: { X, y, rows, dim }, w };
-}
 
 // (rows, dim, batchSize, batches): sizes around the SIMD width, odd dims, n = rows, n = 1
 const CASES: [number, number, number, number][] = [

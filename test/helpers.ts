@@ -120,3 +120,11 @@ export function checkBadInputs(fn: string, rows: BadInputRow[]): void {
     if (extra) assert.match(msg, extra, where);
   }
 }
+
+/** A seeded regression problem with Gaussian X, y and w (streams 1, 2, 3 of `seed`). */
+export function regressionProblem(rows: number, dim: number, seed: number): { data: { X: Float64Array; y: Float64Array; rows: number; dim: number }; w: Float64Array } {
+  const X = normals(rows * dim, seed, 1);
+  const y = normals(rows, seed, 2);
+  const w = normals(dim, seed, 3);
+  return { data: { X, y, rows, dim }, w };
+}
