@@ -3,7 +3,7 @@
 
 export { philoxFill, philoxBlock } from './rng';
 export { mathLog, mathCosSin2Pi } from './vmath';
-export { lrGradients, lrGradientsScratchBytes } from './gradient';
+export { lrGradients, lrGradientsScratchBytes, lrSortAreaBytes, lrBucketShift, lrGradientsTuning } from './gradient';
 export { lrPairedDiffs, lrPairedDiffsScratchBytes } from './paired';
 export { covAddRows, covMerge, covWrite, covPaddedDim, covScratchBytes } from './covariance';
 export { matvec, symMatvec, matvecDiff, matrixInfo, symPrepare, matSub, powerIteration, lanczosSteps } from './spectral';

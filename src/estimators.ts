@@ -10,12 +10,12 @@
 //   0x80000002  noise of batch b, first draw   (the gradient oracle, unchanged)
 //   0x80000003  noise of batch b, second draw  ('paired'; new)
 // 'two-level' uses batches [first, first + m1) at tau_1 and [first + m1, first + m) at tau_2.
-import { wasm, alloc, free, f64, copyIn, withBlocks, checkFits } from './wasm.js';
+import { alloc, free, f64, copyIn, withBlocks, checkFits } from './wasm.js';
 import { checkRegressionData, checkOptions, checkPositiveInteger, checkNonNegative, checkOneOf, isObject } from './validate.js';
 import { GradientCovariance } from './covariance.js';
 import { choleskySolve } from './cholesky.js';
 import {
-  withOracle, accumulate, prepareEstimate, RegressionDataset, ESTIMATE_OPTION_KEYS,
+  withOracle, withSortArea, sortKernels, accumulate, prepareEstimate, RegressionDataset, ESTIMATE_OPTION_KEYS,
   type EstimateJob, type EstimateOptions, type HessianEstimate, type RegressionData,
 } from './gradients.js';
 
@@ -175,7 +175,7 @@ export function debiasedHessian(C: Float64Array, g: Float64Array, dim: number, m
  */
 function withPairKernel<T>(job: EstimateJob, fn: (run: (outPtr: number, first: number, count: number) => void) => T): T {
   const { p } = job;
-  const k = wasm();
+  const k = sortKernels();
   const resident = job.data instanceof RegressionDataset;
   const scratchBytes = k.lrPairedDiffsScratchBytes(p.rows, p.n, p.replacement ? 1 : 0);
   const xBytes = resident ? 8 : (job.data as RegressionData).X.byteLength;
@@ -183,8 +183,8 @@ function withPairKernel<T>(job: EstimateJob, fn: (run: (outPtr: number, first: n
     const xPtr = resident ? (job.data as RegressionDataset).pointers[0] : xTmp!;
     if (!resident) copyIn(xPtr, (job.data as RegressionData).X);
     const std = Math.sqrt(p.tau2);
-    return fn((outPtr, first, count) => k.lrPairedDiffs(xPtr, p.rows, p.dim, p.n, count, first, std,
-      p.k0, p.k1, p.stream, p.replacement ? 1 : 0, outPtr, sPtr!));
+    return withSortArea(p, p.m, true, (area, areaBytes) => fn((outPtr, first, count) => k.lrPairedDiffs(xPtr, p.rows, p.dim, p.n,
+      count, first, std, p.k0, p.k1, p.stream, p.replacement ? 1 : 0, outPtr, sPtr!, area, areaBytes)));
   });
 }
 

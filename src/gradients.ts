@@ -1,4 +1,4 @@
-import { wasm, alloc, free, f64, copyIn, withBlocks, checkBlocks, byteCount, trackBlocks, releaseBlocks } from './wasm.js';
+import { wasm, alloc, free, f64, copyIn, withBlocks, checkBlocks, byteCount, trackBlocks, releaseBlocks, type Kernels } from './wasm.js';
 import { GradientCovariance, paddedDim, covarianceScratchBytes, MAX_COVARIANCE_DIM } from './covariance.js';
 import { calibratedNoiseVariance } from './noise.js';
 import {
@@ -185,10 +185,59 @@ function checkOracleFits(data: object, p: Parsed, more: number[], blame: string,
   checkBlocks([...blocks, ...more], blame, what);
 }
 
+/**
+ * The gradient kernels' optional sort area (assembly/gradient.ts): lrGradients and
+ * lrPairedDiffs take it as two trailing arguments (areaPtr, areaBytes; 0, 0 for none).
+ * @internal
+ */
+export interface SortAreaKernels {
+  /** Bytes of the area for calls of up to `batches` batches (0: it would not be used); paired: 1 for lrPairedDiffs. */
+  lrSortAreaBytes(rows: number, dim: number, batchSize: number, batches: number, paired: number): number;
+  lrGradients(xPtr: number, yPtr: number, rows: number, dim: number, wPtr: number, batchSize: number,
+    batches: number, firstBatch: number, noiseStd: number, k0: number, k1: number, stream: number,
+    replacement: number, outPtr: number, scratchPtr: number, areaPtr: number, areaBytes: number): void;
+  lrPairedDiffs(xPtr: number, rows: number, dim: number, batchSize: number, batches: number, firstBatch: number,
+    noiseStd: number, k0: number, k1: number, stream: number, replacement: number, outPtr: number,
+    scratchPtr: number, areaPtr: number, areaBytes: number): void;
+  /** log2 of the rows per bucket of the summation order (31: one bucket). */
+  lrBucketShift(rows: number, dim: number): number;
+  /** Test hook: the order's and the paths' tuning constants (negative: the default). */
+  lrGradientsTuning(bucketBytes: number, sortMinXBytes: number, pairedSortMinXBytes: number, blockBytes: number): void;
+}
+
+/** The kernels with the sort-area arguments. @internal */
+export function sortKernels(): Kernels & SortAreaKernels {
+  return wasm() as Kernels & SortAreaKernels;
+}
+
+/**
+ * Runs fn with the gradient kernels' sort area for calls of up to `batches` batches, or
+ * with none (0, 0) when it is not worth it or does not fit beside what is live: the area
+ * only makes the kernels faster on a large X (they read X in address order instead of
+ * gathering random rows); the results are bit for bit the same with or without it, so
+ * it is taken only if the memory is there. @internal
+ */
+export function withSortArea<T>(p: Parsed, batches: number, paired: boolean, fn: (areaPtr: number, areaBytes: number) => T): T {
+  const bytes = sortKernels().lrSortAreaBytes(p.rows, p.dim, p.n, Math.min(batches, 0x7fffffff), paired ? 1 : 0) >>> 0;
+  let area = 0;
+  if (bytes > 0) {
+    try {
+      area = alloc(bytes, 'the gradient oracle\'s sort area');
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+    }
+  }
+  try {
+    return fn(area, area ? bytes : 0);
+  } finally {
+    free(area);
+  }
+}
+
 /** Runs fn with X, y, w resident in wasm memory and the oracle's scratch. @internal */
 export function withOracle<T>(data: RegressionData | RegressionDataset, w: Float64Array, p: Parsed,
   fn: (run: (outPtr: number, first: number, count: number) => void) => T): T {
-  const k = wasm();
+  const k = sortKernels();
   const resident = data instanceof RegressionDataset;
   const [xBytes, yBytes, , scratchBytes] = oracleBlocks(data, p);
   return withBlocks([xBytes, yBytes, w.byteLength, scratchBytes], 'the gradient oracle', (xTmp, yTmp, wPtr, sPtr) => {
@@ -200,8 +249,8 @@ export function withOracle<T>(data: RegressionData | RegressionDataset, w: Float
     }
     copyIn(wPtr!, w);
     const std = Math.sqrt(p.tau2);
-    return fn((outPtr, first, count) => k.lrGradients(xPtr, yPtr, p.rows, p.dim, wPtr!, p.n, count, first, std,
-      p.k0, p.k1, p.stream, p.replacement ? 1 : 0, outPtr, sPtr!));
+    return withSortArea(p, p.m, false, (area, areaBytes) => fn((outPtr, first, count) => k.lrGradients(xPtr, yPtr, p.rows, p.dim, wPtr!, p.n,
+      count, first, std, p.k0, p.k1, p.stream, p.replacement ? 1 : 0, outPtr, sPtr!, area, areaBytes)));
   });
 }
 
