@@ -1,5 +1,7 @@
 // The gradient oracle with fused noise: 100,000 rows x dim 64, batch 256, 4096 batches
-// (and dims 16 and 256), wasm vs the plain-TS reference (same sampling, same noise stream).
+// (and dims 16 and 256), wasm vs the plain-TS reference (same sampling, same summation
+// order, same noise stream). X is 12.8-205 MB here, so the kernels take their sorted path
+// (X read in address order; assembly/gradient.ts).
 import * as g from '../dist/node.js';
 import { linearRegressionGradients as refGradients } from '../dist/reference/gradients.js';
 import { suite, check } from './common.js';
@@ -32,6 +34,7 @@ export async function run(anchors) {
         { name: 'wasm linearRegressionGradients (copies X per call)', fn: () => g.linearRegressionGradients(data, w, opts) },
         { name: 'wasm linearRegressionGradients (RegressionDataset)', fn: () => g.linearRegressionGradients(ds, w, opts) },
         { name: 'wasm estimateHessian (RegressionDataset)', fn: () => g.estimateHessian(ds, w, opts) },
+        { name: "wasm estimateHessian, method 'paired' (RegressionDataset)", fn: () => g.estimateHessian(ds, w, { ...opts, method: 'paired' }) },
         { name: 'plain TS reference', baseline: true, fn: () => refGradients(X, y, n, dim, w, { ...opts, k0: 1, k1: 0 }) },
       ],
     }));

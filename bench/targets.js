@@ -97,12 +97,19 @@ export async function run(anchors) {
     const opts = { batchSize: n, batches: m, seed: 1 };
     const t = timeIt(() => g.estimateHessian(ds, w, opts), reps(7));
     const tc = timeIt(() => g.estimateHessian({ X, y, rows, dim }, w, opts), reps(5));
+    const tp = timeIt(() => g.estimateHessian(ds, w, { ...opts, method: 'paired' }), reps(5));
+    // the same batches over the first 1,000 rows (X in cache): what is left of the row gathers
+    const small = new g.RegressionDataset({ X: X.subarray(0, 1000 * dim), y: y.subarray(0, 1000), rows: 1000, dim });
+    const ts = timeIt(() => g.estimateHessian(small, w, opts), reps(5));
+    small.dispose();
     ds.dispose();
     const np = anchors?.gradients?.[dim];
     if (np) {
       const best = np.loop.ms <= np.vectorised.ms ? np.loop : np.vectorised;
       row('3 estimate', `estimateHessian 100,000 x 64, n = 256, m = 4096 (RegressionDataset, ${fmt(t.ms)}) vs the faster numpy pipeline >= 4x`, t, best, 4);
       row('3 estimate', `the same from plain arrays (copies X per call, ${fmt(tc.ms)}) (information)`, tc, best);
+      row('3 estimate', `the same with method 'paired' (2 m gradient evaluations, ${fmt(tp.ms)}) (information)`, tp, best);
+      row('3 estimate', `the same batches over a 1,000-row X in cache (${fmt(ts.ms)}; the rest is random numbers and arithmetic) (information)`, ts, best);
     }
   }
 
