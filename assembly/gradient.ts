@@ -40,8 +40,8 @@ export const DOMAIN_PAIR_NOISE: u32 = 0x80000003;
 //   in L3 is cheaper than sorting; measured crossover 4-8 MiB). Not part of the order.
 // - BLOCK_BYTES: gradients per sub-chunk of the sorted path (L2-sized; 512 KiB to 2 MiB
 //   measured within noise; each sub-chunk reads the X rows it touches once).
-// - MAX_SAMPLES: samples per sub-chunk at most (bounds the sort area: 20 bytes a sample,
-//   and at most half the bytes of X).
+// - MAX_SAMPLES, AREA_PER_X: samples per sub-chunk at most; the sort area (20 bytes a
+//   sample) stays below AREA_PER_X of the bytes of X (a worker holds X plus little more).
 // S, and so the summation order, depends on the first two; lrGradientsTuning changes them
 // for tests (small shapes through the sorted path, many buckets).
 // @ts-ignore: decorator
@@ -54,6 +54,8 @@ export const DOMAIN_PAIR_NOISE: u32 = 0x80000003;
 @inline const BLOCK_BYTES: i32 = 1 << 20;
 // @ts-ignore: decorator
 @inline const MAX_SAMPLES: i32 = 1 << 20;
+// @ts-ignore: decorator
+@inline const AREA_PER_X: f64 = 0.25;
 /** At most 2^MAX_BUCKETS_LOG2 buckets (the counting sort's histogram). */
 // @ts-ignore: decorator
 @inline const MAX_BUCKETS_LOG2: i32 = 18;
@@ -113,9 +115,8 @@ function sortBatches(rows: i32, dim: i32, batchSize: i32, batches: i32, paired: 
   if (lrBucketShift(rows, dim) == 31) return 0;
   if (paired && <f64>rows * <f64>dim * 8 < pairedSortMinXBytes) return 0;
   let k = blockBytes / max(1, dim << 3);
-  // the area (20 bytes a sample) stays below half of X: at 100,000 x 16, 1,250 batches
-  // of 256 samples (6.4 MB beside a 12.8 MB X), each row still drawn ~3 times a sub-chunk
-  let samples = min(<f64>MAX_SAMPLES, <f64>rows * <f64>dim * 8 / <f64>(2 * SAMPLE_BYTES));
+  // the area (20 bytes a sample) stays below AREA_PER_X of X
+  let samples = min(<f64>MAX_SAMPLES, <f64>rows * <f64>dim * 8 * AREA_PER_X / <f64>SAMPLE_BYTES);
   k = min(k, <i32>(samples / <f64>batchSize));
   return min(k, batches);
 }
