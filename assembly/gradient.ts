@@ -481,6 +481,8 @@ function sortedBlock(b0: u32, kc: i32, shift: i32, outPtr: usize, areaPtr: usize
   sortPass2(b0, kc, shift, idxPtr, histPtr, recPtr);
   sortPass3(kc, shift, outPtr, histPtr, recPtr, memoPtr, stampPtr, buckets, window);
 }
+
+/** Pass 1: the rows of every batch of the sub-chunk, and the start of every bucket. */
 function sortPass1(b0: u32, kc: i32, shift: i32, idxPtr: usize, histPtr: usize, buckets: i32): void {
   let n = jN;
   // 1. rows of every batch; histogram of their buckets (shifted by one for the prefix sum)
@@ -498,6 +500,8 @@ function sortPass1(b0: u32, kc: i32, shift: i32, idxPtr: usize, histPtr: usize, 
     store<i32>(hp, load<i32>(hp) + load<i32>(hp - 4));
   }
 }
+
+/** Pass 2: the noise of every batch; each sample's record placed in its bucket. */
 function sortPass2(b0: u32, kc: i32, shift: i32, idxPtr: usize, histPtr: usize, recPtr: usize): void {
   let n = jN;
   // 2. noise of every batch; records scattered to their bucket's slots, in (t, j) order
@@ -516,6 +520,11 @@ function sortPass2(b0: u32, kc: i32, shift: i32, idxPtr: usize, histPtr: usize, 
     }
   }
 }
+
+/**
+ * Pass 3: bucket by bucket, the residuals of its rows (streamed in address order when
+ * the bucket is dense, else on first use), then g_t += c x_row for each of its records.
+ */
 function sortPass3(kc: i32, shift: i32, outPtr: usize, histPtr: usize, recPtr: usize, memoPtr: usize, stampPtr: usize, buckets: i32, window: i32): void {
   let n = jN, dim = jDim, xPtr = jX, rows = jRows, paired = jPaired;
   // now hist[k] is the end of bucket k (the start of k + 1)
