@@ -11,7 +11,7 @@
 // several blocks it differs from estimateHessian only by the rounding of the Chan merges.
 import {
   init, isInitialized, wasmModule, wasmBuild, checkBlocks, byteCount, alloc, free, initShared, ownWasmMemoryBytes,
-  makeSharedMemory, RegionAllocator, formatBytes, type WasmModule, type WasmBuild, type WasmSource,
+  makeSharedMemory, importsMemory, RegionAllocator, formatBytes, type WasmModule, type WasmBuild, type WasmSource,
 } from './wasm.js';
 import { GradientCovariance } from './covariance.js';
 import {
@@ -84,7 +84,8 @@ export interface SharedWasm {
   regions: RegionAllocator;
 }
 
-const sharedModules = new Map<WasmBuild, Promise<WasmModule | undefined>>();
+/** Compiled shared builds, by loader and build: each compiled once. */
+const sharedModules = new WeakMap<NonNullable<PoolSettings['sharedWasm']>, Map<WasmBuild, Promise<WasmModule | undefined>>>();
 
 /**
  * The shared build matching the build init() loaded, compiled once per build, and a fresh
@@ -95,7 +96,9 @@ const sharedModules = new Map<WasmBuild, Promise<WasmModule | undefined>>();
 export async function prepareSharedWasm(load: PoolSettings['sharedWasm']): Promise<SharedWasm | undefined> {
   const build = wasmBuild();
   if (!load || build === undefined) return undefined;
-  let pending = sharedModules.get(build);
+  let byBuild = sharedModules.get(load);
+  if (!byBuild) sharedModules.set(load, byBuild = new Map());
+  let pending = byBuild.get(build);
   if (!pending) {
     pending = (async () => {
       try {
@@ -107,10 +110,10 @@ export async function prepareSharedWasm(load: PoolSettings['sharedWasm']): Promi
         return undefined;
       }
     })();
-    sharedModules.set(build, pending);
+    byBuild.set(build, pending);
   }
   const module = await pending;
-  const memory = module === undefined ? undefined : makeSharedMemory();
+  const memory = module === undefined || !importsMemory(module) ? undefined : makeSharedMemory();
   if (!module || !memory) return undefined;
   return { module, memory, regions: new RegionAllocator(memory) };
 }
@@ -560,8 +563,14 @@ export class EstimatorPool {
     const blockBatches = bb === undefined ? DEFAULT_BLOCK_BATCHES : checkPositiveInteger('blockBatches', bb, 0x7fffffff);
     const wCopy = weights.slice(); // before the first await: changing w after the call cannot reach the workers
     const own = entry === undefined;
-    const channels = await this.#ready();
     const job: Entry = entry ?? { id: this.#nextData++, data: packData(shape as RegressionShape, this.#sharedMemory, 'data', this.#shared) };
+    let channels: Channel[];
+    try {
+      channels = await this.#ready();
+    } catch (err) {
+      if (own && job.data.at) this.#shared!.regions.free(job.data.at[0]);
+      throw err;
+    }
     try {
       if (own) await this.#all(channels.map((c) => c.request(shareMessage(job))), channels);
       const { m, firstBatch, dim, tau2 } = p;
@@ -675,8 +684,13 @@ export function serveWorker(post: (message: unknown, transfer?: TransferList) =>
       let transfer: TransferList = [];
       switch (msg.type) {
         case 'init':
-          if (msg.memory) await initShared(msg.module as WasmModule, msg.memory as WebAssembly.Memory);
-          else await init(msg.module as WasmModule);
+          if (msg.memory) {
+            // the shared build on the pool's memory: blocks take exactly the pages they
+            // need (no doubling heap), so nothing is reserved ahead
+            await initShared(msg.module as WasmModule, msg.memory as WebAssembly.Memory);
+            break;
+          }
+          await init(msg.module as WasmModule);
           // The wasm heap doubles its memory whenever it grows, so a small block allocated
           // after a shared data set would double the worker's memory (100 MB for 50 MB of
           // data). Growing once for the working space of an estimate (the oracle's scratch,

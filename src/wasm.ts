@@ -620,6 +620,12 @@ export function makeSharedMemory(): WebAssembly.Memory | undefined {
   }
 }
 
+/** Whether a module imports its memory as `env.memory` (the shared build does; the plain builds own theirs). @internal */
+export function importsMemory(module: WasmModule): boolean {
+  return WebAssembly.Module.imports(module as unknown as WebAssembly.Module)
+    .some((i) => i.module === 'env' && i.name === 'memory' && i.kind === 'memory');
+}
+
 /**
  * Loads this thread's kernels from the shared-memory build on `memory` (a pool worker,
  * instead of init()). Blocks are then placed with a RegionAllocator in pages this thread
@@ -628,6 +634,7 @@ export function makeSharedMemory(): WebAssembly.Memory | undefined {
 export async function initShared(module: WasmModule, memory: WebAssembly.Memory): Promise<void> {
   if (kernels) throw new Error('gradcov: the kernels of this thread are already loaded; a shared-memory worker loads them once.');
   if (!(memory.buffer instanceof SharedArrayBuffer)) throw new Error('gradcov: the memory given to a shared-memory worker is not shared');
+  if (!importsMemory(module)) throw new Error('gradcov: the module given to a shared-memory worker does not import its memory (not the shared build)');
   const text = (ptr: number): string => {
     if (!ptr) return '';
     const view = new DataView(memory.buffer);
