@@ -1,16 +1,17 @@
-// The worker pool with X in a SharedArrayBuffer in each runtime that implements
-// node:worker_threads (Node, Deno, Bun): the shared-memory path is taken by default, and
-// it gives the same bits as the copy path, 1 and 2 workers, and the main thread (one block).
+// The worker pool in each runtime that implements node:worker_threads (Node, Deno, Bun):
+// the shared-memory path (the workers' kernels on one shared WebAssembly memory holding X
+// once) is taken by default, and it gives the same bits as the copy path, 1 and 2 workers,
+// and the main thread (one block).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
 import { BIN, runJson } from './runtimes.js';
 
 const SCRIPT = fileURLToPath(new URL('./fixtures/pool-runtime.mjs', import.meta.url));
-type Out = { single: number[]; runs: { workers: number; sharedMemory: boolean; hessian: number[] }[] };
+type Out = { single: number[]; runs: { workers: number; sharedMemory: boolean; sharedWasmMemory: boolean; hessian: number[] }[] };
 
 function check(out: Out, runtime: string): void {
-  assert.equal(out.runs.map((r) => [r.workers, r.sharedMemory]), [[1, true], [2, true], [2, false]], `${runtime}: shared memory by default`);
+  assert.equal(out.runs.map((r) => [r.workers, r.sharedMemory, r.sharedWasmMemory]), [[1, true, true], [2, true, true], [2, false, false]], `${runtime}: shared memory by default`);
   for (const r of out.runs) assert.equal(r.hessian, out.single, `${runtime}: ${r.workers} workers, sharedMemory ${r.sharedMemory}`);
 }
 
