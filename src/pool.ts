@@ -11,7 +11,7 @@
 // several blocks it differs from estimateHessian only by the rounding of the Chan merges.
 import {
   init, isInitialized, wasmModule, wasmBuild, checkBlocks, byteCount, alloc, free, initShared, ownWasmMemoryBytes,
-  makeSharedMemory, importsMemory, RegionAllocator, formatBytes, type WasmModule, type WasmBuild, type WasmSource,
+  makeSharedMemory, importsMemory, compile, RegionAllocator, formatBytes, type WasmModule, type WasmBuild, type WasmSource,
 } from './wasm.js';
 import { GradientCovariance } from './covariance.js';
 import {
@@ -102,10 +102,7 @@ export async function prepareSharedWasm(load: PoolSettings['sharedWasm']): Promi
   if (!pending) {
     pending = (async () => {
       try {
-        const src = await load(build);
-        const bytes = src as ArrayBufferView | ArrayBuffer;
-        return (Object.prototype.toString.call(src) === '[object WebAssembly.Module]' ? src
-          : await WebAssembly.compile(bytes as BufferSource)) as WasmModule;
+        return (await compile(await load(build))) as WasmModule;
       } catch {
         return undefined;
       }

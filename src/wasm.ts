@@ -197,7 +197,8 @@ async function compileResponse(res: Response): Promise<WebAssembly.Module> {
   return WebAssembly.compile(await res.arrayBuffer());
 }
 
-async function compile(source: WasmSource): Promise<WebAssembly.Module> {
+/** Compiles any WasmSource (a Module is returned as it is). @internal */
+export async function compile(source: WasmSource): Promise<WebAssembly.Module> {
   const src = await source;
   if (isModule(src)) return src as WebAssembly.Module;
   if (isResponse(src)) return compileResponse(src);

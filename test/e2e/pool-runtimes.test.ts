@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { BIN, runJson } from './runtimes.js';
 
 const SCRIPT = fileURLToPath(new URL('./fixtures/pool-runtime.mjs', import.meta.url));
+const WEB_SCRIPT = fileURLToPath(new URL('./fixtures/web-pool-runtime.mjs', import.meta.url));
 type Out = { single: number[]; runs: { workers: number; sharedMemory: boolean; sharedWasmMemory: boolean; hessian: number[] }[] };
 
 function check(out: Out, runtime: string): void {
@@ -22,6 +23,11 @@ test('node: shared memory by default, the same bits as copies and as the main th
 test('deno: the same', () => {
   const env = { ...process.env, DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' };
   check(runJson<Out>(`${BIN}deno`, ['run', '--allow-read', '--allow-env', '--allow-sys', '--no-prompt', SCRIPT], { env }), 'deno');
+});
+
+test('deno, gradcov/web-workers (module Web Workers): the same', () => {
+  const env = { ...process.env, DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' };
+  check(runJson<Out>(`${BIN}deno`, ['run', '--allow-read', '--allow-env', '--allow-sys', '--no-prompt', WEB_SCRIPT], { env }), 'deno web workers');
 });
 
 test('bun: the same', () => {
