@@ -25,6 +25,18 @@ test('deno: the same', () => {
   check(runJson<Out>(`${BIN}deno`, ['run', '--allow-read', '--allow-env', '--allow-sys', '--no-prompt', SCRIPT], { env }), 'deno');
 });
 
+test('deno and bun with their default (relaxed-SIMD) build: the relaxed shared build, the same bits as their main thread', () => {
+  const env = { ...process.env, DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1', POOL_BUILD: 'auto' };
+  for (const [name, cmd, args] of [
+    ['deno', `${BIN}deno`, ['run', '--allow-read', '--allow-env', '--allow-sys', '--no-prompt', SCRIPT]],
+    ['bun', `${BIN}bun`, [SCRIPT]],
+  ] as const) {
+    const out = runJson<Out & { build: string }>(cmd, [...args], { env });
+    assert.is(out.build, 'relaxed-simd', `${name}: init() picked relaxed SIMD`);
+    check(out, `${name}, relaxed SIMD`);
+  }
+});
+
 test('deno, gradcov/web-workers (module Web Workers): the same', () => {
   const env = { ...process.env, DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' };
   check(runJson<Out>(`${BIN}deno`, ['run', '--allow-read', '--allow-env', '--allow-sys', '--no-prompt', WEB_SCRIPT], { env }), 'deno web workers');

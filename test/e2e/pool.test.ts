@@ -288,8 +288,8 @@ test('concurrent calls on one pool give the bits of sequential calls; a pool who
   assert.equal(made, [{ terminated: true }], 'the first worker was terminated');
 });
 
-test('a worker\'s wasm memory stays near one copy of the data plus its working space (the heap\'s doubling growth does not double it)', async () => {
-  const p = await createEstimatorPool({ workers: 1 });
+test('copy path: a worker\'s wasm memory stays near one copy of the data plus its working space (the heap\'s doubling growth does not double it)', async () => {
+  const p = await createEstimatorPool({ workers: 1, sharedMemory: false });
   try {
     const d = problem(200000, 8, 17); // X and y: 14.4 MB
     const h = await p.share(d);
@@ -388,6 +388,31 @@ test('shared WebAssembly memory: forgotten data sets and per-call data give thei
     const ref2 = (await p.estimateHessian(d2, w, opts)).hessian;
     assert.ok(same((await p.estimateHessian(a, w, opts)).hessian, ref) && same((await p.estimateHessian(b, w, opts)).hessian, ref2));
     assert.ok(!same(ref, ref2));
+  } finally {
+    await p.close();
+  }
+});
+
+test('shared WebAssembly memory: a data set forgotten (or passed for one call) while workers still read it keeps its place until they are done; data shared meanwhile goes elsewhere', async () => {
+  const p = await createEstimatorPool({ workers: 2 });
+  try {
+    const d = problem(20000, 6, 25), d2 = problem(20000, 6, 26);
+    const w = new Float64Array(6).fill(0.1);
+    const opts = { batchSize: 64, batches: 4000, seed: 4, blockBatches: 1000 };
+    const [ref, ref2] = [(await p.estimateHessian(d, w, opts)).hessian, (await p.estimateHessian(d2, w, opts)).hessian];
+    for (let i = 0; i < 3; i++) {
+      const h = await p.share(d);
+      const running = p.estimateHessian(h, w, opts);
+      const forgetting = p.forget(h); // while the estimate runs
+      const h2 = await p.share(d2); // must not land on d's place while the workers read it
+      const plain = p.estimateHessian(d, w, opts); // per-call data, freed after its call
+      const second = p.estimateHessian(h2, w, opts);
+      assert.ok(same((await running).hessian, ref), `cycle ${i}: the forgotten data set was overwritten while in use`);
+      assert.ok(same((await plain).hessian, ref), `cycle ${i}: per-call data`);
+      assert.ok(same((await second).hessian, ref2), `cycle ${i}: the data shared meanwhile`);
+      await forgetting;
+      await p.forget(h2);
+    }
   } finally {
     await p.close();
   }
