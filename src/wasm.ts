@@ -650,7 +650,12 @@ export async function initShared(module: WasmModule, memory: WebAssembly.Memory)
       throw new Error(`abort: ${text(msg)} in ${text(file)}(${line}:${column})`);
     },
   };
+  const bytes = (): number => (memory.buffer as ArrayBufferLike).byteLength;
+  const before = bytes();
   const instance = await WebAssembly.instantiate(module as unknown as WebAssembly.Module, { env });
+  // the build's start function claims this instance's static scratch with memory.grow: a
+  // build made without the scratch transform would share it with every other instance
+  if (bytes() === before) throw new Error('gradcov: the shared build claimed no scratch of its own at start (built without scripts/build-shared-wasm.mjs?); refusing to share its static memory');
   regions = new RegionAllocator(memory);
   kernels = { ...(instance.exports as unknown as Kernels), memory };
   compiled = module as unknown as WebAssembly.Module;
