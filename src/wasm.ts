@@ -635,7 +635,7 @@ export function importsMemory(module: WasmModule): boolean {
 export async function initShared(module: WasmModule, memory: WebAssembly.Memory): Promise<void> {
   if (kernels) throw new Error('gradcov: the kernels of this thread are already loaded; a shared-memory worker loads them once.');
   if (!(memory.buffer instanceof SharedArrayBuffer)) throw new Error('gradcov: the memory given to a shared-memory worker is not shared');
-  if (!importsMemory(module)) throw new Error('gradcov: the module given to a shared-memory worker does not import its memory (not the shared build)');
+  if (!importsMemory(module)) throw new Error('gradcov: the module given to a shared-memory worker expects no memory from outside (it is not the shared build)');
   const text = (ptr: number): string => {
     if (!ptr) return '';
     const view = new DataView(memory.buffer);
