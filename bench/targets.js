@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { Matrix, EigenvalueDecomposition } from 'ml-matrix';
 import * as g from '../dist/node.js';
 import { wasm, withBlocks, copyIn } from '../dist/wasm.js';
-import { timeIt, check } from './common.js';
+import { readFileSync } from 'node:fs';
+import { timeIt, check, RESULTS } from './common.js';
 import { testMatrix } from './spectral.js';
 
 const quick = process.env.BENCH_QUICK === '1';
@@ -104,6 +105,17 @@ export async function run(anchors) {
       row('3 estimate', `estimateHessian 100,000 x 64, n = 256, m = 4096 (RegressionDataset, ${fmt(t.ms)}) vs the faster numpy pipeline >= 4x`, t, best, 4);
       row('3 estimate', `the same from plain arrays (copies X per call, ${fmt(tc.ms)}) (information)`, tc, best);
     }
+  }
+
+  // 4. workers: from the parallel suite of this same run (bench/parallel.js writes parallel-report.json)
+  let par;
+  try {
+    par = JSON.parse(readFileSync(new URL('parallel-report.json', RESULTS), 'utf8'));
+  } catch { /* the parallel suite did not run */ }
+  if (par && Date.parse(par.date) >= Date.now() - process.uptime() * 1000) {
+    const s = par.alternating.speedup;
+    out.push({ target: '4 workers', what: `pool 2 workers vs 1, 100,000 x 64 (wall: alternating medians, load ${par.loadBefore.toFixed(1)}; CPU: busiest thread's CPU time) >= 1.9x`, wall: s, cpu: par.cpu.speedupEstimate, goal: 1.9, met: s >= 1.9 });
+    out.push({ target: '4 workers', what: `memory of the pool, 2 workers / 1 worker (all WebAssembly memory plus data held outside it) <= 1.1`, wall: par.memoryRatio, cpu: NaN, goal: 1.1, lowerIsBetter: true, met: par.memoryRatio <= 1.1 });
   }
 
   // 5. covariance 4096 x 256 against OpenBLAS G'G: plain SIMD >= 0.5x, relaxed >= 0.6x
