@@ -22,7 +22,7 @@
 // Normals (Box–Muller): the block's two words give u1 (even) and u2 (odd); output 2j is
 // sqrt(-2 log u1) cos(2 pi u2), output 2j+1 the same with sin.
 
-import { storeBoxMuller } from './vmath';
+import { storeBoxMuller2 } from './vmath';
 
 // @ts-ignore: decorator
 @inline const PHILOX_M0: u32 = 0xD2511F53;
@@ -95,8 +95,9 @@ export function philoxFill(
     let inside = i >= start && i + chunkOut <= end;
     let dst = inside ? outPtr + (<usize>(i - start) << 3) : EDGE;
     if (normal) {
-      for (let t: usize = 0; t < <usize>CHUNK_CTRS; t += 2) {
-        storeBoxMuller(v128.load(UA + (t << 3)), v128.load(UB + (t << 3)), dst + (t << 4));
+      for (let t: usize = 0; t < <usize>CHUNK_CTRS; t += 4) {
+        storeBoxMuller2(v128.load(UA + (t << 3)), v128.load(UB + (t << 3)),
+          v128.load(UA + (t << 3), 16), v128.load(UB + (t << 3), 16), dst + (t << 4));
       }
     } else {
       for (let t: usize = 0; t < <usize>CHUNK_CTRS; t += 2) {
