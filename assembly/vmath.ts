@@ -263,8 +263,8 @@ const KT: usize = memory.data<f64>([
  * dst[4..7]: vlog, boxMullerRadius and storeCosSin2Pi written out with the two pairs'
  * operations side by side, since each pair alone is a long chain of dependent
  * operations (division, polynomials, square root) that leaves the vector units idle.
- * The operations and their order per value are those of the single-pair routines, so
- * the results are the same bits (tested against them).
+ * The operations and their order per value are those of vlog, storeCosSin2Pi and
+ * storeBoxMuller, so the results are the same bits (test kernel mathBoxMuller compares them).
  */
 // @ts-ignore: decorator
 @inline export function storeBoxMuller2(u1a: v128, u2a: v128, u1b: v128, u2b: v128, dst: usize): void {
@@ -286,8 +286,8 @@ const KT: usize = memory.data<f64>([
   let qb = f64x2.nearest(f64x2.mul(u2b, K(K_FOUR)));
   let za = f64x2.mul(sa, sa);
   let zb = f64x2.mul(sb, sb);
-  let xa = f64x2.mul(f64x2.sub(u2a, f64x2.mul(qa, K(K_QUARTER))), K(K_TWO_PI));
-  let xb = f64x2.mul(f64x2.sub(u2b, f64x2.mul(qb, K(K_QUARTER))), K(K_TWO_PI));
+  let xa = f64x2.mul(K(K_TWO_PI), f64x2.sub(u2a, f64x2.mul(qa, K(K_QUARTER)))); // (a b = b a exactly)
+  let xb = f64x2.mul(K(K_TWO_PI), f64x2.sub(u2b, f64x2.mul(qb, K(K_QUARTER))));
   let wa = f64x2.mul(za, za);
   let wb = f64x2.mul(zb, zb);
   let xza = f64x2.mul(xa, xa);
@@ -355,6 +355,30 @@ export function mathLog(xPtr: usize, outPtr: usize, n: i32): void {
   if (i < n) {
     let x = load<f64>(xPtr + (<usize>i << 3));
     store<f64>(outPtr + (<usize>i << 3), f64x2.extract_lane(vlog(f64x2.splat(x)), 0));
+  }
+}
+
+/**
+ * Box–Muller on n pairs (u1[i], u2[i]) -> out[2i] (cos), out[2i+1] (sin): with pairs of
+ * vectors through storeBoxMuller2 (dual = 1, what philoxFill runs) or one vector at a time
+ * through storeBoxMuller (dual = 0), so a test can check that both give the same bits.
+ */
+export function mathBoxMuller(u1Ptr: usize, u2Ptr: usize, outPtr: usize, n: i32, dual: i32): void {
+  let i = 0;
+  if (dual != 0) {
+    for (; i + 4 <= n; i += 4) {
+      let p = <usize>i << 3;
+      storeBoxMuller2(v128.load(u1Ptr + p), v128.load(u2Ptr + p), v128.load(u1Ptr + p, 16), v128.load(u2Ptr + p, 16),
+        outPtr + (<usize>i << 4));
+    }
+  }
+  for (; i + 2 <= n; i += 2) {
+    storeBoxMuller(v128.load(u1Ptr + (<usize>i << 3)), v128.load(u2Ptr + (<usize>i << 3)), outPtr + (<usize>i << 4));
+  }
+  if (i < n) {
+    storeBoxMuller(f64x2.splat(load<f64>(u1Ptr + (<usize>i << 3))), f64x2.splat(load<f64>(u2Ptr + (<usize>i << 3))), EDGE2);
+    store<f64>(outPtr + (<usize>i << 4), load<f64>(EDGE2));
+    store<f64>(outPtr + (<usize>i << 4) + 8, load<f64>(EDGE2 + 8));
   }
 }
 
