@@ -19,7 +19,7 @@ export function paddedDim(dim: number): number {
 /** Scratch bytes of covAddRows (assembly/covariance.ts covScratchBytes), computed in 53-bit JS. */
 export function covarianceScratchBytes(dim: number): number {
   const dp = paddedDim(dim);
-  return (KC * dp * 2 + dp) * 8;
+  return (KC * dp + dp) * 8;
 }
 
 /**
