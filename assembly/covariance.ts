@@ -73,15 +73,15 @@ export function covScratchBytes(dim: i32): usize {
  * for packed panels a, b (k rows of 4 doubles each); C has row stride ldc doubles.
  *
  * Per k it loads a = [a0 a1], a' = [a2 a3] and broadcasts b0..b3 (v128.load64_splat):
- * eight products into eight accumulators, one column pair of the tile each, which V8
- * keeps in registers (12 of its 15 usable XMM registers). Measured on Zen 5 / V8 11.3
+ * eight products into eight accumulators, two rows of one tile column each, which V8
+ * keeps in registers with the operands (14 of its 15 usable XMM registers). Measured on Zen 5 / V8 11.3
  * against the lane-swapped form (two b vectors and their shuffled copies, the kernel
  * before): the shuffles run on the FP pipes the multiplies and adds need, the broadcasts
- * on the load ports; 4096 x 256 went 1.03-1.10x faster. The relaxed build's fused
+ * on the load ports; 4096 x 256 went 1.00-1.10x faster in the plain build. The fused
  * multiply-add (relaxed_madd) is no faster than separate multiplies and adds here: Zen 5
  * issues two multiplies (or FMAs) and two adds per cycle, and eight FMA accumulators
  * just cover the FMA latency; V8 has no registers for more (4 x 6 and 6 x 4 tiles spill
- * and run at half speed).
+ * and run at 0.55-0.8x the speed per multiply-add).
  */
 // @ts-ignore: decorator
 @inline function microKernel4x4(aPtr: usize, bPtr: usize, k: i32, cPtr: usize, ldc: usize, diPtr: usize, djPtr: usize, coef: f64): void {
