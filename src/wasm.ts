@@ -18,6 +18,7 @@ export interface Kernels {
   philoxBlock(ctrPtr: number, k0: number, k1: number, outPtr: number): void;
   mathLog(xPtr: number, outPtr: number, n: number): void;
   mathCosSin2Pi(uPtr: number, outPtr: number, n: number): void;
+  mathBoxMuller(u1Ptr: number, u2Ptr: number, outPtr: number, n: number, dual: number): void;
   lrGradients(xPtr: number, yPtr: number, rows: number, dim: number, wPtr: number, batchSize: number,
     batches: number, firstBatch: number, noiseStd: number, k0: number, k1: number, stream: number,
     replacement: number, outPtr: number, scratchPtr: number): void;
