@@ -105,10 +105,11 @@ function cut(level: number, first: number, count: number, draw: BlockDraw, tau2:
  */
 export function planEstimate<D extends { rows: number; dim: number }>(shape: () => D, w: unknown, options: EstimateOptions,
   blockBatches: unknown = Infinity, what = '`options` of estimateHessian'): EstimatePlan & { data: D } {
-  const opts = checkOptions('options', options, [...ESTIMATE_OPTION_KEYS, 'method', 'noiseLevels'], what);
+  const opts = checkOptions('options', options, [...ESTIMATE_OPTION_KEYS, 'method', 'noiseLevels', 'blockBatches'], what);
   const method = opts.method === undefined ? 'calibrated' : checkOneOf('method', opts.method, ESTIMATOR_METHODS);
   if (method !== 'two-level' && opts.noiseLevels !== undefined) throw noiseLevelsUnused(opts.noiseLevels, method);
-  const rest = withoutMethod(opts);
+  const { blockBatches: given, ...rest } = withoutMethod(opts);
+  if (given !== undefined) blockBatches = given;
   let levels: number[] | undefined;
   let s2 = 0;
   if (method !== 'calibrated') {
@@ -358,9 +359,19 @@ export function pairDifferences(data: RegressionData | RegressionDataset, option
 export function estimatePlanned(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions): CurvatureEstimate {
   const plan = planEstimate(() => checkData(data), w, options);
   const accs = computeBlocks({ data: plan.data, w: plan.w, p: plan.p }, plan.blocks, (acc) => acc);
+  let levels: GradientCovariance[];
+  if (accs.length === plan.levels.length) levels = accs; // one block per level: the accumulators themselves
+  else {
+    try {
+      levels = mergeLevels(plan, accs, (acc) => acc); // (merged ones are disposed)
+    } catch (err) {
+      for (const a of accs) a.dispose();
+      throw err;
+    }
+  }
   try {
-    return finishPlan(plan, accs);
+    return finishPlan(plan, levels);
   } finally {
-    for (const a of accs) a.dispose();
+    for (const l of levels) l.dispose();
   }
 }

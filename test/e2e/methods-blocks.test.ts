@@ -3,8 +3,8 @@
 // blockBatches; gradcov/bullmq has the same checks in bullmq.test.ts). For each method:
 // - every level within one block: the pool's result is bit for bit estimateHessian's, every
 //   field (hessian, mean, noise levels, evaluations, misfit), with 1, 2 and 3 workers;
-// - several blocks per level: bit-identical across 1, 2 and 3 workers, and within merge
-//   rounding of estimateHessian;
+// - several blocks per level: bit-identical across 1, 2 and 3 workers and to estimateHessian
+//   with the same blockBatches, and within merge rounding of estimateHessian without;
 // - the same error (class and message) as estimateHessian for each method's own bad inputs.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -67,6 +67,8 @@ test('every method, several blocks per level: bit-identical for 1, 2 and 3 worke
     const scale = Math.max(...single.hessian.map(Math.abs));
     const diff = Math.max(...single.hessian.map((v, i) => Math.abs(v - first.hessian[i]!)));
     assert.ok(diff <= 1e-10 * scale, `${name}: ${diff} vs scale ${scale}`);
+    // estimateHessian with the same blockBatches: the pool's bits, in one thread
+    assert.equal(fields(g.estimateHessian(prob.data, w, { ...o, blockBatches: 128 })), fields(first), `${name}: estimateHessian with blockBatches 128 vs the pool`);
     assert.equal(first.noiseLevels, single.noiseLevels, `${name}: noise levels`);
     assert.is(first.gradientEvaluations, single.gradientEvaluations, `${name}: evaluations`);
     assert.is(first.method, single.method);
@@ -97,6 +99,9 @@ test("each method's bad inputs: the pool refuses with estimateHessian's error, b
     ['debiased, negative baseNoiseVariance', { method: 'debiased', baseNoiseVariance: -1 }],
     ['debiased with no noise: no fixed point', { method: 'debiased', noiseVariance: 0, baseNoiseVariance: 0 }],
     ['paired, batchSize 0', { method: 'paired', batchSize: 0 }],
+    ['blockBatches 0', { method: 'paired', blockBatches: 0 }],
+    ['blockBatches 2.5', { method: 'two-level', blockBatches: 2.5 }],
+    ['blockBatches a string', { blockBatches: '64' }],
   ];
   const settle = async (fn: () => unknown) => {
     try {
