@@ -171,12 +171,15 @@ export class Coordinator {
       first: b.first, count: b.count, level: b.level, draw: b.draw, tau2: b.tau2,
     }));
     await this.#await(blocks, onBlock as BullmqEstimateOptions['onBlock']);
-    const blobs: Uint8Array[] = [];
-    for (const b of blocks) { // block order
-      const blob = await this.#redis.getBuffer(resultKey(this.#name, run, b.block));
+    const read = this.#redis.pipeline();
+    for (const b of blocks) read.getBuffer(resultKey(this.#name, run, b.block));
+    const replies = (await read.exec())!;
+    const blobs = blocks.map((b, i) => { // block order
+      const [err, blob] = replies[i]! as [Error | null, Buffer | null];
+      if (err) throw err;
       if (!blob) throw new Error(`gradcov: the result of block ${b.block} of run ${run} disappeared from Redis`);
-      blobs.push(new Uint8Array(blob.buffer, blob.byteOffset, blob.byteLength));
-    }
+      return new Uint8Array(blob.buffer, blob.byteOffset, blob.byteLength);
+    });
     const levels = mergeLevels(plan, blobs, (blob) => GradientCovariance.fromBytes(blob)); // fully validated: bytes from Redis
     let result: CurvatureEstimate;
     try {
@@ -196,9 +199,15 @@ export class Coordinator {
       removeOnComplete: true, removeOnFail: false,
     };
     let wake: (() => void) | undefined;
-    const onEvent = () => wake?.();
-    this.#events.on('completed', onEvent);
-    this.#events.on('failed', onEvent);
+    // a 'completed' event only needs the results looked up; the job states (added? failed?
+    // lost with a restarted Redis?) are read on the first pass, after a 'failed' event and
+    // every pollInterval: this keeps the coordinator's Redis calls (and CPU, on a machine
+    // whose cores compute blocks) to a few per finished block
+    let full = true;
+    const onCompleted = () => wake?.();
+    const onFailed = () => { full = true; wake?.(); };
+    this.#events.on('completed', onCompleted);
+    this.#events.on('failed', onFailed);
     try {
       let firstPass = true;
       while (outstanding.size > 0) {
@@ -214,6 +223,12 @@ export class Coordinator {
           } else missing.push(b);
         });
         if (missing.length === 0) break;
+        if (!full) {
+          await this.#sleep((w) => { wake = w; }, () => { full = true; });
+          wake = undefined;
+          continue;
+        }
+        full = false;
         const states = await Promise.all(missing.map((b) => this.queue.getJobState(blockJobId(b.run, b.block))));
         // a job leaves the queue only after writing its result: look again for the results
         // of the jobs that are gone, so a block that just finished is not added again
@@ -244,16 +259,21 @@ export class Coordinator {
           await this.queue.addBulk(toAdd.map((b) => ({ name: 'block', data: b, opts: { ...jobOptions, jobId: blockJobId(b.run, b.block) } })));
         }
         firstPass = false;
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, this.#poll);
-          wake = () => { clearTimeout(t); resolve(); };
-        });
+        await this.#sleep((w) => { wake = w; }, () => { full = true; });
         wake = undefined;
       }
     } finally {
-      this.#events.off('completed', onEvent);
-      this.#events.off('failed', onEvent);
+      this.#events.off('completed', onCompleted);
+      this.#events.off('failed', onFailed);
     }
+  }
+
+  /** Waits for an event (the wake function handed to `setWake`) or pollInterval (then `onTimeout`). */
+  #sleep(setWake: (wake: () => void) => void, onTimeout: () => void): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(() => { onTimeout(); resolve(); }, this.#poll);
+      setWake(() => { clearTimeout(t); resolve(); });
+    });
   }
 
   /** Closes the coordinator's connections (jobs and workers are unaffected). Safe to call twice. */
