@@ -107,6 +107,9 @@ export async function run() {
     });
     await new Promise((r) => setTimeout(r, 300)); // the last 'completed' events
     for (const q of ['one', 'two']) console.log(timelineSummary(q, [...timelines].filter(([run]) => run.startsWith(q)).map(([, t]) => t), blocks));
+    const ms = (name) => rows_.find((r) => r.name === name)?.ms ?? NaN;
+    const one = ms('bullmq, 1 worker process'), two = ms('bullmq, 2 worker processes'), pooled = ms('pool.estimateHessian, 1 worker thread');
+    console.log(`bullmq scaling: 2 worker processes vs 1 = ${(one / two).toFixed(2)}x (target >= 1.8x); overhead per block vs the pool ${((one - pooled) / blocks).toFixed(1)} ms`);
     return rows_;
   } finally {
     await Promise.all(events.map((e) => e.close()));
