@@ -2,7 +2,8 @@
 // has one: estimateHessian (one block per level) and the worker pool (blocks of
 // blockBatches; gradcov/bullmq has the same checks in bullmq.test.ts). For each method:
 // - every level within one block: the pool's result is bit for bit estimateHessian's, every
-//   field (hessian, mean, noise levels, evaluations, misfit), with 1, 2 and 3 workers;
+//   field (hessian, mean, noise levels, evaluations, misfit), with 1, 2 and 3 workers (and 2
+//   workers each with its own copy of the data);
 // - several blocks per level: bit-identical across 1, 2 and 3 workers and to estimateHessian
 //   with the same blockBatches, and within merge rounding of estimateHessian without;
 // - the same error (class and message) as estimateHessian for each method's own bad inputs.
@@ -19,6 +20,7 @@ let w: Float64Array;
 beforeAll(test, async () => {
   await g.init(undefined, { build: 'simd' });
   for (const workers of [1, 2, 3]) pools.push(await createEstimatorPool({ workers }));
+  pools.push(await createEstimatorPool({ workers: 2, sharedMemory: false })); // the path where each worker loads its own copy
   prob = g.syntheticRegression({ dim: 5, rows: 1500, seed: 2, noiseVariance: 1 });
   w = prob.wStar.map((v, i) => v + (i === 0 ? 0.3 : 0)); // a small misfit: 'debiased' has a fixed point
 });
