@@ -224,6 +224,7 @@ function lanczos(aPtr: number, dim: number, p: Parsed,
     // the work at most checks, the same decision.
     let pending = 3;
     const lastK = [0, 0];
+    const trend = { end: -1, k: 0, logErr: 0 }; // the watched end's bound at the last check
     const ok = (which: 0 | 1) => state[2 * which + 1]! <= p.tol * scaleOf(state[0]!, state[2]!, which, state[1]!, state[3]!);
     const analyse = (mask: number, b: number) => {
       k.ritzEnds(alphaPtr!, betaPtr!, it, b, mask, statePtr!, scratchPtr!);
@@ -260,7 +261,17 @@ function lanczos(aPtr: number, dim: number, p: Parsed,
         // the end to watch: a failing one (the one of larger magnitude when both fail)
         pending = !ok0 && (ok1 || Math.abs(lo) >= Math.abs(hi)) ? 1 : 2;
       }
-      next = it + checkInterval(it, dim);
+      // the next check: by cost (checkInterval), or, while the watched end's bound falls
+      // geometrically and is far from tol, half the steps it predicts are still needed
+      const w: 0 | 1 = pending === 1 ? 0 : 1;
+      const logErr = Math.log(state[2 * w + 1]!), logGoal = Math.log(p.tol * scaleOf(state[0]!, state[2]!, w, state[1]!, state[3]!));
+      let ahead = 0;
+      if (trend.end === w && trend.k < it && logErr < trend.logErr && Number.isFinite(logGoal)) {
+        const rate = (logErr - trend.logErr) / (it - trend.k); // < 0
+        ahead = Math.floor((0.5 * (logGoal - logErr)) / rate);
+      }
+      trend.end = w; trend.k = it; trend.logErr = logErr;
+      next = it + Math.max(checkInterval(it, dim), Math.min(ahead, steps));
     }
     checkRan(it, lo + hi, 'the Lanczos iteration');
     return { lo, hi, iterations: it, converged };
