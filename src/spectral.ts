@@ -17,7 +17,13 @@ export type SpectralMethod = 'lanczos' | 'power';
 
 /** Options of the spectral functions. */
 export interface SpectralOptions {
-  /** Relative accuracy to stop at (in (0, 1); default 1e-9). */
+  /**
+   * Relative accuracy to stop at (in (0, 1); default 1e-9). Lanczos reports converged only
+   * when the residual ||A y - theta y|| of each returned Ritz pair is at most tol times its
+   * scale (||A||; for extremeEigenvalues each end's own magnitude, at least 1e-8 ||A||):
+   * an eigenvalue then lies within that distance of the value, which never lies outside
+   * the spectrum (see docs/guarantees.md).
+   */
   tol?: number;
   /** Cap on matrix-vector products (default 10000 for power iteration; Lanczos also stops at dim and 1000 steps). */
   maxIter?: number;
@@ -294,7 +300,9 @@ function normOf(aPtr: number, dim: number, p: Parsed): SpectralResult {
 /**
  * Operator norm ||A||_2 = max |lambda| of a symmetric dim x dim matrix (row-major), from a
  * seeded random start. Default method 'lanczos': full reorthogonalisation, stops when both
- * extreme Ritz values' error estimates are below tol * ||A||. Method 'power': power
+ * extreme Ritz values' residuals ||A y - theta y|| are below tol * ||A|| (some eigenvalue
+ * then lies within tol ||A|| of each; the value never exceeds ||A|| beyond rounding, and is
+ * within 10 tol of it when eigenvalues closer than tol to the extreme one are merged). Method 'power': power
  * iteration, stops when the remaining relative error estimated from the observed
  * convergence rate is below tol. Either reports converged false at the cap.
  *
@@ -385,7 +393,9 @@ export function relativeError(estimate: Float64Array, truth: Float64Array, dim: 
 
 /**
  * Smallest and largest eigenvalue of a symmetric matrix (Lanczos, each to relative accuracy
- * tol of its own magnitude, or of ||A|| for an end near 0), and the condition number.
+ * tol of its own magnitude, or of 1e-8 ||A|| for an end near 0: the residual of each Ritz
+ * pair is below that, so an eigenvalue lies within it; min never lies below the smallest
+ * eigenvalue nor max above the largest), and the condition number.
  * Preconditions as for operatorNorm.
  * @param A symmetric dim x dim matrix, row-major
  * @param dim matrix order, positive integer <= 46340
