@@ -2,9 +2,9 @@
 // (mean and covariance of calibrated noisy batch gradients, s2 known) against the risk
 // measured directly on the data's rows, across eps, the three perturbation norms and the
 // distance from w*.
-import { syntheticRegression, secondMomentMatrix, estimateHessian, estimateRisk } from 'gradcov';
+import { estimateHessian, estimateRisk } from 'gradcov';
 import { riskOnData, dualNorm, type PerturbationNorm } from 'gradcov';
-import { pick, pointAway } from './measures.js';
+import { CONDITION as condition, LABEL_NOISE as s2, pointAway, sizes, syntheticProblem } from './measures.js';
 import { lineChart } from '../plots.js';
 import type { Experiment, ExperimentResult } from './types.js';
 
@@ -16,11 +16,9 @@ export const adversarial: Experiment = {
   name: 'adversarial',
   summary: 'adversarial risk (l2, linf, Mahalanobis) estimated from gradients vs measured on the data',
   async run(o): Promise<ExperimentResult> {
-    const dim = pick(o.dim, 10), rows = pick(o.rows, 20000), n = pick(o.batchSize, 64), m = pick(o.batches, 10000);
-    const s2 = 1, condition = 100;
+    const { dim, rows, n, m } = sizes(o, { dim: 10, batches: 10000 });
     const tau2 = n - s2;
-    const p = syntheticRegression({ dim, rows, condition, noiseVariance: s2, inputs: 'gaussian', seed: o.seed });
-    const H = secondMomentMatrix(p.data);
+    const { p, H } = syntheticProblem(dim, rows, o.seed);
     const misfits = [0, 1, n / 10, n];
     o.progress.start('adversarial', misfits.length);
     const table: (number | string)[][] = [];

@@ -1,7 +1,7 @@
 // Experiment `batches`: the calibrated error at w* against the number of batches m, on
 // log-log axes, with the method's reference ||H|| sqrt(r/m) (r = tr(H)/||H||, the effective rank).
-import { estimateHessian, secondMomentMatrix, syntheticRegression, calibratedNoiseVariance } from 'gradcov';
-import { effectiveRank, pick, rawError } from './measures.js';
+import { estimateHessian, calibratedNoiseVariance } from 'gradcov';
+import { CONDITION as condition, LABEL_NOISE as s2, effectiveRank, rawError, sizes, syntheticProblem } from './measures.js';
 import { lineChart } from '../plots.js';
 import type { Experiment, ExperimentResult } from './types.js';
 
@@ -12,10 +12,8 @@ export const batches: Experiment = {
   name: 'batches',
   summary: 'calibrated error at w* vs the number of batches m (log-log), with the sqrt(r/m) reference',
   async run(o): Promise<ExperimentResult> {
-    const dim = pick(o.dim, 20), rows = pick(o.rows, 20000), n = pick(o.batchSize, 64), mMax = pick(o.batches, 30000);
-    const s2 = 1, condition = 100;
-    const p = syntheticRegression({ dim, rows, condition, noiseVariance: s2, inputs: 'gaussian', seed: o.seed });
-    const H = secondMomentMatrix(p.data);
+    const { dim, rows, n, m: mMax } = sizes(o, { batches: 30000 });
+    const { p, H } = syntheticProblem(dim, rows, o.seed);
     const r = effectiveRank(H, dim);
     const ms = [...new Set(FRACTIONS.map((f) => Math.max(10, Math.round(mMax * f))))];
     const tau2 = calibratedNoiseVariance(n, { baseNoiseVariance: s2 });

@@ -2,8 +2,8 @@
 // sweeps {0, 1/16, 1/4, 1/2, 1, 2, 4, 16}, at w* and at two distances from it, raw and
 // after the best rescaling. The method: the raw error is smallest at tau2 ~ n; at w* every
 // tau2 gives H up to scale; away from w* small tau2 distorts the shape (rank-one term).
-import { estimateHessian, secondMomentMatrix, syntheticRegression } from 'gradcov';
-import { bestRescaledError, pick, pointAway, predictedBias, rawError, ratioLabel } from './measures.js';
+import { estimateHessian } from 'gradcov';
+import { CONDITION as condition, LABEL_NOISE as s2, bestRescaledError, pointAway, predictedBias, rawError, ratioLabel, sizes, syntheticProblem } from './measures.js';
 import { FRACTION_LABELS, lineChart } from '../plots.js';
 import type { Experiment, ExperimentResult } from './types.js';
 
@@ -13,10 +13,8 @@ export const calibration: Experiment = {
   name: 'calibration',
   summary: 'error of C_hat vs H as tau2/n sweeps 0..16, at w* and two distances from it, raw and best-rescaled',
   async run(o): Promise<ExperimentResult> {
-    const dim = pick(o.dim, 20), rows = pick(o.rows, 20000), n = pick(o.batchSize, 64), m = pick(o.batches, 20000);
-    const s2 = 1, condition = 100;
-    const p = syntheticRegression({ dim, rows, condition, noiseVariance: s2, inputs: 'gaussian', seed: o.seed });
-    const H = secondMomentMatrix(p.data);
+    const { dim, rows, n, m } = sizes(o, { batches: 20000 });
+    const { p, H } = syntheticProblem(dim, rows, o.seed);
     const misfits = [0, n / 10, n];
     const labels = ['at w*', "d'Hd = n/10", "d'Hd = n"];
     const points = misfits.map((q) => pointAway(H, p.wStar, q, o.seed));

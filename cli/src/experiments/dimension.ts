@@ -1,8 +1,8 @@
 // Experiment `dimension`: the calibrated error at w* and at misfit n/10 for dimensions
 // 5..200 with m / d fixed, against sqrt(r/m). With m proportional to d the sampling error
 // stays of the same order while r grows slower than d.
-import { estimateHessian, secondMomentMatrix, syntheticRegression, calibratedNoiseVariance } from 'gradcov';
-import { effectiveRank, pick, pointAway, predictedBias, rawError } from './measures.js';
+import { estimateHessian, calibratedNoiseVariance } from 'gradcov';
+import { CONDITION as condition, LABEL_NOISE as s2, effectiveRank, pick, pointAway, predictedBias, rawError, syntheticProblem } from './measures.js';
 import { lineChart } from '../plots.js';
 import type { Experiment, ExperimentResult } from './types.js';
 
@@ -12,7 +12,6 @@ export const dimension: Experiment = {
   async run(o): Promise<ExperimentResult> {
     const dims = o.dims ?? [5, 10, 20, 50, 100, 200];
     const perDim = pick(o.batchesPerDim, 100), n = pick(o.batchSize, 64);
-    const s2 = 1, condition = 100;
     const tau2 = calibratedNoiseVariance(n, { baseNoiseVariance: s2 });
     o.progress.start('dimension', dims.length * 2);
     const rows = [];
@@ -20,8 +19,7 @@ export const dimension: Experiment = {
     for (const dim of dims) {
       // rows: 20 per dimension (at least 2000) keeps data generation short at d = 200
       const nRows = pick(o.rows, Math.max(2000, 20 * dim));
-      const p = syntheticRegression({ dim, rows: nRows, condition, noiseVariance: s2, inputs: 'gaussian', seed: o.seed });
-      const H = secondMomentMatrix(p.data);
+      const { p, H } = syntheticProblem(dim, nRows, o.seed);
       const r = effectiveRank(H, dim), m = Math.max(2, perDim * dim);
       const far = pointAway(H, p.wStar, n / 10, o.seed);
       const errs = [];

@@ -1,8 +1,8 @@
 // Experiment `distributions`: the calibration sweep for Gaussian, Rademacher, uniform and
 // Student-t5 inputs (all standardised), at w* and at misfit d'Hd = n/10. The method's
 // derivation of the bias assumes Gaussian x; this shows what other inputs do.
-import { estimateHessian, secondMomentMatrix, syntheticRegression, INPUT_DISTRIBUTIONS } from 'gradcov';
-import { pick, pointAway, predictedBias, rawError, ratioLabel } from './measures.js';
+import { estimateHessian, INPUT_DISTRIBUTIONS } from 'gradcov';
+import { CONDITION as condition, LABEL_NOISE as s2, pointAway, predictedBias, rawError, ratioLabel, sizes, syntheticProblem } from './measures.js';
 import { RATIOS } from './calibration.js';
 import { FRACTION_LABELS, lineChart } from '../plots.js';
 import type { Cell, Experiment, ExperimentResult } from './types.js';
@@ -11,15 +11,14 @@ export const distributions: Experiment = {
   name: 'distributions',
   summary: 'the tau2/n sweep for Gaussian, Rademacher, uniform and Student-t5 inputs, at w* and at misfit n/10',
   async run(o): Promise<ExperimentResult> {
-    const dim = pick(o.dim, 20), rows = pick(o.rows, 20000), n = pick(o.batchSize, 64), m = pick(o.batches, 10000);
-    const s2 = 1, condition = 100, misfit = n / 10;
+    const { dim, rows, n, m } = sizes(o, { batches: 10000 });
+    const misfit = n / 10;
     o.progress.start('distributions', INPUT_DISTRIBUTIONS.length * RATIOS.length * 2);
     const rowsOut: Cell[][] = [];
     const data: { ratio: number; series: string; error: number }[] = [];
     const findings: string[] = [];
     for (const inputs of INPUT_DISTRIBUTIONS) {
-      const p = syntheticRegression({ dim, rows, condition, noiseVariance: s2, inputs, seed: o.seed });
-      const H = secondMomentMatrix(p.data);
+      const { p, H } = syntheticProblem(dim, rows, o.seed, inputs);
       const points = [p.wStar, pointAway(H, p.wStar, misfit, o.seed)];
       const labels = ['at w*', `d'Hd = n/10`];
       const errs = points.map(() => [] as number[]);

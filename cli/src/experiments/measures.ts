@@ -1,7 +1,8 @@
 // Error measures used by the experiments: the raw relative operator-norm error, the error
 // after the best rescaling (min over c of ||c C_hat - H|| / ||H||), the effective rank and
 // the Gaussian-x bias that the method predicts away from the optimum.
-import { operatorNorm, relativeError, Rng, pointAtMisfit } from 'gradcov';
+import { operatorNorm, relativeError, Rng, pointAtMisfit, syntheticRegression, secondMomentMatrix, type InputDistribution } from 'gradcov';
+import type { ExperimentOptions } from './types.js';
 
 /**
  * ||A||_2 = max |lambda| of a symmetric A by the library's Lanczos (full
@@ -75,4 +76,25 @@ export function ratioLabel(r: number): string {
 
 export function pick<T>(value: T | undefined, fallback: T): T {
   return value === undefined ? fallback : value;
+}
+
+/** The label-noise variance s2 of the experiments' synthetic problems. */
+export const LABEL_NOISE = 1;
+/** The condition number of H of the experiments' synthetic problems (unless swept). */
+export const CONDITION = 100;
+
+/**
+ * The sizes an experiment runs at: the options over the experiment's defaults (d = 20,
+ * 20,000 rows and n = 64 unless the experiment says otherwise; `batches` may depend on d).
+ */
+export function sizes(o: ExperimentOptions, defaults: { dim?: number; batches: number | ((dim: number) => number) }): { dim: number; rows: number; n: number; m: number } {
+  const dim = pick(o.dim, defaults.dim ?? 20);
+  const m = pick(o.batches, typeof defaults.batches === 'function' ? defaults.batches(dim) : defaults.batches);
+  return { dim, rows: pick(o.rows, 20000), n: pick(o.batchSize, 64), m };
+}
+
+/** The experiments' synthetic problem (label noise LABEL_NOISE, Gaussian x and cond CONDITION unless given) and its H. */
+export function syntheticProblem(dim: number, rows: number, seed: number, inputs: InputDistribution = 'gaussian', condition = CONDITION) {
+  const p = syntheticRegression({ dim, rows, condition, noiseVariance: LABEL_NOISE, inputs, seed });
+  return { p, H: secondMomentMatrix(p.data) };
 }

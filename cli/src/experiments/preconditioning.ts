@@ -3,8 +3,8 @@
 // and the calibrated covariance with debias + rescale at the same gradient budget), to
 // reach 1e-6 relative excess risk (L - L*)/L*, for condition numbers 10, 100, 1000.
 // Steps use deterministic full-batch gradients, so the counts depend only on the seed.
-import { syntheticRegression, leastSquares, secondMomentMatrix, fitLinearRegression } from 'gradcov';
-import { pick, rawError } from './measures.js';
+import { leastSquares, fitLinearRegression } from 'gradcov';
+import { LABEL_NOISE as s2, rawError, sizes, syntheticProblem } from './measures.js';
 import { lineChart } from '../plots.js';
 import type { Experiment, ExperimentResult } from './types.js';
 
@@ -21,13 +21,11 @@ export const preconditioning: Experiment = {
   name: 'preconditioning',
   summary: 'iterations to 1e-6 relative excess risk: GD (step 1/lambda_max) vs preconditioned with H_hat from gradients',
   async run(o): Promise<ExperimentResult> {
-    const dim = pick(o.dim, 20), rows = pick(o.rows, 20000), n = pick(o.batchSize, 64), m = pick(o.batches, 200 * dim);
-    const s2 = 1;
+    const { dim, rows, n, m } = sizes(o, { batches: (d) => 200 * d });
     o.progress.start('preconditioning', CONDITIONS.length);
     const table = [];
     for (const condition of CONDITIONS) {
-      const p = syntheticRegression({ dim, rows, condition, noiseVariance: s2, inputs: 'gaussian', seed: o.seed });
-      const H = secondMomentMatrix(p.data);
+      const { p, H } = syntheticProblem(dim, rows, o.seed, 'gaussian', condition);
       const Lstar = leastSquares(p.data).residualVariance / 2;
       const cap = 40 * condition + 1000;
       const common = { batchSize: n, batches: m, baseNoiseVariance: s2, seed: o.seed };

@@ -5,11 +5,11 @@
 // at its sampling error at every misfit and for every input distribution; misfit debiasing
 // removes the bias for Gaussian inputs only.
 import {
-  estimateHessian, secondMomentMatrix, standardize, leastSquares, syntheticRegression, ESTIMATOR_METHODS,
+  estimateHessian, secondMomentMatrix, standardize, leastSquares, ESTIMATOR_METHODS,
   type RegressionData, type EstimatorMethod,
 } from 'gradcov';
 import { loadDiabetes } from '../datasets.js';
-import { pick, pointAway, predictedBias, rawError, ratioLabel } from './measures.js';
+import { CONDITION as condition, LABEL_NOISE as s2, pointAway, predictedBias, rawError, ratioLabel, sizes, syntheticProblem } from './measures.js';
 import { lineChart } from '../plots.js';
 import type { Cell, Experiment, ExperimentResult } from './types.js';
 
@@ -26,11 +26,10 @@ export const unbiased: Experiment = {
   name: 'unbiased',
   summary: "calibrated, paired, two-level and debiased estimators against the misfit d'Hd/n, at equal gradient evaluations",
   async run(o): Promise<ExperimentResult> {
-    const dim = pick(o.dim, 20), rows = pick(o.rows, 20000), n = pick(o.batchSize, 64), budget = pick(o.batches, 8000);
-    const s2 = 1, condition = 100;
+    const { dim, rows, n, m: budget } = sizes(o, { batches: 8000 });
     const sets: DataSet[] = [];
     for (const inputs of ['gaussian', 'rademacher'] as const) {
-      const p = syntheticRegression({ dim, rows, condition, noiseVariance: s2, inputs, seed: o.seed });
+      const { p } = syntheticProblem(dim, rows, o.seed, inputs);
       sets.push({ name: `synthetic ${inputs}`, data: p.data, wFit: p.wStar, s2 });
     }
     const diabetes = standardize(loadDiabetes());
