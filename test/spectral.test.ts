@@ -420,6 +420,16 @@ test('symmetry is checked with a relative tolerance (1e-10 of the largest entry)
   assert.throws(() => operatorNorm(new Float64Array([0, 1, 0, 0]), 2, { method: 'power' }), /`A` must be symmetric/);
 });
 
+test('asymmetry beyond the double range (a_ij = 1e308, a_ji = -1e308) is a symmetry RangeError, not a finiteness one, in the blocks and the scalar tail', () => {
+  for (const [dim, i, j] of [[2, 0, 1], [5, 0, 1], [5, 0, 4], [5, 4, 2], [9, 3, 8], [8, 6, 1]] as const) {
+    const M = identity(dim);
+    M[i * dim + j] = 1e308; M[j * dim + i] = -1e308;
+    for (const [name, param, f] of entries) {
+      assert.throws(() => f(M, dim), (e: Error) => e instanceof RangeError && e.message.includes(`\`${param}\` must be symmetric`), `${name} dim ${dim} (${i}, ${j})`);
+    }
+  }
+});
+
 test('rounding-level asymmetry: the iteration uses the symmetric part (A + A\')/2', () => {
   const dim = 6, S = symmetric(dim, 31);
   const M = S.slice();
