@@ -268,13 +268,15 @@ function lanczos(aPtr: number, dim: number, p: Parsed,
         pending = !ok0 && (ok1 || Math.abs(lo) >= Math.abs(hi)) ? 1 : 2;
       }
       // the next check: by cost (checkInterval), or, while the watched end's bound falls
-      // geometrically and is far from tol, half the steps it predicts are still needed
+      // geometrically and is far from tol, a quarter of the steps it predicts are still needed
       const w: 0 | 1 = pending === 1 ? 0 : 1;
       const logErr = Math.log(state[2 * w + 1]!), logGoal = Math.log(p.tol * scaleOf(state[0]!, state[2]!, w, state[1]!, state[3]!));
       let ahead = 0;
       if (trend.end === w && trend.k < it && logErr < trend.logErr && Number.isFinite(logGoal)) {
         const rate = (logErr - trend.logErr) / (it - trend.k); // < 0
-        ahead = Math.floor((0.5 * (logGoal - logErr)) / rate);
+        // a quarter of the prediction, at most half the steps so far: Lanczos convergence
+        // speeds up (superlinear), so a prediction from the last rate errs long
+        ahead = Math.min(Math.floor((0.25 * (logGoal - logErr)) / rate), Math.floor(it / 2));
       }
       trend.end = w; trend.k = it; trend.logErr = logErr;
       next = it + Math.max(checkInterval(it, dim), Math.min(ahead, steps));
