@@ -2,7 +2,7 @@
 // no validation, no allocation (the TS wrappers own memory through alloc/free).
 
 export { philoxFill, philoxBlock } from './rng';
-export { mathLog, mathCosSin2Pi } from './vmath';
+export { mathLog, mathCosSin2Pi, mathBoxMuller } from './vmath';
 export { lrGradients, lrGradientsScratchBytes } from './gradient';
 export { lrPairedDiffs, lrPairedDiffsScratchBytes } from './paired';
 export { covAddRows, covMerge, covWrite, covPaddedDim, covScratchBytes } from './covariance';

@@ -14,9 +14,11 @@ export function check(ok, message) {
 
 /**
  * Runs one benny suite. cases: [{ name, fn, baseline?, skip? }]; `work` is the number of
- * units one call does (FLOP, samples, ...). `anchors`: [{ name, ms }] native times measured
- * in the same `npm run bench` (bench/anchors.js), added as rows; every gradcov row gets
- * vsNative = (fastest anchor ms) / (its ms), > 1 when gradcov is faster.
+ * units one call does (FLOP, samples, ...). `anchors`: [{ name, ms, info? }] native times
+ * measured in the same `npm run bench` (bench/anchors.js), added as rows; every gradcov row
+ * gets vsNative = (fastest anchor ms) / (its ms), > 1 when gradcov is faster. Anchors with
+ * `info: true` (e.g. OpenBLAS with another kernel than the machine's setting) are shown
+ * but never the reference of vsNative.
  * Returns rows { name, ms, rate, ratio, vsNative }.
  */
 export async function suite(name, { unit, work, cases, minSamples = 5, maxTime = 2, anchors = [] }) {
@@ -32,7 +34,8 @@ export async function suite(name, { unit, work, cases, minSamples = 5, maxTime =
   );
   const median = (r) => r.details.median * 1000; // ms per call
   const base = summary.results.find((r) => active.find((c) => c.name === r.name)?.baseline);
-  const native = anchors.length ? Math.min(...anchors.map((a) => a.ms)) : NaN;
+  const ref = anchors.filter((a) => !a.info);
+  const native = ref.length ? Math.min(...ref.map((a) => a.ms)) : NaN;
   return [
     ...summary.results.map((r) => ({
       suite: name,
@@ -46,7 +49,7 @@ export async function suite(name, { unit, work, cases, minSamples = 5, maxTime =
     })),
     ...anchors.map((a) => ({
       suite: name, name: a.name, ms: a.ms, rate: work / (a.ms / 1000), unit,
-      ratio: base ? median(base) / a.ms : NaN, baseline: false, vsNative: NaN, native: true,
+      ratio: base ? median(base) / a.ms : NaN, baseline: false, vsNative: a.info ? native / a.ms : NaN, native: !a.info, info: !!a.info,
     })),
   ];
 }
@@ -81,7 +84,7 @@ export function table(rows, scaleUnit = (r) => r) {
   const out = ['| suite | case | median | throughput | vs plain TS | vs numpy |', '|---|---|---:|---:|---:|---:|'];
   for (const r of rows) {
     const t = r.ms >= 1 ? `${r.ms.toFixed(2)} ms` : `${(r.ms * 1000).toFixed(1)} us`;
-    const native = r.native ? 'anchor' : Number.isFinite(r.vsNative) ? `${r.vsNative.toFixed(2)}x` : '-';
+    const native = r.native ? 'anchor' : Number.isFinite(r.vsNative) ? `${r.vsNative.toFixed(2)}x${r.info ? ' (information)' : ''}` : '-';
     out.push(`| ${r.suite} | ${r.name} | ${t} | ${scaleUnit(r)} | ${r.baseline ? '1x (baseline)' : Number.isFinite(r.ratio) ? `${r.ratio.toFixed(1)}x` : '-'} | ${native} |`);
   }
   return out.join('\n');

@@ -23,6 +23,7 @@ export async function run(anchors) {
   const rows = [];
   const relaxed = relaxedTimes(DIMS);
   const core = anchors?.openblas?.coreType ?? '?';
+  const cpuCore = anchors?.cpuKernel?.openblas?.coreType ?? '?';
   for (const dim of DIMS) {
     const n = rowsFor(dim);
     const G = new g.Rng(1).normals(new Float64Array(n * dim));
@@ -45,10 +46,10 @@ export async function run(anchors) {
       unit: 'FLOP',
       work: 2 * n * dim * dim,
       anchors: [
-        ...(native ? [{ name: `numpy G.T @ G (OpenBLAS ${core}, 1 thread)`, ms: native.ms }] : []),
-        ...(anchors?.covarianceMachineCore?.covariance?.[dim] ? [{
-          name: `numpy G.T @ G (OpenBLAS ${anchors.covarianceMachineCore.coreType}, as OPENBLAS_CORETYPE here sets it)`,
-          ms: anchors.covarianceMachineCore.covariance[dim].ms,
+        ...(native ? [{ name: `numpy G.T @ G (OpenBLAS ${core}, 1 thread, this machine's setting)`, ms: native.ms }] : []),
+        ...(anchors?.cpuKernel?.covariance?.[dim] ? [{
+          name: `numpy G.T @ G (OpenBLAS ${cpuCore}, the CPU's own kernel; information)`,
+          ms: anchors.cpuKernel.covariance[dim].ms, info: true,
         }] : []),
       ],
       minSamples: dim === 1024 ? 2 : 5,

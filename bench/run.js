@@ -10,6 +10,17 @@ import os from 'node:os';
 import * as g from '../dist/node.js';
 import { RESULTS, table, fmtRate } from './common.js';
 import { runAnchors } from './anchors.js';
+
+/** Markdown table of the information rows: numpy with the CPU's own OpenBLAS kernel next to the anchors. */
+function cpuKernelTable(anchors) {
+  const c = anchors.cpuKernel, core = anchors.openblas?.coreType ?? '?', cpuCore = c.openblas?.coreType ?? '?';
+  const f = (t) => (t.ms >= 1 ? `${t.ms.toFixed(2)} ms` : `${(t.ms * 1000).toFixed(1)} us`);
+  const lines = [`| numpy case | ${core} (anchor), wall / CPU | ${cpuCore}, wall / CPU | ${cpuCore} speed-up (CPU time) |`, '|---|---:|---:|---:|'];
+  const add = (what, a, b) => { if (a && b) lines.push(`| ${what} | ${f(a)} / ${f({ ms: a.cpuMs })} | ${f(b)} / ${f({ ms: b.cpuMs })} | ${(a.cpuMs / b.cpuMs).toFixed(2)}x |`); };
+  for (const [d, t] of Object.entries(c.covariance ?? {})) add(`G.T @ G, ${t.rows} x ${d}`, anchors.covariance?.[d], t);
+  for (const [d, t] of Object.entries(c.spectral ?? {})) add(`eigvalsh, d = ${d}`, anchors.spectral?.[d]?.eigvalsh, t.eigvalsh);
+  return lines.join('\n');
+}
 import { targetsTable } from './targets.js';
 
 const all = ['covariance', 'normals', 'spectral', 'gradients', 'paired', 'parallel', 'memory', 'bullmq', 'targets'];
@@ -36,8 +47,12 @@ for (const name of wanted) {
 }
 const o = anchors?.openblas;
 let text = `${header}\n`;
-text += anchors ? `numpy ${anchors.numpy} (Python ${anchors.python}), OpenBLAS ${o?.config ?? '?'}: core type ${o?.coreType ?? '?'} with OPENBLAS_CORETYPE unset, ${o?.threads ?? '?'} thread\n` : 'numpy anchors: not run\n';
+text += anchors
+  ? `numpy ${anchors.numpy} (Python ${anchors.python}), OpenBLAS ${o?.config ?? '?'}: anchors on core type ${o?.coreType ?? '?'} (this machine's settings: ${anchors.knobs}), ${o?.threads ?? '?'} thread`
+    + (anchors.cpuKernel ? `; information rows on core type ${anchors.cpuKernel.openblas?.coreType ?? '?'} (the CPU's own kernel, settings unset)\n` : '\n')
+  : 'numpy anchors: not run\n';
 text += `load average (1, 5, 15 min): ${loadBefore} at the start, ${load()} at the end\n\n${table(rows, fmtRate)}\n`;
+if (anchors?.cpuKernel) text += `\nnumpy with the CPU's own OpenBLAS kernel (information; the ratios above and the targets use the anchor):\n\n${cpuKernelTable(anchors)}\n`;
 if (targets) text += `\nTargets (ratio = anchor time / gradcov time, so > 1 means gradcov is faster; the overhead rows are a fraction of a matvec):\n\n${targetsTable(targets)}\n`;
 if (memory) {
   text += `\nStreaming memory: dim ${memory.dim}, ${memory.total} gradients in blocks of ${memory.block}: peak wasm memory ${memory.peakMiB.toFixed(1)} MiB (${memory.seconds.toFixed(2)} s)\n`;

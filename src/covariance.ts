@@ -19,7 +19,7 @@ export function paddedDim(dim: number): number {
 /** Scratch bytes of covAddRows (assembly/covariance.ts covScratchBytes), computed in 53-bit JS. */
 export function covarianceScratchBytes(dim: number): number {
   const dp = paddedDim(dim);
-  return (KC * dp * 2 + dp) * 8;
+  return (KC * dp + dp) * 8;
 }
 
 /**
@@ -79,8 +79,17 @@ function notRepresentable(what: string, e: number, hint: string): RangeError {
   return new RangeError(`${what} is not representable in float64: its entries overflow (they are of the order of 2^${e}, above the largest double ~1.8e308). ${hint}`);
 }
 
-/** Bytes of staged gradients per kernel call: keeps wasm memory O(dim^2) for any batch. */
-const STAGE_BYTES = 4 * 2 ** 20;
+/**
+ * Bytes of staged gradients per kernel call: keeps wasm memory O(dim^2) for any batch, and
+ * the staged rows in a 1 MiB L2 cache while the kernel's mean and packing passes read them
+ * (4 MiB pieces measured 3-4% slower at 4096 x 256).
+ */
+const STAGE_BYTES = 512 * 1024;
+
+/** Rows per staged piece: whole KC-row blocks (at least one), about STAGE_BYTES. */
+function stageRows(rowBytes: number): number {
+  return Math.max(1, Math.floor(STAGE_BYTES / rowBytes / KC)) * KC;
+}
 
 let scratchPtr = 0;
 let scratchBytes = 0;
@@ -238,8 +247,7 @@ export class GradientCovariance {
   #scratchBytes(elt: number, rows: number): number {
     const stageElt = this.#exp > 0 ? 8 : elt; // scaled f32 rows are staged as f64
     const rowBytes = this.dim * stageElt;
-    const chunk = Math.max(1, Math.floor(STAGE_BYTES / rowBytes));
-    return Math.min(rows, chunk) * rowBytes + covarianceScratchBytes(this.dim);
+    return Math.min(rows, stageRows(rowBytes)) * rowBytes + covarianceScratchBytes(this.dim);
   }
 
   #addRows(G: FloatArray, rows: number): void {
@@ -248,7 +256,7 @@ export class GradientCovariance {
     const scaled = this.#exp > 0;
     const elt = scaled ? 8 : G.BYTES_PER_ELEMENT; // scaled rows are staged as f64
     const rowBytes = this.dim * elt;
-    const chunk = Math.max(1, Math.floor(STAGE_BYTES / rowBytes));
+    const chunk = stageRows(rowBytes);
     const stageBytes = Math.min(rows, chunk) * rowBytes;
     const base = scratch(stageBytes + covarianceScratchBytes(this.dim)); // the only allocation; done before any update
     const isF32 = elt === 4 ? 1 : 0;

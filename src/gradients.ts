@@ -70,6 +70,7 @@ export function checkData(data: unknown): RegressionData | RegressionDataset {
 }
 
 let loadingChecked = false; // set only inside RegressionDataset.fromChecked
+let placing: [number, number] | undefined; // set only inside RegressionDataset.inPlace
 
 /**
  * Regression data kept in WebAssembly memory: validated and copied once, then used by any
@@ -88,9 +89,17 @@ export class RegressionDataset {
   /** Number of features. */
   readonly dim: number;
   #ptrs: [number, number] | undefined;
+  #borrowed = false;
 
   /** @throws {TypeError|RangeError} for malformed data, or when it does not fit in wasm memory */
   constructor(data: RegressionData) {
+    if (placing) { // inPlace(): borrowed pointers, nothing to check or copy
+      this.rows = data.rows;
+      this.dim = data.dim;
+      this.#ptrs = placing;
+      this.#borrowed = true;
+      return;
+    }
     const d = (loadingChecked ? data : checkData(data)) as RegressionData;
     if (d instanceof RegressionDataset) throw new TypeError('invalid argument: `data` is already a RegressionDataset.');
     this.rows = d.rows;
@@ -124,6 +133,20 @@ export class RegressionDataset {
     }
   }
 
+  /**
+   * Data already in this thread's wasm memory, validated, and owned by someone else (a
+   * worker pool's shared memory, placed and freed by the pool): no copy, and dispose()
+   * only forgets the pointers. @internal
+   */
+  static inPlace(rows: number, dim: number, xPtr: number, yPtr: number): RegressionDataset {
+    placing = [xPtr, yPtr];
+    try {
+      return new RegressionDataset({ rows, dim } as RegressionData);
+    } finally {
+      placing = undefined;
+    }
+  }
+
   /** Pointers of X and y in wasm memory. @internal */
   get pointers(): [number, number] {
     this.checkLive();
@@ -138,7 +161,7 @@ export class RegressionDataset {
   /** Frees the wasm copy. Further use throws. Safe to call twice. */
   dispose(): void {
     if (!this.#ptrs) return;
-    releaseBlocks(this, this.#ptrs);
+    if (!this.#borrowed) releaseBlocks(this, this.#ptrs);
     this.#ptrs = undefined;
   }
 }

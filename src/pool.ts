@@ -9,7 +9,10 @@
 // coordinator merges the blocks in block order. So for a seed the result is bit-identical
 // for any number of workers. A job of one block equals estimateHessian bit for bit; with
 // several blocks it differs from estimateHessian only by the rounding of the Chan merges.
-import { init, isInitialized, wasmModule, wasmMemoryBytes, checkBlocks, byteCount, alloc, free, type WasmModule } from './wasm.js';
+import {
+  init, isInitialized, wasmModule, wasmBuild, checkBlocks, byteCount, alloc, free, initShared, ownWasmMemoryBytes,
+  makeSharedMemory, importsMemory, compile, RegionAllocator, formatBytes, type WasmModule, type WasmBuild, type WasmSource,
+} from './wasm.js';
 import { GradientCovariance } from './covariance.js';
 import {
   estimateBlocks, prepareEstimateFor, estimateResult, checkWeights, RegressionDataset, ESTIMATE_OPTION_KEYS,
@@ -62,6 +65,54 @@ export interface PoolEstimateOptions extends EstimateOptions {
 export interface PoolSettings {
   /** Share X and y through a SharedArrayBuffer (true), copy them to each worker (false). */
   sharedMemory: boolean;
+  /**
+   * Where the entry finds the shared-memory build of the kernels (gradcov.shared.wasm, or
+   * its relaxed-SIMD twin), for the build init() loaded. Without it, or where it cannot be
+   * loaded, each worker holds its own copy of X in its WebAssembly memory.
+   */
+  sharedWasm?: (build: WasmBuild) => WasmSource | Promise<WasmSource>;
+}
+
+/**
+ * The memory a shared-memory pool's workers have in common: the compiled shared build,
+ * the WebAssembly.Memory all their instances import, and the main thread's allocator for
+ * the data sets placed in it. @internal
+ */
+export interface SharedWasm {
+  module: WasmModule;
+  memory: WebAssembly.Memory;
+  regions: RegionAllocator;
+}
+
+/** Compiled shared builds, by loader and build: each compiled once. */
+const sharedModules = new WeakMap<NonNullable<PoolSettings['sharedWasm']>, Map<WasmBuild, Promise<WasmModule | undefined>>>();
+
+/**
+ * The shared build matching the build init() loaded, compiled once per build, and a fresh
+ * shared memory; undefined where any of it is unavailable: the kernels came from the caller
+ * (no bundled build to match, so no guarantee of the same bits), the runtime has no
+ * shared WebAssembly memory, or the file does not load. @internal
+ */
+export async function prepareSharedWasm(load: PoolSettings['sharedWasm']): Promise<SharedWasm | undefined> {
+  const build = wasmBuild();
+  if (!load || build === undefined) return undefined;
+  let byBuild = sharedModules.get(load);
+  if (!byBuild) sharedModules.set(load, byBuild = new Map());
+  let pending = byBuild.get(build);
+  if (!pending) {
+    pending = (async () => {
+      try {
+        return (await compile(await load(build))) as WasmModule;
+      } catch {
+        return undefined;
+      }
+    })();
+    byBuild.set(build, pending);
+  }
+  const module = await pending;
+  const memory = module === undefined || !importsMemory(module) ? undefined : makeSharedMemory();
+  if (!module || !memory) return undefined;
+  return { module, memory, regions: new RegionAllocator(memory) };
 }
 
 type Reply = { type: 'ok'; id: number; value?: unknown } | { type: 'error'; id: number; name: string; message: string };
@@ -149,13 +200,18 @@ export function makeTransports(make: (index: number) => Transport, count: number
   return out;
 }
 
-/** Starts the workers: hands each the compiled module and waits until all have loaded it. @internal */
-export async function startChannels(transports: Transport[]): Promise<Channel[]> {
+/**
+ * Starts the workers: hands each the compiled module (or, for a shared-memory pool, the
+ * shared build and the memory) and waits until all have loaded it. @internal
+ */
+export async function startChannels(transports: Transport[], shared?: SharedWasm): Promise<Channel[]> {
   if (!isInitialized()) await init();
   const module = wasmModule();
   const channels = transports.map((t) => new Channel(t));
   try {
-    await Promise.all(channels.map((c) => c.request({ type: 'init', module })));
+    await Promise.all(channels.map((c) => c.request(shared
+      ? { type: 'init', module: shared.module, memory: shared.memory }
+      : { type: 'init', module })));
   } catch (err) {
     await Promise.all(channels.map((c) => c.close()));
     throw err;
@@ -181,8 +237,11 @@ export function canShareMemory(): boolean {
   return (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false;
 }
 
-/** X and y in one buffer the pool owns (shared with the workers, or copied to them). @internal */
-export interface PackedData { X: Float64Array; y: Float64Array; rows: number; dim: number }
+/**
+ * X and y in one buffer the pool owns (shared with the workers, or copied to them); `at`:
+ * their addresses when the buffer is the workers' shared WebAssembly memory. @internal
+ */
+export interface PackedData { X: Float64Array; y: Float64Array; rows: number; dim: number; at?: [number, number] }
 
 function isSharedBuffer(view: ArrayBufferView): boolean {
   return typeof SharedArrayBuffer === 'function' && view.buffer instanceof SharedArrayBuffer;
@@ -194,17 +253,42 @@ function isSharedBuffer(view: ArrayBufferView): boolean {
  * they were checked: then the copy is checked again, so what the workers get is exactly
  * what passed validation. @internal
  */
-export function packData(d: RegressionShape, shared: boolean, name = 'data'): PackedData {
+export function packData(d: RegressionShape, shared: boolean, name = 'data', wasmShared?: SharedWasm): PackedData {
   const n = d.rows * d.dim;
   const bytes = (n + d.rows) * 8;
-  const buffer = shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
-  const X = new Float64Array(buffer, 0, n);
-  const y = new Float64Array(buffer, n * 8, d.rows);
-  X.set(d.X);
-  y.set(d.y);
-  if (isSharedBuffer(d.X)) checkFinite(`${name}.X`, X);
-  if (isSharedBuffer(d.y)) checkFinite(`${name}.y`, y);
-  return { X, y, rows: d.rows, dim: d.dim };
+  let at: [number, number] | undefined;
+  let buffer: ArrayBufferLike;
+  let base = 0;
+  if (wasmShared) {
+    // in the workers' shared WebAssembly memory: they read it there, nobody copies it
+    try {
+      base = wasmShared.regions.alloc(bytes);
+    } catch (err) {
+      throw new RangeError(`${name} needs ${formatBytes(bytes)} of the workers' shared WebAssembly memory and the engine refused to grow it (${formatBytes(wasmShared.memory.buffer.byteLength)} reserved, 4 GiB at most).`, { cause: err });
+    }
+    buffer = wasmShared.memory.buffer;
+    at = [base, base + n * 8];
+  } else {
+    buffer = shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+  }
+  const X = new Float64Array(buffer, base, n);
+  const y = new Float64Array(buffer, base + n * 8, d.rows);
+  try {
+    X.set(d.X);
+    y.set(d.y);
+    if (isSharedBuffer(d.X)) checkFinite(`${name}.X`, X);
+    if (isSharedBuffer(d.y)) checkFinite(`${name}.y`, y);
+  } catch (err) {
+    if (at) wasmShared!.regions.free(base);
+    throw err;
+  }
+  return at ? { X, y, rows: d.rows, dim: d.dim, at } : { X, y, rows: d.rows, dim: d.dim };
+}
+
+/** The message that gives a worker a data set: its addresses in the shared memory, or the arrays. */
+function shareMessage(e: Entry): Record<string, unknown> {
+  const { X, y, rows, dim, at } = e.data;
+  return at ? { type: 'share', dataId: e.id, at, rows, dim } : { type: 'share', dataId: e.id, data: { X, y, rows, dim } };
 }
 
 /** A handle's record in the pool that made it. */
@@ -253,6 +337,7 @@ export class EstimatorPool {
   #channels: Channel[];
   readonly #make: (index: number) => Transport;
   readonly #sharedMemory: boolean;
+  readonly #shared: SharedWasm | undefined;
   #closed = false;
   #broken: Error | undefined;
   #repair: Promise<void> | undefined;
@@ -261,10 +346,11 @@ export class EstimatorPool {
   readonly #entries = new Set<Entry>();
 
   /** @internal use createEstimatorPool */
-  constructor(channels: Channel[], make: (index: number) => Transport, settings: PoolSettings) {
+  constructor(channels: Channel[], make: (index: number) => Transport, settings: PoolSettings, shared?: SharedWasm) {
     this.#channels = channels;
     this.#make = make;
     this.#sharedMemory = settings.sharedMemory;
+    this.#shared = shared;
     channelsOf.set(this, () => this.#channels);
   }
 
@@ -280,6 +366,28 @@ export class EstimatorPool {
    */
   get sharedMemory(): boolean {
     return this.#sharedMemory;
+  }
+
+  /**
+   * True when the workers' WebAssembly instances share one memory, so a shared data set is
+   * held once for the whole pool and no worker has a copy (Node, Deno, Bun, and
+   * cross-origin-isolated pages, with the bundled kernels); false when each worker loads
+   * its own copy of X into its own WebAssembly memory.
+   */
+  get sharedWasmMemory(): boolean {
+    return this.#shared !== undefined;
+  }
+
+  /**
+   * Tells the workers to drop a data set; once every worker has answered (so none reads it
+   * any more), frees its place in the shared memory.
+   */
+  #drop(entry: Entry, channels: Channel[]): Promise<void> {
+    const acks = channels.map((c) => c.request({ type: 'forget', dataId: entry.id }));
+    const done = Promise.allSettled(acks).then(() => {
+      if (entry.data.at) this.#shared!.regions.free(entry.data.at[0]);
+    });
+    return this.#all(acks, channels).then(() => done, (err: unknown) => done.then(() => { throw err; }));
   }
 
   #live(): void {
@@ -304,8 +412,8 @@ export class EstimatorPool {
       if (!old.failed) continue;
       await old.close();
       try {
-        const [fresh] = await startChannels([this.#make(i)]);
-        for (const e of this.#entries) await fresh!.request({ type: 'share', dataId: e.id, data: e.data });
+        const [fresh] = await startChannels([this.#make(i)], this.#shared);
+        for (const e of this.#entries) await fresh!.request(shareMessage(e));
         this.#channels[i] = fresh!;
       } catch (err) {
         const why = err instanceof Error ? err.message : String(err);
@@ -356,14 +464,20 @@ export class EstimatorPool {
     const d = checkRegressionData(data);
     // each worker loads X and y into its wasm memory: refuse what cannot fit, before copying
     checkBlocks([byteCount(d.rows * d.dim, 8), byteCount(d.rows, 8)], `\`data\` (${d.rows} x ${d.dim})`, 'a copy of X and y in each worker\'s wasm memory (8 rows dim bytes)');
-    const entry: Entry = { id: this.#nextData++, data: packData(d, this.#sharedMemory) };
-    const channels = await this.#ready();
+    const entry: Entry = { id: this.#nextData++, data: packData(d, this.#sharedMemory, 'data', this.#shared) };
+    let channels: Channel[];
+    try {
+      channels = await this.#ready();
+    } catch (err) {
+      if (entry.data.at) this.#shared!.regions.free(entry.data.at[0]);
+      throw err;
+    }
     this.#entries.add(entry);
     try {
-      await this.#all(channels.map((c) => c.request({ type: 'share', dataId: entry.id, data: entry.data })), channels);
+      await this.#all(channels.map((c) => c.request(shareMessage(entry))), channels);
     } catch (err) {
       this.#entries.delete(entry);
-      for (const c of channels) c.request({ type: 'forget', dataId: entry.id }).catch(() => undefined);
+      this.#drop(entry, channels).catch(() => undefined);
       throw err;
     }
     const handle = new SharedDataHandle(TOKEN, d.rows, d.dim);
@@ -403,7 +517,7 @@ export class EstimatorPool {
     this.#handles.delete(handle as object);
     this.#entries.delete(entry!);
     const channels = await this.#ready();
-    await this.#all(channels.map((c) => c.request({ type: 'forget', dataId: entry!.id })), channels);
+    await this.#drop(entry!, channels);
   }
 
   /**
@@ -446,10 +560,16 @@ export class EstimatorPool {
     const blockBatches = bb === undefined ? DEFAULT_BLOCK_BATCHES : checkPositiveInteger('blockBatches', bb, 0x7fffffff);
     const wCopy = weights.slice(); // before the first await: changing w after the call cannot reach the workers
     const own = entry === undefined;
-    const job: Entry = entry ?? { id: this.#nextData++, data: packData(shape as RegressionShape, this.#sharedMemory) };
-    const channels = await this.#ready();
-    if (own) await this.#all(channels.map((c) => c.request({ type: 'share', dataId: job.id, data: job.data })), channels);
+    const job: Entry = entry ?? { id: this.#nextData++, data: packData(shape as RegressionShape, this.#sharedMemory, 'data', this.#shared) };
+    let channels: Channel[];
     try {
+      channels = await this.#ready();
+    } catch (err) {
+      if (own && job.data.at) this.#shared!.regions.free(job.data.at[0]);
+      throw err;
+    }
+    try {
+      if (own) await this.#all(channels.map((c) => c.request(shareMessage(job))), channels);
       const { m, firstBatch, dim, tau2 } = p;
       const blocks: [number, number][] = [];
       for (let b = 0; b < m; b += blockBatches) blocks.push([firstBatch + b, Math.min(blockBatches, m - b)]);
@@ -467,12 +587,15 @@ export class EstimatorPool {
         total.dispose();
       }
     } finally {
-      if (own) for (const c of channels) c.request({ type: 'forget', dataId: job.id }).catch(() => undefined);
+      if (own) this.#drop(job, channels).catch(() => undefined);
     }
   }
 
   /**
-   * Bytes of WebAssembly memory each worker has reserved (memory grows and never shrinks).
+   * Bytes of WebAssembly memory each worker has reserved for itself (memory grows and never
+   * shrinks): its whole memory when each worker has its own (then it holds a copy of each
+   * shared data set), or its working space within the shared memory when
+   * `sharedWasmMemory` is true (see `sharedWasmMemoryBytes()`).
    * @returns one number per worker
    * @example
    * const perWorker = await pool.wasmMemoryBytes();
@@ -480,6 +603,18 @@ export class EstimatorPool {
   async wasmMemoryBytes(): Promise<number[]> {
     const channels = await this.#ready();
     return this.#all(channels.map((c) => c.request<number>({ type: 'memory' })), channels);
+  }
+
+  /**
+   * Bytes of the one WebAssembly memory the workers share: the data sets shared with them
+   * (once), every worker's working space and the kernels' constants; 0 when
+   * `sharedWasmMemory` is false. This is all the WebAssembly memory of the workers.
+   * @returns bytes reserved (the memory grows and never shrinks)
+   * @example
+   * const total = pool.sharedWasmMemory ? pool.sharedWasmMemoryBytes() : (await pool.wasmMemoryBytes()).reduce((a, b) => a + b, 0);
+   */
+  sharedWasmMemoryBytes(): number {
+    return this.#shared ? this.#shared.memory.buffer.byteLength : 0;
   }
 
   /**
@@ -499,6 +634,16 @@ export class EstimatorPool {
 
 /** Builds a pool of `count` workers made by `make` (used by the Node and Web Worker entries). @internal */
 export async function poolOver(make: (index: number) => Transport, count: number, settings: PoolSettings): Promise<EstimatorPool> {
+  if (!isInitialized()) await init();
+  const shared = settings.sharedMemory ? await prepareSharedWasm(settings.sharedWasm) : undefined;
+  if (shared) {
+    try {
+      return new EstimatorPool(await startChannels(makeTransports(make, count), shared), make, settings, shared);
+    } catch {
+      // the runtime could not give its workers the shared memory (or could not start them):
+      // start again with a memory per worker; an error there is the one reported
+    }
+  }
   return new EstimatorPool(await startChannels(makeTransports(make, count)), make, settings);
 }
 
@@ -536,6 +681,12 @@ export function serveWorker(post: (message: unknown, transfer?: TransferList) =>
       let transfer: TransferList = [];
       switch (msg.type) {
         case 'init':
+          if (msg.memory) {
+            // the shared build on the pool's memory: blocks take exactly the pages they
+            // need (no doubling heap), so nothing is reserved ahead
+            await initShared(msg.module as WasmModule, msg.memory as WebAssembly.Memory);
+            break;
+          }
           await init(msg.module as WasmModule);
           // The wasm heap doubles its memory whenever it grows, so a small block allocated
           // after a shared data set would double the worker's memory (100 MB for 50 MB of
@@ -545,9 +696,12 @@ export function serveWorker(post: (message: unknown, transfer?: TransferList) =>
           free(alloc(WORKER_WORKING_BYTES, 'the worker\'s working space'));
           break;
         case 'share': {
-          // loaded into this worker's wasm memory once; the message's views (of a
-          // SharedArrayBuffer, or this worker's copy) are dropped afterwards
-          const ds = RegressionDataset.fromChecked(msg.data as RegressionData); // validated by the coordinator
+          // in the shared memory already (`at`: read in place, never copied), or loaded into
+          // this worker's wasm memory once; the message's views (of a SharedArrayBuffer, or
+          // this worker's copy) are dropped afterwards. Validated by the coordinator.
+          const at = msg.at as [number, number] | undefined;
+          const ds = at ? RegressionDataset.inPlace(msg.rows as number, msg.dim as number, at[0], at[1])
+            : RegressionDataset.fromChecked(msg.data as RegressionData);
           shared.get(msg.dataId as number)?.dispose();
           shared.set(msg.dataId as number, ds);
           break;
@@ -566,7 +720,7 @@ export function serveWorker(post: (message: unknown, transfer?: TransferList) =>
           break;
         }
         case 'memory':
-          value = wasmMemoryBytes();
+          value = ownWasmMemoryBytes();
           break;
         case 'holder:init': {
           const k = msg.holder as number;

@@ -18,6 +18,7 @@ export interface Kernels {
   philoxBlock(ctrPtr: number, k0: number, k1: number, outPtr: number): void;
   mathLog(xPtr: number, outPtr: number, n: number): void;
   mathCosSin2Pi(uPtr: number, outPtr: number, n: number): void;
+  mathBoxMuller(u1Ptr: number, u2Ptr: number, outPtr: number, n: number, dual: number): void;
   lrGradients(xPtr: number, yPtr: number, rows: number, dim: number, wPtr: number, batchSize: number,
     batches: number, firstBatch: number, noiseStd: number, k0: number, k1: number, stream: number,
     replacement: number, outPtr: number, scratchPtr: number): void;
@@ -197,7 +198,8 @@ async function compileResponse(res: Response): Promise<WebAssembly.Module> {
   return WebAssembly.compile(await res.arrayBuffer());
 }
 
-async function compile(source: WasmSource): Promise<WebAssembly.Module> {
+/** Compiles any WasmSource (a Module is returned as it is). @internal */
+export async function compile(source: WasmSource): Promise<WebAssembly.Module> {
   const src = await source;
   if (isModule(src)) return src as WebAssembly.Module;
   if (isResponse(src)) return compileResponse(src);
@@ -441,7 +443,7 @@ export function alloc(bytes: number, what: string): number {
   const reserved = k.memory.buffer.byteLength;
   let ptr: number;
   try {
-    ptr = k.alloc(Math.max(bytes, 8)) >>> 0;
+    ptr = regions ? regions.alloc(bytes) : k.alloc(Math.max(bytes, 8)) >>> 0;
   } catch (err) {
     throw new RangeError(`${what} needs ${formatBytes(bytes)} of WebAssembly memory and the engine refused to grow it `
       + `(${formatBytes(liveBytes)} held by live objects, ${formatBytes(reserved)} reserved).`, { cause: err });
@@ -459,7 +461,8 @@ export function free(ptr: number): void {
     blockSizes.delete(p);
     liveBytes -= bytes;
   }
-  wasm().free(p);
+  if (regions) regions.free(p);
+  else wasm().free(p);
 }
 
 /** Bytes held by live wasm blocks (allocated and not yet freed). @internal */
@@ -519,4 +522,148 @@ export function copyIn(ptr: number, src: ArrayBufferView, bytes = src.byteLength
 /** Bytes of wasm linear memory currently reserved (grows, never shrinks). */
 export function wasmMemoryBytes(): number {
   return wasm().memory.buffer.byteLength;
+}
+
+
+// ---------------------------------------------------------------------------------------
+// Shared memory (the worker pool): instances of the shared-memory build (gradcov.shared.wasm,
+// compiled with --importMemory --sharedMemory) in several threads import one
+// WebAssembly.Memory, so a data set written there once is read by every worker. The build
+// has no heap of its own that JS calls: each thread places its blocks in pages it claimed
+// with memory.grow, which is atomic on shared memory, so two threads never hand out the same
+// bytes and no lock is needed. The kernels' static scratch is per instance too (claimed the
+// same way while the instance starts; see assembly/shared/scratch-transform.mjs). The
+// single-thread path above never uses any of this.
+
+/** Bytes in a WebAssembly page. */
+const PAGE_BYTES = 65536;
+
+/** Pages the shared build declares as its memory's minimum (asconfig.json targets shared*: initialMemory). @internal */
+export const SHARED_INITIAL_PAGES = 2;
+
+/** Pages the shared build declares as its maximum (4 GiB, the wasm32 address space). @internal */
+export const SHARED_MAXIMUM_PAGES = 65536;
+
+/** The minimal view of a WebAssembly.Memory the allocator needs (the public .d.ts needs no lib.dom). */
+interface GrowableMemory { readonly buffer: ArrayBufferLike; grow(pages: number): number }
+
+/**
+ * This thread's blocks in a shared memory: pages claimed with memory.grow, handed out
+ * best-fit from a free list of this thread's own ranges (freed neighbours merge). Blocks
+ * are 16-byte aligned, like the heap's. @internal
+ */
+export class RegionAllocator {
+  /** Free ranges [start, end), sorted by start. */
+  #free: [number, number][] = [];
+  #sizes = new Map<number, number>();
+  #owned = 0;
+
+  constructor(readonly memory: GrowableMemory) {}
+
+  /** Bytes of the pages this thread claimed (its share of the memory). */
+  get ownedBytes(): number {
+    return this.#owned;
+  }
+
+  /** A block of at least `bytes` bytes; throws (RangeError) when the memory cannot grow. */
+  alloc(bytes: number): number {
+    const size = Math.max(16, Math.ceil(bytes / 16) * 16);
+    let best = -1;
+    for (let i = 0; i < this.#free.length; i++) {
+      const [a, b] = this.#free[i]!;
+      if (b - a >= size && (best < 0 || b - a < this.#free[best]![1] - this.#free[best]![0])) best = i;
+    }
+    if (best < 0) {
+      const pages = Math.ceil(size / PAGE_BYTES);
+      const old = this.memory.grow(pages); // atomic: these pages are this thread's alone
+      this.#owned += pages * PAGE_BYTES;
+      this.#insert(old * PAGE_BYTES, (old + pages) * PAGE_BYTES);
+      return this.alloc(bytes);
+    }
+    const [a, b] = this.#free[best]!;
+    if (b - a === size) this.#free.splice(best, 1);
+    else this.#free[best] = [a + size, b];
+    this.#sizes.set(a, size);
+    return a;
+  }
+
+  /** Returns a block to this thread's free list (a pointer it did not hand out is ignored). */
+  free(ptr: number): void {
+    const size = this.#sizes.get(ptr);
+    if (size === undefined) return;
+    this.#sizes.delete(ptr);
+    this.#insert(ptr, ptr + size);
+  }
+
+  #insert(a: number, b: number): void {
+    const f = this.#free;
+    let i = 0;
+    while (i < f.length && f[i]![0] < a) i++;
+    f.splice(i, 0, [a, b]);
+    if (i + 1 < f.length && f[i]![1] === f[i + 1]![0]) { f[i]![1] = f[i + 1]![1]; f.splice(i + 1, 1); }
+    if (i > 0 && f[i - 1]![1] === f[i]![0]) { f[i - 1]![1] = f[i]![1]; f.splice(i, 1); }
+  }
+}
+
+/** This thread's allocator when its kernels run on a shared memory (a pool worker). */
+let regions: RegionAllocator | undefined;
+
+/**
+ * Whether this runtime can make a shared WebAssembly.Memory as large as the shared build
+ * declares (SharedArrayBuffer, wasm threads). @internal
+ */
+export function makeSharedMemory(): WebAssembly.Memory | undefined {
+  if (typeof SharedArrayBuffer !== 'function') return undefined;
+  try {
+    const memory = new WebAssembly.Memory({ initial: SHARED_INITIAL_PAGES, maximum: SHARED_MAXIMUM_PAGES, shared: true } as WebAssembly.MemoryDescriptor);
+    return memory.buffer instanceof SharedArrayBuffer ? memory : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a module imports its memory as `env.memory` (the shared build does; the plain builds own theirs). @internal */
+export function importsMemory(module: WasmModule): boolean {
+  return WebAssembly.Module.imports(module as unknown as WebAssembly.Module)
+    .some((i) => i.module === 'env' && i.name === 'memory' && i.kind === 'memory');
+}
+
+/**
+ * Loads this thread's kernels from the shared-memory build on `memory` (a pool worker,
+ * instead of init()). Blocks are then placed with a RegionAllocator in pages this thread
+ * claims. @internal
+ */
+export async function initShared(module: WasmModule, memory: WebAssembly.Memory): Promise<void> {
+  if (kernels) throw new Error('gradcov: the kernels of this thread are already loaded; a shared-memory worker loads them once.');
+  if (!(memory.buffer instanceof SharedArrayBuffer)) throw new Error('gradcov: the memory given to a shared-memory worker is not shared');
+  if (!importsMemory(module)) throw new Error('gradcov: the module given to a shared-memory worker expects no memory from outside (it is not the shared build)');
+  const text = (ptr: number): string => {
+    if (!ptr) return '';
+    const view = new DataView(memory.buffer);
+    const units = view.getUint32(ptr - 4, true) >>> 1;
+    let s = '';
+    for (let i = 0; i < units; i++) s += String.fromCharCode(view.getUint16(ptr + 2 * i, true));
+    return s;
+  };
+  const env = {
+    memory,
+    abort(msg: number, file: number, line: number, column: number): never {
+      throw new Error(`abort: ${text(msg)} in ${text(file)}(${line}:${column})`);
+    },
+  };
+  const bytes = (): number => (memory.buffer as ArrayBufferLike).byteLength;
+  const before = bytes();
+  const instance = await WebAssembly.instantiate(module as unknown as WebAssembly.Module, { env });
+  // the build's start function claims this instance's static scratch with memory.grow: a
+  // build made without the scratch transform would share it with every other instance
+  if (bytes() === before) throw new Error('gradcov: the shared build claimed no scratch of its own at start (built without scripts/build-shared-wasm.mjs?); refusing to share its static memory');
+  regions = new RegionAllocator(memory);
+  kernels = { ...(instance.exports as unknown as Kernels), memory };
+  compiled = module as unknown as WebAssembly.Module;
+  requested = { source: module, build: 'auto' };
+}
+
+/** Bytes of wasm memory this thread holds alone: its claimed pages on a shared memory, else all of its memory. @internal */
+export function ownWasmMemoryBytes(): number {
+  return regions ? regions.ownedBytes : wasmMemoryBytes();
 }

@@ -1,11 +1,15 @@
 // gradcov/web-workers: the estimator pool and the distributed trainer on module Web Workers
 // (browsers, Deno). The coordinators are the core's (pool.ts, distributed.ts); this file
 // makes the workers from web-worker.js next to it (`new URL(..., import.meta.url)`, the
-// pattern bundlers recognise) and hands each the compiled module by postMessage.
+// pattern bundlers recognise) and hands each the compiled module by postMessage. On a
+// cross-origin-isolated page (and in Deno) the workers' kernels share one WebAssembly
+// memory holding X once: the shared build, gradcov.shared.wasm, is fetched next to this
+// module when the first such pool starts; if it does not load, each worker gets a copy.
 import { poolOver, checkPoolOptions, type Transport, type EstimatorPool, type TransferList } from './pool.js';
 import { trainerOver, TRAIN_OPTION_KEYS, type DistributedTrainer, type TrainOptions } from './distributed.js';
 import type { RegressionData } from './gradients.js';
 import { checkOptions, show } from './validate.js';
+import type { WasmBuild } from './wasm.js';
 
 export { EstimatorPool, type SharedData, type PoolEstimateOptions, type Transport, type TransferList, DEFAULT_BLOCK_BATCHES } from './pool.js';
 export { DistributedTrainer, type TrainOptions, type TrainResult } from './distributed.js';
@@ -28,15 +32,23 @@ export interface WebPoolOptions extends WebWorkerOptions {
   /** Number of workers (default navigator.hardwareConcurrency, or 2). */
   workers?: number;
   /**
-   * Share data with the workers through a SharedArrayBuffer. Default: true where the page
-   * is cross-origin isolated (COOP/COEP headers; also Deno), else false (a copy is sent to
-   * each worker). true on a page that is not isolated is a RangeError.
+   * Share data with the workers: one copy of X in one WebAssembly memory that all workers'
+   * kernels use. Default: true where the page is cross-origin isolated (COOP/COEP headers;
+   * also Deno), else false (each worker gets its own copy). true on a page that is not
+   * isolated is a RangeError.
    */
   sharedMemory?: boolean;
 }
 
 // The global constructor, typed here so the published types need no lib.dom.
 declare const Worker: WorkerCtor;
+
+// Written out literally, like the worker's URL, so bundlers emit the files.
+const sharedFiles: Record<WasmBuild, () => URL> = {
+  simd: () => new URL('./gradcov.shared.wasm', import.meta.url),
+  'relaxed-simd': () => new URL('./gradcov.shared.relaxed.wasm', import.meta.url),
+};
+const sharedWasm = (build: WasmBuild) => fetch(sharedFiles[build]());
 
 /** Starts one worker: from `url`, or (undefined) from web-worker.js next to this module. */
 function webTransport(url: URL | string | undefined): Transport {
@@ -87,7 +99,7 @@ const cores = (): number => (globalThis as { navigator?: { hardwareConcurrency?:
 export async function createEstimatorPool(options?: WebPoolOptions): Promise<EstimatorPool> {
   const { workers, sharedMemory } = checkPoolOptions(options, cores(), ['workers', 'sharedMemory', 'workerUrl']);
   const url = checkWorkerUrl(options?.workerUrl);
-  return poolOver(() => webTransport(url), workers, { sharedMemory });
+  return poolOver(() => webTransport(url), workers, { sharedMemory, sharedWasm });
 }
 
 /**

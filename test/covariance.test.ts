@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { GradientCovariance } from '../src/node.js';
 import * as ref from '../src/reference/covariance.js';
 import { setup, maxAbs, maxAbsDiff, normals, offsetView } from './helpers.js';
+import { covarianceSweep } from './covariance-sweep.js';
 
 test.before(setup);
 
@@ -37,6 +38,12 @@ test('addBatch equals the two-pass reference (mean and covariance), edge dims an
       acc.dispose();
     }
   }
+});
+
+test('kernel edge sweep (tile and block boundaries, two-call merges, offsets, float32) equals the reference', () => {
+  const { cases, failures } = covarianceSweep();
+  assert.ok(cases > 200, `only ${cases} cases ran`);
+  assert.equal(failures, []);
 });
 
 test('covariance is symmetric bit for bit; scale option multiplies it', () => {

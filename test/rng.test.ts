@@ -38,6 +38,9 @@ function kernelFill(start: number, count: number, seq: ref.Sequence, mode: 0 | 1
 const RANGES: [number, number][] = [
   [0, 0], [0, 1], [1, 1], [0, 2], [1, 2], [0, 7], [0, 8], [0, 9], [1, 8], [3, 9], [5, 17], [7, 1],
   [6, 100], [2 ** 33 - 5, 12], [2 ** 33 + 1, 33], [2 ** 40 + 3, 9],
+  // the kernel's 16-counter Philox step (32 outputs), its 64-counter chunk (128 outputs) +/- 1
+  [0, 31], [0, 32], [0, 33], [1, 32], [31, 2], [0, 127], [0, 128], [0, 129], [1, 128], [127, 3],
+  [3, 255], [0, 256], [5, 257], [2 ** 33 - 100, 200],
 ];
 const SEQS: ref.Sequence[] = [
   { k0: 0, k1: 0, domain: 0, stream: 0 },
@@ -106,6 +109,37 @@ test('vector cos/sin(2 pi u): exact quadrant points, |error| <= 1e-15 against Ma
   assert.ok(worst <= 1e-15, `worst abs error ${worst}`);
 });
 
+// philoxFill runs Box–Muller on two vector pairs at a time (storeBoxMuller2, the single-pair
+// routines written out side by side); it must give the single-pair routine's bits exactly.
+test('Box–Muller on vector pairs equals the single-pair routine bit for bit (n = 0..9, 1001)', () => {
+  const rng = new Rng(11);
+  const specialU1 = [2 ** -53, 2 ** -52 * 1.5, 0.5, Math.SQRT1_2, 0.7071067811865476, 1 - 2 ** -53, 1 - 2 ** -52, 0.25, 1e-300];
+  const specialU2 = [0, 0.125, 0.25, 0.25 - 2 ** -54, 0.25 + 2 ** -53, 0.375, 0.5, 0.625, 0.75, 0.875, 1 - 2 ** -53, 1];
+  for (const n of [0, 1, 2, 3, 4, 5, 7, 8, 9, 1001]) {
+    const u1 = rng.uniforms(new Float64Array(n)), u2 = rng.uniforms(new Float64Array(n));
+    if (n === 1001) {
+      u1.set(specialU1);
+      u2.set(specialU2, 100);
+      for (let i = 0; i < specialU2.length; i++) u1[200 + i] = specialU1[i % specialU1.length]!, u2[200 + i] = specialU2[i]!;
+    }
+    const run = (dual: number) => withBlocks([8 * n + 8, 8 * n + 8, 16 * n + 16], 'test', (a, b, o) => {
+      copyIn(a!, u1);
+      copyIn(b!, u2);
+      wasm().mathBoxMuller(a!, b!, o!, n, dual);
+      return Array.from(new BigUint64Array(wasm().memory.buffer, o!, 2 * n));
+    });
+    const single = run(0), dual = run(1);
+    assert.equal(dual, single, `n = ${n}`);
+    // and it is Box–Muller: r cos, r sin within 8 ulp of max(r, 1) of Math
+    const z = new Float64Array(new BigUint64Array(dual).buffer);
+    for (let i = 0; i < n; i++) {
+      const r = Math.sqrt(-2 * Math.log(u1[i]!)), tol = 8 * 2.220446049250313e-16 * Math.max(1, r);
+      assert.ok(Math.abs(z[2 * i]! - r * Math.cos(2 * Math.PI * u2[i]!)) <= tol + r * 4.5e-16, `cos ${i}`);
+      assert.ok(Math.abs(z[2 * i + 1]! - r * Math.sin(2 * Math.PI * u2[i]!)) <= tol + r * 4.5e-16, `sin ${i}`);
+    }
+  }
+});
+
 test('Rng: prefix-stable whatever the chunking, for normals and uniforms alike', () => {
   const whole = new Rng(123, 4).normals(new Float64Array(1 + 2 + 7 + 8 + 9 + 70000));
   const r = new Rng(123, 4);
@@ -128,6 +162,42 @@ test('Rng: first values for seed 42 are pinned (a change of stream definition fa
   assert.equal(Array.from(new Rng(42n).normals(new Float64Array(4))), Array.from(z));
   assert.not.equal(Array.from(new Rng(2n ** 63n + 42n).normals(new Float64Array(4))), Array.from(z));
 });
+// The exact bits of longer runs of the stream, as a hash per case, pinned from the first
+// release of the kernel: a faster kernel must reproduce the stream, not approximate it (the
+// 8-ulp test above would let a change of polynomial or of operation order through). The
+// cases cross the kernel's vector steps and chunks, the 2^32 carry of the counter and the
+// estimators' domains (0x80000001 rows, 0x80000002/3 noise of batch 5).
+const GOLDEN: [ref.Sequence, number, number, 0 | 1, string][] = [
+  [{ k0: 42, k1: 0, domain: 0, stream: 0 }, 0, 70001, 1, 'a9a93859'],
+  [{ k0: 42, k1: 0, domain: 1, stream: 0 }, 0, 70001, 0, 'a1e4b44c'],
+  [{ k0: 0xffffffff, k1: 0xffffffff, domain: 0, stream: 0xffffffff }, 2 ** 33 - 77, 1001, 1, '63a1ce33'],
+  [{ k0: 0xdeadbeef, k1: 0x12345678, domain: 1, stream: 7 }, 2 ** 33 - 77, 1001, 0, '7b56eab9'],
+  [{ k0: 7, k1: 9, domain: 0x80000002, stream: 3 }, 5 * 2 ** 32, 256, 1, '0d353a64'],
+  [{ k0: 7, k1: 9, domain: 0x80000003, stream: 3 }, 5 * 2 ** 32 + 3, 253, 1, '83b96e7a'],
+  [{ k0: 7, k1: 9, domain: 0x80000001, stream: 3 }, 5 * 2 ** 32, 256, 0, 'bd7a49cc'],
+];
+
+/** FNV-1a over the 32-bit words of the doubles' bits. */
+function fnv(a: Float64Array): string {
+  let h = 0x811c9dc5;
+  for (const w of new Uint32Array(a.buffer, a.byteOffset, a.length * 2)) h = Math.imul(h ^ w, 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, '0');
+}
+
+test('stream bits are pinned: hashes of 70,001 normals and uniforms and of the estimators\' domains', () => {
+  for (const [seq, start, count, mode, want] of GOLDEN) {
+    assert.is(fnv(kernelFill(start, count, seq, mode)), want, `${JSON.stringify(seq)} start ${start} count ${count} mode ${mode}`);
+  }
+  // through Rng, in calls of odd sizes (the wrapper's 8192-value chunks and the kernel's edges)
+  const r = new Rng(42);
+  const z = new Float64Array(70001);
+  for (let at = 0, n = 1; at < z.length; at += n, n = n * 3 + 1) r.normals(z.subarray(at, Math.min(z.length, at + n)));
+  assert.is(fnv(z), 'a9a93859');
+  // the hash sees a change of one bit
+  z[12345] = z[12345]! * (1 + 2 ** -52);
+  assert.is.not(fnv(z), 'a9a93859');
+});
+
 const PINNED_NORMALS = ['bfe54ac03c1a0331', '3ff0938db380d75f', 'bff6f135c80fefcb', '3fdb16fd5e6389c7'];
 const PINNED_UNIFORMS = ['3fc028f48981499c', '3fe6c58813876d17', '3fefba43b2841ff3', '3fcce35e840d857c'];
 

@@ -1,12 +1,15 @@
 // gradcov/node-workers: the worker pool and the distributed trainer on Node worker_threads
 // (also Deno and Bun, which implement node:worker_threads). The coordinators are the core's
 // (pool.ts, distributed.ts); this file only makes workers and wires them to a Transport.
-// Data reaches the workers through a SharedArrayBuffer (one copy for all of them).
+// Data reaches the workers through one shared WebAssembly memory that all their kernels
+// use (one copy for the whole pool; gradcov.shared.wasm, read from disk here).
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { poolOver, checkPoolOptions, type Transport, type EstimatorPool } from '../pool.js';
 import { trainerOver, TRAIN_OPTION_KEYS, type DistributedTrainer, type TrainOptions } from '../distributed.js';
 import type { RegressionData } from '../gradients.js';
+import type { WasmBuild } from '../wasm.js';
 import { checkOptions, show } from '../validate.js';
 import '../node.js'; // registers the default loader, so init() reads the bundled .wasm
 
@@ -17,6 +20,14 @@ export { DistributedTrainer, type TrainOptions, type TrainResult } from '../dist
 const fromSources = import.meta.url.endsWith('.ts');
 const script = new URL(fromSources ? './worker.ts' : './worker.js', import.meta.url);
 
+// The shared-memory kernels, by the build init() loaded ('../../dist/' works from
+// dist/node/workers.js and from src/node/workers.ts).
+const sharedFiles: Record<WasmBuild, URL> = {
+  simd: new URL('../../dist/gradcov.shared.wasm', import.meta.url),
+  'relaxed-simd': new URL('../../dist/gradcov.shared.relaxed.wasm', import.meta.url),
+};
+const sharedWasm = (build: WasmBuild) => readFile(sharedFiles[build]);
+
 /** Optional hook to watch every message (tests use it to check what crosses the channel). */
 export type MessageTap = (direction: 'to-worker' | 'from-worker', worker: number, message: unknown) => void;
 
@@ -25,8 +36,9 @@ export interface NodePoolOptions {
   /** Number of threads (default: os.availableParallelism()). */
   workers?: number;
   /**
-   * Share data with the workers through a SharedArrayBuffer (default true here): one copy
-   * of X for all workers instead of one copy sent to each. false sends copies.
+   * Share data with the workers (default true here): one copy of X in one WebAssembly
+   * memory that all workers' kernels use, instead of a copy in each worker's memory.
+   * false gives each worker its own copy.
    */
   sharedMemory?: boolean;
   /** Watches every message (for tests and debugging). */
@@ -64,7 +76,7 @@ export function nodeTransport(index: number, tap?: MessageTap): Transport {
  * needed; each worker gets wasmModule() by postMessage, no recompilation).
  *
  * @param options - `workers` (default: os.availableParallelism()), `sharedMemory`
- *   (default true: X reaches the workers through a SharedArrayBuffer), `tap`
+ *   (default true: the workers share one WebAssembly memory holding X once), `tap`
  * @returns a pool; call `close()` when done
  * @throws {TypeError|RangeError} for a bad or unknown option
  * @example
@@ -77,7 +89,7 @@ export function nodeTransport(index: number, tap?: MessageTap): Transport {
 export async function createEstimatorPool(options?: NodePoolOptions): Promise<EstimatorPool> {
   const { workers, sharedMemory } = checkPoolOptions(options, availableParallelism(), ['workers', 'sharedMemory', 'tap']);
   const tap = checkTap(options?.tap);
-  return poolOver((i) => nodeTransport(i, tap), workers, { sharedMemory });
+  return poolOver((i) => nodeTransport(i, tap), workers, { sharedMemory, sharedWasm });
 }
 
 /**

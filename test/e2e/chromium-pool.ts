@@ -1,7 +1,7 @@
 // Cases for chromium.test.ts (one browser per test process, so they run in its suite):
 // the Web Worker pool on a cross-origin-isolated page (served with COOP/COEP
-// headers: X goes to the workers through a SharedArrayBuffer) and on a plain page (no
-// SharedArrayBuffer for workers: the pool sends copies), with the same bits as the main
+// headers: the workers' kernels share one WebAssembly memory holding X once) and on a plain
+// page (no shared memory for workers: each gets a copy), with the same bits as the main
 // thread; `sharedMemory: true` on the plain page is a RangeError that says why.
 import * as assert from 'uvu/assert';
 import { createServer, request } from 'node:http';
@@ -34,7 +34,7 @@ export async function closePoolServers(): Promise<void> {
   await inner.close();
 }
 
-type Summary = { isolated: boolean; sharedMemory: boolean; single: number[]; pool: number[]; forced: string };
+type Summary = { isolated: boolean; sharedMemory: boolean; sharedWasmMemory: boolean; single: number[]; pool: number[]; forced: string };
 
 async function runPage(context: BrowserContext, path: string): Promise<Summary> {
   const page = await context.newPage();
@@ -50,7 +50,7 @@ async function runPage(context: BrowserContext, path: string): Promise<Summary> 
 }
 
 export const poolIsolationCases: [string, (context: BrowserContext) => Promise<void>][] = [
-  ['chromium, cross-origin-isolated page: the pool shares X through a SharedArrayBuffer, the same bits as the main thread', async (context) => {
+  ['chromium, cross-origin-isolated page: the workers share one WebAssembly memory holding X, the same bits as the main thread', async (context) => {
     const s = await runPage(context, '/isolated/test/e2e/browser/pool-isolation.html');
     assert.equal(s.pool, s.single);
     if (!s.isolated) {
@@ -58,15 +58,18 @@ export const poolIsolationCases: [string, (context: BrowserContext) => Promise<v
       // cross-origin isolated there, whatever its headers: the pool must then take the copy path
       console.log('\n  NOTE: this Chromium does not cross-origin isolate pages (site isolation is off); checked the fallback instead\n');
       assert.is(s.sharedMemory, false);
+      assert.is(s.sharedWasmMemory, false);
       return;
     }
     assert.is(s.sharedMemory, true);
+    assert.is(s.sharedWasmMemory, true, 'the shared build was fetched and the workers run on one memory');
     assert.is(s.forced, 'accepted');
   }],
   ['chromium, plain page: the pool falls back to copies, the same bits; sharedMemory: true is a RangeError naming cross-origin isolation', async (context) => {
     const s = await runPage(context, '/test/e2e/browser/pool-isolation.html');
     assert.is(s.isolated, false);
     assert.is(s.sharedMemory, false);
+    assert.is(s.sharedWasmMemory, false);
     assert.equal(s.pool, s.single);
     assert.match(s.forced, /^RangeError: .*`sharedMemory` is true.*cross-origin-isolated/);
   }],

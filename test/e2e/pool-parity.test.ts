@@ -2,6 +2,8 @@
 // result (bit for bit in one block; within merge rounding across blocks) or the same error
 // (class and message) as estimateHessian, over a table of inputs: malformed and huge
 // values, unknown and function-valued options, sizes that overflow 32-bit arithmetic.
+// Every test runs on both data paths: the workers' shared WebAssembly memory (X held once,
+// read in place) and a memory per worker (each loads its own copy).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as g from '../../src/node.js';
@@ -9,13 +11,16 @@ import { createEstimatorPool } from '../../src/node/workers.js';
 import type { EstimatorPool } from '../../src/pool.js';
 import { beforeAll } from '../helpers.js';
 
-let pool: EstimatorPool;
+let shared: EstimatorPool;
+let copies: EstimatorPool;
 beforeAll(test, async () => {
   await g.init(undefined, { build: 'simd' });
-  pool = await createEstimatorPool({ workers: 2 });
+  [shared, copies] = await Promise.all([createEstimatorPool({ workers: 2 }), createEstimatorPool({ workers: 2, sharedMemory: false })]);
+  assert.ok(shared.sharedWasmMemory && !copies.sharedWasmMemory, 'one pool of each path');
   D = problem(300, 3, 1);
 });
-test.after(async () => { await pool?.close(); });
+test.after(async () => { await Promise.all([shared?.close(), copies?.close()]); });
+const pools = () => [['shared wasm memory', shared], ['a memory per worker', copies]] as const;
 
 function problem(rows: number, dim: number, seed: number, scale = 1) {
   const X = new g.Rng(seed).normals(new Float64Array(rows * dim)).map((v) => v * scale);
@@ -85,8 +90,10 @@ const cases = (): [string, unknown, unknown, unknown][] => [
 ];
 
 test('pool.estimateHessian == estimateHessian: the same bits or the same error, for every row of the table (one block)', async () => {
+  for (const [path, pool] of pools()) {
   const tally = { ok: 0, error: 0 };
-  for (const [what, data, w, options] of cases()) {
+  for (const [row, data, w, options] of cases()) {
+    const what = `${path}: ${row}`;
     const single = await settle(() => g.estimateHessian(data as never, w as never, options as never));
     const opts = options !== null && typeof options === 'object' && !Array.isArray(options) ? { ...options, blockBatches: 1e6 } : options;
     const viaPool = await settle(() => pool.estimateHessian(data as never, w as never, opts as never));
@@ -104,22 +111,26 @@ test('pool.estimateHessian == estimateHessian: the same bits or the same error, 
   }
   // not vacuous: the table has both outcomes (valid rows, and huge data that is representable)
   assert.ok(tally.ok >= 4 && tally.error >= 25, JSON.stringify(tally));
+  }
 });
 
 test('the same through a share() handle, for every row whose data is valid', async () => {
+  for (const [path, pool] of pools()) {
   const h = await pool.share(D);
-  for (const [what, data, w, options] of cases()) {
+  for (const [row, data, w, options] of cases()) {
     if (data !== D) continue;
+    const what = `${path}: ${row}`;
     const single = await settle(() => g.estimateHessian(D, w as never, options as never));
     const viaHandle = await settle(() => pool.estimateHessian(h, w as never, options as never));
     if (single.ok && viaHandle.ok) assert.ok(same(single.hessian, viaHandle.hessian), `${what}: results differ`);
     else assert.equal(viaHandle, single, what);
   }
   await pool.forget(h);
+  }
 });
 
 test('across several blocks: both succeed (within merge rounding) or fail with the same error, huge data included', async () => {
-  for (const scale of [1, 1e80, 1e150, 1e154, 1e160, 1e-150]) {
+  for (const [path, pool] of pools()) for (const scale of [1, 1e80, 1e150, 1e154, 1e160, 1e-150]) {
     const d = problem(500, 4, 2, scale);
     const w = new Float64Array(4);
     const opts = { batchSize: 8, batches: 900, seed: 5 };
@@ -128,17 +139,19 @@ test('across several blocks: both succeed (within merge rounding) or fail with t
     if (single.ok && viaPool.ok) {
       const s = Math.max(...single.hessian.map(Math.abs));
       const diff = Math.max(...single.hessian.map((v, i) => Math.abs(v - viaPool.hessian[i]!)));
-      assert.ok(diff <= 64 * Number.EPSILON * s, `scale ${scale}: ${diff} vs ${s}`);
-      assert.ok(single.hessian.every(Number.isFinite), `scale ${scale}: a result is finite or an error`);
+      assert.ok(diff <= 64 * Number.EPSILON * s, `${path}, scale ${scale}: ${diff} vs ${s}`);
+      assert.ok(single.hessian.every(Number.isFinite), `${path}, scale ${scale}: a result is finite or an error`);
     } else {
-      assert.equal(viaPool, single, `scale ${scale}`);
+      assert.equal(viaPool, single, `${path}, scale ${scale}`);
     }
   }
 });
 
 test("the pool computes 'calibrated' only: another method is refused by name (estimateHessian computes it on the calling thread)", async () => {
-  const got = await pool.estimateHessian(D, W, { ...O, method: 'paired' }).then(() => undefined, (e: unknown) => e);
-  assert.ok(got instanceof RangeError && /`method` must be 'calibrated' here/.test(got.message), String(got));
+  for (const [, pool] of pools()) {
+    const got = await pool.estimateHessian(D, W, { ...O, method: 'paired' }).then(() => undefined, (e: unknown) => e);
+    assert.ok(got instanceof RangeError && /`method` must be 'calibrated' here/.test(got.message), String(got));
+  }
 });
 
 test.run();

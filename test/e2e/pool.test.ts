@@ -288,8 +288,8 @@ test('concurrent calls on one pool give the bits of sequential calls; a pool who
   assert.equal(made, [{ terminated: true }], 'the first worker was terminated');
 });
 
-test('a worker\'s wasm memory stays near one copy of the data plus its working space (the heap\'s doubling growth does not double it)', async () => {
-  const p = await createEstimatorPool({ workers: 1 });
+test('copy path: a worker\'s wasm memory stays near one copy of the data plus its working space (the heap\'s doubling growth does not double it)', async () => {
+  const p = await createEstimatorPool({ workers: 1, sharedMemory: false });
   try {
     const d = problem(200000, 8, 17); // X and y: 14.4 MB
     const h = await p.share(d);
@@ -304,29 +304,143 @@ test('a worker\'s wasm memory stays near one copy of the data plus its working s
   }
 });
 
-test('SharedArrayBuffer path and copy path: bit-identical; the SAB path posts shared memory, the copy path posts copies', async () => {
+test('shared-memory path and copy path: bit-identical; the shared path posts addresses in the workers\' shared memory and never X, the copy path posts copies', async () => {
   const d = problem(1500, 7, 11);
   const w = new Float64Array(7).fill(-0.1);
   const opts = { batchSize: 32, batches: 3000, seed: 9, blockBatches: 700 };
-  const seen: { sab: boolean[]; copy: boolean[] } = { sab: [], copy: [] };
+  const seen: { shared: string[]; copy: string[]; init: boolean[] } = { shared: [], copy: [], init: [] };
   const results: Float64Array[] = [];
   for (const sharedMemory of [true, false]) {
     const tap: MessageTap = (dir, _i, m) => {
-      const msg = m as { type?: string; data?: { X: Float64Array } };
-      if (dir === 'to-worker' && msg.type === 'share') (sharedMemory ? seen.sab : seen.copy).push(msg.data!.X.buffer instanceof SharedArrayBuffer);
+      const msg = m as { type?: string; data?: { X: Float64Array }; at?: number[]; memory?: { buffer: unknown } };
+      if (dir === 'to-worker' && msg.type === 'init') seen.init.push(msg.memory?.buffer instanceof SharedArrayBuffer);
+      if (dir === 'to-worker' && msg.type === 'share') {
+        (sharedMemory ? seen.shared : seen.copy).push(msg.data ? `X in ${msg.data.X.buffer instanceof SharedArrayBuffer ? 'shared' : 'own'} buffer`
+          : `at ${msg.at!.length} addresses`);
+      }
     };
     const p = await createEstimatorPool({ workers: 2, sharedMemory, tap });
     try {
       assert.is(p.sharedMemory, sharedMemory);
+      assert.is(p.sharedWasmMemory, sharedMemory, 'Node: the shared build and a shared WebAssembly.Memory are available');
       const h = await p.share(d);
       results.push((await p.estimateHessian(h, w, opts)).hessian, (await p.estimateHessian(d, w, opts)).hessian);
     } finally {
       await p.close();
     }
   }
-  assert.equal(seen.sab, [true, true, true, true], 'shared memory for both workers, share() and per-call data');
-  assert.equal(seen.copy, [false, false, false, false]);
-  assert.ok(results.every((r) => same(r, results[0]!)), 'SAB == copy, handle == plain data');
+  assert.equal(seen.init, [true, true, false, false], 'the shared pool\'s workers get the shared memory at start');
+  assert.equal(seen.shared, Array(4).fill('at 2 addresses'), 'both workers, share() and per-call data: addresses only');
+  assert.equal(seen.copy, Array(4).fill('X in own buffer'));
+  assert.ok(results.every((r) => same(r, results[0]!)), 'shared == copy, handle == plain data');
+});
+
+test('shared WebAssembly memory: no worker holds a copy of X; 2 and 3 workers reserve at most 1.1x the memory of 1 (data, working space and constants counted once)', async () => {
+  const d = problem(400000, 16, 21); // X and y: 51.9 MiB (about the size the 1.1x target is set for)
+  const w = new Float64Array(16).fill(0.05);
+  const opts = { batchSize: 128, batches: 1500, seed: 2, blockBatches: 500 };
+  const dataBytes = d.X.byteLength + d.y.byteLength;
+  const total: number[] = [];
+  let bits: Float64Array | undefined;
+  for (const workers of [1, 2, 3]) {
+    const p = await createEstimatorPool({ workers });
+    try {
+      assert.ok(p.sharedWasmMemory);
+      const h = await p.share(d);
+      const r = await p.estimateHessian(h, w, opts);
+      bits ??= r.hessian;
+      assert.ok(same(r.hessian, bits), `${workers} workers: same bits`);
+      const own = await p.wasmMemoryBytes();
+      // each worker's own part is its working space, never a copy of the data
+      for (const b of own) assert.ok(b < dataBytes / 2, `a worker reserved ${b} bytes for itself with ${dataBytes} bytes of data`);
+      total.push(p.sharedWasmMemoryBytes());
+    } finally {
+      await p.close();
+    }
+  }
+  assert.ok(total[0]! >= dataBytes && total[0]! <= dataBytes + 8 * 2 ** 20, `1 worker: ${total[0]} bytes for ${dataBytes} of data`);
+  assert.ok(total[1]! <= 1.1 * total[0]!, `2 workers ${total[1]} vs 1 worker ${total[0]}`);
+  // the bound the copy path cannot meet: a third worker adds only its working space
+  assert.ok(total[2]! - total[1]! <= 4 * 2 ** 20, `3 workers ${total[2]} vs 2 workers ${total[1]}`);
+});
+
+test('shared WebAssembly memory: forgotten data sets and per-call data give their place back; many share/forget cycles do not grow the memory', async () => {
+  const p = await createEstimatorPool({ workers: 2 });
+  try {
+    const d = problem(20000, 8, 22); // 1.4 MiB
+    const w = new Float64Array(8);
+    const opts = { batchSize: 16, batches: 100, seed: 1 };
+    const ref = (await p.estimateHessian(d, w, opts)).hessian;
+    const h0 = await p.share(d);
+    await p.forget(h0);
+    const start = p.sharedWasmMemoryBytes();
+    for (let i = 0; i < 12; i++) {
+      const h = await p.share(d);
+      assert.ok(same((await p.estimateHessian(h, w, opts)).hessian, ref), `cycle ${i}`);
+      await p.forget(h);
+      assert.ok(same((await p.estimateHessian(d, w, opts)).hessian, ref), `cycle ${i}, plain data`);
+    }
+    await new Promise((r) => setTimeout(r, 20)); // per-call data is given back once the workers answered
+    assert.ok(p.sharedWasmMemoryBytes() <= start + 2 * 2 ** 20, `memory grew from ${start} to ${p.sharedWasmMemoryBytes()}`);
+    // two data sets at once occupy two places: the second never overwrites the first
+    const d2 = problem(20000, 8, 23);
+    const [a, b] = [await p.share(d), await p.share(d2)];
+    const ref2 = (await p.estimateHessian(d2, w, opts)).hessian;
+    assert.ok(same((await p.estimateHessian(a, w, opts)).hessian, ref) && same((await p.estimateHessian(b, w, opts)).hessian, ref2));
+    assert.ok(!same(ref, ref2));
+  } finally {
+    await p.close();
+  }
+});
+
+test('shared WebAssembly memory: a data set forgotten (or passed for one call) while workers still read it keeps its place until they are done; data shared meanwhile goes elsewhere', async () => {
+  const p = await createEstimatorPool({ workers: 2 });
+  try {
+    const d = problem(20000, 6, 25), d2 = problem(20000, 6, 26);
+    const w = new Float64Array(6).fill(0.1);
+    const opts = { batchSize: 64, batches: 4000, seed: 4, blockBatches: 1000 };
+    const [ref, ref2] = [(await p.estimateHessian(d, w, opts)).hessian, (await p.estimateHessian(d2, w, opts)).hessian];
+    for (let i = 0; i < 3; i++) {
+      const h = await p.share(d);
+      const running = p.estimateHessian(h, w, opts);
+      const forgetting = p.forget(h); // while the estimate runs
+      await new Promise((r) => setTimeout(r, 0)); // forget() has asked the workers; they are still estimating
+      const h2 = await p.share(d2); // the same size: it must not land on d's place while the workers read it
+      const plain = p.estimateHessian(d, w, opts); // per-call data, freed after its call
+      const second = p.estimateHessian(h2, w, opts);
+      const [r1, r2, r3] = await Promise.allSettled([running, plain, second]);
+      const bits = (r: PromiseSettledResult<{ hessian: Float64Array }>) => (r.status === 'fulfilled' ? r.value.hessian : new Float64Array(0));
+      assert.ok(same(bits(r1), ref), `cycle ${i}: the forgotten data set was overwritten while in use (${r1.status})`);
+      assert.ok(same(bits(r2), ref), `cycle ${i}: per-call data (${r2.status})`);
+      assert.ok(same(bits(r3), ref2), `cycle ${i}: the data shared meanwhile (${r3.status})`);
+      await forgetting;
+      await p.forget(h2);
+    }
+  } finally {
+    await p.close();
+  }
+});
+
+test('without the shared build (no loader, a loader that fails or gives bytes that are not the build, or kernels from the caller) the pool gives each worker a copy, with the same bits', async () => {
+  const d = problem(900, 5, 24);
+  const w = new Float64Array(5).fill(0.3);
+  const opts = { batchSize: 16, batches: 400, seed: 3, blockBatches: 150 };
+  const ref = (await pool.estimateHessian(d, w, opts)).hessian;
+  for (const [what, sharedWasm] of [
+    ['no loader', undefined],
+    ['a loader that throws', () => { throw new Error('not here'); }],
+    ['bytes that are not wasm', () => new Uint8Array([1, 2, 3])],
+    ['the plain build (no shared memory import)', async () => (await import('node:fs/promises')).readFile(new URL('../../dist/gradcov.wasm', import.meta.url))],
+  ] as const) {
+    const p = await poolOver((i) => nodeTransport(i), 2, { sharedMemory: true, sharedWasm: sharedWasm as never });
+    try {
+      assert.is(p.sharedWasmMemory, false, what);
+      assert.is(p.sharedWasmMemoryBytes(), 0, what);
+      assert.ok(same((await p.estimateHessian(d, w, opts)).hessian, ref), what);
+    } finally {
+      await p.close();
+    }
+  }
 });
 
 test('trainer: more shards than threads runs on at most `workers` threads with the same bits as one thread per shard', async () => {

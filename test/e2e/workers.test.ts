@@ -29,13 +29,19 @@ test('pool: the same bits for 1, 2 and 3 workers; equal to estimateHessian withi
   const w = new Float64Array(7).fill(0.1);
   const opts = { batchSize: 32, batches: 5000, seed: 4, blockBatches: 700 };
   const results = [];
-  for (const workers of [1, 2, 3]) {
-    const pool = await createEstimatorPool({ workers });
-    assert.is(pool.size, workers);
-    results.push(await pool.estimateHessian(data, w, opts));
-    await pool.close();
+  // both data paths: the workers' shared WebAssembly memory, and a memory (a copy) per worker
+  for (const sharedMemory of [true, false]) {
+    for (const workers of [1, 2, 3]) {
+      const pool = await createEstimatorPool({ workers, sharedMemory });
+      assert.is(pool.size, workers);
+      assert.is(pool.sharedWasmMemory, sharedMemory);
+      const h = await pool.share(data);
+      results.push(await pool.estimateHessian(h, w, opts), await pool.estimateHessian(data, w, opts));
+      await pool.close();
+    }
   }
-  assert.ok(same(results[0]!.hessian, results[1]!.hessian) && same(results[0]!.hessian, results[2]!.hessian), 'worker-count independent');
+  assert.is(results.length, 12);
+  for (const r of results) assert.ok(same(results[0]!.hessian, r.hessian) && same(results[0]!.mean, r.mean), 'worker-count and data-path independent');
   assert.ok(same(results[0]!.mean, results[2]!.mean));
   const ref = g.estimateHessian(data, w, { batchSize: 32, batches: 5000, seed: 4 });
   const scale = Math.max(...ref.hessian.map(Math.abs));
