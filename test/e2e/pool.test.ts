@@ -209,7 +209,9 @@ test('a worker killed during a call: that call rejects saying so; the next call 
   try {
     const d = problem(2000, 6, 8);
     const w = new Float64Array(6).fill(0.1);
-    const opts = { batchSize: 64, batches: 6000, seed: 2, blockBatches: 500 };
+    // enough work (about 25 M row visits) that the call is still running when the worker is
+    // killed 5 ms in, however fast the kernels and the machine
+    const opts = { batchSize: 64, batches: 400_000, seed: 2, blockBatches: 8000 };
     const h = await p.share(d);
     const ref = await p.estimateHessian(h, w, opts);
     const running = p.estimateHessian(h, w, opts);
