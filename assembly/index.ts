@@ -6,7 +6,7 @@ export { mathLog, mathCosSin2Pi, mathBoxMuller } from './vmath';
 export { lrGradients, lrGradientsScratchBytes, lrSortAreaBytes, lrBucketShift, lrGradientsTuning } from './gradient';
 export { lrPairedDiffs, lrPairedDiffsScratchBytes } from './paired';
 export { covAddRows, covMerge, covWrite, covPaddedDim, covScratchBytes } from './covariance';
-export { matvec, symMatvec, matvecDiff, matrixInfo, symPrepare, matSub, powerIteration, lanczosSteps } from './spectral';
+export { matvec, symMatvec, matvecDiff, matrixInfo, symPrepare, matSub, powerIteration, lanczosSteps, ritzEnds } from './spectral';
 export { choleskyFactor, choleskyForward, choleskyBackward, choleskySolve } from './cholesky';
 
 /** Allocates `size` bytes (16-byte aligned) on the module's heap. */

@@ -389,3 +389,208 @@ function gramSchmidt(basisPtr: usize, rows: i32, w: usize, dim: i32, hPtr: usize
     store<f64>(yPtr + o, load<f64>(yPtr + o) + ((c0 * load<f64>(x0 + o) + c1 * load<f64>(x1 + o)) + (c2 * load<f64>(x2 + o) + c3 * load<f64>(x3 + o))));
   }
 }
+
+// ---- extreme Ritz values of the Lanczos tridiagonal T_k, in wasm (called between runs of steps) ----
+
+/** p'/p and -(p'/p)' at the last point passed to pivots() (module globals: no allocation). */
+let passG: f64 = 0;
+let passH: f64 = 0;
+
+/**
+ * The LDL' pivots of sgn T - x I (T: diagonal alpha, off-diagonal beta, order k): returns
+ * how many are negative (the Sturm count: eigenvalues of sgn T below x) and leaves, for
+ * p = det(sgn T - x I) = prod d_i, G = p'/p = sum d_i'/d_i in passG and
+ * H = G^2 - p''/p = sum (d_i'/d_i)^2 - d_i''/d_i in passH (Laguerre's iteration needs both).
+ * Recurrences: d_i = sgn alpha_i - x - beta_{i-1}^2 / d_{i-1},
+ * d_i' = -1 + beta_{i-1}^2 d_{i-1}' / d_{i-1}^2,
+ * d_i'' = beta_{i-1}^2 (d_{i-1}'' / d_{i-1}^2 - 2 d_{i-1}'^2 / d_{i-1}^3). A zero pivot is
+ * replaced by -tiny, as in a Sturm count. One division per row.
+ */
+function pivots(alphaPtr: usize, betaPtr: usize, k: i32, sgn: f64, x: f64, tiny: f64): i32 {
+  let d = sgn * load<f64>(alphaPtr) - x;
+  if (d == 0) d = -tiny;
+  let dp = -1.0, dpp = 0.0;
+  let inv = 1.0 / d;
+  let r = dp * inv;
+  let g = r, h = r * r;
+  let count = select<i32>(1, 0, d < 0);
+  for (let i = 1; i < k; i++) {
+    let b = load<f64>(betaPtr + (<usize>(i - 1) << 3));
+    let q = (b * b) * inv;
+    let qi = q * inv;
+    dpp = qi * (dpp - 2.0 * dp * dp * inv);
+    dp = -1.0 + qi * dp;
+    d = sgn * load<f64>(alphaPtr + (<usize>i << 3)) - x - q;
+    if (d == 0) d = -tiny;
+    inv = 1.0 / d;
+    r = dp * inv;
+    g += r;
+    h += r * r - dpp * inv;
+    count += select<i32>(1, 0, d < 0);
+  }
+  passG = g;
+  passH = h;
+  return count;
+}
+
+/**
+ * The largest eigenvalue of sgn T (order k >= 2). Safeguarded Laguerre iteration on
+ * p = det(sgn T - x I) from the right: p has only real roots, so from above the largest
+ * one every Laguerre iterate stays above it and converges to it (cubically; and in a few
+ * steps even from the Gershgorin bound, where Newton crawls). A Sturm count at each point
+ * keeps the bracket [lo, hi] (hi: no eigenvalue above; lo: at least one above); when
+ * rounding puts an iterate just below the root, the next step starts there (exactly one
+ * eigenvalue above it: the step moves right). A step that would leave the bracket or move
+ * outwards, or a run of slow steps (near-equal top eigenvalues), bisects instead. lo0 must lie at
+ * or below the root (the previous check's Ritz value: the eigenvalues of T_k interlace
+ * those of T_k', k' < k); hi0 is a guess above it, checked (the Gershgorin bound
+ * otherwise). Stops when an inward step is below eps ||T||, or the bracket is. Warm-started
+ * near the root: two to four O(k) passes.
+ */
+function ritzTop(alphaPtr: usize, betaPtr: usize, k: i32, sgn: f64, lo0: f64, hi0: f64, gersh: f64, tnorm: f64): f64 {
+  let tiny = f64.EPSILON * tnorm;
+  let floor = f64.EPSILON * tnorm;
+  let lo = lo0, hi = hi0;
+  if (!(hi > lo) || pivots(alphaPtr, betaPtr, k, sgn, hi, tiny) < k) {
+    lo = max(lo, hi0);
+    if (!(lo < gersh)) lo = -gersh; // a guess above Gershgorin (cannot happen): the whole interval
+    hi = gersh;
+    pivots(alphaPtr, betaPtr, k, sgn, hi, tiny);
+  }
+  let kf = <f64>k;
+  // the point the next Laguerre step starts from: hi, or lo when exactly one eigenvalue lies above it
+  let xc = hi, G = passG, H = passH, usable = true;
+  let slow = 0;
+  for (let it = 0; it < 300; it++) {
+    if (!(hi - lo > floor)) return hi;
+    let x = 0.0, laguerre = false;
+    if (usable) {
+      // Laguerre: xc - k / (G +- sqrt((k - 1)(k H - G^2))), the sign of G (the larger denominator)
+      let root = Math.sqrt(max(0.0, (kf - 1) * (kf * H - G * G)));
+      let step = kf / (G >= 0 ? G + root : G - root);
+      x = xc - step;
+      let inward = xc == hi ? step > 0 : step < 0;
+      if (inward && abs(step) <= floor) return min(hi, max(lo, x)); // converged to the root in [lo, hi]
+      laguerre = inward && x > lo && x < hi && slow < 2;
+    }
+    if (!laguerre) { x = 0.5 * (lo + hi); slow = 0; }
+    let width = hi - lo;
+    let c = pivots(alphaPtr, betaPtr, k, sgn, x, tiny);
+    if (c == k) hi = x; else lo = x;
+    xc = x; G = passG; H = passH;
+    usable = c >= k - 1;
+    if (laguerre) slow = hi - lo > 0.5 * width ? slow + 1 : 0;
+  }
+  return hi;
+}
+
+/** Inverse-iteration steps for the last eigenvector component (each multiplies the error by about 4 eps ||T|| / gap). */
+// @ts-ignore: decorator
+@inline const INVERSE_STEPS = 3;
+
+/**
+ * |s_k|, the last component of the unit eigenvector of sgn T for its eigenvalue theta, by
+ * inverse iteration from the all-ones vector with the shift sigma = theta + 4 eps ||T||
+ * just above it: the LDL' pivots of sgn T - sigma I once (their inverses kept in
+ * scratchPtr[0..k)), then INVERSE_STEPS solves (forward and back substitution, no
+ * division; the iterate in scratchPtr[k..2k), scaled by its largest entry on the next
+ * forward pass). Accurate where
+ * the pivot formula s_k^2 = -1 / d_k'(theta) is not: once theta has converged it is also an
+ * eigenvalue of T_{k-1} to far below rounding, and d_k's root and pole cancel.
+ */
+function lastComponent(alphaPtr: usize, betaPtr: usize, k: i32, sgn: f64, theta: f64, tnorm: f64, scratchPtr: usize): f64 {
+  let sigma = theta + 4 * f64.EPSILON * tnorm;
+  let tiny = f64.EPSILON * tnorm;
+  let zPtr = scratchPtr + (<usize>k << 3);
+  // pivots: d_0 = sgn a_0 - sigma, d_i = sgn a_i - sigma - b_{i-1}^2 / d_{i-1}
+  let d = sgn * load<f64>(alphaPtr) - sigma;
+  if (d == 0) d = -tiny;
+  let inv = 1.0 / d;
+  store<f64>(scratchPtr, inv);
+  store<f64>(zPtr, 1.0);
+  for (let i = 1; i < k; i++) {
+    let b = load<f64>(betaPtr + (<usize>(i - 1) << 3));
+    d = sgn * load<f64>(alphaPtr + (<usize>i << 3)) - sigma - (b * b) * inv;
+    if (d == 0) d = -tiny;
+    inv = 1.0 / d;
+    store<f64>(scratchPtr + (<usize>i << 3), inv);
+    store<f64>(zPtr + (<usize>i << 3), 1.0);
+  }
+  let last = 0.0, sc = 1.0;
+  for (let step = 0; step < INVERSE_STEPS; step++) {
+    // forward: g_i = (sc y_i - b_{i-1} g_{i-1}) / d_i in place (sc: the previous iterate's scale)
+    let g = sc * load<f64>(zPtr) * load<f64>(scratchPtr);
+    store<f64>(zPtr, g);
+    for (let i = 1; i < k; i++) {
+      let o = <usize>i << 3;
+      g = (sc * load<f64>(zPtr + o) - load<f64>(betaPtr + o - 8) * g) * load<f64>(scratchPtr + o);
+      store<f64>(zPtr + o, g);
+    }
+    // back: z_i = g_i - (b_i / d_i) z_{i+1}; its largest entry and sum of squares (no
+    // overflow: |z| <= 1 / (4 eps ||T||) with ||T|| >= 2^-260 for a prepared matrix)
+    let z = g, mx = abs(g), nrm = g * g;
+    for (let i = k - 2; i >= 0; i--) {
+      let o = <usize>i << 3;
+      z = load<f64>(zPtr + o) - load<f64>(betaPtr + o) * load<f64>(scratchPtr + o) * z;
+      store<f64>(zPtr + o, z);
+      mx = max(mx, abs(z));
+      nrm += z * z;
+    }
+    if (!(mx > 0) || !isFinite(nrm)) return 1.0; // no information: the bound stays the linear one, |s_k| <= 1
+    sc = 1.0 / mx;
+    last = abs(load<f64>(zPtr + (<usize>(k - 1) << 3))) / Math.sqrt(nrm);
+  }
+  return last;
+}
+
+/**
+ * Extreme Ritz values of the Lanczos tridiagonal T_k (diagonal alpha[0..k), off-diagonal
+ * beta[0..k-1)) with their residual bounds |beta_k| |s_k| (an eigenvalue of the matrix lies
+ * within it: the Ritz pair's residual ||S y - theta y||), for the ends in the mask `ends`
+ * (1: lowest, 2: highest, 3: both); scratchPtr: 2k doubles. statePtr holds 5
+ * doubles, in and out: [lowest value, its bound, highest value, its bound, k of that result
+ * (0: none)]; a previous result (k' <= k) warm-starts the iteration: each end moves outwards
+ * from it (interlacing), a few O(k) passes. O(k) memory reads, no allocation.
+ */
+export function ritzEnds(alphaPtr: usize, betaPtr: usize, k: i32, betaK: f64, ends: i32, statePtr: usize, scratchPtr: usize): void {
+  if (k == 1) {
+    let a = load<f64>(alphaPtr);
+    store<f64>(statePtr, a); store<f64>(statePtr, abs(betaK), 8);
+    store<f64>(statePtr, a, 16); store<f64>(statePtr, abs(betaK), 24);
+    store<f64>(statePtr, 1, 32);
+    return;
+  }
+  // ||T||_inf and the Gershgorin interval
+  let tnorm = 0.0, gl = Infinity, gh = -Infinity;
+  let prevB = 0.0;
+  for (let i = 0; i < k; i++) {
+    let b = i < k - 1 ? abs(load<f64>(betaPtr + (<usize>i << 3))) : 0.0;
+    let a = load<f64>(alphaPtr + (<usize>i << 3));
+    let r = prevB + b;
+    tnorm = max(tnorm, abs(a) + r);
+    gl = min(gl, a - r);
+    gh = max(gh, a + r);
+    prevB = b;
+  }
+  let pad = 4 * f64.EPSILON * tnorm + f64.MIN_VALUE;
+  gl -= pad; gh += pad;
+  let prevK = load<f64>(statePtr, 32);
+  let warm = prevK >= 1 && prevK <= <f64>k;
+  let eps4 = 4 * f64.EPSILON * tnorm;
+  for (let end = 0; end < 2; end++) {
+    if ((ends & (1 << end)) == 0) continue; // this end is not needed: its previous result stays
+    let sgn = end == 0 ? -1.0 : 1.0; // the lowest eigenvalue of T is the highest of -T
+    let o: usize = end == 0 ? 0 : 16;
+    let lo = sgn * (end == 0 ? gh : gl), hi = sgn * (end == 0 ? gl : gh); // Gershgorin, in sgn T
+    let g = hi;
+    if (warm) {
+      let prev = sgn * load<f64>(statePtr + o), r = load<f64>(statePtr + o, 8);
+      lo = prev - eps4;
+      hi = prev + r + eps4;
+    }
+    let theta = ritzTop(alphaPtr, betaPtr, k, sgn, lo, hi, g, tnorm);
+    store<f64>(statePtr + o, sgn * theta);
+    store<f64>(statePtr + o, abs(betaK) * lastComponent(alphaPtr, betaPtr, k, sgn, theta, tnorm, scratchPtr), 8);
+  }
+  store<f64>(statePtr, <f64>k, 32);
+}

@@ -78,7 +78,7 @@ export const MUTATIONS = [
   { id: 'merge-mean-weight', file: 'assembly/covariance.ts', search: 'let w = countB / total;', replace: 'let w = countA / total;',
     tests: [COVARIANCE], about: COVARIANCE, what: 'merged mean weighted by the wrong count' },
   // spectral: stopping rules
-  { id: 'lanczos-stops-on-either-end', file: 'src/spectral.ts', search: '&& end1.error <= p.tol', replace: '|| end1.error <= p.tol',
+  { id: 'lanczos-stops-on-either-end', file: 'src/spectral.ts', search: 'if (ok0 && ok1) {', replace: 'if (ok0 || ok1) {',
     tests: [SPECTRAL], about: SPECTRAL, what: 'Lanczos stops when one end (not both) meets the tolerance' },
   { id: 'lanczos-invariant-too-early', file: 'src/spectral.ts', search: 'b <= 8 * Number.EPSILON * norm', replace: 'b <= 1e-3 * norm',
     tests: [SPECTRAL], about: SPECTRAL, what: 'Lanczos treats beta < 1e-3 ||A|| as an invariant subspace and stops' },

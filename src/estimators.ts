@@ -10,13 +10,21 @@
 //   0x80000002  noise of batch b, first draw   (the gradient oracle, unchanged)
 //   0x80000003  noise of batch b, second draw  ('paired'; new)
 // 'two-level' uses batches [first, first + m1) at tau_1 and [first + m1, first + m) at tau_2.
+//
+// The block plan: every runner (estimateHessian in one thread, the worker pool, gradcov/bullmq)
+// computes a method as the same list of blocks (level, first batch, count, and what is drawn:
+// gradients at the level's noise, or pair differences), each block a fresh accumulator; the
+// blocks of a level are merged in block order, then the method's formula finishes. One thread
+// uses one block per level; the pool and BullMQ cut each level into blocks of blockBatches.
+// So a result depends on blockBatches only, never on the number of workers or retries, and
+// equals the single-thread one when every level fits in one block.
 import { alloc, free, f64, copyIn, withBlocks, checkFits } from './wasm.js';
 import { checkRegressionData, checkOptions, checkPositiveInteger, checkNonNegative, checkOneOf, isObject } from './validate.js';
 import { GradientCovariance } from './covariance.js';
 import { choleskySolve } from './cholesky.js';
 import {
-  withOracle, withSortArea, sortKernels, accumulate, prepareEstimate, RegressionDataset, ESTIMATE_OPTION_KEYS,
-  type EstimateJob, type EstimateOptions, type HessianEstimate, type RegressionData,
+  withOracle, withSortArea, sortKernels, accumulate, prepareEstimateFor, estimateResult, checkData, RegressionDataset, ESTIMATE_OPTION_KEYS,
+  type EstimateJob, type EstimateOptions, type HessianEstimate, type RegressionData, type Parsed,
 } from './gradients.js';
 
 /**
@@ -54,41 +62,170 @@ export function withoutMethod<T>(options: T): T {
   return rest as T;
 }
 
-/** What a method adds to the validated job: the estimator, its noise levels, s2. */
-interface MethodJob { job: EstimateJob; method: Exclude<EstimatorMethod, 'calibrated'>; levels: number[]; s2: number }
+/** What a block draws: batch gradients at its noise level, or pair differences g(xi1) - g(xi2). @internal */
+export type BlockDraw = 'gradients' | 'pairs';
+
+/** One block of an estimate plan: batches [first, first + count) of one level. @internal */
+export interface PlanBlock {
+  /** Index of the level (0, or 1 for the second noise level of 'two-level'). */
+  level: number;
+  first: number;
+  count: number;
+  draw: BlockDraw;
+  /** The injected variance of this block's draws. */
+  tau2: number;
+}
 
 /**
- * Validates the method options, then the rest as estimateHessian does; undefined for
- * 'calibrated' (after checking that it got no noiseLevels).
+ * A validated estimate cut into blocks: the method, the parsed options (p.tau2 is the first
+ * level's variance; p.m all batches), the levels' variances, s2, and the blocks, level by
+ * level in batch order. @internal
  */
-function prepareMethod(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions): MethodJob | undefined {
-  const opts = checkOptions('options', options, [...ESTIMATE_OPTION_KEYS, 'method', 'noiseLevels'], '`options` of estimateHessian');
+export interface EstimatePlan {
+  method: EstimatorMethod;
+  w: Float64Array;
+  p: Parsed;
+  levels: number[];
+  s2: number;
+  blocks: PlanBlock[];
+}
+
+/** The blocks of `count` batches from `first`, cut every `size` batches. */
+function cut(level: number, first: number, count: number, draw: BlockDraw, tau2: number, size: number): PlanBlock[] {
+  const out: PlanBlock[] = [];
+  for (let b = 0; b < count; b += size) out.push({ level, first: first + b, count: Math.min(size, count - b), draw, tau2 });
+  return out;
+}
+
+/**
+ * Validates estimateHessian's arguments for any method (the options and the method first,
+ * then the data through `shape()`, then w and the rest, as estimateHessian always has), then
+ * `blockBatches` (a positive integer; Infinity: one block per level), and cuts the method into
+ * blocks. Nothing is computed. @internal
+ */
+export function planEstimate<D extends { rows: number; dim: number }>(shape: () => D, w: unknown, options: EstimateOptions,
+  blockBatches: unknown = Infinity, what = '`options` of estimateHessian'): EstimatePlan & { data: D } {
+  const opts = checkOptions('options', options, [...ESTIMATE_OPTION_KEYS, 'method', 'noiseLevels', 'blockBatches'], what);
   const method = opts.method === undefined ? 'calibrated' : checkOneOf('method', opts.method, ESTIMATOR_METHODS);
   if (method !== 'two-level' && opts.noiseLevels !== undefined) throw noiseLevelsUnused(opts.noiseLevels, method);
-  if (method === 'calibrated') return undefined;
-  const rest = withoutMethod(opts);
-  const n = checkPositiveInteger('batchSize', rest.batchSize);
-  const s2 = rest.baseNoiseVariance === undefined ? 0 : checkNonNegative('baseNoiseVariance', rest.baseNoiseVariance);
-  let levels: number[];
+  const { blockBatches: given, ...rest } = withoutMethod(opts);
+  if (given !== undefined) blockBatches = given;
+  let levels: number[] | undefined;
+  let s2 = 0;
+  if (method !== 'calibrated') {
+    const n = checkPositiveInteger('batchSize', rest.batchSize);
+    s2 = rest.baseNoiseVariance === undefined ? 0 : checkNonNegative('baseNoiseVariance', rest.baseNoiseVariance);
+    if (method === 'two-level') {
+      if (rest.noiseVariance !== undefined) {
+        throw new TypeError(`invalid argument: \`noiseVariance\` must be left out for method 'two-level' (it takes noiseLevels). Value: \`${String(rest.noiseVariance)}\`.`);
+      }
+      levels = checkNoiseLevels(opts.noiseLevels, n);
+      rest.noiseVariance = levels[0];
+    } else if (method === 'paired') {
+      const tau2 = rest.noiseVariance === undefined ? n / 2 : checkNonNegative('noiseVariance', rest.noiseVariance);
+      if (!(tau2 > 0)) {
+        throw new RangeError(`invalid argument: \`noiseVariance\` must be > 0 for method 'paired' (the pair differences are pure noise). Value: \`${tau2}\`.`);
+      }
+      rest.noiseVariance = tau2;
+    }
+  }
+  const data = shape();
+  const { w: weights, p } = prepareEstimateFor(data, w as Float64Array, rest as unknown as EstimateOptions);
+  if (method === 'two-level' && p.m < 4) {
+    throw new RangeError(`invalid argument: \`batches\` must be at least 4 for method 'two-level' (two covariances of at least 2). Value: \`${p.m}\`.`);
+  }
+  const size = blockBatches === Infinity ? Infinity : checkPositiveInteger('blockBatches', blockBatches, 0x7fffffff);
+  levels ??= [p.tau2];
+  let blocks: PlanBlock[];
   if (method === 'two-level') {
-    if (rest.noiseVariance !== undefined) {
-      throw new TypeError(`invalid argument: \`noiseVariance\` must be left out for method 'two-level' (it takes noiseLevels). Value: \`${String(rest.noiseVariance)}\`.`);
-    }
-    levels = checkNoiseLevels(opts.noiseLevels, n);
-    rest.noiseVariance = levels[0];
-  } else if (method === 'paired') {
-    const tau2 = rest.noiseVariance === undefined ? n / 2 : checkNonNegative('noiseVariance', rest.noiseVariance);
-    if (!(tau2 > 0)) {
-      throw new RangeError(`invalid argument: \`noiseVariance\` must be > 0 for method 'paired' (the pair differences are pure noise). Value: \`${tau2}\`.`);
-    }
-    rest.noiseVariance = tau2;
+    const [m1, m2] = twoLevelSplit(p.m);
+    blocks = [...cut(0, p.firstBatch, m1, 'gradients', levels[0]!, size), ...cut(1, p.firstBatch + m1, m2, 'gradients', levels[1]!, size)];
+  } else {
+    blocks = cut(0, p.firstBatch, p.m, method === 'paired' ? 'pairs' : 'gradients', p.tau2, size);
   }
-  const job = prepareEstimate(data, w, rest as unknown as EstimateOptions);
-  if (method === 'two-level' && job.p.m < 4) {
-    throw new RangeError(`invalid argument: \`batches\` must be at least 4 for method 'two-level' (two covariances of at least 2). Value: \`${job.p.m}\`.`);
+  return { method, w: weights, p, levels, s2, blocks, data };
+}
+
+/**
+ * Computes blocks of a plan (the worker's side): for each block a fresh accumulator of
+ * exactly its batches, handed to `each` (which serializes it, or keeps it). Consecutive
+ * blocks that draw alike share one copy of the data in wasm memory. @internal
+ */
+export function computeBlocks<T>(job: EstimateJob, blocks: readonly PlanBlock[], each: (acc: GradientCovariance) => T): T[] {
+  const out: T[] = [];
+  for (let i = 0; i < blocks.length;) {
+    const { draw, tau2 } = blocks[i]!;
+    let j = i + 1;
+    while (j < blocks.length && blocks[j]!.draw === draw && Object.is(blocks[j]!.tau2, tau2)) j++;
+    const group = blocks.slice(i, j);
+    const p = { ...job.p, tau2 };
+    const runAll = (run: (outPtr: number, first: number, count: number) => void) => {
+      for (const b of group) {
+        const acc = new GradientCovariance(p.dim);
+        let kept = false;
+        try {
+          accumulate(acc, run, job.p, b.first, b.count);
+          const v = each(acc);
+          kept = (v as unknown) === acc;
+          out.push(v);
+        } finally {
+          if (!kept) acc.dispose();
+        }
+      }
+    };
+    try {
+      if (draw === 'pairs') withPairKernel({ ...job, p }, runAll);
+      else withOracle(job.data, job.w, p, runAll);
+    } catch (err) {
+      for (const v of out) if (v instanceof GradientCovariance) v.dispose();
+      throw err;
+    }
+    i = j;
   }
-  levels ??= [job.p.tau2];
-  return { job, method, levels, s2 };
+  return out;
+}
+
+/** Merges the blocks (in plan order, decoded by `decode`) into one accumulator per level. @internal */
+export function mergeLevels<B>(plan: EstimatePlan, blocks: readonly B[], decode: (block: B) => GradientCovariance): GradientCovariance[] {
+  const levels = plan.levels.map(() => new GradientCovariance(plan.p.dim));
+  try {
+    plan.blocks.forEach((b, i) => {
+      const acc = decode(blocks[i]!);
+      try { levels[b.level]!.merge(acc); } finally { acc.dispose(); }
+    });
+  } catch (err) {
+    for (const l of levels) l.dispose();
+    throw err;
+  }
+  return levels;
+}
+
+/**
+ * The method's estimate from one accumulator per level (shared by every runner, so all give
+ * the same numbers, or the same error, from the same accumulators). @internal
+ */
+export function finishPlan(plan: EstimatePlan, levels: readonly GradientCovariance[]): CurvatureEstimate {
+  const { method, p } = plan;
+  const n = p.n, m = p.m, dim = p.dim;
+  const base = { batches: m, method, gradientEvaluations: evaluationsOf(method, m) };
+  const acc = levels[0]!;
+  if (method === 'calibrated') {
+    const est = estimateResult(acc, m, p.tau2);
+    return { ...est, method, noiseLevels: [p.tau2], gradientEvaluations: m };
+  }
+  if (method === 'paired') {
+    return { ...base, hessian: pairedHessian(acc.covariance(), n, p.tau2), mean: acc.mean(), noiseVariance: p.tau2, noiseLevels: [p.tau2] };
+  }
+  if (method === 'two-level') {
+    const [tau1, tau2] = plan.levels as [number, number];
+    const hessian = twoLevelHessian(acc.covariance(), levels[1]!.covariance(), n, tau1, tau2);
+    acc.merge(levels[1]!); // (the levels are the caller's to dispose)
+    return { ...base, hessian, mean: acc.mean(), noiseVariance: tau1, noiseLevels: [tau1, tau2] };
+  }
+  // 'debiased'
+  const mean = acc.mean();
+  const { hessian, misfit } = debiasedHessian(acc.covariance(), mean, dim, m, n, plan.s2, p.tau2);
+  return { ...base, hessian, mean, noiseVariance: p.tau2, noiseLevels: [p.tau2], misfit };
 }
 
 /** The estimators of estimateHessian and estimateCurvature. */
@@ -200,8 +337,8 @@ export function pairDifferences(data: RegressionData | RegressionDataset, option
   const d = data instanceof RegressionDataset ? data : checkRegressionData(data, ' or a RegressionDataset');
   const m = checkPositiveInteger('batches', checkOptions('options', options, ESTIMATE_OPTION_KEYS, '`options` of pairDifferences').batches, 0x7fffffff);
   // (the covariance's at-least-2 rule does not apply to the differences themselves)
-  const job = prepareMethod(d, new Float64Array(d.dim), { ...options, batches: Math.max(2, m), method: 'paired' })!.job;
-  job.p.m = m;
+  const plan = planEstimate(() => d, new Float64Array(d.dim), { ...options, batches: Math.max(2, m), method: 'paired' });
+  const job: EstimateJob = { data: d, w: plan.w, p: { ...plan.p, m } };
   const bytes = job.p.m * job.p.dim * 8;
   checkFits(bytes, `the output of ${job.p.m} pair differences of dim ${job.p.dim}`);
   return withPairKernel(job, (run) => {
@@ -216,49 +353,25 @@ export function pairDifferences(data: RegressionData | RegressionDataset, option
 }
 
 /**
- * estimateHessian for the methods beyond 'calibrated': validates everything first, then
- * computes; undefined when the method is 'calibrated' (gradients.ts computes that one). @internal
+ * estimateHessian in this thread, for every method: validates everything first, then
+ * computes the plan's blocks (one per level) and finishes. @internal
  */
-export function estimateBeyond(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions): CurvatureEstimate | undefined {
-  const mj = prepareMethod(data, w, options);
-  if (!mj) return undefined;
-  const { job, method } = mj;
-  const { p } = job;
-  const n = p.n, m = p.m, dim = p.dim;
-  const base = { batches: m, method, gradientEvaluations: evaluationsOf(method, m) };
-  if (method === 'paired') {
-    const acc = new GradientCovariance(dim);
+export function estimatePlanned(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions): CurvatureEstimate {
+  const plan = planEstimate(() => checkData(data), w, options);
+  const accs = computeBlocks({ data: plan.data, w: plan.w, p: plan.p }, plan.blocks, (acc) => acc);
+  let levels: GradientCovariance[];
+  if (accs.length === plan.levels.length) levels = accs; // one block per level: the accumulators themselves
+  else {
     try {
-      withPairKernel(job, (run) => accumulate(acc, run, p, p.firstBatch, m));
-      return { ...base, hessian: pairedHessian(acc.covariance(), n, p.tau2), mean: acc.mean(), noiseVariance: p.tau2, noiseLevels: [p.tau2] };
-    } finally {
-      acc.dispose();
+      levels = mergeLevels(plan, accs, (acc) => acc); // (merged ones are disposed)
+    } catch (err) {
+      for (const a of accs) a.dispose();
+      throw err;
     }
   }
-  if (method === 'two-level') {
-    const [m1, m2] = twoLevelSplit(m);
-    const [tau1, tau2] = mj.levels as [number, number];
-    const a1 = new GradientCovariance(dim);
-    const a2 = new GradientCovariance(dim);
-    try {
-      withOracle(job.data, job.w, { ...p, tau2: tau1 }, (run) => accumulate(a1, run, p, p.firstBatch, m1));
-      withOracle(job.data, job.w, { ...p, tau2 }, (run) => accumulate(a2, run, p, p.firstBatch + m1, m2));
-      const hessian = twoLevelHessian(a1.covariance(), a2.covariance(), n, tau1, tau2);
-      a1.merge(a2);
-      return { ...base, hessian, mean: a1.mean(), noiseVariance: tau1, noiseLevels: [tau1, tau2] };
-    } finally {
-      a1.dispose();
-      a2.dispose();
-    }
-  }
-  // 'debiased'
-  const acc = new GradientCovariance(dim);
   try {
-    withOracle(job.data, job.w, p, (run) => accumulate(acc, run, p, p.firstBatch, m));
-    const mean = acc.mean();
-    const { hessian, misfit } = debiasedHessian(acc.covariance(), mean, dim, m, n, mj.s2, p.tau2);
-    return { ...base, hessian, mean, noiseVariance: p.tau2, noiseLevels: [p.tau2], misfit };
+    return finishPlan(plan, levels);
   } finally {
-    acc.dispose();
+    for (const l of levels) l.dispose();
   }
 }

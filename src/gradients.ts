@@ -5,7 +5,7 @@ import {
   checkOptions, checkPositiveInteger, checkFloat64Array, checkLength, checkFinite, checkNonNegative,
   checkSeed, checkStream, checkBoolean, checkInteger, checkLive, checkRegressionData,
 } from './validate.js';
-import { estimateBeyond, withoutMethod, type EstimatorMethod, type CurvatureEstimate } from './estimators.js';
+import { estimatePlanned, type EstimatorMethod, type CurvatureEstimate } from './estimators.js';
 
 /** The keys of GradientOptions, for the unknown-key check. */
 export const GRADIENT_OPTION_KEYS = ['batchSize', 'batches', 'noiseVariance', 'seed', 'stream', 'replacement', 'firstBatch'] as const;
@@ -360,6 +360,13 @@ export interface EstimateOptions extends Omit<GradientOptions, 'noiseVariance'> 
   method?: EstimatorMethod;
   /** 'two-level' only: the two injected variances [tau_1, tau_2], tau_1 > tau_2 >= 0 (default [batchSize, 0]). */
   noiseLevels?: [number, number];
+  /**
+   * Compute in blocks of this many batches (a positive integer), each a fresh accumulator,
+   * merged in block order per level (default: one block per level). The worker pool and
+   * gradcov/bullmq always compute in blocks (default 2048): the same `blockBatches` here gives
+   * their result bit for bit, in one thread.
+   */
+  blockBatches?: number;
 }
 
 /** What estimateHessian returns. */
@@ -398,17 +405,7 @@ const ESTIMATE_CHUNK_BYTES = 2 * 2 ** 20;
  * relativeError(exact.hessian, trueH, dim);
  */
 export function estimateHessian(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions): CurvatureEstimate {
-  const beyond = estimateBeyond(data, w, options); // the other methods (estimators.ts); undefined for 'calibrated'
-  if (beyond) return beyond;
-  const job = prepareEstimate(data, w, withoutMethod(options));
-  const acc = new GradientCovariance(job.p.dim);
-  try {
-    withOracle(job.data, job.w, job.p, (run) => accumulate(acc, run, job.p, job.p.firstBatch, job.p.m));
-    const est = estimateResult(acc, job.p.m, job.p.tau2);
-    return { ...est, method: 'calibrated', noiseLevels: [job.p.tau2], gradientEvaluations: job.p.m };
-  } finally {
-    acc.dispose();
-  }
+  return estimatePlanned(data, w, options); // every method, as the block plan of estimators.ts (one block per level)
 }
 
 /** Validated inputs of an estimate (shared by estimateHessian and the worker pool). @internal */

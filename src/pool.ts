@@ -15,9 +15,10 @@ import {
 } from './wasm.js';
 import { GradientCovariance } from './covariance.js';
 import {
-  estimateBlocks, prepareEstimateFor, estimateResult, checkWeights, RegressionDataset, ESTIMATE_OPTION_KEYS,
-  type EstimateOptions, type HessianEstimate, type RegressionData, type Parsed,
+  checkWeights, RegressionDataset, ESTIMATE_OPTION_KEYS,
+  type EstimateOptions, type RegressionData, type Parsed,
 } from './gradients.js';
+import { planEstimate, computeBlocks, mergeLevels, finishPlan, type PlanBlock, type CurvatureEstimate } from './estimators.js';
 import {
   checkBoolean, checkFinite, checkOptions, checkPositiveInteger, checkRegressionData, show, type RegressionShape,
 } from './validate.js';
@@ -310,9 +311,8 @@ class SharedDataHandle {
   }
 }
 
-/** The option keys pool.estimateHessian takes: estimateHessian's and `blockBatches`. */
-// `method`: only 'calibrated' is computed here; prepareEstimateFor refuses the others by name
-const POOL_ESTIMATE_KEYS = [...ESTIMATE_OPTION_KEYS, 'blockBatches', 'method'] as const;
+/** The option keys pool.estimateHessian takes: estimateHessian's (every method) and `blockBatches`. */
+const POOL_ESTIMATE_KEYS = [...ESTIMATE_OPTION_KEYS, 'blockBatches', 'method', 'noiseLevels'] as const;
 
 // Test hook: the live channels of a pool (tests kill a worker through its transport).
 const channelsOf = new WeakMap<EstimatorPool, () => Channel[]>();
@@ -521,12 +521,14 @@ export class EstimatorPool {
   }
 
   /**
-   * estimateHessian on all workers: the same arguments and result, plus `blockBatches`.
-   * Batch b is computed exactly as in a single-thread run (its rows and noise depend only
-   * on seed, stream and b); the result for a seed does not depend on the number of
-   * workers (bit-identical), and equals estimateHessian within merge rounding
-   * (bit-identical when batches <= blockBatches). Every argument is checked here, before
-   * any worker is asked, with the messages estimateHessian gives.
+   * estimateHessian on all workers: the same arguments and result, for every `method`,
+   * plus `blockBatches`. Batch b is computed exactly as in a single-thread run (its rows
+   * and noise depend only on seed, stream and b); each of the method's levels (two for
+   * 'two-level') is cut into blocks of `blockBatches` batches. The result for a seed does
+   * not depend on the number of workers (bit-identical), and equals estimateHessian within
+   * merge rounding (bit-identical when every level has at most blockBatches batches).
+   * Every argument is checked here, before any worker is asked, with the messages
+   * estimateHessian gives.
    *
    * @param data - a handle from share(), or the data itself (then copied to the workers for this call)
    * @param w - weights, length dim
@@ -539,7 +541,7 @@ export class EstimatorPool {
    * const { hessian } = await pool.estimateHessian(data, w, { batchSize: 64, batches: 20000, seed: 1 });
    * await pool.close();
    */
-  async estimateHessian(data: RegressionData | SharedData, w: Float64Array, options: PoolEstimateOptions): Promise<HessianEstimate> {
+  async estimateHessian(data: RegressionData | SharedData, w: Float64Array, options: PoolEstimateOptions): Promise<CurvatureEstimate> {
     this.#live();
     let entry: Entry | undefined;
     let shape: { rows: number; dim: number };
@@ -555,9 +557,10 @@ export class EstimatorPool {
     checkWeights(w, shape.dim); // the order of estimateHessian's checks: data, w, options
     const opts = checkOptions('options', options, POOL_ESTIMATE_KEYS, '`options` of estimateHessian');
     const { blockBatches: bb, ...rest } = opts;
-    // estimateHessian's checks, sizes included (the bytes each worker will allocate), before anything is sent
-    const { w: weights, p } = prepareEstimateFor(shape, w, rest as unknown as EstimateOptions);
-    const blockBatches = bb === undefined ? DEFAULT_BLOCK_BATCHES : checkPositiveInteger('blockBatches', bb, 0x7fffffff);
+    // estimateHessian's checks, sizes included (the bytes each worker will allocate), before
+    // anything is sent; then the method's blocks (estimators.ts: the plan every runner shares)
+    const plan = planEstimate(() => shape, w, rest as unknown as EstimateOptions, bb ?? DEFAULT_BLOCK_BATCHES);
+    const { w: weights, p } = plan;
     const wCopy = weights.slice(); // before the first await: changing w after the call cannot reach the workers
     const own = entry === undefined;
     const job: Entry = entry ?? { id: this.#nextData++, data: packData(shape as RegressionShape, this.#sharedMemory, 'data', this.#shared) };
@@ -570,21 +573,16 @@ export class EstimatorPool {
     }
     try {
       if (own) await this.#all(channels.map((c) => c.request(shareMessage(job))), channels);
-      const { m, firstBatch, dim, tau2 } = p;
-      const blocks: [number, number][] = [];
-      for (let b = 0; b < m; b += blockBatches) blocks.push([firstBatch + b, Math.min(blockBatches, m - b)]);
+      const { blocks } = plan;
       const ranges = contiguous(blocks.length, channels.length);
       const parts = await this.#all(ranges.map(([a, b], i) => (a === b ? undefined
         : channels[i]!.request<Uint8Array[]>({ type: 'estimate', dataId: job.id, blocks: blocks.slice(a, b), w: wCopy, p }))), channels);
-      const total = new GradientCovariance(dim);
+      // block order; our own workers' blocks: no O(dim^3) PSD check
+      const levels = mergeLevels(plan, parts.flatMap((x) => x ?? []), (blob) => GradientCovariance.fromOwnBytes(blob));
       try {
-        for (const blob of parts.flatMap((x) => x ?? [])) { // block order
-          const acc = GradientCovariance.fromOwnBytes(blob); // our own workers' blocks: no O(dim^3) PSD check
-          try { total.merge(acc); } finally { acc.dispose(); }
-        }
-        return estimateResult(total, m, tau2); // the same result or the same error as estimateHessian
+        return finishPlan(plan, levels); // the same result or the same error as estimateHessian
       } finally {
-        total.dispose();
+        for (const l of levels) l.dispose();
       }
     } finally {
       if (own) this.#drop(job, channels).catch(() => undefined);
@@ -714,7 +712,7 @@ export function serveWorker(post: (message: unknown, transfer?: TransferList) =>
           const data = shared.get(msg.dataId as number);
           if (!data) throw new Error(`no shared data with id ${String(msg.dataId)}`);
           // the coordinator validated everything (estimateHessian's checks) before sending
-          const blobs = estimateBlocks({ data, w: msg.w as Float64Array, p: msg.p as Parsed }, msg.blocks as [number, number][]);
+          const blobs = computeBlocks({ data, w: msg.w as Float64Array, p: msg.p as Parsed }, msg.blocks as PlanBlock[], (acc) => acc.toBytes());
           value = blobs;
           transfer = blobs.map((b) => b.buffer as ArrayBuffer);
           break;

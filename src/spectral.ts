@@ -1,7 +1,13 @@
 import { wasm, f64, copyIn, withBlocks } from './wasm.js';
+import type { Kernels } from './wasm.js';
 import { Rng } from './rng.js';
 import { checkPositiveInteger, checkFloat64Array, checkLength, checkFinite, checkOptions, checkUnitInterval, checkSeed, checkOneOf } from './validate.js';
-import { RitzTracker } from './tridiagonal.js';
+
+/** The spectral kernels this module adds to the shared kernel table. @internal */
+export interface SpectralKernels {
+  /** Extreme Ritz values of T_k and their residual bounds into statePtr (5 doubles, in and out). */
+  ritzEnds(alphaPtr: number, betaPtr: number, k: number, betaK: number, ends: number, statePtr: number, scratchPtr: number): void;
+}
 
 /** Most Lanczos steps kept (the basis is steps x dim doubles of wasm memory). */
 const LANCZOS_MAX_STEPS = 1000;
@@ -11,7 +17,13 @@ export type SpectralMethod = 'lanczos' | 'power';
 
 /** Options of the spectral functions. */
 export interface SpectralOptions {
-  /** Relative accuracy to stop at (in (0, 1); default 1e-9). */
+  /**
+   * Relative accuracy to stop at (in (0, 1); default 1e-9). Lanczos reports converged only
+   * when the residual ||A y - theta y|| of each returned Ritz pair is at most tol times its
+   * scale (||A||; for extremeEigenvalues each end's own magnitude, at least 1e-8 ||A||):
+   * an eigenvalue then lies within that distance of the value, which never lies outside
+   * the spectrum (see docs/guarantees.md).
+   */
   tol?: number;
   /** Cap on matrix-vector products (default 10000 for power iteration; Lanczos also stops at dim and 1000 steps). */
   maxIter?: number;
@@ -166,10 +178,11 @@ function power(aPtr: number, dim: number, p: Parsed): SpectralResult {
 
 /**
  * Cost of one Ritz check per unit of k, in units where a Lanczos step costs
- * dim^2 + 4 k dim (the matrix-vector product plus Gram–Schmidt): a check (two ends,
- * RitzTracker) measured about 280 ns per k, a step about 0.09 ns per unit (d = 512).
+ * dim^2 + 4 k dim (the matrix-vector product plus Gram–Schmidt): a check of one end in
+ * wasm (ritzEnds: Laguerre steps and inverse iteration on T_k) measured 33-40 ns per k, a
+ * step about 0.065-0.09 ns per unit (d = 512).
  */
-const CHECK_COST_PER_K = 3000;
+const CHECK_COST_PER_K = 500;
 
 /** Step of the first Ritz check: dim <= 16 runs to the end (cheaper than checking). @internal */
 export function firstCheck(dim: number, steps: number): number {
@@ -181,8 +194,8 @@ export function firstCheck(dim: number, steps: number): number {
  * Checking every c steps costs K / c checks and about c / 2 steps past convergence; with
  * the steps so far k as the estimate of the total K, the sum is least at
  * c = sqrt(2 k check / step) = k sqrt(2 CHECK_COST_PER_K / step). At d = 512 that is a
- * check every 3 steps early and every 11 near k = 100 (checks about 8% of a matvec per
- * step); at d = 64 every 4 to 16 steps. @internal
+ * check every step early and every 4 near k = 100 (checks about 3% of a matvec per
+ * step); at d = 64 every 2 to 7 steps. @internal
  */
 export function checkInterval(k: number, dim: number): number {
   const step = dim * dim + 4 * (k + 1) * dim;
@@ -193,38 +206,80 @@ export function checkInterval(k: number, dim: number): number {
  * Lanczos with full reorthogonalisation: runs of steps in wasm (lanczosSteps: matrix-vector
  * product on the upper triangle, classical Gram–Schmidt with a DGKS second pass), and
  * between runs the extreme Ritz values of T_k with their residual bounds
- * r = beta_k |last eigenvector component| (RitzTracker, O(k)). Checks are spaced by their
+ * r = beta_k |last eigenvector component| (ritzEnds in wasm, O(k)). Checks are spaced by their
  * cost (checkInterval). Stops when both ends' residuals are within tol of `scale(end)`.
  */
 function lanczos(aPtr: number, dim: number, p: Parsed,
   scaleOf: (lo: number, hi: number, which: 0 | 1, err0: number, err1: number) => number) {
-  const k = wasm();
+  const k = wasm() as Kernels & SpectralKernels;
   const steps = Math.min(p.maxIter, dim, LANCZOS_MAX_STEPS);
-  return withBlocks([(steps + 1) * dim * 8, steps * 8, steps * 8, steps * 8], 'the Lanczos iteration', (basis, alphaPtr, betaPtr, hPtr) => {
+  return withBlocks([(steps + 1) * dim * 8, steps * 8, steps * 8, steps * 8, 48, 2 * steps * 8], 'the Lanczos iteration', (basis, alphaPtr, betaPtr, hPtr, statePtr, scratchPtr) => {
     let nrm = 0;
     for (const v of p.v0) nrm += v * v;
-    copyIn(basis!, p.v0.map((v) => v / Math.sqrt(nrm)));
-    const ritz = new RitzTracker(steps);
+    const inv = 1 / Math.sqrt(nrm);
+    for (let i = 0; i < dim; i++) p.v0[i] = p.v0[i]! * inv;
+    copyIn(basis!, p.v0);
+    // no allocation after the blocks above: these views stay valid
+    const state = f64(statePtr!, 5), beta = f64(betaPtr!, steps);
+    state[4] = 0; // no previous Ritz values
     let lo = 0, hi = 0, converged = false, it = 0;
     let next = firstCheck(dim, steps);
+    // Each check analyses the end that failed the rule last time (both at first, and the
+    // other one too once its values are more than twice as old); only when it passes is
+    // the other end analysed too, and the decision taken on both fresh values: about half
+    // the work at most checks, the same decision.
+    let pending = 3;
+    const lastK = [0, 0];
+    const trend = { end: -1, k: 0, logErr: 0 }; // the watched end's bound at the last check
+    const ok = (which: 0 | 1) => state[2 * which + 1]! <= p.tol * scaleOf(state[0]!, state[2]!, which, state[1]!, state[3]!);
+    const analyse = (mask: number, b: number) => {
+      k.ritzEnds(alphaPtr!, betaPtr!, it, b, mask, statePtr!, scratchPtr!);
+      if (mask & 1) lastK[0] = it;
+      if (mask & 2) lastK[1] = it;
+    };
     while (it < steps) {
       const target = Math.min(next, steps);
       const reached = k.lanczosSteps(aPtr, dim, basis!, it, target, alphaPtr!, betaPtr!, hPtr!);
       const invariant = reached < target;
       it = reached;
-      // no allocation since the blocks above: these views stay valid
-      const alpha = f64(alphaPtr!, it), beta = f64(betaPtr!, it);
       const b = beta[it - 1]!;
-      const [end0, end1] = ritz.ends(alpha, beta, it, b);
-      lo = end0.value; hi = end1.value;
-      const norm = Math.max(Math.abs(lo), Math.abs(hi));
+      let mask = pending;
+      if (mask !== 3 && 2 * lastK[mask === 1 ? 1 : 0]! < it) mask = 3;
+      analyse(mask, b);
+      const norm0 = Math.max(Math.abs(state[0]!), Math.abs(state[2]!));
       // beta = 0 (to rounding): the Krylov space is invariant and T's eigenvalues are exact
-      if (invariant || b <= 8 * Number.EPSILON * norm || (end0.error <= p.tol * scaleOf(lo, hi, 0, end0.error, end1.error)
-        && end1.error <= p.tol * scaleOf(lo, hi, 1, end0.error, end1.error))) {
+      const exact = invariant || b <= 8 * Number.EPSILON * norm0;
+      if (mask !== 3 && (exact || ok(mask === 1 ? 0 : 1))) {
+        analyse(3 - mask, b);
+        mask = 3;
+      }
+      lo = state[0]!; hi = state[2]!;
+      if (exact) {
         converged = true;
         break;
       }
-      next = it + checkInterval(it, dim);
+      const ok0 = ok(0), ok1 = ok(1);
+      if (mask === 3) {
+        if (ok0 && ok1) {
+          converged = true;
+          break;
+        }
+        // the end to watch: a failing one (the one of larger magnitude when both fail)
+        pending = !ok0 && (ok1 || Math.abs(lo) >= Math.abs(hi)) ? 1 : 2;
+      }
+      // the next check: by cost (checkInterval), or, while the watched end's bound falls
+      // geometrically and is far from tol, a quarter of the steps it predicts are still needed
+      const w: 0 | 1 = pending === 1 ? 0 : 1;
+      const logErr = Math.log(state[2 * w + 1]!), logGoal = Math.log(p.tol * scaleOf(state[0]!, state[2]!, w, state[1]!, state[3]!));
+      let ahead = 0;
+      if (trend.end === w && trend.k < it && logErr < trend.logErr && Number.isFinite(logGoal)) {
+        const rate = (logErr - trend.logErr) / (it - trend.k); // < 0
+        // a quarter of the prediction, at most half the steps so far: Lanczos convergence
+        // speeds up (superlinear), so a prediction from the last rate errs long
+        ahead = Math.min(Math.floor((0.25 * (logGoal - logErr)) / rate), Math.floor(it / 2));
+      }
+      trend.end = w; trend.k = it; trend.logErr = logErr;
+      next = it + Math.max(checkInterval(it, dim), Math.min(ahead, steps));
     }
     checkRan(it, lo + hi, 'the Lanczos iteration');
     return { lo, hi, iterations: it, converged };
@@ -247,7 +302,9 @@ function normOf(aPtr: number, dim: number, p: Parsed): SpectralResult {
 /**
  * Operator norm ||A||_2 = max |lambda| of a symmetric dim x dim matrix (row-major), from a
  * seeded random start. Default method 'lanczos': full reorthogonalisation, stops when both
- * extreme Ritz values' error estimates are below tol * ||A||. Method 'power': power
+ * extreme Ritz values' residuals ||A y - theta y|| are below tol * ||A|| (some eigenvalue
+ * then lies within tol ||A|| of each; the value never exceeds ||A|| beyond rounding, and is
+ * within 10 tol of it when eigenvalues closer than tol to the extreme one are merged). Method 'power': power
  * iteration, stops when the remaining relative error estimated from the observed
  * convergence rate is below tol. Either reports converged false at the cap.
  *
@@ -338,7 +395,9 @@ export function relativeError(estimate: Float64Array, truth: Float64Array, dim: 
 
 /**
  * Smallest and largest eigenvalue of a symmetric matrix (Lanczos, each to relative accuracy
- * tol of its own magnitude, or of ||A|| for an end near 0), and the condition number.
+ * tol of its own magnitude, or of 1e-8 ||A|| for an end near 0: the residual of each Ritz
+ * pair is below that, so an eigenvalue lies within it; min never lies below the smallest
+ * eigenvalue nor max above the largest), and the condition number.
  * Preconditions as for operatorNorm.
  * @param A symmetric dim x dim matrix, row-major
  * @param dim matrix order, positive integer <= 46340

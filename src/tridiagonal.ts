@@ -1,6 +1,7 @@
-// Symmetric tridiagonal eigen-analysis for Lanczos: extreme eigenvalues by Sturm-sequence
-// bisection and the last eigenvector component by inverse iteration. T has diagonal
-// alpha[0..k) and off-diagonal beta[0..k-1). O(k) per Sturm count; k stays small.
+// Symmetric tridiagonal eigen-analysis by plain bisection: extreme eigenvalues by
+// Sturm-sequence bisection and the last eigenvector component by inverse iteration. T has
+// diagonal alpha[0..k) and off-diagonal beta[0..k-1). The oracle that the wasm Ritz check
+// (assembly/spectral.ts ritzEnds, twin in src/reference/spectral.ts) is tested against.
 
 /** Number of eigenvalues of T below x (Sturm sequence of the LDL' pivots). */
 export function sturmCount(alpha: ArrayLike<number>, beta: ArrayLike<number>, k: number, x: number): number {
@@ -117,84 +118,4 @@ export function extremeRitz(alpha: ArrayLike<number>, beta: ArrayLike<number>, k
     ends.push({ value, error: Math.abs(betaK) * lastComponent(alpha, beta, k, value) });
   }
   return [ends[0]!, ends[1]!];
-}
-
-
-/**
- * The extreme Ritz values of a growing T_k (Lanczos), check after check, without
- * allocating: each end keeps the unit eigenvector of T from the previous check; extended
- * by zeros it is a close start for Rayleigh-quotient iteration (cubic convergence: one to
- * three tridiagonal solves). The result is accepted when the residual r = ||T y - theta y||
- * is at rounding level (an eigenvalue lies within r of theta) and a Sturm count shows no
- * eigenvalue beyond theta + r (so it is the extreme one); otherwise bisection and inverse
- * iteration (extremeRitz) decide. Error bounds as in extremeRitz: beta_k |y_k|.
- * O(k) per end per check instead of about 60 Sturm passes.
- */
-export class RitzTracker {
-  readonly #y: [Float64Array, Float64Array];
-  readonly #c: Float64Array;
-  readonly #d: Float64Array;
-  readonly #z: Float64Array;
-  #k = 0;
-  /** How many checks fell back to bisection (for tests). */
-  fallbacks = 0;
-
-  /** @param capacity the largest k that will be analysed */
-  constructor(capacity: number) {
-    this.#y = [new Float64Array(capacity), new Float64Array(capacity)];
-    this.#c = new Float64Array(capacity);
-    this.#d = new Float64Array(capacity);
-    this.#z = new Float64Array(capacity);
-  }
-
-  /** The two extreme Ritz values of T_k (diagonal alpha, off-diagonal beta) with error bounds. */
-  ends(alpha: ArrayLike<number>, beta: ArrayLike<number>, k: number, betaK: number): [RitzEnd, RitzEnd] {
-    let tnorm = 0;
-    for (let i = 0; i < k; i++) tnorm = Math.max(tnorm, Math.abs(alpha[i]!) + (i > 0 ? Math.abs(beta[i - 1]!) : 0) + (i < k - 1 ? Math.abs(beta[i]!) : 0));
-    const lo = this.#end(alpha, beta, k, betaK, 0, tnorm);
-    const hi = this.#end(alpha, beta, k, betaK, 1, tnorm);
-    this.#k = k;
-    return [lo, hi];
-  }
-
-  #end(alpha: ArrayLike<number>, beta: ArrayLike<number>, k: number, betaK: number, which: 0 | 1, tnorm: number): RitzEnd {
-    const y = this.#y[which]!, z = this.#z;
-    if (k === 1) { y[0] = 1; return { value: alpha[0]!, error: Math.abs(betaK) }; }
-    const eps = Number.EPSILON;
-    const rtol = 16 * Math.sqrt(k) * eps * tnorm;
-    let start = this.#k > 0 && this.#k <= k;
-    if (start) y.fill(0, this.#k, k);
-    else { // no previous vector: the end to 1e-3 by bisection, then two steps of inverse iteration there
-      y.fill(1, 0, k);
-      const shift = tridiagonalEigenvalue(alpha, beta, k, which === 0 ? 0 : k - 1, 1e-3);
-      start = solveShifted(alpha, beta, k, shift, y, this.#c, this.#d, z, eps * tnorm)
-        && solveShifted(alpha, beta, k, shift, y, this.#c, this.#d, z, eps * tnorm);
-    }
-    if (start && tnorm > 0) {
-      for (let it = 0; it < 8; it++) {
-        // theta = y'Ty and r = ||Ty - theta y|| (two passes: no cancellation)
-        let theta = 0;
-        for (let i = 0; i < k; i++) {
-          const t = alpha[i]! * y[i]! + (i > 0 ? beta[i - 1]! * y[i - 1]! : 0) + (i < k - 1 ? beta[i]! * y[i + 1]! : 0);
-          z[i] = t;
-          theta += y[i]! * t;
-        }
-        let r2 = 0;
-        for (let i = 0; i < k; i++) r2 += (z[i]! - theta * y[i]!) ** 2;
-        const r = Math.sqrt(r2);
-        if (r <= rtol) {
-          // extreme? no eigenvalue beyond theta + r (top) or below theta - r (bottom)
-          const margin = r + 4 * eps * tnorm;
-          const ok = which === 1 ? sturmCount(alpha, beta, k, theta + margin) === k : sturmCount(alpha, beta, k, theta - margin) === 0;
-          if (ok) return { value: theta, error: Math.abs(betaK) * Math.abs(y[k - 1]!) };
-          break;
-        }
-        if (!solveShifted(alpha, beta, k, theta, y, this.#c, this.#d, z, eps * tnorm)) break;
-      }
-    }
-    this.fallbacks++;
-    const value = tridiagonalEigenvalue(alpha, beta, k, which === 0 ? 0 : k - 1);
-    const last = inverseVector(alpha, beta, k, value, y, this.#c, this.#d, z);
-    return { value, error: Math.abs(betaK) * last };
-  }
 }

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { operatorNorm, operatorNormDiff, relativeError, extremeEigenvalues } from '../src/node.js';
-import { extremeRitz, tridiagonalEigenvalue, RitzTracker } from '../src/tridiagonal.js';
+import { extremeRitz, tridiagonalEigenvalue } from '../src/tridiagonal.js';
 import { wasm, withBlocks, copyIn, f64 } from '../src/wasm.js';
 import * as ref from '../src/reference/spectral.js';
 import { setup, maxAbs, maxAbsDiff, normals, randomOrthogonal, withSpectrum } from './helpers.js';
@@ -249,31 +249,82 @@ test('lanczosSteps equals its plain-TS twin coefficient for coefficient, to an i
   }
 });
 
-test('RitzTracker (Rayleigh-quotient iteration) gives the bisection Ritz values check after check', () => {
-  const cases: [string, Float64Array, number][] = [
-    ['random 40', symmetric(40, 11), 40],
-    ['2% gap 64', withSpectrum(Array.from({ length: 64 }, (_, i) => (i % 2 ? -1 : 1) * (i === 0 ? 1 : 0.98 * (1 - i / 64))), randomOrthogonal(64, 3)), 64],
-    ['cluster 5, 5 - 1e-6', withSpectrum([5, 5 - 1e-6, 1, 0.5, -0.3, 2, 3, -4], randomOrthogonal(8, 12)), 8],
-    ['definite', withSpectrum([0.01, 0.5, 1, 2, 3, 7, 9.5, 10], randomOrthogonal(8, 4)), 8],
+/** ritzEnds in wasm on T_k (alpha, beta), state in and out (5 doubles), for the ends in `mask`. */
+function wasmRitzEnds(alpha: number[], beta: number[], k: number, betaK: number, state: Float64Array, mask = 3): void {
+  const n = Math.max(k, 1);
+  withBlocks([n * 8, n * 8, 48, 2 * n * 8], 'test', (al, be, st, sc) => {
+    copyIn(al!, Float64Array.from(alpha.slice(0, k)));
+    copyIn(be!, Float64Array.from(beta.slice(0, k)));
+    copyIn(st!, state);
+    (wasm() as unknown as { ritzEnds(...a: number[]): void }).ritzEnds(al!, be!, k, betaK, mask, st!, sc!);
+    state.set(f64(st!, 5));
+  });
+}
+
+test('ritzEnds (wasm) equals its TS twin and the bisection / inverse-iteration oracle, cold and warm-started check after check, at edge orders', () => {
+  const ks = new Set([1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 33, 64, 65, 129]);
+  const spectrumCases: [string, (n: number) => Float64Array][] = [
+    ['random', (n) => symmetric(n, 11 + n)],
+    ['2% gap, negative bottom', (n) => withSpectrum(Array.from({ length: n }, (_, i) => (i % 2 ? -1 : 1) * (i === 0 ? 1 : 0.98 * (1 - i / n))), randomOrthogonal(n, 3))],
+    ['cluster 1e-7 at both ends', (n) => withSpectrum(Array.from({ length: n }, (_, i) => (i === 0 ? 5 - 1e-7 : i === 1 ? 5 : i === 2 ? -4 : i === 3 ? -4 + 1e-7 : Math.sin(i))), randomOrthogonal(n, 12))],
+    ['definite, wide', (n) => withSpectrum(Array.from({ length: n }, (_, i) => 10 ** (-4 + (8 * i) / n)), randomOrthogonal(n, 4))],
   ];
-  for (const [name, S, dim] of cases) {
-    const v = normals(dim, 2);
-    const n = Math.hypot(...v);
-    const { alpha, beta } = ref.lanczosCoefficients(S, dim, v.map((x) => x / n), dim);
-    const tracker = new RitzTracker(alpha.length);
-    for (let k = 1; k <= alpha.length; k += name.startsWith('random') ? 3 : 1) {
-      const got = tracker.ends(alpha, beta, k, beta[k - 1]!);
-      const want = extremeRitz(alpha, beta, k, beta[k - 1]!);
-      let tnorm = 0;
-      for (let i = 0; i < k; i++) tnorm = Math.max(tnorm, Math.abs(alpha[i]!) + 2 * Math.abs(beta[i]!));
-      for (const e of [0, 1]) {
-        assert.ok(Math.abs(got[e]!.value - want[e]!.value) <= 64 * Number.EPSILON * tnorm, `${name} k ${k} end ${e}: ${got[e]!.value} vs ${want[e]!.value}`);
-        // the error bounds agree where they matter (above rounding level)
-        const floor = 1e-13 * tnorm;
-        assert.ok(Math.abs(got[e]!.error - want[e]!.error) <= 1e-6 * want[e]!.error + floor, `${name} k ${k} end ${e} error ${got[e]!.error} vs ${want[e]!.error}`);
+  for (const [name, make] of spectrumCases) {
+    for (const dim of [9, 40, 130]) {
+      const S = make(dim);
+      const v = normals(dim, 2);
+      const n = Math.hypot(...v);
+      const { alpha, beta } = ref.lanczosCoefficients(S, dim, v.map((x) => x / n), dim);
+      const warmW = new Float64Array(5), warmR = new Float64Array(5);
+      for (const k of [...ks, ...Array.from({ length: alpha.length }, (_, i) => i + 1).filter((i) => i % 5 === 0)].sort((x, y) => x - y)) {
+        if (k > alpha.length) continue;
+        const bk = beta[k - 1]!;
+        const want = extremeRitz(alpha, beta, k, bk);
+        const cold = new Float64Array(5);
+        wasmRitzEnds(alpha, beta, k, bk, cold);
+        const coldRef = new Float64Array(5);
+        ref.ritzEnds(alpha, beta, k, bk, coldRef);
+        wasmRitzEnds(alpha, beta, k, bk, warmW);
+        ref.ritzEnds(alpha, beta, k, bk, warmR);
+        let tnorm = 0;
+        for (let i = 0; i < k; i++) tnorm = Math.max(tnorm, Math.abs(alpha[i]!) + Math.abs(beta[i]!) + (i ? Math.abs(beta[i - 1]!) : 0));
+        for (const [label, got] of [['cold', cold], ['warm', warmW], ['TS cold', coldRef], ['TS warm', warmR]] as const) {
+          assert.is(got[4], k, `${name} ${dim} k ${k} ${label}: k stored`);
+          for (const e of [0, 1]) {
+            const w = want[e]!, value = got[2 * e]!, err = got[2 * e + 1]!;
+            assert.ok(Math.abs(value - w.value) <= 16 * Number.EPSILON * tnorm, `${name} ${dim} k ${k} ${label} end ${e}: ${value} vs ${w.value}`);
+            // the residual bounds agree where they decide anything (above rounding level)
+            const floor = 1e-14 * tnorm;
+            assert.ok(Math.abs(err - w.error) <= 1e-6 * w.error + floor, `${name} ${dim} k ${k} ${label} end ${e} bound ${err} vs ${w.error}`);
+          }
+        }
+        // wasm and its twin: the same arithmetic, the same bits
+        assert.equal(Array.from(cold), Array.from(coldRef), `${name} ${dim} k ${k}: wasm = TS (cold)`);
+        assert.equal(Array.from(warmW), Array.from(warmR), `${name} ${dim} k ${k}: wasm = TS (warm)`);
       }
+      // one end only: the other keeps its previous values
+      const k = alpha.length, st = new Float64Array([7, 7, 7, 7, 0]);
+      wasmRitzEnds(alpha, beta, k, beta[k - 1]!, st, 2);
+      assert.equal([st[0], st[1]], [7, 7], `${name} ${dim}: the low end untouched`);
+      assert.ok(Math.abs(st[2]! - extremeRitz(alpha, beta, k, beta[k - 1]!)[1]!.value) <= 1e-13 * (1 + Math.abs(st[2]!)), `${name} ${dim}: high end`);
     }
   }
+});
+
+test('ritzEnds: warm-started checks take a few passes over T; cold ones stay bounded', () => {
+  const dim = 256;
+  const S = withSpectrum(Array.from({ length: dim }, (_, i) => (i % 2 ? -1 : 1) * (i === 0 ? 1 : 0.98 * (1 - i / dim))), randomOrthogonal(dim, 3));
+  const v = normals(dim, 0), n = Math.hypot(...v);
+  const { alpha, beta } = ref.lanczosCoefficients(S, dim, v.map((x) => x / n), 110);
+  const st = new Float64Array(5);
+  let late = 0;
+  for (let k = 4; k <= alpha.length; k += 4) {
+    ref.ritzEnds(alpha, beta, k, beta[k - 1]!, st);
+    assert.ok(ref.ritzStats.passes <= 60, `k ${k}: ${ref.ritzStats.passes} passes`);
+    if (k >= 60) late = Math.max(late, ref.ritzStats.passes);
+  }
+  // measured: 4-6 Sturm/Laguerre passes for both ends once the ends have settled
+  assert.ok(late <= 12, `late checks: up to ${late} passes`);
 });
 
 // ---- preconditions: finite, symmetric to a relative tolerance, any scale (issue 11, item 7) ----
@@ -367,6 +418,16 @@ test('symmetry is checked with a relative tolerance (1e-10 of the largest entry)
   // the issue's case: a non-symmetric input no longer returns a wrong value marked converged
   assert.throws(() => operatorNorm(new Float64Array([1, 2, 3, 4]), 2), /`A` must be symmetric/);
   assert.throws(() => operatorNorm(new Float64Array([0, 1, 0, 0]), 2, { method: 'power' }), /`A` must be symmetric/);
+});
+
+test('asymmetry beyond the double range (a_ij = 1e308, a_ji = -1e308) is a symmetry RangeError, not a finiteness one, in the blocks and the scalar tail', () => {
+  for (const [dim, i, j] of [[2, 0, 1], [5, 0, 1], [5, 0, 4], [5, 4, 2], [9, 3, 8], [8, 6, 1]] as const) {
+    const M = identity(dim);
+    M[i * dim + j] = 1e308; M[j * dim + i] = -1e308;
+    for (const [name, param, f] of entries) {
+      assert.throws(() => f(M, dim), (e: Error) => e instanceof RangeError && e.message.includes(`\`${param}\` must be symmetric`), `${name} dim ${dim} (${i}, ${j})`);
+    }
+  }
 });
 
 test('rounding-level asymmetry: the iteration uses the symmetric part (A + A\')/2', () => {

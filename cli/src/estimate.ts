@@ -7,8 +7,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  init, leastSquares, secondMomentMatrix, relativeError, calibratedNoiseVariance,
-  RegressionDataset, type RegressionData,
+  init, leastSquares, secondMomentMatrix, relativeError, calibratedNoiseVariance, estimateHessian, DEFAULT_BLOCK_BATCHES,
+  RegressionDataset, type RegressionData, type EstimateOptions, type EstimatorMethod, type CurvatureEstimate,
 } from 'gradcov';
 import { blockwiseCovariance } from './blocks.js';
 import { readCsvRegression, type CsvRegression, type MissingPolicy } from './csv.js';
@@ -22,6 +22,8 @@ export interface EstimateFlags {
   out?: string; json?: boolean; quiet?: boolean;
   /** With --redis and --queue: the queue's workers compute the blocks (same bits). */
   redis?: string; queue?: string;
+  /** The estimator (default calibrated) and, for two-level, its two variances. */
+  method?: EstimatorMethod; noiseLevels?: [number, number];
 }
 
 /** Matrices are printed for at most this many features (all of them are in --out and --json). */
@@ -122,8 +124,38 @@ export async function estimate(flags: EstimateFlags, command: string): Promise<v
   }
   const tau2 = flags.noise ?? calibratedNoiseVariance(n, { baseNoiseVariance: fit.residualVariance });
   const H = secondMomentMatrix(data);
+  const method = flags.method ?? 'calibrated';
   let C: Float64Array;
-  if (flags.redis) { // the workers get the data from Redis, registered once by content hash
+  let est: CurvatureEstimate | undefined;
+  if (method !== 'calibrated') {
+    // the library's estimator in the block plan every runner shares (blocks of
+    // DEFAULT_BLOCK_BATCHES), so the result is the same bits with or without --redis
+    const options: EstimateOptions = {
+      batchSize: n, batches: m, seed: flags.seed, method, baseNoiseVariance: fit.residualVariance,
+      ...(method === 'two-level' ? { noiseLevels: flags.noiseLevels ?? [n, 0] } : method === 'paired' ? (flags.noise === undefined ? {} : { noiseVariance: flags.noise }) : { noiseVariance: tau2 }),
+    };
+    try {
+      if (flags.redis) {
+        est = await (await import('./redis.js')).redisEstimate({ redis: flags.redis, queue: flags.queue! }, data, fit.w, options, progress);
+      } else {
+        const resident = new RegressionDataset(data);
+        data.X = csv.X = new Float64Array(0);
+        data.y = csv.y = new Float64Array(0);
+        try {
+          progress.start('estimate', 1, 'estimates');
+          est = estimateHessian(resident, fit.w, { ...options, blockBatches: DEFAULT_BLOCK_BATCHES });
+          await progress.tick();
+          progress.stop();
+        } finally {
+          resident.dispose();
+        }
+      }
+    } catch (err) { // 'debiased' without a fixed point, or a size the estimator refuses: one line, no stack
+      if (err instanceof RangeError || err instanceof TypeError) throw new UserError(`--method ${method}: ${err.message.replace(/^invalid argument: /, '')}`);
+      throw err;
+    }
+    C = est.hessian;
+  } else if (flags.redis) { // the workers get the data from Redis, registered once by content hash
     C = await (await import('./redis.js')).redisCovariance({ redis: flags.redis, queue: flags.queue! }, data, fit.w, n, m, tau2, flags.seed, progress);
   } else {
     // one copy in wasm memory; the JavaScript copy is released before the gradients are drawn
@@ -144,7 +176,9 @@ export async function estimate(flags: EstimateFlags, command: string): Promise<v
   const result = {
     command, data: flags.data, delimiter: csv.delimiter, target: csv.target, features: csv.features, rowsRead: csv.rowsRead, rowsDropped: csv.dropped, rows,
     standardized: flags.standardize, batchSize: n, batches: m, seed: flags.seed, residualVariance: fit.residualVariance,
-    noiseVariance: tau2, totalNoiseOverN: (fit.residualVariance + tau2) / n, weights: Array.from(fit.w),
+    method, noiseVariance: est?.noiseVariance ?? tau2,
+    ...(est ? { noiseLevels: est.noiseLevels, gradientEvaluations: est.gradientEvaluations, ...(est.misfit === undefined ? {} : { misfit: est.misfit }) } : {}),
+    totalNoiseOverN: (fit.residualVariance + tau2) / n, weights: Array.from(fit.w),
     relativeError: error, bestRescaledError: rescaled.error, bestScale: rescaled.scale,
     hessian: toRows(C, dim), secondMoment: toRows(H, dim),
   };
@@ -159,20 +193,21 @@ export async function estimate(flags: EstimateFlags, command: string): Promise<v
     return;
   }
   const matrices = dim <= PRINT_DIM
-    ? ['estimated Hessian C_hat (covariance of the noisy batch gradients at the fit):', formatMatrix(C, csv.features), '',
+    ? [est ? `estimated Hessian (method ${method}):` : 'estimated Hessian C_hat (covariance of the noisy batch gradients at the fit):', formatMatrix(C, csv.features), '',
       "data second-moment matrix H = X'X/rows:", formatMatrix(H, csv.features)]
     : [`(${dim} x ${dim} matrices are not printed: --out writes them as CSV, --json prints them)`];
   const lines = [
     `${flags.data}: ${rows} rows used of ${csv.rowsRead}${csv.dropped ? ` (${csv.dropped} dropped for missing values)` : ''}, ${dim} features, target "${csv.target}"${flags.standardize ? ', features and target standardised' : ', original units'}`,
-    `least-squares fit: residual variance s2 = ${fit.residualVariance.toPrecision(4)}; injected tau2 = ${tau2.toPrecision(4)} (${flags.noise === undefined ? 'calibrated: s2 + tau2 = n' : '--noise'}); (s2 + tau2)/n = ${result.totalNoiseOverN.toFixed(3)}`,
+    est ? `least-squares fit: residual variance s2 = ${fit.residualVariance.toPrecision(4)}` : `least-squares fit: residual variance s2 = ${fit.residualVariance.toPrecision(4)}; injected tau2 = ${tau2.toPrecision(4)} (${flags.noise === undefined ? 'calibrated: s2 + tau2 = n' : '--noise'}); (s2 + tau2)/n = ${result.totalNoiseOverN.toFixed(3)}`,
     `n = ${n} rows per batch, m = ${m} batches, seed ${flags.seed}`,
+    ...(est ? [`method ${method}: injected noise ${est.noiseLevels.map((v) => v.toPrecision(4)).join(' and ')}, ${est.gradientEvaluations} gradient evaluations${est.misfit === undefined ? '' : `, misfit d'Hd = ${est.misfit.toPrecision(4)}`}`] : []),
     '',
     ...matrices,
     '',
     `relative operator-norm error ||C_hat - H|| / ||H|| = ${error.toFixed(4)}`,
     `after the best rescaling: min_c ||c C_hat - H|| / ||H|| = ${rescaled.error.toFixed(4)} at c = ${rescaled.scale.toFixed(4)}`,
   ];
-  if (result.totalNoiseOverN > 1.5) lines.push(`note: the residual variance exceeds n, so C_hat estimates H only up to the scale (s2 + tau2)/n = ${result.totalNoiseOverN.toFixed(3)}; standardise or use a larger batch size.`);
+  if (!est && result.totalNoiseOverN > 1.5) lines.push(`note: the residual variance exceeds n, so C_hat estimates H only up to the scale (s2 + tau2)/n = ${result.totalNoiseOverN.toFixed(3)}; standardise or use a larger batch size.`);
   if (flags.out) lines.push('', `wrote hessian.csv, second-moment.csv and estimate.json to ${flags.out}`);
   process.stdout.write(lines.join('\n') + '\n');
 }

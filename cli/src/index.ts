@@ -10,7 +10,7 @@ import { EXPERIMENTS, findExperiment } from './experiments/index.js';
 import type { ExperimentResult } from './experiments/types.js';
 import { createProgress } from './progress.js';
 import { formatResult, resultsJson } from './output.js';
-import { atLeastTwo, batchSize, delimiter, dimension, integerList, noiseVariance, positiveInteger, rowCount, seed } from './options.js';
+import { atLeastTwo, batchSize, delimiter, dimension, integerList, noiseLevels, noiseVariance, positiveInteger, rowCount, seed } from './options.js';
 import { estimate } from './estimate.js';
 import { ERROR_PREFIX, UserError, reportError, warn } from './errors.js';
 import { MAX_BATCHES, MAX_DATA_BYTES, MAX_FEATURES, formatBytes } from './limits.js';
@@ -114,7 +114,9 @@ export function buildProgram(): Command {
     .option('--features <list>', 'comma-separated feature columns (default: every other column)')
     .option('--batch-size <n>', 'rows per batch n (at most 1048576; a warning when it exceeds the rows)', batchSize, 32)
     .option('--batches <m>', 'batch gradients m', atLeastTwo, 20000)
-    .option('--noise <tau2>', 'injected target-noise variance tau2 (default: calibrated, n minus the residual variance at the fit)', noiseVariance)
+    .option('--noise <tau2>', 'injected target-noise variance tau2 (default: calibrated, n minus the residual variance at the fit; n/2 per draw for --method paired)', noiseVariance)
+    .addOption(new Option('--method <name>', 'the estimator: calibrated (the covariance of the gradients), paired (two noise draws per batch: unbiased at any w), two-level (two noise levels), debiased (the misfit removed, Gaussian features)').choices(['calibrated', 'paired', 'two-level', 'debiased']).default('calibrated'))
+    .option('--noise-levels <tau1,tau2>', 'the two injected variances of --method two-level (default: n,0)', noiseLevels)
     .option('--no-standardize', 'keep the columns\' units (default: features and target standardised to mean 0, variance 1)')
     .option('--delimiter <char>', 'field separator: , ; | or tab (default: detected from the header line among , ; and tab)', delimiter)
     .addOption(new Option('--decimal <mark>', 'decimal mark of the numbers: . or , (3,14 with a ; or tab delimiter)').choices(['.', ',']).default('.'))
@@ -128,6 +130,8 @@ export function buildProgram(): Command {
     .addHelpText('after', `\nMissing values are empty cells or NA, NaN, N/A, null (any case). Other non-numeric cells are an error naming the line and column. Limits: at most ${MAX_FEATURES} features, cells at most 1e150 in magnitude, ${formatBytes(MAX_DATA_BYTES)} of used cells (8 bytes each).\n\nExample:\n  gradcov estimate --data mydata.csv --target price --batch-size 64 --out out/`)
     .action(async (flags) => {
       if (Boolean(flags.redis) !== Boolean(flags.queue)) throw new UserError('--redis and --queue go together');
+      if (flags.noiseLevels && flags.method !== 'two-level') throw new UserError(`--noise-levels goes with --method two-level (the method is ${flags.method})`);
+      if (flags.noise !== undefined && flags.method === 'two-level') throw new UserError('--noise does not apply to --method two-level: give its two variances with --noise-levels');
       return estimate(flags, flags.redis ? (await import('./redis.js')).withoutRedisFlags(commandLine) : commandLine);
     });
 

@@ -50,6 +50,15 @@ export function noiseVariance(value: string): number {
   return v;
 }
 
+/** --noise-levels: two variances tau_1,tau_2 with tau_1 > tau_2 (method two-level). */
+export function noiseLevels(value: string): [number, number] {
+  const parts = value.split(',');
+  if (parts.length !== 2) throw new InvalidArgumentError(`must be two variances tau_1,tau_2 separated by a comma, got "${value}".`);
+  const [a, b] = parts.map((p) => noiseVariance(p)) as [number, number];
+  if (!(a > b)) throw new InvalidArgumentError(`must have tau_1 > tau_2, got "${value}".`);
+  return [a, b];
+}
+
 export function seed(value: string): number {
   const v = Number(value);
   if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(v)) throw new InvalidArgumentError(`must be a non-negative integer, got "${value}".`);

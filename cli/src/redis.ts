@@ -1,6 +1,6 @@
 // `gradcov worker --redis URL --queue NAME` and the `--redis` path of `gradcov estimate`:
 // the CLI side of gradcov/bullmq (loaded only when used, so bullmq stays out of other commands).
-import type { RegressionData } from 'gradcov';
+import type { RegressionData, EstimateOptions, CurvatureEstimate } from 'gradcov';
 import type { Progress } from './progress.js';
 
 export interface RedisFlags { redis: string; queue: string }
@@ -34,6 +34,28 @@ export async function redisCovariance(flags: RedisFlags, data: RegressionData, w
     });
     progress.stop();
     return r.hessian;
+  } finally {
+    await coordinator.close();
+  }
+}
+
+/** An estimate of any method computed by the queue's workers (the library's block plan: the same bits as estimateHessian with blockBatches DEFAULT_BLOCK_BATCHES). */
+export async function redisEstimate(flags: RedisFlags, data: RegressionData, w: Float64Array, options: EstimateOptions, progress: Progress): Promise<CurvatureEstimate> {
+  const { createCoordinator } = await import('gradcov/bullmq');
+  const { DEFAULT_BLOCK_BATCHES } = await import('gradcov');
+  const coordinator = await createCoordinator({ connection: flags.redis, queue: flags.queue, pollInterval: 250 });
+  try {
+    let started = false;
+    const r = await coordinator.estimateHessian(data, w, {
+      ...options, blockBatches: DEFAULT_BLOCK_BATCHES,
+      onBlock: (_block, blocks) => {
+        if (!started) progress.start('estimate', blocks, 'blocks');
+        started = true;
+        void progress.tick();
+      },
+    });
+    if (started) progress.stop();
+    return r;
   } finally {
     await coordinator.close();
   }

@@ -102,10 +102,14 @@ export interface BlockJob {
   data: string;
   /** w as numbers (JSON round-trips doubles exactly). */
   w: number[];
-  /** estimateHessian options with noiseVariance resolved; `method` and other options pass through. */
+  /** estimateHessian's options of the plan's first level, noiseVariance resolved (no method: the block says what to draw). */
   options: Record<string, unknown> & { seed: WireSeed };
   first: number;
   count: number;
+  /** The block of the estimate's plan (estimators.ts): its level, what it draws, its noise variance. */
+  level: number;
+  draw: 'gradients' | 'pairs';
+  tau2: number;
 }
 
 /** Payload of one training round job on a holder's queue. @internal */

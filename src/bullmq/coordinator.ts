@@ -7,9 +7,10 @@ import { Queue, QueueEvents, Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { GradientCovariance } from '../covariance.js';
 import { init, isInitialized } from '../wasm.js';
-import { prepareEstimate, RegressionDataset, ESTIMATE_OPTION_KEYS, type EstimateOptions, type HessianEstimate, type RegressionData } from '../gradients.js';
+import { RegressionDataset, ESTIMATE_OPTION_KEYS, type EstimateOptions, type RegressionData } from '../gradients.js';
+import { planEstimate, mergeLevels, finishPlan, type CurvatureEstimate } from '../estimators.js';
 import { DEFAULT_BLOCK_BATCHES } from '../pool.js';
-import { checkOptions, checkPositiveInteger } from '../validate.js';
+import { checkOptions, checkPositiveInteger, checkRegressionData } from '../validate.js';
 import {
   connect, checkQueue, dataKey, resultKey, blockJobId, encodeData, contentHash, toWireSeed, f64Bytes,
   type Connection, type BlockJob,
@@ -112,71 +113,82 @@ export class Coordinator {
   }
 
   /**
-   * estimateHessian over the queue's workers: the same arguments and result as the
-   * in-process pool (`blockBatches` batches per block, each block a fresh accumulator,
-   * merged in block order), so for a seed the result is bit-identical to the pool's for any
-   * number of workers, machines and retries (and to estimateHessian when
-   * batches <= blockBatches). Options the workers understand (e.g. `method`) pass through.
+   * estimateHessian over the queue's workers, for every `method`: the same arguments,
+   * blocks and result as the in-process pool (each of the method's levels cut into blocks
+   * of `blockBatches` batches, each block a fresh accumulator, merged in block order, then
+   * the method's formula), so for a seed the result is bit-identical to the pool's for any
+   * number of workers, machines and retries (and to estimateHessian when every level has
+   * at most blockBatches batches).
    *
    * @param data - the data ({ X, y, rows, dim }, registered on first use) or a handle from register()
    * @param w - the weights (length dim)
    * @param options - estimateHessian's options plus blockBatches, runId, onBlock
-   * @returns the estimate
-   * @throws {TypeError|RangeError} for malformed arguments, before any job is added
+   * @returns the estimate, as estimateHessian's (method, noiseLevels, gradientEvaluations, misfit for 'debiased')
+   * @throws {TypeError|RangeError} for malformed arguments, before any job is added; RangeError from 'debiased' as estimateHessian
    * @throws {Error} naming the block when a block failed after the configured attempts
    * @example
    * const coordinator = await createCoordinator({ connection: 'redis://127.0.0.1:6379', queue: 'hessian' });
    * const { hessian } = await coordinator.estimateHessian({ X, y, rows, dim }, w, { batchSize: 256, batches: 20000, seed: 1 });
    * await coordinator.close();
    */
-  async estimateHessian(data: RegressionData | DataHandle, w: Float64Array, options: BullmqEstimateOptions): Promise<HessianEstimate> {
+  async estimateHessian(data: RegressionData | DataHandle, w: Float64Array, options: BullmqEstimateOptions): Promise<CurvatureEstimate> {
     this.#live();
     if (!isInitialized()) await init();
-    const opts = checkOptions('options', options, [...ESTIMATE_OPTION_KEYS, 'method', 'blockBatches', 'runId', 'onBlock'], '`options` of coordinator.estimateHessian');
-    const blockBatches = opts.blockBatches === undefined ? DEFAULT_BLOCK_BATCHES : checkPositiveInteger('blockBatches', opts.blockBatches, 0x7fffffff);
+    const opts = checkOptions('options', options, [...ESTIMATE_OPTION_KEYS, 'method', 'noiseLevels', 'blockBatches', 'runId', 'onBlock'], '`options` of coordinator.estimateHessian');
     if (opts.runId !== undefined && (typeof opts.runId !== 'string' || !RUN_ID.test(opts.runId))) {
       throw new TypeError(`invalid argument: \`runId\` must be 1 to 64 letters, digits, '_' or '.'. Value: \`${String(opts.runId)}\`.`);
     }
     if (opts.onBlock !== undefined && typeof opts.onBlock !== 'function') throw new TypeError(`invalid argument: \`onBlock\` must be a function. Value: \`${String(opts.onBlock)}\`.`);
     let full: RegressionData;
+    let registered = false;
     if (typeof data === 'object' && data !== null && 'hash' in data && !('X' in data)) {
       const d = this.#data.get(String(data.hash));
       if (!d) throw new RangeError(`invalid argument: \`data\` must be a handle from this coordinator's register(). Value: \`hash ${String(data.hash)}\`.`);
       full = d;
+      registered = true;
     } else {
+      if (data instanceof RegressionDataset) {
+        throw new TypeError('invalid argument: `data` must be plain { X, y, rows, dim } or a handle from register() (a RegressionDataset lives in this thread\'s wasm memory). Value: `RegressionDataset`.');
+      }
       full = data as RegressionData;
     }
-    const { blockBatches: _b, runId: _r, onBlock, ...rest } = opts;
-    const job = prepareEstimate(full, w, rest as unknown as EstimateOptions); // validates everything first
+    const { blockBatches, runId: _r, onBlock, ...rest } = opts;
+    // estimateHessian's checks (a registered data set was checked when it was registered),
+    // then the method's blocks: the plan the pool and estimateHessian share (estimators.ts)
+    const plan = planEstimate(() => (registered ? { rows: full.rows, dim: full.dim } : checkRegressionData(full, ' or a handle from register()')),
+      w, rest as unknown as EstimateOptions, blockBatches ?? DEFAULT_BLOCK_BATCHES, '`options` of coordinator.estimateHessian');
     const handle = await this.register(full);
-    const { m, firstBatch, dim, tau2 } = job.p;
-    const { baseNoiseVariance: _s2, ...passed } = rest;
-    const wireOptions = { ...passed, noiseVariance: tau2, seed: toWireSeed(passed.seed as number | bigint) };
+    const { method: _m, noiseLevels: _l, baseNoiseVariance: _s2, ...passed } = rest;
+    // the options of the first level with its noise resolved: what every block's worker parses
+    const wireOptions = { ...passed, noiseVariance: plan.p.tau2, seed: toWireSeed(passed.seed as number | bigint) };
     const run = (opts.runId as string | undefined) ?? contentHash(Buffer.concat([
-      Buffer.from(JSON.stringify({ v: 1, data: handle.hash, options: wireOptions, blockBatches })), f64Bytes(job.w),
+      Buffer.from(JSON.stringify({ v: 2, data: handle.hash, options: wireOptions, method: plan.method, levels: plan.levels, blockBatches: blockBatches ?? DEFAULT_BLOCK_BATCHES })),
+      f64Bytes(plan.w),
     ])).slice(0, 32);
-    const blocks: BlockJob[] = [];
-    for (let b = 0, i = 0; b < m; b += blockBatches, i++) {
-      blocks.push({
-        kind: 'block', run, block: i, data: handle.hash, w: Array.from(job.w), options: wireOptions,
-        first: firstBatch + b, count: Math.min(blockBatches, m - b),
-      });
-    }
+    const weights = Array.from(plan.w);
+    const blocks: BlockJob[] = plan.blocks.map((b, i) => ({
+      kind: 'block', run, block: i, data: handle.hash, w: weights, options: wireOptions,
+      first: b.first, count: b.count, level: b.level, draw: b.draw, tau2: b.tau2,
+    }));
     await this.#await(blocks, onBlock as BullmqEstimateOptions['onBlock']);
-    const total = new GradientCovariance(dim);
+    const read = this.#redis.pipeline();
+    for (const b of blocks) read.getBuffer(resultKey(this.#name, run, b.block));
+    const replies = (await read.exec())!;
+    const blobs = blocks.map((b, i) => { // block order
+      const [err, blob] = replies[i]! as [Error | null, Buffer | null];
+      if (err) throw err;
+      if (!blob) throw new Error(`gradcov: the result of block ${b.block} of run ${run} disappeared from Redis`);
+      return new Uint8Array(blob.buffer, blob.byteOffset, blob.byteLength);
+    });
+    const levels = mergeLevels(plan, blobs, (blob) => GradientCovariance.fromBytes(blob)); // fully validated: bytes from Redis
+    let result: CurvatureEstimate;
     try {
-      for (const b of blocks) { // block order
-        const blob = await this.#redis.getBuffer(resultKey(this.#name, run, b.block));
-        if (!blob) throw new Error(`gradcov: the result of block ${b.block} of run ${run} disappeared from Redis`);
-        const acc = GradientCovariance.fromBytes(new Uint8Array(blob.buffer, blob.byteOffset, blob.byteLength));
-        try { total.merge(acc); } finally { acc.dispose(); }
-      }
-      const result = { hessian: total.covariance(), mean: total.mean(), batches: m, noiseVariance: tau2 };
-      await this.#redis.del(...blocks.map((b) => resultKey(this.#name, run, b.block)));
-      return result;
+      result = finishPlan(plan, levels); // the same result or the same error as estimateHessian
     } finally {
-      total.dispose();
+      for (const l of levels) l.dispose();
     }
+    await this.#redis.del(...blocks.map((b) => resultKey(this.#name, run, b.block)));
+    return result;
   }
 
   /** Adds the blocks whose result is missing and waits until every block has its result. */
@@ -187,9 +199,15 @@ export class Coordinator {
       removeOnComplete: true, removeOnFail: false,
     };
     let wake: (() => void) | undefined;
-    const onEvent = () => wake?.();
-    this.#events.on('completed', onEvent);
-    this.#events.on('failed', onEvent);
+    // a 'completed' event only needs the results looked up; the job states (added? failed?
+    // lost with a restarted Redis?) are read on the first pass, after a 'failed' event and
+    // every pollInterval: this keeps the coordinator's Redis calls (and CPU, on a machine
+    // whose cores compute blocks) to a few per finished block
+    let full = true;
+    const onCompleted = () => wake?.();
+    const onFailed = () => { full = true; wake?.(); };
+    this.#events.on('completed', onCompleted);
+    this.#events.on('failed', onFailed);
     try {
       let firstPass = true;
       while (outstanding.size > 0) {
@@ -205,6 +223,12 @@ export class Coordinator {
           } else missing.push(b);
         });
         if (missing.length === 0) break;
+        if (!full) {
+          await this.#sleep((w) => { wake = w; }, () => { full = true; });
+          wake = undefined;
+          continue;
+        }
+        full = false;
         const states = await Promise.all(missing.map((b) => this.queue.getJobState(blockJobId(b.run, b.block))));
         // a job leaves the queue only after writing its result: look again for the results
         // of the jobs that are gone, so a block that just finished is not added again
@@ -235,16 +259,21 @@ export class Coordinator {
           await this.queue.addBulk(toAdd.map((b) => ({ name: 'block', data: b, opts: { ...jobOptions, jobId: blockJobId(b.run, b.block) } })));
         }
         firstPass = false;
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, this.#poll);
-          wake = () => { clearTimeout(t); resolve(); };
-        });
+        await this.#sleep((w) => { wake = w; }, () => { full = true; });
         wake = undefined;
       }
     } finally {
-      this.#events.off('completed', onEvent);
-      this.#events.off('failed', onEvent);
+      this.#events.off('completed', onCompleted);
+      this.#events.off('failed', onFailed);
     }
+  }
+
+  /** Waits for an event (the wake function handed to `setWake`) or pollInterval (then `onTimeout`). */
+  #sleep(setWake: (wake: () => void) => void, onTimeout: () => void): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(() => { onTimeout(); resolve(); }, this.#poll);
+      setWake(() => { clearTimeout(t); resolve(); });
+    });
   }
 
   /** Closes the coordinator's connections (jobs and workers are unaffected). Safe to call twice. */

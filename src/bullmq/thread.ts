@@ -4,8 +4,8 @@
 // this thread's wasm memory by content hash (at most two at a time).
 import { parentPort } from 'node:worker_threads';
 import { init } from '../node.js';
-import { RegressionDataset, estimateBlocks, prepareEstimate, linearRegressionGradients, type RegressionData, type EstimateOptions } from '../gradients.js';
-import { pairDifferences } from '../estimators.js';
+import { RegressionDataset, prepareEstimate, linearRegressionGradients, type RegressionData, type EstimateOptions } from '../gradients.js';
+import { pairDifferences, computeBlocks, type PlanBlock } from '../estimators.js';
 
 if (!parentPort) throw new Error('gradcov/bullmq: thread.js must run in a worker thread');
 const port = parentPort;
@@ -31,7 +31,7 @@ function dataset(key: string, data: RegressionData | undefined): RegressionDatas
 
 interface Request {
   id: number; type: 'blocks' | 'gradients'; key: string; data?: RegressionData; w: Float64Array;
-  options: Record<string, unknown>; blocks?: [number, number][]; paired?: boolean;
+  options: Record<string, unknown>; blocks?: PlanBlock[]; paired?: boolean;
 }
 
 port.on('message', (msg: Request) => {
@@ -40,8 +40,9 @@ port.on('message', (msg: Request) => {
       await init();
       const ds = dataset(msg.key, msg.data);
       if (msg.type === 'blocks') {
+        // the options of the plan's first level (noise resolved); each block names its own draw and noise
         const job = prepareEstimate(ds, msg.w, msg.options as unknown as EstimateOptions);
-        const blobs = estimateBlocks(job, msg.blocks!);
+        const blobs = computeBlocks(job, msg.blocks!, (acc) => acc.toBytes());
         port.postMessage({ id: msg.id, ok: true, value: blobs }, blobs.map((b) => b.buffer as ArrayBuffer));
       } else {
         // as the in-process holder (distributed.ts HolderState): gradients, then, when paired,

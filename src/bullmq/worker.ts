@@ -15,6 +15,31 @@ import type { RegressionData } from '../gradients.js';
 // dist/bullmq/thread.js in the package; src/bullmq/thread.ts when run from sources under tsx.
 const fromSources = import.meta.url.endsWith('.ts');
 
+/** Milliseconds since the epoch, with sub-millisecond precision (comparable across processes on one machine). */
+const now = (): number => performance.timeOrigin + performance.now();
+
+/**
+ * When a block job went through a worker (ms since the epoch): picked up (BullMQ's
+ * processedOn), processor entered, computation started and ended (its compute thread),
+ * result written to Redis. A block job's return value is `{ key, bytes, timeline }`.
+ */
+export interface BlockTimeline {
+  /** The worker's process id. */
+  pid: number;
+  /** Moved to active by BullMQ (the job's processedOn). */
+  picked: number;
+  /** The processor was entered. */
+  begin: number;
+  /** The block was handed to a compute thread (data already loaded). */
+  start: number;
+  /** The compute thread returned the block's bytes. */
+  end: number;
+  /** The bytes were written to Redis. */
+  written: number;
+  /** CPU time of the worker process (all its threads) from start to end, in ms. */
+  cpu: number;
+}
+
 /** Lock and stall settings (milliseconds), passed to BullMQ's Worker. */
 export interface StallSettings {
   /**
@@ -202,20 +227,28 @@ export async function startWorker(options: WorkerOptions): Promise<GradcovWorker
     const d = job.data;
     if (d.kind !== 'block') throw new Error(`gradcov worker on queue ${queue}: unexpected job kind ${JSON.stringify(d.kind)}`);
     const b = d as BlockJob;
+    const begin = now();
     await beforeJob?.({ kind: 'block', run: b.run, index: b.block });
     const key = resultKey(queue, b.run, b.block);
     const data = await load(b.data);
+    const start = now(), cpu0 = process.cpuUsage();
     const [blob] = await threads.with(async (t) => {
       const first = !t.has(b.data);
       const out = await t.request<Uint8Array[]>({
         type: 'blocks', key: b.data, ...(first ? { data } : {}), w: Float64Array.from(b.w),
-        options: { ...b.options, seed: fromWireSeed(b.options.seed) }, blocks: [[b.first, b.count]],
+        options: { ...b.options, seed: fromWireSeed(b.options.seed) },
+        blocks: [{ level: b.level ?? 0, first: b.first, count: b.count, draw: b.draw ?? 'gradients', tau2: b.tau2 ?? b.options.noiseVariance }],
       });
       t.loaded(b.data);
       return out;
     });
+    const end = now(), cpu = process.cpuUsage(cpu0);
     await redis.set(key, Buffer.from(blob!.buffer, blob!.byteOffset, blob!.byteLength));
-    return { key, bytes: blob!.byteLength };
+    // the job's return value (a few numbers) is its timeline, for benchmarks and audits
+    const timeline: BlockTimeline = {
+      pid: process.pid, picked: job.processedOn ?? begin, begin, start, end, written: now(), cpu: (cpu.user + cpu.system) / 1000,
+    };
+    return { key, bytes: blob!.byteLength, timeline };
   };
   return startBullWorker(queue, redis, concurrency, stall, processor, threads);
 }

@@ -226,3 +226,131 @@ export function lanczosCoefficients(S: Float64Array, dim: number, v0: Float64Arr
   }
   return { alpha, beta };
 }
+
+/**
+ * Plain-TS twin of assembly `pivots`: the Sturm count of sgn T - x I and, for
+ * p = det(sgn T - x I) = prod d_i, G = p'/p and H = G^2 - p''/p.
+ */
+export function pivots(alpha: ArrayLike<number>, beta: ArrayLike<number>, k: number, sgn: number, x: number, tiny: number): { count: number; G: number; H: number } {
+  let d = sgn * alpha[0]! - x;
+  if (d === 0) d = -tiny;
+  let dp = -1, dpp = 0, inv = 1 / d, r = dp * inv, g = r, h = r * r, count = d < 0 ? 1 : 0;
+  for (let i = 1; i < k; i++) {
+    const b = beta[i - 1]!;
+    const q = (b * b) * inv, qi = q * inv;
+    dpp = qi * (dpp - 2 * dp * dp * inv);
+    dp = -1 + qi * dp;
+    d = sgn * alpha[i]! - x - q;
+    if (d === 0) d = -tiny;
+    inv = 1 / d;
+    r = dp * inv;
+    g += r;
+    h += r * r - dpp * inv;
+    if (d < 0) count++;
+  }
+  return { count, G: g, H: h };
+}
+
+/** Passes over T made by the last ritzEnds() call (for tests and tuning). */
+export const ritzStats = { passes: 0 };
+
+/** Plain-TS twin of assembly `ritzTop`: the largest eigenvalue of sgn T by safeguarded Laguerre iteration from the right. */
+export function ritzTop(alpha: ArrayLike<number>, beta: ArrayLike<number>, k: number, sgn: number, lo0: number, hi0: number, gersh: number, tnorm: number): number {
+  const tiny = Number.EPSILON * tnorm, floor = Number.EPSILON * tnorm;
+  const pass = (x: number) => { ritzStats.passes++; return pivots(alpha, beta, k, sgn, x, tiny); };
+  let lo = lo0, hi = hi0;
+  let p = hi > lo ? pass(hi) : undefined;
+  if (!p || p.count < k) {
+    lo = Math.max(lo, hi0);
+    if (!(lo < gersh)) lo = -gersh;
+    hi = gersh;
+    p = pass(hi);
+  }
+  let xc = hi, G = p.G, H = p.H, usable = true, slow = 0;
+  for (let it = 0; it < 300; it++) {
+    if (!(hi - lo > floor)) return hi;
+    let x = 0, laguerre = false;
+    if (usable) {
+      const root = Math.sqrt(Math.max(0, (k - 1) * (k * H - G * G)));
+      const step = k / (G >= 0 ? G + root : G - root);
+      x = xc - step;
+      const inward = xc === hi ? step > 0 : step < 0;
+      if (inward && Math.abs(step) <= floor) return Math.min(hi, Math.max(lo, x));
+      laguerre = inward && x > lo && x < hi && slow < 2;
+    }
+    if (!laguerre) { x = 0.5 * (lo + hi); slow = 0; }
+    const width = hi - lo;
+    const q = pass(x);
+    if (q.count === k) hi = x; else lo = x;
+    xc = x; G = q.G; H = q.H;
+    usable = q.count >= k - 1;
+    if (laguerre) slow = hi - lo > 0.5 * width ? slow + 1 : 0;
+  }
+  return hi;
+}
+
+/** Plain-TS twin of assembly `lastComponent`: |s_k| by inverse iteration with the shift theta + 4 eps ||T||. */
+export function lastComponentInverse(alpha: ArrayLike<number>, beta: ArrayLike<number>, k: number, sgn: number, theta: number, tnorm: number): number {
+  const sigma = theta + 4 * Number.EPSILON * tnorm, tiny = Number.EPSILON * tnorm;
+  const inv = new Float64Array(k), z = new Float64Array(k).fill(1);
+  let d = sgn * alpha[0]! - sigma;
+  if (d === 0) d = -tiny;
+  inv[0] = 1 / d;
+  for (let i = 1; i < k; i++) {
+    const b = beta[i - 1]!;
+    d = sgn * alpha[i]! - sigma - (b * b) * inv[i - 1]!;
+    if (d === 0) d = -tiny;
+    inv[i] = 1 / d;
+  }
+  let last = 0, sc = 1;
+  for (let step = 0; step < 3; step++) {
+    let g = sc * z[0]! * inv[0]!;
+    z[0] = g;
+    for (let i = 1; i < k; i++) { g = (sc * z[i]! - beta[i - 1]! * g) * inv[i]!; z[i] = g; }
+    let v = g, mx = Math.abs(g), nrm = g * g;
+    for (let i = k - 2; i >= 0; i--) { v = z[i]! - beta[i]! * inv[i]! * v; z[i] = v; mx = Math.max(mx, Math.abs(v)); nrm += v * v; }
+    if (!(mx > 0) || !Number.isFinite(nrm)) return 1;
+    sc = 1 / mx;
+    last = Math.abs(z[k - 1]!) / Math.sqrt(nrm);
+  }
+  return last;
+}
+
+/**
+ * Plain-TS twin of assembly `ritzEnds`: the extreme Ritz values of T_k and their residual
+ * bounds |beta_k| |s_k|, warm-started from `state` = [lowest, its bound, highest, its
+ * bound, k of that result (0: none)], which it updates; `ends` as in the kernel (1: lowest,
+ * 2: highest, 3: both).
+ */
+export function ritzEnds(alpha: ArrayLike<number>, beta: ArrayLike<number>, k: number, betaK: number, state: Float64Array, ends = 3): void {
+  ritzStats.passes = 0;
+  if (k === 1) {
+    state.set([alpha[0]!, Math.abs(betaK), alpha[0]!, Math.abs(betaK), 1]);
+    return;
+  }
+  let tnorm = 0, gl = Infinity, gh = -Infinity, prevB = 0;
+  for (let i = 0; i < k; i++) {
+    const b = i < k - 1 ? Math.abs(beta[i]!) : 0, a = alpha[i]!, r = prevB + b;
+    tnorm = Math.max(tnorm, Math.abs(a) + r);
+    gl = Math.min(gl, a - r); gh = Math.max(gh, a + r);
+    prevB = b;
+  }
+  const pad = 4 * Number.EPSILON * tnorm + Number.MIN_VALUE;
+  gl -= pad; gh += pad;
+  const warm = state[4]! >= 1 && state[4]! <= k;
+  const eps4 = 4 * Number.EPSILON * tnorm;
+  for (const end of [0, 1]) {
+    if ((ends & (1 << end)) === 0) continue;
+    const sgn = end === 0 ? -1 : 1, o = end === 0 ? 0 : 2;
+    let lo = sgn * (end === 0 ? gh : gl), hi = sgn * (end === 0 ? gl : gh);
+    const g = hi;
+    if (warm) {
+      const prev = sgn * state[o]!, r = state[o + 1]!;
+      lo = prev - eps4; hi = prev + r + eps4;
+    }
+    const theta = ritzTop(alpha, beta, k, sgn, lo, hi, g, tnorm);
+    state[o] = sgn * theta;
+    state[o + 1] = Math.abs(betaK) * lastComponentInverse(alpha, beta, k, sgn, theta, tnorm);
+  }
+  state[4] = k;
+}

@@ -6,7 +6,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Redis } from 'ioredis';
-import { init, syntheticRegression, estimateHessian, type RegressionData } from '../../src/node.ts';
+import { init, syntheticRegression, estimateHessian, type RegressionData, type EstimateOptions } from '../../src/node.ts';
 import { createEstimatorPool, createDistributedTrainer } from '../../src/node/workers.ts';
 import { createCoordinator, startWorker, startHolder } from '../../src/bullmq/index.ts';
 import { trainOnQueues } from '../../src/bullmq/index.ts';
@@ -101,6 +101,34 @@ redisSuite(test, [
     }
   })],
 
+  ['every estimator method through block jobs: bit-identical to estimateHessian in one block per level, to the pool with several', async () => withRedis(async (redis) => {
+    const queue = queueName();
+    const procs = await Promise.all([startWorkerProcess({ REDIS_URL: redis.url, QUEUE: queue }, 'A'), startWorkerProcess({ REDIS_URL: redis.url, QUEUE: queue }, 'B')]);
+    const coordinator = await createCoordinator({ connection: redis.url, queue, pollInterval: 100 });
+    const pool = await createEstimatorPool({ workers: 2 });
+    const fields = (r: object) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v instanceof Float64Array ? hex(v) : v]).sort(([a], [b]) => (a < b ? -1 : 1)));
+    const sp = syntheticRegression({ dim: 5, rows: 1500, seed: 2, noiseVariance: 1 });
+    const w = sp.wStar.map((v, i) => v + (i === 0 ? 0.3 : 0));
+    const handle = await coordinator.register(sp.data);
+    try {
+      const base = { batchSize: 24, seed: 3, baseNoiseVariance: 1 };
+      for (const extra of [{}, { method: 'paired', noiseVariance: 8, stream: 2 }, { method: 'two-level', noiseLevels: [24, 2], firstBatch: 5 }, { method: 'debiased', replacement: false }] as Record<string, unknown>[]) {
+        const name = String(extra.method ?? 'calibrated');
+        const one = { ...base, ...extra, batches: 1024 } as never as EstimateOptions;
+        const bb = extra.method === 'two-level' ? 512 : 1024; // each level one block
+        assert.equal(fields(await coordinator.estimateHessian(handle, w, { ...one, blockBatches: bb })), fields(estimateHessian(sp.data, w, one)), `${name}: one block per level vs estimateHessian`);
+        const several = { ...one, batches: 1003, blockBatches: 128 };
+        assert.equal(fields(await coordinator.estimateHessian(sp.data, w, several)), fields(await pool.estimateHessian(sp.data, w, several)), `${name}: several blocks vs the pool`);
+      }
+      // both processes computed blocks
+      assert.ok(procs.every((p) => p.lines.some((l) => l.startsWith('START block'))), 'every worker process took blocks');
+    } finally {
+      await pool.close();
+      await coordinator.close();
+      await stopAll(procs);
+    }
+  })],
+
   ['bad options of every entry (coordinator, estimate, worker, holder, training) are refused with the parameter named, before anything is added', async () => withRedis(async (redis) => {
     const queue = queueName();
     await rejects(() => createCoordinator({ connection: redis.url, queue: 'a:b' }), (e: Error) => e instanceof TypeError && /`queue`/.test(e.message));
@@ -120,8 +148,11 @@ redisSuite(test, [
       const cases: [Record<string, unknown>, RegExp][] = [
         [{ ...opts, blockBatches: 0 }, /`blockBatches`/], [{ ...opts, batches: 1 }, /`batches`/], [{ ...opts, runId: 'a:b' }, /`runId`/],
         [{ ...opts, seed: -1 }, /`seed`/], [{ ...opts, batchSize: 0 }, /`batchSize`/],
-        // block jobs compute the calibrated estimator, as the in-process pool; the other methods are refused up front
-        [{ ...opts, method: 'paired' }, /`method`/], [{ ...opts, bogus: 1 }, /bogus/],
+        // every method's own checks, as estimateHessian's, before any job
+        [{ ...opts, method: 'pared' }, /`method`/], [{ ...opts, bogus: 1 }, /bogus/], [{ ...opts, noiseLevels: [2, 1] }, /`noiseLevels`/],
+        [{ ...opts, method: 'two-level', noiseVariance: 2 }, /`noiseVariance`/], [{ ...opts, method: 'two-level', batches: 3 }, /`batches`/],
+        [{ ...opts, method: 'two-level', noiseLevels: [1, 2] }, /`noiseLevels`/], [{ ...opts, method: 'paired', noiseVariance: 0 }, /`noiseVariance`/],
+        [{ ...opts, method: 'debiased', baseNoiseVariance: -1 }, /`baseNoiseVariance`/],
       ];
       for (const [o, re] of cases) await rejects(() => coordinator.estimateHessian(problem, w0, o as never), (e: Error) => re.test(e.message), String(re));
       await rejects(() => coordinator.estimateHessian(problem, new Float64Array(3), opts), (e: Error) => /`w`/.test(e.message));

@@ -22,7 +22,7 @@ async function cliWorker(url: string, queue: string, concurrency = 1): Promise<P
 }
 
 redisSuite(test, [
-  ['estimate --json is byte-identical with and without --redis (1 and 2 workers, 3 blocks)', async () => {
+  ['estimate --json is byte-identical with and without --redis (1 and 2 workers, 3 blocks; every --method)', async () => {
     const redis = await startRedis();
     const procs: Proc[] = [];
     try {
@@ -38,11 +38,27 @@ redisSuite(test, [
       const two = gradcov(...args, '--redis', `${redis.url}/0`, '--queue', 'two');
       assert.is(two.code, 0, two.stderr);
       assert.ok(two.stdout === local.stdout, 'two workers: --json output differs');
+      // every other estimator: the same bytes with and without --redis (two workers, several blocks per level)
+      for (const extra of [['--method', 'paired'], ['--method', 'paired', '--noise', '5'], ['--method', 'two-level', '--noise-levels', '16,1'], ['--method', 'debiased']]) {
+        const mine = gradcov(...args, ...extra);
+        assert.is(mine.code, 0, `${extra.join(' ')}: ${mine.stderr}`);
+        const json = JSON.parse(mine.stdout);
+        assert.is(json.method, extra[1], `${extra.join(' ')}: method recorded`);
+        assert.ok(mine.stdout !== local.stdout, `${extra.join(' ')}: not the calibrated output`);
+        const viaRedis = gradcov(...args, ...extra, '--redis', redis.url, '--queue', 'two');
+        assert.is(viaRedis.code, 0, viaRedis.stderr);
+        assert.ok(viaRedis.stdout === mine.stdout, `${extra.join(' ')}: --json output differs with --redis`);
+      }
+      const misplaced = gradcov(...args, '--noise-levels', '4,1');
+      assert.is(misplaced.code, 1);
+      assert.match(misplaced.stderr, /--noise-levels goes with --method two-level/);
       const bad = gradcov(...args, '--redis', redis.url);
       assert.is(bad.code, 1);
       assert.match(bad.stderr, /--redis and --queue go together/);
       const help = gradcov('worker', '--help');
       for (const o of ['--redis', '--queue', '--concurrency']) assert.ok(help.stdout.includes(o), `worker ${o}`);
+      const estimateHelp = gradcov('estimate', '--help');
+      for (const o of ['--method', '--noise-levels', 'two-level', 'debiased']) assert.ok(estimateHelp.stdout.includes(o), `estimate ${o}`);
     } finally {
       await Promise.all(procs.map((p) => p.stop()));
       await redis.close();

@@ -1,9 +1,10 @@
 // The product as a user installs it: both packages packed (`npm pack`, as published) and
 // installed with npm into an empty project in a temporary folder, once per test process.
 // pack.test.ts runs every entry, the CLI and the types there; docs.test.ts runs every code
-// block of the README and docs/ there.
+// block of the README and docs/ there. The project also has gradcov/bullmq's peers (bullmq,
+// ioredis) and @types/node, at the versions pinned in this repository's devDependencies.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,7 +53,11 @@ export function install(): Installed {
   const libOnly = emptyProject(dir, 'library-only');
   npm(['install', ...flags, lib.path], libOnly);
   const app = emptyProject(dir, 'app');
-  npm(['install', ...flags, lib.path, cli.path], app);
+  // a gradcov/bullmq user also installs its optional peers (bullmq, ioredis) and Node's types:
+  // at the versions this repository pins, so the installed types are the ones tested here
+  const dev = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies;
+  const peers = ['bullmq', 'ioredis', '@types/node'].map((name) => `${name}@${dev[name]!}`);
+  npm(['install', ...flags, '--save-exact', lib.path, cli.path, ...peers], app);
   installed = { dir, app, lib, cli, packages: countPackages(app), libOnlyPackages: countPackages(libOnly) };
   const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
   console.log(`  ${lib.filename}: ${kib(lib.size)} packed, ${kib(lib.unpackedSize)} unpacked, ${lib.files.length} files; installs ${installed.libOnlyPackages} packages (itself and its runtime dependencies)`);

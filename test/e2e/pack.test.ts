@@ -168,9 +168,10 @@ test('installed CLI: every experiment runs (experiment all, small settings) and 
   assert.ok(readFileSync(join(out, 'report.html'), 'utf8').includes('<svg'));
 });
 
-test('a strict TypeScript file importing every entry type-checks under node16, nodenext, bundler and node10', () => {
+test('strict TypeScript files importing every entry type-check under node16, nodenext, bundler and node10 (gradcov/bullmq with Node\'s types and its peers)', () => {
   const { app } = install();
   copyFileSync(join(ROOT, 'test/e2e/pack/app.ts'), join(app, 'app.ts'));
+  copyFileSync(join(ROOT, 'test/e2e/pack/app-node.ts'), join(app, 'app-node.ts'));
   const common = { strict: true, noEmit: true, target: 'ES2022', skipLibCheck: false, noUncheckedIndexedAccess: true, types: [] as string[] };
   const configs: Record<string, object> = {
     node16: { module: 'Node16', moduleResolution: 'Node16', lib: ['ES2022', 'DOM'] },
@@ -181,9 +182,14 @@ test('a strict TypeScript file importing every entry type-checks under node16, n
   const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
   const failures: string[] = [];
   for (const [name, options] of Object.entries(configs)) {
-    writeFileSync(join(app, `tsconfig.${name}.json`), JSON.stringify({ compilerOptions: { ...common, ...options }, files: ['app.ts'] }));
-    const r = spawnSync(process.execPath, [tsc, '-p', `tsconfig.${name}.json`], { cwd: app, encoding: 'utf8' });
-    if (r.status !== 0) failures.push(`${name}: ${r.stdout}${r.stderr}`);
+    // the runtime-neutral entries without any ambient types; the Node-only gradcov/bullmq (whose
+    // peers' types need Node's, as any Node project has them) with @types/node
+    for (const [file, types] of [['app.ts', []], ['app-node.ts', ['node']]] as const) {
+      const config = `tsconfig.${name}.${file.replace('.ts', '')}.json`;
+      writeFileSync(join(app, config), JSON.stringify({ compilerOptions: { ...common, ...options, types }, files: [file] }));
+      const r = spawnSync(process.execPath, [tsc, '-p', config], { cwd: app, encoding: 'utf8' });
+      if (r.status !== 0) failures.push(`${name} ${file}: ${r.stdout}${r.stderr}`);
+    }
   }
   assert.equal(failures, []);
 });

@@ -52,6 +52,11 @@ const cases = (): [string, unknown, unknown, unknown][] => [
   ['valid, no replacement, stream 7, firstBatch 5', D, W, { ...O, replacement: false, stream: 7, firstBatch: 5 }],
   ['typo methd', D, W, { ...O, methd: 'paired' }],
   ['method calibrated', D, W, { ...O, method: 'calibrated' }],
+  ['method paired', D, W, { ...O, method: 'paired' }],
+  ['method two-level', D, W, { ...O, method: 'two-level', noiseLevels: [16, 1] }],
+  ['method debiased', D, W, { ...O, method: 'debiased', baseNoiseVariance: 1 }],
+  ['method bogus', D, W, { ...O, method: 'bogus' }],
+  ['noiseLevels without two-level', D, W, { ...O, noiseLevels: [2, 1] }],
   ['typo noiseVarianse', D, W, { ...O, noiseVarianse: 4 }],
   ['function-valued unknown option', D, W, { ...O, onProgress: () => 1 }],
   ['function-valued seed', D, W, { ...O, seed: () => 1 }],
@@ -144,13 +149,6 @@ test('across several blocks: both succeed (within merge rounding) or fail with t
     } else {
       assert.equal(viaPool, single, `${path}, scale ${scale}`);
     }
-  }
-});
-
-test("the pool computes 'calibrated' only: another method is refused by name (estimateHessian computes it on the calling thread)", async () => {
-  for (const [, pool] of pools()) {
-    const got = await pool.estimateHessian(D, W, { ...O, method: 'paired' }).then(() => undefined, (e: unknown) => e);
-    assert.ok(got instanceof RangeError && /`method` must be 'calibrated' here/.test(got.message), String(got));
   }
 });
 
