@@ -361,8 +361,8 @@ export interface EstimateOptions extends Omit<GradientOptions, 'noiseVariance'> 
   /** 'two-level' only: the two injected variances [tau_1, tau_2], tau_1 > tau_2 >= 0 (default [batchSize, 0]). */
   noiseLevels?: [number, number];
   /**
-   * Compute in blocks of this many batches (a positive integer), each a fresh accumulator,
-   * merged in block order per level (default: one block per level). The worker pool and
+   * Compute in blocks of this many batches (a positive integer, or Infinity for one block
+   * per level, the default), each a fresh accumulator, merged in block order per level. The worker pool and
    * gradcov/bullmq always compute in blocks (default 2048): the same `blockBatches` here gives
    * their result bit for bit, in one thread.
    */
