@@ -24,7 +24,7 @@
 // counters per batch and domain) are those of the kernels before the sorted path.
 
 import { philoxFill, MODE_UNIFORM, MODE_NORMAL } from './rng';
-import { scale } from './linalg';
+import { scale, dot4 } from './linalg';
 
 /** Philox domains (counter word c2) of the oracle's random sequences (pairs: paired.ts). */
 export const DOMAIN_BATCH_INDEX: u32 = 0x80000001;
@@ -589,32 +589,12 @@ function residuals(base: usize, count: i32, memoPtr: usize): void {
   let i = 0;
   for (; i + 4 <= count; i += 4) {
     let a0 = a + <usize>i * rowBytes, a1 = a0 + rowBytes, a2 = a1 + rowBytes, a3 = a2 + rowBytes;
-    let s0 = f64x2.splat(0), s1 = f64x2.splat(0), s2 = f64x2.splat(0), s3 = f64x2.splat(0);
-    let c = 0;
-    for (; c + 2 <= dim; c += 2) {
-      let o = <usize>c << 3;
-      let wv = v128.load(wPtr + o);
-      s0 = f64x2.add(s0, f64x2.mul(v128.load(a0 + o), wv));
-      s1 = f64x2.add(s1, f64x2.mul(v128.load(a1 + o), wv));
-      s2 = f64x2.add(s2, f64x2.mul(v128.load(a2 + o), wv));
-      s3 = f64x2.add(s3, f64x2.mul(v128.load(a3 + o), wv));
-    }
-    let d0 = f64x2.extract_lane(s0, 0) + f64x2.extract_lane(s0, 1);
-    let d1 = f64x2.extract_lane(s1, 0) + f64x2.extract_lane(s1, 1);
-    let d2 = f64x2.extract_lane(s2, 0) + f64x2.extract_lane(s2, 1);
-    let d3 = f64x2.extract_lane(s3, 0) + f64x2.extract_lane(s3, 1);
-    if (c < dim) {
-      let o = <usize>c << 3;
-      let wc = load<f64>(wPtr + o);
-      d0 += load<f64>(a0 + o) * wc;
-      d1 += load<f64>(a1 + o) * wc;
-      d2 += load<f64>(a2 + o) * wc;
-      d3 += load<f64>(a3 + o) * wc;
-    }
     let yp = yPtr + ((base + <usize>i) << 3), mp = memoPtr + (<usize>i << 3);
-    store<f64>(mp, d0 - load<f64>(yp));
-    store<f64>(mp, d1 - load<f64>(yp, 8), 8);
-    store<f64>(mp, d2 - load<f64>(yp, 16), 16);
+    // the four dot products (the first three into mp), then minus y
+    let d3 = dot4(a0, a1, a2, a3, wPtr, dim, mp);
+    store<f64>(mp, load<f64>(mp) - load<f64>(yp));
+    store<f64>(mp, load<f64>(mp, 8) - load<f64>(yp, 8), 8);
+    store<f64>(mp, load<f64>(mp, 16) - load<f64>(yp, 16), 16);
     store<f64>(mp, d3 - load<f64>(yp, 24), 24);
   }
   for (; i < count; i++) store<f64>(memoPtr + (<usize>i << 3), residual(base + <usize>i));
