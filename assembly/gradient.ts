@@ -215,11 +215,8 @@ export function runJob(batches: i32, firstBatch: u32, outPtr: usize, areaPtr: us
 /** The batch's rows (idxPtr) and noise (zPtr, z2Ptr) from its Philox outputs. */
 // @ts-ignore: decorator
 @inline function drawBatch(b: u32, idxPtr: usize): void {
-  let n = jN;
-  philoxFill(jU, n, jK0, jK1, 0, b, DOMAIN_BATCH_INDEX, jStream, MODE_UNIFORM);
-  if (jStd != 0 || jPaired) philoxFill(jZ, n, jK0, jK1, 0, b, DOMAIN_BATCH_NOISE, jStream, MODE_NORMAL);
-  if (jPaired) philoxFill(jZ2, n, jK0, jK1, 0, b, DOMAIN_PAIR_NOISE, jStream, MODE_NORMAL);
-  sampleRows(jU, idxPtr, jSwap, jPerm, n, jRows, jReplacement);
+  drawRows(b, idxPtr);
+  drawNoise(b); // counter-based: the same numbers in either order
 }
 
 /**
@@ -288,7 +285,7 @@ function batchGradient(b: u32, shift: i32, gPtr: usize): void {
     let c = coefficient(jPaired ? 0 : residual(row), noiseTerm(s));
     addRow(c, jX + row * rowBytes, gPtr, jDim);
   }
-  scale(jPaired ? jStd / <f64>n : 1.0 / <f64>n, gPtr, jDim);
+  scale(gradientScale(), gPtr, jDim);
 }
 
 /**
@@ -566,8 +563,7 @@ function sortPass3(kc: i32, shift: i32, outPtr: usize, histPtr: usize, recPtr: u
     }
     lo = hi;
   }
-  let f = paired ? jStd / <f64>n : 1.0 / <f64>n;
-  scale(f, outPtr, kc * dim);
+  scale(gradientScale(), outPtr, kc * dim);
 }
 
 /** Reads one double of every cache line of `count` rows (into a sink), in address order. */
@@ -598,6 +594,12 @@ function residuals(base: usize, count: i32, memoPtr: usize): void {
     store<f64>(mp, d3 - load<f64>(yp, 24), 24);
   }
   for (; i < count; i++) store<f64>(memoPtr + (<usize>i << 3), residual(base + <usize>i));
+}
+
+/** The factor every batch's sum is scaled by last: 1/n (pairs: noiseStd/n). */
+// @ts-ignore: decorator
+@inline function gradientScale(): f64 {
+  return jPaired ? jStd / <f64>jN : 1.0 / <f64>jN;
 }
 
 /** The rows of batch b (its uniforms, then sampleRows) into idxPtr. */

@@ -55,9 +55,10 @@ export const MUTATIONS = [
   { id: 'calibration-ignores-s2', file: 'src/noise.ts', search: 'Math.max(0, target - s2)', replace: 'Math.max(0, target - 0 * s2)',
     tests: [METHOD, CLI], about: METHOD, what: 'tau2 = n, the label noise s2 not subtracted' },
   // the gradient oracle: the batch
-  { id: 'batch-drops-a-row', file: 'assembly/gradient.ts', search: '  let j = 0;\n  for (; j + 8 <= n; j += 8) {', replace: '  let j = 1;\n  for (; j + 8 <= n; j += 8) {',
-    tests: [METHOD, GRADIENTS], about: METHOD, what: 'off by one: the first sample of each batch (in summation order) left out of the gradient sum' },
-  { id: 'batch-divides-by-n+1', file: 'assembly/gradient.ts', search: 'scale(jPaired ? jStd / <f64>n : 1.0 / <f64>n, gPtr, jDim);', replace: 'scale(jPaired ? jStd / <f64>n : 1.0 / <f64>(n + 1), gPtr, jDim);',
+  { id: 'batch-first-row-repeated', file: 'assembly/gradient.ts', search: '  sampleRows(jU, idxPtr, jSwap, jPerm, n, jRows, jReplacement);\n',
+    replace: '  sampleRows(jU, idxPtr, jSwap, jPerm, n, jRows, jReplacement);\n  store<i32>(idxPtr, load<i32>(idxPtr, 4));\n',
+    tests: [METHOD, GRADIENTS], about: METHOD, what: 'off by one: the first row slot of each batch holds the second row (n - 1 draws, one counted twice)' },
+  { id: 'batch-divides-by-n+1', file: 'assembly/gradient.ts', search: 'return jPaired ? jStd / <f64>jN : 1.0 / <f64>jN;', replace: 'return jPaired ? jStd / <f64>jN : 1.0 / <f64>(jN + 1);',
     tests: [METHOD, GRADIENTS], about: METHOD, what: 'off by one: the gradient divided by n + 1' },
   { id: 'replacement-never-last-row', file: 'assembly/gradient.ts', search: 'let k = <i32>(load<f64>(uPtr + (<usize>j << 3)) * <f64>rows);',
     replace: 'let k = <i32>(load<f64>(uPtr + (<usize>j << 3)) * <f64>(rows - 1));',
