@@ -57,7 +57,10 @@ export const MUTATIONS = [
   // the gradient oracle: the batch
   { id: 'batch-first-row-repeated', file: 'assembly/gradient.ts', search: '  sampleRows(jU, idxPtr, jSwap, jPerm, n, jRows, jReplacement);\n',
     replace: '  sampleRows(jU, idxPtr, jSwap, jPerm, n, jRows, jReplacement);\n  store<i32>(idxPtr, load<i32>(idxPtr, 4));\n',
-    tests: [METHOD, GRADIENTS], about: METHOD, what: 'off by one: the first row slot of each batch holds the second row (n - 1 draws, one counted twice)' },
+    tests: [GRADIENTS, METHOD], about: GRADIENTS, what: 'off by one: the first row slot of each batch holds the second row (n - 1 draws, one counted twice)' },
+  { id: 'batch-first-sample-no-noise', file: 'assembly/gradient.ts', search: '@inline function noiseTerm(j: i32): f64 {\n',
+    replace: '@inline function noiseTerm(j: i32): f64 {\n  if (j == 0) return 0;\n',
+    tests: [METHOD, GRADIENTS], about: METHOD, what: 'off by one: the first sample of each batch gets no injected noise (variance (n - 1)/n of the calibrated)' },
   { id: 'batch-divides-by-n+1', file: 'assembly/gradient.ts', search: 'return jPaired ? jStd / <f64>jN : 1.0 / <f64>jN;', replace: 'return jPaired ? jStd / <f64>jN : 1.0 / <f64>(jN + 1);',
     tests: [METHOD, GRADIENTS], about: METHOD, what: 'off by one: the gradient divided by n + 1' },
   { id: 'replacement-never-last-row', file: 'assembly/gradient.ts', search: 'let k = <i32>(load<f64>(uPtr + (<usize>j << 3)) * <f64>rows);',
