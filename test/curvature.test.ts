@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import * as g from '../src/node.js';
 import * as refG from '../src/reference/gradients.js';
 import { fillNormal } from '../src/reference/philox.js';
-import { setup, maxAbs, maxAbsDiff, normals } from './helpers.js';
+import { setup, maxAbs, maxAbsDiff, normals, assertSameValues } from './helpers.js';
 
 test.before(setup);
 
@@ -25,19 +25,19 @@ test('the built-in oracle through estimateCurvature gives estimateHessian\'s cov
     const o = { batchSize: n, batches: m, seed: 4 };
     const cal = await g.estimateCurvature(builtIn(data, w, n, 4), { ...o, dim });
     const want = g.estimateHessian(data, w, o);
-    assert.equal(Array.from(cal.hessian), Array.from(want.hessian), `calibrated dim ${dim} m ${m}`);
-    assert.equal(Array.from(cal.mean), Array.from(want.mean));
+    assertSameValues(cal.hessian, want.hessian, `calibrated dim ${dim} m ${m}`);
+    assertSameValues(cal.mean, want.mean);
     assert.is(cal.noiseVariance, want.noiseVariance);
     const deb = await g.estimateCurvature(builtIn(data, w, n, 4), { ...o, dim, method: 'debiased', noiseVariance: 0.5 * n })
       .catch((e: Error) => e);
     const debWant = (() => { try { return g.estimateHessian(data, w, { ...o, method: 'debiased', noiseVariance: 0.5 * n }); } catch (e) { return e as Error; } })();
     if (debWant instanceof Error) assert.ok(deb instanceof Error);
-    else assert.equal(Array.from((deb as g.CurvatureEstimate).hessian), Array.from(debWant.hessian), `debiased dim ${dim}`);
+    else assertSameValues((deb as g.CurvatureEstimate).hessian, debWant.hessian, `debiased dim ${dim}`);
     if (m >= 4) {
       // two-level: batches [0, ceil(m/2)) at tau_1, the rest at tau_2; the oracle sees each level's variance
       const two = await g.estimateCurvature(builtIn(data, w, n, 4), { ...o, dim, method: 'two-level', noiseLevels: [2 * n, 1] });
       const twoWant = g.estimateHessian(data, w, { ...o, method: 'two-level', noiseLevels: [2 * n, 1] });
-      assert.equal(Array.from(two.hessian), Array.from(twoWant.hessian), `two-level dim ${dim}`);
+      assertSameValues(two.hessian, twoWant.hessian, `two-level dim ${dim}`);
     }
   }
 });
@@ -50,7 +50,7 @@ test('request.noise is the built-in oracle\'s noise (draw 0) and targetNoise\'s;
     { dim: 4, batchSize: n, batches: 3, seed: 9, stream: 2, method: 'paired', noiseVariance: tau2, concurrency: 1 });
   assert.equal(seen.map((r) => [r.batch, r.draw]), [[0, 0], [0, 1], [1, 0], [1, 1], [2, 0], [2, 1]]);
   for (const r of seen) {
-    assert.equal(Array.from(r.noise), Array.from(g.targetNoise({ seed: 9, stream: 2, batch: r.batch, draw: r.draw, batchSize: n, noiseVariance: tau2 })));
+    assertSameValues(r.noise, g.targetNoise({ seed: 9, stream: 2, batch: r.batch, draw: r.draw, batchSize: n, noiseVariance: tau2 }));
     assert.is(r.noiseVariance, tau2);
     // against the plain-TS Philox reference (Math.log/cos: a few ulp)
     const z = fillNormal(new Float64Array(n), { k0: 9, k1: 0, domain: r.draw === 0 ? 0x80000002 : 0x80000003, stream: 2 }, r.batch * 2 ** 32);
@@ -74,7 +74,7 @@ test('request.noise is the built-in oracle\'s noise (draw 0) and targetNoise\'s;
 test('targetNoise: outputs are row-major counters (prefix-stable); zero variance gives zeros; chunks of 8192 agree', () => {
   const a = g.targetNoise({ seed: 3, batch: 2, batchSize: 6, outputs: 3, noiseVariance: 4 });
   const b = g.targetNoise({ seed: 3, batch: 2, batchSize: 18, noiseVariance: 4 });
-  assert.equal(Array.from(a), Array.from(b));
+  assertSameValues(a, b);
   assert.equal(Array.from(g.targetNoise({ seed: 3, batch: 2, batchSize: 6, noiseVariance: 0 })), new Array(6).fill(0));
   const big = g.targetNoise({ seed: 1, batch: 0, batchSize: 20000, noiseVariance: 1 });
   const z = fillNormal(new Float64Array(3), { k0: 1, k1: 0, domain: 0x80000002, stream: 0 }, 8191);
@@ -115,14 +115,14 @@ test('sync and async oracles, any concurrency, Float32Array answers: the same re
   for (const concurrency of [1, 3, 16]) {
     most = 0;
     const b = await g.estimateCurvature(slow, { ...o, concurrency });
-    assert.equal(Array.from(b.hessian), Array.from(a.hessian), `concurrency ${concurrency}`);
+    assertSameValues(b.hessian, a.hessian, `concurrency ${concurrency}`);
     assert.ok(most <= concurrency && (concurrency === 1 || most > 1), `in flight ${most} with concurrency ${concurrency}`);
     void inFlight;
   }
   // an oracle that reuses one output buffer is safe (answers are copied)
   const shared = new Float64Array(5);
   const reuse = (req: g.GradientRequest) => { shared.set(sync(req)); return shared; };
-  assert.equal(Array.from((await g.estimateCurvature(reuse, o)).hessian), Array.from(a.hessian));
+  assertSameValues((await g.estimateCurvature(reuse, o)).hessian, a.hessian);
   const f32 = await g.estimateCurvature((req) => Float32Array.from(sync(req)), o);
   // float32 answers: each gradient carries a relative rounding of 6e-8 of |g|, and |g| >> |g1 - g2| here
   assert.ok(maxAbsDiff(f32.hessian, a.hessian) < 1e-4 * maxAbs(a.hessian), `${maxAbsDiff(f32.hessian, a.hessian) / maxAbs(a.hessian)}`);

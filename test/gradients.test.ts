@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { linearRegressionGradients, estimateHessian, GradientCovariance, RegressionDataset } from '../src/node.js';
 import * as ref from '../src/reference/gradients.js';
-import { setup, maxAbs, maxAbsDiff, offsetView, regressionProblem as problem } from './helpers.js';
+import { setup, maxAbs, maxAbsDiff, offsetView, regressionProblem as problem, assertSameValues } from './helpers.js';
 
 test.before(setup);
 
@@ -32,11 +32,11 @@ test('batch b depends only on (seed, stream, b): firstBatch slices agree; stream
   const opts = { batchSize: 20, noiseVariance: 20, seed: 5 };
   const all = linearRegressionGradients(data, w, { ...opts, batches: 10 });
   const part = linearRegressionGradients(data, w, { ...opts, batches: 3, firstBatch: 4 });
-  assert.equal(Array.from(part), Array.from(all.subarray(4 * 6, 7 * 6)));
+  assertSameValues(part, all.subarray(4 * 6, 7 * 6));
   const other = linearRegressionGradients(data, w, { ...opts, batches: 10, stream: 1 });
   assert.not.equal(Array.from(other), Array.from(all));
   const seedBig = linearRegressionGradients(data, w, { ...opts, batches: 10, seed: 5n });
-  assert.equal(Array.from(seedBig), Array.from(all));
+  assertSameValues(seedBig, all);
 });
 
 // The kernel's batch composition, read back through the gradients themselves: with X = I
@@ -102,7 +102,7 @@ test('view offsets of X, y and w are honoured', () => {
   const opts = { batchSize: 8, batches: 4, noiseVariance: 1, seed: 3 };
   const a = linearRegressionGradients(data, w, opts);
   const b = linearRegressionGradients({ X: offsetView(data.X), y: offsetView(data.y), rows: 40, dim: 5 }, offsetView(w), opts);
-  assert.equal(Array.from(b), Array.from(a));
+  assertSameValues(b, a);
 });
 
 test('estimateHessian equals the covariance of linearRegressionGradients (streamed in chunks)', () => {
@@ -113,8 +113,8 @@ test('estimateHessian equals the covariance of linearRegressionGradients (stream
   assert.is(est.batches, batches);
   const G = linearRegressionGradients(data, w, { batchSize: 16, batches, noiseVariance: 16, seed: 2 });
   const acc = new GradientCovariance(9).addBatch(G);
-  assert.equal(Array.from(est.hessian), Array.from(acc.covariance()));
-  assert.equal(Array.from(est.mean), Array.from(acc.mean()));
+  assertSameValues(est.hessian, acc.covariance());
+  assertSameValues(est.mean, acc.mean());
   acc.dispose();
   const est2 = estimateHessian(data, w, { batchSize: 16, batches: 10, seed: 2, baseNoiseVariance: 6 });
   assert.is(est2.noiseVariance, 10);
@@ -127,11 +127,10 @@ test('RegressionDataset: resident data gives the same gradients and estimates; d
   const ds = new RegressionDataset(data);
   assert.equal([ds.rows, ds.dim], [300, 7]);
   const opts = { batchSize: 16, batches: 40, noiseVariance: 16, seed: 3 };
-  assert.equal(Array.from(linearRegressionGradients(ds, w, opts)), Array.from(linearRegressionGradients(data, w, opts)));
-  assert.equal(Array.from(estimateHessian(ds, w, opts).hessian), Array.from(estimateHessian(data, w, opts).hessian));
+  assertSameValues(linearRegressionGradients(ds, w, opts), linearRegressionGradients(data, w, opts));
+  assertSameValues(estimateHessian(ds, w, opts).hessian, estimateHessian(data, w, opts).hessian);
   data.X[0] = 1e9; // the dataset holds its own copy
-  assert.equal(Array.from(linearRegressionGradients(ds, w, { ...opts, batches: 2 })),
-    Array.from(linearRegressionGradients({ ...data, X: problem(300, 7, 12).data.X }, w, { ...opts, batches: 2 })));
+  assertSameValues(linearRegressionGradients(ds, w, { ...opts, batches: 2 }), linearRegressionGradients({ ...data, X: problem(300, 7, 12).data.X }, w, { ...opts, batches: 2 }));
   assert.throws(() => linearRegressionGradients(ds, new Float64Array(6), opts), /`w` must have length 7/);
   assert.throws(() => new RegressionDataset({ ...data, rows: 5 }), /`data.X`/);
   ds.dispose();

@@ -36,6 +36,21 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
+/**
+ * Asserts two arrays hold the same values (=== or both NaN, as uvu's assert.equal), naming the
+ * length or the first differing index: uvu's assert.equal diffs whole arrays, which takes
+ * minutes on thousands of mostly different elements (a failing test that looks like a hang).
+ */
+export function assertSameValues<T>(got: ArrayLike<T>, want: ArrayLike<T>, what = 'values'): void {
+  if (got.length !== want.length) throw new Error(`${what}: length ${got.length}, expected ${want.length}`);
+  for (let i = 0; i < got.length; i++) {
+    const a = got[i], b = want[i];
+    if (!(a === b || (a !== a && b !== b))) {
+      throw new Error(`${what}: index ${i} is ${String(got[i])}, expected ${String(want[i])} (first of the differences)`);
+    }
+  }
+}
+
 /** The same values in a Float64Array that starts 8 bytes into its buffer. */
 export function offsetView(a: Float64Array): Float64Array {
   const v = new Float64Array(new ArrayBuffer((a.length + 2) * 8), 8, a.length);
