@@ -8,7 +8,6 @@ import { fileURLToPath } from 'node:url';
 import { BIN, runJson } from './runtimes.js';
 
 const SCRIPT = fileURLToPath(new URL('./fixtures/pool-runtime.mjs', import.meta.url));
-const WEB_SCRIPT = fileURLToPath(new URL('./fixtures/web-pool-runtime.mjs', import.meta.url));
 type Out = { single: number[]; runs: { workers: number; sharedMemory: boolean; sharedWasmMemory: boolean; hessian: number[] }[] };
 
 function check(out: Out, runtime: string): void {
@@ -38,8 +37,8 @@ test('deno and bun with their default (relaxed-SIMD) build: the relaxed shared b
 });
 
 test('deno, gradcov/web-workers (module Web Workers): the same', () => {
-  const env = { ...process.env, DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' };
-  check(runJson<Out>(`${BIN}deno`, ['run', '--allow-read', '--allow-env', '--allow-sys', '--no-prompt', WEB_SCRIPT], { env }), 'deno web workers');
+  const env = { ...process.env, DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1', POOL_ENTRY: 'web-workers' };
+  check(runJson<Out>(`${BIN}deno`, ['run', '--allow-read', '--allow-env', '--allow-sys', '--no-prompt', SCRIPT], { env }), 'deno web workers');
 });
 
 test('bun: the same', () => {
