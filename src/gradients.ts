@@ -428,8 +428,8 @@ export function prepareEstimate(data: RegressionData | RegressionDataset, w: Flo
 export function prepareEstimateFor(d: { rows: number; dim: number }, w: Float64Array, options: EstimateOptions): { w: Float64Array; p: Parsed } {
   const weights = checkWeights(w, d.dim);
   const opts = checkOptions('options', options, [...ESTIMATE_OPTION_KEYS, 'method'], '`options` of estimateHessian');
-  if (opts.method !== undefined && opts.method !== 'calibrated') { // only estimateHessian computes the other methods
-    throw new RangeError(`invalid argument: \`method\` must be 'calibrated' here (the worker pool computes the calibrated estimator only). Value: \`${String(opts.method)}\`.`);
+  if (opts.method !== undefined && opts.method !== 'calibrated') { // the plan (estimators.ts) passes one level's options, without the method
+    throw new RangeError(`invalid argument: \`method\` must be 'calibrated' for one level of the block plan. Value: \`${String(opts.method)}\`.`);
   }
   const n = checkPositiveInteger('batchSize', opts.batchSize);
   const tau2 = opts.noiseVariance === undefined
@@ -470,20 +470,3 @@ export function accumulate(acc: GradientCovariance, run: (outPtr: number, first:
   }
 }
 
-/**
- * The worker side of the pool: for each block [first, first + count) of global batch
- * indices, a fresh accumulator of exactly those batches, serialized (toBytes). The data
- * is copied into wasm once for all blocks. A block that is the whole job gives the same
- * bits as estimateHessian. @internal
- */
-export function estimateBlocks(job: EstimateJob, blocks: readonly (readonly [number, number])[]): Uint8Array[] {
-  return withOracle(job.data, job.w, job.p, (run) => blocks.map(([first, count]) => {
-    const acc = new GradientCovariance(job.p.dim);
-    try {
-      accumulate(acc, run, job.p, first, count);
-      return acc.toBytes();
-    } finally {
-      acc.dispose();
-    }
-  }));
-}

@@ -248,10 +248,10 @@ test('PairedGradients: trajectory pairs estimate Cov(g | w_k) along a moving w; 
   assert.throws(() => pairs.covariance(), /disposed/);
 });
 
-test('EstimatorPool states that it computes the calibrated estimator only', async () => {
+test('one level of the block plan takes calibrated options only: prepareEstimate refuses another method rather than compute the wrong one', async () => {
   const { prepareEstimate } = await import('../src/gradients.js');
   const { data, w } = problem(50, 3, 1);
-  assert.throws(() => prepareEstimate(data, w, { batchSize: 4, batches: 10, seed: 1, method: 'paired' }), /`method` must be 'calibrated' here/);
+  assert.throws(() => prepareEstimate(data, w, { batchSize: 4, batches: 10, seed: 1, method: 'paired' }), /`method` must be 'calibrated' for one level of the block plan/);
 });
 
 test.run();
