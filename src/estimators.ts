@@ -18,12 +18,12 @@
 // uses one block per level; the pool and BullMQ cut each level into blocks of blockBatches.
 // So a result depends on blockBatches only, never on the number of workers or retries, and
 // equals the single-thread one when every level fits in one block.
-import { alloc, free, f64, copyIn, withBlocks, checkFits } from './wasm.js';
+import { wasm, alloc, free, f64, copyIn, withBlocks, checkFits } from './wasm.js';
 import { checkRegressionData, checkOptions, checkPositiveInteger, checkNonNegative, checkOneOf, isObject } from './validate.js';
 import { GradientCovariance } from './covariance.js';
 import { choleskySolve } from './cholesky.js';
 import {
-  withOracle, withSortArea, sortKernels, accumulate, prepareEstimateFor, estimateResult, checkData, RegressionDataset, ESTIMATE_OPTION_KEYS,
+  withOracle, withSortArea, accumulate, prepareEstimateFor, estimateResult, checkData, RegressionDataset, ESTIMATE_OPTION_KEYS,
   type EstimateJob, type EstimateOptions, type HessianEstimate, type RegressionData, type Parsed,
 } from './gradients.js';
 
@@ -312,7 +312,7 @@ export function debiasedHessian(C: Float64Array, g: Float64Array, dim: number, m
  */
 function withPairKernel<T>(job: EstimateJob, fn: (run: (outPtr: number, first: number, count: number) => void) => T): T {
   const { p } = job;
-  const k = sortKernels();
+  const k = wasm();
   const resident = job.data instanceof RegressionDataset;
   const scratchBytes = k.lrPairedDiffsScratchBytes(p.rows, p.n, p.replacement ? 1 : 0);
   const xBytes = resident ? 8 : (job.data as RegressionData).X.byteLength;

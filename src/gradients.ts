@@ -1,4 +1,4 @@
-import { wasm, alloc, free, f64, copyIn, withBlocks, checkBlocks, byteCount, trackBlocks, releaseBlocks, type Kernels } from './wasm.js';
+import { wasm, alloc, free, f64, copyIn, withBlocks, checkBlocks, byteCount, trackBlocks, releaseBlocks } from './wasm.js';
 import { GradientCovariance, paddedDim, covarianceScratchBytes, MAX_COVARIANCE_DIM } from './covariance.js';
 import { calibratedNoiseVariance } from './noise.js';
 import {
@@ -209,31 +209,6 @@ function checkOracleFits(data: object, p: Parsed, more: number[], blame: string,
 }
 
 /**
- * The gradient kernels' optional sort area (assembly/gradient.ts): lrGradients and
- * lrPairedDiffs take it as two trailing arguments (areaPtr, areaBytes; 0, 0 for none).
- * @internal
- */
-export interface SortAreaKernels {
-  /** Bytes of the area for calls of up to `batches` batches (0: it would not be used); paired: 1 for lrPairedDiffs. */
-  lrSortAreaBytes(rows: number, dim: number, batchSize: number, batches: number, paired: number): number;
-  lrGradients(xPtr: number, yPtr: number, rows: number, dim: number, wPtr: number, batchSize: number,
-    batches: number, firstBatch: number, noiseStd: number, k0: number, k1: number, stream: number,
-    replacement: number, outPtr: number, scratchPtr: number, areaPtr: number, areaBytes: number): void;
-  lrPairedDiffs(xPtr: number, rows: number, dim: number, batchSize: number, batches: number, firstBatch: number,
-    noiseStd: number, k0: number, k1: number, stream: number, replacement: number, outPtr: number,
-    scratchPtr: number, areaPtr: number, areaBytes: number): void;
-  /** log2 of the rows per bucket of the summation order (31: one bucket). */
-  lrBucketShift(rows: number, dim: number): number;
-  /** Test hook: the order's and the paths' tuning constants (negative: the default). */
-  lrGradientsTuning(bucketBytes: number, sortMinXBytes: number, pairedSortMinXBytes: number, blockBytes: number): void;
-}
-
-/** The kernels with the sort-area arguments. @internal */
-export function sortKernels(): Kernels & SortAreaKernels {
-  return wasm() as Kernels & SortAreaKernels;
-}
-
-/**
  * Runs fn with the gradient kernels' sort area for calls of up to `batches` batches, or
  * with none (0, 0) when it is not worth it or does not fit beside what is live: the area
  * only makes the kernels faster on a large X (they read X in address order instead of
@@ -241,7 +216,7 @@ export function sortKernels(): Kernels & SortAreaKernels {
  * it is taken only if the memory is there. @internal
  */
 export function withSortArea<T>(p: Parsed, batches: number, paired: boolean, fn: (areaPtr: number, areaBytes: number) => T): T {
-  const bytes = sortKernels().lrSortAreaBytes(p.rows, p.dim, p.n, Math.min(batches, 0x7fffffff), paired ? 1 : 0) >>> 0;
+  const bytes = wasm().lrSortAreaBytes(p.rows, p.dim, p.n, Math.min(batches, 0x7fffffff), paired ? 1 : 0) >>> 0;
   let area = 0;
   if (bytes > 0) {
     try {
@@ -260,7 +235,7 @@ export function withSortArea<T>(p: Parsed, batches: number, paired: boolean, fn:
 /** Runs fn with X, y, w resident in wasm memory and the oracle's scratch. @internal */
 export function withOracle<T>(data: RegressionData | RegressionDataset, w: Float64Array, p: Parsed,
   fn: (run: (outPtr: number, first: number, count: number) => void) => T): T {
-  const k = sortKernels();
+  const k = wasm();
   const resident = data instanceof RegressionDataset;
   const [xBytes, yBytes, , scratchBytes] = oracleBlocks(data, p);
   return withBlocks([xBytes, yBytes, w.byteLength, scratchBytes], 'the gradient oracle', (xTmp, yTmp, wPtr, sPtr) => {

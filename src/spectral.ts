@@ -1,13 +1,6 @@
 import { wasm, f64, copyIn, withBlocks } from './wasm.js';
-import type { Kernels } from './wasm.js';
 import { Rng } from './rng.js';
 import { checkPositiveInteger, checkFloat64Array, checkLength, checkFinite, checkOptions, checkUnitInterval, checkSeed, checkOneOf } from './validate.js';
-
-/** The spectral kernels this module adds to the shared kernel table. @internal */
-export interface SpectralKernels {
-  /** Extreme Ritz values of T_k and their residual bounds into statePtr (5 doubles, in and out). */
-  ritzEnds(alphaPtr: number, betaPtr: number, k: number, betaK: number, ends: number, statePtr: number, scratchPtr: number): void;
-}
 
 /** Most Lanczos steps kept (the basis is steps x dim doubles of wasm memory). */
 const LANCZOS_MAX_STEPS = 1000;
@@ -211,7 +204,7 @@ export function checkInterval(k: number, dim: number): number {
  */
 function lanczos(aPtr: number, dim: number, p: Parsed,
   scaleOf: (lo: number, hi: number, which: 0 | 1, err0: number, err1: number) => number) {
-  const k = wasm() as Kernels & SpectralKernels;
+  const k = wasm();
   const steps = Math.min(p.maxIter, dim, LANCZOS_MAX_STEPS);
   return withBlocks([(steps + 1) * dim * 8, steps * 8, steps * 8, steps * 8, 48, 2 * steps * 8], 'the Lanczos iteration', (basis, alphaPtr, betaPtr, hPtr, statePtr, scratchPtr) => {
     let nrm = 0;

@@ -19,12 +19,22 @@ export interface Kernels {
   mathLog(xPtr: number, outPtr: number, n: number): void;
   mathCosSin2Pi(uPtr: number, outPtr: number, n: number): void;
   mathBoxMuller(u1Ptr: number, u2Ptr: number, outPtr: number, n: number, dual: number): void;
+  /** The last two arguments: the optional sort area (0, 0 for none; the same bits either way). */
   lrGradients(xPtr: number, yPtr: number, rows: number, dim: number, wPtr: number, batchSize: number,
     batches: number, firstBatch: number, noiseStd: number, k0: number, k1: number, stream: number,
-    replacement: number, outPtr: number, scratchPtr: number): void;
+    replacement: number, outPtr: number, scratchPtr: number, areaPtr: number, areaBytes: number): void;
   lrGradientsScratchBytes(rows: number, batchSize: number, replacement: number): number;
   lrPairedDiffs(xPtr: number, rows: number, dim: number, batchSize: number, batches: number, firstBatch: number,
-    noiseStd: number, k0: number, k1: number, stream: number, replacement: number, outPtr: number, scratchPtr: number): void;
+    noiseStd: number, k0: number, k1: number, stream: number, replacement: number, outPtr: number,
+    scratchPtr: number, areaPtr: number, areaBytes: number): void;
+  /** Bytes of the sort area for calls of up to `batches` batches (0: it would not be used); paired: 1 for lrPairedDiffs. */
+  lrSortAreaBytes(rows: number, dim: number, batchSize: number, batches: number, paired: number): number;
+  /** log2 of the rows per bucket of the summation order (31: one bucket). */
+  lrBucketShift(rows: number, dim: number): number;
+  /** Test hook: the order's and the paths' tuning constants (negative: the default). */
+  lrGradientsTuning(bucketBytes: number, sortMinXBytes: number, pairedSortMinXBytes: number, blockBytes: number): void;
+  /** Extreme Ritz values of T_k and their residual bounds into statePtr (5 doubles, in and out). */
+  ritzEnds(alphaPtr: number, betaPtr: number, k: number, betaK: number, ends: number, statePtr: number, scratchPtr: number): void;
   lrPairedDiffsScratchBytes(rows: number, batchSize: number, replacement: number): number;
   covAddRows(gPtr: number, rows: number, dim: number, isF32: number, count: number,
     meanPtr: number, mPtr: number, scratchPtr: number): number;

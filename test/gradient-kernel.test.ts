@@ -9,9 +9,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { linearRegressionGradients } from '../src/node.js';
-import { sortKernels } from '../src/gradients.js';
 import { pairDifferences } from '../src/estimators.js';
-import { alloc, free, copyIn, f64 } from '../src/wasm.js';
+import { wasm, alloc, free, copyIn, f64 } from '../src/wasm.js';
 import * as ref from '../src/reference/gradients.js';
 import * as refP from '../src/reference/paired.js';
 import { setup, maxAbs, maxAbsDiff, normals } from './helpers.js';
@@ -50,7 +49,7 @@ interface Shape { rows: number; dim: number; n: number; replacement: boolean }
  */
 function kernel(paired: boolean, s: Shape, X: Float64Array, y: Float64Array, w: Float64Array, tau2: number,
   first: number, calls: number[], perBlock: number | 'short'): Float64Array {
-  const k = sortKernels();
+  const k = wasm();
   const m = calls.reduce((a, c) => a + c, 0);
   const rep = s.replacement ? 1 : 0;
   const scratch = paired ? k.lrPairedDiffsScratchBytes(s.rows, s.n, rep) : k.lrGradientsScratchBytes(s.rows, s.n, rep);
@@ -84,7 +83,7 @@ const SHAPES: Shape[] = [
 ];
 
 test('the bits depend on neither the path (per batch, sorted) nor the chunking (calls, sub-chunks +/- 1); equal to the reference without noise', () => {
-  const k = sortKernels();
+  const k = wasm();
   const m = 7, first = 5;
   try {
     for (const s of SHAPES) {
@@ -119,7 +118,7 @@ test('the bits depend on neither the path (per batch, sorted) nor the chunking (
 });
 
 test('the sorted path can fail: a different bucket size changes the bits (so the comparisons above can see an order change)', () => {
-  const k = sortKernels();
+  const k = wasm();
   const s = { rows: 100, dim: 5, n: 8, replacement: true };
   const X = normals(s.rows * s.dim, 5, 11), y = normals(s.rows, 5, 12), w = normals(5, 5, 13);
   try {
@@ -137,7 +136,7 @@ test('the sorted path can fail: a different bucket size changes the bits (so the
 test('default tuning on an X above the thresholds: one call (sorted path) equals one batch per call (per-batch path), gradients and pairs', () => {
   for (const [rows, dim] of [[4100, 64], [16385, 65]] as const) { // 2.1 MiB and 8.5 MiB of X
     const X = normals(rows * dim, dim, 21), y = normals(rows, dim, 22), w = normals(dim, dim, 23);
-    assert.ok(sortKernels().lrBucketShift(rows, dim) < 31, 'more than one bucket');
+    assert.ok(wasm().lrBucketShift(rows, dim) < 31, 'more than one bucket');
     const m = 6;
     for (const replacement of [true, false]) {
       const opts = { batchSize: 300, noiseVariance: 300, seed: 9, replacement };
