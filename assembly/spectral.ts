@@ -1,5 +1,5 @@
 // Symmetric matrix-vector products, power iteration and Lanczos for the operator norm and
-// the extreme eigenvalues. The TS wrapper (src/spectral.ts) copies the matrix in, checks
+// the extreme eigenvalues. The TS wrapper (src/spectral/spectral.ts) copies the matrix in, checks
 // symmetry and finiteness with matrixInfo, scales it by a power of two and, for A - B,
 // forms the difference once (matSub); the iterations then read only the upper triangle.
 

@@ -1,7 +1,7 @@
 // Child process of bench/covariance.js: the same addBatch cases on the relaxed-SIMD build
 // (f64x2.relaxed_madd), which Node 20 runs only with --experimental-wasm-relaxed-simd.
 // Prints { dim: { ms, cpuMs } } as JSON; the parent validates nothing here because
-// test/covariance-relaxed.test.ts checks the relaxed build against the reference.
+// test/core/covariance-relaxed.test.ts checks the relaxed build against the reference.
 import * as g from '../dist/node.js';
 import { timeIt } from './common.js';
 

@@ -2,7 +2,7 @@
 // dim 64, batch 256, against the calibrated route at the same number of gradient
 // evaluations (two batch gradients per pair) and against the plain-TS reference.
 import * as g from '../dist/node.js';
-import { pairDifferences } from '../dist/estimators.js';
+import { pairDifferences } from '../dist/estimators/plan.js';
 import { lrPairedDiffs as refPairs } from '../dist/reference/paired.js';
 import { suite, check } from './common.js';
 

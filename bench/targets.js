@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Matrix, EigenvalueDecomposition } from 'ml-matrix';
 import * as g from '../dist/node.js';
-import { wasm, withBlocks, copyIn, f64 } from '../dist/wasm.js';
+import { wasm, withBlocks, copyIn, f64 } from '../dist/core/wasm.js';
 import { readFileSync } from 'node:fs';
 import { timeIt, check, RESULTS } from './common.js';
 import { testMatrix } from './spectral.js';

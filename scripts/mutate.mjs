@@ -28,15 +28,15 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 // Test groups, by what they check
-const METHOD = 'test/method.test.ts';
-const GRADIENTS = 'test/gradients.test.ts';
-const COVARIANCE = 'test/covariance.test.ts';
-const SPECTRAL = 'test/spectral.test.ts';
-const RISK = 'test/risk.test.ts';
-const RNG = 'test/rng.test.ts';
-const CHOLESKY = 'test/cholesky.test.ts';
-const PRECONDITIONER = 'test/preconditioner.test.ts';
-const STABILITY = 'test/stability.test.ts';
+const METHOD = 'test/estimators/method.test.ts';
+const GRADIENTS = 'test/estimators/gradients.test.ts';
+const COVARIANCE = 'test/core/covariance.test.ts';
+const SPECTRAL = 'test/spectral/spectral.test.ts';
+const RISK = 'test/apps/risk.test.ts';
+const RNG = 'test/core/rng.test.ts';
+const CHOLESKY = 'test/core/cholesky.test.ts';
+const PRECONDITIONER = 'test/apps/preconditioner.test.ts';
+const STABILITY = 'test/api/stability.test.ts';
 const CLI = 'test/e2e/cli.test.ts';
 const EXPERIMENTS = 'test/e2e/experiments.test.ts';
 const NODE = 'test/e2e/node.test.ts'; // the runtimes' plausibility check (runtimes.ts)
@@ -48,11 +48,11 @@ const NODE = 'test/e2e/node.test.ts'; // the runtimes' plausibility check (runti
  */
 export const MUTATIONS = [
   // the injected noise and the calibration rule
-  { id: 'noise-std-x1.015', file: 'src/gradients.ts', search: 'const std = Math.sqrt(p.tau2);', replace: 'const std = Math.sqrt(p.tau2) * 1.015;',
+  { id: 'noise-std-x1.015', file: 'src/estimators/oracle.ts', search: 'const std = Math.sqrt(p.tau2);', replace: 'const std = Math.sqrt(p.tau2) * 1.015;',
     tests: [METHOD, GRADIENTS, CLI, NODE], about: METHOD, what: 'injected noise std 1.5% too large (variance +3%)' },
-  { id: 'calibration-n-over-2', file: 'src/noise.ts', search: "'mean-half-squared' ? n :", replace: "'mean-half-squared' ? n / 2 :",
+  { id: 'calibration-n-over-2', file: 'src/estimators/noise.ts', search: "'mean-half-squared' ? n :", replace: "'mean-half-squared' ? n / 2 :",
     tests: [METHOD, CLI, EXPERIMENTS, NODE], about: METHOD, what: 'calibration target n/2 instead of n for the mean half-squared loss' },
-  { id: 'calibration-ignores-s2', file: 'src/noise.ts', search: 'Math.max(0, target - s2)', replace: 'Math.max(0, target - 0 * s2)',
+  { id: 'calibration-ignores-s2', file: 'src/estimators/noise.ts', search: 'Math.max(0, target - s2)', replace: 'Math.max(0, target - 0 * s2)',
     tests: [METHOD, CLI], about: METHOD, what: 'tau2 = n, the label noise s2 not subtracted' },
   // the gradient oracle: the batch
   { id: 'batch-first-row-repeated', file: 'assembly/gradient.ts', search: '  sampleRows(jU, idxPtr, jSwap, jPerm, n, jRows, jReplacement);\n',
@@ -71,7 +71,7 @@ export const MUTATIONS = [
     replace: 'let k = min(<i32>(load<f64>(uPtr + (<usize>j << 3)) * <f64>rows), rows - 1);',
     tests: [GRADIENTS], about: GRADIENTS, what: 'Fisher-Yates swaps with any row, not only rows not yet drawn: repeats within a batch' },
   // the covariance accumulator
-  { id: 'cov-divisor-m', file: 'src/covariance.ts', search: 'const C = this.#write(s / (this.#count - 1));', replace: 'const C = this.#write(s / this.#count);',
+  { id: 'cov-divisor-m', file: 'src/core/covariance.ts', search: 'const C = this.#write(s / (this.#count - 1));', replace: 'const C = this.#write(s / this.#count);',
     tests: [COVARIANCE, METHOD], about: COVARIANCE, what: 'covariance divides the co-moment by m instead of m - 1' },
   { id: 'merge-delta-dropped', file: 'assembly/covariance.ts', search: 'covMergeMoments(mAPtr, dp, deltaPtr, coef, mBPtr);',
     replace: 'covMergeMoments(mAPtr, dp, deltaPtr, 0, mBPtr);',
@@ -82,18 +82,18 @@ export const MUTATIONS = [
   { id: 'merge-mean-weight', file: 'assembly/covariance.ts', search: 'let w = countB / total;', replace: 'let w = countA / total;',
     tests: [COVARIANCE], about: COVARIANCE, what: 'merged mean weighted by the wrong count' },
   // spectral: stopping rules
-  { id: 'lanczos-stops-on-either-end', file: 'src/spectral.ts', search: 'if (ok0 && ok1) {', replace: 'if (ok0 || ok1) {',
+  { id: 'lanczos-stops-on-either-end', file: 'src/spectral/spectral.ts', search: 'if (ok0 && ok1) {', replace: 'if (ok0 || ok1) {',
     tests: [SPECTRAL], about: SPECTRAL, what: 'Lanczos stops when one end (not both) meets the tolerance' },
-  { id: 'lanczos-invariant-too-early', file: 'src/spectral.ts', search: 'b <= 8 * Number.EPSILON * norm', replace: 'b <= 1e-3 * norm',
+  { id: 'lanczos-invariant-too-early', file: 'src/spectral/spectral.ts', search: 'b <= 8 * Number.EPSILON * norm', replace: 'b <= 1e-3 * norm',
     tests: [SPECTRAL], about: SPECTRAL, what: 'Lanczos treats beta < 1e-3 ||A|| as an invariant subspace and stops' },
   { id: 'power-residual-ignored', file: 'assembly/spectral.ts', search: 'resOk = Math.sqrt(r2) <= tol * prevTheta + floor * theta;',
     replace: 'resOk = true;', tests: [SPECTRAL, STABILITY], about: SPECTRAL, what: 'power iteration stops on the rate estimate alone (no residual check)' },
   // risk
-  { id: 'risk-cross-term-halved', file: 'src/risk.ts', search: 'meanSquared + 2 * e * norm * meanAbs', replace: 'meanSquared + e * norm * meanAbs',
+  { id: 'risk-cross-term-halved', file: 'src/apps/risk.ts', search: 'meanSquared + 2 * e * norm * meanAbs', replace: 'meanSquared + e * norm * meanAbs',
     tests: [RISK], about: RISK, what: 'adversarial risk: the 2 eps ||w||_* E|r| term halved' },
-  { id: 'risk-misfit-not-separated', file: 'src/risk.ts', search: 'const kappa = (s2 + tau2) / (1 - t);', replace: 'const kappa = s2 + tau2;',
+  { id: 'risk-misfit-not-separated', file: 'src/apps/risk.ts', search: 'const kappa = (s2 + tau2) / (1 - t);', replace: 'const kappa = s2 + tau2;',
     tests: [RISK], about: RISK, what: "risk: the misfit's share of n C_hat not separated (kappa = s2 + tau2)" },
-  { id: 'risk-route2-tau2-kept', file: 'src/risk.ts', search: 'meanSquared = Math.max(kappa - tau2, misfit);', replace: 'meanSquared = Math.max(kappa, misfit);',
+  { id: 'risk-route2-tau2-kept', file: 'src/apps/risk.ts', search: 'meanSquared = Math.max(kappa - tau2, misfit);', replace: 'meanSquared = Math.max(kappa, misfit);',
     tests: [RISK], about: RISK, what: 'risk with H known: the injected tau2 not subtracted from the scale' },
   // Cholesky
   { id: 'cholesky-ridge-ignored', file: 'assembly/cholesky.ts', search: 'load<f64>(ri + o) + ridge - dot(ri, ri, i)', replace: 'load<f64>(ri + o) - dot(ri, ri, i)',

@@ -7,7 +7,7 @@ import {
   linearRegressionGradients, GradientCovariance, type InputDistribution,
 } from '../src/node.js';
 import { riskOnData, dualNorm } from '../src/reference/risk.js';
-import { normExact, relErrExact, bestScaleErrExact, secondMoment, batchGradientCovariance, trace, spread, whitenedScale } from '../test/yardstick.js';
+import { normExact, relErrExact, bestScaleErrExact, secondMoment, batchGradientCovariance, trace, spread, whitenedScale } from '../test/helpers/yardstick.js';
 
 await init();
 const section = process.argv[2] ?? 'method';
@@ -89,7 +89,7 @@ if (section === 'method') {
     }
   }
 } else if (section === 'batches') {
-  // test/gradients.test.ts: chi-square of the kernel's row counts (X = I read-back), 10 rows
+  // test/estimators/gradients.test.ts: chi-square of the kernel's row counts (X = I read-back), 10 rows
   const counts = (n: number, batches: number, seed: number, replacement: boolean) => {
     const X = new Float64Array(100);
     for (let r = 0; r < 10; r++) X[r * 10 + r] = 1;

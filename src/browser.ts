@@ -7,7 +7,7 @@
 // @assemblyscript/loader, the one runtime dependency, stays a bare import here: bundlers
 // and import maps resolve it, and an app that uses it too gets one copy. A page with no
 // bundler and no import map uses gradcov/standalone, which has it inlined.
-import { setDefaultLoader, type WasmBuild } from './wasm.js';
+import { setDefaultLoader, type WasmBuild } from './core/wasm.js';
 
 const files: Record<WasmBuild, () => URL> = {
   simd: () => new URL('./gradcov.wasm', import.meta.url),

@@ -3,7 +3,7 @@
 // WebAssembly.Module, so init() needs no argument there.
 import simd from './gradcov.wasm?module';
 import relaxed from './gradcov.relaxed.wasm?module';
-import { setDefaultLoader, type WasmBuild } from './wasm.js';
+import { setDefaultLoader, type WasmBuild } from './core/wasm.js';
 
 const files: Record<WasmBuild, WebAssembly.Module> = { simd, 'relaxed-simd': relaxed };
 setDefaultLoader({ where: (build) => `the ${build} .wasm imported with ?module`, load: (build) => files[build] });

@@ -2,36 +2,33 @@
 export {
   init, isInitialized, wasmModule, wasmMemoryBytes, wasmBuild, relaxedSimdSupported,
   type WasmSource, type WasmModule, type WasmResponse, type WasmBuild, type BuildPreference, type InitOptions,
-} from './wasm.js';
-export { Rng } from './rng.js';
-export { calibratedNoiseVariance, injectTargetNoise, LOSS_CONVENTIONS, type LossConvention, type CalibrationOptions } from './noise.js';
-export { GradientCovariance } from './covariance.js';
-export type { FloatArray } from './validate.js';
-export {
-  linearRegressionGradients, estimateHessian, RegressionDataset,
-  type RegressionData, type GradientOptions, type EstimateOptions, type HessianEstimate,
-} from './gradients.js';
-export { ESTIMATOR_METHODS, type EstimatorMethod, type CurvatureEstimate } from './estimators.js';
+} from './core/wasm.js';
+export { Rng } from './core/rng.js';
+export { calibratedNoiseVariance, injectTargetNoise, LOSS_CONVENTIONS, type LossConvention, type CalibrationOptions } from './estimators/noise.js';
+export { GradientCovariance } from './core/covariance.js';
+export type { FloatArray } from './core/validate.js';
+export { linearRegressionGradients, type GradientOptions, type EstimateOptions, type HessianEstimate } from './estimators/oracle.js';
+export { estimateHessian } from './estimators/plan.js';
+export { RegressionDataset, type RegressionData } from './data/dataset.js';
+export { ESTIMATOR_METHODS, type EstimatorMethod, type CurvatureEstimate } from './estimators/methods.js';
 export {
   estimateCurvature, targetNoise,
   type GradientOracle, type GradientRequest, type CurvatureOptions, type TargetNoiseOptions,
-} from './curvature.js';
-export { PairedGradients } from './pairs.js';
+} from './estimators/curvature.js';
+export { PairedGradients } from './estimators/pairs.js';
 export {
   operatorNorm, operatorNormDiff, relativeError, extremeEigenvalues,
   type SpectralOptions, type SpectralResult, type SpectralMethod, type ExtremeEigenvalues,
-} from './spectral.js';
-export { standardize, secondMomentMatrix, leastSquares, pointAtMisfit, type Standardized } from './data.js';
+} from './spectral/spectral.js';
+export { standardize, secondMomentMatrix, leastSquares, pointAtMisfit, type Standardized } from './data/helpers.js';
 export {
   syntheticRegression, randomOrthogonal, matrixWithSpectrum, INPUT_DISTRIBUTIONS,
   type SyntheticOptions, type SyntheticProblem, type InputDistribution,
-} from './synthetic.js';
-export { choleskyFactor, choleskySolve, type CholeskyOptions } from './cholesky.js';
-export { Preconditioner, fitLinearRegression, type FitOptions, type FitResult } from './preconditioner.js';
-export { estimateRisk, type RiskInput, type RiskOptions, type RiskEstimate, type AdversarialRisk } from './risk.js';
-export { riskOnData, dualNorm, type PerturbationNorm } from './risk-on-data.js';
-export {
-  EstimatorPool, DEFAULT_BLOCK_BATCHES,
-  type Transport, type TransferList, type SharedData, type PoolEstimateOptions,
-} from './pool.js';
-export { DistributedTrainer, type TrainOptions, type TrainResult } from './distributed.js';
+} from './data/synthetic.js';
+export { choleskyFactor, choleskySolve, type CholeskyOptions } from './core/cholesky.js';
+export { Preconditioner, fitLinearRegression, type FitOptions, type FitResult } from './apps/preconditioner.js';
+export { estimateRisk, type RiskInput, type RiskOptions, type RiskEstimate, type AdversarialRisk } from './apps/risk.js';
+export { riskOnData, dualNorm, type PerturbationNorm } from './apps/risk-on-data.js';
+export { EstimatorPool, DEFAULT_BLOCK_BATCHES, type SharedData, type PoolEstimateOptions } from './parallel/pool.js';
+export { type Transport, type TransferList } from './parallel/channel.js';
+export { DistributedTrainer, type TrainOptions, type TrainResult } from './parallel/trainer.js';

@@ -4,7 +4,7 @@
 // compiles from bytes, which Cloudflare Workers and Vercel Edge forbid (use the main
 // entry there).
 import { base64 } from './wasm-base64.js';
-import { setDefaultLoader, type WasmBuild } from './wasm.js';
+import { setDefaultLoader, type WasmBuild } from './core/wasm.js';
 
 function decode(text: string): Uint8Array {
   const binary = atob(text);

@@ -1,7 +1,7 @@
 // Node entry (also Deno and Bun, which resolve the `node` condition): the core plus a
 // default loader that reads the bundled .wasm from disk next to this file.
 import { readFile } from 'node:fs/promises';
-import { setDefaultLoader, type WasmBuild } from './wasm.js';
+import { setDefaultLoader, type WasmBuild } from './core/wasm.js';
 
 // '../dist/' so that the same path works from dist/node.js and from src/node.ts under tsx.
 const files: Record<WasmBuild, URL> = {

@@ -12,12 +12,13 @@ import {
   type WebWorkerOptions,
   type WebPoolOptions,
 } from './web-workers.js';
-import type { EstimatorPool } from './pool.js';
-import type { DistributedTrainer, TrainOptions } from './distributed.js';
-import type { RegressionData } from './gradients.js';
+import type { EstimatorPool } from './parallel/pool.js';
+import type { DistributedTrainer, TrainOptions } from './parallel/trainer.js';
+import type { RegressionData } from './data/dataset.js';
 
 export * from './inline.js';
-export { EstimatorPool, type SharedData, type PoolEstimateOptions, type Transport, DEFAULT_BLOCK_BATCHES } from './pool.js';
+export { EstimatorPool, type SharedData, type PoolEstimateOptions, DEFAULT_BLOCK_BATCHES } from './parallel/pool.js';
+export { type Transport } from './parallel/channel.js';
 export type { WebWorkerOptions, WebPoolOptions } from './web-workers.js';
 
 /**

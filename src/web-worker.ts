@@ -1,6 +1,7 @@
 // The module Web Worker script of gradcov/web-workers: installs the core's message handler
-// (pool.ts serveWorker). The page sends the compiled module first (no second download).
-import { serveWorker, type TransferList } from './pool.js';
+// (src/parallel/serve.ts serveWorker). The page sends the compiled module first (no second download).
+import { serveWorker } from './parallel/serve.js';
+import type { TransferList } from './parallel/channel.js';
 
 const scope = globalThis as unknown as {
   postMessage(message: unknown, transfer?: TransferList): void;

@@ -1,18 +1,20 @@
 // gradcov/web-workers: the estimator pool and the distributed trainer on module Web Workers
-// (browsers, Deno). The coordinators are the core's (pool.ts, distributed.ts); this file
+// (browsers, Deno). The coordinators are the core's (src/parallel/pool.ts, src/parallel/trainer.ts); this file
 // makes the workers from web-worker.js next to it (`new URL(..., import.meta.url)`, the
 // pattern bundlers recognise) and hands each the compiled module by postMessage. On a
 // cross-origin-isolated page (and in Deno) the workers' kernels share one WebAssembly
 // memory holding X once: the shared build, gradcov.shared.wasm, is fetched next to this
 // module when the first such pool starts; if it does not load, each worker gets a copy.
-import { poolOver, checkPoolOptions, type Transport, type EstimatorPool, type TransferList } from './pool.js';
-import { trainerOver, TRAIN_OPTION_KEYS, type DistributedTrainer, type TrainOptions } from './distributed.js';
-import type { RegressionData } from './gradients.js';
-import { checkOptions, show } from './validate.js';
-import type { WasmBuild } from './wasm.js';
+import { poolOver, checkPoolOptions, type EstimatorPool } from './parallel/pool.js';
+import type { Transport, TransferList } from './parallel/channel.js';
+import { trainerOver, TRAIN_OPTION_KEYS, type DistributedTrainer, type TrainOptions } from './parallel/trainer.js';
+import type { RegressionData } from './data/dataset.js';
+import { checkOptions, show } from './core/validate.js';
+import type { WasmBuild } from './core/wasm.js';
 
-export { EstimatorPool, type SharedData, type PoolEstimateOptions, type Transport, type TransferList, DEFAULT_BLOCK_BATCHES } from './pool.js';
-export { DistributedTrainer, type TrainOptions, type TrainResult } from './distributed.js';
+export { EstimatorPool, type SharedData, type PoolEstimateOptions, DEFAULT_BLOCK_BATCHES } from './parallel/pool.js';
+export { type Transport, type TransferList } from './parallel/channel.js';
+export { DistributedTrainer, type TrainOptions, type TrainResult } from './parallel/trainer.js';
 
 interface WebWorker {
   postMessage(message: unknown, transfer?: TransferList): void;

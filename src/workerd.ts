@@ -4,7 +4,7 @@
 // argument.
 import simd from './gradcov.wasm';
 import relaxed from './gradcov.relaxed.wasm';
-import { setDefaultLoader, type WasmBuild } from './wasm.js';
+import { setDefaultLoader, type WasmBuild } from './core/wasm.js';
 
 const files: Record<WasmBuild, WebAssembly.Module> = { simd, 'relaxed-simd': relaxed };
 setDefaultLoader({ where: (build) => `the ${build} .wasm imported as a CompiledWasm module`, load: (build) => files[build] });

@@ -3,8 +3,8 @@
 import { createHash } from 'node:crypto';
 import { endianness } from 'node:os';
 import { Redis, type RedisOptions } from 'ioredis';
-import { checkRegressionData } from '../validate.js';
-import type { RegressionData } from '../gradients.js';
+import { checkRegressionData } from '../core/validate.js';
+import type { RegressionData } from '../data/dataset.js';
 
 /** A Redis URL (`redis://host:6379/0`) or ioredis options. */
 export type Connection = string | RedisOptions;
@@ -106,7 +106,7 @@ export interface BlockJob {
   options: Record<string, unknown> & { seed: WireSeed };
   first: number;
   count: number;
-  /** The block of the estimate's plan (estimators.ts): its level, what it draws, its noise variance. */
+  /** The block of the estimate's plan (src/estimators/plan.ts): its level, what it draws, its noise variance. */
   level: number;
   draw: 'gradients' | 'pairs';
   tau2: number;

@@ -5,12 +5,14 @@
 // the same run id, so it adds only the missing blocks and collects the finished ones.
 import { Queue, QueueEvents, Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { GradientCovariance } from '../covariance.js';
-import { init, isInitialized } from '../wasm.js';
-import { RegressionDataset, ESTIMATE_OPTION_KEYS, type EstimateOptions, type RegressionData } from '../gradients.js';
-import { planEstimate, mergeLevels, finishPlan, type CurvatureEstimate } from '../estimators.js';
-import { DEFAULT_BLOCK_BATCHES } from '../pool.js';
-import { checkOptions, checkPositiveInteger, checkRegressionData } from '../validate.js';
+import { GradientCovariance } from '../core/covariance.js';
+import { init, isInitialized } from '../core/wasm.js';
+import { RegressionDataset, type RegressionData } from '../data/dataset.js';
+import { ESTIMATE_OPTION_KEYS, type EstimateOptions } from '../estimators/oracle.js';
+import { planEstimate, mergeLevels, finishPlan } from '../estimators/plan.js';
+import type { CurvatureEstimate } from '../estimators/methods.js';
+import { DEFAULT_BLOCK_BATCHES } from '../parallel/pool.js';
+import { checkOptions, checkPositiveInteger, checkRegressionData } from '../core/validate.js';
 import {
   connect, checkQueue, dataKey, resultKey, blockJobId, encodeData, contentHash, toWireSeed, f64Bytes,
   type Connection, type BlockJob,
@@ -154,7 +156,7 @@ export class Coordinator {
     }
     const { blockBatches, runId: _r, onBlock, ...rest } = opts;
     // estimateHessian's checks (a registered data set was checked when it was registered),
-    // then the method's blocks: the plan the pool and estimateHessian share (estimators.ts)
+    // then the method's blocks: the plan the pool and estimateHessian share (src/estimators/plan.ts)
     const plan = planEstimate(() => (registered ? { rows: full.rows, dim: full.dim } : checkRegressionData(full, ' or a handle from register()')),
       w, rest as unknown as EstimateOptions, blockBatches ?? DEFAULT_BLOCK_BATCHES, '`options` of coordinator.estimateHessian');
     const handle = await this.register(full);

@@ -4,8 +4,9 @@
 // this thread's wasm memory by content hash (at most two at a time).
 import { parentPort } from 'node:worker_threads';
 import { init } from '../node.js';
-import { RegressionDataset, prepareEstimate, linearRegressionGradients, type RegressionData, type EstimateOptions } from '../gradients.js';
-import { pairDifferences, computeBlocks, type PlanBlock } from '../estimators.js';
+import { RegressionDataset, type RegressionData } from '../data/dataset.js';
+import { prepareEstimate, linearRegressionGradients, type EstimateOptions } from '../estimators/oracle.js';
+import { pairDifferences, computeBlocks, type PlanBlock } from '../estimators/plan.js';
 
 if (!parentPort) throw new Error('gradcov/bullmq: thread.js must run in a worker thread');
 const port = parentPort;
@@ -45,7 +46,7 @@ port.on('message', (msg: Request) => {
         const blobs = computeBlocks(job, msg.blocks!, (acc) => acc.toBytes());
         port.postMessage({ id: msg.id, ok: true, value: blobs }, blobs.map((b) => b.buffer as ArrayBuffer));
       } else {
-        // as the in-process holder (distributed.ts HolderState): gradients, then, when paired,
+        // as the in-process holder (src/parallel/holder.ts HolderState): gradients, then, when paired,
         // the pair differences of the same batches (a second noise draw on the same rows)
         const G = linearRegressionGradients(ds, msg.w, msg.options as never);
         let g = G;

@@ -3,11 +3,11 @@
 // only gradients (binary, from Redis). The update is the in-process DistributedTrainer's,
 // operation for operation, so for the same shards and options the result is bit-identical.
 import { Queue, QueueEvents, Job } from 'bullmq';
-import { GradientCovariance } from '../covariance.js';
-import { choleskySolve } from '../cholesky.js';
-import { init, isInitialized } from '../wasm.js';
-import { TRAIN_OPTION_KEYS, checkTrainSettings, type TrainOptions, type TrainResult } from '../distributed.js';
-import { checkFloat64Array, checkLength, checkFinite, checkOptions, checkPositiveInteger } from '../validate.js';
+import { GradientCovariance } from '../core/covariance.js';
+import { choleskySolve } from '../core/cholesky.js';
+import { init, isInitialized } from '../core/wasm.js';
+import { TRAIN_OPTION_KEYS, checkTrainSettings, type TrainOptions, type TrainResult } from '../parallel/trainer.js';
+import { checkFloat64Array, checkLength, checkFinite, checkOptions, checkPositiveInteger } from '../core/validate.js';
 import { connect, checkQueue, gradientKey, roundJobId, bytesF64, toWireSeed, type Connection, type GradcovJob, type RoundJob } from './common.js';
 
 /** The trainer's options plus where the holders are. */
@@ -90,7 +90,7 @@ export async function trainOnQueues(options: QueueTrainOptions): Promise<TrainRe
     const total = rows.reduce((a, b) => a + b, 0);
     const batches = rows.map((r) => Math.max(2, Math.round((batchesPerRound * r) / total)));
     if (batches.some((b) => b * (rounds + 1) > 2 ** 32)) throw new RangeError('invalid argument: `rounds` x batches per holder must stay below 2^32.');
-    // the DistributedTrainer's round loop (distributed.ts), with the holders behind queues
+    // the DistributedTrainer's round loop (src/parallel/trainer.ts), with the holders behind queues
     const hScale = paired ? batchSize / (2 * noiseVariance) : 1;
     let w = Float64Array.from(w0);
     const avg = new Float64Array(dim);

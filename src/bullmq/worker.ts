@@ -9,8 +9,8 @@ import {
   connect, checkQueue, dataKey, resultKey, gradientKey, decodeData, fromWireSeed, f64Bytes,
   type Connection, type GradcovJob, type BlockJob, type RoundJob,
 } from './common.js';
-import { checkOptions, checkPositiveInteger, checkRegressionData } from '../validate.js';
-import type { RegressionData } from '../gradients.js';
+import { checkOptions, checkPositiveInteger, checkRegressionData } from '../core/validate.js';
+import type { RegressionData } from '../data/dataset.js';
 
 // dist/bullmq/thread.js in the package; src/bullmq/thread.ts when run from sources under tsx.
 const fromSources = import.meta.url.endsWith('.ts');

@@ -1,7 +1,7 @@
 // The worker_threads script of gradcov/node-workers: installs the core's message handler
-// (pool.ts serveWorker) on parentPort. The main thread sends the compiled module first.
+// (src/parallel/serve.ts serveWorker) on parentPort. The main thread sends the compiled module first.
 import { parentPort } from 'node:worker_threads';
-import { serveWorker } from '../pool.js';
+import { serveWorker } from '../parallel/serve.js';
 
 if (!parentPort) throw new Error('gradcov/node-workers: worker.js must run in a worker thread');
 const port = parentPort;

@@ -1,20 +1,22 @@
 // gradcov/node-workers: the worker pool and the distributed trainer on Node worker_threads
 // (also Deno and Bun, which implement node:worker_threads). The coordinators are the core's
-// (pool.ts, distributed.ts); this file only makes workers and wires them to a Transport.
+// (src/parallel/pool.ts, src/parallel/trainer.ts); this file only makes workers and wires them to a Transport.
 // Data reaches the workers through one shared WebAssembly memory that all their kernels
 // use (one copy for the whole pool; gradcov.shared.wasm, read from disk here).
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { readFile } from 'node:fs/promises';
-import { poolOver, checkPoolOptions, type Transport, type EstimatorPool } from '../pool.js';
-import { trainerOver, TRAIN_OPTION_KEYS, type DistributedTrainer, type TrainOptions } from '../distributed.js';
-import type { RegressionData } from '../gradients.js';
-import type { WasmBuild } from '../wasm.js';
-import { checkOptions, show } from '../validate.js';
+import { poolOver, checkPoolOptions, type EstimatorPool } from '../parallel/pool.js';
+import type { Transport } from '../parallel/channel.js';
+import { trainerOver, TRAIN_OPTION_KEYS, type DistributedTrainer, type TrainOptions } from '../parallel/trainer.js';
+import type { RegressionData } from '../data/dataset.js';
+import type { WasmBuild } from '../core/wasm.js';
+import { checkOptions, show } from '../core/validate.js';
 import '../node.js'; // registers the default loader, so init() reads the bundled .wasm
 
-export { EstimatorPool, type SharedData, type PoolEstimateOptions, type Transport, type TransferList, DEFAULT_BLOCK_BATCHES } from '../pool.js';
-export { DistributedTrainer, type TrainOptions, type TrainResult } from '../distributed.js';
+export { EstimatorPool, type SharedData, type PoolEstimateOptions, DEFAULT_BLOCK_BATCHES } from '../parallel/pool.js';
+export { type Transport, type TransferList } from '../parallel/channel.js';
+export { DistributedTrainer, type TrainOptions, type TrainResult } from '../parallel/trainer.js';
 
 // dist/node/worker.js in the package; src/node/worker.ts when run from sources under tsx.
 const fromSources = import.meta.url.endsWith('.ts');

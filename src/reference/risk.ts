@@ -1,6 +1,6 @@
 // Plain-TS reference for the risk estimates: the risks measured directly on the data
 // (the Monte-Carlo ground truth over its rows), with H = X'X/rows of the same data.
-import type { RegressionData } from '../gradients.js';
+import type { RegressionData } from '../data/dataset.js';
 
 /** The perturbation ball of the adversarial risk: l2, l-infinity, or Mahalanobis (D'H^-1 D <= eps^2). */
 export type PerturbationNorm = 'l2' | 'linf' | 'mahalanobis';

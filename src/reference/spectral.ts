@@ -1,7 +1,7 @@
 // Plain-TS references for the spectral kernels: matrix-vector product, power iteration
 // (same stopping rule as assembly/spectral.ts) and cyclic Jacobi eigenvalues (the oracle).
 
-import { firstCheck, checkInterval } from '../spectral.js'; // the check schedule is policy, shared
+import { firstCheck, checkInterval } from '../spectral/spectral.js'; // the check schedule is policy, shared
 
 export function matvec(A: Float64Array, x: Float64Array, dim: number, y = new Float64Array(dim)): Float64Array {
   for (let i = 0; i < dim; i++) {
@@ -107,7 +107,7 @@ export function operatorNormExact(A: Float64Array, dim: number): number {
 
 /**
  * Lanczos with full reorthogonalisation (the plain-TS twin of assembly lanczosSteps plus the
- * driver in src/spectral.ts): classical Gram–Schmidt against the whole basis, a second pass
+ * driver in src/spectral/spectral.ts): classical Gram–Schmidt against the whole basis, a second pass
  * only when the first removed most of the norm (DGKS), the same check schedule, and the
  * extreme Ritz values from `ritz` at each check until both error estimates are within
  * tol * max(|lo|, |hi|), or beta is at rounding level.

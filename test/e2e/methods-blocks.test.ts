@@ -1,4 +1,4 @@
-// Every estimator method through the block plan (src/estimators.ts), in every runner that
+// Every estimator method through the block plan (src/estimators/plan.ts), in every runner that
 // has one: estimateHessian (one block per level) and the worker pool (blocks of
 // blockBatches; gradcov/bullmq has the same checks in bullmq.test.ts). For each method:
 // - every level within one block: the pool's result is bit for bit estimateHessian's, every
@@ -11,8 +11,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as g from '../../src/node.js';
 import { createEstimatorPool } from '../../src/node/workers.js';
-import type { EstimatorPool } from '../../src/pool.js';
-import { beforeAll } from '../helpers.js';
+import type { EstimatorPool } from '../../src/parallel/pool.js';
+import { beforeAll } from '../helpers/helpers.js';
 
 const pools: EstimatorPool[] = [];
 let prob: ReturnType<typeof g.syntheticRegression>;

@@ -8,8 +8,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as g from '../../src/node.js';
 import { createEstimatorPool } from '../../src/node/workers.js';
-import type { EstimatorPool } from '../../src/pool.js';
-import { beforeAll } from '../helpers.js';
+import type { EstimatorPool } from '../../src/parallel/pool.js';
+import { beforeAll } from '../helpers/helpers.js';
 
 let shared: EstimatorPool;
 let copies: EstimatorPool;

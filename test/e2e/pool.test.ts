@@ -5,9 +5,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as g from '../../src/node.js';
 import { createEstimatorPool, createDistributedTrainer, nodeTransport, type MessageTap } from '../../src/node/workers.js';
-import { poolOver, poolTransports, type EstimatorPool, type SharedData } from '../../src/pool.js';
-import { trainerTransports } from '../../src/distributed.js';
-import { beforeAll } from '../helpers.js';
+import { poolOver, poolTransports, type EstimatorPool, type SharedData } from '../../src/parallel/pool.js';
+import { trainerTransports } from '../../src/parallel/trainer.js';
+import { beforeAll } from '../helpers/helpers.js';
 
 await g.init(undefined, { build: 'simd' }); // at import, not in a hook: uvu 0.5 drops a hook's error message
 

@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as g from '../../src/node.js';
 import * as refCov from '../../src/reference/covariance.js';
-import { maxAbsDiff, maxAbs } from '../helpers.js';
+import { maxAbsDiff, maxAbs } from '../helpers/helpers.js';
 
 const { GradientCovariance, Rng } = g;
 const MiB = 2 ** 20;

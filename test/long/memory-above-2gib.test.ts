@@ -8,7 +8,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as g from '../../src/node.js';
-import { alloc, free, wasmLiveBytes } from '../../src/wasm.js';
+import { alloc, free, wasmLiveBytes } from '../../src/core/wasm.js';
 
 const GiB = 2 ** 30, MiB = 2 ** 20;
 

@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { runTask } from './fixtures/task.mjs';
 import * as g from '../../dist/node.js';
 import { createEstimatorPool } from '../../src/node/workers.js';
-import { poolTransports } from '../../src/pool.js';
+import { poolTransports } from '../../src/parallel/pool.js';
 
 test('4 workers at once == one after another', async () => {
   await g.init(undefined, { build: 'simd' });

@@ -1,0 +1,108 @@
+// The estimators' formulas (docs/estimators.md): what turns the covariance of one or two
+// levels of gradients into H, and the checks of their options. A leaf: no plan, no oracle.
+import { checkNonNegative, isObject } from '../core/validate.js';
+import { choleskySolve } from '../core/cholesky.js';
+import type { HessianEstimate } from './oracle.js';
+
+/** The error for noiseLevels given to a method other than 'two-level'. @internal */
+export function noiseLevelsUnused(value: unknown, method: string): TypeError {
+  let shown: string;
+  try { shown = JSON.stringify(value) ?? String(value); } catch { shown = String(value); }
+  return new TypeError(`invalid argument: \`noiseLevels\` must be left out unless method is 'two-level' (method is '${method}'). Value: \`${shown}\`.`);
+}
+
+/** [tau_1, tau_2] with tau_1 > tau_2 >= 0, finite; default [n, 0]. @internal */
+export function checkNoiseLevels(value: unknown, n: number): [number, number] {
+  if (value === undefined) return [n, 0];
+  if (!Array.isArray(value) || value.length !== 2) {
+    throw new TypeError(`invalid argument: \`noiseLevels\` must be an array of two numbers [tau_1, tau_2]. Value: \`${Array.isArray(value) ? `Array(${value.length})` : String(value)}\`.`);
+  }
+  const a = checkNonNegative('noiseLevels[0]', value[0]), b = checkNonNegative('noiseLevels[1]', value[1]);
+  if (!(a > b)) throw new RangeError(`invalid argument: \`noiseLevels\` must have noiseLevels[0] > noiseLevels[1]. Value: \`[${a}, ${b}]\`.`);
+  return [a, b];
+}
+
+/** The options without `method` and `noiseLevels` (what the calibrated path reads). @internal */
+export function withoutMethod<T>(options: T): T {
+  if (!isObject(options)) return options;
+  const { method: _m, noiseLevels: _l, ...rest } = options as Record<string, unknown>;
+  return rest as T;
+}
+
+/** The estimators of estimateHessian and estimateCurvature. */
+export type EstimatorMethod = 'calibrated' | 'paired' | 'two-level' | 'debiased';
+/** The names of the estimators, in the order of docs/estimators.md: 'calibrated', 'paired', 'two-level', 'debiased'. */
+export const ESTIMATOR_METHODS: readonly EstimatorMethod[] = ['calibrated', 'paired', 'two-level', 'debiased'];
+
+/** Philox domain (counter word c2) of the second noise draw of a pair (the first is the oracle's 0x80000002). */
+export const DOMAIN_PAIR_NOISE = 0x80000003;
+/** Philox domain of the oracle's (first) noise draw. */
+export const DOMAIN_BATCH_NOISE = 0x80000002;
+
+/** An estimate of H (or of the Gauss–Newton matrix G) and what the estimator used. */
+export interface CurvatureEstimate extends HessianEstimate {
+  /** The estimator. */
+  method: EstimatorMethod;
+  /**
+   * The injected target-noise variances: [tau2] ('calibrated', 'debiased'), [tau2] per draw
+   * ('paired'), [tau_1, tau_2] ('two-level'). `noiseVariance` is the first of them.
+   */
+  noiseLevels: number[];
+  /** Gradient evaluations the estimate cost (2 per batch for 'paired', 1 otherwise). */
+  gradientEvaluations: number;
+  /** 'debiased' only: the misfit d'Hd identified from the scale. */
+  misfit?: number;
+}
+
+/** Cost of `batches` batches under `method`, in gradient evaluations. @internal */
+export function evaluationsOf(method: EstimatorMethod, batches: number): number {
+  return method === 'paired' ? 2 * batches : batches;
+}
+
+/** 'two-level' batch split: ceil(m/2) at the first level, the rest at the second. @internal */
+export function twoLevelSplit(m: number): [number, number] {
+  const m1 = Math.ceil(m / 2);
+  return [m1, m - m1];
+}
+
+/** 'paired': n / (2 tau2) times the covariance of the pair differences (in place). @internal */
+export function pairedHessian(diffCovariance: Float64Array, n: number, tau2: number): Float64Array {
+  const f = n / (2 * tau2);
+  for (let i = 0; i < diffCovariance.length; i++) diffCovariance[i]! *= f;
+  return diffCovariance;
+}
+
+/** 'two-level': n (C_1 - C_2) / (tau_1 - tau_2) (into C1). @internal */
+export function twoLevelHessian(C1: Float64Array, C2: Float64Array, n: number, tau1: number, tau2: number): Float64Array {
+  const f = n / (tau1 - tau2);
+  for (let i = 0; i < C1.length; i++) C1[i] = f * (C1[i]! - C2[i]!);
+  return C1;
+}
+
+/**
+ * 'debiased' (Gaussian x): A = n C - (g g' - C/m) estimates (s2 + tau2 + d'Hd) H (g g' - C/m
+ * is unbiased for the rank-one term H d d' H), and H = A / kappa solves the fixed point
+ * kappa = s2 + tau2 + g' H^-1 g in closed form: with t = g' A^-1 g, kappa = (s2 + tau2) / (1 - t).
+ * @throws {RangeError} when A is not positive definite or t >= 1 (the misfit swamps the noise)
+ * @internal
+ */
+export function debiasedHessian(C: Float64Array, g: Float64Array, dim: number, m: number, n: number, s2: number, tau2: number): { hessian: Float64Array; misfit: number } {
+  const A = new Float64Array(dim * dim);
+  for (let i = 0; i < dim; i++) {
+    for (let j = 0; j < dim; j++) A[i * dim + j] = n * C[i * dim + j]! - (g[i]! * g[j]! - C[i * dim + j]! / m);
+  }
+  let x: Float64Array;
+  try {
+    x = choleskySolve(A, dim, g);
+  } catch (err) {
+    throw new RangeError(`method 'debiased': n C_hat - g_bar g_bar' is not positive definite (${(err as Error).message.replace(/^invalid argument: /, '')}); use more batches, or method 'paired'.`, { cause: err });
+  }
+  let t = 0;
+  for (let i = 0; i < dim; i++) t += g[i]! * x[i]!;
+  if (!(t < 1) || !(s2 + tau2 > 0)) {
+    throw new RangeError(`method 'debiased': the misfit cannot be separated from the noise (g_bar' (n C_hat - g_bar g_bar')^-1 g_bar = ${t}, s2 + tau2 = ${s2 + tau2}); inject more noise, use more batches, or use method 'paired'.`);
+  }
+  const kappa = (s2 + tau2) / (1 - t);
+  for (let i = 0; i < A.length; i++) A[i]! /= kappa;
+  return { hessian: A, misfit: kappa * t };
+}

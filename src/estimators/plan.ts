@@ -1,0 +1,302 @@
+// The estimators that go beyond the calibration rule (docs/estimators.md): paired noise,
+// two noise levels and misfit debiasing, for the built-in linear-regression oracle. The
+// finishing steps (covariance -> H) are shared with estimateCurvature (curvature.ts), so
+// both entry points compute the same numbers from the same gradients.
+//
+// Random numbers: every batch b draws its rows and noise from Philox counters
+// b * 2^32 + j under (seed, stream) in fixed domains, so a result never depends on how the
+// batches are chunked or split across workers:
+//   0x80000001  rows of batch b                (the gradient oracle, unchanged)
+//   0x80000002  noise of batch b, first draw   (the gradient oracle, unchanged)
+//   0x80000003  noise of batch b, second draw  ('paired'; new)
+// 'two-level' uses batches [first, first + m1) at tau_1 and [first + m1, first + m) at tau_2.
+//
+// The block plan: every runner (estimateHessian in one thread, the worker pool, gradcov/bullmq)
+// computes a method as the same list of blocks (level, first batch, count, and what is drawn:
+// gradients at the level's noise, or pair differences), each block a fresh accumulator; the
+// blocks of a level are merged in block order, then the method's formula finishes. One thread
+// uses one block per level; the pool and BullMQ cut each level into blocks of blockBatches.
+// So a result depends on blockBatches only, never on the number of workers or retries, and
+// equals the single-thread one when every level fits in one block.
+import { wasm, alloc, free, f64, copyIn, withBlocks, checkFits } from '../core/wasm.js';
+import { checkRegressionData, checkOptions, checkPositiveInteger, checkNonNegative, checkOneOf } from '../core/validate.js';
+import { GradientCovariance } from '../core/covariance.js';
+import {
+  withOracle, withSortArea, accumulate, prepareEstimateFor, estimateResult, ESTIMATE_OPTION_KEYS, type EstimateJob, type EstimateOptions, type Parsed,
+} from './oracle.js';
+import { checkData, RegressionDataset, type RegressionData } from '../data/dataset.js';
+import {
+  noiseLevelsUnused, checkNoiseLevels, withoutMethod, type EstimatorMethod, ESTIMATOR_METHODS, type CurvatureEstimate, evaluationsOf, twoLevelSplit, pairedHessian, twoLevelHessian, debiasedHessian,
+} from './methods.js';
+
+
+/**
+ * Gradients per kernel call and per covariance update: the chunk of oracle.ts's
+ * accumulate() (a multiple of the 256-row block, about 2 MiB), which estimateCurvature
+ * must match to give the same bits (tested: the built-in oracle through estimateCurvature
+ * equals estimateHessian). @internal
+ */
+export function chunkRows(dim: number): number {
+  return Math.max(256, Math.floor((2 * 2 ** 20) / (dim * 8 * 256)) * 256);
+}
+
+/** What a block draws: batch gradients at its noise level, or pair differences g(xi1) - g(xi2). @internal */
+export type BlockDraw = 'gradients' | 'pairs';
+
+/** One block of an estimate plan: batches [first, first + count) of one level. @internal */
+export interface PlanBlock {
+  /** Index of the level (0, or 1 for the second noise level of 'two-level'). */
+  level: number;
+  first: number;
+  count: number;
+  draw: BlockDraw;
+  /** The injected variance of this block's draws. */
+  tau2: number;
+}
+
+/**
+ * A validated estimate cut into blocks: the method, the parsed options (p.tau2 is the first
+ * level's variance; p.m all batches), the levels' variances, s2, and the blocks, level by
+ * level in batch order. @internal
+ */
+export interface EstimatePlan {
+  method: EstimatorMethod;
+  w: Float64Array;
+  p: Parsed;
+  levels: number[];
+  s2: number;
+  blocks: PlanBlock[];
+}
+
+/** The blocks of `count` batches from `first`, cut every `size` batches. */
+function cut(level: number, first: number, count: number, draw: BlockDraw, tau2: number, size: number): PlanBlock[] {
+  const out: PlanBlock[] = [];
+  for (let b = 0; b < count; b += size) out.push({ level, first: first + b, count: Math.min(size, count - b), draw, tau2 });
+  return out;
+}
+
+/**
+ * Validates estimateHessian's arguments for any method (the options and the method first,
+ * then the data through `shape()`, then w and the rest, as estimateHessian always has), then
+ * `blockBatches` (a positive integer; Infinity: one block per level), and cuts the method into
+ * blocks. Nothing is computed. @internal
+ */
+export function planEstimate<D extends { rows: number; dim: number }>(shape: () => D, w: unknown, options: EstimateOptions,
+  blockBatches: unknown = Infinity, what = '`options` of estimateHessian'): EstimatePlan & { data: D } {
+  const opts = checkOptions('options', options, [...ESTIMATE_OPTION_KEYS, 'method', 'noiseLevels', 'blockBatches'], what);
+  const method = opts.method === undefined ? 'calibrated' : checkOneOf('method', opts.method, ESTIMATOR_METHODS);
+  if (method !== 'two-level' && opts.noiseLevels !== undefined) throw noiseLevelsUnused(opts.noiseLevels, method);
+  const { blockBatches: given, ...rest } = withoutMethod(opts);
+  if (given !== undefined) blockBatches = given;
+  let levels: number[] | undefined;
+  let s2 = 0;
+  if (method !== 'calibrated') {
+    const n = checkPositiveInteger('batchSize', rest.batchSize);
+    s2 = rest.baseNoiseVariance === undefined ? 0 : checkNonNegative('baseNoiseVariance', rest.baseNoiseVariance);
+    if (method === 'two-level') {
+      if (rest.noiseVariance !== undefined) {
+        throw new TypeError(`invalid argument: \`noiseVariance\` must be left out for method 'two-level' (it takes noiseLevels). Value: \`${String(rest.noiseVariance)}\`.`);
+      }
+      levels = checkNoiseLevels(opts.noiseLevels, n);
+      rest.noiseVariance = levels[0];
+    } else if (method === 'paired') {
+      const tau2 = rest.noiseVariance === undefined ? n / 2 : checkNonNegative('noiseVariance', rest.noiseVariance);
+      if (!(tau2 > 0)) {
+        throw new RangeError(`invalid argument: \`noiseVariance\` must be > 0 for method 'paired' (the pair differences are pure noise). Value: \`${tau2}\`.`);
+      }
+      rest.noiseVariance = tau2;
+    }
+  }
+  const data = shape();
+  const { w: weights, p } = prepareEstimateFor(data, w as Float64Array, rest as unknown as EstimateOptions);
+  if (method === 'two-level' && p.m < 4) {
+    throw new RangeError(`invalid argument: \`batches\` must be at least 4 for method 'two-level' (two covariances of at least 2). Value: \`${p.m}\`.`);
+  }
+  const size = blockBatches === Infinity ? Infinity : checkPositiveInteger('blockBatches', blockBatches, 0x7fffffff);
+  levels ??= [p.tau2];
+  let blocks: PlanBlock[];
+  if (method === 'two-level') {
+    const [m1, m2] = twoLevelSplit(p.m);
+    blocks = [...cut(0, p.firstBatch, m1, 'gradients', levels[0]!, size), ...cut(1, p.firstBatch + m1, m2, 'gradients', levels[1]!, size)];
+  } else {
+    blocks = cut(0, p.firstBatch, p.m, method === 'paired' ? 'pairs' : 'gradients', p.tau2, size);
+  }
+  return { method, w: weights, p, levels, s2, blocks, data };
+}
+
+/**
+ * Computes blocks of a plan (the worker's side): for each block a fresh accumulator of
+ * exactly its batches, handed to `each` (which serializes it, or keeps it). Consecutive
+ * blocks that draw alike share one copy of the data in wasm memory. @internal
+ */
+export function computeBlocks<T>(job: EstimateJob, blocks: readonly PlanBlock[], each: (acc: GradientCovariance) => T): T[] {
+  const out: T[] = [];
+  for (let i = 0; i < blocks.length;) {
+    const { draw, tau2 } = blocks[i]!;
+    let j = i + 1;
+    while (j < blocks.length && blocks[j]!.draw === draw && Object.is(blocks[j]!.tau2, tau2)) j++;
+    const group = blocks.slice(i, j);
+    const p = { ...job.p, tau2 };
+    const runAll = (run: (outPtr: number, first: number, count: number) => void) => {
+      for (const b of group) {
+        const acc = new GradientCovariance(p.dim);
+        let kept = false;
+        try {
+          accumulate(acc, run, job.p, b.first, b.count);
+          const v = each(acc);
+          kept = (v as unknown) === acc;
+          out.push(v);
+        } finally {
+          if (!kept) acc.dispose();
+        }
+      }
+    };
+    try {
+      if (draw === 'pairs') withPairKernel({ ...job, p }, runAll);
+      else withOracle(job.data, job.w, p, runAll);
+    } catch (err) {
+      for (const v of out) if (v instanceof GradientCovariance) v.dispose();
+      throw err;
+    }
+    i = j;
+  }
+  return out;
+}
+
+/** Merges the blocks (in plan order, decoded by `decode`) into one accumulator per level. @internal */
+export function mergeLevels<B>(plan: EstimatePlan, blocks: readonly B[], decode: (block: B) => GradientCovariance): GradientCovariance[] {
+  const levels = plan.levels.map(() => new GradientCovariance(plan.p.dim));
+  try {
+    plan.blocks.forEach((b, i) => {
+      const acc = decode(blocks[i]!);
+      try { levels[b.level]!.merge(acc); } finally { acc.dispose(); }
+    });
+  } catch (err) {
+    for (const l of levels) l.dispose();
+    throw err;
+  }
+  return levels;
+}
+
+/**
+ * The method's estimate from one accumulator per level (shared by every runner, so all give
+ * the same numbers, or the same error, from the same accumulators). @internal
+ */
+export function finishPlan(plan: EstimatePlan, levels: readonly GradientCovariance[]): CurvatureEstimate {
+  const { method, p } = plan;
+  const n = p.n, m = p.m, dim = p.dim;
+  const base = { batches: m, method, gradientEvaluations: evaluationsOf(method, m) };
+  const acc = levels[0]!;
+  if (method === 'calibrated') {
+    const est = estimateResult(acc, m, p.tau2);
+    return { ...est, method, noiseLevels: [p.tau2], gradientEvaluations: m };
+  }
+  if (method === 'paired') {
+    return { ...base, hessian: pairedHessian(acc.covariance(), n, p.tau2), mean: acc.mean(), noiseVariance: p.tau2, noiseLevels: [p.tau2] };
+  }
+  if (method === 'two-level') {
+    const [tau1, tau2] = plan.levels as [number, number];
+    const hessian = twoLevelHessian(acc.covariance(), levels[1]!.covariance(), n, tau1, tau2);
+    acc.merge(levels[1]!); // (the levels are the caller's to dispose)
+    return { ...base, hessian, mean: acc.mean(), noiseVariance: tau1, noiseLevels: [tau1, tau2] };
+  }
+  // 'debiased'
+  const mean = acc.mean();
+  const { hessian, misfit } = debiasedHessian(acc.covariance(), mean, dim, m, n, plan.s2, p.tau2);
+  return { ...base, hessian, mean, noiseVariance: p.tau2, noiseLevels: [p.tau2], misfit };
+}
+
+
+/**
+ * Runs fn with X resident in wasm memory and the paired kernel's scratch: `run(out, first,
+ * count)` writes the pair differences of batches [first, first + count) to out.
+ */
+function withPairKernel<T>(job: EstimateJob, fn: (run: (outPtr: number, first: number, count: number) => void) => T): T {
+  const { p } = job;
+  const k = wasm();
+  const resident = job.data instanceof RegressionDataset;
+  const scratchBytes = k.lrPairedDiffsScratchBytes(p.rows, p.n, p.replacement ? 1 : 0);
+  const xBytes = resident ? 8 : (job.data as RegressionData).X.byteLength;
+  return withBlocks([xBytes, scratchBytes], 'the paired-noise kernel', (xTmp, sPtr) => {
+    const xPtr = resident ? (job.data as RegressionDataset).pointers[0] : xTmp!;
+    if (!resident) copyIn(xPtr, (job.data as RegressionData).X);
+    const std = Math.sqrt(p.tau2);
+    return withSortArea(p, p.m, true, (area, areaBytes) => fn((outPtr, first, count) => k.lrPairedDiffs(xPtr, p.rows, p.dim, p.n,
+      count, first, std, p.k0, p.k1, p.stream, p.replacement ? 1 : 0, outPtr, sPtr!, area, areaBytes)));
+  });
+}
+
+/**
+ * The pair differences g_b(xi1) - g_b(xi2) = (1/n) X_B'(xi2 - xi1) of the built-in oracle's
+ * batches [firstBatch, firstBatch + batches), from the fused kernel (no residual: w and y
+ * are not needed). Batch b uses the rows and first noise draw of linearRegressionGradients'
+ * batch b and a second draw from its own Philox domain. @internal
+ *
+ * @returns batches x dim row-major Float64Array
+ */
+export function pairDifferences(data: RegressionData | RegressionDataset, options: EstimateOptions): Float64Array {
+  const d = data instanceof RegressionDataset ? data : checkRegressionData(data, ' or a RegressionDataset');
+  const m = checkPositiveInteger('batches', checkOptions('options', options, ESTIMATE_OPTION_KEYS, '`options` of pairDifferences').batches, 0x7fffffff);
+  // (the covariance's at-least-2 rule does not apply to the differences themselves)
+  const plan = planEstimate(() => d, new Float64Array(d.dim), { ...options, batches: Math.max(2, m), method: 'paired' });
+  const job: EstimateJob = { data: d, w: plan.w, p: { ...plan.p, m } };
+  const bytes = job.p.m * job.p.dim * 8;
+  checkFits(bytes, `the output of ${job.p.m} pair differences of dim ${job.p.dim}`);
+  return withPairKernel(job, (run) => {
+    const out = alloc(bytes, `${job.p.m} pair differences of dim ${job.p.dim}`);
+    try {
+      run(out, job.p.firstBatch, job.p.m);
+      return f64(out, job.p.m * job.p.dim).slice();
+    } finally {
+      free(out);
+    }
+  });
+}
+
+/**
+ * estimateHessian in this thread, for every method: validates everything first, then
+ * computes the plan's blocks (one per level) and finishes. @internal
+ */
+export function estimatePlanned(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions): CurvatureEstimate {
+  const plan = planEstimate(() => checkData(data), w, options);
+  const accs = computeBlocks({ data: plan.data, w: plan.w, p: plan.p }, plan.blocks, (acc) => acc);
+  let levels: GradientCovariance[];
+  if (accs.length === plan.levels.length) levels = accs; // one block per level: the accumulators themselves
+  else {
+    try {
+      levels = mergeLevels(plan, accs, (acc) => acc); // (merged ones are disposed)
+    } catch (err) {
+      for (const a of accs) a.dispose();
+      throw err;
+    }
+  }
+  try {
+    return finishPlan(plan, levels);
+  } finally {
+    for (const l of levels) l.dispose();
+  }
+}
+
+/**
+ * Estimates the Hessian H = E[x x'] of linear regression at w from gradients alone, with
+ * the estimator `method` (default 'calibrated': the sample covariance of `batches` batch
+ * gradients with noise calibrated to the batch size unless given). 'paired' and
+ * 'two-level' are unbiased at any w and for any input distribution; 'debiased' removes the
+ * misfit for Gaussian inputs (see EstimateOptions.method for each one's cost). Gradients
+ * stream through wasm in blocks, so memory stays O(dim^2 + data); the 'calibrated' result
+ * equals building the gradients and calling GradientCovariance.addBatch once.
+ *
+ * @param data - `{ X, y, rows, dim }` or a RegressionDataset
+ * @param w - the weights (length dim) at which to estimate
+ * @param options - batchSize, batches, seed, method and the noise settings
+ * @returns the estimate, its mean vector, and what the method used (noise levels, gradient evaluations)
+ * @throws {TypeError|RangeError} for malformed data, weights or options (batches must be >= 2, >= 4 for 'two-level');
+ *   RangeError from 'debiased' when the misfit cannot be separated from the noise
+ * @example
+ * const { hessian } = estimateHessian(data, w, { batchSize: 64, batches: 2000, seed: 1 });
+ * const exact = estimateHessian(data, w, { batchSize: 64, batches: 1000, seed: 1, method: 'paired' });
+ * relativeError(exact.hessian, trueH, dim);
+ */
+export function estimateHessian(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions): CurvatureEstimate {
+  return estimatePlanned(data, w, options); // every method, as the block plan above (one block per level)
+}
