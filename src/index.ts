@@ -15,6 +15,7 @@ export {
   estimateCurvature, targetNoise,
   type GradientOracle, type GradientRequest, type CurvatureOptions, type TargetNoiseOptions,
 } from './estimators/curvature.js';
+export type { SketchEstimateOptions, SketchedCurvature } from './estimators/sketched.js';
 export { PairedGradients } from './estimators/pairs.js';
 export {
   operatorNorm, operatorNormDiff, relativeError, extremeEigenvalues,

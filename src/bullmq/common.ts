@@ -110,6 +110,8 @@ export interface BlockJob {
   level: number;
   draw: 'gradients' | 'pairs';
   tau2: number;
+  /** A sketched plan ('paired' with `sketch`): the block is a CurvatureSketch of this size, k and precision. */
+  sketch?: { size: number; k: number; precision?: 'f64' | 'f32' };
 }
 
 /** Payload of one training round job on a holder's queue. @internal */

@@ -5,11 +5,11 @@
 // the same run id, so it adds only the missing blocks and collects the finished ones.
 import { Queue, QueueEvents, Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { GradientCovariance } from '../core/covariance.js';
 import { init, isInitialized } from '../core/wasm.js';
 import { RegressionDataset, type RegressionData } from '../data/dataset.js';
 import { ESTIMATE_OPTION_KEYS, type EstimateOptions } from '../estimators/oracle.js';
-import { planEstimate, mergeLevels, finishPlan } from '../estimators/plan.js';
+import { planEstimate, mergeLevels, finishPlan, decodeBlock } from '../estimators/plan.js';
+import type { SketchEstimateOptions, SketchedCurvature } from '../estimators/sketched.js';
 import type { CurvatureEstimate } from '../estimators/methods.js';
 import { DEFAULT_BLOCK_BATCHES } from '../parallel/pool.js';
 import { checkOptions, checkPositiveInteger, checkRegressionData } from '../core/validate.js';
@@ -133,10 +133,12 @@ export class Coordinator {
    * const { hessian } = await coordinator.estimateHessian({ X, y, rows, dim }, w, { batchSize: 256, batches: 20000, seed: 1 });
    * await coordinator.close();
    */
-  async estimateHessian(data: RegressionData | DataHandle, w: Float64Array, options: BullmqEstimateOptions): Promise<CurvatureEstimate> {
+  async estimateHessian(data: RegressionData | DataHandle, w: Float64Array, options: BullmqEstimateOptions & { sketch: SketchEstimateOptions }): Promise<SketchedCurvature>;
+  async estimateHessian(data: RegressionData | DataHandle, w: Float64Array, options: BullmqEstimateOptions): Promise<CurvatureEstimate>;
+  async estimateHessian(data: RegressionData | DataHandle, w: Float64Array, options: BullmqEstimateOptions): Promise<CurvatureEstimate | SketchedCurvature> {
     this.#live();
     if (!isInitialized()) await init();
-    const opts = checkOptions('options', options, [...ESTIMATE_OPTION_KEYS, 'method', 'noiseLevels', 'blockBatches', 'runId', 'onBlock'], '`options` of coordinator.estimateHessian');
+    const opts = checkOptions('options', options, [...ESTIMATE_OPTION_KEYS, 'method', 'noiseLevels', 'blockBatches', 'sketch', 'runId', 'onBlock'], '`options` of coordinator.estimateHessian');
     if (opts.runId !== undefined && (typeof opts.runId !== 'string' || !RUN_ID.test(opts.runId))) {
       throw new TypeError(`invalid argument: \`runId\` must be 1 to 64 letters, digits, '_' or '.'. Value: \`${String(opts.runId)}\`.`);
     }
@@ -160,17 +162,17 @@ export class Coordinator {
     const plan = planEstimate(() => (registered ? { rows: full.rows, dim: full.dim } : checkRegressionData(full, ' or a handle from register()')),
       w, rest as unknown as EstimateOptions, blockBatches ?? DEFAULT_BLOCK_BATCHES, '`options` of coordinator.estimateHessian');
     const handle = await this.register(full);
-    const { method: _m, noiseLevels: _l, baseNoiseVariance: _s2, ...passed } = rest;
+    const { method: _m, noiseLevels: _l, baseNoiseVariance: _s2, sketch: _sk, ...passed } = rest;
     // the options of the first level with its noise resolved: what every block's worker parses
     const wireOptions = { ...passed, noiseVariance: plan.p.tau2, seed: toWireSeed(passed.seed as number | bigint) };
     const run = (opts.runId as string | undefined) ?? contentHash(Buffer.concat([
-      Buffer.from(JSON.stringify({ v: 2, data: handle.hash, options: wireOptions, method: plan.method, levels: plan.levels, blockBatches: blockBatches ?? DEFAULT_BLOCK_BATCHES })),
+      Buffer.from(JSON.stringify({ v: 2, data: handle.hash, options: wireOptions, method: plan.method, levels: plan.levels, blockBatches: blockBatches ?? DEFAULT_BLOCK_BATCHES, ...(plan.sketch ? { sketch: plan.sketch } : {}) })),
       f64Bytes(plan.w),
     ])).slice(0, 32);
     const weights = Array.from(plan.w);
     const blocks: BlockJob[] = plan.blocks.map((b, i) => ({
       kind: 'block', run, block: i, data: handle.hash, w: weights, options: wireOptions,
-      first: b.first, count: b.count, level: b.level, draw: b.draw, tau2: b.tau2,
+      first: b.first, count: b.count, level: b.level, draw: b.draw, tau2: b.tau2, ...(b.sketch ? { sketch: b.sketch } : {}),
     }));
     await this.#await(blocks, onBlock as BullmqEstimateOptions['onBlock']);
     const read = this.#redis.pipeline();
@@ -182,8 +184,8 @@ export class Coordinator {
       if (!blob) throw new Error(`gradcov: the result of block ${b.block} of run ${run} disappeared from Redis`);
       return new Uint8Array(blob.buffer, blob.byteOffset, blob.byteLength);
     });
-    const levels = mergeLevels(plan, blobs, (blob) => GradientCovariance.fromBytes(blob)); // fully validated: bytes from Redis
-    let result: CurvatureEstimate;
+    const levels = mergeLevels(plan, blobs, (blob) => decodeBlock(plan, blob)); // fully validated: bytes from Redis
+    let result: CurvatureEstimate | SketchedCurvature;
     try {
       result = finishPlan(plan, levels); // the same result or the same error as estimateHessian
     } finally {

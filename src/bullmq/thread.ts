@@ -42,7 +42,7 @@ port.on('message', (msg: Request) => {
       const ds = dataset(msg.key, msg.data);
       if (msg.type === 'blocks') {
         // the options of the plan's first level (noise resolved); each block names its own draw and noise
-        const job = prepareEstimate(ds, msg.w, msg.options as unknown as EstimateOptions);
+        const job = prepareEstimate(ds, msg.w, msg.options as unknown as EstimateOptions, !msg.blocks!.some((b) => b.sketch));
         const blobs = computeBlocks(job, msg.blocks!, (acc) => acc.toBytes());
         port.postMessage({ id: msg.id, ok: true, value: blobs }, blobs.map((b) => b.buffer as ArrayBuffer));
       } else {

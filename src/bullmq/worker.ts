@@ -237,7 +237,7 @@ export async function startWorker(options: WorkerOptions): Promise<GradcovWorker
       const out = await t.request<Uint8Array[]>({
         type: 'blocks', key: b.data, ...(first ? { data } : {}), w: Float64Array.from(b.w),
         options: { ...b.options, seed: fromWireSeed(b.options.seed) },
-        blocks: [{ level: b.level ?? 0, first: b.first, count: b.count, draw: b.draw ?? 'gradients', tau2: b.tau2 ?? b.options.noiseVariance }],
+        blocks: [{ level: b.level ?? 0, first: b.first, count: b.count, draw: b.draw ?? 'gradients', tau2: b.tau2 ?? b.options.noiseVariance, ...(b.sketch ? { sketch: b.sketch } : {}) }],
       });
       t.loaded(b.data);
       return out;

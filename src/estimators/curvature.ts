@@ -8,6 +8,7 @@ import { GradientCovariance } from '../core/covariance.js';
 import { calibratedNoiseVariance } from './noise.js';
 import { checkNoiseLevels, noiseLevelsUnused, ESTIMATOR_METHODS, DOMAIN_BATCH_NOISE, DOMAIN_PAIR_NOISE, evaluationsOf, twoLevelSplit, pairedHessian, twoLevelHessian, debiasedHessian, type EstimatorMethod, type CurvatureEstimate } from './methods.js';
 import { chunkRows } from './plan.js';
+import { checkSketch, newSketch, sketchChunkRows, addPairDifferences, sketchResult, type SketchSpec, type SketchEstimateOptions, type SketchedCurvature } from './sketched.js';
 import {
   checkOptions, checkPositiveInteger, checkInteger, checkNonNegative, checkOneOf, checkSeed, checkStream, show,
   type FloatArray,
@@ -60,6 +61,14 @@ export interface CurvatureOptions {
   noiseLevels?: [number, number];
   /** Requests in flight at once for a Promise-returning oracle (default 4; 1 = one at a time). */
   concurrency?: number;
+  /**
+   * Method 'paired' only: sketch the pair differences (Frequent Directions of size
+   * `sketch.size`, docs/sketch.md) instead of accumulating the dense dim x dim estimate; the
+   * result is then a SketchedCurvature (top eigenpairs with certified intervals, the exact
+   * diagonal and trace) and dim is limited by the sketch's memory (2 size dim values), not by
+   * the dense 11,584.
+   */
+  sketch?: SketchEstimateOptions;
 }
 
 /** Which noise targetNoise draws: (seed, stream, batch, draw) and its size and variance. */
@@ -82,7 +91,7 @@ export interface TargetNoiseOptions {
 
 /** The keys of CurvatureOptions (any other key is rejected, naming the closest). @internal */
 export const CURVATURE_OPTION_KEYS = [
-  'dim', 'outputs', 'batchSize', 'batches', 'seed', 'stream', 'firstBatch', 'method', 'noiseVariance', 'baseNoiseVariance', 'noiseLevels', 'concurrency',
+  'dim', 'outputs', 'batchSize', 'batches', 'seed', 'stream', 'firstBatch', 'method', 'noiseVariance', 'baseNoiseVariance', 'noiseLevels', 'concurrency', 'sketch',
 ] as const;
 /** The keys of TargetNoiseOptions. @internal */
 export const TARGET_NOISE_OPTION_KEYS = ['seed', 'stream', 'batch', 'draw', 'batchSize', 'outputs', 'noiseVariance'] as const;
@@ -142,12 +151,13 @@ function fillNoise(out: Float64Array, k0: number, k1: number, stream: number, ba
 
 interface Plan {
   dim: number; n: number; outputs: number; m: number; first: number; k0: number; k1: number; stream: number;
-  method: EstimatorMethod; tau2: number; levels: number[]; s2: number; concurrency: number;
+  method: EstimatorMethod; tau2: number; levels: number[]; s2: number; concurrency: number; sketch?: SketchSpec;
 }
 
 function plan(options: CurvatureOptions): Plan {
   const o = checkOptions('options', options, CURVATURE_OPTION_KEYS, '`options` of estimateCurvature');
-  const dim = checkPositiveInteger('dim', o.dim, 11584);
+  // the dense estimate is one wasm heap block (8 dim^2 bytes); a sketch's size is checked by the sketch
+  const dim = checkPositiveInteger('dim', o.dim, o.sketch === undefined ? 11584 : undefined);
   const outputs = o.outputs === undefined ? 1 : checkPositiveInteger('outputs', o.outputs);
   const n = checkPositiveInteger('batchSize', o.batchSize);
   if (n * outputs > 2 ** 32) throw new RangeError(`invalid argument: \`batchSize\` x \`outputs\` must not exceed 2^32. Value: \`${n * outputs}\`.`);
@@ -178,7 +188,8 @@ function plan(options: CurvatureOptions): Plan {
     throw new RangeError(`invalid argument: \`batches\` must be at least 4 for method 'two-level' (two covariances of at least 2). Value: \`${m}\`.`);
   }
   const concurrency = o.concurrency === undefined ? 4 : checkPositiveInteger('concurrency', o.concurrency, 1024);
-  return { dim, n, outputs, m, first, k0, k1, stream, method, tau2, levels, s2, concurrency };
+  const sketch = checkSketch(o.sketch, method);
+  return { dim, n, outputs, m, first, k0, k1, stream, method, tau2, levels, s2, concurrency, ...(sketch ? { sketch } : {}) };
 }
 
 /**
@@ -199,74 +210,108 @@ function copyGradient(value: unknown, dim: number, batch: number, draw: number):
   return g;
 }
 
+/** The error for finite gradients whose combination overflowed float64. */
+function combinedOverflow(batch: number): RangeError {
+  return new RangeError(`estimateCurvature: the oracle's gradients for batch ${batch} overflow float64 when combined (entries near 1.8e308): scale the model's loss or targets down.`);
+}
+
 /**
  * Calls the oracle for batches [first, first + count) at noise std (draws as listed), with
- * at most `concurrency` requests in flight, and streams what `combine` makes of each batch's
- * answers into acc in chunks of the built-in estimator's size (so the built-in oracle gives
- * the same bits as estimateHessian).
+ * at most `concurrency` requests in flight, and hands what `combine` makes of each batch's
+ * answers to `flush`, `chunk` batches at a time in batch order (rows[t] is batch batch0 + t).
  */
-async function stream(acc: GradientCovariance, oracle: GradientOracle, p: Plan, first: number, count: number,
-  tau2: number, draws: (0 | 1)[], combine: (gs: FloatArray[], out: Float64Array) => void): Promise<void> {
-  const chunk = Math.min(chunkRows(p.dim), count);
-  const buf = alloc(chunk * p.dim * 8, 'the gradient staging buffer');
+async function stream(oracle: GradientOracle, p: Plan, first: number, count: number, tau2: number, draws: (0 | 1)[],
+  combine: (gs: FloatArray[], out: Float64Array) => void, chunk: number, flush: (rows: Float64Array[], c: number, batch0: number) => void): Promise<void> {
   const std = Math.sqrt(tau2);
-  try {
-    for (let c0 = 0; c0 < count; c0 += chunk) {
-      const c = Math.min(chunk, count - c0);
-      const rows: Float64Array[] = new Array(c);
-      let next = 0;
-      const ask = async (t: number, draw: 0 | 1): Promise<FloatArray> => {
-        const batch = first + c0 + t;
-        const noise = new Float64Array(p.n * p.outputs);
-        fillNoise(noise, p.k0, p.k1, p.stream, batch, draw, std);
-        const failed = (err: unknown) => new Error(`estimateCurvature: the oracle failed on batch ${batch} (draw ${draw}): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-        let g: unknown;
+  for (let c0 = 0; c0 < count; c0 += chunk) {
+    const c = Math.min(chunk, count - c0);
+    const rows: Float64Array[] = new Array(c);
+    let next = 0;
+    const ask = async (t: number, draw: 0 | 1): Promise<FloatArray> => {
+      const batch = first + c0 + t;
+      const noise = new Float64Array(p.n * p.outputs);
+      fillNoise(noise, p.k0, p.k1, p.stream, batch, draw, std);
+      const failed = (err: unknown) => new Error(`estimateCurvature: the oracle failed on batch ${batch} (draw ${draw}): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      let g: unknown;
+      try {
+        g = oracle({ batch, draw, noise, noiseVariance: tau2 });
+      } catch (err) {
+        throw failed(err);
+      }
+      // a synchronous answer is copied before anything else runs (the oracle may reuse
+      // its buffer); a promised one when it settles
+      if (typeof (g as PromiseLike<unknown> | null)?.then === 'function') {
         try {
-          g = oracle({ batch, draw, noise, noiseVariance: tau2 });
+          g = await g;
         } catch (err) {
           throw failed(err);
         }
-        // a synchronous answer is copied before anything else runs (the oracle may reuse
-        // its buffer); a promised one when it settles
-        if (typeof (g as PromiseLike<unknown> | null)?.then === 'function') {
-          try {
-            g = await g;
-          } catch (err) {
-            throw failed(err);
-          }
+      }
+      return copyGradient(g, p.dim, batch, draw);
+    };
+    let stop = false;
+    const lane = async (): Promise<void> => {
+      try {
+        while (next < c && !stop) {
+          const t = next++;
+          const gs: FloatArray[] = [];
+          for (const d of draws) gs.push(await ask(t, d));
+          const row = new Float64Array(p.dim);
+          combine(gs, row);
+          rows[t] = row;
         }
-        return copyGradient(g, p.dim, batch, draw);
-      };
-      let stop = false;
-      const lane = async (): Promise<void> => {
-        try {
-          while (next < c && !stop) {
-            const t = next++;
-            const gs: FloatArray[] = [];
-            for (const d of draws) gs.push(await ask(t, d));
-            const row = new Float64Array(p.dim);
-            combine(gs, row);
-            rows[t] = row;
-          }
-        } catch (err) {
-          stop = true; // the other lanes take no new batches
-          throw err;
-        }
-      };
-      const lanes: Promise<void>[] = [];
-      for (let i = 0; i < Math.min(p.concurrency, c); i++) lanes.push(lane());
-      const settled = await Promise.allSettled(lanes);
-      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) throw failed.reason;
+      } catch (err) {
+        stop = true; // the other lanes take no new batches
+        throw err;
+      }
+    };
+    const lanes: Promise<void>[] = [];
+    for (let i = 0; i < Math.min(p.concurrency, c); i++) lanes.push(lane());
+    const settled = await Promise.allSettled(lanes);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    flush(rows, c, first + c0);
+  }
+}
+
+/**
+ * stream() into a covariance accumulator in chunks of the built-in estimator's size (so the
+ * built-in oracle gives the same bits as estimateHessian).
+ */
+async function streamDense(acc: GradientCovariance, oracle: GradientOracle, p: Plan, first: number, count: number,
+  tau2: number, draws: (0 | 1)[], combine: (gs: FloatArray[], out: Float64Array) => void): Promise<void> {
+  const chunk = Math.min(chunkRows(p.dim), count);
+  const buf = alloc(chunk * p.dim * 8, 'the gradient staging buffer');
+  try {
+    await stream(oracle, p, first, count, tau2, draws, combine, chunk, (rows, c, batch0) => {
       const view = f64(buf, c * p.dim); // fresh view: the oracle may have grown wasm memory
       for (let t = 0; t < c; t++) view.set(rows[t]!, t * p.dim);
       if (!acc.addFromWasm(buf, c)) { // finite gradients whose difference overflowed
-        const bad = Math.floor(view.findIndex((v) => v - v !== 0) / p.dim);
-        throw new RangeError(`estimateCurvature: the oracle's gradients for batch ${first + c0 + bad} overflow float64 when combined (entries near 1.8e308): scale the model's loss or targets down.`);
+        throw combinedOverflow(batch0 + Math.floor(view.findIndex((v) => v - v !== 0) / p.dim));
       }
-    }
+    });
   } finally {
     free(buf);
+  }
+}
+
+/** The pair differences of every batch into a sketch, in the chunks every runner uses (sketchChunkRows). */
+async function streamSketch(oracle: GradientOracle, p: Plan, spec: SketchSpec): Promise<SketchedCurvature> {
+  const sketch = newSketch(p.dim, spec); // validates size, precision and memory before the oracle is asked
+  try {
+    await stream(oracle, p, p.first, p.m, p.tau2, [0, 1], (gs, out) => {
+      const a = gs[0]!, b = gs[1]!;
+      for (let i = 0; i < p.dim; i++) out[i] = a[i]! - b[i]!;
+    }, sketchChunkRows(p.dim), (rows, c, batch0) => {
+      const block = new Float64Array(c * p.dim);
+      for (let t = 0; t < c; t++) block.set(rows[t]!, t * p.dim);
+      const bad = block.findIndex((v) => v - v !== 0);
+      if (bad >= 0) throw combinedOverflow(batch0 + Math.floor(bad / p.dim));
+      addPairDifferences(sketch, block, p.n, p.tau2);
+    });
+    return sketchResult(sketch, spec, p.m, p.tau2);
+  } finally {
+    sketch.dispose();
   }
 }
 
@@ -294,17 +339,20 @@ async function stream(acc: GradientCovariance, oracle: GradientOracle, p: Plan, 
  * const G = await estimateCurvature(({ batch, noise }) => myGradient(batch, noise),
  *   { dim: 193, batchSize: 64, batches: 2000, seed: 1, method: 'paired' });
  */
-export async function estimateCurvature(oracle: GradientOracle, options: CurvatureOptions): Promise<CurvatureEstimate> {
+export async function estimateCurvature(oracle: GradientOracle, options: CurvatureOptions & { sketch: SketchEstimateOptions }): Promise<SketchedCurvature>;
+export async function estimateCurvature(oracle: GradientOracle, options: CurvatureOptions): Promise<CurvatureEstimate>;
+export async function estimateCurvature(oracle: GradientOracle, options: CurvatureOptions): Promise<CurvatureEstimate | SketchedCurvature> {
   if (typeof oracle !== 'function') {
     throw new TypeError(`invalid argument: \`oracle\` must be a function (request) => gradient. Value: \`${show(oracle)}\`.`);
   }
   const p = plan(options);
   const base = { batches: p.m, method: p.method, gradientEvaluations: evaluationsOf(p.method, p.m) };
   const copy = (gs: FloatArray[], out: Float64Array) => out.set(gs[0]!);
+  if (p.sketch) return streamSketch(oracle, p, p.sketch);
   if (p.method === 'paired') {
     const acc = new GradientCovariance(p.dim);
     try {
-      await stream(acc, oracle, p, p.first, p.m, p.tau2, [0, 1], (gs, out) => {
+      await streamDense(acc, oracle, p, p.first, p.m, p.tau2, [0, 1], (gs, out) => {
         const a = gs[0]!, b = gs[1]!;
         for (let i = 0; i < p.dim; i++) out[i] = a[i]! - b[i]!;
       });
@@ -318,8 +366,8 @@ export async function estimateCurvature(oracle: GradientOracle, options: Curvatu
     const [tau1, tau2] = p.levels as [number, number];
     const a1 = new GradientCovariance(p.dim), a2 = new GradientCovariance(p.dim);
     try {
-      await stream(a1, oracle, p, p.first, m1, tau1, [0], copy);
-      await stream(a2, oracle, p, p.first + m1, m2, tau2, [0], copy);
+      await streamDense(a1, oracle, p, p.first, m1, tau1, [0], copy);
+      await streamDense(a2, oracle, p, p.first + m1, m2, tau2, [0], copy);
       const hessian = twoLevelHessian(a1.covariance(), a2.covariance(), p.n, tau1, tau2);
       a1.merge(a2);
       return { ...base, hessian, mean: a1.mean(), noiseVariance: tau1, noiseLevels: [tau1, tau2] };
@@ -330,7 +378,7 @@ export async function estimateCurvature(oracle: GradientOracle, options: Curvatu
   }
   const acc = new GradientCovariance(p.dim);
   try {
-    await stream(acc, oracle, p, p.first, p.m, p.tau2, [0], copy);
+    await streamDense(acc, oracle, p, p.first, p.m, p.tau2, [0], copy);
     const mean = acc.mean();
     if (p.method === 'calibrated') {
       return { ...base, hessian: acc.covariance(), mean, noiseVariance: p.tau2, noiseLevels: [p.tau2] };

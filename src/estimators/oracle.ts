@@ -8,6 +8,7 @@ import {
   checkOptions, checkPositiveInteger, checkFloat64Array, checkLength, checkFinite, checkNonNegative, checkSeed, checkStream, checkBoolean, checkInteger,
 } from '../core/validate.js';
 import type { EstimatorMethod } from './methods.js';
+import { sketchChunkRows, type SketchEstimateOptions } from './sketched.js';
 import { type RegressionData, checkData, RegressionDataset } from '../data/dataset.js';
 
 /** The keys of GradientOptions, for the unknown-key check. */
@@ -228,6 +229,13 @@ export interface EstimateOptions extends Omit<GradientOptions, 'noiseVariance'> 
    * their result bit for bit, in one thread.
    */
   blockBatches?: number;
+  /**
+   * Method 'paired' only: sketch the pair differences (Frequent Directions of size
+   * `sketch.size`, docs/sketch.md) instead of the dense dim x dim estimate: the result is a
+   * SketchedCurvature (top `sketch.k` eigenpairs with certified intervals, the exact diagonal
+   * and trace), and memory is O(dim size), not O(dim^2).
+   */
+  sketch?: SketchEstimateOptions;
 }
 
 /** What estimateHessian returns. */
@@ -253,17 +261,19 @@ export interface EstimateJob { data: RegressionData | RegressionDataset; w: Floa
  * Validates estimateHessian's arguments (same rules and messages) without computing.
  * @internal
  */
-export function prepareEstimate(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions): EstimateJob {
+export function prepareEstimate(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions, dense = true): EstimateJob {
   const d = checkData(data);
-  return { data: d, ...prepareEstimateFor(d, w, options) };
+  return { data: d, ...prepareEstimateFor(d, w, options, dense) };
 }
 
 /**
  * prepareEstimate for data of a known shape that was checked before (the worker pool's
  * share() handles): the same checks of w, the options and the sizes, in the same order
- * (a shape that is not a RegressionDataset counts X and y as copied in). @internal
+ * (a shape that is not a RegressionDataset counts X and y as copied in). `dense` false (a
+ * sketched plan): no dim x dim covariance, so neither its dim limit nor its blocks are
+ * counted (the sketch checks its own). @internal
  */
-export function prepareEstimateFor(d: { rows: number; dim: number }, w: Float64Array, options: EstimateOptions): { w: Float64Array; p: Parsed } {
+export function prepareEstimateFor(d: { rows: number; dim: number }, w: Float64Array, options: EstimateOptions, dense = true): { w: Float64Array; p: Parsed } {
   const weights = checkWeights(w, d.dim);
   const opts = checkOptions('options', options, [...ESTIMATE_OPTION_KEYS, 'method'], '`options` of estimateHessian');
   if (opts.method !== undefined && opts.method !== 'calibrated') { // the plan (src/estimators/plan.ts) passes one level's options, without the method
@@ -275,6 +285,10 @@ export function prepareEstimateFor(d: { rows: number; dim: number }, w: Float64A
     : checkNonNegative('noiseVariance', opts.noiseVariance);
   const p = parse(d, opts, tau2);
   if (p.m < 2) throw new RangeError(`invalid argument: \`batches\` must be at least 2 to form a covariance. Value: \`${p.m}\`.`);
+  if (!dense) {
+    checkOracleFits(d, p, [Math.min(p.m, sketchChunkRows(p.dim)) * p.dim * 8], `\`data.dim\` = ${p.dim} with \`batchSize\` = ${p.n}`, 'estimateHessian (data, oracle scratch and the staging of pair differences)');
+    return { w: weights, p };
+  }
   if (p.dim > MAX_COVARIANCE_DIM) {
     throw new RangeError(`invalid argument: \`data.dim\` must be at most ${MAX_COVARIANCE_DIM} (the gradient covariance, 8 dim^2 bytes, is one wasm heap block). Value: \`${p.dim}\`.`);
   }

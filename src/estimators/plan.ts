@@ -25,6 +25,8 @@ import {
   withOracle, withSortArea, accumulate, prepareEstimateFor, estimateResult, ESTIMATE_OPTION_KEYS, type EstimateJob, type EstimateOptions, type Parsed,
 } from './oracle.js';
 import { checkData, RegressionDataset, type RegressionData } from '../data/dataset.js';
+import { CurvatureSketch } from '../sketch/sketch.js';
+import { checkSketch, probeSketch, newSketch, sketchChunkRows, addPairDifferences, sketchResult, type SketchSpec, type SketchedCurvature, type SketchEstimateOptions } from './sketched.js';
 import {
   noiseLevelsUnused, checkNoiseLevels, withoutMethod, type EstimatorMethod, ESTIMATOR_METHODS, type CurvatureEstimate, evaluationsOf, twoLevelSplit, pairedHessian, twoLevelHessian, debiasedHessian,
 } from './methods.js';
@@ -52,7 +54,12 @@ export interface PlanBlock {
   draw: BlockDraw;
   /** The injected variance of this block's draws. */
   tau2: number;
+  /** Method 'paired' with `sketch`: the block is a CurvatureSketch of this spec, not a covariance. */
+  sketch?: SketchSpec;
 }
+
+/** A block's accumulator: a covariance, or a sketch (a sketched plan). @internal */
+export type BlockAccumulator = GradientCovariance | CurvatureSketch;
 
 /**
  * A validated estimate cut into blocks: the method, the parsed options (p.tau2 is the first
@@ -66,12 +73,14 @@ export interface EstimatePlan {
   levels: number[];
   s2: number;
   blocks: PlanBlock[];
+  /** The validated `sketch` option (method 'paired' only), when given. */
+  sketch?: SketchSpec;
 }
 
 /** The blocks of `count` batches from `first`, cut every `size` batches. */
-function cut(level: number, first: number, count: number, draw: BlockDraw, tau2: number, size: number): PlanBlock[] {
+function cut(level: number, first: number, count: number, draw: BlockDraw, tau2: number, size: number, sketch?: SketchSpec): PlanBlock[] {
   const out: PlanBlock[] = [];
-  for (let b = 0; b < count; b += size) out.push({ level, first: first + b, count: Math.min(size, count - b), draw, tau2 });
+  for (let b = 0; b < count; b += size) out.push({ level, first: first + b, count: Math.min(size, count - b), draw, tau2, ...(sketch ? { sketch } : {}) });
   return out;
 }
 
@@ -83,10 +92,11 @@ function cut(level: number, first: number, count: number, draw: BlockDraw, tau2:
  */
 export function planEstimate<D extends { rows: number; dim: number }>(shape: () => D, w: unknown, options: EstimateOptions,
   blockBatches: unknown = Infinity, what = '`options` of estimateHessian'): EstimatePlan & { data: D } {
-  const opts = checkOptions('options', options, [...ESTIMATE_OPTION_KEYS, 'method', 'noiseLevels', 'blockBatches'], what);
+  const opts = checkOptions('options', options, [...ESTIMATE_OPTION_KEYS, 'method', 'noiseLevels', 'blockBatches', 'sketch'], what);
   const method = opts.method === undefined ? 'calibrated' : checkOneOf('method', opts.method, ESTIMATOR_METHODS);
   if (method !== 'two-level' && opts.noiseLevels !== undefined) throw noiseLevelsUnused(opts.noiseLevels, method);
-  const { blockBatches: given, ...rest } = withoutMethod(opts);
+  const sketch = checkSketch(opts.sketch, method);
+  const { blockBatches: given, sketch: _sketch, ...rest } = withoutMethod(opts);
   if (given !== undefined) blockBatches = given;
   let levels: number[] | undefined;
   let s2 = 0;
@@ -108,7 +118,8 @@ export function planEstimate<D extends { rows: number; dim: number }>(shape: () 
     }
   }
   const data = shape();
-  const { w: weights, p } = prepareEstimateFor(data, w as Float64Array, rest as unknown as EstimateOptions);
+  const { w: weights, p } = prepareEstimateFor(data, w as Float64Array, rest as unknown as EstimateOptions, sketch === undefined);
+  if (sketch) probeSketch(p.dim, sketch); // the sketch's own checks (size, precision, memory) before any work
   if (method === 'two-level' && p.m < 4) {
     throw new RangeError(`invalid argument: \`batches\` must be at least 4 for method 'two-level' (two covariances of at least 2). Value: \`${p.m}\`.`);
   }
@@ -119,9 +130,9 @@ export function planEstimate<D extends { rows: number; dim: number }>(shape: () 
     const [m1, m2] = twoLevelSplit(p.m);
     blocks = [...cut(0, p.firstBatch, m1, 'gradients', levels[0]!, size), ...cut(1, p.firstBatch + m1, m2, 'gradients', levels[1]!, size)];
   } else {
-    blocks = cut(0, p.firstBatch, p.m, method === 'paired' ? 'pairs' : 'gradients', p.tau2, size);
+    blocks = cut(0, p.firstBatch, p.m, method === 'paired' ? 'pairs' : 'gradients', p.tau2, size, sketch);
   }
-  return { method, w: weights, p, levels, s2, blocks, data };
+  return { method, w: weights, p, levels, s2, blocks, data, ...(sketch ? { sketch } : {}) };
 }
 
 /**
@@ -129,7 +140,7 @@ export function planEstimate<D extends { rows: number; dim: number }>(shape: () 
  * exactly its batches, handed to `each` (which serializes it, or keeps it). Consecutive
  * blocks that draw alike share one copy of the data in wasm memory. @internal
  */
-export function computeBlocks<T>(job: EstimateJob, blocks: readonly PlanBlock[], each: (acc: GradientCovariance) => T): T[] {
+export function computeBlocks<T>(job: EstimateJob, blocks: readonly PlanBlock[], each: (acc: BlockAccumulator) => T): T[] {
   const out: T[] = [];
   for (let i = 0; i < blocks.length;) {
     const { draw, tau2 } = blocks[i]!;
@@ -139,10 +150,11 @@ export function computeBlocks<T>(job: EstimateJob, blocks: readonly PlanBlock[],
     const p = { ...job.p, tau2 };
     const runAll = (run: (outPtr: number, first: number, count: number) => void) => {
       for (const b of group) {
-        const acc = new GradientCovariance(p.dim);
+        const acc = b.sketch ? newSketch(p.dim, b.sketch) : new GradientCovariance(p.dim);
         let kept = false;
         try {
-          accumulate(acc, run, job.p, b.first, b.count);
+          if (acc instanceof CurvatureSketch) accumulateSketch(acc, run, p, b.first, b.count);
+          else accumulate(acc, run, job.p, b.first, b.count);
           const v = each(acc);
           kept = (v as unknown) === acc;
           out.push(v);
@@ -155,7 +167,7 @@ export function computeBlocks<T>(job: EstimateJob, blocks: readonly PlanBlock[],
       if (draw === 'pairs') withPairKernel({ ...job, p }, runAll);
       else withOracle(job.data, job.w, p, runAll);
     } catch (err) {
-      for (const v of out) if (v instanceof GradientCovariance) v.dispose();
+      for (const v of out) if (v instanceof GradientCovariance || v instanceof CurvatureSketch) v.dispose();
       throw err;
     }
     i = j;
@@ -163,26 +175,52 @@ export function computeBlocks<T>(job: EstimateJob, blocks: readonly PlanBlock[],
   return out;
 }
 
-/** Merges the blocks (in plan order, decoded by `decode`) into one accumulator per level. @internal */
-export function mergeLevels<B>(plan: EstimatePlan, blocks: readonly B[], decode: (block: B) => GradientCovariance): GradientCovariance[] {
-  const levels = plan.levels.map(() => new GradientCovariance(plan.p.dim));
+/**
+ * Merges the blocks (in plan order, decoded by `decode`) into one accumulator per level. A
+ * sketched level starts from its first block itself (a merge into an empty sketch would
+ * shrink again), so one block per level gives that block's bits. @internal
+ */
+export function mergeLevels<B>(plan: EstimatePlan, blocks: readonly B[], decode: (block: B) => BlockAccumulator): BlockAccumulator[] {
+  const levels: (BlockAccumulator | undefined)[] = plan.levels.map(() => (plan.sketch ? undefined : new GradientCovariance(plan.p.dim)));
   try {
     plan.blocks.forEach((b, i) => {
       const acc = decode(blocks[i]!);
-      try { levels[b.level]!.merge(acc); } finally { acc.dispose(); }
+      const level = levels[b.level];
+      if (level === undefined) { levels[b.level] = acc; return; }
+      try { mergeInto(level, acc); } finally { acc.dispose(); }
     });
   } catch (err) {
-    for (const l of levels) l.dispose();
+    for (const l of levels) l?.dispose();
     throw err;
   }
-  return levels;
+  return levels as BlockAccumulator[];
+}
+
+/** level.merge(acc) for two accumulators of the same kind. */
+function mergeInto(level: BlockAccumulator, acc: BlockAccumulator): void {
+  if (level instanceof CurvatureSketch && acc instanceof CurvatureSketch) level.merge(acc);
+  else if (level instanceof GradientCovariance && acc instanceof GradientCovariance) level.merge(acc);
+  else throw new TypeError('gradcov: a block of another kind (covariance vs sketch) than its plan');
+}
+
+/** Decodes a block's bytes as the plan's accumulator (hostile bytes are refused by fromBytes). @internal */
+export function decodeBlock(plan: EstimatePlan, bytes: Uint8Array, trusted = false): BlockAccumulator {
+  if (plan.sketch) return CurvatureSketch.fromBytes(bytes);
+  return trusted ? GradientCovariance.fromOwnBytes(bytes) : GradientCovariance.fromBytes(bytes);
 }
 
 /**
  * The method's estimate from one accumulator per level (shared by every runner, so all give
  * the same numbers, or the same error, from the same accumulators). @internal
  */
-export function finishPlan(plan: EstimatePlan, levels: readonly GradientCovariance[]): CurvatureEstimate {
+export function finishPlan(plan: EstimatePlan, levels: readonly BlockAccumulator[]): CurvatureEstimate | SketchedCurvature {
+  const { p } = plan;
+  if (plan.sketch) return sketchResult(levels[0] as CurvatureSketch, plan.sketch, p.m, p.tau2);
+  return finishDense(plan, levels as GradientCovariance[]);
+}
+
+/** finishPlan for the dense accumulators. */
+function finishDense(plan: EstimatePlan, levels: readonly GradientCovariance[]): CurvatureEstimate {
   const { method, p } = plan;
   const n = p.n, m = p.m, dim = p.dim;
   const base = { batches: m, method, gradientEvaluations: evaluationsOf(method, m) };
@@ -227,6 +265,28 @@ function withPairKernel<T>(job: EstimateJob, fn: (run: (outPtr: number, first: n
 }
 
 /**
+ * Streams the pair differences of batches [first, first + count) into a sketch, in the
+ * chunks of sketchChunkRows (as estimateCurvature), through a small staging block.
+ */
+function accumulateSketch(sketch: CurvatureSketch, run: (outPtr: number, first: number, count: number) => void,
+  p: Parsed, first: number, count: number): void {
+  const rows = Math.min(sketchChunkRows(p.dim), count);
+  const buf = alloc(rows * p.dim * 8, 'pair-difference staging');
+  try {
+    for (let b = 0; b < count; b += rows) {
+      const c = Math.min(rows, count - b);
+      run(buf, first + b, c);
+      const block = f64(buf, c * p.dim).slice(); // a copy: the sketch may grow wasm memory
+      const bad = block.findIndex((v) => v - v !== 0);
+      if (bad >= 0) throw new RangeError(`the pair difference of batch ${first + b + Math.floor(bad / p.dim)} overflows float64: the data or \`noiseVariance\` (${p.tau2}) are too large. Standardize the data (standardize()) or scale them down.`);
+      addPairDifferences(sketch, block, p.n, p.tau2);
+    }
+  } finally {
+    free(buf);
+  }
+}
+
+/**
  * The pair differences g_b(xi1) - g_b(xi2) = (1/n) X_B'(xi2 - xi1) of the built-in oracle's
  * batches [firstBatch, firstBatch + batches), from the fused kernel (no residual: w and y
  * are not needed). Batch b uses the rows and first noise draw of linearRegressionGradients'
@@ -257,10 +317,10 @@ export function pairDifferences(data: RegressionData | RegressionDataset, option
  * estimateHessian in this thread, for every method: validates everything first, then
  * computes the plan's blocks (one per level) and finishes. @internal
  */
-export function estimatePlanned(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions): CurvatureEstimate {
+export function estimatePlanned(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions): CurvatureEstimate | SketchedCurvature {
   const plan = planEstimate(() => checkData(data), w, options);
   const accs = computeBlocks({ data: plan.data, w: plan.w, p: plan.p }, plan.blocks, (acc) => acc);
-  let levels: GradientCovariance[];
+  let levels: BlockAccumulator[];
   if (accs.length === plan.levels.length) levels = accs; // one block per level: the accumulators themselves
   else {
     try {
@@ -297,6 +357,8 @@ export function estimatePlanned(data: RegressionData | RegressionDataset, w: Flo
  * const exact = estimateHessian(data, w, { batchSize: 64, batches: 1000, seed: 1, method: 'paired' });
  * relativeError(exact.hessian, trueH, dim);
  */
-export function estimateHessian(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions): CurvatureEstimate {
+export function estimateHessian(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions & { sketch: SketchEstimateOptions }): SketchedCurvature;
+export function estimateHessian(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions): CurvatureEstimate;
+export function estimateHessian(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions): CurvatureEstimate | SketchedCurvature {
   return estimatePlanned(data, w, options); // every method, as the block plan above (one block per level)
 }

@@ -10,10 +10,10 @@
 // for any number of workers. A job of one block equals estimateHessian bit for bit; with
 // several blocks it differs from estimateHessian only by the rounding of the Chan merges.
 import { init, isInitialized, checkBlocks, byteCount } from '../core/wasm.js';
-import { GradientCovariance } from '../core/covariance.js';
 import { checkWeights, ESTIMATE_OPTION_KEYS, type EstimateOptions } from '../estimators/oracle.js';
 import { RegressionDataset, type RegressionData } from '../data/dataset.js';
-import { planEstimate, mergeLevels, finishPlan } from '../estimators/plan.js';
+import { planEstimate, mergeLevels, finishPlan, decodeBlock } from '../estimators/plan.js';
+import type { SketchEstimateOptions, SketchedCurvature } from '../estimators/sketched.js';
 import type { CurvatureEstimate } from '../estimators/methods.js';
 import { checkBoolean, checkOptions, checkPositiveInteger, checkRegressionData, show, type RegressionShape } from '../core/validate.js';
 import { type Transport, Channel, makeTransports, startChannels, contiguous } from './channel.js';
@@ -83,7 +83,7 @@ class SharedDataHandle {
 }
 
 /** The option keys pool.estimateHessian takes: estimateHessian's (every method) and `blockBatches`. */
-const POOL_ESTIMATE_KEYS = [...ESTIMATE_OPTION_KEYS, 'blockBatches', 'method', 'noiseLevels'] as const;
+const POOL_ESTIMATE_KEYS = [...ESTIMATE_OPTION_KEYS, 'blockBatches', 'method', 'noiseLevels', 'sketch'] as const;
 
 // Test hook: the live channels of a pool (tests kill a worker through its transport).
 const channelsOf = new WeakMap<EstimatorPool, () => Channel[]>();
@@ -312,7 +312,9 @@ export class EstimatorPool {
    * const { hessian } = await pool.estimateHessian(data, w, { batchSize: 64, batches: 20000, seed: 1 });
    * await pool.close();
    */
-  async estimateHessian(data: RegressionData | SharedData, w: Float64Array, options: PoolEstimateOptions): Promise<CurvatureEstimate> {
+  async estimateHessian(data: RegressionData | SharedData, w: Float64Array, options: PoolEstimateOptions & { sketch: SketchEstimateOptions }): Promise<SketchedCurvature>;
+  async estimateHessian(data: RegressionData | SharedData, w: Float64Array, options: PoolEstimateOptions): Promise<CurvatureEstimate>;
+  async estimateHessian(data: RegressionData | SharedData, w: Float64Array, options: PoolEstimateOptions): Promise<CurvatureEstimate | SketchedCurvature> {
     this.#live();
     let entry: Entry | undefined;
     let shape: { rows: number; dim: number };
@@ -349,7 +351,7 @@ export class EstimatorPool {
       const parts = await this.#all(ranges.map(([a, b], i) => (a === b ? undefined
         : channels[i]!.request<Uint8Array[]>({ type: 'estimate', dataId: job.id, blocks: blocks.slice(a, b), w: wCopy, p }))), channels);
       // block order; our own workers' blocks: no O(dim^3) PSD check
-      const levels = mergeLevels(plan, parts.flatMap((x) => x ?? []), (blob) => GradientCovariance.fromOwnBytes(blob));
+      const levels = mergeLevels(plan, parts.flatMap((x) => x ?? []), (blob) => decodeBlock(plan, blob, true));
       try {
         return finishPlan(plan, levels); // the same result or the same error as estimateHessian
       } finally {
