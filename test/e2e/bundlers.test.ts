@@ -173,7 +173,7 @@ test('installed: the pool creates its workers with the literal pattern bundlers 
   const text = readFileSync(join(dir, 'node_modules/gradcov/dist/web-workers.js'), 'utf8');
   assert.match(text, "new Worker(new URL('./web-worker.js', import.meta.url), { type: 'module' })");
   // the worker entry imports its code statically, so a bundler puts it into the worker chunk
-  assert.match(readFileSync(join(dir, 'node_modules/gradcov/dist/web-worker.js'), 'utf8'), /^import \{[^}]*\} from '\.\/pool\.js';$/m);
+  assert.match(readFileSync(join(dir, 'node_modules/gradcov/dist/web-worker.js'), 'utf8'), /^import \{[^}]*\} from '\.\/parallel\/serve\.js';$/m);
 });
 
 await browserSuite(test, [
