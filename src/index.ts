@@ -28,6 +28,7 @@ export {
 } from './data/synthetic.js';
 export { choleskyFactor, choleskySolve, type CholeskyOptions } from './core/cholesky.js';
 export { Preconditioner, fitLinearRegression, type FitOptions, type FitResult } from './apps/preconditioner.js';
+export { LowRankPreconditioner, type LowRankCurvature, type LowRankOptions } from './apps/sketch-preconditioner.js';
 export { estimateRisk, type RiskInput, type RiskOptions, type RiskEstimate, type AdversarialRisk } from './apps/risk.js';
 export { riskOnData, dualNorm, type PerturbationNorm } from './apps/risk-on-data.js';
 export { EstimatorPool, DEFAULT_BLOCK_BATCHES, type SharedData, type PoolEstimateOptions } from './parallel/pool.js';

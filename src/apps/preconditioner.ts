@@ -7,9 +7,11 @@ import { estimateHessian } from '../estimators/plan.js';
 import type { RegressionData } from '../data/dataset.js';
 import { secondMomentMatrix } from '../data/helpers.js';
 import { extremeEigenvalues } from '../spectral/spectral.js';
+import { checkSketch, type SketchEstimateOptions } from '../estimators/sketched.js';
+import { LowRankPreconditioner } from './sketch-preconditioner.js';
 import {
   checkPositiveInteger, checkFloat64Array, checkLength, checkFinite, checkLive, checkOptions, checkOneOf, checkInteger,
-  checkSeed, checkNonNegative, checkUnitInterval, checkBoolean, checkPositive, checkRegressionData,
+  checkSeed, checkNonNegative, checkUnitInterval, checkBoolean, checkPositive, checkRegressionData, show,
 } from '../core/validate.js';
 
 interface State { lPtr: number; xPtr: number }
@@ -101,9 +103,27 @@ export class Preconditioner {
 // ---------------------------------------------------------------------------------------
 // fitLinearRegression
 
+/** P^-1 g with either preconditioner. */
+function solveWith(P: Preconditioner | LowRankPreconditioner, g: Float64Array, out?: Float64Array): Float64Array {
+  return P instanceof LowRankPreconditioner ? P.solve(g, out) : P.apply(g, out);
+}
+
+/** The dense matrix of a low-rank-plus-diagonal preconditioner (its columns P e_j), for FitResult.hessian. */
+function denseOf(P: LowRankPreconditioner, dim: number): Float64Array {
+  const out = new Float64Array(dim * dim);
+  const e = new Float64Array(dim);
+  for (let j = 0; j < dim; j++) {
+    e.fill(0);
+    e[j] = 1;
+    const col = P.apply(e);
+    for (let i = 0; i < dim; i++) out[i * dim + j] = col[i]!;
+  }
+  return out;
+}
+
 /** The keys of FitOptions, for the unknown-key check. */
 const FIT_OPTION_KEYS = ['method', 'steps', 'learningRate', 'batchSize', 'batches', 'noiseVariance', 'baseNoiseVariance', 'seed',
-  'hessian', 'ridge', 'tolerance', 'initial', 'snapshotEvery', 'debias', 'rescale', 'estimator'] as const;
+  'hessian', 'ridge', 'tolerance', 'initial', 'snapshotEvery', 'debias', 'rescale', 'estimator', 'sketch'] as const;
 
 /** Options of fitLinearRegression(). */
 export interface FitOptions {
@@ -143,6 +163,12 @@ export interface FitOptions {
   debias?: boolean;
   /** Estimated H_hat: rescale it by the curvature measured along its first step (one gradient difference). Default true for 'calibrated', false for 'paired'. */
   rescale?: boolean;
+  /**
+   * Estimator 'paired' only: precondition with the low-rank-plus-diagonal P = V L V' + D + ridge I
+   * of a sketched estimate (estimateHessian's `sketch`, docs/sketch.md: O(dim k) per step)
+   * instead of the Cholesky factor of the dense H_hat.
+   */
+  sketch?: SketchEstimateOptions;
 }
 
 /** What fitLinearRegression() returns. */
@@ -229,6 +255,10 @@ export function fitLinearRegression(data: RegressionData, options: FitOptions): 
   if (debias && estimator === 'paired') {
     throw new TypeError("invalid argument: `debias` must not be true with estimator 'paired' (its H_hat has no misfit term to remove). Value: `true`.");
   }
+  const sketch = checkSketch(o.sketch, estimator === 'paired' ? 'paired' : 'calibrated');
+  if (sketch && (method !== 'preconditioned' || given)) {
+    throw new TypeError(`invalid argument: \`sketch\` must be left out unless method is 'preconditioned' without \`hessian\` (it decides how H_hat is estimated). Value: \`${show(o.sketch)}\`.`);
+  }
   if (estimator === 'paired' && noiseVariance === 0) {
     throw new RangeError("invalid argument: `noiseVariance` must be > 0 for estimator 'paired'. Value: `0`.");
   }
@@ -246,7 +276,7 @@ export function fitLinearRegression(data: RegressionData, options: FitOptions): 
   const k = wasm();
   const hPtr = alloc(dim * dim * 8, 'fitLinearRegression');
   let vPtr = 0, gPtr = 0;
-  let P: Preconditioner | undefined;
+  let P: Preconditioner | LowRankPreconditioner | undefined;
   try {
     vPtr = alloc(dim * 8, 'fitLinearRegression');
     gPtr = alloc(dim * 8, 'fitLinearRegression');
@@ -272,6 +302,12 @@ export function fitLinearRegression(data: RegressionData, options: FitOptions): 
     } else {
       if (given) {
         used = given;
+      } else if (sketch) {
+        const est = estimateHessian(d, w, { batchSize: n, batches: Math.max(2, Math.floor(batches / 2)), seed: o.seed as number | bigint,
+          method: 'paired', sketch: o.sketch as SketchEstimateOptions, ...(noiseVariance === undefined ? {} : { noiseVariance }) });
+        batchGradients = est.gradientEvaluations;
+        P = new LowRankPreconditioner(est, { damping: ridge });
+        used = denseOf(P, dim);
       } else {
         const est = estimator === 'paired'
           ? estimateHessian(d, w, { batchSize: n, batches: Math.max(2, Math.floor(batches / 2)), seed: o.seed as number | bigint,
@@ -282,10 +318,10 @@ export function fitLinearRegression(data: RegressionData, options: FitOptions): 
         used = est.hessian;
         if (debias) for (let i = 0; i < dim; i++) for (let j = 0; j < dim; j++) used[i * dim + j]! -= (g[i]! * g[j]!) / n;
       }
-      P = new Preconditioner(used, dim, { ridge });
+      P ??= new Preconditioner(used, dim, { ridge });
       if (!given && rescale) {
         const g0 = g.slice();
-        const p = P.apply(g0);
+        const p = solveWith(P, g0);
         const wp = w.map((v, i) => v + p[i]!);
         gradient(wp);
         let num = 0, den = 0;
@@ -311,7 +347,7 @@ export function fitLinearRegression(data: RegressionData, options: FitOptions): 
     };
     converged = done();
     while (!converged && taken < steps) {
-      if (P) P.apply(g, dir); else dir.set(g);
+      if (P) solveWith(P, g, dir); else dir.set(g);
       const f = P ? eta / scale : eta;
       for (let i = 0; i < dim; i++) w[i]! -= f * dir[i]!;
       taken++;
