@@ -26,6 +26,7 @@ export {
   syntheticRegression, randomOrthogonal, matrixWithSpectrum, INPUT_DISTRIBUTIONS,
   type SyntheticOptions, type SyntheticProblem, type InputDistribution,
 } from './data/synthetic.js';
+export { plantedSpectrum, walshHadamard, type PlantedSpectrum, type PlantedSpectrumOptions } from './data/planted.js';
 export { choleskyFactor, choleskySolve, type CholeskyOptions } from './core/cholesky.js';
 export { Preconditioner, fitLinearRegression, type FitOptions, type FitResult } from './apps/preconditioner.js';
 export { LowRankPreconditioner, type LowRankCurvature, type LowRankOptions } from './apps/sketch-preconditioner.js';

@@ -123,4 +123,15 @@ test("unbiased: paired is flat at its sampling error for every misfit and data s
   }
 });
 
+test('scale: dense and sketch up to d = 1024, the sketch alone beyond; the outliers inside their intervals up to the sampling error', () => {
+  const e = run('scale', '--dim', '1024', '--batches', '200', '--seed', '2');
+  const t = e.tables[0]!;
+  assert.equal(col(t, 'd'), [256, 1024]);
+  for (const x of col(t, 'sketch bytes')) assert.ok(x > 0);
+  for (const r of t.rows) assert.is(r[t.columns.indexOf('in interval')], '4/4', `d ${r[0]}: ${r.join(', ')}`);
+  // 200 batches of n = 16: the sampling sd of a separated eigenvalue is sqrt(2.375 / 200) = 0.11 (4 sd: 0.44)
+  for (const x of [...col(t, 'sketch top-4 error'), ...col(t, 'dense top-4 error')]) assert.ok(x < 0.44, `top-4 error ${x}`);
+  assert.ok(col(t, 'dense bytes')[1]! > 20 * col(t, 'sketch bytes')[1]!, 'dense state 8 d^2 vs the sketch 16 l d');
+});
+
 test.run();

@@ -8,9 +8,10 @@ import { preconditioning } from './preconditioning.js';
 import { adversarial } from './adversarial.js';
 import { distributed } from './distributed.js';
 import { unbiased } from './unbiased.js';
+import { scale } from './scale.js';
 import type { Experiment } from './types.js';
 
-export const EXPERIMENTS: Experiment[] = [calibration, batches, distributions, dimension, realData, preconditioning, adversarial, distributed, unbiased];
+export const EXPERIMENTS: Experiment[] = [calibration, batches, distributions, dimension, realData, preconditioning, adversarial, distributed, unbiased, scale];
 
 export function findExperiment(name: string): Experiment | undefined {
   return EXPERIMENTS.find((e) => e.name === name);
