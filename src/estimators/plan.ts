@@ -25,8 +25,7 @@ import {
   withOracle, withSortArea, accumulate, prepareEstimateFor, estimateResult, ESTIMATE_OPTION_KEYS, type EstimateJob, type EstimateOptions, type Parsed,
 } from './oracle.js';
 import { checkData, RegressionDataset, type RegressionData } from '../data/dataset.js';
-import { CurvatureSketch } from '../sketch/sketch.js';
-import { checkSketch, probeSketch, newSketch, sketchChunkRows, addPairDifferences, sketchResult, type SketchSpec, type SketchedCurvature, type SketchEstimateOptions } from './sketched.js';
+import { CurvatureSketch, checkSketch, probeSketch, newSketch, sketchChunkRows, addPairDifferences, sketchResult, type SketchSpec, type SketchedCurvature, type SketchEstimateOptions } from './sketched.js';
 import {
   noiseLevelsUnused, checkNoiseLevels, withoutMethod, type EstimatorMethod, ESTIMATOR_METHODS, type CurvatureEstimate, evaluationsOf, twoLevelSplit, pairedHessian, twoLevelHessian, debiasedHessian,
 } from './methods.js';
