@@ -15,7 +15,7 @@ test('--help documents every command; each command documents every option', () =
   const exp = gradcov('experiment', '--help');
   assert.is(exp.code, 0, exp.stderr);
   for (const o of ['--seed', '--dim', '--rows', '--batch-size', '--batches', '--dims', '--batches-per-dim', '--out', '--json', '--quiet']) assert.ok(exp.stdout.includes(o), `experiment ${o}`);
-  for (const e of ['calibration', 'batches', 'distributions', 'dimension', 'real-data', 'preconditioning', 'adversarial', 'unbiased', 'all']) assert.match(exp.stdout, new RegExp(`^\\s+${e}\\s+\\S`, 'm'), `experiment ${e} described`);
+  for (const e of ['calibration', 'batches', 'distributions', 'dimension', 'real-data', 'preconditioning', 'adversarial', 'unbiased', 'scale', 'all']) assert.match(exp.stdout, new RegExp(`^\\s+${e}\\s+\\S`, 'm'), `experiment ${e} described`);
   const est = gradcov('estimate', '--help');
   assert.is(est.code, 0, est.stderr);
   for (const o of ['--data', '--target', '--features', '--batch-size', '--batches', '--noise', '--no-standardize', '--delimiter', '--decimal', '--missing', '--seed', '--out', '--json', '--quiet']) assert.ok(est.stdout.includes(o), `estimate ${o}`);
@@ -23,7 +23,7 @@ test('--help documents every command; each command documents every option', () =
 
 test('bad options and arguments exit 1 with a message naming the option and the value', () => {
   const cases: [string[], RegExp][] = [
-    [['experiment', 'nope'], /'nope' is invalid.*calibration, batches, distributions, dimension, real-data, preconditioning, adversarial, distributed, unbiased, all/],
+    [['experiment', 'nope'], /'nope' is invalid.*calibration, batches, distributions, dimension, real-data, preconditioning, adversarial, distributed, unbiased, scale, all/],
     [['experiment', 'calibration', '--batch-size', '0'], /--batch-size <n>.*'0'.*positive integer/],
     [['experiment', 'calibration', '--batches', '1'], /--batches <m>.*'1'.*at least 2/],
     [['experiment', 'calibration', '--seed', '-3'], /--seed <n>.*'-3'/],

@@ -13,8 +13,8 @@ const SMALL = ['--dim', '5', '--rows', '1500', '--batches', '600', '--dims', '5,
 const dir = tempDir();
 const outA = join(dir, 'a'), outB = join(dir, 'b');
 const first = gradcov('experiment', 'all', ...SMALL, '--seed', '7', '--out', outA);
-const EXPERIMENTS = ['calibration', 'batches', 'distributions', 'dimension', 'real-data', 'preconditioning', 'adversarial', 'distributed', 'unbiased'];
-const PLOTS = ['calibration-raw', 'calibration-rescaled', 'batches-error-vs-m', 'distributions-sweep', 'dimension-error-vs-dim', 'real-data-errors', 'preconditioning-iterations', 'adversarial-errors', 'distributed-wall-time', 'unbiased-misfit'];
+const EXPERIMENTS = ['calibration', 'batches', 'distributions', 'dimension', 'real-data', 'preconditioning', 'adversarial', 'distributed', 'unbiased', 'scale'];
+const PLOTS = ['calibration-raw', 'calibration-rescaled', 'batches-error-vs-m', 'distributions-sweep', 'dimension-error-vs-dim', 'real-data-errors', 'preconditioning-iterations', 'adversarial-errors', 'distributed-wall-time', 'unbiased-misfit', 'scale-intervals'];
 
 interface Exp { name: string; findings: string[]; tables: { columns: string[]; rows: unknown[][] }[]; plots: { file: string }[]; wallClock?: { columns?: string[]; plots?: string[]; findings?: number[] } }
 
@@ -40,7 +40,7 @@ const numbers = (v: unknown): number[] => (typeof v === 'number' ? [v] : Array.i
 
 test('--out writes report.html, results.json and one SVG per plot, each with axis titles and a legend', () => {
   assert.is(first.code, 0, first.stderr);
-  assert.match(first.stdout, /wrote 12 files/);
+  assert.match(first.stdout, /wrote 13 files/);
   assert.equal(readdirSync(outA).sort(), ['report.html', 'results.json', ...PLOTS.map((p) => `${p}.svg`)].sort());
   for (const p of PLOTS) {
     const svg = readFileSync(join(outA, `${p}.svg`), 'utf8');
@@ -131,8 +131,9 @@ test('every number in results.json matches a rerun with the same seed, and --jso
   assert.equal(nb, na);
   assert.equal(rb, ra);
   assert.equal(reproducible(printed.experiments), rb);
-  // only the distributed experiment declares wall-clock parts, and it still has reproducible numbers
-  assert.equal(a.experiments.filter((e: Exp) => e.wallClock).map((e: Exp) => e.name), ['distributed']);
+  // only the distributed and scale experiments declare wall-clock parts, and they still have reproducible numbers
+  assert.equal(a.experiments.filter((e: Exp) => e.wallClock).map((e: Exp) => e.name), ['distributed', 'scale']);
+  assert.ok(numbers(ra.find((e) => e.name === 'scale')!.tables).length >= 8);
   assert.ok(numbers(ra.find((e) => e.name === 'distributed')!.tables).length >= 15);
   const other = gradcov('experiment', 'calibration', ...SMALL, '--seed', '8', '--json');
   const nc = numbers(JSON.parse(other.stdout).experiments[0].tables);

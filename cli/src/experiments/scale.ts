@@ -66,17 +66,19 @@ export const scale: Experiment = {
     const data: Record<string, number | string>[] = [];
     const k = last!.lower.length;
     for (let i = 0; i < k; i++) {
-      data.push({ i: i + 1, lower: last!.lower[i]!, upper: last!.upper[i]!, exact: last!.s[i]! });
+      data.push({ i: i + 1, series: 'certified interval [lambda, lambda + Delta]', lower: last!.lower[i]!, upper: last!.upper[i]! });
+      data.push({ i: i + 1, series: 'exact eigenvalue', lower: last!.s[i]!, upper: last!.s[i]! });
     }
+    const color = { field: 'series', type: 'nominal', title: 'curve', scale: { range: ['#0072B2', '#000000'] }, legend: { orient: 'top-right' } };
+    const x = { field: 'i', type: 'ordinal', title: 'eigenvalue index i (count)' };
     const spec = {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
       title: `Certified intervals vs the exact spectrum, d = ${last!.dim}, l = ${l}, m = ${m}`,
       width: 560, height: 320, data: { values: data },
       layer: [
-        { mark: { type: 'rule', strokeWidth: 6, opacity: 0.5 }, encoding: {
-          x: { field: 'i', type: 'ordinal', title: 'eigenvalue index i' },
-          y: { field: 'lower', type: 'quantitative', title: 'eigenvalue (log)', scale: { type: 'log' } }, y2: { field: 'upper' } } },
-        { mark: { type: 'point', filled: true, color: 'black' }, encoding: { x: { field: 'i', type: 'ordinal' }, y: { field: 'exact', type: 'quantitative' } } },
+        { transform: [{ filter: "datum.series != 'exact eigenvalue'" }], mark: { type: 'rule', strokeWidth: 6, opacity: 0.6 }, encoding: {
+          x, y: { field: 'lower', type: 'quantitative', title: 'eigenvalue (unitless, log scale)', scale: { type: 'log' } }, y2: { field: 'upper' }, color } },
+        { transform: [{ filter: "datum.series == 'exact eigenvalue'" }], mark: { type: 'point', filled: true, size: 60 }, encoding: { x, y: { field: 'lower', type: 'quantitative' }, color } },
       ],
     };
     const worstSketch = Math.max(...rows.map((r) => r[6] as number));
