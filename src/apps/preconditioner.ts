@@ -255,7 +255,10 @@ export function fitLinearRegression(data: RegressionData, options: FitOptions): 
   if (debias && estimator === 'paired') {
     throw new TypeError("invalid argument: `debias` must not be true with estimator 'paired' (its H_hat has no misfit term to remove). Value: `true`.");
   }
-  const sketch = checkSketch(o.sketch, estimator === 'paired' ? 'paired' : 'calibrated');
+  if (o.sketch !== undefined && estimator !== 'paired') {
+    throw new RangeError(`invalid argument: \`sketch\` needs estimator 'paired' (the sketch holds zero-mean pair differences). Value: estimator \`'${estimator}'\`.`);
+  }
+  const sketch = checkSketch(o.sketch, 'paired');
   if (sketch && (method !== 'preconditioned' || given)) {
     throw new TypeError(`invalid argument: \`sketch\` must be left out unless method is 'preconditioned' without \`hessian\` (it decides how H_hat is estimated). Value: \`${show(o.sketch)}\`.`);
   }

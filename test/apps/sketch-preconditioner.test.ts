@@ -115,7 +115,7 @@ test('fitLinearRegression with sketch: far fewer steps than gradient descent on 
   assert.is(sk.estimator, 'paired');
   assert.is(sk.hessian.length, 24 * 24);
   assert.throws(() => g.fitLinearRegression(data, { ...o, method: 'gd', sketch: { size: 8 } }), /`sketch` must be left out/);
-  assert.throws(() => g.fitLinearRegression(data, { ...o, method: 'preconditioned', estimator: 'calibrated', sketch: { size: 8 } }), /`sketch` needs method 'paired'/);
+  assert.throws(() => g.fitLinearRegression(data, { ...o, method: 'preconditioned', estimator: 'calibrated', sketch: { size: 8 } }), /`sketch` needs estimator 'paired'/);
   assert.throws(() => g.fitLinearRegression(data, { ...o, method: 'preconditioned', sketch: { size: 1 } }), /`sketch.size`/);
 });
 
