@@ -322,7 +322,10 @@ async function streamSketch(oracle: GradientOracle, p: Plan, spec: SketchSpec): 
  * adds `request.noise` to the targets of batch `request.batch` and returns that batch's
  * gradient (synchronously or as a Promise; at most `concurrency` requests are in flight).
  * Gradients stream into a covariance accumulator, so memory is O(dim^2) whatever the
- * number of batches. 'paired' is exact at any w (two draws per batch); 'calibrated' is
+ * number of batches; with `sketch: { size }` (method 'paired') they stream into a Frequent
+ * Directions sketch instead (O(dim size) memory, no dense limit on dim) and the result is a
+ * SketchedCurvature: the top eigenpairs with certified intervals, the exact diagonal and trace
+ * (docs/sketch.md). 'paired' is exact at any w (two draws per batch); 'calibrated' is
  * biased by the residuals away from the optimum. With the built-in linear-regression
  * gradients as the oracle, the result equals estimateHessian's bit for bit.
  *
@@ -332,7 +335,7 @@ async function streamSketch(oracle: GradientOracle, p: Plan, spec: SketchSpec): 
  *
  * @param oracle - `(request) => gradient` (Float64Array or Float32Array of length dim, or a Promise of one)
  * @param options - dim, outputs, batchSize, batches, seed, method, noiseVariance, concurrency
- * @returns a promise of the estimate (dim x dim), its mean vector and what the method used
+ * @returns a promise of the estimate (dim x dim), its mean vector and what the method used; with `sketch`, a SketchedCurvature
  * @throws {TypeError|RangeError} (as a rejected promise) for bad options or a bad oracle answer
  * @example
  * import { estimateCurvature } from 'gradcov';
