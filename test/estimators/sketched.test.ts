@@ -141,6 +141,23 @@ test('bad sketch options: a clear error before the oracle is called or anything 
   assert.match(String(err), /`dim`/);
 });
 
+test('estimateHessian with a sketch above the dense limit (dim 12,000): runs; the dense path still refuses it', () => {
+  const { data, w } = regressionProblem(64, 12_000, 5);
+  const o = { batchSize: 8, batches: 30, seed: 1, method: 'paired' as const };
+  assert.throws(() => g.estimateHessian(data, w, o), /`data.dim` must be at most 11584/);
+  const s = g.estimateHessian(data, w, { ...o, sketch: { size: 4 } });
+  assert.is(s.diagonal.length, 12_000);
+  assert.is(s.eigenvectors.length, 3 * 12_000);
+  // the mean of diag(G_hat) estimates the mean of diag(X'X / rows) (about 1): the 240 samples'
+  // noise is a common factor of relative sd sqrt(2 / 240) = 0.09 (4 sd: 0.37)
+  let mean = 0, want = 0, sum = 0;
+  for (let j = 0; j < 12_000; j++) sum += s.diagonal[j]!;
+  mean = sum / 12_000;
+  for (const v of data.X) want += v * v / (64 * 12_000);
+  assert.ok(Math.abs(mean / want - 1) < 0.37, `mean diagonal ${mean} vs ${want}`);
+  assert.ok(Math.abs(s.trace - sum) <= 1e-9 * s.trace);
+});
+
 test('dim 100,000 through estimateCurvature: no dense matrix, the exact diagonal and trace, a planted top direction', async () => {
   const dim = 100_000, n = 4, m = 60;
   // rows x = 3 z_0 e_1 + 0.003 z (z standard normal, drawn from the batch and sample index, the
