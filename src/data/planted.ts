@@ -95,6 +95,7 @@ export function plantedSpectrum(options: PlantedSpectrumOptions): PlantedSpectru
   let trace = 0;
   for (const v of s) trace += v;
   const first = new Map<number, Float64Array>(); // draw 0's noise, until draw 1 of the batch
+  const kept = new Map<number, Float64Array>(); // draw 0's z1 for draw 1 (at most 8 batches; else drawn again)
   const normals = (batch: number, k: number) => new Rng(seed, 2 + 2 * batch + k).normals(new Float64Array(dim));
   return {
     dim, spectrum: s.slice(), diagonal: trace / dim, trace, rotate,
@@ -108,12 +109,17 @@ export function plantedSpectrum(options: PlantedSpectrumOptions): PlantedSpectru
       // u = Z'xi for the batch's Z (dim x n standard normal): (Z'xi1, Z'xi2) is jointly Gaussian
       // with covariances |xi1|^2, xi1.xi2, |xi2|^2 (times I), drawn from two fixed normal vectors
       let u: Float64Array;
-      const z1 = normals(batch, 0);
+      const z1 = (draw === 1 ? kept.get(batch) : undefined) ?? normals(batch, 0);
+      kept.delete(batch);
       if (draw === 0) {
         first.set(batch, noise.slice());
+        if (kept.size >= 8) kept.delete(kept.keys().next().value!);
+        kept.set(batch, z1.slice());
         let a = 0;
         for (const v of noise) a += v * v;
-        u = z1.map((v) => v * Math.sqrt(a));
+        const f = Math.sqrt(a);
+        u = z1;
+        for (let j = 0; j < dim; j++) u[j] = u[j]! * f;
       } else {
         const xi1 = first.get(batch);
         if (!xi1) throw new Error(`plantedSpectrum oracle: draw 1 of batch ${batch} came before its draw 0. Value: ${show(batch)}.`);
@@ -123,7 +129,8 @@ export function plantedSpectrum(options: PlantedSpectrumOptions): PlantedSpectru
         const f = a > 0 ? c / Math.sqrt(a) : 0;
         const r = Math.sqrt(Math.max(b - f * f, 0));
         const z2 = normals(batch, 1);
-        u = z1.map((v, j) => f * v + r * z2[j]!);
+        u = z1;
+        for (let j = 0; j < dim; j++) u[j] = f * u[j]! + r * z2[j]!;
       }
       for (let j = 0; j < dim; j++) u[j] = -u[j]! * root[j]! / n;
       return rotate(u);
