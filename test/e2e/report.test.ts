@@ -133,7 +133,7 @@ test('every number in results.json matches a rerun with the same seed, and --jso
   assert.equal(reproducible(printed.experiments), rb);
   // only the distributed and scale experiments declare wall-clock parts, and they still have reproducible numbers
   assert.equal(a.experiments.filter((e: Exp) => e.wallClock).map((e: Exp) => e.name), ['distributed', 'scale']);
-  assert.ok(numbers(ra.find((e) => e.name === 'scale')!.tables).length >= 8);
+  assert.ok(numbers(ra.find((e) => e.name === 'scale')!.tables).length >= 6);
   assert.ok(numbers(ra.find((e) => e.name === 'distributed')!.tables).length >= 15);
   const other = gradcov('experiment', 'calibration', ...SMALL, '--seed', '8', '--json');
   const nc = numbers(JSON.parse(other.stdout).experiments[0].tables);
