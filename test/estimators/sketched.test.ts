@@ -158,6 +158,24 @@ test('estimateHessian with a sketch above the dense limit (dim 12,000): runs; th
   assert.ok(Math.abs(s.trace - sum) <= 1e-9 * s.trace);
 });
 
+test('atomic: an oracle that throws, rejects or answers a wrong length mid-run rejects naming the batch and draw; no result', async () => {
+  const o = { dim: 5, batchSize: 4, batches: 50, seed: 1, method: 'paired' as const, sketch: { size: 3 } };
+  const ok = (req: g.GradientRequest) => new Float64Array(5).map((_, j) => req.noise[j % 4]! * (j + 1));
+  const cases: [(req: g.GradientRequest) => unknown, RegExp][] = [
+    [(req) => { if (req.batch === 37 && req.draw === 1) throw new Error('boom'); return ok(req); }, /failed on batch 37 \(draw 1\): boom/],
+    [(req) => (req.batch === 12 ? Promise.reject(new Error('gone')) : ok(req)), /failed on batch 12 \(draw 0\): gone/],
+    [(req) => (req.batch === 20 ? new Float64Array(4) : ok(req)), /batch 20 \(draw 0\) must have length dim \(5\)/],
+    [(req) => (req.batch === 3 && req.draw === 1 ? new Float64Array(5).fill(Number.NaN) : ok(req)), /batch 3 \(draw 1\) must contain only finite/],
+    [(req) => (req.batch === 4 ? new Float64Array(5).fill(req.draw ? -1.7e308 : 1.7e308) : ok(req)), /batch 4 overflow float64 when combined/],
+  ];
+  for (const [oracle, re] of cases) {
+    const err = await g.estimateCurvature(oracle as g.GradientOracle, o).then(() => undefined, (e: Error) => e);
+    assert.ok(err instanceof Error, String(re));
+    assert.match(err!.message, re);
+  }
+  assert.is((await g.estimateCurvature(ok, o)).rows, 50);
+});
+
 test('dim 100,000 through estimateCurvature: no dense matrix, the exact diagonal and trace, a planted top direction', async () => {
   const dim = 100_000, n = 4, m = 60;
   // rows x = 3 z_0 e_1 + 0.003 z (z standard normal, drawn from the batch and sample index, the
