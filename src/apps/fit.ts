@@ -150,7 +150,6 @@ export function fitLinearRegression(data: RegressionData, options: FitOptions): 
   const method = checkOneOf('method', o.method, ['gd', 'preconditioned'] as const);
   const steps = checkInteger('steps', o.steps, 0, 1e9);
   const n = checkPositiveInteger('batchSize', o.batchSize);
-  if (o.seed === undefined) throw new TypeError('invalid argument: `seed` must be a number or a bigint. Value: `undefined`.');
   checkSeed('seed', o.seed);
   const dim = d.dim;
   const batches = o.batches === undefined ? Math.max(1000, 200 * dim) : checkInteger('batches', o.batches, 2, 0x7fffffff);

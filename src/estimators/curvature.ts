@@ -114,7 +114,6 @@ let scratchCount = 0;
  */
 export function targetNoise(options: TargetNoiseOptions): Float64Array {
   const o = checkOptions('options', options, TARGET_NOISE_OPTION_KEYS, '`options` of targetNoise');
-  if (o.seed === undefined) throw new TypeError('invalid argument: `seed` must be a number or a bigint. Value: `undefined`.');
   const [k0, k1] = checkSeed('seed', o.seed);
   const stream = o.stream === undefined ? 0 : checkStream('stream', o.stream);
   const batch = checkInteger('batch', o.batch, 0, 0xffffffff);
@@ -161,7 +160,6 @@ function plan(options: CurvatureOptions): Plan {
   const n = checkPositiveInteger('batchSize', o.batchSize);
   if (n * outputs > 2 ** 32) throw new RangeError(`invalid argument: \`batchSize\` x \`outputs\` must not exceed 2^32. Value: \`${n * outputs}\`.`);
   const m = checkPositiveInteger('batches', o.batches, 0x7fffffff);
-  if (o.seed === undefined) throw new TypeError('invalid argument: `seed` must be a number or a bigint. Value: `undefined`.');
   const [k0, k1] = checkSeed('seed', o.seed);
   const stream = o.stream === undefined ? 0 : checkStream('stream', o.stream);
   const first = o.firstBatch === undefined ? 0 : checkInteger('firstBatch', o.firstBatch, 0, 0xffffffff);

@@ -67,7 +67,6 @@ function parse(data: { rows: number; dim: number }, opts: Record<string, unknown
   checkBlocks([oracleScratchBytes(data.rows, n, replacement)], `\`batchSize\` = ${n}`,
     `the gradient oracle's scratch (24 batchSize${replacement ? '' : ' + 4 rows'} bytes; batchSize at most 44,739,240)`);
   const m = checkPositiveInteger('batches', opts.batches, 0x7fffffff);
-  if (opts.seed === undefined) throw new TypeError('invalid argument: `seed` must be a number or a bigint. Value: `undefined`.');
   const [k0, k1] = checkSeed('seed', opts.seed);
   const stream = opts.stream === undefined ? 0 : checkStream('stream', opts.stream);
   const firstBatch = opts.firstBatch === undefined ? 0 : checkInteger('firstBatch', opts.firstBatch, 0, 0xffffffff);

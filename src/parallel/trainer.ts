@@ -32,7 +32,6 @@ export function checkTrainSettings(o: Record<string, unknown>): {
   const rounds = checkPositiveInteger('rounds', o.rounds, 1e7);
   const batchSize = checkPositiveInteger('batchSize', o.batchSize, 0x7fffffff);
   const batchesPerRound = checkPositiveInteger('batchesPerRound', o.batchesPerRound, 0x7fffffff);
-  if (o.seed === undefined) throw new TypeError('invalid argument: `seed` must be a number or a bigint. Value: `undefined`.');
   checkSeed('seed', o.seed);
   const noiseVariance = o.noiseVariance === undefined ? batchSize : checkNonNegative('noiseVariance', o.noiseVariance);
   const paired = (o.hessianEstimator === undefined ? 'paired' : checkOneOf('hessianEstimator', o.hessianEstimator, ['paired', 'calibrated'] as const)) === 'paired';
