@@ -2,7 +2,7 @@
 // dims 16, 64, 256, 1024. GFLOP/s counted as 2 * rows * dim^2 / t (a full G'G product).
 import { Matrix } from 'ml-matrix';
 import * as g from '../dist/node.js';
-import { gramNaive, covariance as refCovariance } from '../dist/reference/covariance.js';
+import { gramNaive, covariance as refCovariance } from '../src/reference/covariance.ts';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { suite, check } from './common.js';

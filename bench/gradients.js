@@ -3,7 +3,7 @@
 // order, same noise stream). X is 12.8-205 MB here, so the kernels take their sorted path
 // (X read in address order; assembly/gradient.ts).
 import * as g from '../dist/node.js';
-import { linearRegressionGradients as refGradients } from '../dist/reference/gradients.js';
+import { linearRegressionGradients as refGradients } from '../src/reference/gradients.ts';
 import { suite, check } from './common.js';
 
 export async function run(anchors) {

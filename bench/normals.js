@@ -2,7 +2,7 @@
 // TS Box–Muller (Math.random + Math.log/cos/sin) and @stdlib/random-base-box-muller.
 import boxMuller from '@stdlib/random-base-box-muller';
 import * as g from '../dist/node.js';
-import { mathRandomNormals, fillNormal, fillUniform } from '../dist/reference/philox.js';
+import { mathRandomNormals, fillNormal, fillUniform } from '../src/reference/philox.ts';
 import { suite, check } from './common.js';
 
 export const SIZES = [1e3, 1e4, 1e5, 1e6, 1e7];

@@ -3,7 +3,7 @@
 // evaluations (two batch gradients per pair) and against the plain-TS reference.
 import * as g from '../dist/node.js';
 import { pairDifferences } from '../dist/estimators/plan.js';
-import { lrPairedDiffs as refPairs } from '../dist/reference/paired.js';
+import { lrPairedDiffs as refPairs } from '../src/reference/paired.ts';
 import { suite, check } from './common.js';
 
 export async function run() {

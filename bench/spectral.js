@@ -3,7 +3,7 @@
 // The spectrum has a 2% gap at the top (|lambda| = 1, 0.98, ... with alternating signs).
 import { Matrix, EigenvalueDecomposition } from 'ml-matrix';
 import * as g from '../dist/node.js';
-import { powerIteration } from '../dist/reference/spectral.js';
+import { powerIteration } from '../src/reference/spectral.ts';
 import { suite, check } from './common.js';
 
 export const DIMS = [16, 64, 256, 512, 1024];

@@ -1,10 +1,34 @@
 // The risks measured directly on data rows, the ground truth that estimateRisk()'s
-// gradient-only estimates are compared with: validated public wrappers around the plain-TS
-// computations in reference/risk.ts (which the tests use as they are).
-import { dualNorm as dualNormRef, riskOnData as riskOnDataRef, type PerturbationNorm } from '../reference/risk.js';
+// gradient-only estimates are compared with: plain TS over the rows (no kernel), validated.
 import { checkFloat64Array, checkFinite, checkLength, checkNonNegative, checkOneOf, checkRegressionData } from '../core/validate.js';
 
-export type { PerturbationNorm };
+/** The perturbation ball of the adversarial risk: l2, l-infinity, or Mahalanobis (D'H^-1 D <= eps^2). */
+export type PerturbationNorm = 'l2' | 'linf' | 'mahalanobis';
+
+/** ||w||_* of the ball, on checked inputs (H: dim x dim for 'mahalanobis'). */
+function dualNormRef(w: Float64Array, norm: PerturbationNorm, H?: Float64Array): number {
+  const d = w.length;
+  if (norm === 'l2') return Math.sqrt(w.reduce((s, v) => s + v * v, 0));
+  if (norm === 'linf') return w.reduce((s, v) => s + Math.abs(v), 0);
+  let q = 0;
+  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) q += w[i]! * H![i * d + j]! * w[j]!;
+  return Math.sqrt(q);
+}
+
+/** The three means over the rows, on checked inputs. */
+function riskOnDataRef(data: { X: Float64Array; y: Float64Array; rows: number; dim: number }, w: Float64Array, eps: number, dual: number) {
+  const { X, y, rows, dim } = data;
+  let adv = 0, sq = 0, ab = 0;
+  for (let r = 0; r < rows; r++) {
+    let res = -y[r]!;
+    for (let c = 0; c < dim; c++) res += X[r * dim + c]! * w[c]!;
+    const a = Math.abs(res);
+    adv += (a + eps * dual) ** 2;
+    sq += res * res;
+    ab += a;
+  }
+  return { adversarial: adv / rows, meanSquared: sq / rows, meanAbs: ab / rows };
+}
 
 const NORMS: readonly PerturbationNorm[] = ['l2', 'linf', 'mahalanobis'];
 

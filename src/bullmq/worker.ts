@@ -11,7 +11,7 @@ import {
 import { checkOptions, checkPositiveInteger, checkRegressionData } from '../core/validate.js';
 import type { RegressionData } from '../data/dataset.js';
 import { Channel } from '../parallel/channel.js';
-import { startThread, threadTransport } from '../node/workers.js';
+import { startThread, threadTransport } from '../node/thread-transport.js';
 
 // dist/bullmq/thread.js in the package; src/bullmq/thread.ts when run from sources under tsx.
 const fromSources = import.meta.url.endsWith('.ts');

@@ -3,11 +3,11 @@
 // (src/parallel/pool.ts, src/parallel/trainer.ts); this file only makes workers and wires them to a Transport.
 // Data reaches the workers through one shared WebAssembly memory that all their kernels
 // use (one copy for the whole pool; gradcov.shared.wasm, read from disk here).
-import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { poolOver, checkPoolOptions, type EstimatorPool } from '../parallel/pool.js';
 import type { Transport } from '../parallel/channel.js';
+import { startThread, threadTransport } from './thread-transport.js';
 import { trainerOver, TRAIN_OPTION_KEYS, type DistributedTrainer, type TrainOptions } from '../parallel/trainer.js';
 import type { RegressionData } from '../data/dataset.js';
 import type { WasmBuild } from '../core/wasm.js';
@@ -58,35 +58,6 @@ export function nodeTransport(index: number, tap?: MessageTap): Transport {
   return threadTransport(startThread(script), index, tap);
 }
 
-/**
- * A new worker thread running `script` (a module URL); from sources (tests under tsx) it
- * registers tsx before importing the script. @internal
- */
-export function startThread(script: URL): Worker {
-  return fromSources
-    ? new Worker(`import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(script.href)}); });`, { eval: true })
-    : new Worker(script);
-}
-
-/**
- * A Transport over a worker thread, for every Node worker kind (the pool's and trainer's
- * workers, gradcov/bullmq's compute threads): wrap it in a Channel. @internal
- */
-export function threadTransport(worker: Worker, index = 0, tap?: MessageTap): Transport {
-  return {
-    postMessage(message, transfer) {
-      tap?.('to-worker', index, message);
-      worker.postMessage(message, transfer as never);
-    },
-    listen(onMessage, onError) {
-      worker.on('message', (m) => { tap?.('from-worker', index, m); onMessage(m); });
-      worker.on('error', onError);
-      // any exit the coordinator did not ask for (it ignores the ones it asked for) is a failure
-      worker.on('exit', (code) => onError(new Error(`gradcov worker exited with code ${code}`)));
-    },
-    terminate: () => worker.terminate(),
-  };
-}
 
 /**
  * Starts a pool of worker threads that share the compiled kernels (init() runs first if

@@ -1,9 +1,9 @@
 // estimateRisk against the risk measured on the data (the Monte-Carlo ground truth over the
-// rows, src/reference/risk.ts) with fixed seeds; exact formulas on hand-made inputs; bad inputs.
+// rows, src/apps/risk-on-data.ts) with fixed seeds; exact formulas on hand-made inputs; bad inputs.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { estimateRisk, estimateHessian, syntheticRegression, pointAtMisfit, Rng } from '../../src/node.js';
-import { riskOnData, dualNorm } from '../../src/reference/risk.js';
+import { riskOnData, dualNorm } from '../../src/apps/risk-on-data.ts';
 import { setup } from '../helpers/helpers.js';
 import { secondMoment, median } from '../helpers/yardstick.js';
 
@@ -38,7 +38,7 @@ test('from calibrated gradients (s2 known): over 5 seeds, the median error of E 
   // per-seed exceedance of ~1.5% (5%) and ~7% (10% at n) that is ~3e-5 and ~3e-3.
   // What it catches: a missing 1/(1 - t) misfit correction moves misfit n/10 by ~8% and misfit
   // n by ~50% for every seed; a wrong adversarial cross term moves the eps > 0 rows by >10%.
-  // The truth is the Monte-Carlo risk over the 20000 rows (src/reference/risk.ts), computed
+  // The truth is the Monte-Carlo risk over the 20000 rows (src/apps/risk-on-data.ts), computed
   // with H = X'X/rows by a plain loop.
   const dim = 8, n = 64, s2 = 1, seeds = [20, 120, 220, 320, 420];
   const p = syntheticRegression({ dim, rows: 20000, condition: 100, noiseVariance: s2, seed: 5 });
