@@ -213,7 +213,13 @@ export class Coordinator {
     const dim = plan.p.dim;
     const levels = mergeLevels(plan, blocks.map((b, i) => ({ b, blob: blobs[i]! })), ({ b, blob }) => {
       const key = `key ${resultKey(this.#name, run, b.block)}`;
-      const acc = decodeBlock(plan, decodeResult(blob, resultHeader(b, dim), key));
+      const bytes = decodeResult(blob, resultHeader(b, dim), key);
+      let acc: ReturnType<typeof decodeBlock>;
+      try {
+        acc = decodeBlock(plan, bytes); // hostile bytes are refused by fromBytes
+      } catch (err) {
+        throw new Error(`gradcov: ${key} is not the result of block ${b.block} of run ${run}: ${(err as Error).message}; it is not merged (delete the key, or let the block run again)`, { cause: err });
+      }
       const rows = plan.sketch ? (acc as { rows: number }).rows : (acc as { count: number }).count;
       const size = plan.sketch ? (acc as { size: number }).size : undefined;
       const why = acc.dim !== dim ? `its dim is ${acc.dim}, the plan's ${dim}`
