@@ -21,7 +21,7 @@ export interface EstimateFlags {
   standardize: boolean; missing: MissingPolicy; delimiter?: string; decimal: '.' | ','; seed: number;
   out?: string; json?: boolean; quiet?: boolean;
   /** With --redis and --queue: the queue's workers compute the blocks (same bits). */
-  redis?: string; queue?: string;
+  redis?: string; queue?: string; redisTimeout?: number;
   /** The estimator (default calibrated) and, for two-level, its two variances. */
   method?: EstimatorMethod; noiseLevels?: [number, number];
 }
@@ -136,7 +136,7 @@ export async function estimate(flags: EstimateFlags, command: string): Promise<v
     };
     try {
       if (flags.redis) {
-        est = await (await import('./redis.js')).redisEstimate({ redis: flags.redis, queue: flags.queue! }, data, fit.w, options, progress);
+        est = await (await import('./redis.js')).redisEstimate({ redis: flags.redis, queue: flags.queue!, redisTimeout: flags.redisTimeout }, data, fit.w, options, progress);
       } else {
         const resident = new RegressionDataset(data);
         data.X = csv.X = new Float64Array(0);
@@ -156,7 +156,7 @@ export async function estimate(flags: EstimateFlags, command: string): Promise<v
     }
     C = est.hessian;
   } else if (flags.redis) { // the workers get the data from Redis, registered once by content hash
-    C = await (await import('./redis.js')).redisCovariance({ redis: flags.redis, queue: flags.queue! }, data, fit.w, n, m, tau2, flags.seed, progress);
+    C = await (await import('./redis.js')).redisCovariance({ redis: flags.redis, queue: flags.queue!, redisTimeout: flags.redisTimeout }, data, fit.w, n, m, tau2, flags.seed, progress);
   } else {
     // one copy in wasm memory; the JavaScript copy is released before the gradients are drawn
     const resident = new RegressionDataset(data);

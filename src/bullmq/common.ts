@@ -231,3 +231,24 @@ export function checkBlockJob(value: unknown, where: string): BlockJob {
   if (d.ttl !== undefined && !isInt(d.ttl, 1, 2 ** 31 - 1)) badField(job, 'ttl', 'an integer number of seconds in [1, 2^31)', d.ttl);
   return d as unknown as BlockJob;
 }
+
+/** Checks every field of a training round job as it comes from Redis (see checkBlockJob). @internal */
+export function checkRoundJob(value: unknown, where: string, dim: number): RoundJob {
+  const job = `round job ${where}`;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) badField(job, 'data', 'an object', value);
+  const d = value as Record<string, unknown>;
+  if (typeof d.run !== 'string' || !/^[A-Za-z0-9_.]{1,128}$/.test(d.run)) badField(job, 'run', 'a run id (letters, digits, _ and .)', d.run);
+  if (!isInt(d.round, 0, 0xffffffff)) badField(job, 'round', 'an integer in [0, 2^32)', d.round);
+  if (!Array.isArray(d.w) || d.w.length !== dim || !d.w.every((v) => typeof v === 'number' && Number.isFinite(v))) badField(job, 'w', `an array of the shard's dim (${dim}) finite numbers`, Array.isArray(d.w) ? `Array(${d.w.length})` : d.w);
+  if (!isInt(d.batchSize, 1, 2 ** 32)) badField(job, 'batchSize', 'an integer >= 1', d.batchSize);
+  if (!isInt(d.batches, 1, 0x7fffffff)) badField(job, 'batches', 'an integer in [1, 2^31)', d.batches);
+  if ((d.round as number) * (d.batches as number) + (d.batches as number) > 2 ** 32) badField(job, 'round x batches', 'below 2^32', (d.round as number) * (d.batches as number));
+  if (typeof d.noiseVariance !== 'number' || !Number.isFinite(d.noiseVariance) || d.noiseVariance < 0) badField(job, 'noiseVariance', 'a finite number >= 0', d.noiseVariance);
+  const seed = d.seed;
+  if (!(isInt(seed, 0, Number.MAX_SAFE_INTEGER) || (typeof seed === 'object' && seed !== null && typeof (seed as { bigint?: unknown }).bigint === 'string' && /^\d{1,20}$/.test((seed as { bigint: string }).bigint)))) {
+    badField(job, 'seed', 'a non-negative safe integer or { bigint: "<decimal>" }', seed);
+  }
+  if (!isInt(d.stream, 0, 0xffffffff)) badField(job, 'stream', 'an integer in [0, 2^32)', d.stream);
+  if (typeof d.paired !== 'boolean') badField(job, 'paired', 'true or false', d.paired);
+  return d as unknown as RoundJob;
+}

@@ -7,7 +7,7 @@ import { Worker, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   connect, checkQueue, dataKey, resultKey, gradientKey, decodeData, fromWireSeed, f64Bytes, contentHash,
-  checkBlockJob, encodeResult, resultHeader, DEFAULT_RESULT_TTL,
+  checkBlockJob, checkRoundJob, encodeResult, resultHeader, DEFAULT_RESULT_TTL,
   type Connection, type GradcovJob, type BlockJob, type RoundJob,
 } from './common.js';
 import { checkOptions, checkPositiveInteger, checkRegressionData } from '../core/validate.js';
@@ -282,7 +282,9 @@ export async function startHolder(options: HolderOptions): Promise<GradcovWorker
   const queue = checkQueue('queue', o.queue);
   let shard: RegressionData;
   try {
-    shard = checkRegressionData(o.shard) as RegressionData;
+    const d = checkRegressionData(o.shard) as RegressionData;
+    // a snapshot: the holder serves the bytes it was started with, whatever happens to the caller's arrays later
+    shard = { X: d.X.slice(), y: d.y.slice(), rows: d.rows, dim: d.dim };
   } catch (err) { // name the user's parameter: `shard`, not `data`
     if (err instanceof Error) err.message = err.message.replace(/`data(?=[.`])/g, '`shard');
     throw err;
@@ -295,8 +297,13 @@ export async function startHolder(options: HolderOptions): Promise<GradcovWorker
   const processor = async (job: Job<GradcovJob>): Promise<unknown> => {
     const d = job.data;
     if (d.kind === 'info') return { rows: shard.rows, dim: shard.dim };
-    if (d.kind !== 'round') throw new Error(`gradcov holder on queue ${queue}: unexpected job kind ${JSON.stringify(d.kind)}`);
-    const r = d as RoundJob;
+    if (d.kind !== 'round') throw new UnrecoverableError(`gradcov holder on queue ${queue}: unexpected job kind ${JSON.stringify(d.kind)}`);
+    let r: RoundJob;
+    try {
+      r = checkRoundJob(d, `${job.id ?? '?'} on queue ${queue}`, shard.dim); // forged or corrupt fields: refused, never retried
+    } catch (err) {
+      throw new UnrecoverableError((err as Error).message);
+    }
     await beforeJob?.({ kind: 'round', run: r.run, index: r.round });
     const g = await threads.with(async (t) => {
       const first = !t.has(localKey);
@@ -312,7 +319,7 @@ export async function startHolder(options: HolderOptions): Promise<GradcovWorker
       return out;
     });
     const key = gradientKey(queue, r.run, r.round);
-    await redis.set(key, f64Bytes(g));
+    await redis.set(key, f64Bytes(g), 'EX', DEFAULT_RESULT_TTL); // expires if no trainer reads it
     return { key, bytes: g.byteLength };
   };
   return startBullWorker(queue, redis, 1, stall, processor, threads);
