@@ -9,7 +9,7 @@ import { demo } from './demo.js';
 import { EXPERIMENTS, findExperiment } from './experiments/index.js';
 import type { ExperimentResult } from './experiments/types.js';
 import { createProgress } from './progress.js';
-import { formatResult, resultsJson } from './output.js';
+import { formatResult, resultsJson, checkOutDir } from './output.js';
 import { atLeastTwo, batchSize, delimiter, dimension, integerList, noiseLevels, noiseVariance, positiveInteger, rowCount, seed } from './options.js';
 import { estimate } from './estimate.js';
 import { ERROR_PREFIX, UserError, reportError, warn } from './errors.js';
@@ -50,6 +50,7 @@ function checkExperimentSizes(name: string, flags: ExperimentFlags): void {
 
 async function runExperiments(name: string, flags: ExperimentFlags): Promise<void> {
   checkExperimentSizes(name, flags);
+  if (flags.out) checkOutDir(flags.out, ['report.html', 'results.json']); // before any work
   await init();
   const list = name === 'all' ? EXPERIMENTS : [findExperiment(name)!];
   const progress = createProgress({ quiet: Boolean(flags.quiet) });
