@@ -5,7 +5,7 @@
 // none, no partial file after Ctrl-C.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -147,6 +147,35 @@ test('Ctrl-C during an estimate: exit 130, no partial or temporary file in --out
   const code = await p.exited;
   assert.is(code, 130, `exit code ${code}: ${p.err}`);
   assert.match(p.err, /gradcov: interrupted/);
+  assert.equal(readdirSync(out), [], 'nothing written');
+});
+
+// a real Ctrl-C needs a terminal: util-linux `script` gives the bin a pseudo-terminal, and ^C
+// written to it is the SIGINT of a user's keyboard (the progress bar shows only on a TTY)
+const hasScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
+const ptyTest = hasScript || process.env.CI === 'true' ? test : test.skip;
+if (!hasScript) console.log('\n  SKIPPED the Ctrl-C terminal test: no `script` (util-linux) for a pseudo-terminal\n');
+ptyTest('Ctrl-C on a terminal: the progress bar stops, the cursor is shown again, exit 130, nothing in --out', async () => {
+  const dir = tempDir();
+  const file = writeCsv(dir, 'reg.csv', regressionCsv());
+  const out = join(dir, 'out');
+  const cmd = `GRADCOV_PROGRESS_DELAY_MS=0 ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} estimate --data ${JSON.stringify(file)} --target y --batches 3000000 --batch-size 8 --out ${JSON.stringify(out)}`;
+  const p = spawn('script', ['-qefc', cmd, '/dev/null'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  let screen = '';
+  let sent = false;
+  p.stdout!.on('data', (b: Buffer) => {
+    screen += b.toString();
+    if (!sent && /\d+\/\d+ blocks/.test(screen)) { sent = true; setTimeout(() => p.stdin!.write('\x03'), 200); }
+  });
+  const code = await new Promise<number | null>((resolve) => {
+    const t = setTimeout(() => { p.kill('SIGKILL'); resolve(null); }, 120_000);
+    p.on('exit', (c) => { clearTimeout(t); resolve(c); });
+  });
+  assert.ok(sent, `the bar never showed: ${JSON.stringify(screen.slice(-300))}`);
+  assert.is(code, 130, `exit ${code}: ${JSON.stringify(screen.slice(-300))}`);
+  const after = screen.slice(screen.lastIndexOf('^C'));
+  assert.ok(after.includes('\x1b[?25h'), `the cursor is shown again: ${JSON.stringify(after)}`);
+  assert.match(after, /gradcov: interrupted/);
   assert.equal(readdirSync(out), [], 'nothing written');
 });
 
