@@ -28,7 +28,8 @@ export {
 } from './data/synthetic.js';
 export { plantedSpectrum, walshHadamard, type PlantedSpectrum, type PlantedSpectrumOptions } from './data/planted.js';
 export { choleskyFactor, choleskySolve, type CholeskyOptions } from './core/cholesky.js';
-export { Preconditioner, fitLinearRegression, type FitOptions, type FitResult } from './apps/preconditioner.js';
+export { Preconditioner } from './apps/preconditioner.js';
+export { fitLinearRegression, type FitOptions, type FitResult } from './apps/fit.js';
 export { LowRankPreconditioner, type LowRankCurvature, type LowRankOptions } from './apps/sketch-preconditioner.js';
 export { estimateRisk, type RiskInput, type RiskOptions, type RiskEstimate, type AdversarialRisk } from './apps/risk.js';
 export { riskOnData, dualNorm, type PerturbationNorm } from './apps/risk-on-data.js';

@@ -5,8 +5,10 @@
 import { parentPort } from 'node:worker_threads';
 import { init } from '../node.js';
 import { RegressionDataset, type RegressionData } from '../data/dataset.js';
-import { prepareEstimate, linearRegressionGradients, type EstimateOptions } from '../estimators/oracle.js';
-import { pairDifferences, computeBlocks, type PlanBlock } from '../estimators/plan.js';
+import { prepareEstimate, type EstimateOptions } from '../estimators/oracle.js';
+import { computeBlocks, type PlanBlock } from '../estimators/plan.js';
+import { holderRound, type HolderRoundOptions } from '../parallel/holder.js';
+import { serveRequests } from '../parallel/serve.js';
 
 if (!parentPort) throw new Error('gradcov/bullmq: thread.js must run in a worker thread');
 const port = parentPort;
@@ -30,36 +32,25 @@ function dataset(key: string, data: RegressionData | undefined): RegressionDatas
   return ds;
 }
 
-interface Request {
+interface ThreadRequest {
   id: number; type: 'blocks' | 'gradients'; key: string; data?: RegressionData; w: Float64Array;
   options: Record<string, unknown>; blocks?: PlanBlock[]; paired?: boolean;
 }
 
-port.on('message', (msg: Request) => {
-  void (async () => {
-    try {
-      await init();
-      const ds = dataset(msg.key, msg.data);
-      if (msg.type === 'blocks') {
-        // the options of the plan's first level (noise resolved); each block names its own draw and noise
-        const job = prepareEstimate(ds, msg.w, msg.options as unknown as EstimateOptions, !msg.blocks!.some((b) => b.sketch));
-        const blobs = computeBlocks(job, msg.blocks!, (acc) => acc.toBytes());
-        port.postMessage({ id: msg.id, ok: true, value: blobs }, blobs.map((b) => b.buffer as ArrayBuffer));
-      } else {
-        // as the in-process holder (src/parallel/holder.ts HolderState): gradients, then, when paired,
-        // the pair differences of the same batches (a second noise draw on the same rows)
-        const G = linearRegressionGradients(ds, msg.w, msg.options as never);
-        let g = G;
-        if (msg.paired) {
-          g = new Float64Array(2 * G.length);
-          g.set(G);
-          g.set(pairDifferences(ds, msg.options as unknown as EstimateOptions), G.length);
-        }
-        port.postMessage({ id: msg.id, ok: true, value: g }, [g.buffer as ArrayBuffer]);
-      }
-    } catch (err) {
-      const e = err instanceof Error ? err : new Error(String(err));
-      port.postMessage({ id: msg.id, ok: false, name: e.name, message: e.message });
-    }
-  })();
+// the worker side of the Channel every worker kind shares (src/parallel/serve.ts serveRequests)
+const serve = serveRequests((message, transfer) => port.postMessage(message, transfer ?? []), async (raw) => {
+  const msg = raw as unknown as ThreadRequest;
+  await init();
+  const ds = dataset(msg.key, msg.data);
+  if (msg.type === 'blocks') {
+    // the options of the plan's first level (noise resolved); each block names its own draw and noise
+    const job = prepareEstimate(ds, msg.w, msg.options as unknown as EstimateOptions, !msg.blocks!.some((b) => b.sketch));
+    const blobs = computeBlocks(job, msg.blocks!, (acc) => acc.toBytes());
+    return { value: blobs, transfer: blobs.map((b) => b.buffer as ArrayBuffer) };
+  }
+  if (msg.type !== 'gradients') throw new Error(`unknown compute thread request ${JSON.stringify(msg.type)}`);
+  // the in-process holder's round (src/parallel/holder.ts holderRound): the same reply
+  const g = holderRound(ds, msg.w, msg.options as unknown as HolderRoundOptions, msg.paired === true);
+  return { value: g, transfer: [g.buffer as ArrayBuffer] };
 });
+port.on('message', (msg) => void serve(msg));

@@ -3,10 +3,9 @@
 // only gradients (binary, from Redis). The update is the in-process DistributedTrainer's,
 // operation for operation, so for the same shards and options the result is bit-identical.
 import { Queue, QueueEvents, Job } from 'bullmq';
-import { GradientCovariance } from '../core/covariance.js';
-import { choleskySolve } from '../core/cholesky.js';
 import { init, isInitialized } from '../core/wasm.js';
-import { TRAIN_OPTION_KEYS, checkTrainSettings, type TrainOptions, type TrainResult } from '../parallel/trainer.js';
+import { TRAIN_OPTION_KEYS, checkTrainSettings, type TrainOptions } from '../parallel/trainer.js';
+import { TrainingRounds, type TrainResult } from '../parallel/round.js';
 import { checkFloat64Array, checkLength, checkFinite, checkOptions, checkPositiveInteger } from '../core/validate.js';
 import { connect, checkQueue, gradientKey, roundJobId, bytesF64, toWireSeed, type Connection, type GradcovJob, type RoundJob } from './common.js';
 
@@ -59,7 +58,7 @@ export async function trainOnQueues(options: QueueTrainOptions): Promise<TrainRe
   // every training run is fresh (w moves each round: nothing to resume), so an explicit runId
   // gets a nonce: a reused one never meets an earlier run's round jobs or gradients
   const nonce = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`;
-  const run = o.runId === undefined ? `t${nonce}` : `${o.runId as string}.${nonce}`;
+  const runId = o.runId === undefined ? `t${nonce}` : `${o.runId as string}.${nonce}`;
   const keep = o.keep === true;
   if (!isInitialized()) await init();
   const redis = connect(options.connection);
@@ -78,7 +77,7 @@ export async function trainOnQueues(options: QueueTrainOptions): Promise<TrainRe
   };
   try {
     await Promise.all(events.map((e) => e.waitUntilReady()));
-    const info = await Promise.all(queues.map(async (q, k) => finish(k, await q.add('info', { kind: 'info', run }, { ...jobOpts, jobId: `${run}-info` }), 'the size request') as Promise<{ rows: number; dim: number }>));
+    const info = await Promise.all(queues.map(async (q, k) => finish(k, await q.add('info', { kind: 'info', run: runId }, { ...jobOpts, jobId: `${runId}-info` }), 'the size request') as Promise<{ rows: number; dim: number }>));
     info.forEach((i, k) => { // a holder's reply is a peer's word: checked before it sizes anything
       const ok = typeof i === 'object' && i !== null && Number.isInteger(i.rows) && i.rows >= 1 && i.rows < 2 ** 32 && Number.isInteger(i.dim) && i.dim >= 1 && i.dim <= 11584;
       if (!ok) throw new Error(`gradcov: holder queue ${names[k]} answered the size request with ${JSON.stringify(i)}, not { rows, dim } integers (rows >= 1, 1 <= dim <= 11584)`);
@@ -97,56 +96,24 @@ export async function trainOnQueues(options: QueueTrainOptions): Promise<TrainRe
     const total = rows.reduce((a, b) => a + b, 0);
     const batches = rows.map((r) => Math.max(2, Math.round((batchesPerRound * r) / total)));
     if (batches.some((b) => b * (rounds + 1) > 2 ** 32)) throw new RangeError('invalid argument: `rounds` x batches per holder must stay below 2^32.');
-    // the DistributedTrainer's round loop (src/parallel/trainer.ts), with the holders behind queues
-    const hScale = paired ? batchSize / (2 * noiseVariance) : 1;
-    let w = Float64Array.from(w0);
-    const avg = new Float64Array(dim);
-    const pooled = new Float64Array(dim * dim);
-    let dof = 0;
-    const gradientNorms: number[] = [];
-    const t0 = performance.now();
+    // the DistributedTrainer's rounds (src/parallel/round.ts: one update, its divergence checks),
+    // with the holders behind queues
+    const training = new TrainingRounds(dim, { rounds, batchSize, noiseVariance, paired, learningRate, ridge, averageLast }, rows, batches, w0);
     for (let r = 0; r < rounds; r++) {
       const replies = await Promise.all(queues.map(async (q, k) => {
-        const data: RoundJob = { kind: 'round', run, round: r, w: Array.from(w), batchSize, batches: batches[k]!, noiseVariance, seed: toWireSeed(o.seed as number | bigint), stream: k, paired };
-        const job = await q.add('round', data, { ...jobOpts, jobId: roundJobId(run, r) });
+        const data: RoundJob = { kind: 'round', run: runId, round: r, w: Array.from(training.w), batchSize, batches: batches[k]!, noiseVariance, seed: toWireSeed(o.seed as number | bigint), stream: k, paired };
+        const job = await q.add('round', data, { ...jobOpts, jobId: roundJobId(runId, r) });
         await finish(k, job, `round ${r}`);
-        const key = gradientKey(names[k]!, run, r);
+        const key = gradientKey(names[k]!, runId, r);
         const blob = await redis.getBuffer(key);
-        const values = (paired ? 2 : 1) * batches[k]! * dim;
+        const values = training.replyLength(k);
         if (!blob || blob.byteLength !== values * 8) throw new Error(`gradcov: round ${r} of holder queue ${names[k]} left no gradients of the expected size under ${key}`);
         if (!keep) await redis.del(key);
         return bytesF64(blob, 0, values);
       }));
-      const g = new Float64Array(dim);
-      replies.forEach((reply, k) => {
-        const half = batches[k]! * dim;
-        const acc = new GradientCovariance(dim);
-        try {
-          acc.addBatch(reply.subarray(0, half));
-          const mu = acc.mean();
-          if (paired) acc.reset().addBatch(reply.subarray(half, 2 * half)); // H_hat from the pair differences
-          const M = acc.comoment();
-          for (let i = 0; i < M.length; i++) pooled[i] += M[i]!;
-          dof += acc.count - 1;
-          const share = rows[k]! / total;
-          for (let j = 0; j < dim; j++) g[j] += share * mu[j]!;
-        } finally {
-          acc.dispose();
-        }
-      });
-      // pair differences have covariance (2 tau2 / n) H
-      const H = pooled.map((v) => (v * hScale) / dof);
-      let tr = 0;
-      for (let j = 0; j < dim; j++) tr += H[j * dim + j]!;
-      const step = choleskySolve(H, dim, g, { ridge: ridge ?? 1e-8 * (tr / dim) });
-      const next = new Float64Array(dim);
-      for (let j = 0; j < dim; j++) next[j] = w[j]! - learningRate * step[j]!;
-      w = next;
-      gradientNorms.push(Math.hypot(...g));
-      if (r >= rounds - averageLast) for (let j = 0; j < dim; j++) avg[j] += w[j]! / averageLast;
+      training.update(r, replies);
     }
-    const roundsMs = performance.now() - t0;
-    return { w: avg, last: w, hessian: pooled.map((v) => (v * hScale) / dof), gradientNorms, rounds, roundsMs };
+    return training.result();
   } finally {
     await Promise.all(events.map((e) => e.close()));
     await Promise.all(queues.map((q) => q.close()));

@@ -2,7 +2,6 @@
 // the registered data once per content hash, writes each result blob with ioredis' buffer
 // commands) and hands the computation to worker threads, one per concurrency slot, so a
 // long block never delays the renewal of the job's lock.
-import { Worker as ThreadWorker } from 'node:worker_threads';
 import { Worker, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
@@ -12,6 +11,8 @@ import {
 } from './common.js';
 import { checkOptions, checkPositiveInteger, checkRegressionData } from '../core/validate.js';
 import type { RegressionData } from '../data/dataset.js';
+import { Channel } from '../parallel/channel.js';
+import { startThread, threadTransport } from '../node/workers.js';
 
 // dist/bullmq/thread.js in the package; src/bullmq/thread.ts when run from sources under tsx.
 const fromSources = import.meta.url.endsWith('.ts');
@@ -86,32 +87,18 @@ export interface GradcovWorker {
   close(): Promise<void>;
 }
 
-/** One compute thread with request/response. */
+/**
+ * One compute thread (thread.ts) behind the pool's Channel (src/parallel/channel.ts: the one
+ * request/response protocol of every worker kind), with the data keys it holds resident.
+ */
 class ComputeThread {
-  readonly #thread: ThreadWorker;
-  readonly #pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  readonly #channel = new Channel(threadTransport(startThread(new URL(fromSources ? './thread.ts' : './thread.js', import.meta.url))));
   /** Data keys resident in the thread, oldest first (the thread evicts the same way). */
   readonly #loaded = new Set<string>();
-  #next = 1;
 
-  constructor() {
-    const script = new URL(fromSources ? './thread.ts' : './thread.js', import.meta.url);
-    this.#thread = fromSources
-      ? new ThreadWorker(`import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(script.href)}); });`, { eval: true })
-      : new ThreadWorker(script);
-    this.#thread.on('message', (m: { id: number; ok: boolean; value?: unknown; name?: string; message?: string }) => {
-      const p = this.#pending.get(m.id);
-      if (!p) return;
-      this.#pending.delete(m.id);
-      if (m.ok) p.resolve(m.value);
-      else p.reject(new (m.name === 'TypeError' ? TypeError : m.name === 'RangeError' ? RangeError : Error)(m.message));
-    });
-    const fail = (e: Error) => {
-      for (const p of this.#pending.values()) p.reject(e);
-      this.#pending.clear();
-    };
-    this.#thread.on('error', fail);
-    this.#thread.on('exit', (code) => fail(new Error(`gradcov compute thread exited with code ${code}`)));
+  /** Why the thread can no longer be used (it died or trapped), or undefined. */
+  get failed(): Error | undefined {
+    return this.#channel.failed;
   }
 
   has(key: string): boolean {
@@ -125,15 +112,11 @@ class ComputeThread {
   }
 
   request<T>(msg: Record<string, unknown>): Promise<T> {
-    const id = this.#next++;
-    return new Promise<T>((resolve, reject) => {
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.#thread.postMessage({ ...msg, id });
-    });
+    return this.#channel.request<T>(msg);
   }
 
-  terminate(): Promise<number> {
-    return this.#thread.terminate();
+  terminate(): Promise<unknown> {
+    return Promise.resolve(this.#channel.close());
   }
 }
 
@@ -146,8 +129,14 @@ class ThreadPool {
     this.#free = [...this.#all];
   }
   async with<T>(fn: (t: ComputeThread) => Promise<T>): Promise<T> {
-    const t = this.#free.pop();
+    let t = this.#free.pop();
     if (!t) throw new Error('gradcov: no free compute thread (concurrency exceeded)');
+    if (t.failed) { // a thread that died or trapped is replaced (its resident data with it)
+      const dead = t;
+      t = new ComputeThread();
+      this.#all[this.#all.indexOf(dead)] = t;
+      void dead.terminate();
+    }
     try {
       return await fn(t);
     } finally {

@@ -81,7 +81,6 @@ export function plantedSpectrum(options: PlantedSpectrumOptions): PlantedSpectru
   const neg = s.findIndex((v) => v < 0);
   if (neg >= 0) throw new RangeError(`invalid argument: \`spectrum\` must be non-negative. Value: \`${s[neg]}\` at index ${neg}.`);
   const n = checkPositiveInteger('batchSize', o.batchSize);
-  if (o.seed === undefined) throw new TypeError('invalid argument: `seed` must be a number or a bigint. Value: `undefined`.');
   checkSeed('seed', o.seed);
   const seed = o.seed as number | bigint;
   const signs = new Rng(seed, 1).uniforms(new Float64Array(dim)).map((u) => (u < 0.5 ? -1 : 1));

@@ -138,7 +138,6 @@ export function syntheticRegression(options: SyntheticOptions): SyntheticProblem
   }
   const s2 = o.noiseVariance === undefined ? 1 : checkNonNegative('noiseVariance', o.noiseVariance);
   const kind = o.inputs === undefined ? 'gaussian' : checkOneOf('inputs', o.inputs, INPUT_DISTRIBUTIONS);
-  if (o.seed === undefined) throw new TypeError('invalid argument: `seed` must be a number or a bigint. Value: `undefined`.');
   checkSeed('seed', o.seed);
   const seed = o.seed as number | bigint;
   const ev = Float64Array.from({ length: dim }, (_, i) => (dim === 1 ? 1 : condition ** (i / (dim - 1))));

@@ -5,9 +5,8 @@
 // (for linear regression G = H); see docs/estimators.md.
 import { wasm, alloc, free, f64 } from '../core/wasm.js';
 import { GradientCovariance } from '../core/covariance.js';
-import { calibratedNoiseVariance } from './noise.js';
-import { checkNoiseLevels, noiseLevelsUnused, ESTIMATOR_METHODS, DOMAIN_BATCH_NOISE, DOMAIN_PAIR_NOISE, evaluationsOf, twoLevelSplit, pairedHessian, twoLevelHessian, debiasedHessian, type EstimatorMethod, type CurvatureEstimate } from './methods.js';
-import { chunkRows } from './plan.js';
+import { methodNoise, ESTIMATOR_METHODS, DOMAIN_BATCH_NOISE, DOMAIN_PAIR_NOISE, twoLevelSplit, type EstimatorMethod, type CurvatureEstimate } from './methods.js';
+import { chunkRows, finishDense } from './plan.js';
 import { checkSketch, newSketch, sketchChunkRows, addPairDifferences, sketchResult, type SketchSpec, type SketchEstimateOptions, type SketchedCurvature } from './sketched.js';
 import {
   checkOptions, checkPositiveInteger, checkInteger, checkNonNegative, checkOneOf, checkSeed, checkStream, show,
@@ -129,7 +128,6 @@ let scratchCount = 0;
  */
 export function targetNoise(options: TargetNoiseOptions): Float64Array {
   const o = checkOptions('options', options, TARGET_NOISE_OPTION_KEYS, '`options` of targetNoise');
-  if (o.seed === undefined) throw new TypeError('invalid argument: `seed` must be a number or a bigint. Value: `undefined`.');
   const [k0, k1] = checkSeed('seed', o.seed);
   const stream = o.stream === undefined ? 0 : checkStream('stream', o.stream);
   const batch = checkInteger('batch', o.batch, 0, 0xffffffff);
@@ -177,27 +175,12 @@ function plan(options: CurvatureOptions): Plan {
   const n = checkPositiveInteger('batchSize', o.batchSize);
   if (n * outputs > 2 ** 32) throw new RangeError(`invalid argument: \`batchSize\` x \`outputs\` must not exceed 2^32. Value: \`${n * outputs}\`.`);
   const m = checkPositiveInteger('batches', o.batches, 0x7fffffff);
-  if (o.seed === undefined) throw new TypeError('invalid argument: `seed` must be a number or a bigint. Value: `undefined`.');
   const [k0, k1] = checkSeed('seed', o.seed);
   const stream = o.stream === undefined ? 0 : checkStream('stream', o.stream);
   const first = o.firstBatch === undefined ? 0 : checkInteger('firstBatch', o.firstBatch, 0, 0xffffffff);
   if (first + m > 2 ** 32) throw new RangeError(`invalid argument: \`firstBatch\` + \`batches\` must not exceed 2^32. Value: \`${first + m}\`.`);
   const method = o.method === undefined ? 'calibrated' : checkOneOf('method', o.method, ESTIMATOR_METHODS);
-  const s2 = o.baseNoiseVariance === undefined ? 0 : checkNonNegative('baseNoiseVariance', o.baseNoiseVariance);
-  let tau2 = o.noiseVariance === undefined
-    ? (method === 'paired' ? n / 2 : calibratedNoiseVariance(n, { baseNoiseVariance: s2 }))
-    : checkNonNegative('noiseVariance', o.noiseVariance);
-  if (method === 'paired' && !(tau2 > 0)) {
-    throw new RangeError(`invalid argument: \`noiseVariance\` must be > 0 for method 'paired' (the pair differences are pure noise). Value: \`${tau2}\`.`);
-  }
-  let levels = [tau2];
-  if (method === 'two-level') {
-    if (o.noiseVariance !== undefined) {
-      throw new TypeError(`invalid argument: \`noiseVariance\` must be left out for method 'two-level' (it takes noiseLevels). Value: \`${show(o.noiseVariance)}\`.`);
-    }
-    levels = checkNoiseLevels(o.noiseLevels, n);
-    tau2 = levels[0]!;
-  } else if (o.noiseLevels !== undefined) throw noiseLevelsUnused(o.noiseLevels, method);
+  const { tau2, levels, s2 } = methodNoise(method, n, o);
   if (m < 2) throw new RangeError(`invalid argument: \`batches\` must be at least 2 to form a covariance. Value: \`${m}\`.`);
   if (method === 'two-level' && m < 4) {
     throw new RangeError(`invalid argument: \`batches\` must be at least 4 for method 'two-level' (two covariances of at least 2). Value: \`${m}\`.`);
@@ -557,46 +540,27 @@ export async function estimateCurvature(oracle: GradientOracle, options: Curvatu
 
 /** estimateCurvature on a validated plan; every accumulator is freed whether it resolves or rejects. */
 async function estimate(oracle: GradientOracle, p: Plan, run: Run): Promise<CurvatureEstimate | SketchedCurvature> {
-  const base = { batches: p.m, method: p.method, gradientEvaluations: evaluationsOf(p.method, p.m) };
-  const copy = (gs: FloatArray[], out: Float64Array) => out.set(gs[0]!);
   if (p.sketch) return streamSketch(oracle, p, run, p.sketch);
-  if (p.method === 'paired') {
-    const acc = new GradientCovariance(p.dim);
-    try {
-      await streamDense(acc, oracle, p, run, p.first, p.m, p.tau2, [0, 1], (gs, out) => {
-        const a = gs[0]!, b = gs[1]!;
-        for (let i = 0; i < p.dim; i++) out[i] = a[i]! - b[i]!;
-      });
-      return { ...base, hessian: pairedHessian(acc.covariance(), p.n, p.tau2), mean: acc.mean(), noiseVariance: p.tau2, noiseLevels: [p.tau2] };
-    } finally {
-      acc.dispose();
-    }
-  }
-  if (p.method === 'two-level') {
-    const [m1, m2] = twoLevelSplit(p.m);
-    const [tau1, tau2] = p.levels as [number, number];
-    const a1 = new GradientCovariance(p.dim), a2 = new GradientCovariance(p.dim);
-    try {
-      await streamDense(a1, oracle, p, run, p.first, m1, tau1, [0], copy);
-      await streamDense(a2, oracle, p, run, p.first + m1, m2, tau2, [0], copy);
-      const hessian = twoLevelHessian(a1.covariance(), a2.covariance(), p.n, tau1, tau2);
-      a1.merge(a2);
-      return { ...base, hessian, mean: a1.mean(), noiseVariance: tau1, noiseLevels: [tau1, tau2] };
-    } finally {
-      a1.dispose();
-      a2.dispose();
-    }
-  }
-  const acc = new GradientCovariance(p.dim);
+  const copy = (gs: FloatArray[], out: Float64Array) => out.set(gs[0]!);
+  const finish = { method: p.method, levels: p.levels, s2: p.s2, p: { n: p.n, m: p.m, dim: p.dim, tau2: p.tau2 } };
+  // the levels' batches, as the block plan cuts them (src/estimators/plan.ts); the formulas are its finishDense
+  const cuts: [number, number, number][] = p.method === 'two-level'
+    ? ((m1, m2) => [[p.first, m1, p.levels[0]!], [p.first + m1, m2, p.levels[1]!]] as [number, number, number][])(...twoLevelSplit(p.m))
+    : [[p.first, p.m, p.tau2]];
+  const accs: GradientCovariance[] = [];
   try {
-    await streamDense(acc, oracle, p, run, p.first, p.m, p.tau2, [0], copy);
-    const mean = acc.mean();
-    if (p.method === 'calibrated') {
-      return { ...base, hessian: acc.covariance(), mean, noiseVariance: p.tau2, noiseLevels: [p.tau2] };
+    for (const [first, count, tau2] of cuts) {
+      const acc = new GradientCovariance(p.dim);
+      accs.push(acc);
+      if (p.method === 'paired') {
+        await streamDense(acc, oracle, p, run, first, count, tau2, [0, 1], (gs, out) => {
+          const a = gs[0]!, b = gs[1]!;
+          for (let i = 0; i < p.dim; i++) out[i] = a[i]! - b[i]!;
+        });
+      } else await streamDense(acc, oracle, p, run, first, count, tau2, [0], copy);
     }
-    const { hessian, misfit } = debiasedHessian(acc.covariance(), mean, p.dim, p.m, p.n, p.s2, p.tau2);
-    return { ...base, hessian, mean, noiseVariance: p.tau2, noiseLevels: [p.tau2], misfit };
+    return finishDense(finish, accs, false);
   } finally {
-    acc.dispose();
+    for (const acc of accs) acc.dispose();
   }
 }

@@ -1,8 +1,20 @@
 // The estimators' formulas (docs/estimators.md): what turns the covariance of one or two
 // levels of gradients into H, and the checks of their options. A leaf: no plan, no oracle.
 import { checkNonNegative, isObject } from '../core/validate.js';
+import { calibratedNoiseVariance } from './noise.js';
 import { choleskySolve } from '../core/cholesky.js';
-import type { HessianEstimate } from './oracle.js';
+
+/** What estimateHessian returns. */
+export interface HessianEstimate {
+  /** C_hat: the sample covariance of the batch gradients (dim x dim row-major). */
+  hessian: Float64Array;
+  /** Mean batch gradient (estimates H (w - w*)); for method 'paired', the mean pair difference g(xi1) - g(xi2) (zero in expectation). */
+  mean: Float64Array;
+  /** Number of batch gradients used. */
+  batches: number;
+  /** The injected variance tau2 that was used. */
+  noiseVariance: number;
+}
 
 /** The error for noiseLevels given to a method other than 'two-level'. @internal */
 export function noiseLevelsUnused(value: unknown, method: string): TypeError {
@@ -20,6 +32,36 @@ export function checkNoiseLevels(value: unknown, n: number): [number, number] {
   const a = checkNonNegative('noiseLevels[0]', value[0]), b = checkNonNegative('noiseLevels[1]', value[1]);
   if (!(a > b)) throw new RangeError(`invalid argument: \`noiseLevels\` must have noiseLevels[0] > noiseLevels[1]. Value: \`[${a}, ${b}]\`.`);
   return [a, b];
+}
+
+/** A method's injected noise: the variance of each level, the first level's, and s2. @internal */
+export interface MethodNoise { tau2: number; levels: number[]; s2: number }
+
+/**
+ * The one rule for each method's noise options, shared by estimateHessian's plan, one level of
+ * it and estimateCurvature: `noiseLevels` only for 'two-level' (default [n, 0]; then
+ * `noiseVariance` must be left out); 'paired' defaults to n / 2 per draw and needs > 0; the
+ * others default to the calibrated n - s2 (s2 = baseNoiseVariance, default 0). @internal
+ */
+export function methodNoise(method: EstimatorMethod, n: number, o: { noiseVariance?: unknown; noiseLevels?: unknown; baseNoiseVariance?: unknown }): MethodNoise {
+  if (method !== 'two-level' && o.noiseLevels !== undefined) throw noiseLevelsUnused(o.noiseLevels, method);
+  const s2 = o.baseNoiseVariance === undefined ? 0 : checkNonNegative('baseNoiseVariance', o.baseNoiseVariance);
+  if (method === 'two-level') {
+    if (o.noiseVariance !== undefined) {
+      let shown: string;
+      try { shown = String(o.noiseVariance); } catch { shown = typeof o.noiseVariance; }
+      throw new TypeError(`invalid argument: \`noiseVariance\` must be left out for method 'two-level' (it takes noiseLevels). Value: \`${shown}\`.`);
+    }
+    const levels = checkNoiseLevels(o.noiseLevels, n);
+    return { tau2: levels[0], levels, s2 };
+  }
+  const tau2 = o.noiseVariance === undefined
+    ? (method === 'paired' ? n / 2 : calibratedNoiseVariance(n, { baseNoiseVariance: s2 }))
+    : checkNonNegative('noiseVariance', o.noiseVariance);
+  if (method === 'paired' && !(tau2 > 0)) {
+    throw new RangeError(`invalid argument: \`noiseVariance\` must be > 0 for method 'paired' (the pair differences are pure noise). Value: \`${tau2}\`.`);
+  }
+  return { tau2, levels: [tau2], s2 };
 }
 
 /** The options without `method` and `noiseLevels` (what the calibrated path reads). @internal */

@@ -3,11 +3,10 @@
 // gradients into an accumulator.
 import { wasm, alloc, free, f64, copyIn, withBlocks, checkBlocks, byteCount } from '../core/wasm.js';
 import { GradientCovariance, paddedDim, covarianceScratchBytes, MAX_COVARIANCE_DIM } from '../core/covariance.js';
-import { calibratedNoiseVariance } from './noise.js';
 import {
   checkOptions, checkPositiveInteger, checkFloat64Array, checkLength, checkFinite, checkNonNegative, checkSeed, checkStream, checkBoolean, checkInteger,
 } from '../core/validate.js';
-import type { EstimatorMethod } from './methods.js';
+import { methodNoise, type EstimatorMethod, type HessianEstimate } from './methods.js';
 import { sketchChunkRows, type SketchEstimateOptions } from './sketched.js';
 import { type RegressionData, checkData, RegressionDataset } from '../data/dataset.js';
 
@@ -68,7 +67,6 @@ function parse(data: { rows: number; dim: number }, opts: Record<string, unknown
   checkBlocks([oracleScratchBytes(data.rows, n, replacement)], `\`batchSize\` = ${n}`,
     `the gradient oracle's scratch (24 batchSize${replacement ? '' : ' + 4 rows'} bytes; batchSize at most 44,739,240)`);
   const m = checkPositiveInteger('batches', opts.batches, 0x7fffffff);
-  if (opts.seed === undefined) throw new TypeError('invalid argument: `seed` must be a number or a bigint. Value: `undefined`.');
   const [k0, k1] = checkSeed('seed', opts.seed);
   const stream = opts.stream === undefined ? 0 : checkStream('stream', opts.stream);
   const firstBatch = opts.firstBatch === undefined ? 0 : checkInteger('firstBatch', opts.firstBatch, 0, 0xffffffff);
@@ -238,17 +236,7 @@ export interface EstimateOptions extends Omit<GradientOptions, 'noiseVariance'> 
   sketch?: SketchEstimateOptions;
 }
 
-/** What estimateHessian returns. */
-export interface HessianEstimate {
-  /** C_hat: the sample covariance of the batch gradients (dim x dim row-major). */
-  hessian: Float64Array;
-  /** Mean batch gradient (estimates H (w - w*)); for method 'paired', the mean pair difference g(xi1) - g(xi2) (zero in expectation). */
-  mean: Float64Array;
-  /** Number of batch gradients used. */
-  batches: number;
-  /** The injected variance tau2 that was used. */
-  noiseVariance: number;
-}
+export type { HessianEstimate } from './methods.js';
 
 /** Gradients per kernel call inside estimateHessian: a multiple of the 256-row block. */
 const ESTIMATE_CHUNK_BYTES = 2 * 2 ** 20;
@@ -280,9 +268,7 @@ export function prepareEstimateFor(d: { rows: number; dim: number }, w: Float64A
     throw new RangeError(`invalid argument: \`method\` must be 'calibrated' for one level of the block plan. Value: \`${String(opts.method)}\`.`);
   }
   const n = checkPositiveInteger('batchSize', opts.batchSize);
-  const tau2 = opts.noiseVariance === undefined
-    ? calibratedNoiseVariance(n, opts.baseNoiseVariance === undefined ? undefined : { baseNoiseVariance: opts.baseNoiseVariance as number })
-    : checkNonNegative('noiseVariance', opts.noiseVariance);
+  const { tau2 } = methodNoise('calibrated', n, opts);
   const p = parse(d, opts, tau2);
   if (p.m < 2) throw new RangeError(`invalid argument: \`batches\` must be at least 2 to form a covariance. Value: \`${p.m}\`.`);
   if (!dense) {

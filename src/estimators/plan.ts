@@ -19,7 +19,7 @@
 // So a result depends on blockBatches only, never on the number of workers or retries, and
 // equals the single-thread one when every level fits in one block.
 import { wasm, alloc, free, f64, copyIn, withBlocks, checkFits } from '../core/wasm.js';
-import { checkRegressionData, checkOptions, checkPositiveInteger, checkNonNegative, checkOneOf } from '../core/validate.js';
+import { checkRegressionData, checkOptions, checkPositiveInteger, checkOneOf } from '../core/validate.js';
 import { GradientCovariance } from '../core/covariance.js';
 import {
   withOracle, withSortArea, accumulate, prepareEstimateFor, estimateResult, ESTIMATE_OPTION_KEYS, type EstimateJob, type EstimateOptions, type Parsed,
@@ -27,7 +27,7 @@ import {
 import { checkData, RegressionDataset, type RegressionData } from '../data/dataset.js';
 import { CurvatureSketch, checkSketch, probeSketch, newSketch, sketchChunkRows, addPairDifferences, sketchResult, type SketchSpec, type SketchedCurvature, type SketchEstimateOptions } from './sketched.js';
 import {
-  noiseLevelsUnused, checkNoiseLevels, withoutMethod, type EstimatorMethod, ESTIMATOR_METHODS, type CurvatureEstimate, evaluationsOf, twoLevelSplit, pairedHessian, twoLevelHessian, debiasedHessian,
+  noiseLevelsUnused, methodNoise, withoutMethod, type EstimatorMethod, ESTIMATOR_METHODS, type CurvatureEstimate, evaluationsOf, twoLevelSplit, pairedHessian, twoLevelHessian, debiasedHessian,
 } from './methods.js';
 
 
@@ -93,28 +93,16 @@ export function planEstimate<D extends { rows: number; dim: number }>(shape: () 
   blockBatches: unknown = Infinity, what = '`options` of estimateHessian'): EstimatePlan & { data: D } {
   const opts = checkOptions('options', options, [...ESTIMATE_OPTION_KEYS, 'method', 'noiseLevels', 'blockBatches', 'sketch'], what);
   const method = opts.method === undefined ? 'calibrated' : checkOneOf('method', opts.method, ESTIMATOR_METHODS);
-  if (method !== 'two-level' && opts.noiseLevels !== undefined) throw noiseLevelsUnused(opts.noiseLevels, method);
+  if (method !== 'two-level' && opts.noiseLevels !== undefined) throw noiseLevelsUnused(opts.noiseLevels, method); // before the data is read
   const sketch = checkSketch(opts.sketch, method);
   const { blockBatches: given, sketch: _sketch, ...rest } = withoutMethod(opts);
   if (given !== undefined) blockBatches = given;
   let levels: number[] | undefined;
   let s2 = 0;
-  if (method !== 'calibrated') {
-    const n = checkPositiveInteger('batchSize', rest.batchSize);
-    s2 = rest.baseNoiseVariance === undefined ? 0 : checkNonNegative('baseNoiseVariance', rest.baseNoiseVariance);
-    if (method === 'two-level') {
-      if (rest.noiseVariance !== undefined) {
-        throw new TypeError(`invalid argument: \`noiseVariance\` must be left out for method 'two-level' (it takes noiseLevels). Value: \`${String(rest.noiseVariance)}\`.`);
-      }
-      levels = checkNoiseLevels(opts.noiseLevels, n);
-      rest.noiseVariance = levels[0];
-    } else if (method === 'paired') {
-      const tau2 = rest.noiseVariance === undefined ? n / 2 : checkNonNegative('noiseVariance', rest.noiseVariance);
-      if (!(tau2 > 0)) {
-        throw new RangeError(`invalid argument: \`noiseVariance\` must be > 0 for method 'paired' (the pair differences are pure noise). Value: \`${tau2}\`.`);
-      }
-      rest.noiseVariance = tau2;
-    }
+  if (method !== 'calibrated') { // (one level's noise, 'calibrated', is prepareEstimateFor's: the same rule)
+    const noise = methodNoise(method, checkPositiveInteger('batchSize', rest.batchSize), { ...rest, noiseLevels: opts.noiseLevels });
+    ({ levels, s2 } = noise);
+    rest.noiseVariance = noise.tau2;
   }
   const data = shape();
   const { w: weights, p } = prepareEstimateFor(data, w as Float64Array, rest as unknown as EstimateOptions, sketch === undefined);
@@ -218,14 +206,24 @@ export function finishPlan(plan: EstimatePlan, levels: readonly BlockAccumulator
   return finishDense(plan, levels as GradientCovariance[]);
 }
 
-/** finishPlan for the dense accumulators. */
-function finishDense(plan: EstimatePlan, levels: readonly GradientCovariance[]): CurvatureEstimate {
+/** What finishDense reads of a plan (estimateCurvature passes its own). @internal */
+export interface DenseFinish {
+  method: EstimatorMethod; levels: readonly number[]; s2: number; p: { n: number; m: number; dim: number; tau2: number };
+}
+
+/**
+ * The dense estimate from each level's accumulator, for every method: ONE finish for
+ * estimateHessian's plan (its runners) and estimateCurvature. `data`: the covariance of
+ * 'calibrated' comes from data (an overflow is reported in estimateHessian's terms: scale the
+ * data); otherwise from the caller's gradients (the accumulator's own message). @internal
+ */
+export function finishDense(plan: DenseFinish, levels: readonly GradientCovariance[], data = true): CurvatureEstimate {
   const { method, p } = plan;
   const n = p.n, m = p.m, dim = p.dim;
   const base = { batches: m, method, gradientEvaluations: evaluationsOf(method, m) };
   const acc = levels[0]!;
   if (method === 'calibrated') {
-    const est = estimateResult(acc, m, p.tau2);
+    const est = data ? estimateResult(acc, m, p.tau2) : { hessian: acc.covariance(), mean: acc.mean(), batches: m, noiseVariance: p.tau2 };
     return { ...est, method, noiseLevels: [p.tau2], gradientEvaluations: m };
   }
   if (method === 'paired') {

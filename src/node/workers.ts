@@ -55,9 +55,24 @@ function checkTap(tap: unknown): MessageTap | undefined {
 /** A Transport over a new worker thread (`index` names it to the tap). @internal */
 export function nodeTransport(index: number, tap?: MessageTap): Transport {
   // from sources (tests under tsx), the worker registers tsx before loading worker.ts
-  const worker = fromSources
+  return threadTransport(startThread(script), index, tap);
+}
+
+/**
+ * A new worker thread running `script` (a module URL); from sources (tests under tsx) it
+ * registers tsx before importing the script. @internal
+ */
+export function startThread(script: URL): Worker {
+  return fromSources
     ? new Worker(`import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(script.href)}); });`, { eval: true })
     : new Worker(script);
+}
+
+/**
+ * A Transport over a worker thread, for every Node worker kind (the pool's and trainer's
+ * workers, gradcov/bullmq's compute threads): wrap it in a Channel. @internal
+ */
+export function threadTransport(worker: Worker, index = 0, tap?: MessageTap): Transport {
   return {
     postMessage(message, transfer) {
       tap?.('to-worker', index, message);

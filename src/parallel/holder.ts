@@ -17,6 +17,26 @@ export interface HolderMessage {
   paired?: boolean;
 }
 
+/** A holder's round options: its batches of this round (firstBatch), their noise. @internal */
+export interface HolderRoundOptions {
+  batchSize: number; batches: number; noiseVariance: number; seed: number | bigint; stream: number; firstBatch: number; replacement: true;
+}
+
+/**
+ * One holder's answer to a round, for every transport (the in-process trainer's workers and
+ * gradcov/bullmq's holder threads): the batches' gradients at w; when paired, followed by the
+ * same batches' pair differences g(xi1) - g(xi2) (a second noise draw on the same rows: 2
+ * batches x dim values in all), the reply TrainingRounds.update reads. @internal
+ */
+export function holderRound(shard: RegressionDataset, w: Float64Array, options: HolderRoundOptions, paired: boolean): Float64Array {
+  const G = linearRegressionGradients(shard, w, options);
+  if (!paired) return G;
+  const both = new Float64Array(2 * G.length);
+  both.set(G);
+  both.set(pairDifferences(shard, options), G.length);
+  return both;
+}
+
 /**
  * A holder's state inside a worker: its shard (resident in the worker's wasm memory, loaded
  * once) and its round counter. A worker may host several holders. @internal
@@ -42,12 +62,7 @@ export class HolderState {
     if (m.type !== 'holder:round') throw new Error(`unknown holder message ${JSON.stringify(m.type)}`);
     const firstBatch = this.#round * this.#opts.batches;
     this.#round++;
-    const G = linearRegressionGradients(this.#shard, m.w!, { ...this.#opts, firstBatch, replacement: true });
-    if (!this.#paired) return G;
-    const both = new Float64Array(2 * G.length);
-    both.set(G);
-    both.set(pairDifferences(this.#shard, { ...this.#opts, firstBatch, replacement: true }), G.length);
-    return both;
+    return holderRound(this.#shard, m.w!, { ...this.#opts, firstBatch, replacement: true }, this.#paired);
   }
 
   /** Frees the shard's wasm copy. */

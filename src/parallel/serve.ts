@@ -18,9 +18,7 @@ const WORKER_WORKING_BYTES = 4 * 2 ** 20;
 export function serveWorker(post: (message: unknown, transfer?: TransferList) => void): (message: unknown) => Promise<void> {
   const shared = new Map<number, RegressionDataset>();
   const holders = new Map<number, HolderState>();
-  return async (raw) => {
-    const msg = raw as { id: number; type: string } & Record<string, unknown>;
-    try {
+  return serveRequests(post, async (msg) => {
       let value: unknown;
       let transfer: TransferList = [];
       switch (msg.type) {
@@ -83,7 +81,26 @@ export function serveWorker(post: (message: unknown, transfer?: TransferList) =>
         default:
           throw new Error(`unknown message type ${JSON.stringify(msg.type)}`);
       }
-      post({ type: 'ok', id: msg.id, value }, transfer);
+      return { value, transfer };
+  });
+}
+
+/** A request as a Channel sends it: its id, its type and its fields. @internal */
+export type Request = { id: number; type: string } & Record<string, unknown>;
+
+/**
+ * The worker's side of a Channel (src/parallel/channel.ts), for every worker kind (the pool's
+ * and trainer's workers, gradcov/bullmq's compute threads): runs `handle` on each request and
+ * posts its value (moving `transfer`) or its error (name and message, rebuilt by the Channel)
+ * under the request's id. @internal
+ */
+export function serveRequests(post: (message: unknown, transfer?: TransferList) => void,
+  handle: (msg: Request) => Promise<{ value: unknown; transfer?: TransferList }>): (message: unknown) => Promise<void> {
+  return async (raw) => {
+    const msg = raw as Request;
+    try {
+      const { value, transfer } = await handle(msg);
+      post({ type: 'ok', id: msg.id, value }, transfer ?? []);
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
       post({ type: 'error', id: msg.id, name: e.name, message: e.message });

@@ -5,14 +5,13 @@
 // w <- w - eta (H_hat + lambda I)^-1 g. After set-up, the only messages are w (to the
 // holders) and gradients (back). The holder side (HolderState) runs inside a worker via
 // src/parallel/serve.ts's serveWorker (holder: src/parallel/holder.ts); the transports live in src/node/workers.ts and src/web-workers.ts.
-import { GradientCovariance } from '../core/covariance.js';
 import { oracleScratchBytes } from '../estimators/oracle.js';
 import type { RegressionData } from '../data/dataset.js';
 import { Channel, startChannels, makeTransports, type Transport } from './channel.js';
 import { packData } from './shared-memory.js';
 import { checkBlocks, byteCount } from '../core/wasm.js';
 import { paddedDim } from '../core/covariance.js';
-import { choleskySolve } from '../core/cholesky.js';
+import { TrainingRounds, type TrainResult } from './round.js';
 import {
   checkFloat64Array, checkLength, checkFinite, checkNonNegative, checkOptions, checkPositiveInteger, checkSeed, checkInteger, checkOneOf, isObject, show,
 } from '../core/validate.js';
@@ -33,7 +32,6 @@ export function checkTrainSettings(o: Record<string, unknown>): {
   const rounds = checkPositiveInteger('rounds', o.rounds, 1e7);
   const batchSize = checkPositiveInteger('batchSize', o.batchSize, 0x7fffffff);
   const batchesPerRound = checkPositiveInteger('batchesPerRound', o.batchesPerRound, 0x7fffffff);
-  if (o.seed === undefined) throw new TypeError('invalid argument: `seed` must be a number or a bigint. Value: `undefined`.');
   checkSeed('seed', o.seed);
   const noiseVariance = o.noiseVariance === undefined ? batchSize : checkNonNegative('noiseVariance', o.noiseVariance);
   const paired = (o.hessianEstimator === undefined ? 'paired' : checkOneOf('hessianEstimator', o.hessianEstimator, ['paired', 'calibrated'] as const)) === 'paired';
@@ -80,26 +78,10 @@ export interface TrainOptions {
   workers?: number;
 }
 
-/** What DistributedTrainer.train() returns. */
-export interface TrainResult {
-  /** The averaged iterate (the answer). */
-  w: Float64Array;
-  /** The last iterate. */
-  last: Float64Array;
-  /** H_hat after the last round: pooled within-holder, within-round covariance of the pair differences ('paired') or of the gradients ('calibrated'). */
-  hessian: Float64Array;
-  /** Norm of the aggregated gradient g at each round. */
-  gradientNorms: number[];
-  /** Rounds run. */
-  rounds: number;
-  /** Wall time of the rounds alone (ms), without starting the workers. */
-  roundsMs: number;
-}
+export type { TrainResult } from './round.js';
 
 type TrainSettings = Required<Omit<TrainOptions, 'w0' | 'ridge' | 'workers' | 'hessianEstimator'>> & { ridge: number | undefined; w0: Float64Array; paired: boolean };
 
-const norm = (v: Float64Array): number => Math.hypot(...v);
-const allFinite = (v: Float64Array): boolean => v.every((x) => x - x === 0);
 
 // Test hook: the live channels of a trainer (tests kill a worker through its transport).
 const channelsOf = new WeakMap<DistributedTrainer, Channel[]>();
@@ -187,77 +169,19 @@ export class DistributedTrainer {
   }
 
   async #train(): Promise<TrainResult> {
-    const { dim } = this;
-    const o = this.#opts;
-    const total = this.#rows.reduce((a, b) => a + b, 0);
-    let w = Float64Array.from(o.w0);
-    const avg = new Float64Array(dim);
-    const pooled = new Float64Array(dim * dim);
-    let dof = 0;
-    const gradientNorms: number[] = [];
-    let largest = 0; // largest |gradient element| seen, for the message below
-    const diverged = (r: number, what: string, cause?: unknown): RangeError => new RangeError(
-      `gradcov: training stopped at round ${r + 1} of ${o.rounds}: ${what} (largest gradient element ${largest}, |w| = ${norm(w)}). `
-      + `If w is growing, lower \`learningRate\` (now ${o.learningRate}) or raise \`ridge\` (now ${o.ridge ?? 'the default'}); `
-      + `otherwise standardize the shards or lower \`noiseVariance\` (now ${o.noiseVariance}).`, cause === undefined ? undefined : { cause });
-    const t0 = performance.now();
-    for (let r = 0; r < o.rounds; r++) {
+    const run = new TrainingRounds(this.dim, this.#opts, this.#rows, this.#batches, this.#opts.w0);
+    for (let r = 0; r < this.#opts.rounds; r++) {
       let replies: Float64Array[];
       try {
+        const w = run.w;
         replies = await Promise.all(this.#rows.map((_, k) => this.#channels[this.#thread[k]!]!.request<Float64Array>({ type: 'holder:round', holder: k, w })));
       } catch (err) {
         this.#live(); // a dead worker: say the trainer is broken
         throw err;
       }
-      const g = new Float64Array(dim);
-      replies.forEach((reply, k) => {
-        const rows = this.#batches[k]! * dim;
-        const G = reply.subarray(0, rows);
-        for (const v of reply) largest = Math.max(largest, Math.abs(v));
-        if (!allFinite(reply)) throw diverged(r, `holder ${k}'s gradients are not finite`);
-        const acc = new GradientCovariance(dim);
-        try {
-          let M: Float64Array, mu: Float64Array;
-          try {
-            acc.addBatch(G);
-            mu = acc.mean();
-            if (o.paired) acc.reset().addBatch(reply.subarray(rows, 2 * rows)); // H_hat from the pair differences
-            M = acc.comoment();
-          } catch (err) {
-            if (err instanceof RangeError) throw diverged(r, `the covariance of holder ${k}'s gradients is not representable (${err.message})`, err);
-            throw err;
-          }
-          for (let i = 0; i < M.length; i++) pooled[i] += M[i]!;
-          dof += acc.count - 1;
-          const share = this.#rows[k]! / total;
-          for (let j = 0; j < dim; j++) g[j] += share * mu[j]!;
-        } finally {
-          acc.dispose();
-        }
-      });
-      // pair differences have covariance (2 tau2 / n) H
-      const hScale = o.paired ? o.batchSize / (2 * o.noiseVariance) : 1;
-      const H = pooled.map((v) => (v * hScale) / dof);
-      if (!allFinite(H) || !allFinite(g)) throw diverged(r, 'the Hessian estimate H_hat (the gradients\' covariance) or the mean gradient overflows');
-      let tr = 0;
-      for (let j = 0; j < dim; j++) tr += H[j * dim + j]!;
-      let step: Float64Array;
-      try {
-        step = choleskySolve(H, dim, g, { ridge: o.ridge ?? 1e-8 * (tr / dim) }); // wasm Cholesky
-      } catch (err) {
-        if (!(err instanceof RangeError)) throw err;
-        throw new RangeError(`gradcov: the preconditioned step failed at round ${r + 1}: H_hat + ridge I could not be factored (${err.message}). Raise \`ridge\` (now ${o.ridge ?? 'the default'}).`, { cause: err });
-      }
-      const next = new Float64Array(dim);
-      for (let j = 0; j < dim; j++) next[j] = w[j]! - o.learningRate * step[j]!;
-      if (!allFinite(next)) throw diverged(r, 'the next iterate is not finite');
-      w = next;
-      gradientNorms.push(norm(g));
-      if (r >= o.rounds - o.averageLast) for (let j = 0; j < dim; j++) avg[j] += w[j]! / o.averageLast;
+      run.update(r, replies);
     }
-    const roundsMs = performance.now() - t0;
-    const hScale = o.paired ? o.batchSize / (2 * o.noiseVariance) : 1;
-    return { w: avg, last: w, hessian: pooled.map((v) => (v * hScale) / dof), gradientNorms, rounds: o.rounds, roundsMs };
+    return run.result();
   }
 
   /**

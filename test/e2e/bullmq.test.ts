@@ -312,6 +312,48 @@ redisSuite(test, [
       await stopAll(holders);
     }
   })],
+  ['a diverging training run on BullMQ stops with the in-process trainer\'s error (round, cause, options to change), never sends a non-finite w', async () => withRedis(async (redis) => {
+    const shards = [{ rows: 600, seed: 21 }, { rows: 400, seed: 22 }];
+    const dim = 4;
+    const qs = [queueName(), queueName()];
+    const holders = await Promise.all(shards.map((s, k) => startWorkerProcess({ REDIS_URL: redis.url, QUEUE: qs[k]!, HOLDER_ROWS: s.rows, HOLDER_DIM: dim, HOLDER_SEED: s.seed }, `holder ${k}`)));
+    const local: RegressionData[] = shards.map((s) => syntheticRegression({ rows: s.rows, dim, seed: s.seed }).data);
+    try {
+      for (const [what, extra] of [
+        ['noiseVariance 1e308 (the covariance overflows)', { noiseVariance: 1e308 }],
+        ['learningRate 1e150 (w overflows)', { learningRate: 1e150 }],
+        ['learningRate 1e200, calibrated (round 2: the covariance overflows)', { learningRate: 1e200, hessianEstimator: 'calibrated' }],
+      ] as const) {
+        const to = { rounds: 6, batchSize: 16, batchesPerRound: 64, seed: 5, ...extra };
+        const trainer = await createDistributedTrainer(local, to);
+        let expected: Error | undefined;
+        try {
+          await trainer.train();
+        } catch (e) {
+          expected = e as Error;
+        } finally {
+          await trainer.close();
+        }
+        assert.ok(expected instanceof RangeError, `${what}: the in-process trainer stops`);
+        assert.match(expected!.message, /training stopped at round \d+ of 6/, what);
+        const run = `div${queueNo++}`;
+        await rejects(() => trainOnQueues({ connection: redis.url, queues: qs, runId: run, keep: true, ...to }),
+          (e) => e instanceof RangeError && e.message === expected!.message, `${what}: the same error as in process (${expected!.message})`);
+        // no round job after the failing one carried a w with null (a NaN through JSON)
+        const client = new Redis(redis.url);
+        try {
+          for (const k of (await client.keys(`bull:*:${run}-r*`)).filter((k) => /-r\d+$/.test(k))) {
+            const data = JSON.parse((await client.hget(k, 'data'))!);
+            assert.ok(data.w.every((v: unknown) => typeof v === 'number' && Number.isFinite(v)), `${what}: job ${k} carries a finite w`);
+          }
+        } finally {
+          client.disconnect();
+        }
+      }
+    } finally {
+      await stopAll(holders);
+    }
+  })],
 ]);
 
 test.run();
