@@ -205,6 +205,33 @@ redisSuite(test, [
       client.disconnect();
     }
   })],
+
+  ['a result that expires (resultTtl) before the merge is computed again: the estimate is still bit-identical', async () => withRedis(async (redis) => {
+    const queue = queueName();
+    const starts = new Map<number, number>();
+    // block 2 starts 2.5 s late, so blocks 0 and 1 (TTL 1 s) expire before the merge
+    const worker = await startWorker({ connection: redis.url, queue, beforeJob: async ({ index }) => {
+      starts.set(index, (starts.get(index) ?? 0) + 1);
+      if (index === 2 && starts.get(2) === 1) await new Promise((r) => setTimeout(r, 2500));
+    } });
+    const coordinator = await createCoordinator({ connection: redis.url, queue, pollInterval: 100, resultTtl: 1 });
+    try {
+      const data = fresh(5);
+      const o = { ...opts, batches: 60, blockBatches: 20 };
+      const got = await coordinator.estimateHessian(data, w, o);
+      const pool = await (await import('../../src/node/workers.ts')).createEstimatorPool({ workers: 1 });
+      try {
+        const want = await pool.estimateHessian(data, w, o);
+        assert.is(hex(got.hessian), hex(want.hessian), 'bit-identical to the pool');
+      } finally {
+        await pool.close();
+      }
+      assert.ok((starts.get(0) ?? 0) >= 2 && (starts.get(1) ?? 0) >= 2, `the expired blocks ran again: ${JSON.stringify([...starts])}`);
+    } finally {
+      await coordinator.close();
+      await worker.close();
+    }
+  })],
 ]);
 
 test.run();
