@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { Redis } from 'ioredis';
 import { Queue } from 'bullmq';
 import { init, syntheticRegression, estimateHessian, GradientCovariance, type RegressionData } from '../../src/node.ts';
-import { createCoordinator, startWorker } from '../../src/bullmq/index.ts';
+import { createCoordinator, startWorker, startHolder } from '../../src/bullmq/index.ts';
 import { encodeResult, resultKey, dataKey, DEFAULT_RESULT_TTL } from '../../src/bullmq/common.ts';
 import { redisSuite, startRedis, type RedisServer } from './redis.ts';
 
@@ -230,6 +230,59 @@ redisSuite(test, [
     } finally {
       await coordinator.close();
       await worker.close();
+    }
+  })],
+
+  ['a holder refuses forged round jobs (not truncated, not retried) and serves the shard it was started with', async () => withRedis(async (redis) => {
+    const queue = queueName();
+    const shard = fresh(6);
+    const holder = await startHolder({ connection: redis.url, queue, shard });
+    const q = new Queue(queue, { connection: { host: '127.0.0.1', port: redis.port } });
+    const client = new Redis(redis.url);
+    try {
+      const good = { kind: 'round', run: 'r.1', round: 0, w: Array.from(w), batchSize: 8, batches: 10, noiseVariance: 8, seed: 3, stream: 0, paired: false };
+      const rows: [string, Record<string, unknown>, RegExp][] = [
+        ['batches 2.5', { batches: 2.5 }, /bad field `batches`.*Value: `2\.5`/],
+        ['batchSize 0', { batchSize: 0 }, /bad field `batchSize`/],
+        ['round -1', { round: -1 }, /bad field `round`/],
+        ['w of another length', { w: [0, 0] }, /bad field `w`: it must be an array of the shard's dim \(4\)/],
+        ['w with null', { w: [0, null, 0, 0] }, /bad field `w`/],
+        ['noiseVariance "8"', { noiseVariance: '8' }, /bad field `noiseVariance`/],
+        ['stream 1.5', { stream: 1.5 }, /bad field `stream`/],
+        ['paired "yes"', { paired: 'yes' }, /bad field `paired`/],
+        ['seed -1', { seed: -1 }, /bad field `seed`/],
+      ];
+      for (const [i, [label, change, pattern]] of rows.entries()) {
+        const job = await q.add('round', { ...good, ...change, run: `r.${i}` }, { jobId: `round${i}`, attempts: 3 });
+        await until(async () => ['failed', 'completed'].includes(await job.getState()), `${label}: settled`);
+        const j = await q.getJob(job.id!);
+        assert.is(await job.getState(), 'failed', `${label}: refused`);
+        assert.ok(pattern.test(j!.failedReason), `${label}: ${j!.failedReason}`);
+        assert.is(j!.attemptsMade, 1, `${label}: not retried`);
+      }
+      // the caller's arrays changed after the start (before any round): the holder serves its
+      // snapshot, the same gradients as a holder started on pristine data
+      shard.X.fill(0);
+      const job = await q.add('round', good, { jobId: 'good0' });
+      await until(async () => (await job.getState()) === 'completed', 'a good round');
+      const mine = await client.getBuffer('gradcov:' + queue + ':grad:r.1:0');
+      const queue2 = queueName();
+      const pristine = await startHolder({ connection: redis.url, queue: queue2, shard: fresh(6) });
+      const q2 = new Queue(queue2, { connection: { host: '127.0.0.1', port: redis.port } });
+      try {
+        const j2 = await q2.add('round', good, { jobId: 'good0' });
+        await until(async () => (await j2.getState()) === 'completed', 'the pristine round');
+        const want = await client.getBuffer('gradcov:' + queue2 + ':grad:r.1:0');
+        assert.ok(mine && want && mine.equals(want), 'the gradients of the shard as it was at the start');
+      } finally {
+        await q2.close();
+        await pristine.close();
+      }
+      assert.ok((await client.ttl('gradcov:' + queue + ':grad:r.1:0')) > 0, 'gradient keys expire');
+    } finally {
+      client.disconnect();
+      await q.close();
+      await holder.close();
     }
   })],
 ]);
