@@ -98,14 +98,13 @@ export async function redisCovariance(flags: RedisFlags, data: RegressionData, w
   const hint = workerHint(flags);
   try {
     progress.start('estimate', Math.ceil(m / DEFAULT_BLOCK_BATCHES), 'blocks');
-    const r = await coordinator.estimateHessian(data, w, {
+    const r = await guarded(flags, coordinator, () => coordinator.estimateHessian(data, w, {
       batchSize: n, batches: m, noiseVariance: tau2, seed, onBlock: () => { hint.seen(); void progress.tick(); },
-    });
+    }));
     progress.stop();
     return r.hessian;
   } finally {
     hint.seen();
-    await coordinator.close();
   }
 }
 
@@ -117,7 +116,7 @@ export async function redisEstimate(flags: RedisFlags, data: RegressionData, w: 
   const hint = workerHint(flags);
   try {
     let started = false;
-    const r = await coordinator.estimateHessian(data, w, {
+    const r = await guarded(flags, coordinator, () => coordinator.estimateHessian(data, w, {
       ...options, blockBatches: DEFAULT_BLOCK_BATCHES,
       onBlock: (_block, blocks) => {
         hint.seen();
@@ -125,12 +124,76 @@ export async function redisEstimate(flags: RedisFlags, data: RegressionData, w: 
         started = true;
         void progress.tick();
       },
-    });
+    }));
     if (started) progress.stop();
     return r;
   } finally {
     hint.seen();
+  }
+}
+
+/**
+ * Watches Redis while an estimate waits on it: when the connection drops, says so at once
+ * and rejects `lost` if it stays down longer than --redis-timeout (the coordinator's own
+ * connection would wait for ever); says when it is back.
+ */
+async function watchRedis(flags: RedisFlags): Promise<{ lost: Promise<never>; stop(): void; isLost(): boolean }> {
+  const { Redis } = await import('ioredis');
+  const timeout = flags.redisTimeout ?? DEFAULT_REDIS_TIMEOUT;
+  const r = new Redis(flags.redis, { maxRetriesPerRequest: null, retryStrategy: () => 1000 });
+  let down: ReturnType<typeof setTimeout> | undefined;
+  let lostFlag = false;
+  let fail!: (err: Error) => void;
+  const lost = new Promise<never>((_, reject) => { fail = reject; });
+  lost.catch(() => {});
+  const dropped = (err?: unknown) => {
+    if (down || lostFlag) return;
+    say(`lost Redis at ${redact(flags.redis)}${err ? ` (${reason(err)})` : ''}; reconnecting, for up to ${timeout} s (--redis-timeout)`);
+    down = setTimeout(() => {
+      lostFlag = true;
+      fail(new UserError(`lost Redis at ${redact(flags.redis)} for more than ${timeout} s: the estimate is abandoned (its finished blocks stay in Redis for the rerun to collect)`));
+    }, timeout * 1000);
+  };
+  r.on('error', (err) => dropped(err));
+  r.on('close', () => dropped());
+  r.on('ready', () => {
+    if (!down) return;
+    clearTimeout(down);
+    down = undefined;
+    say(`Redis at ${redact(flags.redis)} is back`);
+  });
+  return {
+    lost,
+    isLost: () => lostFlag,
+    stop() {
+      clearTimeout(down);
+      r.removeAllListeners();
+      r.on('error', () => {});
+      r.disconnect();
+    },
+  };
+}
+
+/**
+ * The estimate raced against a lost Redis; the coordinator is closed after. When Redis was
+ * lost, its close may wait on the dead connection: the process exits 2 s after the error.
+ */
+async function guarded<T>(flags: RedisFlags, coordinator: { close(): Promise<void> }, work: () => Promise<T>): Promise<T> {
+  let watch: Awaited<ReturnType<typeof watchRedis>>;
+  try {
+    watch = await watchRedis(flags);
+  } catch (err) {
     await coordinator.close();
+    throw err;
+  }
+  try {
+    return await Promise.race([work(), watch.lost]);
+  } finally {
+    watch.stop();
+    if (watch.isLost()) {
+      void coordinator.close().catch(() => {});
+      setTimeout(() => process.exit(process.exitCode ?? 1), 2000).unref();
+    } else await coordinator.close();
   }
 }
 

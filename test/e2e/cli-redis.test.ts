@@ -153,6 +153,40 @@ redisSuite(test, [
       await redis.close();
     }
   }],
+
+  ['Redis lost during an estimate: said at once, then a clear error and exit 1 after --redis-timeout; with Redis up, the watched estimate gives the same output', async () => {
+    const file = writeCsv(tempDir(), 'reg.csv', regressionCsv());
+    const est = ['estimate', '--data', file, '--target', 'y', '--batch-size', '16', '--batches', '300', '--json'];
+    const redis = await startRedis();
+    try {
+      // no worker on the queue: the estimate waits; then Redis goes away for good
+      const e = new Proc(spawn(process.execPath, [CLI, ...est, '--redis', redis.url, '--queue', 'lonely', '--redis-timeout', '3'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }), 'gradcov estimate');
+      await until(() => /waiting for gradcov workers/.test(e.err), 'the workers hint');
+      const t = performance.now();
+      await redis.stop();
+      const code = await e.exited;
+      assert.is(code, 1, e.err);
+      assert.match(e.err, /gradcov: lost Redis at redis:\/\/127\.0\.0\.1:\d+.*reconnecting, for up to 3 s \(--redis-timeout\)/);
+      assert.match(e.err, /gradcov: error: lost Redis at redis:\/\/127\.0\.0\.1:\d+ for more than 3 s/);
+      assert.ok((performance.now() - t) / 1000 < 30, 'bounded');
+      // Redis back within the timeout: the estimate completes, same output as without --redis
+      await redis.restart();
+      const w = await cliWorker(redis.url, 'back');
+      try {
+        const local = gradcov(...est);
+        const e2 = new Proc(spawn(process.execPath, [CLI, ...est, '--redis', redis.url, '--queue', 'back', '--redis-timeout', '60'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }), 'gradcov estimate');
+        let out = '';
+        e2.child.stdout!.removeAllListeners('data');
+        e2.child.stdout!.on('data', (b: Buffer) => { out += b.toString(); });
+        assert.is(await e2.exited, 0, e2.err);
+        assert.ok(out === local.stdout, 'the same --json output');
+      } finally {
+        await w.stop();
+      }
+    } finally {
+      await redis.close();
+    }
+  }],
 ]);
 
 test.run();
