@@ -14,8 +14,30 @@ export class UserError extends Error {
 
 /** Warnings go to stderr with one prefix too, and never change the exit code. */
 export function warn(message: string): void {
-  process.stderr.write(`gradcov: warning: ${message}\n`);
+  process.stderr.write(`gradcov: warning: ${safe(message)}\n`);
 }
+
+// ANSI escape sequences (CSI, OSC, two-character ESC), then any remaining C0/C1 control
+// but newline and tab, and the bidirectional overrides that reorder what a terminal shows
+// eslint-disable-next-line no-control-regex
+const ESCAPES = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]/g;
+// eslint-disable-next-line no-control-regex
+const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text safe for a terminal: escape sequences and control characters (but newline and tab)
+ * removed, and at most `max` characters (a longer text is cut, saying how long it was).
+ * With oneLine (for a name), newlines and tabs become spaces too.
+ */
+export function terminalText(text: string, max = 80, oneLine = true): string {
+  let s = text.replace(ESCAPES, '').replace(CONTROLS, '');
+  if (oneLine) s = s.replace(/[\n\t]/g, ' ');
+  const chars = [...s];
+  return chars.length > max ? `${chars.slice(0, max - 1).join('')}… (${chars.length} characters)` : s;
+}
+
+/** A message that may quote the user's names, for the terminal. */
+const safe = (m: string) => terminalText(m, 4000, false);
 
 /** Prints an error the way every CLI error is printed and sets exit code 1. */
 export function reportError(err: unknown): void {
@@ -28,7 +50,7 @@ export function reportError(err: unknown): void {
   } else {
     message = String(err);
   }
-  process.stderr.write(ERROR_PREFIX + message + '\n');
+  process.stderr.write(ERROR_PREFIX + safe(message) + '\n');
   if (process.env.GRADCOV_DEBUG === '1' && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
   process.exitCode = 1;
 }

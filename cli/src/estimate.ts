@@ -4,8 +4,6 @@
 // estimates the Hessian from m noisy batch gradients at the fit and compares it with
 // X'X/rows. The data are copied into WebAssembly memory once (a RegressionDataset) and the
 // JavaScript copy is released before the gradients are drawn.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   init, leastSquares, secondMomentMatrix, relativeError, calibratedNoiseVariance, estimateHessian, DEFAULT_BLOCK_BATCHES,
   RegressionDataset, type RegressionData, type EstimateOptions, type EstimatorMethod, type CurvatureEstimate,
@@ -15,13 +13,19 @@ import { readCsvRegression, type CsvRegression, type MissingPolicy } from './csv
 import { UserError, warn } from './errors.js';
 import { bestRescaledError } from './experiments/measures.js';
 import { createProgress } from './progress.js';
+import { checkOutDir, csvField, terminalText, writeAllOrNothing } from './output.js';
+
+/** The files --out writes (checked before the work starts). */
+const OUT_FILES = ['hessian.csv', 'second-moment.csv', 'estimate.json'] as const;
+/** A column name in the terminal's matrices: at most this many characters. */
+const NAME_WIDTH = 24;
 
 export interface EstimateFlags {
   data: string; target: string; features?: string; batchSize: number; batches: number; noise?: number;
   standardize: boolean; missing: MissingPolicy; delimiter?: string; decimal: '.' | ','; seed: number;
   out?: string; json?: boolean; quiet?: boolean;
   /** With --redis and --queue: the queue's workers compute the blocks (same bits). */
-  redis?: string; queue?: string;
+  redis?: string; queue?: string; redisTimeout?: number;
   /** The estimator (default calibrated) and, for two-level, its two variances. */
   method?: EstimatorMethod; noiseLevels?: [number, number];
 }
@@ -33,7 +37,8 @@ const CONSTANT_SD = 1e-12;
 
 const toRows = (A: Float64Array, dim: number): number[][] => Array.from({ length: dim }, (_, i) => Array.from(A.subarray(i * dim, (i + 1) * dim)));
 
-function formatMatrix(A: Float64Array, names: string[]): string {
+function formatMatrix(A: Float64Array, rawNames: string[]): string {
+  const names = rawNames.map((s) => terminalText(s, NAME_WIDTH)); // the user's names: no escapes, bounded width
   const dim = names.length;
   const cells = toRows(A, dim).map((r) => r.map((v) => v.toFixed(4)));
   let w = 0;
@@ -42,7 +47,8 @@ function formatMatrix(A: Float64Array, names: string[]): string {
   return [' '.repeat(w) + ' ' + names.map((s) => s.padStart(w)).join(' '), ...cells.map((r, i) => names[i]!.padStart(w) + ' ' + r.map((s) => s.padStart(w)).join(' '))].join('\n');
 }
 
-const csvMatrix = (A: Float64Array, names: string[]) => [['', ...names].join(','), ...toRows(A, names.length).map((r, i) => [names[i], ...r].join(','))].join('\n') + '\n';
+// names quoted per RFC 4180 and formula cells neutralised (csvField)
+const csvMatrix = (A: Float64Array, names: string[]) => [['', ...names.map(csvField)].join(','), ...toRows(A, names.length).map((r, i) => [csvField(names[i]!), ...r].join(','))].join('\n') + '\n';
 
 /**
  * Means and standard deviations of every used column (features, then the target), in two
@@ -97,6 +103,7 @@ const allFinite = (a: ArrayLike<number>): boolean => {
 
 export async function estimate(flags: EstimateFlags, command: string): Promise<void> {
   const features = flags.features?.split(',').map((s) => s.trim());
+  if (flags.out) checkOutDir(flags.out, OUT_FILES); // before any work: a bad target fails now, not after the estimate
   const progress = createProgress({ quiet: Boolean(flags.quiet) });
   const read = await readCsvRegression({
     file: flags.data, target: flags.target, features, missing: flags.missing, delimiter: flags.delimiter, decimal: flags.decimal, progress,
@@ -136,7 +143,7 @@ export async function estimate(flags: EstimateFlags, command: string): Promise<v
     };
     try {
       if (flags.redis) {
-        est = await (await import('./redis.js')).redisEstimate({ redis: flags.redis, queue: flags.queue! }, data, fit.w, options, progress);
+        est = await (await import('./redis.js')).redisEstimate({ redis: flags.redis, queue: flags.queue!, redisTimeout: flags.redisTimeout }, data, fit.w, options, progress);
       } else {
         const resident = new RegressionDataset(data);
         data.X = csv.X = new Float64Array(0);
@@ -156,7 +163,7 @@ export async function estimate(flags: EstimateFlags, command: string): Promise<v
     }
     C = est.hessian;
   } else if (flags.redis) { // the workers get the data from Redis, registered once by content hash
-    C = await (await import('./redis.js')).redisCovariance({ redis: flags.redis, queue: flags.queue! }, data, fit.w, n, m, tau2, flags.seed, progress);
+    C = await (await import('./redis.js')).redisCovariance({ redis: flags.redis, queue: flags.queue!, redisTimeout: flags.redisTimeout }, data, fit.w, n, m, tau2, flags.seed, progress);
   } else {
     // one copy in wasm memory; the JavaScript copy is released before the gradients are drawn
     const resident = new RegressionDataset(data);
@@ -182,11 +189,12 @@ export async function estimate(flags: EstimateFlags, command: string): Promise<v
     relativeError: error, bestRescaledError: rescaled.error, bestScale: rescaled.scale,
     hessian: toRows(C, dim), secondMoment: toRows(H, dim),
   };
-  if (flags.out) {
-    mkdirSync(flags.out, { recursive: true });
-    writeFileSync(join(flags.out, 'hessian.csv'), csvMatrix(C, csv.features));
-    writeFileSync(join(flags.out, 'second-moment.csv'), csvMatrix(H, csv.features));
-    writeFileSync(join(flags.out, 'estimate.json'), JSON.stringify(result, null, 2) + '\n');
+  if (flags.out) { // all three files or none
+    writeAllOrNothing(flags.out, [
+      ['hessian.csv', csvMatrix(C, csv.features)],
+      ['second-moment.csv', csvMatrix(H, csv.features)],
+      ['estimate.json', JSON.stringify(result, null, 2) + '\n'],
+    ]);
   }
   if (flags.json) {
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
@@ -197,7 +205,7 @@ export async function estimate(flags: EstimateFlags, command: string): Promise<v
       "data second-moment matrix H = X'X/rows:", formatMatrix(H, csv.features)]
     : [`(${dim} x ${dim} matrices are not printed: --out writes them as CSV, --json prints them)`];
   const lines = [
-    `${flags.data}: ${rows} rows used of ${csv.rowsRead}${csv.dropped ? ` (${csv.dropped} dropped for missing values)` : ''}, ${dim} features, target "${csv.target}"${flags.standardize ? ', features and target standardised' : ', original units'}`,
+    `${terminalText(flags.data, 200)}: ${rows} rows used of ${csv.rowsRead}${csv.dropped ? ` (${csv.dropped} dropped for missing values)` : ''}, ${dim} features, target "${terminalText(csv.target)}"${flags.standardize ? ', features and target standardised' : ', original units'}`,
     est ? `least-squares fit: residual variance s2 = ${fit.residualVariance.toPrecision(4)}` : `least-squares fit: residual variance s2 = ${fit.residualVariance.toPrecision(4)}; injected tau2 = ${tau2.toPrecision(4)} (${flags.noise === undefined ? 'calibrated: s2 + tau2 = n' : '--noise'}); (s2 + tau2)/n = ${result.totalNoiseOverN.toFixed(3)}`,
     `n = ${n} rows per batch, m = ${m} batches, seed ${flags.seed}`,
     ...(est ? [`method ${method}: injected noise ${est.noiseLevels.map((v) => v.toPrecision(4)).join(' and ')}, ${est.gradientEvaluations} gradient evaluations${est.misfit === undefined ? '' : `, misfit d'Hd = ${est.misfit.toPrecision(4)}`}`] : []),
@@ -208,6 +216,6 @@ export async function estimate(flags: EstimateFlags, command: string): Promise<v
     `after the best rescaling: min_c ||c C_hat - H|| / ||H|| = ${rescaled.error.toFixed(4)} at c = ${rescaled.scale.toFixed(4)}`,
   ];
   if (!est && result.totalNoiseOverN > 1.5) lines.push(`note: the residual variance exceeds n, so C_hat estimates H only up to the scale (s2 + tau2)/n = ${result.totalNoiseOverN.toFixed(3)}; standardise or use a larger batch size.`);
-  if (flags.out) lines.push('', `wrote hessian.csv, second-moment.csv and estimate.json to ${flags.out}`);
+  if (flags.out) lines.push('', `wrote hessian.csv, second-moment.csv and estimate.json to ${terminalText(flags.out, 200)}`);
   process.stdout.write(lines.join('\n') + '\n');
 }

@@ -9,7 +9,7 @@ import { demo } from './demo.js';
 import { EXPERIMENTS, findExperiment } from './experiments/index.js';
 import type { ExperimentResult } from './experiments/types.js';
 import { createProgress } from './progress.js';
-import { formatResult, resultsJson } from './output.js';
+import { formatResult, resultsJson, checkOutDir } from './output.js';
 import { atLeastTwo, batchSize, delimiter, dimension, integerList, noiseLevels, noiseVariance, positiveInteger, rowCount, seed } from './options.js';
 import { estimate } from './estimate.js';
 import { ERROR_PREFIX, UserError, reportError, warn } from './errors.js';
@@ -50,6 +50,7 @@ function checkExperimentSizes(name: string, flags: ExperimentFlags): void {
 
 async function runExperiments(name: string, flags: ExperimentFlags): Promise<void> {
   checkExperimentSizes(name, flags);
+  if (flags.out) checkOutDir(flags.out, ['report.html', 'results.json']); // before any work
   await init();
   const list = name === 'all' ? EXPERIMENTS : [findExperiment(name)!];
   const progress = createProgress({ quiet: Boolean(flags.quiet) });
@@ -127,6 +128,7 @@ export function buildProgram(): Command {
     .option('-q, --quiet', 'no progress bar')
     .option('--redis <url>', 'compute the blocks on gradcov workers through this Redis (with --queue; same result bit for bit)')
     .option('--queue <name>', 'the workers\' queue (with --redis)')
+    .option('--redis-timeout <s>', 'seconds to wait for Redis before failing (with --redis; default 30)', positiveInteger)
     .addHelpText('after', `\nMissing values are empty cells or NA, NaN, N/A, null (any case). Other non-numeric cells are an error naming the line and column. Limits: at most ${MAX_FEATURES} features, cells at most 1e150 in magnitude, ${formatBytes(MAX_DATA_BYTES)} of used cells (8 bytes each).\n\nExample:\n  gradcov estimate --data mydata.csv --target price --batch-size 64 --out out/`)
     .action(async (flags) => {
       if (Boolean(flags.redis) !== Boolean(flags.queue)) throw new UserError('--redis and --queue go together');
@@ -140,6 +142,7 @@ export function buildProgram(): Command {
     .requiredOption('--redis <url>', 'Redis URL, e.g. redis://host:6379')
     .requiredOption('--queue <name>', 'queue name (the same as the estimate\'s --queue)')
     .option('--concurrency <k>', 'blocks in parallel, one thread each', positiveInteger, 1)
+    .option('--redis-timeout <s>', 'seconds to wait for Redis at start before failing (default 30)', positiveInteger)
     .option('-q, --quiet', 'no start and stop lines')
     .action(async (flags) => (await import('./redis.js')).runWorker(flags));
 

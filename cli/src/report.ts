@@ -2,12 +2,10 @@
 // DOM), and writes report.html (self-contained: inline SVG, inline CSS, no network), one
 // SVG file per plot and results.json with every number. The plotting libraries are loaded
 // here by dynamic import, so nothing else in the package (and no library user) loads them.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { formatSettings, resultsJson, type ReportInput } from './output.js';
+import { formatSettings, resultsJson, checkOutDir, writeAllOrNothing, htmlText, type ReportInput } from './output.js';
 import type { ResultTable } from './experiments/types.js';
 
-const escape = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+const escape = htmlText;
 
 async function renderSvg(spec: Record<string, unknown>): Promise<string> {
   const [vl, vega] = await Promise.all([import('vega-lite'), import('vega')]);
@@ -43,7 +41,10 @@ export function responsiveSvg(svg: string): string {
 
 /** Writes report.html, one SVG per plot and results.json into dir; returns the files written. */
 export async function writeReport(dir: string, input: ReportInput): Promise<string[]> {
-  mkdirSync(dir, { recursive: true });
+  checkOutDir(dir, []);
+  // everything is rendered first, then written at once (all files or none): an interrupted
+  // or failed render leaves the directory as it was
+  const written: [string, string][] = [];
   const files: string[] = [];
   const sections: string[] = [];
   for (const r of input.results) {
@@ -51,7 +52,7 @@ export async function writeReport(dir: string, input: ReportInput): Promise<stri
     for (const p of r.plots) {
       const svg = await renderSvg(p.spec);
       const file = `${r.name}-${p.name}.svg`;
-      writeFileSync(join(dir, file), svg);
+      written.push([file, svg]);
       files.push(file);
       figures.push(`<figure id="${escape(file)}">${responsiveSvg(svg)}<figcaption>${escape(p.caption)}</figcaption></figure>`);
     }
@@ -68,7 +69,6 @@ export async function writeReport(dir: string, input: ReportInput): Promise<stri
       ? `<nav id="contents"><h2>Contents</h2><ol>${input.results.map((r) => `<li><a href="#${escape(r.name)}">${escape(r.name)}</a>: ${escape(r.title.split(':')[0]!)}</li>`).join('')}</ol></nav>`
       : '')
     + sections.join('\n') + '</body></html>\n';
-  writeFileSync(join(dir, 'report.html'), html);
-  writeFileSync(join(dir, 'results.json'), JSON.stringify(resultsJson(input), null, 2) + '\n');
+  writeAllOrNothing(dir, [['report.html', html], ['results.json', JSON.stringify(resultsJson(input), null, 2) + '\n'], ...written]);
   return ['report.html', 'results.json', ...files];
 }

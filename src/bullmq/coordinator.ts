@@ -15,6 +15,7 @@ import { DEFAULT_BLOCK_BATCHES } from '../parallel/pool.js';
 import { checkOptions, checkPositiveInteger, checkRegressionData } from '../core/validate.js';
 import {
   connect, checkQueue, dataKey, resultKey, blockJobId, encodeData, contentHash, toWireSeed, f64Bytes,
+  decodeResult, resultHeader, DEFAULT_RESULT_TTL, RUN_ID,
   type Connection, type BlockJob,
 } from './common.js';
 
@@ -40,19 +41,28 @@ export interface CoordinatorOptions {
   backoff?: number;
   /** How often the coordinator also checks the blocks without waiting for an event, in ms (default 1000). */
   pollInterval?: number;
+  /**
+   * Seconds a block's result (and a failed job) stays in Redis when no coordinator collects
+   * it (default 604,800: 7 days). A result that expires before the merge is computed again.
+   */
+  resultTtl?: number;
 }
 
 /** estimateHessian's options plus the block size, the run id and a progress callback. */
 export interface BullmqEstimateOptions extends EstimateOptions {
   /** Batches per block (default DEFAULT_BLOCK_BATCHES = 2048, as the in-process pool). */
   blockBatches?: number;
-  /** Run id (default: a hash of the data, w and options, so the same request resumes the same run). */
+  /**
+   * Run id (default: a hash of the data, w and options, so the same request resumes the same
+   * run). Its keys and job ids are `<runId>.<16 hex digits of that hash>`, so reusing a runId
+   * for another request (other data bytes, w or options) never meets the old run's jobs or
+   * results; the same request under the same runId resumes it.
+   */
   runId?: string;
   /** Called once per block as its result is found (finished or already there). */
   onBlock?: (block: number, blocks: number) => void;
 }
 
-const RUN_ID = /^[A-Za-z0-9_.]{1,64}$/;
 
 /**
  * Runs estimateHessian as BullMQ jobs. Make one with `createCoordinator`.
@@ -67,12 +77,14 @@ export class Coordinator {
   readonly #attempts: number;
   readonly #backoff: number;
   readonly #poll: number;
-  readonly #known = new WeakMap<object, DataHandle>();
-  readonly #data = new Map<string, RegressionData>();
+  readonly #ttl: number;
+  /** Shapes of the data registered by this coordinator, by content hash (the hash decides the bytes). */
+  readonly #data = new Map<string, { rows: number; dim: number }>();
   #closed = false;
 
   /** @internal use createCoordinator */
-  constructor(name: string, redis: Redis, queue: Queue, events: QueueEvents, eventsRedis: Redis, attempts: number, backoff: number, poll: number) {
+  constructor(name: string, redis: Redis, queue: Queue, events: QueueEvents, eventsRedis: Redis, attempts: number, backoff: number, poll: number, ttl = DEFAULT_RESULT_TTL) {
+    this.#ttl = ttl;
     this.#name = name;
     this.#redis = redis;
     this.queue = queue;
@@ -103,14 +115,14 @@ export class Coordinator {
     if (data instanceof RegressionDataset) {
       throw new TypeError('invalid argument: `data` must be plain { X, y, rows, dim } (a RegressionDataset lives in this thread\'s wasm memory). Value: `RegressionDataset`.');
     }
-    const known = typeof data === 'object' && data !== null ? this.#known.get(data) : undefined;
-    if (known) return known;
+    // hashed every time (no cache by object: data changed in place must get its own hash; SHA-256
+    // runs at about 1 GB/s, a small part of an estimate over the same bytes); the bytes are
+    // sent only when Redis does not hold that hash yet
     const blob = encodeData(data); // validates
     const hash = contentHash(blob);
-    await this.#redis.set(dataKey(hash), blob, 'NX');
+    if (!this.#data.has(hash) || (await this.#redis.exists(dataKey(hash))) !== 1) await this.#redis.set(dataKey(hash), blob, 'NX');
     const handle = { hash, rows: data.rows, dim: data.dim };
-    this.#known.set(data, handle);
-    this.#data.set(hash, data);
+    this.#data.set(hash, { rows: handle.rows, dim: handle.dim });
     return handle;
   }
 
@@ -144,12 +156,14 @@ export class Coordinator {
     }
     if (opts.onBlock !== undefined && typeof opts.onBlock !== 'function') throw new TypeError(`invalid argument: \`onBlock\` must be a function. Value: \`${String(opts.onBlock)}\`.`);
     let full: RegressionData;
-    let registered = false;
+    let registered: DataHandle | undefined;
     if (typeof data === 'object' && data !== null && 'hash' in data && !('X' in data)) {
-      const d = this.#data.get(String(data.hash));
-      if (!d) throw new RangeError(`invalid argument: \`data\` must be a handle from this coordinator's register(). Value: \`hash ${String(data.hash)}\`.`);
-      full = d;
-      registered = true;
+      const hash = String(data.hash);
+      const d = this.#data.get(hash);
+      if (!d) throw new RangeError(`invalid argument: \`data\` must be a handle from this coordinator's register(). Value: \`hash ${hash}\`.`);
+      // a handle means the registered bytes (whatever happened to the object since)
+      registered = { hash, rows: d.rows, dim: d.dim };
+      full = registered as unknown as RegressionData;
     } else {
       if (data instanceof RegressionDataset) {
         throw new TypeError('invalid argument: `data` must be plain { X, y, rows, dim } or a handle from register() (a RegressionDataset lives in this thread\'s wasm memory). Value: `RegressionDataset`.');
@@ -161,30 +175,62 @@ export class Coordinator {
     // then the method's blocks: the plan the pool and estimateHessian share (src/estimators/plan.ts)
     const plan = planEstimate(() => (registered ? { rows: full.rows, dim: full.dim } : checkRegressionData(full, ' or a handle from register()')),
       w, rest as unknown as EstimateOptions, blockBatches ?? DEFAULT_BLOCK_BATCHES, '`options` of coordinator.estimateHessian');
-    const handle = await this.register(full);
+    const handle = registered ?? await this.register(full);
+    if (registered && (await this.#redis.exists(dataKey(handle.hash))) !== 1) {
+      throw new Error(`gradcov: the data of handle ${handle.hash} is no longer in Redis (key ${dataKey(handle.hash)} is missing): register the data again.`);
+    }
     const { method: _m, noiseLevels: _l, baseNoiseVariance: _s2, sketch: _sk, ...passed } = rest;
     // the options of the first level with its noise resolved: what every block's worker parses
     const wireOptions = { ...passed, noiseVariance: plan.p.tau2, seed: toWireSeed(passed.seed as number | bigint) };
-    const run = (opts.runId as string | undefined) ?? contentHash(Buffer.concat([
-      Buffer.from(JSON.stringify({ v: 2, data: handle.hash, options: wireOptions, method: plan.method, levels: plan.levels, blockBatches: blockBatches ?? DEFAULT_BLOCK_BATCHES, ...(plan.sketch ? { sketch: plan.sketch } : {}) })),
+    // the request's fingerprint: what decides every block's bytes
+    const fingerprint = contentHash(Buffer.concat([
+      Buffer.from(JSON.stringify({ v: 3, data: handle.hash, options: wireOptions, method: plan.method, levels: plan.levels, blockBatches: blockBatches ?? DEFAULT_BLOCK_BATCHES, ...(plan.sketch ? { sketch: plan.sketch } : {}) })),
       f64Bytes(plan.w),
-    ])).slice(0, 32);
+    ]));
+    const run = opts.runId === undefined ? fingerprint.slice(0, 32) : `${opts.runId as string}.${fingerprint.slice(0, 16)}`;
     const weights = Array.from(plan.w);
     const blocks: BlockJob[] = plan.blocks.map((b, i) => ({
       kind: 'block', run, block: i, data: handle.hash, w: weights, options: wireOptions,
-      first: b.first, count: b.count, level: b.level, draw: b.draw, tau2: b.tau2, ...(b.sketch ? { sketch: b.sketch } : {}),
+      first: b.first, count: b.count, level: b.level, draw: b.draw, tau2: b.tau2, ...(b.sketch ? { sketch: b.sketch } : {}), ttl: this.#ttl,
     }));
     await this.#await(blocks, onBlock as BullmqEstimateOptions['onBlock']);
-    const read = this.#redis.pipeline();
-    for (const b of blocks) read.getBuffer(resultKey(this.#name, run, b.block));
-    const replies = (await read.exec())!;
-    const blobs = blocks.map((b, i) => { // block order
-      const [err, blob] = replies[i]! as [Error | null, Buffer | null];
-      if (err) throw err;
-      if (!blob) throw new Error(`gradcov: the result of block ${b.block} of run ${run} disappeared from Redis`);
-      return new Uint8Array(blob.buffer, blob.byteOffset, blob.byteLength);
+    let blobs: Uint8Array[] = [];
+    for (let round = 0; ; round++) {
+      const read = this.#redis.pipeline();
+      for (const b of blocks) read.getBuffer(resultKey(this.#name, run, b.block));
+      const replies = (await read.exec())!;
+      const gone = blocks.filter((_, i) => { const [err, blob] = replies[i]! as [Error | null, Buffer | null]; if (err) throw err; return !blob; });
+      if (gone.length === 0) {
+        blobs = blocks.map((_, i) => { const blob = (replies[i]! as [null, Buffer])[1]; return new Uint8Array(blob.buffer, blob.byteOffset, blob.byteLength); });
+        break;
+      }
+      // results that expired (resultTtl) or were deleted before the merge: computed again
+      if (round >= 2) throw new Error(`gradcov: the results of blocks ${gone.map((b) => b.block).join(', ')} of run ${run} keep disappearing from Redis (deleted, evicted, or a resultTtl shorter than the run)`);
+      await this.#await(gone);
+    }
+    // every blob is checked against the plan (its header: run, block, batches, level, draw,
+    // dim; then its bytes by fromBytes; then its count, dim and sketch size) before it is merged
+    const dim = plan.p.dim;
+    const levels = mergeLevels(plan, blocks.map((b, i) => ({ b, blob: blobs[i]! })), ({ b, blob }) => {
+      const key = `key ${resultKey(this.#name, run, b.block)}`;
+      const bytes = decodeResult(blob, resultHeader(b, dim), key);
+      let acc: ReturnType<typeof decodeBlock>;
+      try {
+        acc = decodeBlock(plan, bytes); // hostile bytes are refused by fromBytes
+      } catch (err) {
+        throw new Error(`gradcov: ${key} is not the result of block ${b.block} of run ${run}: ${(err as Error).message}; it is not merged (delete the key, or let the block run again)`, { cause: err });
+      }
+      const rows = plan.sketch ? (acc as { rows: number }).rows : (acc as { count: number }).count;
+      const size = plan.sketch ? (acc as { size: number }).size : undefined;
+      const why = acc.dim !== dim ? `its dim is ${acc.dim}, the plan's ${dim}`
+        : rows !== b.count ? `it holds ${rows} ${plan.sketch ? 'rows' : 'gradients'}, the block has ${b.count} batches`
+          : plan.sketch && size !== plan.sketch.size ? `its sketch size is ${size}, the plan's ${plan.sketch.size}` : undefined;
+      if (why) {
+        acc.dispose();
+        throw new Error(`gradcov: ${key} is not the result of block ${b.block} of run ${run}: ${why}; it is not merged (delete the key, or let the block run again)`);
+      }
+      return acc;
     });
-    const levels = mergeLevels(plan, blobs, (blob) => decodeBlock(plan, blob)); // fully validated: bytes from Redis
     let result: CurvatureEstimate | SketchedCurvature;
     try {
       result = finishPlan(plan, levels); // the same result or the same error as estimateHessian
@@ -200,7 +246,7 @@ export class Coordinator {
     const outstanding = new Map(blocks.map((b) => [b.block, b]));
     const jobOptions = {
       attempts: this.#attempts, backoff: { type: 'exponential', delay: this.#backoff },
-      removeOnComplete: true, removeOnFail: false,
+      removeOnComplete: true, removeOnFail: { age: this.#ttl },
     };
     let wake: (() => void) | undefined;
     // a 'completed' event only needs the results looked up; the job states (added? failed?
@@ -302,11 +348,12 @@ export class Coordinator {
  * const coordinator = await createCoordinator({ connection: 'redis://127.0.0.1:6379', queue: 'hessian' });
  */
 export async function createCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
-  const o = checkOptions('options', options, ['connection', 'queue', 'attempts', 'backoff', 'pollInterval'], '`options` of createCoordinator');
+  const o = checkOptions('options', options, ['connection', 'queue', 'attempts', 'backoff', 'pollInterval', 'resultTtl'], '`options` of createCoordinator');
   const name = checkQueue('queue', o.queue);
   const attempts = o.attempts === undefined ? 3 : checkPositiveInteger('attempts', o.attempts, 1000);
   const backoff = o.backoff === undefined ? 1000 : checkPositiveInteger('backoff', o.backoff);
   const poll = o.pollInterval === undefined ? 1000 : checkPositiveInteger('pollInterval', o.pollInterval);
+  const ttl = o.resultTtl === undefined ? DEFAULT_RESULT_TTL : checkPositiveInteger('resultTtl', o.resultTtl, 2 ** 31 - 1);
   const redis = connect(options.connection);
   const queue = new Queue(name, { connection: redis });
   const eventsRedis = connect(options.connection);
@@ -316,5 +363,5 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
   queue.on('error', () => {});
   events.on('error', () => {});
   await events.waitUntilReady();
-  return new Coordinator(name, redis, queue, events, eventsRedis, attempts, backoff, poll);
+  return new Coordinator(name, redis, queue, events, eventsRedis, attempts, backoff, poll, ttl);
 }

@@ -15,7 +15,7 @@ export interface QueueTrainOptions extends TrainOptions {
   connection: Connection;
   /** The holders' queues (one per holder; holder k uses noise stream k). */
   queues: string[];
-  /** Run id (default: a new random one). */
+  /** Run id prefix (default: a new random one); each run adds a fresh nonce: `<runId>.<nonce>`. */
   runId?: string;
   /** Attempts per round job (default 3). */
   attempts?: number;
@@ -55,7 +55,10 @@ export async function trainOnQueues(options: QueueTrainOptions): Promise<TrainRe
   if (o.runId !== undefined && (typeof o.runId !== 'string' || !RUN_ID.test(o.runId))) {
     throw new TypeError(`invalid argument: \`runId\` must be 1 to 64 letters, digits, '_' or '.'. Value: \`${String(o.runId)}\`.`);
   }
-  const runId = (o.runId as string | undefined) ?? `t${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`;
+  // every training run is fresh (w moves each round: nothing to resume), so an explicit runId
+  // gets a nonce: a reused one never meets an earlier run's round jobs or gradients
+  const nonce = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`;
+  const runId = o.runId === undefined ? `t${nonce}` : `${o.runId as string}.${nonce}`;
   const keep = o.keep === true;
   if (!isInitialized()) await init();
   const redis = connect(options.connection);
@@ -75,6 +78,10 @@ export async function trainOnQueues(options: QueueTrainOptions): Promise<TrainRe
   try {
     await Promise.all(events.map((e) => e.waitUntilReady()));
     const info = await Promise.all(queues.map(async (q, k) => finish(k, await q.add('info', { kind: 'info', run: runId }, { ...jobOpts, jobId: `${runId}-info` }), 'the size request') as Promise<{ rows: number; dim: number }>));
+    info.forEach((i, k) => { // a holder's reply is a peer's word: checked before it sizes anything
+      const ok = typeof i === 'object' && i !== null && Number.isInteger(i.rows) && i.rows >= 1 && i.rows < 2 ** 32 && Number.isInteger(i.dim) && i.dim >= 1 && i.dim <= 11584;
+      if (!ok) throw new Error(`gradcov: holder queue ${names[k]} answered the size request with ${JSON.stringify(i)}, not { rows, dim } integers (rows >= 1, 1 <= dim <= 11584)`);
+    });
     const rows = info.map((i) => i.rows);
     const dim = info[0]!.dim;
     info.forEach((i, k) => {

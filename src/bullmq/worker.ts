@@ -2,10 +2,11 @@
 // the registered data once per content hash, writes each result blob with ioredis' buffer
 // commands) and hands the computation to worker threads, one per concurrency slot, so a
 // long block never delays the renewal of the job's lock.
-import { Worker, type Job } from 'bullmq';
+import { Worker, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
-  connect, checkQueue, dataKey, resultKey, gradientKey, decodeData, fromWireSeed, f64Bytes,
+  connect, checkQueue, dataKey, resultKey, gradientKey, decodeData, fromWireSeed, f64Bytes, contentHash,
+  checkBlockJob, checkRoundJob, encodeResult, resultHeader, DEFAULT_RESULT_TTL,
   type Connection, type GradcovJob, type BlockJob, type RoundJob,
 } from './common.js';
 import { checkOptions, checkPositiveInteger, checkRegressionData } from '../core/validate.js';
@@ -204,6 +205,8 @@ export async function startWorker(options: WorkerOptions): Promise<GradcovWorker
       p = (async () => {
         const blob = await redis.getBuffer(dataKey(hash));
         if (!blob) throw new Error(`data ${hash} is not registered in Redis (key ${dataKey(hash)} is missing)`);
+        // the key names the content: bytes that do not hash to it were changed or forged
+        if (contentHash(blob) !== hash) throw new UnrecoverableError(`key ${dataKey(hash)} does not hold the data of hash ${hash} (its bytes hash to ${contentHash(blob)}): it was changed or forged; register the data again`);
         return decodeData(blob, `key ${dataKey(hash)}`);
       })();
       p.catch(() => cache.delete(hash));
@@ -214,12 +217,18 @@ export async function startWorker(options: WorkerOptions): Promise<GradcovWorker
   };
   const processor = async (job: Job<GradcovJob>): Promise<unknown> => {
     const d = job.data;
-    if (d.kind !== 'block') throw new Error(`gradcov worker on queue ${queue}: unexpected job kind ${JSON.stringify(d.kind)}`);
-    const b = d as BlockJob;
+    if (d?.kind !== 'block') throw new UnrecoverableError(`gradcov worker on queue ${queue}: unexpected job kind ${JSON.stringify(d?.kind)}`);
+    let b: BlockJob;
+    try {
+      b = checkBlockJob(d, `${job.id ?? '?'} on queue ${queue}`); // forged or corrupt fields: refused, never retried
+    } catch (err) {
+      throw new UnrecoverableError((err as Error).message);
+    }
     const begin = now();
     await beforeJob?.({ kind: 'block', run: b.run, index: b.block });
     const key = resultKey(queue, b.run, b.block);
     const data = await load(b.data);
+    if (b.w.length !== data.dim) throw new UnrecoverableError(`gradcov: block job ${job.id ?? '?'} on queue ${queue} has a bad field \`w\`: it must have the data's dim (${data.dim}) values. Value: \`Array(${b.w.length})\`.`);
     const start = now(), cpu0 = process.cpuUsage();
     const [blob] = await threads.with(async (t) => {
       const first = !t.has(b.data);
@@ -232,7 +241,9 @@ export async function startWorker(options: WorkerOptions): Promise<GradcovWorker
       return out;
     });
     const end = now(), cpu = process.cpuUsage(cpu0);
-    await redis.set(key, Buffer.from(blob!.buffer, blob!.byteOffset, blob!.byteLength));
+    // the result says what it is the result of (checked by the coordinator before merging),
+    // and expires: a coordinator that never comes back leaves nothing in Redis for ever
+    await redis.set(key, encodeResult(resultHeader(b, data.dim), blob!), 'EX', b.ttl ?? DEFAULT_RESULT_TTL);
     // the job's return value (a few numbers) is its timeline, for benchmarks and audits
     const timeline: BlockTimeline = {
       pid: process.pid, picked: job.processedOn ?? begin, begin, start, end, written: now(), cpu: (cpu.user + cpu.system) / 1000,
@@ -260,7 +271,9 @@ export async function startHolder(options: HolderOptions): Promise<GradcovWorker
   const queue = checkQueue('queue', o.queue);
   let shard: RegressionData;
   try {
-    shard = checkRegressionData(o.shard) as RegressionData;
+    const d = checkRegressionData(o.shard) as RegressionData;
+    // a snapshot: the holder serves the bytes it was started with, whatever happens to the caller's arrays later
+    shard = { X: d.X.slice(), y: d.y.slice(), rows: d.rows, dim: d.dim };
   } catch (err) { // name the user's parameter: `shard`, not `data`
     if (err instanceof Error) err.message = err.message.replace(/`data(?=[.`])/g, '`shard');
     throw err;
@@ -273,8 +286,13 @@ export async function startHolder(options: HolderOptions): Promise<GradcovWorker
   const processor = async (job: Job<GradcovJob>): Promise<unknown> => {
     const d = job.data;
     if (d.kind === 'info') return { rows: shard.rows, dim: shard.dim };
-    if (d.kind !== 'round') throw new Error(`gradcov holder on queue ${queue}: unexpected job kind ${JSON.stringify(d.kind)}`);
-    const r = d as RoundJob;
+    if (d.kind !== 'round') throw new UnrecoverableError(`gradcov holder on queue ${queue}: unexpected job kind ${JSON.stringify(d.kind)}`);
+    let r: RoundJob;
+    try {
+      r = checkRoundJob(d, `${job.id ?? '?'} on queue ${queue}`, shard.dim); // forged or corrupt fields: refused, never retried
+    } catch (err) {
+      throw new UnrecoverableError((err as Error).message);
+    }
     await beforeJob?.({ kind: 'round', run: r.run, index: r.round });
     const g = await threads.with(async (t) => {
       const first = !t.has(localKey);
@@ -290,7 +308,7 @@ export async function startHolder(options: HolderOptions): Promise<GradcovWorker
       return out;
     });
     const key = gradientKey(queue, r.run, r.round);
-    await redis.set(key, f64Bytes(g));
+    await redis.set(key, f64Bytes(g), 'EX', DEFAULT_RESULT_TTL); // expires if no trainer reads it
     return { key, bytes: g.byteLength };
   };
   return startBullWorker(queue, redis, 1, stall, processor, threads);

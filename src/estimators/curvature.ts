@@ -30,7 +30,8 @@ export interface GradientRequest {
 /**
  * The caller's gradient source: the mean half-squared-loss gradient of the batch at the
  * perturbed targets (length dim). A synchronous answer may reuse one buffer (it is copied
- * at once); a Promise must resolve to an array that is not overwritten later.
+ * at once); a Promise must resolve to an array that is not overwritten later (one buffer
+ * shared by calls in flight at once is refused with a TypeError; docs/guarantees.md).
  */
 export type GradientOracle = (request: GradientRequest) => FloatArray | PromiseLike<FloatArray>;
 
@@ -68,6 +69,19 @@ export interface CurvatureOptions {
    * the dense 11,584.
    */
   sketch?: SketchEstimateOptions;
+  /**
+   * Cancels the estimate: when it aborts, the promise rejects at once with an `AbortError`
+   * (its `cause` is `signal.reason`), calls still in flight are abandoned (their answers are
+   * ignored) and the memory the estimate holds is freed. An already aborted signal rejects
+   * before the oracle is called.
+   */
+  signal?: AbortSignal;
+  /**
+   * Milliseconds each Promise-returning oracle call may take (default: no limit; at most
+   * 2^31 - 1). A call that has not settled by then rejects the estimate at once with an
+   * error naming the batch and draw (a synchronous call cannot be interrupted).
+   */
+  timeout?: number;
 }
 
 /** Which noise targetNoise draws: (seed, stream, batch, draw) and its size and variance. */
@@ -90,7 +104,7 @@ export interface TargetNoiseOptions {
 
 /** The keys of CurvatureOptions (any other key is rejected, naming the closest). @internal */
 export const CURVATURE_OPTION_KEYS = [
-  'dim', 'outputs', 'batchSize', 'batches', 'seed', 'stream', 'firstBatch', 'method', 'noiseVariance', 'baseNoiseVariance', 'noiseLevels', 'concurrency', 'sketch',
+  'dim', 'outputs', 'batchSize', 'batches', 'seed', 'stream', 'firstBatch', 'method', 'noiseVariance', 'baseNoiseVariance', 'noiseLevels', 'concurrency', 'sketch', 'signal', 'timeout',
 ] as const;
 /** The keys of TargetNoiseOptions. @internal */
 export const TARGET_NOISE_OPTION_KEYS = ['seed', 'stream', 'batch', 'draw', 'batchSize', 'outputs', 'noiseVariance'] as const;
@@ -150,6 +164,7 @@ function fillNoise(out: Float64Array, k0: number, k1: number, stream: number, ba
 interface Plan {
   dim: number; n: number; outputs: number; m: number; first: number; k0: number; k1: number; stream: number;
   method: EstimatorMethod; tau2: number; levels: number[]; s2: number; concurrency: number; sketch?: SketchSpec;
+  signal?: AbortSignal; timeout: number;
 }
 
 function plan(options: CurvatureOptions): Plan {
@@ -172,20 +187,174 @@ function plan(options: CurvatureOptions): Plan {
   }
   const concurrency = o.concurrency === undefined ? 4 : checkPositiveInteger('concurrency', o.concurrency, 1024);
   const sketch = checkSketch(o.sketch, method);
-  return { dim, n, outputs, m, first, k0, k1, stream, method, tau2, levels, s2, concurrency, ...(sketch ? { sketch } : {}) };
+  const signal = checkSignal(o.signal);
+  const timeout = o.timeout === undefined ? Infinity : checkTimeout(o.timeout);
+  return { dim, n, outputs, m, first, k0, k1, stream, method, tau2, levels, s2, concurrency, timeout, ...(sketch ? { sketch } : {}), ...(signal ? { signal } : {}) };
+}
+
+/** The `signal` option: an AbortSignal (anything with a boolean `aborted` and addEventListener). */
+function checkSignal(value: unknown): AbortSignal | undefined {
+  if (value === undefined) return undefined;
+  const v = value as { aborted?: unknown; addEventListener?: unknown; removeEventListener?: unknown } | null;
+  if (typeof v !== 'object' || v === null || typeof v.aborted !== 'boolean' || typeof v.addEventListener !== 'function' || typeof v.removeEventListener !== 'function') {
+    throw new TypeError(`invalid argument: \`signal\` must be an AbortSignal. Value: \`${show(value)}\`.`);
+  }
+  return value as AbortSignal;
+}
+
+/** The `timeout` option: milliseconds, > 0 and at most 2^31 - 1 (what setTimeout can wait), or Infinity. */
+function checkTimeout(value: unknown): number {
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw new TypeError(`invalid argument: \`timeout\` must be a number of milliseconds. Value: \`${show(value)}\`.`);
+  }
+  if (value === Infinity) return value;
+  if (!(value > 0) || value > 0x7fffffff) {
+    throw new RangeError(`invalid argument: \`timeout\` must be > 0 and at most 2147483647 ms (or Infinity for no limit). Value: \`${show(value)}\`.`);
+  }
+  return value;
+}
+
+/** The error an aborted estimate rejects with (name 'AbortError', cause the signal's reason). */
+function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  const err = new Error(`estimateCurvature: aborted by \`signal\`${reason === undefined ? '' : ` (${describeThrown(reason)})`}.`, { cause: reason });
+  err.name = 'AbortError';
+  return err;
+}
+
+/**
+ * A readable account of anything the oracle threw or rejected with: an Error's message, a
+ * string (at most 200 characters), else what it is. Never throws (a Proxy, a null-prototype
+ * object or an Error whose message getter throws are all described).
+ */
+function describeThrown(err: unknown): string {
+  try {
+    if (err instanceof Error) {
+      const message: unknown = err.message;
+      if (typeof message === 'string') return message.length > 200 ? message.slice(0, 200) + '…' : message;
+    }
+  } catch { /* a Proxy whose traps throw, or a throwing message getter: described below */ }
+  if (typeof err === 'string') return `it threw the string ${JSON.stringify(err.length > 200 ? err.slice(0, 200) + '…' : err)} (not an Error)`;
+  let what: string;
+  try {
+    what = show(err);
+  } catch {
+    what = 'an object that cannot be inspected (a revoked Proxy?)';
+  }
+  return `it threw ${what} (not an Error)`;
+}
+
+// the typed arrays' own getters: a subclass or a Proxy cannot lie through them
+const TYPED_ARRAY = Object.getPrototypeOf(Uint8Array.prototype) as object;
+const intrinsic = (key: PropertyKey) => Object.getOwnPropertyDescriptor(TYPED_ARRAY, key)!.get! as (this: unknown) => unknown;
+const taTag = intrinsic(Symbol.toStringTag), taLength = intrinsic('length'), taBuffer = intrinsic('buffer'), taOffset = intrinsic('byteOffset');
+
+/** A received answer's memory: for telling whether two answers share it. */
+interface Received { buffer: ArrayBufferLike; start: number; end: number; batch: number; draw: number; at: number }
+
+/**
+ * The state of one estimateCurvature call across its streams: the first failure (an oracle
+ * error, a timeout, the signal's abort), which rejects `failure` at once, and the memory of
+ * the asynchronous answers received while other calls were in flight (to detect an oracle
+ * that resolves several calls with one buffer).
+ */
+class Run {
+  failed = false;
+  /** Timers of calls in flight: cleared when the estimate settles (a late call keeps nothing alive). */
+  readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  readonly failure: Promise<never>;
+  private reject!: (err: unknown) => void;
+  private receipts = 0;
+  private readonly inFlight = new Map<number, number>(); // call id -> receipts when it began
+  private nextId = 0;
+  private received: Received[] = [];
+  private readonly onAbort?: () => void;
+
+  constructor(private readonly signal: AbortSignal | undefined) {
+    this.failure = new Promise<never>((_, reject) => { this.reject = reject; });
+    this.failure.catch(() => undefined); // handled by whoever races it; never unhandled
+    if (signal) {
+      if (signal.aborted) throw abortError(signal);
+      this.onAbort = () => this.fail(abortError(signal));
+      signal.addEventListener('abort', this.onAbort, { once: true });
+    }
+  }
+
+  fail(err: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.reject(err);
+  }
+
+  /** Throws the abort error if the signal has aborted (checked before every oracle call). */
+  check(): void {
+    if (this.signal?.aborted) {
+      this.fail(abortError(this.signal));
+      throw abortError(this.signal);
+    }
+  }
+
+  begin(): number {
+    const id = this.nextId++;
+    this.inFlight.set(id, this.receipts);
+    return id;
+  }
+
+  end(id: number): void {
+    this.inFlight.delete(id);
+  }
+
+  /**
+   * Records the memory of an asynchronous answer of call `id`; throws if an answer received
+   * after that call began (so while both were in flight) uses overlapping memory.
+   */
+  claim(id: number, buffer: ArrayBufferLike, start: number, end: number, batch: number, draw: number): void {
+    const began = this.inFlight.get(id) ?? this.receipts;
+    for (const r of this.received) {
+      if (r.buffer === buffer && r.at >= began && start < r.end && r.start < end) {
+        throw new TypeError(`the oracle's gradient for batch ${batch} (draw ${draw}) is the same memory as its gradient for batch ${r.batch} (draw ${r.draw}), and both calls were in flight at once: the first answer may have been overwritten before it was read. A Promise must resolve to an array that is not written again (return a fresh array or buf.slice()), or answer synchronously (a synchronous answer may reuse its buffer: it is copied at once).`);
+      }
+    }
+    this.received.push({ buffer, start, end, batch, draw, at: this.receipts++ });
+    // an answer received before every call now in flight began can conflict with none of them
+    let oldest = this.receipts;
+    for (const s of this.inFlight.values()) if (s < oldest) oldest = s;
+    if (this.received.length > 64 || this.received[0]!.at < oldest) this.received = this.received.filter((r) => r.at >= oldest);
+  }
+
+  close(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    if (this.onAbort) this.signal!.removeEventListener('abort', this.onAbort);
+  }
 }
 
 /**
  * One oracle answer as a private Float64Array copy (the oracle may reuse or share its
- * buffer), checked: a float array of length dim with finite values.
+ * buffer), checked: a real Float64Array or Float32Array (read through the intrinsic
+ * getters, so a Proxy or a subclass with lying getters is refused or read truthfully) of
+ * length dim with finite values. An asynchronous answer is also checked against the answers
+ * received while its call was in flight (Run.claim).
  */
-function copyGradient(value: unknown, dim: number, batch: number, draw: number): Float64Array {
+function copyGradient(value: unknown, dim: number, batch: number, draw: number, run: Run, id: number | undefined): Float64Array {
   const where = `the oracle's gradient for batch ${batch} (draw ${draw})`;
-  if (!(value instanceof Float64Array) && !(value instanceof Float32Array)) {
-    throw new TypeError(`${where} must be a Float64Array or Float32Array. Value: \`${show(value)}\`.`);
+  const tag = typeof value === 'object' && value !== null ? taTag.call(value) : undefined;
+  if (tag !== 'Float64Array' && tag !== 'Float32Array') {
+    let what: string;
+    try {
+      what = value instanceof Float64Array || value instanceof Float32Array ? 'an object posing as a typed array (a Proxy?)' : `\`${show(value)}\``;
+    } catch {
+      what = 'an object that cannot be inspected (a revoked Proxy?)';
+    }
+    throw new TypeError(`${where} must be a Float64Array or Float32Array. Value: ${what}.`);
   }
-  if (value.length !== dim) throw new RangeError(`${where} must have length dim (${dim}). Value: length ${value.length}.`);
-  const g = Float64Array.from(value);
+  const length = taLength.call(value) as number;
+  if (length !== dim) throw new RangeError(`${where} must have length dim (${dim}). Value: length ${length}.`);
+  const buffer = taBuffer.call(value) as ArrayBufferLike;
+  const offset = taOffset.call(value) as number;
+  const Kind = tag === 'Float64Array' ? Float64Array : Float32Array;
+  if (id !== undefined) run.claim(id, buffer, offset, offset + length * Kind.BYTES_PER_ELEMENT, batch, draw);
+  const g = new Float64Array(new Kind(buffer as ArrayBuffer, offset, length)); // one copy, read once
   for (let i = 0; i < dim; i++) {
     const v = g[i]!;
     if (v - v !== 0) throw new RangeError(`${where} must contain only finite numbers. Value: \`${v}\` at index ${i}.`);
@@ -198,12 +367,28 @@ function combinedOverflow(batch: number): RangeError {
   return new RangeError(`estimateCurvature: the oracle's gradients for batch ${batch} overflow float64 when combined (entries near 1.8e308): scale the model's loss or targets down.`);
 }
 
+/** The promise of an asynchronous answer, rejected if it has not settled within `ms`. */
+function settleWithin<T>(answer: Promise<T>, ms: number, batch: number, draw: number, run: Run): Promise<T> {
+  if (ms === Infinity) return answer;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`estimateCurvature: the oracle did not answer batch ${batch} (draw ${draw}) within the timeout of ${ms} ms.`)), ms);
+  });
+  run.timers.add(timer!);
+  return Promise.race([answer, late]).finally(() => { clearTimeout(timer); run.timers.delete(timer!); });
+}
+
+/** Thrown inside a lane whose call settled after the estimate had already failed: ignored. */
+const ABANDONED = Symbol('abandoned');
+
 /**
  * Calls the oracle for batches [first, first + count) at noise std (draws as listed), with
  * at most `concurrency` requests in flight, and hands what `combine` makes of each batch's
  * answers to `flush`, `chunk` batches at a time in batch order (rows[t] is batch batch0 + t).
+ * The first failure (an oracle error, a bad answer, a timeout, an abort) rejects at once,
+ * even while other calls hang; calls that settle later are ignored.
  */
-async function stream(oracle: GradientOracle, p: Plan, first: number, count: number, tau2: number, draws: (0 | 1)[],
+async function stream(oracle: GradientOracle, p: Plan, run: Run, first: number, count: number, tau2: number, draws: (0 | 1)[],
   combine: (gs: FloatArray[], out: Float64Array) => void, chunk: number, flush: (rows: Float64Array[], c: number, batch0: number) => void): Promise<void> {
   const std = Math.sqrt(tau2);
   for (let c0 = 0; c0 < count; c0 += chunk) {
@@ -211,31 +396,44 @@ async function stream(oracle: GradientOracle, p: Plan, first: number, count: num
     const rows: Float64Array[] = new Array(c);
     let next = 0;
     const ask = async (t: number, draw: 0 | 1): Promise<FloatArray> => {
+      run.check();
       const batch = first + c0 + t;
       const noise = new Float64Array(p.n * p.outputs);
       fillNoise(noise, p.k0, p.k1, p.stream, batch, draw, std);
-      const failed = (err: unknown) => new Error(`estimateCurvature: the oracle failed on batch ${batch} (draw ${draw}): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      const failed = (err: unknown) => new Error(`estimateCurvature: the oracle failed on batch ${batch} (draw ${draw}): ${describeThrown(err)}`, { cause: err });
       let g: unknown;
       try {
         g = oracle({ batch, draw, noise, noiseVariance: tau2 });
       } catch (err) {
         throw failed(err);
       }
-      // a synchronous answer is copied before anything else runs (the oracle may reuse
-      // its buffer); a promised one when it settles
-      if (typeof (g as PromiseLike<unknown> | null)?.then === 'function') {
-        try {
-          g = await g;
-        } catch (err) {
-          throw failed(err);
-        }
+      // `then` is read once (a getter may answer differently each time, or throw)
+      let then: unknown;
+      try {
+        then = typeof g === 'object' && g !== null || typeof g === 'function' ? (g as { then?: unknown }).then : undefined;
+      } catch (err) {
+        throw failed(err);
       }
-      return copyGradient(g, p.dim, batch, draw);
+      // a synchronous answer is copied before anything else runs (the oracle may reuse
+      // its buffer); a promised one when it settles, checked against reuse
+      if (typeof then !== 'function') return copyGradient(g, p.dim, batch, draw, run, undefined);
+      const id = run.begin();
+      try {
+        const answer = new Promise((resolve, reject) => { (then as (a: unknown, b: unknown) => void).call(g, resolve, reject); });
+        try {
+          g = await settleWithin(answer.then(undefined, (err: unknown) => { throw failed(err); }), p.timeout, batch, draw, run);
+        } catch (err) {
+          throw run.failed ? ABANDONED : err;
+        }
+        if (run.failed) throw ABANDONED;
+        return copyGradient(g, p.dim, batch, draw, run, id);
+      } finally {
+        run.end(id);
+      }
     };
-    let stop = false;
     const lane = async (): Promise<void> => {
       try {
-        while (next < c && !stop) {
+        while (next < c && !run.failed) {
           const t = next++;
           const gs: FloatArray[] = [];
           for (const d of draws) gs.push(await ask(t, d));
@@ -244,15 +442,13 @@ async function stream(oracle: GradientOracle, p: Plan, first: number, count: num
           rows[t] = row;
         }
       } catch (err) {
-        stop = true; // the other lanes take no new batches
-        throw err;
+        if (err !== ABANDONED) run.fail(err); // the first failure wins; the other lanes take no new batches
       }
     };
     const lanes: Promise<void>[] = [];
     for (let i = 0; i < Math.min(p.concurrency, c); i++) lanes.push(lane());
-    const settled = await Promise.allSettled(lanes);
-    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    await Promise.race([Promise.all(lanes), run.failure]);
+    if (run.failed) await run.failure; // throws the first failure
     flush(rows, c, first + c0);
   }
 }
@@ -261,12 +457,12 @@ async function stream(oracle: GradientOracle, p: Plan, first: number, count: num
  * stream() into a covariance accumulator in chunks of the built-in estimator's size (so the
  * built-in oracle gives the same bits as estimateHessian).
  */
-async function streamDense(acc: GradientCovariance, oracle: GradientOracle, p: Plan, first: number, count: number,
+async function streamDense(acc: GradientCovariance, oracle: GradientOracle, p: Plan, run: Run, first: number, count: number,
   tau2: number, draws: (0 | 1)[], combine: (gs: FloatArray[], out: Float64Array) => void): Promise<void> {
   const chunk = Math.min(chunkRows(p.dim), count);
   const buf = alloc(chunk * p.dim * 8, 'the gradient staging buffer');
   try {
-    await stream(oracle, p, first, count, tau2, draws, combine, chunk, (rows, c, batch0) => {
+    await stream(oracle, p, run, first, count, tau2, draws, combine, chunk, (rows, c, batch0) => {
       const view = f64(buf, c * p.dim); // fresh view: the oracle may have grown wasm memory
       for (let t = 0; t < c; t++) view.set(rows[t]!, t * p.dim);
       if (!acc.addFromWasm(buf, c)) { // finite gradients whose difference overflowed
@@ -279,10 +475,10 @@ async function streamDense(acc: GradientCovariance, oracle: GradientOracle, p: P
 }
 
 /** The pair differences of every batch into a sketch, in the chunks every runner uses (sketchChunkRows). */
-async function streamSketch(oracle: GradientOracle, p: Plan, spec: SketchSpec): Promise<SketchedCurvature> {
+async function streamSketch(oracle: GradientOracle, p: Plan, run: Run, spec: SketchSpec): Promise<SketchedCurvature> {
   const sketch = newSketch(p.dim, spec); // validates size, precision and memory before the oracle is asked
   try {
-    await stream(oracle, p, p.first, p.m, p.tau2, [0, 1], (gs, out) => {
+    await stream(oracle, p, run, p.first, p.m, p.tau2, [0, 1], (gs, out) => {
       const a = gs[0]!, b = gs[1]!;
       for (let i = 0; i < p.dim; i++) out[i] = a[i]! - b[i]!;
     }, sketchChunkRows(p.dim), (rows, c, batch0) => {
@@ -312,12 +508,14 @@ async function streamSketch(oracle: GradientOracle, p: Plan, spec: SketchSpec): 
  * biased by the residuals away from the optimum. With the built-in linear-regression
  * gradients as the oracle, the result equals estimateHessian's bit for bit.
  *
- * Atomic: if the oracle throws, rejects, or returns a wrong type, length or a non-finite
- * value, the promise rejects with an error naming the batch and draw, and no estimate is
- * returned.
+ * Atomic: if the oracle throws (anything), rejects, returns a wrong type (a Proxy too), length
+ * or a non-finite value, resolves calls in flight at once with one buffer, or a call outlives
+ * `timeout`, the promise rejects at once with an error naming the batch and draw (calls still
+ * pending are abandoned), every accumulator is freed, and no estimate is returned; an abort of
+ * `signal` rejects the same way with an AbortError.
  *
  * @param oracle - `(request) => gradient` (Float64Array or Float32Array of length dim, or a Promise of one)
- * @param options - dim, outputs, batchSize, batches, seed, method, noiseVariance, concurrency
+ * @param options - dim, outputs, batchSize, batches, seed, method, noiseVariance, concurrency, signal, timeout
  * @returns a promise of the estimate (dim x dim), its mean vector and what the method used; with `sketch`, a SketchedCurvature
  * @throws {TypeError|RangeError} (as a rejected promise) for bad options or a bad oracle answer
  * @example
@@ -332,7 +530,17 @@ export async function estimateCurvature(oracle: GradientOracle, options: Curvatu
     throw new TypeError(`invalid argument: \`oracle\` must be a function (request) => gradient. Value: \`${show(oracle)}\`.`);
   }
   const p = plan(options);
-  if (p.sketch) return streamSketch(oracle, p, p.sketch);
+  const run = new Run(p.signal); // an already aborted signal rejects here, before any call or allocation
+  try {
+    return await estimate(oracle, p, run);
+  } finally {
+    run.close();
+  }
+}
+
+/** estimateCurvature on a validated plan; every accumulator is freed whether it resolves or rejects. */
+async function estimate(oracle: GradientOracle, p: Plan, run: Run): Promise<CurvatureEstimate | SketchedCurvature> {
+  if (p.sketch) return streamSketch(oracle, p, run, p.sketch);
   const copy = (gs: FloatArray[], out: Float64Array) => out.set(gs[0]!);
   const finish = { method: p.method, levels: p.levels, s2: p.s2, p: { n: p.n, m: p.m, dim: p.dim, tau2: p.tau2 } };
   // the levels' batches, as the block plan cuts them (src/estimators/plan.ts); the formulas are its finishDense
@@ -345,11 +553,11 @@ export async function estimateCurvature(oracle: GradientOracle, options: Curvatu
       const acc = new GradientCovariance(p.dim);
       accs.push(acc);
       if (p.method === 'paired') {
-        await streamDense(acc, oracle, p, first, count, tau2, [0, 1], (gs, out) => {
+        await streamDense(acc, oracle, p, run, first, count, tau2, [0, 1], (gs, out) => {
           const a = gs[0]!, b = gs[1]!;
           for (let i = 0; i < p.dim; i++) out[i] = a[i]! - b[i]!;
         });
-      } else await streamDense(acc, oracle, p, first, count, tau2, [0], copy);
+      } else await streamDense(acc, oracle, p, run, first, count, tau2, [0], copy);
     }
     return finishDense(finish, accs, false);
   } finally {

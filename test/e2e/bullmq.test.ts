@@ -298,7 +298,7 @@ redisSuite(test, [
         // the gradient blobs are exactly batches x dim doubles, and the round jobs carry w and settings only
         const grads = await client.keys('gradcov:*:grad:train*');
         assert.is(grads.length, 2 * 2 * to.rounds);
-        const jobKeys = (await client.keys('bull:*:train*-r*')).filter((k) => /train\w+-r\d+$/.test(k));
+        const jobKeys = (await client.keys('bull:*:train*-r*')).filter((k) => /train[\w.]+-r\d+$/.test(k)); // run ids are <runId>.<nonce>
         assert.is(jobKeys.length, 2 * 2 * to.rounds);
         for (const k of jobKeys) {
           const data = JSON.parse((await client.hget(k, 'data'))!);
