@@ -1,0 +1,180 @@
+// Frequent Directions sketch kernels: the Gram matrix of the row buffer, the rotation of
+// the buffer by a small matrix, and the copy of incoming rows with the diagonal update.
+//
+// Layout (owned by the TS wrapper, src/sketch/sketch.ts): the buffer B holds np rows of dp
+// doubles, row-major, np = 2l rounded up to 4 and dp = dim rounded up to 4, every padding
+// row and column zero (rotations keep them zero: they are linear). Only rows [0, n) are in
+// use. The diagonal is dim doubles, the sum of squares of every row added (exact running
+// sums, not from B).
+//
+// Algorithm: sketchGram forms G = B[0:n] B[0:n]' (n x n, upper 4 x 4 tiles meaningful) by
+// packing KC-column slices of B transposed into panels of 4 rows and running the
+// covariance kernel's 4 x 4 micro-kernel (assembly/covariance.ts microKernel4x4: B' is the
+// "rows x dim" matrix whose co-moment tiles it accumulates) over the upper tiles.
+// sketchRotate forms B[0:r] <- W B[0:n] (W: r x n, given packed as panels of 4 output rows,
+// wp[rb][t][0..3] = W[4 rb + 0..3][t]) one CW-column strip at a time into a scratch strip,
+// then copies the strip back: in place with O(r CW) extra memory, rows [r, n) zeroed.
+// The 4 x 4 register tile is the micro-kernel's shape (4 output rows x 4 columns, eight
+// f64x2 accumulators), with the roles of the broadcast and vector operands swapped.
+
+import { microKernel4x4, PANEL_ROW, KC } from './covariance';
+
+/** Columns per rotation strip: 64 doubles, 2l rows of them (<= 256 KiB at 2l = 512) in L2. */
+// @ts-ignore: decorator
+@inline export const CW: i32 = 64;
+
+/** Scratch bytes of sketchGram: packed panels of np rows x KC columns, plus 4 zeros. */
+export function sketchGramScratchBytes(np: i32): usize {
+  return ((<usize>np * <usize>KC) << 3) + 32;
+}
+
+/** Scratch bytes of sketchRotate for r output rows: a strip of r rounded to 4 by CW doubles. */
+export function sketchRotateScratchBytes(r: i32): usize {
+  return (<usize>((r + 3) & ~3) * <usize>CW) << 3;
+}
+
+/**
+ * G (n x n, row stride ldg >= n rounded up to 4, rows/cols padded to a multiple of 4) =
+ * B[0:n] B[0:n]' on the upper 4 x 4 tiles. B: rows of dp doubles (dp a multiple of 4).
+ */
+export function sketchGram(bPtr: usize, n: i32, dp: i32, gPtr: usize, ldg: i32, scratchPtr: usize): void {
+  let np = (n + 3) & ~3;
+  let nb = np >> 2;
+  let ld = <usize>ldg;
+  let zeros = scratchPtr + ((<usize>np * <usize>KC) << 3);
+  memory.fill(zeros, 0, 32);
+  for (let i = 0; i < np; i++) memory.fill(gPtr + ((<usize>i * ld) << 3), 0, <usize>np << 3);
+  let row = <usize>dp << 3;
+  for (let c0 = 0; c0 < dp; c0 += KC) {
+    let k = min(KC, dp - c0);
+    let panelBytes = <usize>k << 5;
+    // pack: panel ib, per column kk, the values of rows 4ib..4ib+3 (rows >= n zero)
+    for (let ib = 0; ib < nb; ib++) {
+      let dst = scratchPtr + <usize>ib * panelBytes;
+      let r0 = ib << 2;
+      let src = bPtr + <usize>r0 * row + (<usize>c0 << 3);
+      if (r0 + 4 <= n) {
+        for (let kk = 0; kk < k; kk += 2) {
+          let off = <usize>kk << 3;
+          let x0 = v128.load(src + off), x1 = v128.load(src + row + off);
+          let x2 = v128.load(src + 2 * row + off), x3 = v128.load(src + 3 * row + off);
+          let d = dst + (<usize>kk << 5);
+          v128.store(d, i64x2.shuffle(x0, x1, 0, 2));
+          v128.store(d, i64x2.shuffle(x2, x3, 0, 2), 16);
+          v128.store(d, i64x2.shuffle(x0, x1, 1, 3), 32);
+          v128.store(d, i64x2.shuffle(x2, x3, 1, 3), 48);
+        }
+      } else {
+        for (let kk = 0; kk < k; kk++) {
+          let d = dst + (<usize>kk << 5);
+          for (let q = 0; q < 4; q++) {
+            let v = r0 + q < n ? load<f64>(src + <usize>q * row + (<usize>kk << 3)) : 0.0;
+            store<f64>(d + (<usize>q << 3), v);
+          }
+        }
+      }
+    }
+    for (let jb = 0; jb < nb; jb++) {
+      let bPanel = scratchPtr + <usize>jb * panelBytes;
+      for (let ib = 0; ib <= jb; ib++) {
+        let cPtr = gPtr + ((<usize>(ib << 2) * ld + <usize>(jb << 2)) << 3);
+        microKernel4x4(scratchPtr + <usize>ib * panelBytes, bPanel, k, cPtr, ld, zeros, zeros, 0.0);
+      }
+    }
+  }
+}
+
+/**
+ * B[0:r] <- W B[0:n], rows [r, n) set to zero. wpPtr: W packed as panels of 4 output rows
+ * (rp = r rounded up to 4 panels' worth, n entries of 4 doubles each, rows >= r zero).
+ * B: rows of dp doubles (dp a multiple of 4). scratchPtr: sketchRotateScratchBytes(r).
+ * When outPtr != bPtr the product goes to outPtr (rows of ldo doubles) and B is unchanged.
+ */
+export function sketchRotate(bPtr: usize, n: i32, dp: i32, wpPtr: usize, r: i32, outPtr: usize, ldo: i32, scratchPtr: usize): void {
+  let rb = (r + 3) >> 2;
+  let row = <usize>dp << 3;
+  let panelBytes = <usize>n << 5;
+  let strip = <usize>CW << 3; // bytes per scratch row
+  for (let c0 = 0; c0 < dp; c0 += CW) {
+    let w = min(CW, dp - c0);
+    for (let ib = 0; ib < rb; ib++) {
+      let wp = wpPtr + <usize>ib * panelBytes;
+      for (let j = 0; j < w; j += 4) {
+        let c00 = f64x2.splat(0), c01 = f64x2.splat(0), c10 = f64x2.splat(0), c11 = f64x2.splat(0);
+        let c20 = f64x2.splat(0), c21 = f64x2.splat(0), c30 = f64x2.splat(0), c31 = f64x2.splat(0);
+        let bp = bPtr + (<usize>(c0 + j) << 3);
+        let a = wp;
+        for (let t = 0; t < n; t++) {
+          let x0 = v128.load(bp), x1 = v128.load(bp, 16);
+          let s = v128.load64_splat(a);
+          c00 = f64x2.add(c00, f64x2.mul(s, x0)); c01 = f64x2.add(c01, f64x2.mul(s, x1));
+          s = v128.load64_splat(a, 8);
+          c10 = f64x2.add(c10, f64x2.mul(s, x0)); c11 = f64x2.add(c11, f64x2.mul(s, x1));
+          s = v128.load64_splat(a, 16);
+          c20 = f64x2.add(c20, f64x2.mul(s, x0)); c21 = f64x2.add(c21, f64x2.mul(s, x1));
+          s = v128.load64_splat(a, 24);
+          c30 = f64x2.add(c30, f64x2.mul(s, x0)); c31 = f64x2.add(c31, f64x2.mul(s, x1));
+          bp += row;
+          a += PANEL_ROW;
+        }
+        let d = scratchPtr + <usize>(ib << 2) * strip + (<usize>j << 3);
+        v128.store(d, c00); v128.store(d, c01, 16); d += strip;
+        v128.store(d, c10); v128.store(d, c11, 16); d += strip;
+        v128.store(d, c20); v128.store(d, c21, 16); d += strip;
+        v128.store(d, c30); v128.store(d, c31, 16);
+      }
+    }
+    // write the strip back (rows >= r of an in-place rotation become zero)
+    let bytes = <usize>w << 3;
+    if (outPtr == bPtr) {
+      for (let i = 0; i < n; i++) {
+        let dst = bPtr + <usize>i * row + (<usize>c0 << 3);
+        if (i < r) memory.copy(dst, scratchPtr + <usize>i * strip, bytes);
+        else memory.fill(dst, 0, bytes);
+      }
+    } else {
+      let lo = <usize>ldo << 3;
+      for (let i = 0; i < r; i++) {
+        let cols = min(w, ldo - c0);
+        if (cols > 0) memory.copy(outPtr + <usize>i * lo + (<usize>c0 << 3), scratchPtr + <usize>i * strip, <usize>cols << 3);
+      }
+    }
+  }
+}
+
+/**
+ * Copies `rows` rows (row-major rows x dim, f64, or f32 when isF32) times `scale` into B
+ * from row `at` (rows of dp doubles, padding left zero) and adds their squares to
+ * diag[0..dim). Returns the sum of the squares (the trace's increment).
+ */
+export function sketchAddRows(rPtr: usize, rows: i32, dim: i32, isF32: i32, scale: f64, bPtr: usize, at: i32, dp: i32, diagPtr: usize): f64 {
+  let f32in = isF32 != 0;
+  let rowIn = <usize>dim << (f32in ? 2 : 3);
+  let rowB = <usize>dp << 3;
+  let s2 = f64x2.splat(scale);
+  let tr = f64x2.splat(0);
+  for (let i = 0; i < rows; i++) {
+    let src = rPtr + <usize>i * rowIn;
+    let dst = bPtr + <usize>(at + i) * rowB;
+    let j = 0;
+    for (; j + 2 <= dim; j += 2) {
+      let x = f32in
+        ? f64x2.promote_low_f32x4(v128.load64_zero(src + (<usize>j << 2)))
+        : v128.load(src + (<usize>j << 3));
+      x = f64x2.mul(x, s2);
+      v128.store(dst + (<usize>j << 3), x);
+      let sq = f64x2.mul(x, x);
+      let dp2 = diagPtr + (<usize>j << 3);
+      v128.store(dp2, f64x2.add(v128.load(dp2), sq));
+      tr = f64x2.add(tr, sq);
+    }
+    if (j < dim) {
+      let x = (f32in ? <f64>load<f32>(src + (<usize>j << 2)) : load<f64>(src + (<usize>j << 3))) * scale;
+      store<f64>(dst + (<usize>j << 3), x);
+      let sq = x * x;
+      store<f64>(diagPtr + (<usize>j << 3), load<f64>(diagPtr + (<usize>j << 3)) + sq);
+      tr = f64x2.add(tr, f64x2.replace_lane(f64x2.splat(0), 0, sq));
+    }
+  }
+  return f64x2.extract_lane(tr, 0) + f64x2.extract_lane(tr, 1);
+}
