@@ -1,10 +1,10 @@
 // Frequent Directions sketch kernels: the Gram matrix of the row buffer, the rotation of
 // the buffer by a small matrix, and the copy of incoming rows with the diagonal update.
 //
-// Layout (owned by the TS wrapper, src/sketch/sketch.ts): the buffer B holds np rows of dp
-// doubles, row-major, np = 2l rounded up to 4 and dp = dim rounded up to 4, every padding
-// row and column zero (rotations keep them zero: they are linear). Only rows [0, n) are in
-// use. The diagonal is dim doubles, the sum of squares of every row added (exact running
+// Layout (owned by the TS wrapper, src/sketch/sketch.ts): the buffer B holds 2l rows of dp
+// doubles, row-major, dp = dim rounded up to 4, the padding columns zero (rotations keep
+// them zero: they are linear). Only rows [0, n) are in use, and only those are read or
+// written (the kernels pad partial 4-row tiles in their scratch, not in B). The diagonal is dim doubles, the sum of squares of every row added (exact running
 // sums, not from B).
 //
 // Algorithm: sketchGram forms G = B[0:n] B[0:n]' (n x n, upper 4 x 4 tiles meaningful) by

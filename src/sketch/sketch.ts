@@ -44,7 +44,7 @@ const pad4 = (x: number): number => Math.ceil(x / 4) * 4;
 /** Bytes of every block a sketch of this shape holds (buffer, diagonal) and its kernels' scratch. @internal */
 export function sketchBlockBytes(dim: number, size: number): { buffer: number; diagonal: number; scratch: number; total: number } {
   const np = pad4(2 * size), dp = pad4(dim);
-  const buffer = byteCount(np * dp, 8), diagonal = byteCount(dim, 8);
+  const buffer = byteCount(2 * size * dp, 8), diagonal = byteCount(dim, 8);
   const scratch = byteCount(np * KC + 4 + np * np + np * np + np * CW, 8) + Math.min(byteCount(dim, 8) * 2 * size, Math.max(STAGE_BYTES, byteCount(dim, 8)));
   return { buffer, diagonal, scratch, total: buffer + diagonal + scratch };
 }
@@ -99,7 +99,7 @@ export class CurvatureSketch {
       free(this.#bPtr);
       throw err;
     }
-    f64(this.#bPtr, this.#np * this.#dp).fill(0);
+    f64(this.#bPtr, 2 * l * this.#dp).fill(0);
     f64(this.#diagPtr, this.dim).fill(0);
     trackBlocks(this, [this.#bPtr, this.#diagPtr]);
   }
