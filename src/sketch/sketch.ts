@@ -17,13 +17,24 @@ import { checkPositiveInteger, checkInteger, checkFloatArray, checkOptions, chec
 import { crc32 } from '../core/serialize.js';
 import { symmetricEigen } from '../spectral/symeig.js';
 
+/** Options of `new CurvatureSketch(dim, options)`. */
 export interface SketchOptions {
   /** The sketch size l, an integer in [2, 256]: the buffer holds 2l rows. */
   size: number;
   /** Storage of the buffer: 'f64' (the default; 'f32' is refused in this release). */
   precision?: 'f64' | 'f32';
 }
-export interface SketchEigenpairs { eigenvalues: Float64Array; eigenvectors: Float64Array; upper: Float64Array; shrinkage: number }
+/** The top eigenpairs of a sketch's estimate with their certified intervals. */
+export interface SketchEigenpairs {
+  /** The top k eigenvalues of B'B / rows, descending (zero past the buffer's rank). */
+  eigenvalues: Float64Array;
+  /** Unit eigenvectors, row-major k x dim (a zero row for a zero eigenvalue). */
+  eigenvectors: Float64Array;
+  /** eigenvalues + shrinkage: each true eigenvalue of the estimate lies in [eigenvalues[i], upper[i]]. */
+  upper: Float64Array;
+  /** Delta / rows, the width of every interval. */
+  shrinkage: number;
+}
 
 /** Largest sketch size l (the buffer's 2l = 512 rows keep the eigenproblem small). */
 export const MAX_SKETCH_SIZE = 256;
@@ -59,7 +70,9 @@ export function sketchBlockBytes(dim: number, size: number): { buffer: number; d
  * frees it where the runtime has one, at an unpredictable time).
  */
 export class CurvatureSketch {
+  /** Length of the rows. */
   readonly dim: number;
+  /** The sketch size l: the buffer holds up to 2l rows, l - 1 after a shrink. */
   readonly size: number;
   readonly #dp: number;
   readonly #np: number;
