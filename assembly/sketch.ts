@@ -12,8 +12,9 @@
 // covariance kernel's 4 x 4 micro-kernel (assembly/covariance.ts microKernel4x4: B' is the
 // "rows x dim" matrix whose co-moment tiles it accumulates) over the upper tiles.
 // sketchRotate forms B[0:r] <- W B[0:n] (W: r x n, given packed as panels of 4 output rows,
-// wp[rb][t][0..3] = W[4 rb + 0..3][t]) one CW-column strip at a time into a scratch strip,
-// then copies the strip back: in place with O(r CW) extra memory, rows [r, n) zeroed.
+// wp[rb][t][0..3] = W[4 rb + 0..3][t]) one CW-column strip at a time, after copying the
+// strip of B into scratch, so it can write straight back: in place with
+// O(n CW) extra memory, rows [r, n) zeroed.
 // The 4 x 4 register tile is the micro-kernel's shape (4 output rows x 4 columns, eight
 // f64x2 accumulators), with the roles of the broadcast and vector operands swapped.
 
@@ -26,11 +27,6 @@ import { microKernel4x4, PANEL_ROW, KC } from './covariance';
 /** Scratch bytes of sketchGram: packed panels of np rows x KC columns, plus 4 zeros. */
 export function sketchGramScratchBytes(np: i32): usize {
   return ((<usize>np * <usize>KC) << 3) + 32;
-}
-
-/** Scratch bytes of sketchRotate for r output rows: a strip of r rounded to 4 by CW doubles. */
-export function sketchRotateScratchBytes(r: i32): usize {
-  return (<usize>((r + 3) & ~3) * <usize>CW) << 3;
 }
 
 /**
@@ -84,25 +80,49 @@ export function sketchGram(bPtr: usize, n: i32, dp: i32, gPtr: usize, ldg: i32, 
   }
 }
 
+/** Stores the first k (1 to 3) of the four doubles [v0, v1] at p. */
+// @ts-ignore: decorator
+@inline function storeTail(p: usize, v0: v128, v1: v128, k: i32): void {
+  store<f64>(p, f64x2.extract_lane(v0, 0));
+  if (k > 1) store<f64>(p, f64x2.extract_lane(v0, 1), 8);
+  if (k > 2) store<f64>(p, f64x2.extract_lane(v1, 0), 16);
+}
+
+/** Scratch bytes of sketchRotate over n input rows: one packed strip of n x CW doubles. */
+export function sketchRotateScratchBytes(n: i32): usize {
+  return (<usize>n * <usize>CW) << 3;
+}
+
 /**
  * B[0:r] <- W B[0:n], rows [r, n) set to zero. wpPtr: W packed as panels of 4 output rows
- * (rp = r rounded up to 4 panels' worth, n entries of 4 doubles each, rows >= r zero).
- * B: rows of dp doubles (dp a multiple of 4). scratchPtr: sketchRotateScratchBytes(r).
- * When outPtr != bPtr the product goes to outPtr (rows of ldo doubles) and B is unchanged.
+ * (ceil(r / 4) panels of n entries of 4 doubles each, rows >= r zero). B: rows of dp doubles
+ * (dp a multiple of 4). scratchPtr: sketchRotateScratchBytes(n). When outPtr != bPtr the
+ * product goes to outPtr (r rows of ldo >= dim doubles; columns past ldo are not written)
+ * and B is unchanged.
+ *
+ * Each CW-column strip of B[0:n] is first copied into the scratch (contiguous rows of CW
+ * doubles: the t loop then strides 512 bytes, not a whole buffer row, which at d = 1e5 put
+ * every load on another page), so the products can be written straight back into B.
  */
 export function sketchRotate(bPtr: usize, n: i32, dp: i32, wpPtr: usize, r: i32, outPtr: usize, ldo: i32, scratchPtr: usize): void {
   let rb = (r + 3) >> 2;
   let row = <usize>dp << 3;
   let panelBytes = <usize>n << 5;
   let strip = <usize>CW << 3; // bytes per scratch row
+  let inPlace = outPtr == bPtr;
+  let lo = inPlace ? row : <usize>ldo << 3;
   for (let c0 = 0; c0 < dp; c0 += CW) {
     let w = min(CW, dp - c0);
+    let bytes = <usize>w << 3;
+    for (let t = 0; t < n; t++) memory.copy(scratchPtr + <usize>t * strip, bPtr + <usize>t * row + (<usize>c0 << 3), bytes);
+    let cols = inPlace ? w : min(w, ldo - c0); // columns written (a multiple of 4 in place)
     for (let ib = 0; ib < rb; ib++) {
       let wp = wpPtr + <usize>ib * panelBytes;
+      let i0 = ib << 2;
       for (let j = 0; j < w; j += 4) {
         let c00 = f64x2.splat(0), c01 = f64x2.splat(0), c10 = f64x2.splat(0), c11 = f64x2.splat(0);
         let c20 = f64x2.splat(0), c21 = f64x2.splat(0), c30 = f64x2.splat(0), c31 = f64x2.splat(0);
-        let bp = bPtr + (<usize>(c0 + j) << 3);
+        let bp = scratchPtr + (<usize>j << 3);
         let a = wp;
         for (let t = 0; t < n; t++) {
           let x0 = v128.load(bp), x1 = v128.load(bp, 16);
@@ -114,31 +134,26 @@ export function sketchRotate(bPtr: usize, n: i32, dp: i32, wpPtr: usize, r: i32,
           c20 = f64x2.add(c20, f64x2.mul(s, x0)); c21 = f64x2.add(c21, f64x2.mul(s, x1));
           s = v128.load64_splat(a, 24);
           c30 = f64x2.add(c30, f64x2.mul(s, x0)); c31 = f64x2.add(c31, f64x2.mul(s, x1));
-          bp += row;
+          bp += strip;
           a += PANEL_ROW;
         }
-        let d = scratchPtr + <usize>(ib << 2) * strip + (<usize>j << 3);
-        v128.store(d, c00); v128.store(d, c01, 16); d += strip;
-        v128.store(d, c10); v128.store(d, c11, 16); d += strip;
-        v128.store(d, c20); v128.store(d, c21, 16); d += strip;
-        v128.store(d, c30); v128.store(d, c31, 16);
+        if (j + 4 <= cols) {
+          let d = outPtr + <usize>i0 * lo + (<usize>(c0 + j) << 3);
+          v128.store(d, c00); v128.store(d, c01, 16); d += lo;
+          if (i0 + 1 < r) { v128.store(d, c10); v128.store(d, c11, 16); } d += lo;
+          if (i0 + 2 < r) { v128.store(d, c20); v128.store(d, c21, 16); } d += lo;
+          if (i0 + 3 < r) { v128.store(d, c30); v128.store(d, c31, 16); }
+        } else if (j < cols) { // the last 1 to 3 columns of an out-of-place product
+          let k = cols - j;
+          let d = outPtr + <usize>i0 * lo + (<usize>(c0 + j) << 3);
+          storeTail(d, c00, c01, k); d += lo;
+          if (i0 + 1 < r) storeTail(d, c10, c11, k); d += lo;
+          if (i0 + 2 < r) storeTail(d, c20, c21, k); d += lo;
+          if (i0 + 3 < r) storeTail(d, c30, c31, k);
+        }
       }
     }
-    // write the strip back (rows >= r of an in-place rotation become zero)
-    let bytes = <usize>w << 3;
-    if (outPtr == bPtr) {
-      for (let i = 0; i < n; i++) {
-        let dst = bPtr + <usize>i * row + (<usize>c0 << 3);
-        if (i < r) memory.copy(dst, scratchPtr + <usize>i * strip, bytes);
-        else memory.fill(dst, 0, bytes);
-      }
-    } else {
-      let lo = <usize>ldo << 3;
-      for (let i = 0; i < r; i++) {
-        let cols = min(w, ldo - c0);
-        if (cols > 0) memory.copy(outPtr + <usize>i * lo + (<usize>c0 << 3), scratchPtr + <usize>i * strip, <usize>cols << 3);
-      }
-    }
+    if (inPlace) for (let i = r; i < n; i++) memory.fill(bPtr + <usize>i * row + (<usize>c0 << 3), 0, bytes);
   }
 }
 

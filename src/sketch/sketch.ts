@@ -171,7 +171,7 @@ export class CurvatureSketch {
   /** out rows [0, r) = W B (W: r x used, row-major, in JS); in place when outPtr is the buffer. */
   #rotate(W: Float64Array, r: number, outPtr: number, ldo: number): void {
     const n = this.#used, rp = pad4(Math.max(r, 1)), K = wasm();
-    withBlocks([rp * n * 8, rp * CW * 8], 'the sketch rotation', (wp, scr) => {
+    withBlocks([rp * n * 8, n * CW * 8], 'the sketch rotation', (wp, scr) => {
       const P = f64(wp!, rp * n).fill(0);
       for (let i = 0; i < r; i++) {
         const base = (i >> 2) * n * 4 + (i & 3);

@@ -38,21 +38,26 @@ test('sketchGram = reference Gram, upper triangle, bit for bit', () => {
   }
 });
 
-test('sketchRotate = reference W B, in place (rows past r zeroed) and into another block, bit for bit', () => {
+test('sketchRotate = reference W B, in place (rows past r zeroed) and into another block (row stride dp or d), bit for bit', () => {
   for (const d of DIMS) for (const n of ROWS) for (const r of [1, Math.max(1, n - 1), n]) {
     const np = pad4(n), dp = pad4(d), rp = pad4(r);
     const B = normals(n * d, 7 * d + n), W = normals(r * n, 11 * r + n);
     const pack = new Float64Array(rp * n);
     for (let i = 0; i < r; i++) for (let t = 0; t < n; t++) pack[(i >> 2) * n * 4 + t * 4 + (i & 3)] = W[i * n + t]!;
     const want = ref.rotate(W, r, B, n, d);
-    const [inPlace, out, after] = withBlocks([np * dp * 8, rp * n * 8, wasm().sketchRotateScratchBytes(r), r * dp * 8], 'test', (b, w, s, o) => {
+    const [inPlace, out, after, tight] = withBlocks([np * dp * 8, rp * n * 8, wasm().sketchRotateScratchBytes(n), r * dp * 8, r * d * 8 + 8], 'test', (b, w, s, o, o2) => {
       copyIn(b!, padded(B, n, d, np)); copyIn(w!, pack);
       wasm().sketchRotate(b!, n, dp, w!, r, o!, dp, s!);
       const out = f64(o!, r * dp).slice();
+      f64(o2!, r * d + 1).fill(-1);
+      wasm().sketchRotate(b!, n, dp, w!, r, o2!, d, s!); // rows of exactly d: the 1-3 column tail
+      const tight = f64(o2!, r * d + 1).slice();
       const unchanged = f64(b!, np * dp).slice();
       wasm().sketchRotate(b!, n, dp, w!, r, b!, dp, s!);
-      return [f64(b!, np * dp).slice(), out, unchanged];
+      return [f64(b!, np * dp).slice(), out, unchanged, tight];
     });
+    assertSameValues(tight.subarray(0, r * d), want, `out of place, ldo = d (d ${d} n ${n} r ${r})`);
+    assert.is(tight[r * d], -1, 'nothing written past r rows of d');
     assertSameValues(after, padded(B, n, d, np), `B unchanged by an out-of-place rotation (d ${d} n ${n} r ${r})`);
     for (let i = 0; i < np; i++) for (let c = 0; c < dp; c++) {
       const w = i < r && c < d ? want[i * d + c]! : 0;
