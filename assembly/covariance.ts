@@ -35,7 +35,7 @@ export function covScratchBytes(dim: i32): usize {
 
 /** Bytes per k in a packed panel: 4 values. */
 // @ts-ignore: decorator
-@inline const PANEL_ROW: usize = 32;
+@inline export const PANEL_ROW: usize = 32;
 
 // @ts-ignore: decorator
 @inline function storePanelRow(dst: usize, c01: v128, c23: v128): void {
@@ -84,7 +84,7 @@ export function covScratchBytes(dim: i32): usize {
  * and run at 0.55-0.8x the speed per multiply-add).
  */
 // @ts-ignore: decorator
-@inline function microKernel4x4(aPtr: usize, bPtr: usize, k: i32, cPtr: usize, ldc: usize, diPtr: usize, djPtr: usize, coef: f64): void {
+@inline export function microKernel4x4(aPtr: usize, bPtr: usize, k: i32, cPtr: usize, ldc: usize, diPtr: usize, djPtr: usize, coef: f64): void {
   let c00 = f64x2.splat(0), c01 = f64x2.splat(0), c02 = f64x2.splat(0), c03 = f64x2.splat(0); // rows 0-1, col j
   let c10 = f64x2.splat(0), c11 = f64x2.splat(0), c12 = f64x2.splat(0), c13 = f64x2.splat(0); // rows 2-3, col j
   let end = aPtr + (<usize>k << 5);

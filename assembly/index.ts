@@ -7,6 +7,7 @@ export { lrGradients, lrGradientsScratchBytes, lrSortAreaBytes, lrBucketShift, l
 export { lrPairedDiffs, lrPairedDiffsScratchBytes } from './paired';
 export { covAddRows, covMerge, covWrite, covPaddedDim, covScratchBytes } from './covariance';
 export { matvec, symMatvec, matvecDiff, matrixInfo, symPrepare, matSub, powerIteration, lanczosSteps, ritzEnds } from './spectral';
+export { sketchGram, sketchGramScratchBytes, sketchRotate, sketchRotateScratchBytes, sketchAddRows } from './sketch';
 export { choleskyFactor, choleskyForward, choleskyBackward, choleskySolve } from './cholesky';
 
 /** Allocates `size` bytes (16-byte aligned) on the module's heap. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench [suite ...]`: runs the numpy anchors (bench/anchors.js, when python3 with
 // numpy is present), then the benny suites (covariance, normals, spectral, parallel,
-// gradients, paired, memory, bullmq), each validated before it is timed, then the targets of issue 14 as
+// gradients, paired, memory, bullmq, sketch), each validated before it is timed, then the targets of issue 14 as
 // ratios (bench/targets.js); prints one table with throughput, the ratio to the plain-TS
 // baseline and the ratio to numpy, all measured in the same run.
 // BENCH_QUICK=1 shortens every case (a smoke run; its numbers are not for the README).
@@ -23,7 +23,7 @@ function cpuKernelTable(anchors) {
 }
 import { targetsTable } from './targets.js';
 
-const all = ['covariance', 'normals', 'spectral', 'gradients', 'paired', 'parallel', 'memory', 'bullmq', 'targets'];
+const all = ['covariance', 'normals', 'spectral', 'gradients', 'paired', 'parallel', 'memory', 'bullmq', 'sketch', 'targets'];
 // memory first: wasm memory never shrinks, so its peak must be read before other suites grow it
 const wanted = (process.argv.slice(2).length ? process.argv.slice(2) : all)
   .sort((a, b) => (b === 'memory') - (a === 'memory'));

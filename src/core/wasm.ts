@@ -53,6 +53,14 @@ export interface Kernels {
     tol: number, maxIter: number, outPtr: number): void;
   lanczosSteps(aPtr: number, dim: number, basisPtr: number, from: number, to: number,
     alphaPtr: number, betaPtr: number, hPtr: number): number;
+  /** G = B[0:n] B[0:n]' on upper 4 x 4 tiles (assembly/sketch.ts). */
+  sketchGram(bPtr: number, n: number, dp: number, gPtr: number, ldg: number, scratchPtr: number): void;
+  sketchGramScratchBytes(np: number): number;
+  /** B[0:r] <- W B[0:n] in place (outPtr = bPtr) or into outPtr (rows of ldo doubles). */
+  sketchRotate(bPtr: number, n: number, dp: number, wpPtr: number, r: number, outPtr: number, ldo: number, scratchPtr: number): void;
+  sketchRotateScratchBytes(r: number): number;
+  /** Copies scaled rows into the buffer from row `at`, adds their squares to diag; returns the sum of squares. */
+  sketchAddRows(rPtr: number, rows: number, dim: number, isF32: number, scale: number, bPtr: number, at: number, dp: number, diagPtr: number): number;
   /** Returns -1, or the index of the first non-positive pivot (its value stored at pivotPtr). */
   choleskyFactor(aPtr: number, dim: number, ridge: number, pivotPtr: number): number;
   choleskyForward(lPtr: number, dim: number, xPtr: number): void;

@@ -3,9 +3,8 @@
 // a_b = (g_b(xi1) - g_b(xi2)) sqrt(n / (2 tau2)), whose mean (1/m) sum a_b a_b' is the paired
 // estimate G_hat. Memory O(d l), never O(d^2). Shared by estimateCurvature, the block plan
 // (estimateHessian, the worker pool, gradcov/bullmq), so every runner gives the same numbers.
-// the accumulator (issue 19 part 1, src/sketch/): its one import in the estimators. INTERIM:
-// src/sketch/fd-interim.ts until the real accumulator lands (then import it here, delete that file)
-import { CurvatureSketch } from '../sketch/fd-interim.js';
+// The accumulator (issue 19 part 1, src/sketch/sketch.ts): its one import in the estimators.
+import { CurvatureSketch } from '../sketch/sketch.js';
 import { checkOptions, checkInteger, checkPositiveInteger, show } from '../core/validate.js';
 import type { EstimatorMethod } from './methods.js';
 
