@@ -11,18 +11,24 @@ import {
   RegressionDataset, type RegressionData, type EstimateOptions, type EstimatorMethod, type CurvatureEstimate,
 } from 'gradcov';
 import { blockwiseCovariance } from './blocks.js';
-import { readCsvRegression, type CsvRegression, type MissingPolicy } from './csv.js';
+import { INTERCEPT, readCsvRegression, type CsvRegression, type MissingPolicy } from './csv.js';
 import { UserError, warn } from './errors.js';
 import { bestRescaledError } from './experiments/measures.js';
 import { createProgress } from './progress.js';
 
 export interface EstimateFlags {
   data: string; target: string; features?: string; batchSize: number; batches: number; noise?: number;
-  standardize: boolean; missing: MissingPolicy; delimiter?: string; decimal: '.' | ','; seed: number;
+  standardize: boolean;
+  /** Append a column of ones (with --no-standardize: the fit gets an intercept). */
+  intercept?: boolean;
+  missing: MissingPolicy; delimiter?: string; decimal: '.' | ','; seed: number;
   out?: string; json?: boolean; quiet?: boolean;
   /** With --redis and --queue: the queue's workers compute the blocks (same bits). */
   redis?: string; queue?: string;
-  /** The estimator (default calibrated) and, for two-level, its two variances. */
+  /**
+   * The estimator and, for two-level, its two variances. Default (undefined): calibrated
+   * when the rule s2 + tau2 = n can hold (s2 <= n, or --noise given), else paired.
+   */
   method?: EstimatorMethod; noiseLevels?: [number, number];
 }
 
@@ -46,11 +52,13 @@ const csvMatrix = (A: Float64Array, names: string[]) => [['', ...names].join(','
 
 /**
  * Means and standard deviations of every used column (features, then the target), in two
- * passes. A constant column makes X'X singular (and standardising would turn the rounding
- * noise of its mean into +-1 values): it is rejected by name here. Cells are at most 1e150
- * in magnitude (csv.ts), so no sum here overflows.
+ * passes. Standardised, a constant column becomes zero (and the rounding noise of its mean
+ * +-1 values), so X'X is singular: it is rejected by name. In the data's own units
+ * (`standardize` false) one constant non-zero feature column is the intercept (a column of
+ * ones scaled) and is kept; a second one, a zero column or a constant target is rejected.
+ * Cells are at most 1e150 in magnitude (csv.ts), so no sum here overflows.
  */
-function columnStats(csv: CsvRegression & { file: string }): { mean: Float64Array; sd: Float64Array } {
+function columnStats(csv: CsvRegression & { file: string }, standardize: boolean): { mean: Float64Array; sd: Float64Array } {
   const { X, y, rows, dim } = csv;
   const mean = new Float64Array(dim + 1), sd = new Float64Array(dim + 1);
   const varies = new Uint8Array(dim + 1);
@@ -68,13 +76,21 @@ function columnStats(csv: CsvRegression & { file: string }): { mean: Float64Arra
     for (let c = 0; c < dim; c++) sd[c]! += (X[o + c]! - mean[c]!) ** 2 / rows;
     sd[dim]! += (y[r]! - mean[dim]!) ** 2 / rows;
   }
+  let interceptColumn = -1;
   for (let c = 0; c <= dim; c++) {
     sd[c] = Math.sqrt(sd[c]!);
     if (!varies[c] || sd[c]! <= CONSTANT_SD * (1 + Math.abs(mean[c]!))) {
       const name = c < dim ? csv.features[c]! : csv.target;
       const first = c < dim ? X[c]! : y[0]!;
+      if (!standardize && c < dim && !varies[c] && first !== 0 && rows > 1) {
+        if (interceptColumn < 0) { interceptColumn = c; continue; }
+        const other = csv.features[interceptColumn]!;
+        const what = (f: string) => (f === INTERCEPT ? 'the --intercept column of ones' : `column "${f}"`);
+        throw new UserError(`${csv.file}: ${what(other)} and ${what(name)} are both constant, so X'X is singular: keep one intercept (${name === INTERCEPT || other === INTERCEPT ? 'drop --intercept or leave the column out with --features' : 'leave one out with --features'}).`);
+      }
       const every = rows === 1 ? `it has one row, ${first}` : !varies[c] ? `every value is ${first}` : `its values differ from ${first} only by rounding`;
-      throw new UserError(`${csv.file}: column "${name}" is constant (${every}): ${c < dim ? 'leave it out with --features' : 'there is nothing to regress on'}.`);
+      const asIntercept = standardize && c < dim && !varies[c] && first !== 0 && rows > 1 ? ' (or keep it as the intercept with --no-standardize)' : '';
+      throw new UserError(`${csv.file}: column "${name}" is constant (${every}): ${c < dim ? `leave it out with --features${asIntercept}` : 'there is nothing to regress on'}.`);
     }
   }
   return { mean, sd };
@@ -99,11 +115,11 @@ export async function estimate(flags: EstimateFlags, command: string): Promise<v
   const features = flags.features?.split(',').map((s) => s.trim());
   const progress = createProgress({ quiet: Boolean(flags.quiet) });
   const read = await readCsvRegression({
-    file: flags.data, target: flags.target, features, missing: flags.missing, delimiter: flags.delimiter, decimal: flags.decimal, progress,
+    file: flags.data, target: flags.target, features, intercept: Boolean(flags.intercept), missing: flags.missing, delimiter: flags.delimiter, decimal: flags.decimal, progress,
   });
   const csv = Object.assign(read, { file: flags.data });
   const n = flags.batchSize, m = flags.batches, dim = csv.dim, rows = csv.rows;
-  const { mean, sd } = columnStats(csv);
+  const { mean, sd } = columnStats(csv, flags.standardize);
   if (flags.standardize) standardizeInPlace(csv, mean, sd);
   const data: RegressionData = { X: csv.X, y: csv.y, rows, dim };
   await init();
@@ -124,7 +140,15 @@ export async function estimate(flags: EstimateFlags, command: string): Promise<v
   }
   const tau2 = flags.noise ?? calibratedNoiseVariance(n, { baseNoiseVariance: fit.residualVariance });
   const H = secondMomentMatrix(data);
-  const method = flags.method ?? 'calibrated';
+  // The calibrated covariance estimates H only when s2 + tau2 = n can hold: with a residual
+  // variance above n (raw units: diamonds' price s2 = 2.3e6, n = 32) it is H times s2/n
+  // (error 73462 there, against 0.0017 for paired), so the default is then paired, whose
+  // error does not depend on s2 (docs/cli.md, "Which method").
+  const autoPaired = flags.method === undefined && flags.noise === undefined && fit.residualVariance > n;
+  const method: EstimatorMethod = flags.method ?? (autoPaired ? 'paired' : 'calibrated');
+  const methodReason = flags.method !== undefined ? 'given by --method'
+    : autoPaired ? `default for these data: the residual variance s2 = ${fit.residualVariance.toPrecision(4)} exceeds the batch size n = ${n}, so calibrated noise (s2 + tau2 = n) cannot be injected and the calibrated covariance would be H times s2/n = ${(fit.residualVariance / n).toPrecision(4)}; paired does not depend on s2`
+      : `default: the residual variance s2 = ${fit.residualVariance.toPrecision(4)} is at most n = ${n}${flags.noise === undefined ? '' : ' or --noise is given'}`;
   let C: Float64Array;
   let est: CurvatureEstimate | undefined;
   if (method !== 'calibrated') {
@@ -176,7 +200,7 @@ export async function estimate(flags: EstimateFlags, command: string): Promise<v
   const result = {
     command, data: flags.data, delimiter: csv.delimiter, target: csv.target, features: csv.features, rowsRead: csv.rowsRead, rowsDropped: csv.dropped, rows,
     standardized: flags.standardize, batchSize: n, batches: m, seed: flags.seed, residualVariance: fit.residualVariance,
-    method, noiseVariance: est?.noiseVariance ?? tau2,
+    method, methodReason, intercept: Boolean(flags.intercept), noiseVariance: est?.noiseVariance ?? tau2,
     ...(est ? { noiseLevels: est.noiseLevels, gradientEvaluations: est.gradientEvaluations, ...(est.misfit === undefined ? {} : { misfit: est.misfit }) } : {}),
     totalNoiseOverN: (fit.residualVariance + tau2) / n, weights: Array.from(fit.w),
     relativeError: error, bestRescaledError: rescaled.error, bestScale: rescaled.scale,
@@ -200,6 +224,7 @@ export async function estimate(flags: EstimateFlags, command: string): Promise<v
     `${flags.data}: ${rows} rows used of ${csv.rowsRead}${csv.dropped ? ` (${csv.dropped} dropped for missing values)` : ''}, ${dim} features, target "${csv.target}"${flags.standardize ? ', features and target standardised' : ', original units'}`,
     est ? `least-squares fit: residual variance s2 = ${fit.residualVariance.toPrecision(4)}` : `least-squares fit: residual variance s2 = ${fit.residualVariance.toPrecision(4)}; injected tau2 = ${tau2.toPrecision(4)} (${flags.noise === undefined ? 'calibrated: s2 + tau2 = n' : '--noise'}); (s2 + tau2)/n = ${result.totalNoiseOverN.toFixed(3)}`,
     `n = ${n} rows per batch, m = ${m} batches, seed ${flags.seed}`,
+    ...(autoPaired ? [`method paired (${methodReason}; --method calibrated forces it)`] : []),
     ...(est ? [`method ${method}: injected noise ${est.noiseLevels.map((v) => v.toPrecision(4)).join(' and ')}, ${est.gradientEvaluations} gradient evaluations${est.misfit === undefined ? '' : `, misfit d'Hd = ${est.misfit.toPrecision(4)}`}`] : []),
     '',
     ...matrices,
@@ -207,7 +232,7 @@ export async function estimate(flags: EstimateFlags, command: string): Promise<v
     `relative operator-norm error ||C_hat - H|| / ||H|| = ${error.toFixed(4)}`,
     `after the best rescaling: min_c ||c C_hat - H|| / ||H|| = ${rescaled.error.toFixed(4)} at c = ${rescaled.scale.toFixed(4)}`,
   ];
-  if (!est && result.totalNoiseOverN > 1.5) lines.push(`note: the residual variance exceeds n, so C_hat estimates H only up to the scale (s2 + tau2)/n = ${result.totalNoiseOverN.toFixed(3)}; standardise or use a larger batch size.`);
+  if (!est && result.totalNoiseOverN > 1.5) lines.push(`note: the residual variance exceeds n, so C_hat estimates H only up to the scale (s2 + tau2)/n = ${result.totalNoiseOverN.toFixed(3)}; standardise, use a larger batch size, or use --method paired (its error does not depend on s2).`);
   if (flags.out) lines.push('', `wrote hessian.csv, second-moment.csv and estimate.json to ${flags.out}`);
   process.stdout.write(lines.join('\n') + '\n');
 }
