@@ -4,7 +4,7 @@
 // estimates the Hessian from m noisy batch gradients at the fit and compares it with
 // X'X/rows. The data are copied into WebAssembly memory once (a RegressionDataset) and the
 // JavaScript copy is released before the gradients are drawn.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   init, leastSquares, secondMomentMatrix, relativeError, calibratedNoiseVariance, estimateHessian, DEFAULT_BLOCK_BATCHES,
@@ -15,6 +15,7 @@ import { INTERCEPT, readCsvRegression, type CsvRegression, type MissingPolicy } 
 import { UserError, warn } from './errors.js';
 import { bestRescaledError } from './experiments/measures.js';
 import { createProgress } from './progress.js';
+import type { ExperimentResult } from './experiments/types.js';
 
 export interface EstimateFlags {
   data: string; target: string; features?: string; batchSize: number; batches: number; noise?: number;
@@ -206,11 +207,13 @@ export async function estimate(flags: EstimateFlags, command: string): Promise<v
     relativeError: error, bestRescaledError: rescaled.error, bestScale: rescaled.scale,
     hessian: toRows(C, dim), secondMoment: toRows(H, dim),
   };
+  let figures: string[] = [];
   if (flags.out) {
     mkdirSync(flags.out, { recursive: true });
     writeFileSync(join(flags.out, 'hessian.csv'), csvMatrix(C, csv.features));
     writeFileSync(join(flags.out, 'second-moment.csv'), csvMatrix(H, csv.features));
     writeFileSync(join(flags.out, 'estimate.json'), JSON.stringify(result, null, 2) + '\n');
+    figures = await writeEstimateReport(flags.out, command, { C, H, names: csv.features, method, n, m, data: flags.data, error });
   }
   if (flags.json) {
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
@@ -233,6 +236,64 @@ export async function estimate(flags: EstimateFlags, command: string): Promise<v
     `after the best rescaling: min_c ||c C_hat - H|| / ||H|| = ${rescaled.error.toFixed(4)} at c = ${rescaled.scale.toFixed(4)}`,
   ];
   if (!est && result.totalNoiseOverN > 1.5) lines.push(`note: the residual variance exceeds n, so C_hat estimates H only up to the scale (s2 + tau2)/n = ${result.totalNoiseOverN.toFixed(3)}; standardise, use a larger batch size, or use --method paired (its error does not depend on s2).`);
-  if (flags.out) lines.push('', `wrote hessian.csv, second-moment.csv and estimate.json to ${flags.out}`);
+  if (flags.out) lines.push('', `wrote hessian.csv, second-moment.csv, estimate.json and ${figures.join(', ')} to ${flags.out}`);
   process.stdout.write(lines.join('\n') + '\n');
+}
+
+/** The spectrum is drawn up to this many features (a dense symmetric eigendecomposition, O(d^3)). */
+export const SPECTRUM_DIM = 500;
+/** The heat maps are drawn up to this many features (2 d^2 cells). */
+export const HEATMAP_DIM = 100;
+
+/** Eigenvalues of a symmetric matrix, largest first (ml-matrix, loaded only for --out). */
+async function eigenvaluesDescending(A: Float64Array, dim: number): Promise<number[]> {
+  const { Matrix, EigenvalueDecomposition } = await import('ml-matrix');
+  const rows = toRows(A, dim);
+  return new EigenvalueDecomposition(new Matrix(rows), { assumeSymmetric: true }).realEigenvalues.sort((a, b) => b - a);
+}
+
+/**
+ * report.html of `estimate --out`: the estimated spectrum with its error band next to
+ * X'X/rows's, and heat maps of both matrices on one colour scale. The band is two standard
+ * errors of each eigenvalue of an average of m outer products of near-Gaussian vectors (a
+ * batch gradient averages n rows): sd(lambda_i) = lambda_i sqrt((2 + 6/n)/m), the
+ * approximation the `scale` experiment's bound uses; calibrated and paired (m pairs) only,
+ * since two-level and debiased combine several averages.
+ */
+async function writeEstimateReport(dir: string, command: string, e: { C: Float64Array; H: Float64Array; names: string[]; method: EstimatorMethod; n: number; m: number; data: string; error: number }): Promise<string[]> {
+  const { spectrumChart, heatMaps } = await import('./plots.js');
+  const { writeReport } = await import('./report.js');
+  const dim = e.names.length;
+  const plots: ExperimentResult['plots'] = [];
+  const notes: string[] = [];
+  if (dim <= SPECTRUM_DIM) {
+    const est = await eigenvaluesDescending(e.C, dim), ref = await eigenvaluesDescending(e.H, dim);
+    const rel = 2 * Math.sqrt((2 + 6 / e.n) / e.m);
+    const band = e.method === 'calibrated' || e.method === 'paired'
+      ? { lower: est.map((v) => v * (1 - rel)), upper: est.map((v) => v * (1 + rel)), label: 'estimate ± 2 standard errors' }
+      : undefined;
+    plots.push({
+      name: 'spectrum',
+      caption: `Eigenvalues of the estimated Hessian (method ${e.method}) and of X'X/rows, largest first.`
+        + (band ? ` The band is ± 2 standard errors, lambda_i × 2 sqrt((2 + 6/n)/m) = ${(rel * 100).toFixed(1)}% of each eigenvalue (n = ${e.n}, m = ${e.m}; the Gaussian-gradient approximation).` : ` No band: method ${e.method} combines several averages, whose error this approximation does not cover.`),
+      spec: spectrumChart({
+        title: `Spectrum: estimate vs X'X/rows (${dim} features)`, estimated: est, reference: ref,
+        estimatedLabel: `estimated (${e.method})`, referenceLabel: "X'X/rows", ...(band ? { band } : {}),
+      }),
+    });
+  } else notes.push(`The spectrum is drawn up to ${SPECTRUM_DIM} features; these data have ${dim} (the matrices are in hessian.csv and second-moment.csv).`);
+  if (dim <= HEATMAP_DIM) {
+    plots.push({
+      name: 'matrices',
+      caption: "The estimated Hessian and X'X/rows entry by entry, on one colour scale symmetric about 0 (red positive, blue negative).",
+      spec: heatMaps({ title: `Estimated Hessian (${e.method}) and X'X/rows`, names: e.names, matrices: [{ label: `estimated (${e.method})`, values: e.C }, { label: "X'X/rows", values: e.H }] }),
+    });
+  } else notes.push(`The heat maps are drawn up to ${HEATMAP_DIM} features; these data have ${dim}.`);
+  const result: ExperimentResult = {
+    name: 'estimate', title: `${e.data}: the estimated Hessian and X'X/rows`,
+    settings: { data: e.data, features: dim, method: e.method, batchSize: e.n, batches: e.m },
+    tables: [], plots, findings: [`relative operator-norm error ||C_hat - H|| / ||H|| = ${e.error.toFixed(4)}`, ...notes],
+  };
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return (await writeReport(dir, { command, version: pkg.version, results: [result] }, { json: false }));
 }

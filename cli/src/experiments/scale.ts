@@ -69,8 +69,8 @@ export const scale: Experiment = {
       data.push({ i: i + 1, series: 'certified interval [lambda, lambda + Delta]', lower: last!.lower[i]!, upper: last!.upper[i]! });
       data.push({ i: i + 1, series: 'exact eigenvalue', lower: last!.s[i]!, upper: last!.s[i]! });
     }
-    const color = { field: 'series', type: 'nominal', title: 'curve', scale: { range: ['#0072B2', '#000000'] }, legend: { orient: 'top-right' } };
-    const x = { field: 'i', type: 'ordinal', title: 'eigenvalue index i (count)' };
+    const color = { field: 'series', type: 'nominal', title: 'curve', scale: { range: ['#0072B2', '#000000'] }, legend: { orient: 'top-right', labelLimit: 400, fillColor: 'rgba(255,255,255,0.92)', strokeColor: '#999', padding: 8, cornerRadius: 3 } };
+    const x = { field: 'i', type: 'ordinal', title: 'eigenvalue index i (count)', axis: { labelAngle: 0 } };
     const spec = {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
       title: `Certified intervals vs the exact spectrum, d = ${last!.dim}, l = ${l}, m = ${m}`,
