@@ -146,7 +146,8 @@ export function logAxisTicks(lo: number, hi: number): { domain: [number, number]
     for (const k of steps) if (k * 10 ** e >= v * (1 - 1e-12)) return +(k * 10 ** e).toPrecision(12);
     return +(10 ** (e + 1)).toPrecision(12);
   };
-  const a = below(lo), b = above(hi);
+  // one value: the 1-2-5 values on either side of it
+  const a = lo === hi ? below(lo / 1.5) : below(lo), b = lo === hi ? above(hi * 1.5) : above(hi);
   const all: number[] = [];
   for (let e = Math.floor(Math.log10(a)); e <= Math.ceil(Math.log10(b)); e++) {
     for (const k of steps) {

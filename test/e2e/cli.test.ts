@@ -113,6 +113,12 @@ test('estimate --no-standardize keeps units; --noise 0 leaves the covariance a f
   assert.is(csv[0], ',a,b,c');
   assert.is(csv.length, 4);
   assert.ok(readFileSync(join(out, 'second-moment.csv'), 'utf8').startsWith(',a,b,c\n'));
+  // the report: the spectrum (with its band) next to X'X/rows's, and heat maps of both matrices
+  assert.match(r.stdout, /report\.html, estimate-spectrum\.svg, estimate-matrices\.svg/);
+  const html = readFileSync(join(out, 'report.html'), 'utf8');
+  assert.is(html.match(/<figure /g)?.length, 2);
+  assert.match(html, /± 2 standard errors/);
+  assert.ok(readFileSync(join(out, 'estimate-matrices.svg'), 'utf8').includes("X&#39;X/rows") || readFileSync(join(out, 'estimate-matrices.svg'), 'utf8').includes("X'X/rows"), 'both panels');
 });
 
 test('estimate: a constant column is named in the error; collinear columns are named by the fit', () => {

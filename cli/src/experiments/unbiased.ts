@@ -95,8 +95,8 @@ export const unbiased: Experiment = {
         caption: "Relative error against the misfit d'Hd/n (0 drawn at 0.01), one panel per input distribution on shared axes: calibrated grows with the misfit, paired stays flat at its sampling error on every data set, debiased tracks the truth for Gaussian inputs only.",
         spec: lineChart({
           title: 'Error of each estimator vs misfit, equal gradient evaluations', data: plot,
-          x: { field: 'misfit', title: "misfit d'Hd / n (log; 0 drawn at 0.01)", scale: { type: 'log' } },
-          y: { field: 'error', title: 'error ‖Ĥ − H‖/‖H‖ (log)', scale: { type: 'log' } },
+          x: { field: 'misfit', title: "misfit d'Hd / n (unitless, log; 0 at 0.01)", scale: { type: 'log' } },
+          y: { field: 'error', title: 'error ‖Ĥ − H‖/‖H‖ (unitless, log)', scale: { type: 'log' } },
           series: 'estimator', legend: 'estimator', facet: { field: 'data' },
         }),
       }],
