@@ -89,7 +89,7 @@ export function buildProgram(): Command {
     .addHelpText('after', '\nRun `gradcov <command> --help` for the options of a command.');
 
   program.command('demo')
-    .description('print the calibration tables for synthetic and diabetes data (what `npm run demo` runs; about 2 s)')
+    .description('print the calibration tables for synthetic and diabetes data (what `npm run demo` runs; about 6 s on a busy 2-core machine)')
     .action(async () => demo());
 
   const names = EXPERIMENTS.map((e) => e.name);
