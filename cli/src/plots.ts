@@ -105,7 +105,7 @@ function legend(place: LegendCorner | { x: number; y: number; corner?: LegendCor
   return {
     ...(orient ? { orient } : { orient: 'none', legendX: Math.round((place as { x: number }).x), legendY: Math.round((place as { y: number }).y) }),
     offset: 8, padding: 8, cornerRadius: 3, fillColor: 'rgba(255,255,255,0.92)', strokeColor: '#999',
-    labelLimit: 420, titleLimit: 420, labelFontSize: 12, titleFontSize: 12, symbolStrokeWidth: 2, symbolSize: 90,
+    labelLimit: 560, titleLimit: 560, labelFontSize: 12, titleFontSize: 12, symbolStrokeWidth: 2, symbolSize: 90,
   };
 }
 
@@ -159,11 +159,24 @@ export function logAxisTicks(lo: number, hi: number): { domain: [number, number]
   return { domain: [a, b], values: all.length <= MAX_LOG_TICKS ? all : decades };
 }
 
+/**
+ * The end of a bar chart's value axis: the first multiple of a 1-2-5 step (at least a sixth
+ * of the largest bar) at or above it, so the tallest bar ends under a labelled tick rather
+ * than at the frame (3 stays 3, 0.37 becomes 0.4, 3.4 becomes 4).
+ */
+export function barAxisTop(top: number): number {
+  if (!(top > 0)) return top;
+  const e = Math.floor(Math.log10(top / 6));
+  let step = 10 ** (e + 1);
+  for (const k of [1, 2, 5]) if (k * 10 ** e >= top / 6) { step = k * 10 ** e; break; }
+  return +(Math.ceil(top / step - 1e-9) * step).toPrecision(12);
+}
+
 function axis(a: AxisSpec, data: Row[], type = 'quantitative', zeroBased = false): Record<string, unknown> {
   const log = a.scale?.type === 'log';
   const ext = extent(data, a.field, log);
   const ticks = log && ext && !a.values ? logAxisTicks(ext[0], ext[1]) : undefined;
-  const domain = ticks ? ticks.domain : ext && zeroBased ? [Math.min(0, ext[0]), Math.max(0, ext[1])] : ext;
+  const domain = ticks ? ticks.domain : ext && zeroBased ? [Math.min(0, ext[0]), barAxisTop(Math.max(0, ext[1]))] : ext;
   const values = a.values ?? ticks?.values;
   return {
     field: a.field, type, title: a.title,

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { init } from 'gradcov';
 import { EXPERIMENTS } from '../../cli/src/experiments/index.js';
-import { heatMaps, lineChart, logAxisTicks, spectrumChart } from '../../cli/src/plots.js';
+import { barAxisTop, heatMaps, lineChart, logAxisTicks, spectrumChart } from '../../cli/src/plots.js';
 import { silentProgress } from '../../cli/src/progress.js';
 import { figureProblems } from '../helpers/plot-checks.js';
 
@@ -30,6 +30,14 @@ test('logAxisTicks: the domain and the labelled ticks reach past both ends of th
   }
   assert.equal(logAxisTicks(0.024, 0.048).values, [0.02, 0.05]);
   assert.equal(logAxisTicks(0.0813, 17.2).values, [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20]);
+});
+
+test('barAxisTop: the tallest bar ends under a labelled tick', () => {
+  assert.is(barAxisTop(3), 3);
+  assert.is(barAxisTop(0.37), 0.4);
+  assert.is(barAxisTop(3.4), 4);
+  assert.is(barAxisTop(117), 120);
+  for (const v of [0.0123, 1, 7.7, 999, 1001]) assert.ok(barAxisTop(v) >= v && barAxisTop(v) <= v * 1.5, `${v} -> ${barAxisTop(v)}`);
 });
 
 test('every figure of `experiment all` passes the reviewer checks; unbiased is one panel per input distribution', async () => {
