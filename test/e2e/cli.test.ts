@@ -117,8 +117,26 @@ test('estimate --no-standardize keeps units; --noise 0 leaves the covariance a f
   assert.match(r.stdout, /report\.html, estimate-spectrum\.svg, estimate-matrices\.svg/);
   const html = readFileSync(join(out, 'report.html'), 'utf8');
   assert.is(html.match(/<figure /g)?.length, 2);
-  assert.match(html, /± 2 standard errors/);
+  assert.match(html, /95% band|No band/);
   assert.ok(readFileSync(join(out, 'estimate-matrices.svg'), 'utf8').includes("X&#39;X/rows") || readFileSync(join(out, 'estimate-matrices.svg'), 'utf8').includes("X'X/rows"), 'both panels');
+});
+
+test('estimate --out: the spectrum band (8 replicate estimates, 95% t interval) covers the spectrum of X\'X/rows on diamonds', () => {
+  const out = join(dir, 'diamonds-out');
+  const r = gradcov('estimate', '--data', 'cli/data/diamonds/diamonds.csv', '--target', 'price', '--features', 'carat,depth,table,x,y,z', '--quiet', '--out', out);
+  assert.is(r.code, 0, r.stderr);
+  const { spectrum } = JSON.parse(readFileSync(join(out, 'estimate.json'), 'utf8'));
+  assert.is(spectrum.estimated.length, 6);
+  const inside = spectrum.reference.filter((v: number, i: number) => spectrum.lower[i] <= v && v <= spectrum.upper[i]).length;
+  // seeds 1-6, calibrated and paired: 4-6 of the 6 eigenvalues inside, 65 of 72 (90%); seed 1 calibrated: 6
+  assert.ok(inside >= 5, `${inside} of 6 inside the band`);
+  assert.ok(spectrum.lower.every((v: number, i: number) => v < spectrum.estimated[i] && spectrum.estimated[i] < spectrum.upper[i]), 'the band contains the estimate');
+  assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /95% interval for each eigenvalue/);
+  // too few batches for 8 replicates of at least 2: no band, said in the caption
+  const few = join(dir, 'few-out');
+  assert.is(gradcov('estimate', '--data', 'cli/data/diamonds/diamonds.csv', '--target', 'price', '--features', 'carat,depth,table,x,y,z', '--quiet', '--batches', '10', '--out', few).code, 0);
+  assert.is(JSON.parse(readFileSync(join(few, 'estimate.json'), 'utf8')).spectrum.lower, undefined);
+  assert.match(readFileSync(join(few, 'report.html'), 'utf8'), /No band: it is drawn for methods calibrated and paired without --redis, with at least 16 batches/);
 });
 
 test('estimate: a constant column is named in the error; collinear columns are named by the fit', () => {
