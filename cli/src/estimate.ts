@@ -149,7 +149,8 @@ export async function estimate(flags: EstimateFlags, command: string): Promise<v
   const method: EstimatorMethod = flags.method ?? (autoPaired ? 'paired' : 'calibrated');
   const methodReason = flags.method !== undefined ? 'given by --method'
     : autoPaired ? `default for these data: the residual variance s2 = ${fit.residualVariance.toPrecision(4)} exceeds the batch size n = ${n}, so calibrated noise (s2 + tau2 = n) cannot be injected and the calibrated covariance would be H times s2/n = ${(fit.residualVariance / n).toPrecision(4)}; paired does not depend on s2`
-      : `default: the residual variance s2 = ${fit.residualVariance.toPrecision(4)} is at most n = ${n}${flags.noise === undefined ? '' : ' or --noise is given'}`;
+      : flags.noise !== undefined ? 'default with --noise: the injected variance is given'
+        : `default: the residual variance s2 = ${fit.residualVariance.toPrecision(4)} is at most n = ${n}, so calibrated noise tau2 = n - s2 can be injected`;
   let C: Float64Array;
   let est: CurvatureEstimate | undefined;
   // --out draws the spectrum with an error band from REPLICAS independent estimates of

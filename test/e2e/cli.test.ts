@@ -177,6 +177,7 @@ test('estimate --no-standardize: the default method is paired when s2 > n (with 
   // standardised, s2 < n: the default stays calibrated
   const d = JSON.parse(gradcov('estimate', '--data', file, '--target', 'y', '--batches', '500', '--json', '--quiet').stdout);
   assert.is(d.method, 'calibrated');
+  assert.match(d.methodReason, /^default: the residual variance s2 = \S+ is at most n = 32/);
 });
 
 test('estimate --no-standardize --intercept fits the offset; a column of ones in the file is the intercept; two are refused', () => {
