@@ -349,7 +349,8 @@ export function spectrumChart(c: SpectrumChart): Record<string, unknown> {
   const y = axis({ field: 'value', title: 'eigenvalue', ...(positive ? { scale: { type: 'log' } } : {}) }, all);
   const series = [c.estimatedLabel, c.referenceLabel, ...(c.band ? [c.band.label] : [])];
   const colors = [PALETTE[0]!, PALETTE[6]!, PALETTE[4]!];
-  const lg = { ...legend('top-right'), symbolOpacity: 1 };
+  // a spectrum falls from top-left to bottom-right: the bottom-left corner is empty
+  const lg = { ...legend('bottom-left'), symbolOpacity: 1 };
   const color = { field: 'series', type: 'nominal', title: 'spectrum', scale: { domain: series, range: colors.slice(0, series.length) }, legend: lg };
   const lines = rows.length ? [
     { data: { values: rows }, mark: { type: 'line', strokeWidth: 2 }, encoding: { x, y, color, strokeDash: { field: 'series', type: 'nominal', scale: { domain: [c.estimatedLabel, c.referenceLabel], range: [[1, 0], DASH] }, legend: null } } },
