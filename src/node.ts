@@ -1,3 +1,8 @@
+/**
+ * The main entry, `import { init, estimateHessian, ... } from 'gradcov'`: the core, with init() finding the bundled `.wasm` the right way for each runtime (package.json conditions pick the Node, browser, Deno/Bun, workerd or edge build of this entry).
+ *
+ * @module gradcov
+ */
 // Node entry (also Deno and Bun, which resolve the `node` condition): the core plus a
 // default loader that reads the bundled .wasm from disk next to this file.
 import { readFile } from 'node:fs/promises';

@@ -1,3 +1,8 @@
+/**
+ * `gradcov/standalone` (dist/standalone.js): the core as one self-contained file, for a page without a bundler or import map.
+ *
+ * @module gradcov/standalone
+ */
 // `gradcov/standalone`: one self-contained ES module for a page with no bundler and no
 // import map. The build (src/build/standalone.mjs) bundles this file with esbuild into
 // dist/standalone.js, inlining @assemblyscript/loader and, through `gradcov/inline`, the

@@ -1,3 +1,8 @@
+/**
+ * `import { createEstimatorPool } from 'gradcov/web-workers'`: estimator pools and the distributed trainer on Web Workers (browsers, Deno, Bun).
+ *
+ * @module gradcov/web-workers
+ */
 // gradcov/web-workers: the estimator pool and the distributed trainer on module Web Workers
 // (browsers, Deno). The coordinators are the core's (src/parallel/pool.ts, src/parallel/trainer.ts); this file
 // makes the workers from web-worker.js next to it (`new URL(..., import.meta.url)`, the

@@ -31,8 +31,13 @@ export interface CsvRegressionOptions {
   delimiter?: string;
   /** Decimal mark of the numbers: `.` (default) or `,`. */
   decimal?: '.' | ',';
+  /** Append a feature column of ones, named INTERCEPT, after the listed features (`--intercept`). */
+  intercept?: boolean;
   progress?: Progress;
 }
+
+/** The name of the column of ones that `intercept: true` appends. */
+export const INTERCEPT = '(intercept)';
 
 export interface CsvRegression extends RegressionData {
   features: string[];
@@ -163,11 +168,16 @@ export async function readCsvRegression(options: CsvRegressionOptions): Promise<
       if (listed.has(f)) throw new UserError(`--features lists "${f}" twice.`);
       listed.add(f);
     }
+    if (options.intercept) {
+      if (record.includes(INTERCEPT)) throw new UserError(`${file}: the header already has a column named "${INTERCEPT}", the name --intercept gives its column of ones.`);
+      features = [...features, INTERCEPT];
+    }
     if (features.length > MAX_FEATURES) {
       throw new UserError(`${file}: ${features.length} feature columns; the estimate handles at most ${MAX_FEATURES} `
         + `(it keeps about eight ${features.length} x ${features.length} matrices of doubles, ${formatBytes(matrixBytes(features.length))}); choose the columns with --features.`);
     }
-    cols = features.map((f) => index(f, '--features'));
+    // the intercept's column of ones has no cell in the file: index -1
+    cols = features.map((f) => (options.intercept && f === INTERCEPT ? -1 : index(f, '--features')));
     if (cols.includes(yCol)) throw new UserError(`${file}: the target column "${target}" is also listed in --features.`);
     if (cols.length === 0) throw new UserError(`${file}: no feature columns: the file has only the target column "${target}".`);
     cols.push(yCol);
@@ -180,7 +190,7 @@ export async function readCsvRegression(options: CsvRegressionOptions): Promise<
     progress.start('reading', Math.max(1, Math.round(size / MB)), 'MB');
   };
 
-  const cellValue = (raw: string, line: number, c: number, h: string[]): number => {
+  const cellValue = (raw: string, line: number, c: number, h: string[], record: string[]): number => {
     // csv-parse trims the cells (trim: true); this covers the header and cells it leaves untrimmed
     const cell = raw.length > 0 && (raw.charCodeAt(0) <= 32 || raw.charCodeAt(raw.length - 1) <= 32) ? raw.trim() : raw;
     const text = decimalComma ? cell.replace(',', '.') : cell;
@@ -201,9 +211,16 @@ export async function readCsvRegression(options: CsvRegressionOptions): Promise<
     if (LETTERS.test(cell)) {
       const name = h[c]!;
       if (name === target) throw new UserError(`${where(line, c, h)}: the target column holds text (${JSON.stringify(cell)}); the target must be numeric.`);
-      const rest = features.filter((f) => f !== name);
+      // suggest only the other features whose cells on this line are not text either
+      const isText = (k: number) => {
+        const v = (record[cols[k]!] ?? '').trim();
+        return !NUMBER.test(decimalComma ? v.replace(',', '.') : v) && !MISSING.test(v) && LETTERS.test(v);
+      };
+      const rest = features.filter((f, k) => f !== name && cols[k]! >= 0 && !isText(k));
+      const others = features.filter((f, k) => f !== name && cols[k]! >= 0 && isText(k));
       throw new UserError(`${where(line, c, h)}: column "${name}" holds text (${JSON.stringify(cell)}), not numbers; `
         + (rest.length ? `leave it out with --features ${listForMessage(rest, 20).replace(/, /g, ',')}` : 'no numeric feature column is left')
+        + (others.length ? ` (${listForMessage(others, 20)} hold${others.length === 1 ? 's' : ''} text on this line too)` : '')
         + ' (or code its categories as numbers).');
     }
     throw new UserError(`${where(line, c, h)}: not a number: ${JSON.stringify(cell)}.`);
@@ -226,7 +243,7 @@ export async function readCsvRegression(options: CsvRegressionOptions): Promise<
     let missing = false;
     for (let k = 0; k <= dim; k++) {
       const c = cols[k]!;
-      const v = cellValue(record[c]!, info.lines, c, header);
+      const v = c < 0 ? 1 : cellValue(record[c]!, info.lines, c, header, record);
       if (v !== v) {
         if (!firstMissing) firstMissing = `line ${info.lines}, column ${c + 1} ("${header[c]}"): ${JSON.stringify(record[c]!.trim())}`;
         missing = true;

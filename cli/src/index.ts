@@ -88,7 +88,7 @@ export function buildProgram(): Command {
     .addHelpText('after', '\nRun `gradcov <command> --help` for the options of a command.');
 
   program.command('demo')
-    .description('print the calibration tables for synthetic and diabetes data (what `npm run demo` runs; about 2 s)')
+    .description('print the calibration tables for synthetic and diabetes data (what `npm run demo` runs; about 6 s on a busy 2-core machine)')
     .action(async () => demo());
 
   const names = EXPERIMENTS.map((e) => e.name);
@@ -116,9 +116,10 @@ export function buildProgram(): Command {
     .option('--batch-size <n>', 'rows per batch n (at most 1048576; a warning when it exceeds the rows)', batchSize, 32)
     .option('--batches <m>', 'batch gradients m', atLeastTwo, 20000)
     .option('--noise <tau2>', 'injected target-noise variance tau2 (default: calibrated, n minus the residual variance at the fit; n/2 per draw for --method paired)', noiseVariance)
-    .addOption(new Option('--method <name>', 'the estimator: calibrated (the covariance of the gradients), paired (two noise draws per batch: unbiased at any w), two-level (two noise levels), debiased (the misfit removed, Gaussian features)').choices(['calibrated', 'paired', 'two-level', 'debiased']).default('calibrated'))
+    .addOption(new Option('--method <name>', 'the estimator (default: calibrated when the residual variance s2 is at most n, else paired, since calibrated noise s2 + tau2 = n cannot be injected): calibrated (the covariance of the gradients), paired (two noise draws per batch: unbiased at any w), two-level (two noise levels), debiased (the misfit removed, Gaussian features)').choices(['calibrated', 'paired', 'two-level', 'debiased']))
     .option('--noise-levels <tau1,tau2>', 'the two injected variances of --method two-level (default: n,0)', noiseLevels)
-    .option('--no-standardize', 'keep the columns\' units (default: features and target standardised to mean 0, variance 1)')
+    .option('--no-standardize', 'keep the columns\' units (default: features and target standardised to mean 0, variance 1); one constant feature column is then kept as the intercept')
+    .option('--intercept', 'with --no-standardize: add a feature column of ones, "(intercept)", so the fit has an intercept')
     .option('--delimiter <char>', 'field separator: , ; | or tab (default: detected from the header line among , ; and tab)', delimiter)
     .addOption(new Option('--decimal <mark>', 'decimal mark of the numbers: . or , (3,14 with a ; or tab delimiter)').choices(['.', ',']).default('.'))
     .addOption(new Option('--missing <policy>', 'empty or NA cells: reject the file, or drop those rows and report how many').choices(['reject', 'drop']).default('reject'))
@@ -132,6 +133,7 @@ export function buildProgram(): Command {
     .addHelpText('after', `\nMissing values are empty cells or NA, NaN, N/A, null (any case). Other non-numeric cells are an error naming the line and column. Limits: at most ${MAX_FEATURES} features, cells at most 1e150 in magnitude, ${formatBytes(MAX_DATA_BYTES)} of used cells (8 bytes each).\n\nExample:\n  gradcov estimate --data mydata.csv --target price --batch-size 64 --out out/`)
     .action(async (flags) => {
       if (Boolean(flags.redis) !== Boolean(flags.queue)) throw new UserError('--redis and --queue go together');
+      if (flags.intercept && flags.standardize) throw new UserError('--intercept goes with --no-standardize: standardised columns have mean 0, so their fit has no intercept to add');
       if (flags.noiseLevels && flags.method !== 'two-level') throw new UserError(`--noise-levels goes with --method two-level (the method is ${flags.method})`);
       if (flags.noise !== undefined && flags.method === 'two-level') throw new UserError('--noise does not apply to --method two-level: give its two variances with --noise-levels');
       return estimate(flags, flags.redis ? (await import('./redis.js')).withoutRedisFlags(commandLine) : commandLine);

@@ -1,5 +1,6 @@
 // Output of experiment results: as text (title, settings, tables, findings) and as the JSON
 // that --json prints and results.json holds.
+import { checkOutPath } from './outdir.js';
 import * as fs from 'node:fs';
 import { formatTable } from './table.js';
 import { UserError, terminalText } from './errors.js';
@@ -64,7 +65,8 @@ export const htmlText = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '
  * symlink or a directory). Throws a UserError naming the path.
  */
 export function checkOutDir(dir: string, files: readonly string[]): void {
-    try {
+  checkOutPath(dir); // a file where the directory should be: say so, not EEXIST
+  try {
     fs.mkdirSync(dir, { recursive: true });
   } catch (err) {
     throw new UserError(`--out ${terminalText(dir, 200)}: cannot create the directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);

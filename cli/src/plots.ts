@@ -6,7 +6,10 @@
 // deficiencies), a marker shape per colour and dashes where the caller asks (so series stay
 // apart in grey scale too), the legend inside the plot area on a white box, and
 // quantitative axes that end at the data (explicit domains, `nice: false`: no empty padded
-// decades on log axes). report.html scales each SVG to the page's full width.
+// decades), except that a log axis ends at the 1-2-5 values just outside the data and is
+// labelled there, so its ticks cover the data at both ends. Many series: small multiples
+// (`facet`, one panel per group, a few series each). report.html scales each SVG to the
+// page's full width.
 type Row = Record<string, number | string>;
 
 /** Okabe & Ito (2008), ordered for contrast on white; the yellow last. */
@@ -44,6 +47,11 @@ export interface LineChart {
   colorKey?: (series: string) => string;
   /** Where the legend sits inside the plot (default top-right): the corner the data leave empty. */
   legendCorner?: LegendCorner;
+  /**
+   * Small multiples: one panel per value of this field (in order of appearance), `columns`
+   * per row (default all), on shared axes; the series' legend sits below the panels.
+   */
+  facet?: { field: string; columns?: number };
 }
 
 const common = { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', width: 700, height: 380, background: 'white', config: { font: 'system-ui, sans-serif', axis: { labelFontSize: 12, titleFontSize: 13 } } };
@@ -97,7 +105,7 @@ function legend(place: LegendCorner | { x: number; y: number; corner?: LegendCor
   return {
     ...(orient ? { orient } : { orient: 'none', legendX: Math.round((place as { x: number }).x), legendY: Math.round((place as { y: number }).y) }),
     offset: 8, padding: 8, cornerRadius: 3, fillColor: 'rgba(255,255,255,0.92)', strokeColor: '#999',
-    labelLimit: 420, titleLimit: 420, labelFontSize: 12, titleFontSize: 12, symbolStrokeWidth: 2, symbolSize: 90,
+    labelLimit: 560, titleLimit: 560, labelFontSize: 12, titleFontSize: 12, symbolStrokeWidth: 2, symbolSize: 90,
   };
 }
 
@@ -115,16 +123,70 @@ export function extent(data: Row[], field: string, log: boolean): [number, numbe
   return [lo, hi];
 }
 
+/** At most this many labelled ticks on a log axis from the 1-2-5 sequence; beyond, decades and the two ends. */
+const MAX_LOG_TICKS = 10;
+
+/**
+ * A log axis over [lo, hi] (0 < lo <= hi): the domain from the largest 1-2-5 value
+ * (1, 2 or 5 times a power of ten) at most lo to the smallest at least hi, and the labelled
+ * ticks: every 1-2-5 value in it when there are at most MAX_LOG_TICKS, else the decades and
+ * both ends. So the lowest tick is at or below the smallest value, the highest at or above
+ * the largest.
+ */
+export function logAxisTicks(lo: number, hi: number): { domain: [number, number]; values: number[] } {
+  const steps = [1, 2, 5];
+  const below = (v: number) => {
+    const e = Math.floor(Math.log10(v));
+    let best = 10 ** (e - 1) * 5;
+    for (const k of steps) if (k * 10 ** e <= v * (1 + 1e-12)) best = k * 10 ** e;
+    return +best.toPrecision(12);
+  };
+  const above = (v: number) => {
+    const e = Math.floor(Math.log10(v));
+    for (const k of steps) if (k * 10 ** e >= v * (1 - 1e-12)) return +(k * 10 ** e).toPrecision(12);
+    return +(10 ** (e + 1)).toPrecision(12);
+  };
+  // one value: the 1-2-5 values on either side of it
+  const a = lo === hi ? below(lo / 1.5) : below(lo), b = lo === hi ? above(hi * 1.5) : above(hi);
+  const all: number[] = [];
+  for (let e = Math.floor(Math.log10(a)); e <= Math.ceil(Math.log10(b)); e++) {
+    for (const k of steps) {
+      const v = +(k * 10 ** e).toPrecision(12);
+      if (v >= a && v <= b) all.push(v);
+    }
+  }
+  const decades = all.filter((v, i) => i === 0 || i === all.length - 1 || Math.abs(Math.log10(v) - Math.round(Math.log10(v))) < 1e-9);
+  return { domain: [a, b], values: all.length <= MAX_LOG_TICKS ? all : decades };
+}
+
+/**
+ * The end of a bar chart's value axis: the first multiple of a 1-2-5 step (at least a sixth
+ * of the largest bar) at or above it, so the tallest bar ends under a labelled tick rather
+ * than at the frame (3 stays 3, 0.37 becomes 0.4, 3.4 becomes 4).
+ */
+export function barAxisTop(top: number): number {
+  if (!(top > 0)) return top;
+  const e = Math.floor(Math.log10(top / 6));
+  let step = 10 ** (e + 1);
+  for (const k of [1, 2, 5]) if (k * 10 ** e >= top / 6) { step = k * 10 ** e; break; }
+  return +(Math.ceil(top / step - 1e-9) * step).toPrecision(12);
+}
+
 function axis(a: AxisSpec, data: Row[], type = 'quantitative', zeroBased = false): Record<string, unknown> {
   const log = a.scale?.type === 'log';
   const ext = extent(data, a.field, log);
-  const domain = ext && zeroBased ? [Math.min(0, ext[0]), Math.max(0, ext[1])] : ext;
+  const ticks = log && ext && !a.values ? logAxisTicks(ext[0], ext[1]) : undefined;
+  const domain = ticks ? ticks.domain : ext && zeroBased ? [Math.min(0, ext[0]), barAxisTop(Math.max(0, ext[1]))] : ext;
+  const values = a.values ?? ticks?.values;
   return {
     field: a.field, type, title: a.title,
     scale: { ...(a.scale ?? {}), ...(domain ? { domain } : {}), nice: false, ...(log ? {} : { zero: zeroBased }) },
-    axis: { ...(a.values ? { values: a.values } : {}), format: a.format ?? '~g', ...(a.labelExpr ? { labelExpr: a.labelExpr } : {}), titleFontSize: 13, grid: true },
+    axis: { ...(values ? { values } : {}), format: a.format ?? '~g', ...(a.labelExpr ? { labelExpr: a.labelExpr } : {}), titleFontSize: 13, grid: true },
   };
 }
+
+/** Width and height of one small-multiple panel. */
+const PANEL: [number, number] = [320, 300];
 
 export function lineChart(c: LineChart): Record<string, unknown> {
   const dashed = c.dashed ?? [];
@@ -133,21 +195,36 @@ export function lineChart(c: LineChart): Record<string, unknown> {
   const keys = [...new Set(order.map(keyOf))];
   const index = (s: string) => keys.indexOf(keyOf(s)) % PALETTE.length;
   const x = axis(c.x, c.data), y = axis(c.y, c.data);
-  const lg = legend(c.legendCorner ?? emptiestPlace(lineSamples(c, x, y, order), legendSize(c.legend, order), [common.width, common.height]));
+  const lg = c.facet
+    ? { ...legend('top-right'), orient: 'bottom', direction: 'horizontal', columns: Math.min(order.length, 4), fillColor: null, strokeColor: null }
+    : legend(c.legendCorner ?? emptiestPlace(lineSamples(c, x, y, order), legendSize(c.legend, order), [common.width, common.height]));
   // colour, marker and dash all encode the series with one title: Vega-Lite merges them into one legend
   const color = { field: c.series, type: 'nominal', title: c.legend, scale: { domain: order, range: order.map((s) => PALETTE[index(s)]) }, legend: lg };
-  const shape = { field: c.series, type: 'nominal', title: c.legend, scale: { domain: order, range: order.map((s) => SHAPES[index(s)]) }, legend: lg };
+  // with a colorKey, the marker is the series' rank within its colour group (as the dash is
+  // its family), so no two series share both colour and marker
+  const rank = (s: string) => order.filter((t) => keyOf(t) === keyOf(s)).indexOf(s);
+  const marker = (s: string) => SHAPES[(c.colorKey ? rank(s) : index(s)) % SHAPES.length];
+  const shape = { field: c.series, type: 'nominal', title: c.legend, scale: { domain: order, range: order.map(marker) }, legend: lg };
   const strokeDash = { field: c.series, type: 'nominal', title: c.legend, scale: { domain: order, range: order.map((s) => (dashed.includes(s) ? DASH : [1, 0])) }, legend: lg };
-  return {
-    ...common,
-    title: { text: c.title, fontSize: 14 },
-    data: { values: c.data },
-    encoding: { x, y, color, tooltip: [{ field: c.x.field }, { field: c.y.field }, { field: c.series }] },
-    layer: [
-      { mark: { type: 'line', strokeWidth: 2 }, encoding: { strokeDash } },
-      { mark: { type: 'point', filled: true, size: 60, opacity: 1 }, encoding: { shape } },
-    ],
-  };
+  const encoding = { x, y, color, tooltip: [{ field: c.x.field }, { field: c.y.field }, { field: c.series }] };
+  const layer = [
+    { mark: { type: 'line', strokeWidth: 2 }, encoding: { strokeDash } },
+    { mark: { type: 'point', filled: true, size: 60, opacity: 1 }, encoding: { shape } },
+  ];
+  if (c.facet) {
+    const panels = [...new Set(c.data.map((r) => String(r[c.facet!.field])))];
+    const { width: _w, height: _h, ...rest } = common;
+    return {
+      ...rest,
+      title: { text: c.title, fontSize: 14 },
+      data: { values: c.data },
+      facet: { field: c.facet.field, type: 'nominal', title: null, sort: panels, header: { labelFontSize: 13, labelFontWeight: 'bold', titleFontSize: 13 } },
+      columns: c.facet.columns ?? panels.length,
+      spacing: 16,
+      spec: { width: PANEL[0], height: PANEL[1], encoding, layer },
+    };
+  }
+  return { ...common, title: { text: c.title, fontSize: 14 }, data: { values: c.data }, encoding, layer };
 }
 
 /** Points of every series and 16 points along each of its segments, normalised to the plot. */
@@ -234,3 +311,113 @@ export function groupedBarChart(c: BarChart): Record<string, unknown> {
 
 /** Tick labels 1/16, 1/4, 1/2 for the tau2/n sweep. */
 export const FRACTION_LABELS = "datum.value === 0.0625 ? '1/16' : datum.value === 0.25 ? '1/4' : datum.value === 0.5 ? '1/2' : datum.label";
+
+export interface SpectrumChart {
+  title: string;
+  /** Eigenvalues, each in descending order: the estimate's and the reference's (X'X/rows). */
+  estimated: ArrayLike<number>;
+  reference: ArrayLike<number>;
+  estimatedLabel: string;
+  referenceLabel: string;
+  /** Lower and upper ends of the estimate's error band at each index, when there is one. */
+  band?: { lower: ArrayLike<number>; upper: ArrayLike<number>; label: string };
+}
+
+/**
+ * Eigenvalue i against i for an estimate (with its error band, a shaded area) and a
+ * reference spectrum (dashed). A log y axis when every value drawn is positive, else linear.
+ */
+export function spectrumChart(c: SpectrumChart): Record<string, unknown> {
+  const rows: Row[] = [];
+  const k = c.estimated.length;
+  for (let i = 0; i < k; i++) {
+    rows.push({ i: i + 1, series: c.estimatedLabel, value: c.estimated[i]! });
+    rows.push({ i: i + 1, series: c.referenceLabel, value: c.reference[i]! });
+  }
+  let positive = true;
+  for (const r of rows) if (!((r.value as number) > 0)) positive = false;
+  const bandRows: Row[] = [];
+  if (c.band) {
+    for (let i = 0; i < k; i++) {
+      const lo = c.band.lower[i]!, hi = c.band.upper[i]!;
+      if (positive && !(lo > 0)) continue; // a band reaching 0 is cut at the bottom of a log axis
+      bandRows.push({ i: i + 1, series: c.band.label, value: lo, upper: hi });
+    }
+  }
+  const all = [...rows, ...bandRows.map((r) => ({ ...r, value: r.value })), ...bandRows.map((r) => ({ ...r, value: r.upper as number }))];
+  const x = axis({ field: 'i', title: 'eigenvalue index i (largest first)', format: 'd', ...(k <= 12 ? { values: Array.from({ length: k }, (_, i) => i + 1) } : {}) }, all);
+  const y = axis({ field: 'value', title: 'eigenvalue', ...(positive ? { scale: { type: 'log' } } : {}) }, all);
+  const series = [c.estimatedLabel, c.referenceLabel, ...(c.band ? [c.band.label] : [])];
+  const colors = [PALETTE[0]!, PALETTE[6]!, PALETTE[4]!];
+  // a spectrum falls from top-left to bottom-right: the bottom-left corner is empty
+  const lg = { ...legend('bottom-left'), symbolOpacity: 1 };
+  const color = { field: 'series', type: 'nominal', title: 'spectrum', scale: { domain: series, range: colors.slice(0, series.length) }, legend: lg };
+  const lines = rows.length ? [
+    { data: { values: rows }, mark: { type: 'line', strokeWidth: 2 }, encoding: { x, y, color, strokeDash: { field: 'series', type: 'nominal', scale: { domain: [c.estimatedLabel, c.referenceLabel], range: [[1, 0], DASH] }, legend: null } } },
+    { data: { values: rows }, mark: { type: 'point', filled: true, size: k <= 40 ? 50 : 12, opacity: 1 }, encoding: { x, y, color, shape: { field: 'series', type: 'nominal', scale: { domain: [c.estimatedLabel, c.referenceLabel], range: [SHAPES[0], SHAPES[1]] }, legend: null } } },
+  ] : [];
+  return {
+    ...common,
+    title: { text: c.title, fontSize: 14 },
+    layer: [
+      // a band of a few eigenvalues is a thick bar at each (an area between few points reads as a line)
+      ...(bandRows.length ? [{ data: { values: bandRows }, mark: k <= 40 ? { type: 'rule', strokeWidth: 10, opacity: 0.7, strokeCap: 'round' } : { type: 'area', opacity: 0.5 }, encoding: { x, y, y2: { field: 'upper' }, color } }] : []),
+      ...lines,
+    ],
+  };
+}
+
+export interface HeatMaps {
+  title: string;
+  /** Row and column names (the features). */
+  names: string[];
+  /** The matrices (row-major, names.length square), one panel each, on one colour scale. */
+  matrices: { label: string; values: ArrayLike<number> }[];
+}
+
+/** Up to this many features, the heat map's axes name every feature. */
+const HEATMAP_LABELS = 40;
+
+/**
+ * Side-by-side heat maps of square matrices on one diverging colour scale, symmetric about
+ * zero (blue negative, red positive), so equal colours are equal entries across panels.
+ */
+export function heatMaps(c: HeatMaps): Record<string, unknown> {
+  const d = c.names.length;
+  const rows: Row[] = [];
+  let top = 0;
+  for (const m of c.matrices) {
+    for (let i = 0; i < d; i++) {
+      for (let j = 0; j < d; j++) {
+        const v = m.values[i * d + j]!;
+        if (Math.abs(v) > top) top = Math.abs(v);
+        rows.push({ matrix: m.label, row: c.names[i]!, col: c.names[j]!, value: v });
+      }
+    }
+  }
+  const size = Math.max(280, Math.min(400, 14 * d));
+  const labels = d <= HEATMAP_LABELS;
+  const band = (field: string, title: string) => ({
+    field, type: 'ordinal', title, sort: c.names,
+    // column labels vertical: rotated by 45 degrees they reach left of the panel and push the row axis away
+    axis: labels ? { labelAngle: field === 'col' ? -90 : 0, labelLimit: 120, labelFontSize: d > 20 ? 9 : 12 } : { labels: false, ticks: false },
+  });
+  const { width: _w, height: _h, ...rest } = common;
+  return {
+    ...rest,
+    title: { text: c.title, fontSize: 14 },
+    data: { values: rows },
+    facet: { field: 'matrix', type: 'nominal', title: null, sort: c.matrices.map((m) => m.label), header: { labelFontSize: 13, labelFontWeight: 'bold' } },
+    columns: c.matrices.length,
+    spacing: 24,
+    spec: {
+      width: size, height: size,
+      mark: { type: 'rect' },
+      encoding: {
+        x: band('col', 'feature'), y: band('row', 'feature'),
+        color: { field: 'value', type: 'quantitative', title: 'entry', scale: { scheme: 'redblue', reverse: true, domain: [-(top || 1), top || 1] }, legend: { orient: 'right', gradientLength: Math.min(size, 200) } },
+        tooltip: [{ field: 'row' }, { field: 'col' }, { field: 'value', format: '.4g' }],
+      },
+    },
+  };
+}

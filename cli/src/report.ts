@@ -39,8 +39,11 @@ export function responsiveSvg(svg: string): string {
   return svg.replace(/^<svg([^>]*?) width="[\d.]+" height="[\d.]+"/, '<svg$1 width="100%" preserveAspectRatio="xMinYMin meet"');
 }
 
-/** Writes report.html, one SVG per plot and results.json into dir; returns the files written. */
-export async function writeReport(dir: string, input: ReportInput): Promise<string[]> {
+/**
+ * Writes report.html, one SVG per plot and (unless `json: false`, as for `estimate`, which
+ * writes its own estimate.json) results.json into dir; returns the files written.
+ */
+export async function writeReport(dir: string, input: ReportInput, { json = true }: { json?: boolean } = {}): Promise<string[]> {
   checkOutDir(dir, []);
   // everything is rendered first, then written at once (all files or none): an interrupted
   // or failed render leaves the directory as it was
@@ -64,11 +67,15 @@ export async function writeReport(dir: string, input: ReportInput): Promise<stri
   }
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>gradcov report</title><style>${STYLE}</style></head><body>`
     + `<h1>gradcov report</h1><p>Produced by <code>${escape(input.command)}</code> (gradcov ${escape(input.version)}). `
-    + 'Every number is also in <code>results.json</code>; the same command and seed reproduce them bit for bit.</p>'
+    + `Every number is also in <code>${json ? 'results.json' : 'estimate.json'}</code>; the same command and seed reproduce them bit for bit.</p>`
     + (input.results.length > 1
       ? `<nav id="contents"><h2>Contents</h2><ol>${input.results.map((r) => `<li><a href="#${escape(r.name)}">${escape(r.name)}</a>: ${escape(r.title.split(':')[0]!)}</li>`).join('')}</ol></nav>`
       : '')
     + sections.join('\n') + '</body></html>\n';
+  if (!json) {
+    writeAllOrNothing(dir, [['report.html', html], ...written]);
+    return ['report.html', ...files];
+  }
   writeAllOrNothing(dir, [['report.html', html], ['results.json', JSON.stringify(resultsJson(input), null, 2) + '\n'], ...written]);
   return ['report.html', 'results.json', ...files];
 }

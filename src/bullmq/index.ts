@@ -1,3 +1,8 @@
+/**
+ * `import { ... } from 'gradcov/bullmq'`: estimation and gradient-only training on BullMQ and Redis across processes and machines (Node; `bullmq` and `ioredis` as optional peer dependencies).
+ *
+ * @module gradcov/bullmq
+ */
 // gradcov/bullmq: estimation and gradient-only training past one machine, on BullMQ and
 // Redis. Node-only; `bullmq` and `ioredis` are optional peer dependencies of gradcov,
 // needed only by this entry.

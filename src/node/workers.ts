@@ -1,3 +1,8 @@
+/**
+ * `import { createEstimatorPool } from 'gradcov/node-workers'`: estimator pools and the distributed trainer on Node worker threads.
+ *
+ * @module gradcov/node-workers
+ */
 // gradcov/node-workers: the worker pool and the distributed trainer on Node worker_threads
 // (also Deno and Bun, which implement node:worker_threads). The coordinators are the core's
 // (src/parallel/pool.ts, src/parallel/trainer.ts); this file only makes workers and wires them to a Transport.

@@ -113,6 +113,30 @@ test('estimate --no-standardize keeps units; --noise 0 leaves the covariance a f
   assert.is(csv[0], ',a,b,c');
   assert.is(csv.length, 4);
   assert.ok(readFileSync(join(out, 'second-moment.csv'), 'utf8').startsWith(',a,b,c\n'));
+  // the report: the spectrum (with its band) next to X'X/rows's, and heat maps of both matrices
+  assert.match(r.stdout, /report\.html, estimate-spectrum\.svg, estimate-matrices\.svg/);
+  const html = readFileSync(join(out, 'report.html'), 'utf8');
+  assert.is(html.match(/<figure /g)?.length, 2);
+  assert.match(html, /95% band|No band/);
+  assert.ok(readFileSync(join(out, 'estimate-matrices.svg'), 'utf8').includes("X&#39;X/rows") || readFileSync(join(out, 'estimate-matrices.svg'), 'utf8').includes("X'X/rows"), 'both panels');
+});
+
+test('estimate --out: the spectrum band (8 replicate estimates, 95% t interval) covers the spectrum of X\'X/rows on diamonds', () => {
+  const out = join(dir, 'diamonds-out');
+  const r = gradcov('estimate', '--data', 'cli/data/diamonds/diamonds.csv', '--target', 'price', '--features', 'carat,depth,table,x,y,z', '--quiet', '--out', out);
+  assert.is(r.code, 0, r.stderr);
+  const { spectrum } = JSON.parse(readFileSync(join(out, 'estimate.json'), 'utf8'));
+  assert.is(spectrum.estimated.length, 6);
+  const inside = spectrum.reference.filter((v: number, i: number) => spectrum.lower[i] <= v && v <= spectrum.upper[i]).length;
+  // seeds 1-6, calibrated and paired: 4-6 of the 6 eigenvalues inside, 65 of 72 (90%); seed 1 calibrated: 6
+  assert.ok(inside >= 5, `${inside} of 6 inside the band`);
+  assert.ok(spectrum.lower.every((v: number, i: number) => v < spectrum.estimated[i] && spectrum.estimated[i] < spectrum.upper[i]), 'the band contains the estimate');
+  assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /95% interval for each eigenvalue/);
+  // too few batches for 8 replicates of at least 2: no band, said in the caption
+  const few = join(dir, 'few-out');
+  assert.is(gradcov('estimate', '--data', 'cli/data/diamonds/diamonds.csv', '--target', 'price', '--features', 'carat,depth,table,x,y,z', '--quiet', '--batches', '10', '--out', few).code, 0);
+  assert.is(JSON.parse(readFileSync(join(few, 'estimate.json'), 'utf8')).spectrum.lower, undefined);
+  assert.match(readFileSync(join(few, 'report.html'), 'utf8'), /No band: it is drawn for methods calibrated and paired without --redis, with at least 16 batches/);
 });
 
 test('estimate: a constant column is named in the error; collinear columns are named by the fit', () => {
@@ -124,6 +148,76 @@ test('estimate: a constant column is named in the error; collinear columns are n
   const c = gradcov('estimate', '--data', writeCsv(dir, 'collinear.csv', twice), '--target', 'y');
   assert.is(c.code, 1);
   assert.match(c.stderr, /collinear\.csv: cannot fit least squares: .*singular at column 3.*\("a2" is constant or a combination/);
+});
+
+// The data as given: a target in its own units with an offset (y = 500 + 100 (2a - b + c/2 + 0.3 u)): s2 = 75 > n
+const shifted = good.map((l, i) => {
+  if (i === 0) return l;
+  const v = l.split(',').map(Number);
+  return [...v.slice(0, 3), 500 + 100 * v[3]!].map((x) => x.toFixed(4)).join(',');
+});
+
+test('estimate --no-standardize: the default method is paired when s2 > n (with the reason); --method calibrated is then off by s2/n and says to use paired', () => {
+  const file = writeCsv(dir, 'shifted.csv', shifted);
+  const r = gradcov('estimate', '--data', file, '--target', 'y', '--no-standardize', '--intercept', '--batches', '4000', '--json', '--quiet');
+  assert.is(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.ok(out.residualVariance > out.batchSize, `s2 = ${out.residualVariance} exceeds n = 32`);
+  assert.is(out.method, 'paired');
+  assert.match(out.methodReason, /exceeds the batch size n = 32/);
+  // 4000 pairs, d = 4: the paired sampling error is about 0.02 (seed 1: see the printed value); bound 0.1
+  assert.ok(out.relativeError < 0.1, `paired in raw units: ${out.relativeError}`);
+  const text = gradcov('estimate', '--data', file, '--target', 'y', '--no-standardize', '--intercept', '--batches', '4000', '--quiet');
+  assert.match(text.stdout, /^method paired \(default for these data: the residual variance s2 = \S+ exceeds the batch size n = 32/m);
+  const c = gradcov('estimate', '--data', file, '--target', 'y', '--no-standardize', '--intercept', '--batches', '4000', '--method', 'calibrated', '--quiet');
+  assert.is(c.code, 0, c.stderr);
+  const err = Number(/\|\|C_hat - H\|\| \/ \|\|H\|\| = (\S+)/.exec(c.stdout)?.[1]);
+  assert.ok(err > 1, `calibrated with s2 > n: C ~ (s2/n) H: ${err}`);
+  assert.match(c.stdout, /note: the residual variance exceeds n.*--method paired/);
+  // standardised, s2 < n: the default stays calibrated
+  const d = JSON.parse(gradcov('estimate', '--data', file, '--target', 'y', '--batches', '500', '--json', '--quiet').stdout);
+  assert.is(d.method, 'calibrated');
+  assert.match(d.methodReason, /^default: the residual variance s2 = \S+ is at most n = 32/);
+});
+
+test('estimate --no-standardize --intercept fits the offset; a column of ones in the file is the intercept; two are refused', () => {
+  const file = writeCsv(dir, 'shifted.csv', shifted);
+  const r = gradcov('estimate', '--data', file, '--target', 'y', '--no-standardize', '--intercept', '--batches', '500', '--json', '--quiet');
+  assert.is(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.features, ['a', 'b', 'c', '(intercept)']);
+  assert.is(out.intercept, true);
+  assert.ok(Math.abs(out.weights[3] - 500) < 3, `intercept ${out.weights[3]} ~ 500 (standard error about 0.4)`);
+  assert.ok(Math.abs(out.weights[0] - 200) < 3, `slope of a ${out.weights[0]} ~ 200 (standard error about 0.5)`);
+  assert.ok(Math.abs(out.secondMoment[3][3] - 1) < 1e-12, 'the column of ones: mean of 1*1');
+  const ones = shifted.map((l, i) => (i === 0 ? `${l},one` : `${l},1`));
+  const withOnes = writeCsv(dir, 'ones.csv', ones);
+  const o = JSON.parse(gradcov('estimate', '--data', withOnes, '--target', 'y', '--no-standardize', '--batches', '500', '--json', '--quiet').stdout);
+  assert.equal(o.features, ['a', 'b', 'c', 'one']);
+  assert.equal(o.weights, out.weights, 'the same fit as --intercept');
+  const std = gradcov('estimate', '--data', withOnes, '--target', 'y', '--quiet');
+  assert.is(std.code, 1);
+  assert.match(std.stderr, /column "one" is constant \(every value is 1\): leave it out with --features \(or keep it as the intercept with --no-standardize\)/);
+  const both = gradcov('estimate', '--data', withOnes, '--target', 'y', '--no-standardize', '--intercept', '--quiet');
+  assert.is(both.code, 1);
+  assert.match(both.stderr, /column "one" and the --intercept column of ones are both constant, so X'X is singular/);
+  const bad = gradcov('estimate', '--data', file, '--target', 'y', '--intercept');
+  assert.is(bad.code, 1);
+  assert.match(bad.stderr, /--intercept goes with --no-standardize/);
+});
+
+test('estimate --out naming a file says so before any work (and experiment --out too)', () => {
+  const file = writeCsv(dir, 'good.csv', good);
+  const taken = writeCsv(dir, 'taken.txt', ['x']);
+  for (const args of [['estimate', '--data', file, '--target', 'y', '--out', taken], ['experiment', 'calibration', '--out', taken]]) {
+    const r = gradcov(...args);
+    assert.is(r.code, 1, args.join(' '));
+    assert.is(r.stdout, '', 'no work done');
+    assert.match(r.stderr, /--out .*taken\.txt: is a file, not a directory/);
+  }
+  const below = gradcov('estimate', '--data', file, '--target', 'y', '--out', join(taken, 'sub'));
+  assert.match(below.stderr, /taken\.txt is a file, so no directory can be created below it/);
+  assert.is(readFileSync(taken, 'utf8'), 'x\n', 'the file is untouched');
 });
 
 // ---------------------------------------------------------------------------------------
@@ -188,6 +282,13 @@ test('estimate: a text column names itself and suggests --features with the othe
   assert.match(r.stderr, /text\.csv: line 2, column 2 \("colour"\): column "colour" holds text \("green"\), not numbers; leave it out with --features a,c /);
   const ok = gradcov('estimate', '--data', file, '--target', 'y', '--features', 'a,c', ...SMALL);
   assert.is(ok.code, 0, ok.stderr);
+  // two text columns (as diamonds' cut and color): the hint lists only the numeric ones, and names the other text column
+  const two = lines.map((l, i) => (i === 0 ? l.replace('c,', 'shade,') : l.replace(/^([^,]+,[^,]+),[^,]+,/, '$1,dark,')));
+  const t2 = gradcov('estimate', '--data', writeCsv(dir, 'text2.csv', two), '--target', 'y');
+  assert.match(t2.stderr, /column "colour" holds text \("green"\), not numbers; leave it out with --features a \(shade holds text on this line too\)/);
+  // the vendored diamonds: cut, color and clarity are text
+  const dia = gradcov('estimate', '--data', 'cli/data/diamonds/diamonds.csv', '--target', 'price');
+  assert.match(dia.stderr, /leave it out with --features carat,depth,table,x,y,z \(color, clarity hold text on this line too\)/);
   const target = good.map((l, i) => (i === 5 ? l.replace(/[^,]+$/, 'high') : l));
   const t = gradcov('estimate', '--data', writeCsv(dir, 'text-target.csv', target), '--target', 'y');
   assert.match(t.stderr, /line 6, column 4 \("y"\): the target column holds text \("high"\); the target must be numeric/);

@@ -10,7 +10,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
-import { install, ROOT, type PackInfo } from './installed.js';
+import { install, npm, ROOT, type PackInfo } from './installed.js';
 import { CONFORMANCE, assertSameAsReference, runJson } from './runtimes.js';
 
 interface Manifest { name: string; dependencies?: Record<string, string>; peerDependencies?: Record<string, string>; exports?: unknown; bin?: Record<string, string>; types?: string; main?: string; typesVersions?: Record<string, Record<string, string[]>> }
@@ -192,6 +192,76 @@ test('strict TypeScript files importing every entry type-check under node16, nod
     }
   }
   assert.equal(failures, []);
+});
+
+/** The TypeScript 7 that users get from npm (`typescript@latest` on 2026-12-07); its tsc is native (Go). */
+const TS7 = 'typescript@7.0.2';
+
+test(`TypeScript 7 (${TS7}, from npm) type-checks the strict files under node16, nodenext and bundler, and rejects node10`, () => {
+  const { app, dir } = install();
+  const ts7 = join(dir, 'ts7');
+  mkdirSync(ts7, { recursive: true });
+  writeFileSync(join(ts7, 'package.json'), JSON.stringify({ name: 'ts7', private: true }));
+  try {
+    npm(['install', '--no-audit', '--no-fund', '--prefer-offline', '--save-exact', TS7], ts7);
+  } catch (e) {
+    // a machine without the registry: reported, and a failure under CI=true
+    const why = `${TS7} could not be installed from npm (${String((e as Error).message).split('\n')[0]})`;
+    if (process.env.CI === 'true') throw new Error(why);
+    console.log(`  skipped: ${why}`);
+    return;
+  }
+  const tsc = join(ts7, 'node_modules/typescript/bin/tsc');
+  assert.match(execFileSync(process.execPath, [tsc, '--version'], { encoding: 'utf8' }), /^Version 7\./);
+  copyFileSync(join(ROOT, 'test/e2e/pack/app.ts'), join(app, 'app.ts'));
+  copyFileSync(join(ROOT, 'test/e2e/pack/app-node.ts'), join(app, 'app-node.ts'));
+  const common = { strict: true, noEmit: true, target: 'ES2022', skipLibCheck: false, noUncheckedIndexedAccess: true, lib: ['ES2022', 'DOM'] };
+  const configs: Record<string, object> = {
+    node16: { module: 'Node16', moduleResolution: 'Node16' },
+    nodenext: { module: 'NodeNext', moduleResolution: 'NodeNext' },
+    bundler: { module: 'ESNext', moduleResolution: 'Bundler' },
+  };
+  const failures: string[] = [];
+  for (const [name, options] of Object.entries(configs)) {
+    for (const [file, types] of [['app.ts', []], ['app-node.ts', ['node']]] as const) {
+      const config = `tsconfig.ts7.${name}.${file.replace('.ts', '')}.json`;
+      writeFileSync(join(app, config), JSON.stringify({ compilerOptions: { ...common, ...options, types }, files: [file] }));
+      const r = spawnSync(process.execPath, [tsc, '-p', config], { cwd: app, encoding: 'utf8' });
+      if (r.status !== 0) failures.push(`${name} ${file}: ${r.stdout}${r.stderr}`);
+    }
+  }
+  assert.equal(failures, []);
+  // what the README says: TypeScript 7 has removed node10, so a user's node10 config fails with TS5108 whatever the package ships
+  writeFileSync(join(app, 'tsconfig.ts7.node10.json'), JSON.stringify({ compilerOptions: { ...common, module: 'ESNext', moduleResolution: 'Node10', types: [] }, files: ['app.ts'] }));
+  const old = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.ts7.node10.json'], { cwd: app, encoding: 'utf8' });
+  assert.is.not(old.status, 0);
+  assert.match(old.stdout + old.stderr, /TS5108.*node10.*removed/);
+});
+
+test('require() from CommonJS works under Node 20.19+ (require(esm)): the entries load and estimate', () => {
+  const { app } = install();
+  const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+  const supported = major > 22 || (major === 22 && minor >= 12) || (major === 20 && minor >= 19);
+  writeFileSync(join(app, 'require.cjs'), `
+const g = require('gradcov');
+for (const e of ['gradcov/inline', 'gradcov/standalone', 'gradcov/node-workers', 'gradcov/web-workers', 'gradcov/bullmq']) {
+  if (typeof require(e) !== 'object') throw new Error(e);
+}
+g.init().then(() => {
+  const { data, wStar } = g.syntheticRegression({ dim: 4, rows: 2000, noiseVariance: 1, seed: 1 });
+  const { hessian } = g.estimateHessian(data, wStar, { batchSize: 32, batches: 2000, noiseVariance: 31, seed: 2 });
+  console.log('relative error', g.relativeError(hessian, g.secondMomentMatrix(data), 4).toFixed(3));
+});
+`);
+  const r = spawnSync(process.execPath, ['require.cjs'], { cwd: app, encoding: 'utf8' });
+  if (!supported) {
+    // Node before 20.19 (and 21.x, 22.0-22.11 without --experimental-require-module): ESM only
+    assert.match(r.stderr, /ERR_REQUIRE_ESM/, r.stderr);
+    return;
+  }
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^relative error 0\.0\d\d/);
+  assert.not.match(r.stderr, /ExperimentalWarning/, 'no warning printed');
 });
 
 test.run();

@@ -6,6 +6,7 @@
 // per gradient), the sketch goes on. The plot: the sketch's certified intervals
 // [lambda_i, lambda_i + Delta] against the exact spectrum at the largest d.
 import { estimateCurvature, plantedSpectrum } from 'gradcov';
+import { logAxisTicks } from '../plots.js';
 import { pick } from './measures.js';
 import type { Cell, Experiment, ExperimentResult } from './types.js';
 
@@ -69,15 +70,17 @@ export const scale: Experiment = {
       data.push({ i: i + 1, series: 'certified interval [lambda, lambda + Delta]', lower: last!.lower[i]!, upper: last!.upper[i]! });
       data.push({ i: i + 1, series: 'exact eigenvalue', lower: last!.s[i]!, upper: last!.s[i]! });
     }
-    const color = { field: 'series', type: 'nominal', title: 'curve', scale: { range: ['#0072B2', '#000000'] }, legend: { orient: 'top-right' } };
-    const x = { field: 'i', type: 'ordinal', title: 'eigenvalue index i (count)' };
+    const color = { field: 'series', type: 'nominal', title: 'curve', scale: { range: ['#0072B2', '#000000'] }, legend: { orient: 'top-right', labelLimit: 400, fillColor: 'rgba(255,255,255,0.92)', strokeColor: '#999', padding: 8, cornerRadius: 3 } };
+    const x = { field: 'i', type: 'ordinal', title: 'eigenvalue index i (count)', axis: { labelAngle: 0 } };
+    const positive = data.flatMap((r) => [r.lower as number, r.upper as number]).filter((v) => v > 0);
+    const ticks = logAxisTicks(Math.min(...positive), Math.max(...positive));
     const spec = {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
       title: `Certified intervals vs the exact spectrum, d = ${last!.dim}, l = ${l}, m = ${m}`,
       width: 560, height: 320, data: { values: data },
       layer: [
         { transform: [{ filter: "datum.series != 'exact eigenvalue'" }], mark: { type: 'rule', strokeWidth: 6, opacity: 0.6 }, encoding: {
-          x, y: { field: 'lower', type: 'quantitative', title: 'eigenvalue (unitless, log scale)', scale: { type: 'log' } }, y2: { field: 'upper' }, color } },
+          x, y: { field: 'lower', type: 'quantitative', title: 'eigenvalue (unitless, log scale)', scale: { type: 'log', domain: ticks.domain, nice: false }, axis: { values: ticks.values, format: '~g' } }, y2: { field: 'upper' }, color } },
         { transform: [{ filter: "datum.series == 'exact eigenvalue'" }], mark: { type: 'point', filled: true, size: 60 }, encoding: { x, y: { field: 'lower', type: 'quantitative' }, color } },
       ],
     };
