@@ -63,6 +63,18 @@ export interface NamedValues {
   values: Float64Array;
 }
 
+/** Where one trainable variable sits in the flat vector. */
+export interface VariableSlot {
+  /** The variable's name (a LayersModel weight's name, or the tf.Variable's). */
+  name: string;
+  /** Its shape. */
+  shape: number[];
+  /** Its number of values. */
+  size: number;
+  /** Index of its first value in the flat vector. */
+  offset: number;
+}
+
 /** What tfjsOracle returns: the oracle and the shape estimateCurvature needs, and the variable layout. */
 export interface TfjsOracle {
   /** The gradient oracle for estimateCurvature (synchronous; Float32Array of length dim). */
@@ -74,7 +86,7 @@ export interface TfjsOracle {
   /** The batch size n (pass it to estimateCurvature as `batchSize`). */
   batchSize: number;
   /** The variables in the flat order: name, shape, size and offset in the vector. */
-  variables: { name: string; shape: number[]; size: number; offset: number }[];
+  variables: VariableSlot[];
   /** Splits a vector of length dim (an eigenvector, the diagonal) into the named variables. */
   unflatten(vector: ArrayLike<number>): NamedValues[];
 }
@@ -153,7 +165,7 @@ export function tfjsOracle(model: LayersModelLike | ModelFunction, xs: tf.Tensor
     if (seen.has(v.name)) throw new RangeError(`invalid argument: variable names must be distinct (tf.variableGrads keys gradients by name). Value: \`${v.name}\` twice.`);
     seen.add(v.name);
   }
-  const layout: TfjsOracle['variables'] = [];
+  const layout: VariableSlot[] = [];
   let dim = 0;
   vars.forEach((v, i) => { layout.push({ name: names[i] ?? v.name, shape: [...v.shape], size: v.size, offset: dim }); dim += v.size; });
 

@@ -2,7 +2,9 @@
 // where the packed tarballs are installed (installed.ts), so no snippet can rot. A block
 // that needs a browser or a server is marked on the line before it with
 // `<!-- no-run: reason -->` (the e2e tests cover those); a block may state what it must
-// print with `<!-- output: regular expression -->`. TypeScript blocks are stripped of their
+// print with `<!-- output: regular expression -->`, and the packages it needs besides gradcov
+// with `<!-- needs: @tensorflow/tfjs -->` (devDependencies of this repository, installed at
+// their pinned versions into a project of their own). TypeScript blocks are stripped of their
 // types with esbuild first. The API reference must build without a TypeDoc warning (every
 // export documented).
 import { test } from 'uvu';
@@ -11,9 +13,9 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { transformSync } from 'esbuild';
-import { install, ROOT } from './installed.js';
+import { install, installWith, ROOT } from './installed.js';
 
-interface Block { file: string; line: number; lang: string; code: string; skip?: string; output?: RegExp }
+interface Block { file: string; line: number; lang: string; code: string; skip?: string; output?: RegExp; needs?: string }
 
 export function codeBlocks(markdown: string, file: string): Block[] {
   const blocks: Block[] = [];
@@ -27,7 +29,8 @@ export function codeBlocks(markdown: string, file: string): Block[] {
     const marks = lines.slice(Math.max(0, start - 3), start).join('\n');
     const skip = /<!--\s*no-run:\s*(.*?)\s*-->/.exec(marks)?.[1];
     const output = /<!--\s*output:\s*(.*?)\s*-->/.exec(marks)?.[1];
-    blocks.push({ file, line: start + 1, lang: open[1]!, code: body.join('\n'), skip, output: output ? new RegExp(output) : undefined });
+    const needs = /<!--\s*needs:\s*(.*?)\s*-->/.exec(marks)?.[1];
+    blocks.push({ file, line: start + 1, lang: open[1]!, code: body.join('\n'), skip, output: output ? new RegExp(output) : undefined, needs });
   }
   return blocks;
 }
@@ -44,7 +47,7 @@ test('the README and the guides have runnable code blocks, and every skipped one
 for (const b of blocks) {
   if (b.skip) continue;
   test(`${b.file}:${b.line} runs as pasted`, () => {
-    const { app } = install();
+    const app = b.needs ? installWith(`needs-${b.needs.replace(/[^a-z0-9]+/gi, '-')}`, b.needs.split(/\s+/)) : install().app;
     const js = /^t/.test(b.lang) ? transformSync(b.code, { loader: 'ts', format: 'esm', target: 'es2022' }).code : b.code;
     const name = `block-${b.file.replace(/[^a-z0-9]+/gi, '-')}-${b.line}.mjs`;
     writeFileSync(join(app, name), js);
