@@ -6,7 +6,8 @@
 // (a `// ...` comment with a digit after a console.log) must carry that mark, and the mark
 // must match the claims as written (an "about" or "~" in front dropped) as well as what
 // the block prints: so a claim the code no longer prints fails (docs/parallel.md said
-// 7.1 / 0.3 MiB and printed 8.2 / 1.4, unchecked, as that block had no mark). TypeScript blocks are stripped of their
+// 7.1 / 0.3 MiB and printed 8.2 / 1.4, unchecked, as that block had no mark). // The packages a block needs besides gradcov: `<!-- needs: @tensorflow/tfjs -->` (devDependencies
+// of this repository, installed at their pinned versions into a project of their own). TypeScript blocks are stripped of their
 // types with esbuild first. The API reference must build without a TypeDoc warning (every
 // export documented).
 import { test } from 'uvu';
@@ -16,9 +17,9 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { transformSync } from 'esbuild';
-import { install, ROOT } from './installed.js';
+import { install, installWith, ROOT } from './installed.js';
 
-interface Block { file: string; line: number; lang: string; code: string; skip?: string; output?: RegExp; claims: string[] }
+interface Block { file: string; line: number; lang: string; code: string; skip?: string; output?: RegExp; claims: string[]; needs?: string }
 
 /** Files whose claimed outputs are not marked yet (owned elsewhere): their claims are not checked. */
 const UNMARKED = new Set(['docs/guarantees.md']);
@@ -46,7 +47,8 @@ export function codeBlocks(markdown: string, file: string): Block[] {
     const skip = /<!--\s*no-run:\s*(.*?)\s*-->/.exec(marks)?.[1];
     const output = /<!--\s*output:\s*(.*?)\s*-->/.exec(marks)?.[1];
     const code = body.join('\n');
-    blocks.push({ file, line: start + 1, lang: open[1]!, code, skip, output: output ? new RegExp(output) : undefined, claims: claimedOutput(code) });
+    const needs = /<!--\s*needs:\s*(.*?)\s*-->/.exec(marks)?.[1];
+    blocks.push({ file, line: start + 1, lang: open[1]!, code, skip, output: output ? new RegExp(output) : undefined, claims: claimedOutput(code), needs });
   }
   return blocks;
 }
@@ -80,7 +82,7 @@ test('the claim check fails on the docs/parallel.md mismatch it was written for'
 for (const b of blocks) {
   if (b.skip) continue;
   test(`${b.file}:${b.line} runs as pasted`, () => {
-    const { app } = install();
+    const app = b.needs ? installWith(`needs-${b.needs.replace(/[^a-z0-9]+/gi, '-')}`, b.needs.split(/\s+/)) : install().app;
     const js = /^t/.test(b.lang) ? transformSync(b.code, { loader: 'ts', format: 'esm', target: 'es2022' }).code : b.code;
     const name = `block-${b.file.replace(/[^a-z0-9]+/gi, '-')}-${b.line}.mjs`;
     writeFileSync(join(app, name), js);

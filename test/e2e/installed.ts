@@ -64,3 +64,21 @@ export function install(): Installed {
   console.log(`  ${cli.filename}: ${kib(cli.size)} packed, ${kib(cli.unpackedSize)} unpacked, ${cli.files.length} files; both together install ${installed.packages} packages`);
   return installed;
 }
+
+const extra = new Map<string, string>();
+
+/**
+ * Another empty project with the packed library and `packages` (names of this repository's
+ * devDependencies, installed at the versions pinned there), e.g. TF.js for gradcov/tfjs:
+ * its optional peer @tensorflow/tfjs-core, as a TF.js user installs it. Once per name.
+ */
+export function installWith(name: string, packages: string[]): string {
+  const { dir, lib } = install();
+  const have = extra.get(name);
+  if (have) return have;
+  const dev = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies;
+  const app = emptyProject(dir, name);
+  npm(['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', '--save-exact', lib.path, ...packages.map((p) => `${p}@${dev[p]!}`)], app);
+  extra.set(name, app);
+  return app;
+}

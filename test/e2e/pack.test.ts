@@ -10,7 +10,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
-import { install, npm, ROOT, type PackInfo } from './installed.js';
+import { install, installWith, npm, ROOT, type PackInfo } from './installed.js';
 import { CONFORMANCE, assertSameAsReference, runJson } from './runtimes.js';
 
 interface Manifest { name: string; dependencies?: Record<string, string>; peerDependencies?: Record<string, string>; exports?: unknown; bin?: Record<string, string>; types?: string; main?: string; typesVersions?: Record<string, Record<string, string[]>> }
@@ -262,6 +262,23 @@ g.init().then(() => {
   assert.is(r.status, 0, r.stderr);
   assert.match(r.stdout, /^relative error 0\.0\d\d/);
   assert.not.match(r.stderr, /ExperimentalWarning/, 'no warning printed');
+});
+
+test('gradcov/tfjs with its optional peer @tensorflow/tfjs-core: resolves in Node and type-checks under node16, nodenext, bundler and node10', () => {
+  const app = installWith('tfjs-core', ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu']);
+  const out = runIn(app, "const m = await import('gradcov/tfjs'); console.log(typeof m.tfjsOracle, m.TFJS_LOSSES.join());");
+  assert.is(out, 'function mean-half-squared');
+  copyFileSync(join(ROOT, 'test/e2e/pack/app-tfjs.ts'), join(app, 'app-tfjs.ts'));
+  const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+  const failures: string[] = [];
+  for (const [name, module, moduleResolution] of [['node16', 'Node16', 'Node16'], ['nodenext', 'NodeNext', 'NodeNext'], ['bundler', 'ESNext', 'Bundler'], ['node10', 'ESNext', 'Node10']]) {
+    // default `types` (every @types package installed): tfjs-core's own declarations need @types/long
+    const config = `tsconfig.${name}.tfjs.json`;
+    writeFileSync(join(app, config), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, target: 'ES2022', skipLibCheck: false, noUncheckedIndexedAccess: true, module, moduleResolution, lib: ['ES2022', 'DOM'] }, files: ['app-tfjs.ts'] }));
+    const r = spawnSync(process.execPath, [tsc, '-p', config], { cwd: app, encoding: 'utf8' });
+    if (r.status !== 0) failures.push(`${name}: ${r.stdout}${r.stderr}`);
+  }
+  assert.equal(failures, []);
 });
 
 test.run();
