@@ -317,7 +317,7 @@ export function covWrite(mPtr: usize, dp: i32, dim: i32, scaleBy: f64, outPtr: u
 
 /** Rows of f32 products summed before they are carried into the f64 co-moment. */
 // @ts-ignore: decorator
-@inline export const KB: i32 = 32;
+@inline export const KB: i32 = 64;
 
 /** Bytes per k in an f32 panel: 4 floats. */
 // @ts-ignore: decorator

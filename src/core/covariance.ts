@@ -110,8 +110,8 @@ interface State { meanPtr: number; mPtr: number }
 /**
  * Arithmetic of the co-moment update: 'f64' (the default) multiplies in float64; 'f32'
  * rounds the centred gradients to float32 and multiplies in f32x4 (twice the lanes), summing
- * the products in f32 over runs of 32 rows and carrying the sums in float64. Count, mean and
- * co-moment are float64 either way (docs/accuracy.md states the f32 bound).
+ * the products in f32 over runs of 64 rows and carrying the sums in float64. Count, mean and
+ * co-moment are float64 either way (docs/guarantees.md, "Precision 'f32'", states the bound).
  */
 export type Precision = 'f64' | 'f32';
 const PRECISIONS: readonly Precision[] = ['f64', 'f32'];

@@ -38,7 +38,7 @@ export interface Kernels {
   lrPairedDiffsScratchBytes(rows: number, batchSize: number, replacement: number): number;
   covAddRows(gPtr: number, rows: number, dim: number, isF32: number, count: number,
     meanPtr: number, mPtr: number, scratchPtr: number): number;
-  /** covAddRows with f32 products summed over 32-row runs, carried in f64 (precision 'f32'). */
+  /** covAddRows with f32 products summed over 64-row runs, carried in f64 (precision 'f32'). */
   covAddRowsF32(gPtr: number, rows: number, dim: number, isF32: number, count: number,
     meanPtr: number, mPtr: number, scratchPtr: number): number;
   covMerge(countA: number, meanAPtr: number, mAPtr: number, countB: number, meanBPtr: number,
