@@ -6,6 +6,7 @@ export { mathLog, mathCosSin2Pi, mathBoxMuller } from './vmath';
 export { lrGradients, lrGradientsScratchBytes, lrSortAreaBytes, lrBucketShift, lrGradientsTuning } from './gradient';
 export { lrPairedDiffs, lrPairedDiffsScratchBytes } from './paired';
 export { covAddRows, covAddRowsF32, covMerge, covWrite, covPaddedDim, covScratchBytes } from './covariance';
+export { firstNonFinite } from './linalg';
 export { matvec, symMatvec, matvecDiff, matrixInfo, symPrepare, matSub, powerIteration, lanczosSteps, ritzEnds } from './spectral';
 export { choleskyFactor, choleskyForward, choleskyBackward, choleskySolve } from './cholesky';
 

@@ -44,6 +44,8 @@ export interface Kernels {
   covMerge(countA: number, meanAPtr: number, mAPtr: number, countB: number, meanBPtr: number,
     mBPtr: number, dp: number, deltaPtr: number): number;
   covWrite(mPtr: number, dp: number, dim: number, scale: number, outPtr: number): void;
+  /** Index of the first NaN or infinity among n doubles at xPtr, or -1. */
+  firstNonFinite(xPtr: number, n: number): number;
   covPaddedDim(dim: number): number;
   covScratchBytes(dim: number): number;
   matvec(aPtr: number, xPtr: number, yPtr: number, dim: number): void;
