@@ -153,6 +153,39 @@ export function covMergeMoments(mPtr: usize, dp: i32, deltaPtr: usize, coef: f64
   }
 }
 
+/** mu[0..dp) = the mean of the k rows at blk (padding zero); both covAddRows kernels use it. */
+// @ts-ignore: decorator
+@inline function blockMean(blk: usize, k: i32, dim: i32, dp: i32, rowStride: usize, f32in: bool, muPtr: usize): void {
+  let ld = <usize>dp;
+  memory.fill(muPtr, 0, ld << 3);
+  let kk = 0;
+  for (; kk + 4 <= k; kk += 4) { // four rows per pass over the mean
+    let g0 = blk + <usize>kk * rowStride, g1 = g0 + rowStride, g2 = g1 + rowStride, g3 = g2 + rowStride;
+    let j = 0;
+    for (; j + 2 <= dim; j += 2) {
+      let p = muPtr + (<usize>j << 3);
+      let s = f64x2.add(f64x2.add(load2(g0, j, f32in), load2(g1, j, f32in)), f64x2.add(load2(g2, j, f32in), load2(g3, j, f32in)));
+      v128.store(p, f64x2.add(v128.load(p), s));
+    }
+    if (j < dim) store<f64>(muPtr + (<usize>j << 3), load<f64>(muPtr + (<usize>j << 3))
+      + ((load1(g0, j, f32in) + load1(g1, j, f32in)) + (load1(g2, j, f32in) + load1(g3, j, f32in))));
+  }
+  for (; kk < k; kk++) {
+    let g = blk + <usize>kk * rowStride;
+    let j = 0;
+    for (; j + 2 <= dim; j += 2) {
+      let p = muPtr + (<usize>j << 3);
+      v128.store(p, f64x2.add(v128.load(p), load2(g, j, f32in)));
+    }
+    if (j < dim) store<f64>(muPtr + (<usize>j << 3), load<f64>(muPtr + (<usize>j << 3)) + load1(g, j, f32in));
+  }
+  let invK = f64x2.splat(1.0 / <f64>k);
+  for (let j = 0; j < dp; j += 2) {
+    let p = muPtr + (<usize>j << 3);
+    v128.store(p, f64x2.mul(v128.load(p), invK));
+  }
+}
+
 /**
  * Adds `rows` gradients (row-major rows x dim; f64, or f32 when isF32) to the state
  * (count, mean, M) and returns the new count. scratchPtr: covScratchBytes(dim) bytes.
@@ -172,34 +205,7 @@ export function covAddRows(
   for (let r0 = 0; r0 < rows; r0 += KC) {
     let k = min(KC, rows - r0);
     let blk = gPtr + <usize>r0 * rowStride;
-    // block mean (padding stays zero)
-    memory.fill(muPtr, 0, ld << 3);
-    let kk = 0;
-    for (; kk + 4 <= k; kk += 4) { // four rows per pass over the mean
-      let g0 = blk + <usize>kk * rowStride, g1 = g0 + rowStride, g2 = g1 + rowStride, g3 = g2 + rowStride;
-      let j = 0;
-      for (; j + 2 <= dim; j += 2) {
-        let p = muPtr + (<usize>j << 3);
-        let s = f64x2.add(f64x2.add(load2(g0, j, f32in), load2(g1, j, f32in)), f64x2.add(load2(g2, j, f32in), load2(g3, j, f32in)));
-        v128.store(p, f64x2.add(v128.load(p), s));
-      }
-      if (j < dim) store<f64>(muPtr + (<usize>j << 3), load<f64>(muPtr + (<usize>j << 3))
-        + ((load1(g0, j, f32in) + load1(g1, j, f32in)) + (load1(g2, j, f32in) + load1(g3, j, f32in))));
-    }
-    for (; kk < k; kk++) {
-      let g = blk + <usize>kk * rowStride;
-      let j = 0;
-      for (; j + 2 <= dim; j += 2) {
-        let p = muPtr + (<usize>j << 3);
-        v128.store(p, f64x2.add(v128.load(p), load2(g, j, f32in)));
-      }
-      if (j < dim) store<f64>(muPtr + (<usize>j << 3), load<f64>(muPtr + (<usize>j << 3)) + load1(g, j, f32in));
-    }
-    let invK = f64x2.splat(1.0 / <f64>k);
-    for (let j = 0; j < dp; j += 2) {
-      let p = muPtr + (<usize>j << 3);
-      v128.store(p, f64x2.mul(v128.load(p), invK));
-    }
+    blockMean(blk, k, dim, dp, rowStride, f32in, muPtr);
     // the merge of the block into the running state (Chan et al.): coef delta delta' with
     // delta = mu_b - mean, added by the micro-kernel with the block's product (k > 1) or
     // here (k = 1: the centred block is zero); delta is written over mu_b after packing
@@ -296,4 +302,185 @@ export function covWrite(mPtr: usize, dp: i32, dim: i32, scaleBy: f64, outPtr: u
       store<f64>(outPtr + ((j * n + i) << 3), v);
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// The f32 path (GradientCovariance precision 'f32'): the same blocks, block means, merge
+// terms and state (count, mean, M all f64) as covAddRows; only the products differ. The
+// centred block (computed in f64) is rounded to f32 and packed into panels of 4 floats
+// per row; a 4 x 8 register tile of f32x4 accumulators (8 of them, as many as the f64
+// kernel keeps) sums f32 products over sub-blocks of KB rows, and each sub-block's sums
+// are promoted to f64 and added to M, so rounding error grows with KB, not with the
+// number of gradients. The products are plain f32x4 mul then add in every build (no
+// relaxed madd), so src/reference/covariance.ts covarianceF32 reproduces the result bit
+// for bit.
+
+/** Rows of f32 products summed before they are carried into the f64 co-moment. */
+// @ts-ignore: decorator
+@inline export const KB: i32 = 64;
+
+/** Bytes per k in an f32 panel: 4 floats. */
+// @ts-ignore: decorator
+@inline const PANEL_ROW_F32: usize = 16;
+
+/** C[r][0..3] += f64(acc) for one row r of a tile; acc holds four f32 columns. */
+// @ts-ignore: decorator
+@inline function carryRow4(p: usize, acc: v128): void {
+  v128.store(p, f64x2.add(v128.load(p), f64x2.promote_low_f32x4(acc)));
+  v128.store(p, f64x2.add(v128.load(p, 16), f64x2.promote_low_f32x4(i64x2.shuffle(acc, acc, 1, 1))), 16);
+}
+
+/**
+ * C[0..3][0..7] += sum over k of a[k][0..3]' [b0[k][0..3] b1[k][0..3]], the sums in f32
+ * over runs of KB rows, each run carried into C (f64, row stride ldc doubles). Per k: the
+ * b vectors of two column panels are loaded, a0..a3 broadcast (v128.load32_splat): eight
+ * f32x4 products into eight accumulators, each one row of the tile in one column panel.
+ */
+// @ts-ignore: decorator
+@inline function microKernelF32x4x8(aPtr: usize, b0Ptr: usize, b1Ptr: usize, k: i32, cPtr: usize, ldc: usize): void {
+  let row = ldc << 3;
+  for (let k0 = 0; k0 < k; k0 += KB) {
+    let n = min(KB, k - k0);
+    let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+    let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+    let end = aPtr + (<usize>n << 4);
+    while (aPtr < end) {
+      let b0 = v128.load(b0Ptr);
+      let b1 = v128.load(b1Ptr);
+      let a = v128.load32_splat(aPtr);
+      c00 = f32x4.add(c00, f32x4.mul(a, b0));
+      c01 = f32x4.add(c01, f32x4.mul(a, b1));
+      a = v128.load32_splat(aPtr, 4);
+      c10 = f32x4.add(c10, f32x4.mul(a, b0));
+      c11 = f32x4.add(c11, f32x4.mul(a, b1));
+      a = v128.load32_splat(aPtr, 8);
+      c20 = f32x4.add(c20, f32x4.mul(a, b0));
+      c21 = f32x4.add(c21, f32x4.mul(a, b1));
+      a = v128.load32_splat(aPtr, 12);
+      c30 = f32x4.add(c30, f32x4.mul(a, b0));
+      c31 = f32x4.add(c31, f32x4.mul(a, b1));
+      aPtr += PANEL_ROW_F32;
+      b0Ptr += PANEL_ROW_F32;
+      b1Ptr += PANEL_ROW_F32;
+    }
+    let p = cPtr;
+    carryRow4(p, c00); carryRow4(p + 32, c01); p += row;
+    carryRow4(p, c10); carryRow4(p + 32, c11); p += row;
+    carryRow4(p, c20); carryRow4(p + 32, c21); p += row;
+    carryRow4(p, c30); carryRow4(p + 32, c31);
+  }
+}
+
+/** The 4 x 4 tile of microKernelF32x4x8 (one column panel): diagonal and last tiles. */
+// @ts-ignore: decorator
+@inline function microKernelF32x4x4(aPtr: usize, bPtr: usize, k: i32, cPtr: usize, ldc: usize): void {
+  let row = ldc << 3;
+  for (let k0 = 0; k0 < k; k0 += KB) {
+    let n = min(KB, k - k0);
+    let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+    let end = aPtr + (<usize>n << 4);
+    while (aPtr < end) {
+      let b = v128.load(bPtr);
+      c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(aPtr), b));
+      c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(aPtr, 4), b));
+      c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(aPtr, 8), b));
+      c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(aPtr, 12), b));
+      aPtr += PANEL_ROW_F32;
+      bPtr += PANEL_ROW_F32;
+    }
+    let p = cPtr;
+    carryRow4(p, c0); p += row;
+    carryRow4(p, c1); p += row;
+    carryRow4(p, c2); p += row;
+    carryRow4(p, c3);
+  }
+}
+
+/** Four f64 values (two f64x2) rounded to f32 and stored as one panel row. */
+// @ts-ignore: decorator
+@inline function storePanelRowF32(dst: usize, c01: v128, c23: v128): void {
+  v128.store(dst, i64x2.shuffle(f32x4.demote_f64x2_zero(c01), f32x4.demote_f64x2_zero(c23), 0, 2));
+}
+
+/**
+ * covAddRows with f32 products (precision 'f32'): same arguments, same state, same
+ * scratch (covScratchBytes). Returns the new count.
+ */
+export function covAddRowsF32(
+  gPtr: usize, rows: i32, dim: i32, isF32: i32, count: f64,
+  meanPtr: usize, mPtr: usize, scratchPtr: usize,
+): f64 {
+  assert(dim > 0 && rows >= 0 && count >= 0);
+  let f32in = isF32 != 0;
+  let dp = covPaddedDim(dim);
+  let ld = <usize>dp;
+  let nb = dp / TILE;
+  let packPtr = scratchPtr;
+  let muPtr = scratchPtr + ((<usize>KC * ld) << 3);
+  let rowStride = <usize>dim << (f32in ? 2 : 3);
+  for (let r0 = 0; r0 < rows; r0 += KC) {
+    let k = min(KC, rows - r0);
+    let blk = gPtr + <usize>r0 * rowStride;
+    blockMean(blk, k, dim, dp, rowStride, f32in, muPtr);
+    let total = count + <f64>k;
+    let coef = count * <f64>k / total;
+    if (k > 1) {
+      let panelBytes = <usize>k << 4;
+      let full = dim >> 2;
+      for (let jb = 0; jb < full; jb++) {
+        let j = jb << 2;
+        let mu01 = v128.load(muPtr + (<usize>j << 3));
+        let mu23 = v128.load(muPtr + (<usize>j << 3), 16);
+        let g = blk + (<usize>j << (f32in ? 2 : 3));
+        let dst = packPtr + <usize>jb * panelBytes;
+        for (let kk = 0; kk < k; kk++) {
+          storePanelRowF32(dst, f64x2.sub(load2(g, 0, f32in), mu01), f64x2.sub(load2(g, 2, f32in), mu23));
+          g += rowStride;
+          dst += PANEL_ROW_F32;
+        }
+      }
+      if (full < nb) {
+        let j = full << 2;
+        let dst = packPtr + <usize>full * panelBytes;
+        for (let kk = 0; kk < k; kk++) {
+          let g = blk + <usize>kk * rowStride;
+          let v0 = load1(g, j, f32in) - load<f64>(muPtr + (<usize>j << 3));
+          let v1 = j + 1 < dim ? load1(g, j + 1, f32in) - load<f64>(muPtr + (<usize>(j + 1) << 3)) : 0.0;
+          let v2 = j + 2 < dim ? load1(g, j + 2, f32in) - load<f64>(muPtr + (<usize>(j + 2) << 3)) : 0.0;
+          storePanelRowF32(dst + (<usize>kk << 4), f64x2.replace_lane(f64x2.splat(v0), 1, v1), f64x2.replace_lane(f64x2.splat(v2), 1, 0.0));
+        }
+      }
+      subtractInPlace(muPtr, meanPtr, dp); // delta
+      // rank-k update of the upper tiles: column panels in pairs (jb, jb + 1), jb even;
+      // row panels up to the pair's diagonal take the 4 x 8 tile, the one row panel
+      // between (ib = jb + 1) and a last unpaired column panel the 4 x 4 tile
+      for (let ib0 = 0; ib0 < nb; ib0 += MB) {
+        let ibEnd = min(ib0 + MB, nb);
+        for (let jb = ib0 & ~1; jb < nb; jb += 2) {
+          let b0 = packPtr + <usize>jb * panelBytes;
+          let last = min(ibEnd - 1, jb + 1);
+          for (let ib = ib0; ib <= last; ib++) {
+            let a = packPtr + <usize>ib * panelBytes;
+            if (ib > jb) {
+              microKernelF32x4x4(a, b0 + panelBytes, k, mPtr + ((<usize>(ib * TILE) * ld + <usize>((jb + 1) * TILE)) << 3), ld);
+            } else if (jb + 1 < nb) {
+              microKernelF32x4x8(a, b0, b0 + panelBytes, k, mPtr + ((<usize>(ib * TILE) * ld + <usize>(jb * TILE)) << 3), ld);
+            } else {
+              microKernelF32x4x4(a, b0, k, mPtr + ((<usize>(ib * TILE) * ld + <usize>(jb * TILE)) << 3), ld);
+            }
+          }
+        }
+      }
+    } else {
+      subtractInPlace(muPtr, meanPtr, dp); // delta
+    }
+    covMergeMoments(mPtr, dp, muPtr, coef, 0); // the merge term, after the products
+    let w = f64x2.splat(<f64>k / total);
+    for (let j = 0; j < dp; j += 2) {
+      let q = meanPtr + (<usize>j << 3);
+      v128.store(q, f64x2.add(v128.load(q), f64x2.mul(v128.load(muPtr + (<usize>j << 3)), w)));
+    }
+    count = total;
+  }
+  return count;
 }

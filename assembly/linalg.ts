@@ -85,3 +85,25 @@
     store<f64>(xPtr + o, a * load<f64>(xPtr + o));
   }
 }
+
+/**
+ * Index of the first non-finite value (NaN or +-Infinity) among n doubles at xPtr, or -1.
+ * x - x is 0 for finite x and NaN otherwise; eight values per pass (four f64x2 masks or-ed),
+ * so the scan runs at memory bandwidth.
+ */
+export function firstNonFinite(xPtr: usize, n: i32): i32 {
+  let zero = f64x2.splat(0);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    let p = xPtr + (<usize>i << 3);
+    let a = v128.load(p), b = v128.load(p, 16), c = v128.load(p, 32), d = v128.load(p, 48);
+    let bad = v128.or(v128.or(f64x2.ne(f64x2.sub(a, a), zero), f64x2.ne(f64x2.sub(b, b), zero)),
+      v128.or(f64x2.ne(f64x2.sub(c, c), zero), f64x2.ne(f64x2.sub(d, d), zero)));
+    if (v128.any_true(bad)) break;
+  }
+  for (; i < n; i++) {
+    let v = load<f64>(xPtr + (<usize>i << 3));
+    if (v - v != 0) return i;
+  }
+  return -1;
+}

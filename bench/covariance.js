@@ -35,6 +35,14 @@ export async function run(anchors) {
     let err = 0, scale = 0;
     for (let i = 0; i < want.length; i++) { err = Math.max(err, Math.abs(got[i] - want[i])); scale = Math.max(scale, Math.abs(want[i])); }
     check(err <= 1e-12 * scale, `wasm covariance dim ${dim}: max error ${err}`);
+    // the f32 path (precision 'f32') on the same gradients as float32: within its stated bound of the f64 path
+    const acc32 = new g.GradientCovariance(dim, { precision: 'f32' });
+    const G32 = Float32Array.from(G);
+    const want32 = new g.GradientCovariance(dim).addBatch(G32).covariance();
+    const got32 = acc32.addBatch(G32).covariance();
+    let num = 0, den = 0;
+    for (let i = 0; i < want32.length; i++) { num += (got32[i] - want32[i]) ** 2; den += want32[i] ** 2; }
+    check(Math.sqrt(num / den) < 1e-6, `f32 covariance dim ${dim}: relative Frobenius error ${Math.sqrt(num / den)}`);
     const M = new Matrix(n, dim);
     for (let r = 0; r < n; r++) for (let c = 0; c < dim; c++) M.set(r, c, G[r * dim + c]);
     const naive = gramNaive(G, n, dim);
@@ -56,6 +64,7 @@ export async function run(anchors) {
       cases: [
         { name: `wasm GradientCovariance.addBatch (${n}x${dim})`, fn: () => { acc.reset(); acc.addBatch(G); } },
         { name: `wasm addBatch, Float32Array input`, fn: ((G32) => () => { acc.reset(); acc.addBatch(G32); })(Float32Array.from(G)) },
+        { name: `wasm addBatch, Float32Array input, precision 'f32'`, fn: ((G32) => () => { acc32.reset(); acc32.addBatch(G32); })(Float32Array.from(G)) },
         { name: `plain TS naive G'G`, baseline: true, fn: () => gramNaive(G, n, dim, out) },
         { name: `ml-matrix transpose().mmul()`, fn: () => M.transpose().mmul(M) },
       ],
@@ -67,6 +76,7 @@ export async function run(anchors) {
     }
     rows.push(...part);
     acc.dispose();
+    acc32.dispose();
   }
   return rows;
 }

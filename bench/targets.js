@@ -155,6 +155,21 @@ export async function run(anchors) {
     if (cpu && plain) row('5 covariance', `addBatch 4096 x 256, plain SIMD vs OpenBLAS G'G, core ${cpuCore} (the CPU's own kernel; information)`, plain, cpu);
     if (cpu && relaxed) row('5 covariance', `addBatch 4096 x 256, relaxed SIMD vs OpenBLAS G'G, core ${cpuCore} (information)`, relaxed, cpu);
   }
+  // issue 22 item 2: the f32 path (precision 'f32') against the f64 kernel, both on the same
+  // Float32Array gradients, at d >= 256: >= 1.7x. Timed alternately (the same load for both).
+  for (const [rowsG, dim] of [[4096, 256], [2048, 512]]) {
+    const G = Float32Array.from(new g.Rng(2).normals(new Float64Array(rowsG * dim)));
+    const a64 = new g.GradientCovariance(dim), a32 = new g.GradientCovariance(dim, { precision: 'f32' });
+    let t64, t32;
+    for (let round = 0; round < 3; round++) { // alternate, keep each one's best median
+      const x = timeIt(() => { a64.reset(); a64.addBatch(G); }, reps(10));
+      const y = timeIt(() => { a32.reset(); a32.addBatch(G); }, reps(10));
+      if (!t64 || x.ms < t64.ms) t64 = x;
+      if (!t32 || y.ms < t32.ms) t32 = y;
+    }
+    a64.dispose(); a32.dispose();
+    row('22.2 f32 path', `addBatch ${rowsG} x ${dim} Float32Array, precision 'f32' (${(2 * rowsG * dim * dim / t32.ms / 1e6).toFixed(1)} GFLOP/s) vs 'f64' (${(2 * rowsG * dim * dim / t64.ms / 1e6).toFixed(1)}) >= 1.7x`, t32, t64, 1.7);
+  }
   return out;
 }
 

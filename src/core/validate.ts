@@ -235,8 +235,8 @@ export function checkLive(what: string, disposed: boolean): void {
 /** The shape every regression API takes: X rows x dim row-major, y of length rows. */
 export interface RegressionShape { X: Float64Array; y: Float64Array; rows: number; dim: number }
 
-/** Checks { X, y, rows, dim }: types, lengths, finiteness; returns a clean copy of the fields. */
-export function checkRegressionData(data: unknown, also = ''): RegressionShape {
+/** Checks { X, y, rows, dim }: types and lengths (not finiteness); returns a clean copy of the fields. */
+export function checkRegressionShape(data: unknown, also = ''): RegressionShape {
   if (!isObject(data)) throw new TypeError(`invalid argument: \`data\` must be an object { X, y, rows, dim }${also}. Value: \`${show(data)}\`.`);
   const rows = checkPositiveInteger('data.rows', data.rows);
   const dim = checkPositiveInteger('data.dim', data.dim);
@@ -244,7 +244,18 @@ export function checkRegressionData(data: unknown, also = ''): RegressionShape {
   const y = checkFloat64Array('data.y', data.y);
   checkLength('data.X', X, rows * dim, 'rows x dim');
   checkLength('data.y', y, rows, 'rows');
-  checkFinite('data.X', X, X.length, dim);
-  checkFinite('data.y', y, y.length, 1);
   return { X, y, rows, dim };
+}
+
+/** Throws the message checkRegressionData gives for the first non-finite value of X, then y (the caller found one). */
+export function rejectNonFinite(d: RegressionShape): void {
+  checkFinite('data.X', d.X, d.X.length, d.dim);
+  checkFinite('data.y', d.y, d.y.length, 1);
+}
+
+/** Checks { X, y, rows, dim }: types, lengths, finiteness; returns a clean copy of the fields. */
+export function checkRegressionData(data: unknown, also = ''): RegressionShape {
+  const d = checkRegressionShape(data, also);
+  rejectNonFinite(d);
+  return d;
 }

@@ -38,9 +38,14 @@ export interface Kernels {
   lrPairedDiffsScratchBytes(rows: number, batchSize: number, replacement: number): number;
   covAddRows(gPtr: number, rows: number, dim: number, isF32: number, count: number,
     meanPtr: number, mPtr: number, scratchPtr: number): number;
+  /** covAddRows with f32 products summed over 64-row runs, carried in f64 (precision 'f32'). */
+  covAddRowsF32(gPtr: number, rows: number, dim: number, isF32: number, count: number,
+    meanPtr: number, mPtr: number, scratchPtr: number): number;
   covMerge(countA: number, meanAPtr: number, mAPtr: number, countB: number, meanBPtr: number,
     mBPtr: number, dp: number, deltaPtr: number): number;
   covWrite(mPtr: number, dp: number, dim: number, scale: number, outPtr: number): void;
+  /** Index of the first NaN or infinity among n doubles at xPtr, or -1. */
+  firstNonFinite(xPtr: number, n: number): number;
   covPaddedDim(dim: number): number;
   covScratchBytes(dim: number): number;
   matvec(aPtr: number, xPtr: number, yPtr: number, dim: number): void;

@@ -1,7 +1,7 @@
 // Regression data: the plain { X, y, rows, dim } shape and RegressionDataset, the same data kept
 // resident in WebAssembly memory.
-import { alloc, free, copyIn, checkBlocks, trackBlocks, releaseBlocks } from '../core/wasm.js';
-import { checkLive, checkRegressionData } from '../core/validate.js';
+import { alloc, free, copyIn, checkBlocks, trackBlocks, releaseBlocks, wasm } from '../core/wasm.js';
+import { checkLive, checkRegressionData, checkRegressionShape, rejectNonFinite } from '../core/validate.js';
 
 /** Regression data: X is rows x dim row-major, y has `rows` targets. */
 export interface RegressionData {
@@ -24,7 +24,38 @@ export function checkData(data: unknown): RegressionData | RegressionDataset {
   return checkRegressionData(data, ' or a RegressionDataset');
 }
 
-let loadingChecked = false; // set only inside RegressionDataset.fromChecked
+/**
+ * checkData for one call that reads X in wasm memory: a RegressionDataset passes through
+ * (`owned` false); plain data has its shape checked, is copied into wasm memory (one
+ * memcpy) and its finiteness checked there by a SIMD scan of the copy, so the call costs
+ * the resident path plus about one pass over X. The copy is the caller's to dispose
+ * (`owned` true) and lives for this call only: nothing is kept between calls, so data
+ * changed in place is always read afresh. Errors are checkData's, with the same messages.
+ * @internal
+ */
+export function residentData(data: unknown): { ds: RegressionDataset; owned: boolean } {
+  if (data instanceof RegressionDataset) {
+    data.checkLive();
+    return { ds: data, owned: false };
+  }
+  const d = checkRegressionShape(data, ' or a RegressionDataset');
+  loadingChecked = true;
+  let ds: RegressionDataset;
+  try {
+    ds = new RegressionDataset(d);
+  } finally {
+    loadingChecked = false;
+  }
+  const [xPtr, yPtr] = ds.pointers;
+  const k = wasm();
+  if (k.firstNonFinite(xPtr, d.X.length) >= 0 || k.firstNonFinite(yPtr, d.y.length) >= 0) {
+    ds.dispose();
+    rejectNonFinite(d); // throws checkData's message, naming the first bad value
+  }
+  return { ds, owned: true };
+}
+
+let loadingChecked = false; // set only inside RegressionDataset.fromChecked and residentData
 let placing: [number, number] | undefined; // set only inside RegressionDataset.inPlace
 
 /**

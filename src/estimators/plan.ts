@@ -24,7 +24,7 @@ import { GradientCovariance } from '../core/covariance.js';
 import {
   withOracle, withSortArea, accumulate, prepareEstimateFor, estimateResult, ESTIMATE_OPTION_KEYS, type EstimateJob, type EstimateOptions, type Parsed,
 } from './oracle.js';
-import { checkData, RegressionDataset, type RegressionData } from '../data/dataset.js';
+import { residentData, RegressionDataset, type RegressionData } from '../data/dataset.js';
 import { CurvatureSketch, checkSketch, probeSketch, newSketch, sketchChunkRows, addPairDifferences, sketchResult, type SketchSpec, type SketchedCurvature, type SketchEstimateOptions } from './sketched.js';
 import {
   noiseLevelsUnused, methodNoise, withoutMethod, type EstimatorMethod, ESTIMATOR_METHODS, type CurvatureEstimate, evaluationsOf, twoLevelSplit, pairedHessian, twoLevelHessian, debiasedHessian,
@@ -315,7 +315,22 @@ export function pairDifferences(data: RegressionData | RegressionDataset, option
  * computes the plan's blocks (one per level) and finishes. @internal
  */
 export function estimatePlanned(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions): CurvatureEstimate | SketchedCurvature {
-  const plan = planEstimate(() => checkData(data), w, options);
+  // plain arrays: copied into wasm memory and checked there in one step, used as resident
+  // data for this call only, and freed however the call ends (issue 22 item 3)
+  let copy: RegressionDataset | undefined;
+  try {
+    const plan = planEstimate(() => {
+      const r = residentData(data);
+      if (r.owned) copy = r.ds;
+      return r.ds;
+    }, w, options);
+    return runPlanned(plan);
+  } finally {
+    copy?.dispose();
+  }
+}
+
+function runPlanned(plan: ReturnType<typeof planEstimate<RegressionData | RegressionDataset>>): CurvatureEstimate | SketchedCurvature {
   const accs = computeBlocks({ data: plan.data, w: plan.w, p: plan.p }, plan.blocks, (acc) => acc);
   let levels: BlockAccumulator[];
   if (accs.length === plan.levels.length) levels = accs; // one block per level: the accumulators themselves

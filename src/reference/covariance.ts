@@ -127,3 +127,87 @@ export class CovarianceModel {
 }
 
 export { ldexp as referenceLdexp };
+
+/**
+ * The f32 path of GradientCovariance (assembly/covariance.ts covAddRowsF32) in plain TS,
+ * operation for operation, so that its count, mean and co-moment match the kernel's bit
+ * for bit: blocks of 256 rows centred on their own mean (the kernel's summation order),
+ * centred values rounded to float32, f32 products summed in f32 (Math.fround after every
+ * operation: exact emulation, a double holds the exact product and rounds sums correctly)
+ * over runs of 64 rows, each run added to the float64 co-moment; then the merge term
+ * coef delta delta' on whole upper 4 x 4 tiles and the mean update.
+ */
+export class ReferenceCovarianceF32 {
+  count = 0;
+  readonly dp: number;
+  /** Mean, padded to dp. */
+  readonly mean: Float64Array;
+  /** Co-moment, dp x dp; upper 4 x 4 tiles meaningful. */
+  readonly M: Float64Array;
+  static readonly KC = 256;
+  static readonly KB = 64;
+
+  constructor(readonly dim: number) {
+    this.dp = Math.ceil(dim / 4) * 4;
+    this.mean = new Float64Array(this.dp);
+    this.M = new Float64Array(this.dp * this.dp);
+  }
+
+  addRows(G: ArrayLike<number>, rows: number): this {
+    const { dim, dp, M, mean } = this;
+    const { KC, KB } = ReferenceCovarianceF32;
+    const fr = Math.fround;
+    const mu = new Float64Array(dp);
+    const c = new Float32Array(KC * dp); // the packed block, row-major here
+    for (let r0 = 0; r0 < rows; r0 += KC) {
+      const k = Math.min(KC, rows - r0);
+      const at = (kk: number, j: number): number => G[(r0 + kk) * dim + j]!;
+      mu.fill(0);
+      let kk = 0;
+      for (; kk + 4 <= k; kk += 4) {
+        for (let j = 0; j < dim; j++) mu[j]! += (at(kk, j) + at(kk + 1, j)) + (at(kk + 2, j) + at(kk + 3, j));
+      }
+      for (; kk < k; kk++) for (let j = 0; j < dim; j++) mu[j]! += at(kk, j);
+      const invK = 1 / k;
+      for (let j = 0; j < dp; j++) mu[j]! *= invK;
+      const total = this.count + k;
+      const coef = (this.count * k) / total;
+      if (k > 1) {
+        c.fill(0);
+        for (let q = 0; q < k; q++) for (let j = 0; j < dim; j++) c[q * dp + j] = at(q, j) - mu[j]!;
+        for (let i = 0; i < dp; i++) {
+          for (let j = i & ~3; j < dp; j++) {
+            for (let k0 = 0; k0 < k; k0 += KB) {
+              let acc = 0;
+              const end = Math.min(k, k0 + KB);
+              for (let q = k0; q < end; q++) acc = fr(acc + fr(c[q * dp + i]! * c[q * dp + j]!));
+              M[i * dp + j]! += acc;
+            }
+          }
+        }
+      }
+      for (let j = 0; j < dp; j++) mu[j]! -= mean[j]!; // delta
+      for (let i = 0; i < dp; i++) {
+        const s = coef * mu[i]!;
+        if (s !== 0) for (let j = i & ~3; j < dp; j++) M[i * dp + j]! += s * mu[j]!;
+      }
+      const w = k / total;
+      for (let j = 0; j < dp; j++) mean[j]! += mu[j]! * w;
+      this.count = total;
+    }
+    return this;
+  }
+
+  /** The co-moment, dim x dim, mirrored from the upper triangle. */
+  comoment(): Float64Array {
+    const { dim, dp } = this;
+    const out = new Float64Array(dim * dim);
+    for (let i = 0; i < dim; i++) {
+      for (let j = i; j < dim; j++) {
+        out[i * dim + j] = this.M[i * dp + j]!;
+        out[j * dim + i] = this.M[i * dp + j]!;
+      }
+    }
+    return out;
+  }
+}

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Worker } from 'node:worker_threads';
 import * as g from '../../src/node.js';
-import { crc32, HEADER_BYTES } from '../../src/core/serialize.js';
+import { crc32, HEADER_BYTES, HEADER_BYTES_V3 } from '../../src/core/serialize.js';
 import { PSD_RIDGE, PSD_CHECK_MAX_DIM } from '../../src/core/covariance.js';
 import { setup } from '../helpers/helpers.js';
 
@@ -32,6 +32,40 @@ function rejects(blob: Uint8Array, pattern: RegExp, what: string): void {
   assert.throws(() => g.GradientCovariance.fromBytes(blob), (e: Error) => e instanceof RangeError && pattern.test(e.message) && /`bytes`/.test(e.message), what);
   assert.is(g.wasmMemoryBytes(), before, `${what}: nothing left allocated`);
 }
+
+/** An f32 accumulator's version-3 blob with `edit` applied to it, CRC recomputed. */
+function forgeV3(edit: (v: DataView, blob: Uint8Array) => void, dim = 3, count = 10): Uint8Array {
+  const acc = new g.GradientCovariance(dim, { precision: 'f32' }).addBatch(normals(dim * count, 2));
+  const blob = acc.toBytes();
+  acc.dispose();
+  const v = new DataView(blob.buffer);
+  edit(v, blob);
+  v.setUint32(blob.length - 4, crc32(blob, 0, blob.length - 4), true);
+  return blob;
+}
+
+test('version 3 (precision): hostile headers with a correct CRC are refused, naming the field', () => {
+  assert.is(g.GradientCovariance.fromBytes(forgeV3(() => {})).precision, 'f32');
+  const f64blob = forgeV3((v) => v.setUint32(16, 0, true)); // code 0: a legal f64 state in version 3
+  const f = g.GradientCovariance.fromBytes(f64blob);
+  assert.is(f.precision, 'f64');
+  f.dispose();
+  rejects(forgeV3((v) => v.setUint32(16, 2, true)), /precision code \(bytes 16-19\)/, 'precision code 2');
+  rejects(forgeV3((v) => v.setUint32(16, 0xffffffff, true)), /precision code/, 'precision code 2^32 - 1');
+  rejects(forgeV3((v) => v.setUint32(20, 1, true)), /reserved field \(bytes 20-23\)/, 'reserved nonzero');
+  rejects(forgeV3((v) => v.setUint32(12, 2049, true)), /scale exponent \(bytes 12-15\) is in \[0, 2048\]/, 'exponent 2049');
+  rejects(forgeV3((v) => v.setUint32(4, 4, true)), /format version 1, 2 or 3/, 'version 4');
+  // a version-3 blob relabelled as version 1 (or the reverse) has the wrong length
+  rejects(forgeV3((v) => { v.setUint32(4, 1, true); v.setUint32(12, 0, true); }), /bytes long for dim 3/, 'v3 read as v1');
+  const v1 = new g.GradientCovariance(3).addBatch(normals(30, 3)).toBytes();
+  new DataView(v1.buffer).setUint32(4, 3, true);
+  new DataView(v1.buffer).setUint32(v1.length - 4, crc32(v1, 0, v1.length - 4), true);
+  rejects(v1, /bytes long for dim 3 \(36/, 'v1 read as v3');
+  // a count whose moments break the invariants, at the version-3 offsets
+  rejects(forgeV3((v) => v.setBigInt64(24, 0n, true)), /zero when count is 0/, 'count 0 with moments');
+  rejects(forgeV3((v) => v.setFloat64(HEADER_BYTES_V3 + 8 * 3, -1, true)), /diagonal is >= 0/, 'negative diagonal');
+  rejects(forgeV3((v) => v.setFloat64(HEADER_BYTES_V3, Number.NaN, true)), /finite values.*mean\[0\]/, 'NaN mean');
+});
 
 test('issue example: an off-diagonal far above sqrt(M_ii M_jj) with a correct CRC is refused', () => {
   rejects(forge(2, [1, 1e14, 1e14, 1]), /positive semi-definite.*exceeds sqrt/, 'off-diagonal 1e14');

@@ -105,7 +105,7 @@ const bad: [string, () => unknown, RegExp, typeof Error][] = [
   ['truncated', () => blob5().subarray(0, 100), /bytes long for dim 5.*100 bytes/, RangeError],
   ['extended', () => { const b = blob5(); const c = new Uint8Array(b.length + 8); c.set(b); return c; }, /bytes long for dim 5/, RangeError],
   ['wrong magic', () => edited(blob5(), (_, b) => { b[0] = 0x46; }), /magic "GCOV"/, RangeError],
-  ['wrong version', () => edited(blob5(), (v) => v.setUint32(4, 3, true)), /format version 1 or 2.*version 3/, RangeError],
+  ['wrong version', () => edited(blob5(), (v) => v.setUint32(4, 4, true)), /format version 1, 2 or 3.*version 4/, RangeError],
   ['version 2 with scale exponent 0', () => edited(blob5(), (v) => v.setUint32(4, 2, true)), /scale exponent.*\[1, 2048\]/, RangeError],
   ['dim 0', () => edited(blob5(), (v) => v.setUint32(8, 0, true)), /dim in \[1, 46340\].*dim 0/, RangeError],
   ['dim huge', () => edited(blob5(), (v) => v.setUint32(8, 0xffffffff, true)), /dim in \[1, 46340\]/, RangeError],
