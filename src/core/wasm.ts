@@ -394,7 +394,9 @@ export function wasm(): Kernels {
 
 /**
  * Largest single allocation: AssemblyScript's TLSF heap serves blocks below 1 GiB
- * (BLOCK_MAXSIZE = 2^30 minus its block overhead) and aborts on larger requests.
+ * (BLOCK_MAXSIZE = 2^30 minus its block overhead) and aborts on larger requests. The heap
+ * is the patched copy in assembly/rt/tlsf.ts (upstream handed out too-small blocks for
+ * requests >= 512 MiB); every size up to this one is served whole.
  */
 export const MAX_BLOCK_BYTES = 2 ** 30 - 64;
 
