@@ -1,4 +1,4 @@
-import { wasm, alloc, free, f64, copyIn, checkBlocks, byteCount, trackBlocks, releaseBlocks, withBlocks } from './wasm.js';
+import { wasm, alloc, free, f64, copyIn, checkBlocks, byteCount, trackBlocks, releaseBlocks, withBlocks, checkDenseDim, USE_THE_SKETCH } from './wasm.js';
 import {
   checkPositiveInteger, checkFloatArray, checkInteger, checkOptions, checkNumber, checkLive, checkLength, finiteMaxAbs,
   type FloatArray,
@@ -135,11 +135,16 @@ export class GradientCovariance {
 
   /**
    * @param dim positive integer, the gradient dimension, at most 11584 (the co-moment,
-   *   8 dim^2 bytes, is one block of the wasm heap, which serves blocks below 1 GiB)
-   * @throws {TypeError|RangeError} for a bad dim or when the state would not fit in wasm memory
+   *   8 dim^2 bytes, is one block of the wasm heap, which serves blocks below 1 GiB of the
+   *   4 GiB WebAssembly memory); for a larger dim use the sketch of estimateCurvature /
+   *   estimateHessian (`sketch: { size }`, docs/sketch.md)
+   * @throws {TypeError|RangeError} for a bad dim (a RangeError above 11584 saying the bytes
+   *   needed) or when the state would not fit in wasm memory
    */
   constructor(dim: number) {
     this.dim = checkPositiveInteger('dim', dim);
+    checkDenseDim('dim', dim, MAX_COVARIANCE_DIM, 'a GradientCovariance (its co-moment, 8 dim^2 bytes)', USE_THE_SKETCH,
+      byteCount(paddedDim(dim) ** 2, 8));
     // the co-moment (dp x dp doubles, dp = dim padded to 4) is one heap block: refuse up
     // front, with the size, a dim whose state the wasm heap cannot hold (dim > 11584)
     const dp = paddedDim(dim);

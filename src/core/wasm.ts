@@ -440,6 +440,24 @@ export function checkBlocks(sizes: readonly number[], blame: string | undefined,
   }
 }
 
+/** What a dense estimator's refusal of a large dim suggests instead. @internal */
+export const USE_THE_SKETCH = 'For a larger dim use the sketch instead: `sketch: { size }` with method \'paired\' '
+  + '(O(dim size) memory, no dense limit; docs/sketch.md).';
+
+/**
+ * The one refusal of a dim above a dense limit (a dim x dim matrix of doubles in one heap
+ * block): says the bytes that matrix needs against the heap's largest block and the 4 GiB
+ * WebAssembly memory, and what to use instead (`instead`, e.g. USE_THE_SKETCH). `name` is
+ * the user's parameter, `dim` its (already validated integer) value, `bytes` the matrix's
+ * size (8 dim^2 unless padded). @internal
+ */
+export function checkDenseDim(name: string, dim: number, max: number, what: string, instead: string, bytes = byteCount(dim * dim, 8)): void {
+  if (dim <= max) return;
+  throw new RangeError(`invalid argument: \`${name}\` must be at most ${max} for ${what}: at dim ${dim} it needs `
+    + `${formatBytes(bytes)} (${bytes} B) of WebAssembly memory in one block, and the wasm heap's largest block is `
+    + `${formatBytes(MAX_BLOCK_BYTES)} (${MAX_BLOCK_BYTES} B) of the 4 GiB of WebAssembly memory. ${instead} Value: \`${dim}\`.`);
+}
+
 /**
  * Throws a RangeError saying how much memory `what` needs when `bytes` cannot be one heap
  * block beside what is live. @internal
