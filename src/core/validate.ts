@@ -14,7 +14,8 @@ export function show(value: unknown): string {
   return Object.prototype.toString.call(value);
 }
 
-function fail(Kind: typeof TypeError | typeof RangeError, name: string, rule: string, value: unknown): never {
+/** Throws `Kind` saying `name` must be `rule`, with the value shown. */
+export function fail(Kind: typeof TypeError | typeof RangeError, name: string, rule: string, value: unknown): never {
   throw new Kind(`invalid argument: \`${name}\` must be ${rule}. Value: \`${show(value)}\`.`);
 }
 
