@@ -6,7 +6,7 @@
 import { wasm, alloc, free, f64, checkDenseDim, USE_THE_SKETCH, byteCount } from '../core/wasm.js';
 import { GradientCovariance, MAX_COVARIANCE_DIM, paddedDim } from '../core/covariance.js';
 import { calibratedNoiseVariance } from './noise.js';
-import { checkNoiseLevels, noiseLevelsUnused, ESTIMATOR_METHODS, DOMAIN_BATCH_NOISE, DOMAIN_PAIR_NOISE, evaluationsOf, twoLevelSplit, pairedHessian, twoLevelHessian, debiasedHessian, type EstimatorMethod, type CurvatureEstimate } from './methods.js';
+import { checkNoiseLevels, checkPairedNoise, noiseLevelsUnused, ESTIMATOR_METHODS, DOMAIN_BATCH_NOISE, DOMAIN_PAIR_NOISE, evaluationsOf, twoLevelSplit, pairedHessian, twoLevelHessian, debiasedHessian, type EstimatorMethod, type CurvatureEstimate } from './methods.js';
 import { chunkRows } from './plan.js';
 import { checkSketch, newSketch, sketchChunkRows, addPairDifferences, sketchResult, type SketchSpec, type SketchEstimateOptions, type SketchedCurvature } from './sketched.js';
 import {
@@ -176,9 +176,7 @@ function plan(options: CurvatureOptions): Plan {
   let tau2 = o.noiseVariance === undefined
     ? (method === 'paired' ? n / 2 : calibratedNoiseVariance(n, { baseNoiseVariance: s2 }))
     : checkNonNegative('noiseVariance', o.noiseVariance);
-  if (method === 'paired' && !(tau2 > 0)) {
-    throw new RangeError(`invalid argument: \`noiseVariance\` must be > 0 for method 'paired' (the pair differences are pure noise). Value: \`${tau2}\`.`);
-  }
+  if (method === 'paired') checkPairedNoise(tau2, n);
   let levels = [tau2];
   if (method === 'two-level') {
     if (o.noiseVariance !== undefined) {

@@ -27,7 +27,7 @@ import {
 import { checkData, RegressionDataset, type RegressionData } from '../data/dataset.js';
 import { CurvatureSketch, checkSketch, probeSketch, newSketch, sketchChunkRows, addPairDifferences, sketchResult, type SketchSpec, type SketchedCurvature, type SketchEstimateOptions } from './sketched.js';
 import {
-  noiseLevelsUnused, checkNoiseLevels, withoutMethod, type EstimatorMethod, ESTIMATOR_METHODS, type CurvatureEstimate, evaluationsOf, twoLevelSplit, pairedHessian, twoLevelHessian, debiasedHessian,
+  noiseLevelsUnused, checkNoiseLevels, checkPairedNoise, withoutMethod, type EstimatorMethod, ESTIMATOR_METHODS, type CurvatureEstimate, evaluationsOf, twoLevelSplit, pairedHessian, twoLevelHessian, debiasedHessian,
 } from './methods.js';
 
 
@@ -109,11 +109,7 @@ export function planEstimate<D extends { rows: number; dim: number }>(shape: () 
       levels = checkNoiseLevels(opts.noiseLevels, n);
       rest.noiseVariance = levels[0];
     } else if (method === 'paired') {
-      const tau2 = rest.noiseVariance === undefined ? n / 2 : checkNonNegative('noiseVariance', rest.noiseVariance);
-      if (!(tau2 > 0)) {
-        throw new RangeError(`invalid argument: \`noiseVariance\` must be > 0 for method 'paired' (the pair differences are pure noise). Value: \`${tau2}\`.`);
-      }
-      rest.noiseVariance = tau2;
+      rest.noiseVariance = checkPairedNoise(rest.noiseVariance === undefined ? n / 2 : checkNonNegative('noiseVariance', rest.noiseVariance), n);
     }
   }
   const data = shape();
