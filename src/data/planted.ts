@@ -13,22 +13,22 @@ import { checkOptions, checkPositiveInteger, checkFloat64Array, checkFinite, che
  * @returns v
  * @throws {TypeError} when v is not a Float64Array; RangeError when its length is not a power of two
  */
-export function walshHadamard(input: Float64Array): Float64Array {
+export function walshHadamard(v: Float64Array): Float64Array {
   // in place: a view of the caller's memory, read through intrinsics (validate.ts typedView)
-  const v = typedView(input, ['Float64Array']);
-  if (v === undefined) fail(TypeError, 'v', 'a Float64Array', input);
-  const n = v.length;
+  const view = typedView(v, ['Float64Array']);
+  if (view === undefined) fail(TypeError, 'v', 'a Float64Array', v);
+  const n = view.length;
   if (n & (n - 1)) throw new RangeError(`invalid argument: \`v.length\` must be a power of two. Value: \`${n}\`.`);
   for (let h = 1; h < n; h *= 2) {
     for (let i = 0; i < n; i += 2 * h) {
       for (let j = i; j < i + h; j++) {
-        const a = v[j]!, b = v[j + h]!;
-        v[j] = a + b;
-        v[j + h] = a - b;
+        const a = view[j]!, b = view[j + h]!;
+        view[j] = a + b;
+        view[j + h] = a - b;
       }
     }
   }
-  return input;
+  return v;
 }
 
 /** Options of plantedSpectrum. */

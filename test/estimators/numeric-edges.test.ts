@@ -8,8 +8,9 @@ import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import * as g from '../../src/node.js';
 import { MIN_LEVEL_GAP } from '../../src/estimators/methods.js';
+import { setup } from '../helpers/helpers.js';
 
-await g.init(undefined, { build: 'simd' });
+await setup();
 
 const dim = 3, rows = 20, n = 4, batches = 16;
 const r = new g.Rng(1);
