@@ -2,7 +2,10 @@
 // `npm test`: runs the core uvu suite (test/*.test.ts) against the release wasm build and
 // again against the debug build (assertions on), then the end-to-end suite
 // (test/e2e/*.test.ts: CLI, report, other runtimes, the packed tarball) once, and with
-// GRADCOV_LONG=1 the long runs (test/long/*.test.ts); streams their output and ends with one line `N passed, N failed` summing every test run. Exits
+// GRADCOV_LONG=1 the long runs (test/long/*.test.ts); streams their output and ends with one
+// line `N passed, N failed` (`, N skipped` when any) summing every test run: a suite's failures
+// are uvu's Total minus Passed (Total excludes skips), at least 1 when its process exits
+// non-zero or stops before its summary; under CI=true skips count as failures. Exits
 // non-zero on any failure.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -10,11 +13,17 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const only = process.argv[2]; // optional file pattern, e.g. `npm test -- rng`
 const pattern = only ? `${only}.*\\.test\\.ts$` : '\\.test\\.ts$';
+// test/helpers/fixtures holds the runner's own fixture suites (a failing, a skipped test):
+// never part of a real run
+const core = ['-i', 'e2e', '-i', 'long', '-i', 'helpers[\\\\/]fixtures'];
 const suites = [
-  { name: 'core, release build', dir: 'test', args: ['-i', 'e2e', '-i', 'long'], env: {} },
-  { name: 'core, debug build (assertions on)', dir: 'test', args: ['-i', 'e2e', '-i', 'long'], env: { GRADCOV_WASM: 'debug' } },
+  { name: 'core, release build', dir: 'test', args: core, env: {} },
+  { name: 'core, debug build (assertions on)', dir: 'test', args: core, env: { GRADCOV_WASM: 'debug' } },
   { name: 'end to end', dir: 'test/e2e', args: [], env: {} },
 ];
+// GRADCOV_TEST_DIR=<dir> runs only the uvu suite in that directory (the runner's own test,
+// test/api/runner.test.ts, points it at a fixture directory)
+if (process.env.GRADCOV_TEST_DIR) suites.splice(0, suites.length, { name: `dir ${process.env.GRADCOV_TEST_DIR}`, dir: process.env.GRADCOV_TEST_DIR, args: [], env: {} });
 // GRADCOV_LONG=1 adds the long runs (test/long/*.test.ts: leak cycles, FinalizationRegistry,
 // worker threads; release build), counted in the same final line. CI sets it.
 if (process.env.GRADCOV_LONG === '1') suites.push({ name: 'long runs', dir: 'test/long', args: [], env: {} });
@@ -44,7 +53,11 @@ function run(suite) {
         resolve({ passed: 0, failed: 1, skipped: 0 });
         return;
       }
-      const failed = total - passed - skipped + (code !== 0 && total === passed + skipped ? 1 : 0);
+      // uvu's Total counts the tests that ran (skips are outside it), so every test of Total
+      // that did not pass failed; a process that exits non-zero after its summary (a
+      // rejection after the last test, an exit code set by a test) is at least one failure
+      const failed = Math.max(total - passed, code !== 0 ? 1 : 0);
+      if (code !== 0 && total === passed) console.log(`${suite.name}: exit ${code} after all tests passed; counted as 1 failure`);
       resolve({ passed, failed, skipped });
     });
   });

@@ -1,4 +1,4 @@
-import { wasm, alloc, free, f64, copyIn, checkBlocks, byteCount, trackBlocks, releaseBlocks, withBlocks } from './wasm.js';
+import { wasm, alloc, free, f64, copyIn, checkBlocks, byteCount, trackBlocks, releaseBlocks, withBlocks, checkDenseDim, USE_THE_SKETCH } from './wasm.js';
 import {
   checkPositiveInteger, checkFloatArray, checkInteger, checkOptions, checkNumber, checkLive, checkLength, finiteMaxAbs, checkOneOf,
   type FloatArray,
@@ -152,13 +152,18 @@ export class GradientCovariance {
 
   /**
    * @param dim positive integer, the gradient dimension, at most 11584 (the co-moment,
-   *   8 dim^2 bytes, is one block of the wasm heap, which serves blocks below 1 GiB)
+   *   8 dim^2 bytes, is one block of the wasm heap, which serves blocks below 1 GiB of the
+   *   4 GiB WebAssembly memory); for a larger dim use the sketch of estimateCurvature /
+   *   estimateHessian (`sketch: { size }`, docs/sketch.md)
+   * @throws {TypeError|RangeError} for a bad dim (a RangeError above 11584 saying the bytes
+   *   needed), a bad option, or when the state would not fit in wasm memory
    * @param options - `precision`: 'f64' (default) or 'f32' (f32x4 products carried in f64;
    *   about 1.7-2x faster at dim >= 256, relative error ~1e-7, see Precision)
-   * @throws {TypeError|RangeError} for a bad dim, a bad option, or when the state would not fit in wasm memory
    */
   constructor(dim: number, options?: GradientCovarianceOptions) {
     this.dim = checkPositiveInteger('dim', dim);
+    checkDenseDim('dim', dim, MAX_COVARIANCE_DIM, 'a GradientCovariance (its co-moment, 8 dim^2 bytes)', USE_THE_SKETCH,
+      byteCount(paddedDim(dim) ** 2, 8));
     const opts = checkOptions('options', options, ['precision'], '`options` of GradientCovariance');
     this.precision = opts.precision === undefined ? 'f64' : checkOneOf('precision', opts.precision, PRECISIONS);
     // the co-moment (dp x dp doubles, dp = dim padded to 4) is one heap block: refuse up

@@ -34,7 +34,7 @@
 //   32  ... mean and upper triangle as in versions 1 and 2, then the CRC-32
 //
 // total length L = 36 + 8 dim + 4 dim (dim + 1), the same invariants.
-import { show } from './validate.js';
+import { show, typedView } from './validate.js';
 
 export const MAGIC = 0x564f4347; // "GCOV" read as a little-endian uint32
 export const FORMAT_VERSION = 1;
@@ -98,9 +98,10 @@ function bad(rule: string, value: string): never {
  * @throws {TypeError} when bytes is not a Uint8Array
  * @throws {RangeError} naming the first rule the blob breaks
  */
-export function decodeHeader(bytes: unknown): DecodedHeader {
-  if (!(bytes instanceof Uint8Array)) {
-    throw new TypeError(`invalid argument: \`bytes\` must be a Uint8Array. Value: \`${show(bytes)}\`.`);
+export function decodeHeader(input: unknown): DecodedHeader {
+  const bytes = typedView(input, ['Uint8Array']); // read once through intrinsics (validate.ts)
+  if (bytes === undefined) {
+    throw new TypeError(`invalid argument: \`bytes\` must be a Uint8Array. Value: \`${show(input)}\`.`);
   }
   const len = bytes.byteLength;
   const minimum = serializedBytes(1);
@@ -160,8 +161,9 @@ export function decodeHeader(bytes: unknown): DecodedHeader {
  * growth detaching a view, cannot change what was validated before it is decoded.
  * Non-Uint8Array values pass through for decodeHeader to reject.
  */
-export function copyBytes(bytes: unknown): unknown {
-  if (!(bytes instanceof Uint8Array)) return bytes;
+export function copyBytes(input: unknown): unknown {
+  const bytes = typedView(input, ['Uint8Array']);
+  if (bytes === undefined) return input;
   const copy = new Uint8Array(bytes.byteLength);
   copy.set(bytes);
   return copy;

@@ -14,7 +14,8 @@ export function show(value: unknown): string {
   return Object.prototype.toString.call(value);
 }
 
-function fail(Kind: typeof TypeError | typeof RangeError, name: string, rule: string, value: unknown): never {
+/** Throws `Kind` saying `name` must be `rule`, with the value shown. */
+export function fail(Kind: typeof TypeError | typeof RangeError, name: string, rule: string, value: unknown): never {
   throw new Kind(`invalid argument: \`${name}\` must be ${rule}. Value: \`${show(value)}\`.`);
 }
 
@@ -59,7 +60,12 @@ export function closestKey(key: string, known: readonly string[]): string | unde
  * @throws {TypeError} for the first unknown key
  */
 export function checkOptionKeys(options: object, known: readonly string[], where = '`options`'): void {
-  for (const key of Object.keys(options)) {
+  checkKeys(Object.keys(options), known, where);
+}
+
+/** checkOptionKeys on keys already read. */
+function checkKeys(keys: readonly string[], known: readonly string[], where: string): void {
+  for (const key of keys) {
     if (known.includes(key)) continue;
     const near = closestKey(key, known);
     const hint = near === undefined ? 'it takes no options' : `did you mean \`${near}\`? Known keys: ${known.map((k) => `\`${k}\``).join(', ')}`;
@@ -74,8 +80,14 @@ export function checkOptionKeys(options: object, known: readonly string[], where
 export function checkOptions(name: string, value: unknown, known?: readonly string[], where?: string): Record<string, unknown> {
   if (value === undefined) return {};
   if (!isObject(value)) fail(TypeError, name, 'an object', value);
-  if (known) checkOptionKeys(value, known, where ?? `\`${name}\``);
-  return value;
+  // read ONCE: the own enumerable keys (a Proxy's ownKeys trap runs once), each value once (a
+  // getter runs once), into a null-prototype snapshot, so inherited keys (a polluted
+  // Object.prototype) are never read and later reads cannot see another value
+  const keys = Object.keys(value);
+  const snapshot: Record<string, unknown> = Object.create(null);
+  if (known) checkKeys(keys, known, where ?? `\`${name}\``);
+  for (const key of keys) snapshot[key] = (value as Record<string, unknown>)[key];
+  return snapshot;
 }
 
 export function checkNumber(name: string, value: unknown): number {
@@ -135,9 +147,39 @@ export function checkOneOf<T extends string>(name: string, value: unknown, allow
 /** Gradients may come as doubles or floats; both are read in the kernels without a conversion copy. */
 export type FloatArray = Float64Array | Float32Array;
 
+// Typed arrays are read through the engine's own accessors (%TypedArray%.prototype's getters
+// and constructors captured at load), never through the caller's object: a subclass or an
+// own property overriding `length`, `byteOffset` or `buffer`, a Proxy, or an object with a
+// typed array's prototype cannot make a check see one array and a copy read another. Each
+// input is read ONCE into a fresh view of the same memory (typedView), and that view is what
+// every check and copy then uses.
+const TYPED_ARRAY_PROTO = Object.getPrototypeOf(Uint8Array.prototype) as object;
+const intrinsicGetter = (key: PropertyKey) => Object.getOwnPropertyDescriptor(TYPED_ARRAY_PROTO, key)!.get! as (this: unknown) => unknown;
+const TA_TAG = intrinsicGetter(Symbol.toStringTag);
+const TA_BUFFER = intrinsicGetter('buffer');
+const TA_BYTE_OFFSET = intrinsicGetter('byteOffset');
+const TA_LENGTH = intrinsicGetter('length');
+const OBJECT_TO_STRING = Object.prototype.toString;
+const VIEWS = { Float64Array, Float32Array, Uint8Array } as const;
+type ViewKind = keyof typeof VIEWS;
+
+/**
+ * A fresh typed array of the engine's own constructor over the same memory as `value`, or
+ * undefined when `value` is not a real typed array of one of `kinds` (Proxies and lookalikes
+ * included). Reads buffer, byteOffset and length once, through intrinsics.
+ */
+export function typedView<K extends ViewKind>(value: unknown, kinds: readonly K[]): InstanceType<(typeof VIEWS)[K]> | undefined {
+  const tag = Reflect.apply(TA_TAG, value, []) as string | undefined; // undefined for anything but a typed array
+  if (tag === undefined || !(kinds as readonly string[]).includes(tag)) return undefined;
+  const buffer = Reflect.apply(TA_BUFFER, value, []) as ArrayBuffer;
+  const offset = Reflect.apply(TA_BYTE_OFFSET, value, []) as number;
+  const length = Reflect.apply(TA_LENGTH, value, []) as number;
+  return new VIEWS[tag as K](buffer, offset, length) as InstanceType<(typeof VIEWS)[K]>;
+}
+
 /** Whether a typed array's memory is a SharedArrayBuffer (another thread may write it at any time). */
 export function isShared(value: ArrayBufferView): boolean {
-  return Object.prototype.toString.call(value.buffer) === '[object SharedArrayBuffer]';
+  return Reflect.apply(OBJECT_TO_STRING, Reflect.apply(TA_BUFFER, value, []), []) === '[object SharedArrayBuffer]';
 }
 
 /**
@@ -152,16 +194,16 @@ export function stableInput<T extends Float64Array | Float32Array>(value: T): T 
 
 /** A Float64Array input (a private copy when it is shared memory: stableInput). */
 export function checkFloat64Array(name: string, value: unknown): Float64Array {
-  if (!(value instanceof Float64Array)) fail(TypeError, name, 'a Float64Array', value);
-  return stableInput(value);
+  const view = typedView(value, ['Float64Array']);
+  if (view === undefined) fail(TypeError, name, 'a Float64Array', value);
+  return stableInput(view);
 }
 
 /** A Float64Array or Float32Array input (a private copy when it is shared memory: stableInput). */
 export function checkFloatArray(name: string, value: unknown): FloatArray {
-  if (!(value instanceof Float64Array) && !(value instanceof Float32Array)) {
-    fail(TypeError, name, 'a Float64Array or Float32Array', value);
-  }
-  return stableInput(value);
+  const view = typedView(value, ['Float64Array', 'Float32Array']);
+  if (view === undefined) fail(TypeError, name, 'a Float64Array or Float32Array', value);
+  return stableInput(view);
 }
 
 /** The array must hold exactly `expected` elements. */

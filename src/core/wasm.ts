@@ -407,7 +407,9 @@ export function wasm(): Kernels {
 
 /**
  * Largest single allocation: AssemblyScript's TLSF heap serves blocks below 1 GiB
- * (BLOCK_MAXSIZE = 2^30 minus its block overhead) and aborts on larger requests.
+ * (BLOCK_MAXSIZE = 2^30 minus its block overhead) and aborts on larger requests. The heap
+ * is the patched copy in assembly/rt/tlsf.ts (upstream handed out too-small blocks for
+ * requests >= 512 MiB); every size up to this one is served whole.
  */
 export const MAX_BLOCK_BYTES = 2 ** 30 - 64;
 
@@ -449,6 +451,24 @@ export function checkBlocks(sizes: readonly number[], blame: string | undefined,
     throw new RangeError(`${lead} ${formatBytes(total)} of WebAssembly memory beside the `
       + `${formatBytes(liveBytes)} held by live objects, more than the 4 GiB wasm32 address space. Dispose of objects you no longer need.`);
   }
+}
+
+/** What a dense estimator's refusal of a large dim suggests instead. @internal */
+export const USE_THE_SKETCH = 'For a larger dim use the sketch instead: `sketch: { size }` with method \'paired\' '
+  + '(O(dim size) memory, no dense limit; docs/sketch.md).';
+
+/**
+ * The one refusal of a dim above a dense limit (a dim x dim matrix of doubles in one heap
+ * block): says the bytes that matrix needs against the heap's largest block and the 4 GiB
+ * WebAssembly memory, and what to use instead (`instead`, e.g. USE_THE_SKETCH). `name` is
+ * the user's parameter, `dim` its (already validated integer) value, `bytes` the matrix's
+ * size (8 dim^2 unless padded). @internal
+ */
+export function checkDenseDim(name: string, dim: number, max: number, what: string, instead: string, bytes = byteCount(dim * dim, 8)): void {
+  if (dim <= max) return;
+  throw new RangeError(`invalid argument: \`${name}\` must be at most ${max} for ${what}: at dim ${dim} it needs `
+    + `${formatBytes(bytes)} (${bytes} B) of WebAssembly memory in one block, and the wasm heap's largest block is `
+    + `${formatBytes(MAX_BLOCK_BYTES)} (${MAX_BLOCK_BYTES} B) of the 4 GiB of WebAssembly memory. ${instead} Value: \`${dim}\`.`);
 }
 
 /**

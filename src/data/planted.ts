@@ -5,22 +5,26 @@
 // is tr(H) / dim. The paired-noise oracle below answers estimateCurvature's requests for it
 // (docs/sketch.md checks the sketch against it at 2^17 and 2^20 parameters).
 import { Rng } from '../core/rng.js';
-import { checkOptions, checkPositiveInteger, checkFloat64Array, checkFinite, checkSeed, show } from '../core/validate.js';
+import { checkOptions, checkPositiveInteger, checkFloat64Array, checkFinite, checkSeed, show, typedView, fail } from '../core/validate.js';
 
 /**
  * The Walsh-Hadamard transform of v in place (unnormalised: W W = dim I), dim a power of two.
  * @param v - the vector (length a power of two)
  * @returns v
+ * @throws {TypeError} when v is not a Float64Array; RangeError when its length is not a power of two
  */
 export function walshHadamard(v: Float64Array): Float64Array {
-  const n = v.length;
+  // in place: a view of the caller's memory, read through intrinsics (validate.ts typedView)
+  const view = typedView(v, ['Float64Array']);
+  if (view === undefined) fail(TypeError, 'v', 'a Float64Array', v);
+  const n = view.length;
   if (n & (n - 1)) throw new RangeError(`invalid argument: \`v.length\` must be a power of two. Value: \`${n}\`.`);
   for (let h = 1; h < n; h *= 2) {
     for (let i = 0; i < n; i += 2 * h) {
       for (let j = i; j < i + h; j++) {
-        const a = v[j]!, b = v[j + h]!;
-        v[j] = a + b;
-        v[j + h] = a - b;
+        const a = view[j]!, b = view[j + h]!;
+        view[j] = a + b;
+        view[j + h] = a - b;
       }
     }
   }

@@ -3,8 +3,8 @@
 // targetNoise with the same seed, stream and batch). For a model f(x; w) trained with the
 // mean half-squared loss, the paired estimate is the Gauss–Newton matrix G = E[J'J] at any w
 // (for linear regression G = H); see docs/estimators.md.
-import { wasm, alloc, free, f64 } from '../core/wasm.js';
-import { GradientCovariance } from '../core/covariance.js';
+import { wasm, alloc, free, f64, checkDenseDim, USE_THE_SKETCH, byteCount } from '../core/wasm.js';
+import { GradientCovariance, MAX_COVARIANCE_DIM, paddedDim } from '../core/covariance.js';
 import { methodNoise, ESTIMATOR_METHODS, DOMAIN_BATCH_NOISE, DOMAIN_PAIR_NOISE, twoLevelSplit, type EstimatorMethod, type CurvatureEstimate } from './methods.js';
 import { chunkRows, finishDense } from './plan.js';
 import { checkSketch, newSketch, sketchChunkRows, addPairDifferences, sketchResult, type SketchSpec, type SketchEstimateOptions, type SketchedCurvature } from './sketched.js';
@@ -170,7 +170,11 @@ interface Plan {
 function plan(options: CurvatureOptions): Plan {
   const o = checkOptions('options', options, CURVATURE_OPTION_KEYS, '`options` of estimateCurvature');
   // the dense estimate is one wasm heap block (8 dim^2 bytes); a sketch's size is checked by the sketch
-  const dim = checkPositiveInteger('dim', o.dim, o.sketch === undefined ? 11584 : undefined);
+  const dim = checkPositiveInteger('dim', o.dim);
+  if (o.sketch === undefined) {
+    checkDenseDim('dim', dim, MAX_COVARIANCE_DIM, 'the dense estimate (its gradient covariance, 8 dim^2 bytes)', USE_THE_SKETCH,
+      byteCount(paddedDim(dim) ** 2, 8));
+  }
   const outputs = o.outputs === undefined ? 1 : checkPositiveInteger('outputs', o.outputs);
   const n = checkPositiveInteger('batchSize', o.batchSize);
   if (n * outputs > 2 ** 32) throw new RangeError(`invalid argument: \`batchSize\` x \`outputs\` must not exceed 2^32. Value: \`${n * outputs}\`.`);
@@ -517,7 +521,10 @@ async function streamSketch(oracle: GradientOracle, p: Plan, run: Run, spec: Ske
  * @param oracle - `(request) => gradient` (Float64Array or Float32Array of length dim, or a Promise of one)
  * @param options - dim, outputs, batchSize, batches, seed, method, noiseVariance, concurrency, signal, timeout
  * @returns a promise of the estimate (dim x dim), its mean vector and what the method used; with `sketch`, a SketchedCurvature
- * @throws {TypeError|RangeError} (as a rejected promise) for bad options or a bad oracle answer
+ * @throws {TypeError|RangeError} (as a rejected promise) for bad options or a bad oracle answer;
+ *   without `sketch`, a RangeError for dim above 11584 (the dense dim x dim estimate, 8 dim^2
+ *   bytes, is one block of the 4 GiB WebAssembly memory) saying the bytes needed and to use
+ *   the sketch
  * @example
  * import { estimateCurvature } from 'gradcov';
  * const G = await estimateCurvature(({ batch, noise }) => myGradient(batch, noise),

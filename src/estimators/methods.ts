@@ -23,6 +23,14 @@ export function noiseLevelsUnused(value: unknown, method: string): TypeError {
   return new TypeError(`invalid argument: \`noiseLevels\` must be left out unless method is 'two-level' (method is '${method}'). Value: \`${shown}\`.`);
 }
 
+/**
+ * Smallest relative gap (tau_1 - tau_2) / tau_1 of 'two-level': the estimate's relative
+ * standard error is about tau_1 / (tau_1 - tau_2) * sqrt(2 / batches), so below 2^-20 it is
+ * above 2^20 * 2^-15 = 32 even at the most batches allowed (2^31 - 1): noise, whatever the
+ * data. docs/guarantees.md, numeric edges. @internal
+ */
+export const MIN_LEVEL_GAP = 2 ** -20;
+
 /** [tau_1, tau_2] with tau_1 > tau_2 >= 0, finite; default [n, 0]. @internal */
 export function checkNoiseLevels(value: unknown, n: number): [number, number] {
   if (value === undefined) return [n, 0];
@@ -31,6 +39,13 @@ export function checkNoiseLevels(value: unknown, n: number): [number, number] {
   }
   const a = checkNonNegative('noiseLevels[0]', value[0]), b = checkNonNegative('noiseLevels[1]', value[1]);
   if (!(a > b)) throw new RangeError(`invalid argument: \`noiseLevels\` must have noiseLevels[0] > noiseLevels[1]. Value: \`[${a}, ${b}]\`.`);
+  if (!(a - b >= MIN_LEVEL_GAP * a)) {
+    throw new RangeError(`invalid argument: \`noiseLevels\` are too close: (noiseLevels[0] - noiseLevels[1]) / noiseLevels[0] must be at least 2^-20 `
+      + `(the estimate's relative error is about noiseLevels[0] / (noiseLevels[0] - noiseLevels[1]) * sqrt(2 / batches), above 32 for any batches below that). Value: \`[${a}, ${b}]\`.`);
+  }
+  if (!Number.isFinite(n / (a - b))) {
+    throw new RangeError(`invalid argument: \`noiseLevels\` are too small: batchSize / (noiseLevels[0] - noiseLevels[1]) overflows a double. Value: \`[${a}, ${b}]\`.`);
+  }
   return [a, b];
 }
 
@@ -58,10 +73,33 @@ export function methodNoise(method: EstimatorMethod, n: number, o: { noiseVarian
   const tau2 = o.noiseVariance === undefined
     ? (method === 'paired' ? n / 2 : calibratedNoiseVariance(n, { baseNoiseVariance: s2 }))
     : checkNonNegative('noiseVariance', o.noiseVariance);
-  if (method === 'paired' && !(tau2 > 0)) {
+  if (method === 'paired') checkPairedNoise(tau2, n);
+  return { tau2, levels: [tau2], s2 };
+}
+
+/** The noise variance of 'paired': > 0 and batchSize / (2 tau2) a finite double. @internal */
+export function checkPairedNoise(tau2: number, n: number): number {
+  if (!(tau2 > 0)) {
     throw new RangeError(`invalid argument: \`noiseVariance\` must be > 0 for method 'paired' (the pair differences are pure noise). Value: \`${tau2}\`.`);
   }
-  return { tau2, levels: [tau2], s2 };
+  if (!Number.isFinite(n / (2 * tau2))) {
+    throw new RangeError(`invalid argument: \`noiseVariance\` is too small for method 'paired': batchSize / (2 noiseVariance) overflows a double. Value: \`${tau2}\`.`);
+  }
+  return tau2;
+}
+
+/**
+ * The estimate must be finite: an overflow (a noise level at the edge of the doubles) is a
+ * RangeError naming the user's parameter, never an Infinity or NaN in the result. @internal
+ */
+export function checkFiniteEstimate(H: Float64Array, blame: string, value: string): Float64Array {
+  for (let i = 0; i < H.length; i++) {
+    const v = H[i]!;
+    if (v - v !== 0) {
+      throw new RangeError(`invalid argument: \`${blame}\` is at the edge of the doubles: the estimate overflowed (entry ${i} is ${v}); use a noise level nearer the data's scale. Value: \`${value}\`.`);
+    }
+  }
+  return H;
 }
 
 /** The options without `method` and `noiseLevels` (what the calibrated path reads). @internal */
@@ -111,14 +149,14 @@ export function twoLevelSplit(m: number): [number, number] {
 export function pairedHessian(diffCovariance: Float64Array, n: number, tau2: number): Float64Array {
   const f = n / (2 * tau2);
   for (let i = 0; i < diffCovariance.length; i++) diffCovariance[i]! *= f;
-  return diffCovariance;
+  return checkFiniteEstimate(diffCovariance, 'noiseVariance', String(tau2));
 }
 
 /** 'two-level': n (C_1 - C_2) / (tau_1 - tau_2) (into C1). @internal */
 export function twoLevelHessian(C1: Float64Array, C2: Float64Array, n: number, tau1: number, tau2: number): Float64Array {
   const f = n / (tau1 - tau2);
   for (let i = 0; i < C1.length; i++) C1[i] = f * (C1[i]! - C2[i]!);
-  return C1;
+  return checkFiniteEstimate(C1, 'noiseLevels', `[${tau1}, ${tau2}]`);
 }
 
 /**
@@ -133,6 +171,7 @@ export function debiasedHessian(C: Float64Array, g: Float64Array, dim: number, m
   for (let i = 0; i < dim; i++) {
     for (let j = 0; j < dim; j++) A[i * dim + j] = n * C[i * dim + j]! - (g[i]! * g[j]! - C[i * dim + j]! / m);
   }
+  checkFiniteEstimate(A, 'noiseVariance', String(tau2)); // n C_hat overflowed: the noise level, not the factorisation
   let x: Float64Array;
   try {
     x = choleskySolve(A, dim, g);
@@ -142,9 +181,9 @@ export function debiasedHessian(C: Float64Array, g: Float64Array, dim: number, m
   let t = 0;
   for (let i = 0; i < dim; i++) t += g[i]! * x[i]!;
   if (!(t < 1) || !(s2 + tau2 > 0)) {
-    throw new RangeError(`method 'debiased': the misfit cannot be separated from the noise (g_bar' (n C_hat - g_bar g_bar')^-1 g_bar = ${t}, s2 + tau2 = ${s2 + tau2}); inject more noise, use more batches, or use method 'paired'.`);
+    throw new RangeError(`method 'debiased': the misfit cannot be separated from the noise (g_bar' (n C_hat - g_bar g_bar')^-1 g_bar = ${t}, s2 + tau2 = ${s2 + tau2}); inject more noise (a larger \`noiseVariance\`), use more batches, or use method 'paired'.`);
   }
   const kappa = (s2 + tau2) / (1 - t);
   for (let i = 0; i < A.length; i++) A[i]! /= kappa;
-  return { hessian: A, misfit: kappa * t };
+  return { hessian: checkFiniteEstimate(A, 'noiseVariance', String(tau2)), misfit: kappa * t };
 }

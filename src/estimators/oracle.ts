@@ -1,7 +1,7 @@
 // The built-in gradient oracle of linear regression: batch gradients with injected target
 // noise (assembly/gradient.ts), their option parsing and size checks, and the streaming of
 // gradients into an accumulator.
-import { wasm, alloc, free, f64, copyIn, withBlocks, checkBlocks, byteCount } from '../core/wasm.js';
+import { wasm, alloc, free, f64, copyIn, withBlocks, checkBlocks, byteCount, checkDenseDim, USE_THE_SKETCH } from '../core/wasm.js';
 import { GradientCovariance, paddedDim, covarianceScratchBytes, MAX_COVARIANCE_DIM } from '../core/covariance.js';
 import {
   checkOptions, checkPositiveInteger, checkFloat64Array, checkLength, checkFinite, checkNonNegative, checkSeed, checkStream, checkBoolean, checkInteger,
@@ -275,9 +275,8 @@ export function prepareEstimateFor(d: { rows: number; dim: number }, w: Float64A
     checkOracleFits(d, p, [Math.min(p.m, sketchChunkRows(p.dim)) * p.dim * 8], `\`data.dim\` = ${p.dim} with \`batchSize\` = ${p.n}`, 'estimateHessian (data, oracle scratch and the staging of pair differences)');
     return { w: weights, p };
   }
-  if (p.dim > MAX_COVARIANCE_DIM) {
-    throw new RangeError(`invalid argument: \`data.dim\` must be at most ${MAX_COVARIANCE_DIM} (the gradient covariance, 8 dim^2 bytes, is one wasm heap block). Value: \`${p.dim}\`.`);
-  }
+  checkDenseDim('data.dim', p.dim, MAX_COVARIANCE_DIM, 'the dense estimate (its gradient covariance, 8 dim^2 bytes)', USE_THE_SKETCH,
+    byteCount(paddedDim(p.dim) ** 2, 8));
   const dp = paddedDim(p.dim);
   checkOracleFits(d, p, [dp * 8, dp * dp * 8, covarianceScratchBytes(p.dim), stagingRows(p) * p.dim * 8],
     `\`data.dim\` = ${p.dim} with \`batchSize\` = ${p.n}`, 'estimateHessian (data, oracle scratch, the covariance and its staging)');

@@ -363,7 +363,10 @@ function runPlanned(plan: ReturnType<typeof planEstimate<RegressionData | Regres
  * @param options - batchSize, batches, seed, method and the noise settings
  * @returns the estimate, its mean vector, and what the method used (noise levels, gradient evaluations)
  * @throws {TypeError|RangeError} for malformed data, weights or options (batches must be >= 2, >= 4 for 'two-level');
- *   RangeError from 'debiased' when the misfit cannot be separated from the noise
+ *   RangeError from 'debiased' when the misfit cannot be separated from the noise; without
+ *   `sketch`, a RangeError for data.dim above 11584 (the dense dim x dim estimate, 8 dim^2
+ *   bytes, is one block of the 4 GiB WebAssembly memory) saying the bytes needed and to use
+ *   the sketch (`sketch: { size }`, docs/sketch.md)
  * @example
  * const { hessian } = estimateHessian(data, w, { batchSize: 64, batches: 2000, seed: 1 });
  * const exact = estimateHessian(data, w, { batchSize: 64, batches: 1000, seed: 1, method: 'paired' });

@@ -188,4 +188,19 @@ test('89,478,486 (issue: 24 n wraps) and 2^28 x 16 batches are refused naming ba
   acc.dispose();
 });
 
+test('a dim above the dense limit: the bytes needed against the 4 GiB memory and the sketch, one message for every entry point', async () => {
+  await setup();
+  const d = MAX_COVARIANCE_DIM + 1;
+  const shape = (name: string) => new RegExp(`^invalid argument: \`${name.replace('.', '\\.')}\` must be at most ${MAX_COVARIANCE_DIM} for .*: at dim ${d} it needs 1\\.00 GiB \\(\\d+ B\\) of WebAssembly memory in one block, .*\\(${MAX_BLOCK_BYTES} B\\) of the 4 GiB of WebAssembly memory\\. For a larger dim use the sketch instead: \`sketch: \\{ size \\}\` .*docs/sketch\\.md.*Value: \`${d}\`\\.$`);
+  const live = wasmLiveBytes();
+  assert.throws(() => new g.GradientCovariance(d), (e: Error) => e instanceof RangeError && shape('dim').test(e.message));
+  const data = { X: new Float64Array(2 * d), y: new Float64Array(2), rows: 2, dim: d };
+  assert.throws(() => g.estimateHessian(data, new Float64Array(d), { batchSize: 1, batches: 2, seed: 1 }),
+    (e: Error) => e instanceof RangeError && shape('data.dim').test(e.message));
+  let err: unknown;
+  try { await g.estimateCurvature(() => new Float64Array(d), { dim: d, batchSize: 1, batches: 2, seed: 1 }); } catch (e) { err = e; }
+  assert.ok(err instanceof RangeError && shape('dim').test(err.message), String(err));
+  assert.is(wasmLiveBytes(), live, 'nothing allocated');
+});
+
 test.run();

@@ -160,7 +160,7 @@ test('estimateCurvature bad options: TypeError/RangeError naming the option, bef
   const rows: [string, unknown, unknown, typeof TypeError, RegExp][] = [
     ['oracle not a function', 3, o, TypeError, /`oracle` must be a function/],
     ['no options', oracle, undefined, TypeError, /`dim` must be a number/],
-    ['dim 0', oracle, { ...o, dim: 0 }, RangeError, /`dim` must be an integer in \[1, 11584\].*`0`/],
+    ['dim 0', oracle, { ...o, dim: 0 }, RangeError, /`dim` must be .*`0`/],
     ['dim string', oracle, { ...o, dim: '2' }, TypeError, /`dim` must be a number/],
     ['outputs 0', oracle, { ...o, outputs: 0 }, RangeError, /`outputs` must be/],
     ['batchSize 1.5', oracle, { ...o, batchSize: 1.5 }, RangeError, /`batchSize` must be/],
