@@ -66,6 +66,8 @@ const entries: Entry[] = [
   { name: 'extremeEigenvalues A', args: () => [spd.slice()], call: (A) => { const r = g.extremeEigenvalues(A as Float64Array, dim); return [r.min, r.max]; } },
   { name: 'dualNorm w', args: () => [w.slice()], call: (v) => g.dualNorm(v as Float64Array, 'l2') },
   { name: 'walshHadamard v', args: () => [normals(8, 4)], call: (v) => g.walshHadamard(v as Float64Array) },
+  { name: 'CurvatureSketch.addRows', args: () => [normals(dim * 5, 7)], call: (a) => { const s = new g.CurvatureSketch(dim, { size: 2 }); try { return s.addRows(a as Float64Array).toBytes(); } finally { s.dispose(); } }, float32: true },
+  { name: 'CurvatureSketch.fromBytes', args: () => [], call: () => { const s = new g.CurvatureSketch(dim, { size: 2 }).addRows(normals(dim * 5, 7)); try { return g.CurvatureSketch.fromBytes(s.toBytes()).toBytes(); } finally { s.dispose(); } } },
   { name: 'pointAtMisfit direction', args: () => [w.slice()], call: (v) => g.pointAtMisfit(spd, w, v as Float64Array, 0.5) },
 ];
 /** Exports taking neither typed arrays nor option bags this table drives (or covered elsewhere: see below). */
