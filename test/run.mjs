@@ -26,7 +26,7 @@ const suites = [
 if (process.env.GRADCOV_TEST_DIR) suites.splice(0, suites.length, { name: `dir ${process.env.GRADCOV_TEST_DIR}`, dir: process.env.GRADCOV_TEST_DIR, args: [], env: {} });
 // GRADCOV_LONG=1 adds the long runs (test/long/*.test.ts: leak cycles, FinalizationRegistry,
 // worker threads; release build), counted in the same final line. CI sets it.
-if (process.env.GRADCOV_LONG === '1') suites.push({ name: 'long runs', dir: 'test/long', args: [], env: {} });
+if (process.env.GRADCOV_LONG === '1' && !process.env.GRADCOV_TEST_DIR) suites.push({ name: 'long runs', dir: 'test/long', args: [], env: {} });
 // GRADCOV_TEST_SUITES=core,e2e (or release, long) narrows the run during development
 const wanted = process.env.GRADCOV_TEST_SUITES?.split(',');
 const selected = wanted ? suites.filter((s) => wanted.some((w) => s.name.includes(w))) : suites;

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 function runner(dir: string, env: Record<string, string> = {}) {
-  const { CI: _ci, GRADCOV_TEST_SUITES: _s, ...base } = process.env;
+  const { CI: _ci, GRADCOV_TEST_SUITES: _s, GRADCOV_LONG: _l, ...base } = process.env;
   const r = spawnSync(process.execPath, ['test/run.mjs'], {
     cwd: root, encoding: 'utf8', timeout: 60_000,
     env: { ...base, GRADCOV_TEST_DIR: `test/helpers/fixtures/runner/${dir}`, ...env },
