@@ -67,12 +67,34 @@ export async function trainOnQueues(options: QueueTrainOptions): Promise<TrainRe
   const events = names.map((n, k) => new QueueEvents(n, { connection: eventsConn[k]! }));
   for (const q of queues) q.on('error', () => {}); // connection errors: commands wait for the reconnect
   for (const e of events) e.on('error', () => {});
-  const jobOpts = { attempts, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: !keep, removeOnFail: false };
+  // completed jobs are read (and removed) here; kept a while so that a missed completion event is still seen by the poll
+  const jobOpts = { attempts, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: keep ? false : { age: 3600 }, removeOnFail: false };
+  // A completion event published before QueueEvents' blocking read starts is missed by
+  // waitUntilFinished (it then waits forever): the job's own state is also polled, so a
+  // finished job is seen within POLL_MS whatever the events did.
+  const POLL_MS = 250;
+  const polled = async (k: number, job: Job<GradcovJob>, stop: { done: boolean }): Promise<unknown> => {
+    while (!stop.done) {
+      await new Promise((r) => setTimeout(r, POLL_MS));
+      if (stop.done) break;
+      const state = await queues[k]!.getJobState(job.id!);
+      if (state === 'completed') return (await Job.fromId(queues[k]!, job.id!))?.returnvalue;
+      if (state === 'failed') throw new Error((await Job.fromId(queues[k]!, job.id!))?.failedReason ?? 'the job failed');
+    }
+    return undefined;
+  };
   const finish = async (k: number, job: Job<GradcovJob>, what: string): Promise<unknown> => {
+    const stop = { done: false };
     try {
-      return await job.waitUntilFinished(events[k]!, roundTimeout);
+      const waits: Promise<unknown>[] = [job.waitUntilFinished(events[k]!, roundTimeout), polled(k, job, stop)];
+      for (const w of waits) w.catch(() => {}); // the loser's later rejection is not unhandled
+      const value = await Promise.race(waits);
+      if (!keep) await job.remove().catch(() => {});
+      return value;
     } catch (err) {
       throw new Error(`gradcov: ${what} on holder queue ${names[k]} failed: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      stop.done = true;
     }
   };
   try {
