@@ -5,7 +5,7 @@ export {
 } from './core/wasm.js';
 export { Rng } from './core/rng.js';
 export { calibratedNoiseVariance, injectTargetNoise, LOSS_CONVENTIONS, type LossConvention, type CalibrationOptions } from './estimators/noise.js';
-export { GradientCovariance } from './core/covariance.js';
+export { GradientCovariance, type GradientCovarianceOptions, type Precision } from './core/covariance.js';
 export { CurvatureSketch, type SketchOptions, type SketchEigenpairs } from './sketch/sketch.js';
 export type { FloatArray } from './core/validate.js';
 export { linearRegressionGradients, type GradientOptions, type EstimateOptions, type HessianEstimate } from './estimators/oracle.js';

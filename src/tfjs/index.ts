@@ -1,3 +1,8 @@
+/**
+ * `import { tfjsOracle } from 'gradcov/tfjs'`: a TensorFlow.js model, its inputs and its targets as a gradient oracle for estimateCurvature (`@tensorflow/tfjs-core` as an optional peer dependency).
+ *
+ * @module gradcov/tfjs
+ */
 // gradcov/tfjs: a TensorFlow.js model, its inputs and its targets as a gradient oracle for
 // estimateCurvature. `@tensorflow/tfjs-core` is an optional peer dependency of gradcov: it
 // is imported from the user's install (never bundled), so the model, the tensors and the

@@ -56,7 +56,7 @@ async function conformanceIn(path: string): Promise<{ ok: boolean; summary?: unk
 }
 
 test('the import map from package.json exports (browser condition) names every JS entry, each a built file', () => {
-  assert.equal(Object.keys(IMPORTS).sort(), ['gradcov', 'gradcov/bullmq', 'gradcov/inline', 'gradcov/node-workers', 'gradcov/standalone', 'gradcov/web-worker', 'gradcov/web-workers']);
+  assert.equal(Object.keys(IMPORTS).sort(), ['gradcov', 'gradcov/bullmq', 'gradcov/inline', 'gradcov/node-workers', 'gradcov/standalone', 'gradcov/tfjs', 'gradcov/web-worker', 'gradcov/web-workers']);
   assert.is(IMPORTS.gradcov, '/dist/browser.js');
   for (const [name, path] of Object.entries(IMPORTS)) assert.ok(existsSync(`${ROOT}${path.slice(1)}`), `${name} -> ${path} is not built`);
 });

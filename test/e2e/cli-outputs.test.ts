@@ -122,7 +122,7 @@ test('--out: checked before the work, never through a symlink, all files or none
   writeFileSync(join(out, 'hessian.csv'), 'old run\n');
   const ok = gradcov(...args, '--out', out);
   assert.is(ok.code, 0, ok.stderr);
-  assert.equal(readdirSync(out).sort(), ['estimate.json', 'hessian.csv', 'second-moment.csv']);
+  assert.equal(readdirSync(out).sort(), ['estimate-matrices.svg', 'estimate-spectrum.svg', 'estimate.json', 'hessian.csv', 'report.html', 'second-moment.csv']);
   assert.ok(!readFileSync(join(out, 'hessian.csv'), 'utf8').includes('old run'));
   // a read-only directory: refused before the work, naming it
   const ro = join(dir, 'ro');
