@@ -187,6 +187,58 @@ export function covMergeMoments(mPtr: usize, dp: i32, deltaPtr: usize, coef: f64
 }
 
 /**
+ * Packs the block's k rows, centred on its mean mu, into column panels: panel jb holds, per
+ * row kk, columns 4jb..4jb+3 (columns past dim are 0), as 4 doubles (a PANEL_ROW) or, with
+ * f32out, rounded to 4 floats (a PANEL_ROW_F32). Shared by covAddRows and covAddRowsF32;
+ * inlined with a constant f32out, so each kernel keeps its own branch-free loop.
+ */
+// @ts-ignore: decorator
+@inline function packCentred(blk: usize, k: i32, dim: i32, nb: i32, rowStride: usize, f32in: bool, muPtr: usize, packPtr: usize, f32out: bool): void {
+  let rowBytes: usize = f32out ? PANEL_ROW_F32 : PANEL_ROW;
+  let panelBytes = <usize>k * rowBytes;
+  let full = dim >> 2; // panels with four real columns
+  // panel by panel, so that the packed stores are sequential (row reads hit L2)
+  for (let jb = 0; jb < full; jb++) {
+    let j = jb << 2;
+    let mu01 = v128.load(muPtr + (<usize>j << 3));
+    let mu23 = v128.load(muPtr + (<usize>j << 3), 16);
+    let g = blk + (<usize>j << (f32in ? 2 : 3));
+    let dst = packPtr + <usize>jb * panelBytes;
+    for (let kk = 0; kk < k; kk++) {
+      let c01 = f64x2.sub(load2(g, 0, f32in), mu01);
+      let c23 = f64x2.sub(load2(g, 2, f32in), mu23);
+      if (f32out) storePanelRowF32(dst, c01, c23);
+      else storePanelRow(dst, c01, c23);
+      g += rowStride;
+      dst += rowBytes;
+    }
+  }
+  if (full < nb) { // the last panel: 1 to 3 real columns, zero padded
+    let j = full << 2;
+    let dst = packPtr + <usize>full * panelBytes;
+    for (let kk = 0; kk < k; kk++) {
+      let g = blk + <usize>kk * rowStride;
+      let v0 = load1(g, j, f32in) - load<f64>(muPtr + (<usize>j << 3));
+      let v1 = j + 1 < dim ? load1(g, j + 1, f32in) - load<f64>(muPtr + (<usize>(j + 1) << 3)) : 0.0;
+      let v2 = j + 2 < dim ? load1(g, j + 2, f32in) - load<f64>(muPtr + (<usize>(j + 2) << 3)) : 0.0;
+      let c01 = f64x2.replace_lane(f64x2.splat(v0), 1, v1), c23 = f64x2.replace_lane(f64x2.splat(v2), 1, 0.0);
+      if (f32out) storePanelRowF32(dst + <usize>kk * rowBytes, c01, c23);
+      else storePanelRow(dst + <usize>kk * rowBytes, c01, c23);
+    }
+  }
+}
+
+/** x[0..dp) += y[0..dp) * w (dp even). */
+// @ts-ignore: decorator
+@inline function addScaled(xPtr: usize, yPtr: usize, dp: i32, w: f64): void {
+  let wv = f64x2.splat(w);
+  for (let j = 0; j < dp; j += 2) {
+    let q = xPtr + (<usize>j << 3);
+    v128.store(q, f64x2.add(v128.load(q), f64x2.mul(v128.load(yPtr + (<usize>j << 3)), wv)));
+  }
+}
+
+/**
  * Adds `rows` gradients (row-major rows x dim; f64, or f32 when isF32) to the state
  * (count, mean, M) and returns the new count. scratchPtr: covScratchBytes(dim) bytes.
  */
@@ -212,35 +264,8 @@ export function covAddRows(
     let total = count + <f64>k;
     let coef = count * <f64>k / total;
     if (k > 1) {
-      // pack: panel jb holds, per row kk, columns 4jb..4jb+3 centred; columns past dim are 0
       let panelBytes = <usize>k << 5;
-      let full = dim >> 2; // panels with four real columns
-      // panel by panel, so that the packed stores are sequential (row reads hit L2)
-      for (let jb = 0; jb < full; jb++) {
-        let j = jb << 2;
-        let mu01 = v128.load(muPtr + (<usize>j << 3));
-        let mu23 = v128.load(muPtr + (<usize>j << 3), 16);
-        let g = blk + (<usize>j << (f32in ? 2 : 3));
-        let dst = packPtr + <usize>jb * panelBytes;
-        for (let kk = 0; kk < k; kk++) {
-          let c01 = f64x2.sub(load2(g, 0, f32in), mu01);
-          let c23 = f64x2.sub(load2(g, 2, f32in), mu23);
-          storePanelRow(dst, c01, c23);
-          g += rowStride;
-          dst += PANEL_ROW;
-        }
-      }
-      if (full < nb) { // the last panel: 1 to 3 real columns, zero padded
-        let j = full << 2;
-        let dst = packPtr + <usize>full * panelBytes;
-        for (let kk = 0; kk < k; kk++) {
-          let g = blk + <usize>kk * rowStride;
-          let v0 = load1(g, j, f32in) - load<f64>(muPtr + (<usize>j << 3));
-          let v1 = j + 1 < dim ? load1(g, j + 1, f32in) - load<f64>(muPtr + (<usize>(j + 1) << 3)) : 0.0;
-          let v2 = j + 2 < dim ? load1(g, j + 2, f32in) - load<f64>(muPtr + (<usize>(j + 2) << 3)) : 0.0;
-          storePanelRow(dst + (<usize>kk << 5), f64x2.replace_lane(f64x2.splat(v0), 1, v1), f64x2.replace_lane(f64x2.splat(v2), 1, 0.0));
-        }
-      }
+      packCentred(blk, k, dim, nb, rowStride, f32in, muPtr, packPtr, false);
       subtractInPlace(muPtr, meanPtr, dp); // delta
       // rank-k update of the upper tiles (BLIS order): 3rd loop over blocks of MB row
       // panels (an L2-sized block of A), 2nd loop over column panels jb (one B panel in L1),
@@ -260,11 +285,7 @@ export function covAddRows(
       subtractInPlace(muPtr, meanPtr, dp); // delta
       covMergeMoments(mPtr, dp, muPtr, coef, 0);
     }
-    let w = f64x2.splat(<f64>k / total);
-    for (let j = 0; j < dp; j += 2) {
-      let q = meanPtr + (<usize>j << 3);
-      v128.store(q, f64x2.add(v128.load(q), f64x2.mul(v128.load(muPtr + (<usize>j << 3)), w)));
-    }
+    addScaled(meanPtr, muPtr, dp, <f64>k / total); // mean += delta k / total
     count = total;
   }
   return count;
@@ -426,30 +447,7 @@ export function covAddRowsF32(
     let coef = count * <f64>k / total;
     if (k > 1) {
       let panelBytes = <usize>k << 4;
-      let full = dim >> 2;
-      for (let jb = 0; jb < full; jb++) {
-        let j = jb << 2;
-        let mu01 = v128.load(muPtr + (<usize>j << 3));
-        let mu23 = v128.load(muPtr + (<usize>j << 3), 16);
-        let g = blk + (<usize>j << (f32in ? 2 : 3));
-        let dst = packPtr + <usize>jb * panelBytes;
-        for (let kk = 0; kk < k; kk++) {
-          storePanelRowF32(dst, f64x2.sub(load2(g, 0, f32in), mu01), f64x2.sub(load2(g, 2, f32in), mu23));
-          g += rowStride;
-          dst += PANEL_ROW_F32;
-        }
-      }
-      if (full < nb) {
-        let j = full << 2;
-        let dst = packPtr + <usize>full * panelBytes;
-        for (let kk = 0; kk < k; kk++) {
-          let g = blk + <usize>kk * rowStride;
-          let v0 = load1(g, j, f32in) - load<f64>(muPtr + (<usize>j << 3));
-          let v1 = j + 1 < dim ? load1(g, j + 1, f32in) - load<f64>(muPtr + (<usize>(j + 1) << 3)) : 0.0;
-          let v2 = j + 2 < dim ? load1(g, j + 2, f32in) - load<f64>(muPtr + (<usize>(j + 2) << 3)) : 0.0;
-          storePanelRowF32(dst + (<usize>kk << 4), f64x2.replace_lane(f64x2.splat(v0), 1, v1), f64x2.replace_lane(f64x2.splat(v2), 1, 0.0));
-        }
-      }
+      packCentred(blk, k, dim, nb, rowStride, f32in, muPtr, packPtr, true);
       subtractInPlace(muPtr, meanPtr, dp); // delta
       // rank-k update of the upper tiles: column panels in pairs (jb, jb + 1), jb even;
       // row panels up to the pair's diagonal take the 4 x 8 tile, the one row panel
@@ -475,11 +473,7 @@ export function covAddRowsF32(
       subtractInPlace(muPtr, meanPtr, dp); // delta
     }
     covMergeMoments(mPtr, dp, muPtr, coef, 0); // the merge term, after the products
-    let w = f64x2.splat(<f64>k / total);
-    for (let j = 0; j < dp; j += 2) {
-      let q = meanPtr + (<usize>j << 3);
-      v128.store(q, f64x2.add(v128.load(q), f64x2.mul(v128.load(muPtr + (<usize>j << 3)), w)));
-    }
+    addScaled(meanPtr, muPtr, dp, <f64>k / total); // mean += delta k / total
     count = total;
   }
   return count;
