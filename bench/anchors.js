@@ -30,8 +30,13 @@ export function machineKnobs() {
 }
 
 function runScript(suites, cpuKernel) {
-  const r = spawnSync('python3', [SCRIPT, ...suites], { env: envFor(cpuKernel), encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (r.status !== 0) return { error: `exit ${r.status}: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' / ')}` };
+  const r = spawnSync('python3', [SCRIPT, ...suites], {
+    env: envFor(cpuKernel),
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
+  if (r.status !== 0)
+    return { error: `exit ${r.status}: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' / ')}` };
   return JSON.parse(r.stdout);
 }
 
@@ -43,12 +48,16 @@ export function runAnchors(wanted) {
   }
   const probe = spawnSync('python3', ['-c', 'import numpy'], { env: envFor(false), encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
-    console.log(`numpy anchors: skipped (${probe.error ? 'python3 not found' : 'python3 has no numpy'}); the tables show gradcov alone.`);
+    console.log(
+      `numpy anchors: skipped (${probe.error ? 'python3 not found' : 'python3 has no numpy'}); the tables show gradcov alone.`,
+    );
     return null;
   }
   const suites = wanted.filter((w) => ['covariance', 'normals', 'spectral', 'gradients'].includes(w));
   if (suites.length === 0) return null;
-  console.log(`numpy anchors: running bench/python/anchors.py ${suites.join(' ')} (OpenBLAS settings of this machine: ${machineKnobs()}) ...`);
+  console.log(
+    `numpy anchors: running bench/python/anchors.py ${suites.join(' ')} (OpenBLAS settings of this machine: ${machineKnobs()}) ...`,
+  );
   const anchors = runScript(suites, false);
   if (anchors.error) {
     console.log(`numpy anchors: failed (${anchors.error})`);
@@ -56,15 +65,24 @@ export function runAnchors(wanted) {
   }
   anchors.knobs = machineKnobs();
   const o = anchors.openblas ?? {};
-  console.log(`numpy ${anchors.numpy} (Python ${anchors.python}), OpenBLAS core ${o.coreType ?? '?'} (${anchors.knobs}), ${o.threads ?? '?'} thread(s): ${o.config ?? ''}`);
+  console.log(
+    `numpy ${anchors.numpy} (Python ${anchors.python}), OpenBLAS core ${o.coreType ?? '?'} (${anchors.knobs}), ${o.threads ?? '?'} thread(s): ${o.config ?? ''}`,
+  );
   // information: the kernel OpenBLAS picks for this CPU when the machine's settings are removed
-  const info = ['covariance', 'spectral'].filter((s) => suites.includes(s)).map((s) => (s === 'spectral' ? 'eigvalsh' : s));
+  const info = ['covariance', 'spectral']
+    .filter((s) => suites.includes(s))
+    .map((s) => (s === 'spectral' ? 'eigvalsh' : s));
   if (KNOBS.some((k) => process.env[k] !== undefined) && info.length) {
     const cpu = runScript(info, true);
-    if (cpu.error) console.log(`numpy anchors with the CPU's own OpenBLAS kernel: failed (${cpu.error}); no information rows`);
+    if (cpu.error)
+      console.log(
+        `numpy anchors with the CPU's own OpenBLAS kernel: failed (${cpu.error}); no information rows`,
+      );
     else {
       anchors.cpuKernel = { openblas: cpu.openblas, covariance: cpu.covariance, spectral: cpu.eigvalsh };
-      console.log(`numpy information rows: OpenBLAS core ${cpu.openblas?.coreType ?? '?'} with ${KNOBS.join(' and ')} unset (${info.join(', ')})`);
+      console.log(
+        `numpy information rows: OpenBLAS core ${cpu.openblas?.coreType ?? '?'} with ${KNOBS.join(' and ')} unset (${info.join(', ')})`,
+      );
     }
   }
   return anchors;

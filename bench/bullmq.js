@@ -28,14 +28,23 @@ function freePort() {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
   });
 }
 
 function waitLine(child, re, stream = 'stdout') {
   return new Promise((resolve, reject) => {
     let text = '';
-    const on = (d) => { text += d; if (re.test(text)) { child[stream].off('data', on); resolve(); } };
+    const on = (d) => {
+      text += d;
+      if (re.test(text)) {
+        child[stream].off('data', on);
+        resolve();
+      }
+    };
     child[stream].on('data', on);
     child.on('exit', (code) => reject(new Error(`exited ${code} before ${re}: ${text.slice(-500)}`)));
   });
@@ -46,7 +55,11 @@ export async function run() {
     console.log('bullmq: SKIPPED, no redis-server on PATH (apt-get install -y redis-server)');
     return [];
   }
-  const rows = 100000, dim = 64, blockBatches = 2048, blocks = 8, batches = blocks * blockBatches;
+  const rows = 100000,
+    dim = 64,
+    blockBatches = 2048,
+    blocks = 8,
+    batches = blocks * blockBatches;
   const X = new g.Rng(4).normals(new Float64Array(rows * dim));
   const y = new g.Rng(5).normals(new Float64Array(rows));
   const w = new g.Rng(6).normals(new Float64Array(dim));
@@ -54,7 +67,24 @@ export async function run() {
   const opts = { batchSize: 256, batches, seed: 1, blockBatches };
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'gradcov-bench-redis-'));
-  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const redis = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--maxmemory-policy',
+      'noeviction',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const children = [];
   const pool = await createEstimatorPool({ workers: 1 });
   const coordinators = [];
@@ -63,12 +93,19 @@ export async function run() {
     await waitLine(redis, /Ready to accept connections/);
     const url = `redis://127.0.0.1:${port}`;
     const worker = (queue) => {
-      const c = spawn(process.execPath, [join(root, 'cli/dist/index.js'), 'worker', '--redis', url, '--queue', queue], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const c = spawn(
+        process.execPath,
+        [join(root, 'cli/dist/index.js'), 'worker', '--redis', url, '--queue', queue],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       children.push(c);
       return waitLine(c, /concurrency/, 'stderr');
     };
     await Promise.all([worker('one'), worker('two'), worker('two')]);
-    coordinators.push(await createCoordinator({ connection: url, queue: 'one', pollInterval: 50 }), await createCoordinator({ connection: url, queue: 'two', pollInterval: 50 }));
+    coordinators.push(
+      await createCoordinator({ connection: url, queue: 'one', pollInterval: 50 }),
+      await createCoordinator({ connection: url, queue: 'two', pollInterval: 50 }),
+    );
     const shared = await pool.share(data);
     const handles = await Promise.all(coordinators.map((c) => c.register(data)));
     const timelines = new Map(); // run id -> BlockTimeline[]
@@ -89,7 +126,10 @@ export async function run() {
       for (let k = 0; k < 5; k++) {
         const runId = `check${i}x${k}`;
         const r = await c.estimateHessian(handles[i], w, { ...opts, runId });
-        check(r.hessian.every((v, j) => Object.is(v, ref.hessian[j])), `bullmq (${i + 1} processes) differs from the pool`);
+        check(
+          r.hessian.every((v, j) => Object.is(v, ref.hessian[j])),
+          `bullmq (${i + 1} processes) differs from the pool`,
+        );
         await settle(timelines, runId, blocks);
         if (new Set(timelines.get(runId).map((t) => t.pid)).size === i + 1) break;
       }
@@ -100,16 +140,43 @@ export async function run() {
       work: batches,
       minSamples: 5,
       cases: [
-        { name: 'pool.estimateHessian, 1 worker thread', baseline: true, fn: async () => { await pool.estimateHessian(shared, w, opts); } },
-        { name: 'bullmq, 1 worker process', fn: async () => { await coordinators[0].estimateHessian(handles[0], w, { ...opts, runId: `one${n++}` }); } },
-        { name: 'bullmq, 2 worker processes', fn: async () => { await coordinators[1].estimateHessian(handles[1], w, { ...opts, runId: `two${n++}` }); } },
+        {
+          name: 'pool.estimateHessian, 1 worker thread',
+          baseline: true,
+          fn: async () => {
+            await pool.estimateHessian(shared, w, opts);
+          },
+        },
+        {
+          name: 'bullmq, 1 worker process',
+          fn: async () => {
+            await coordinators[0].estimateHessian(handles[0], w, { ...opts, runId: `one${n++}` });
+          },
+        },
+        {
+          name: 'bullmq, 2 worker processes',
+          fn: async () => {
+            await coordinators[1].estimateHessian(handles[1], w, { ...opts, runId: `two${n++}` });
+          },
+        },
       ],
     });
     await new Promise((r) => setTimeout(r, 300)); // the last 'completed' events
-    for (const q of ['one', 'two']) console.log(timelineSummary(q, [...timelines].filter(([run]) => run.startsWith(q)).map(([, t]) => t), blocks));
+    for (const q of ['one', 'two'])
+      console.log(
+        timelineSummary(
+          q,
+          [...timelines].filter(([run]) => run.startsWith(q)).map(([, t]) => t),
+          blocks,
+        ),
+      );
     const ms = (name) => rows_.find((r) => r.name === name)?.ms ?? NaN;
-    const one = ms('bullmq, 1 worker process'), two = ms('bullmq, 2 worker processes'), pooled = ms('pool.estimateHessian, 1 worker thread');
-    console.log(`bullmq scaling: 2 worker processes vs 1 = ${(one / two).toFixed(2)}x (target >= 1.8x); overhead per block vs the pool ${((one - pooled) / blocks).toFixed(1)} ms`);
+    const one = ms('bullmq, 1 worker process'),
+      two = ms('bullmq, 2 worker processes'),
+      pooled = ms('pool.estimateHessian, 1 worker thread');
+    console.log(
+      `bullmq scaling: 2 worker processes vs 1 = ${(one / two).toFixed(2)}x (target >= 1.8x); overhead per block vs the pool ${((one - pooled) / blocks).toFixed(1)} ms`,
+    );
     return rows_;
   } finally {
     await Promise.all(events.map((e) => e.close()));
@@ -125,13 +192,21 @@ export async function run() {
 
 /** Waits (at most 2 s) until the 'completed' events of a run's blocks have arrived. */
 async function settle(timelines, run, blocks) {
-  for (let i = 0; i < 40 && (timelines.get(run)?.length ?? 0) < blocks; i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 40 && (timelines.get(run)?.length ?? 0) < blocks; i++)
+    await new Promise((r) => setTimeout(r, 50));
 }
 
 /** Length of the union of intervals where at least `k` of them overlap. */
 function covered(intervals, k) {
-  const ev = intervals.flatMap(([a, b]) => [[a, 1], [b, -1]]).sort((x, y) => x[0] - y[0] || x[1] - y[1]);
-  let depth = 0, last = 0, total = 0;
+  const ev = intervals
+    .flatMap(([a, b]) => [
+      [a, 1],
+      [b, -1],
+    ])
+    .sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  let depth = 0,
+    last = 0,
+    total = 0;
   for (const [t, d] of ev) {
     if (depth >= k) total += t - last;
     depth += d;
@@ -140,7 +215,10 @@ function covered(intervals, k) {
   return total;
 }
 
-const median = (a) => { const s = [...a].sort((x, y) => x - y); return s.length ? s[s.length >> 1] : NaN; };
+const median = (a) => {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length ? s[s.length >> 1] : NaN;
+};
 
 /**
  * One line per queue: runs, blocks per process, the overlap fraction (time with two blocks
@@ -150,11 +228,25 @@ const median = (a) => { const s = [...a].sort((x, y) => x - y); return s.length 
 export function timelineSummary(queue, runs, blocks) {
   const full = runs.filter((r) => r.length === blocks);
   if (!full.length) return `bullmq timeline, queue ${queue}: no complete run recorded`;
-  const overlap = full.map((r) => covered(r.map((t) => [t.start, t.end]), 2) / covered(r.map((t) => [t.start, t.end]), 1));
-  const perPid = full.map((r) => [...r.reduce((m, t) => m.set(t.pid, (m.get(t.pid) ?? 0) + 1), new Map()).values()].sort().join('+'));
+  const overlap = full.map(
+    (r) =>
+      covered(
+        r.map((t) => [t.start, t.end]),
+        2,
+      ) /
+      covered(
+        r.map((t) => [t.start, t.end]),
+        1,
+      ),
+  );
+  const perPid = full.map((r) =>
+    [...r.reduce((m, t) => m.set(t.pid, (m.get(t.pid) ?? 0) + 1), new Map()).values()].sort().join('+'),
+  );
   const all = full.flat();
   const fmt = (v) => v.toFixed(1);
-  return `bullmq timeline, queue ${queue} (${full.length} runs): blocks per process ${[...new Set(perPid)].join(', ')}; `
-    + `overlap fraction median ${median(overlap).toFixed(2)} (min ${Math.min(...overlap).toFixed(2)}); per block: compute ${fmt(median(all.map((t) => t.end - t.start)))} ms, `
-    + `CPU ${fmt(median(all.map((t) => t.cpu)))} ms, picked->compute ${fmt(median(all.map((t) => t.start - t.picked)))} ms, computed->written ${fmt(median(all.map((t) => t.written - t.end)))} ms`;
+  return (
+    `bullmq timeline, queue ${queue} (${full.length} runs): blocks per process ${[...new Set(perPid)].join(', ')}; ` +
+    `overlap fraction median ${median(overlap).toFixed(2)} (min ${Math.min(...overlap).toFixed(2)}); per block: compute ${fmt(median(all.map((t) => t.end - t.start)))} ms, ` +
+    `CPU ${fmt(median(all.map((t) => t.cpu)))} ms, picked->compute ${fmt(median(all.map((t) => t.start - t.picked)))} ms, computed->written ${fmt(median(all.map((t) => t.written - t.end)))} ms`
+  );
 }

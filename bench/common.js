@@ -25,7 +25,9 @@ export async function suite(name, { unit, work, cases, minSamples = 5, maxTime =
   const active = cases.filter((c) => !c.skip);
   const summary = await b.suite(
     name,
-    b.configure({ cases: { minSamples: quick ? 2 : minSamples, maxTime: quick ? 0.3 : maxTime, delay: 0.05 } }),
+    b.configure({
+      cases: { minSamples: quick ? 2 : minSamples, maxTime: quick ? 0.3 : maxTime, delay: 0.05 },
+    }),
     ...active.map((c) => b.add(c.name, c.fn)),
     b.cycle(),
     b.complete(),
@@ -48,8 +50,16 @@ export async function suite(name, { unit, work, cases, minSamples = 5, maxTime =
       vsNative: native / median(r),
     })),
     ...anchors.map((a) => ({
-      suite: name, name: a.name, ms: a.ms, rate: work / (a.ms / 1000), unit,
-      ratio: base ? median(base) / a.ms : NaN, baseline: false, vsNative: a.info ? native / a.ms : NaN, native: !a.info, info: !!a.info,
+      suite: name,
+      name: a.name,
+      ms: a.ms,
+      rate: work / (a.ms / 1000),
+      unit,
+      ratio: base ? median(base) / a.ms : NaN,
+      baseline: false,
+      vsNative: a.info ? native / a.ms : NaN,
+      native: !a.info,
+      info: !!a.info,
     })),
   ];
 }
@@ -65,12 +75,17 @@ export function timeIt(fn, reps) {
   // process.cpuUsage also counts) are done before timing
   let calls = 0;
   const t0 = performance.now();
-  while (calls < 1000 && (calls < 1 || performance.now() - t0 < 300)) { fn(); calls++; }
+  while (calls < 1000 && (calls < 1 || performance.now() - t0 < 300)) {
+    fn();
+    calls++;
+  }
   const per = (performance.now() - t0) / calls;
   const inner = Math.max(1, Math.ceil(20 / Math.max(per, 1e-3)));
-  const wall = [], cpu = [];
+  const wall = [],
+    cpu = [];
   for (let i = 0; i < reps; i++) {
-    const w0 = performance.now(), c0 = process.cpuUsage();
+    const w0 = performance.now(),
+      c0 = process.cpuUsage();
     for (let j = 0; j < inner; j++) fn();
     const c = process.cpuUsage(c0);
     wall.push((performance.now() - w0) / inner);
@@ -81,11 +96,20 @@ export function timeIt(fn, reps) {
 }
 /** A markdown table of rows: time, throughput and ratio to the suite's baseline. */
 export function table(rows, scaleUnit = (r) => r) {
-  const out = ['| suite | case | median | throughput | vs plain TS | vs numpy |', '|---|---|---:|---:|---:|---:|'];
+  const out = [
+    '| suite | case | median | throughput | vs plain TS | vs numpy |',
+    '|---|---|---:|---:|---:|---:|',
+  ];
   for (const r of rows) {
     const t = r.ms >= 1 ? `${r.ms.toFixed(2)} ms` : `${(r.ms * 1000).toFixed(1)} us`;
-    const native = r.native ? 'anchor' : Number.isFinite(r.vsNative) ? `${r.vsNative.toFixed(2)}x${r.info ? ' (information)' : ''}` : '-';
-    out.push(`| ${r.suite} | ${r.name} | ${t} | ${scaleUnit(r)} | ${r.baseline ? '1x (baseline)' : Number.isFinite(r.ratio) ? `${r.ratio.toFixed(1)}x` : '-'} | ${native} |`);
+    const native = r.native
+      ? 'anchor'
+      : Number.isFinite(r.vsNative)
+        ? `${r.vsNative.toFixed(2)}x${r.info ? ' (information)' : ''}`
+        : '-';
+    out.push(
+      `| ${r.suite} | ${r.name} | ${t} | ${scaleUnit(r)} | ${r.baseline ? '1x (baseline)' : Number.isFinite(r.ratio) ? `${r.ratio.toFixed(1)}x` : '-'} | ${native} |`,
+    );
   }
   return out.join('\n');
 }

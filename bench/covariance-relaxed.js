@@ -11,8 +11,12 @@ for (const dim of process.argv.slice(2).map(Number)) {
   const n = dim === 1024 ? 512 : 4096;
   const G = new g.Rng(1).normals(new Float64Array(n * dim));
   const acc = new g.GradientCovariance(dim);
-  const reps = process.env.BENCH_QUICK === '1' ? 3 : Math.max(5, Math.min(200, Math.floor(2e9 / (2 * n * dim * dim))));
-  out[dim] = timeIt(() => { acc.reset(); acc.addBatch(G); }, reps);
+  const reps =
+    process.env.BENCH_QUICK === '1' ? 3 : Math.max(5, Math.min(200, Math.floor(2e9 / (2 * n * dim * dim))));
+  out[dim] = timeIt(() => {
+    acc.reset();
+    acc.addBatch(G);
+  }, reps);
   acc.dispose();
 }
 console.log(JSON.stringify({ build: g.wasmBuild(), results: out }));

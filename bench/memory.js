@@ -4,7 +4,9 @@ import * as g from '../dist/node.js';
 import { check } from './common.js';
 
 export async function run() {
-  const dim = 1024, total = 100000, block = 1000;
+  const dim = 1024,
+    total = 100000,
+    block = 1000;
   const before = g.wasmMemoryBytes();
   const acc = new g.GradientCovariance(dim);
   const G = new Float64Array(block * dim);
@@ -13,7 +15,10 @@ export async function run() {
   for (let done = 0; done < total; done += block) acc.addBatch(rng.normals(G));
   const seconds = (performance.now() - t0) / 1000;
   const C = acc.covariance();
-  check(acc.count === total && Math.abs(C[0] - 1) < 0.05, `dim ${dim} streamed covariance: count ${acc.count}, C00 ${C[0]}`);
+  check(
+    acc.count === total && Math.abs(C[0] - 1) < 0.05,
+    `dim ${dim} streamed covariance: count ${acc.count}, C00 ${C[0]}`,
+  );
   acc.dispose();
   const peak = g.wasmMemoryBytes();
   return { dim, total, block, peakMiB: peak / 2 ** 20, beforeMiB: before / 2 ** 20, seconds };

@@ -13,50 +13,88 @@ import { runAnchors } from './anchors.js';
 
 /** Markdown table of the information rows: numpy with the CPU's own OpenBLAS kernel next to the anchors. */
 function cpuKernelTable(anchors) {
-  const c = anchors.cpuKernel, core = anchors.openblas?.coreType ?? '?', cpuCore = c.openblas?.coreType ?? '?';
+  const c = anchors.cpuKernel,
+    core = anchors.openblas?.coreType ?? '?',
+    cpuCore = c.openblas?.coreType ?? '?';
   const f = (t) => (t.ms >= 1 ? `${t.ms.toFixed(2)} ms` : `${(t.ms * 1000).toFixed(1)} us`);
-  const lines = [`| numpy case | ${core} (anchor), wall / CPU | ${cpuCore}, wall / CPU | ${cpuCore} speed-up (CPU time) |`, '|---|---:|---:|---:|'];
-  const add = (what, a, b) => { if (a && b) lines.push(`| ${what} | ${f(a)} / ${f({ ms: a.cpuMs })} | ${f(b)} / ${f({ ms: b.cpuMs })} | ${(a.cpuMs / b.cpuMs).toFixed(2)}x |`); };
-  for (const [d, t] of Object.entries(c.covariance ?? {})) add(`G.T @ G, ${t.rows} x ${d}`, anchors.covariance?.[d], t);
-  for (const [d, t] of Object.entries(c.spectral ?? {})) add(`eigvalsh, d = ${d}`, anchors.spectral?.[d]?.eigvalsh, t.eigvalsh);
+  const lines = [
+    `| numpy case | ${core} (anchor), wall / CPU | ${cpuCore}, wall / CPU | ${cpuCore} speed-up (CPU time) |`,
+    '|---|---:|---:|---:|',
+  ];
+  const add = (what, a, b) => {
+    if (a && b)
+      lines.push(
+        `| ${what} | ${f(a)} / ${f({ ms: a.cpuMs })} | ${f(b)} / ${f({ ms: b.cpuMs })} | ${(a.cpuMs / b.cpuMs).toFixed(2)}x |`,
+      );
+  };
+  for (const [d, t] of Object.entries(c.covariance ?? {}))
+    add(`G.T @ G, ${t.rows} x ${d}`, anchors.covariance?.[d], t);
+  for (const [d, t] of Object.entries(c.spectral ?? {}))
+    add(`eigvalsh, d = ${d}`, anchors.spectral?.[d]?.eigvalsh, t.eigvalsh);
   return lines.join('\n');
 }
 import { targetsTable } from './targets.js';
 
-const all = ['covariance', 'normals', 'spectral', 'gradients', 'paired', 'parallel', 'memory', 'bullmq', 'sketch', 'targets'];
+const all = [
+  'covariance',
+  'normals',
+  'spectral',
+  'gradients',
+  'paired',
+  'parallel',
+  'memory',
+  'bullmq',
+  'sketch',
+  'targets',
+];
 // memory first: wasm memory never shrinks, so its peak must be read before other suites grow it
-const wanted = (process.argv.slice(2).length ? process.argv.slice(2) : all)
-  .sort((a, b) => (b === 'memory') - (a === 'memory'));
-for (const w of wanted) if (!all.includes(w)) throw new Error(`unknown suite ${w}; choose from ${all.join(', ')}`);
+const wanted = (process.argv.slice(2).length ? process.argv.slice(2) : all).sort(
+  (a, b) => (b === 'memory') - (a === 'memory'),
+);
+for (const w of wanted)
+  if (!all.includes(w)) throw new Error(`unknown suite ${w}; choose from ${all.join(', ')}`);
 
 await g.init(undefined, { build: process.env.GRADCOV_BUILD ?? 'auto' });
 mkdirSync(RESULTS, { recursive: true });
 const header = `gradcov bench, ${new Date().toISOString().slice(0, 10)}: Node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} x ${os.cpus().length}, wasm build ${g.wasmBuild()}`;
 console.log(header);
-const load = () => os.loadavg().map((x) => x.toFixed(2)).join(', ');
+const load = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(', ');
 const loadBefore = load();
 // numpy first, alone (it would compete with the gradcov suites for the cores)
-const anchors = runAnchors(wanted.includes('targets') ? ['covariance', 'normals', 'spectral', 'gradients'] : wanted);
+const anchors = runAnchors(
+  wanted.includes('targets') ? ['covariance', 'normals', 'spectral', 'gradients'] : wanted,
+);
 const rows = [];
 let memory, targets;
 for (const name of wanted) {
   const mod = await import(`./${name}.js`);
   if (name === 'memory') memory = await mod.run();
   else if (name === 'targets') targets = await mod.run(anchors);
-  else rows.push(...await mod.run(anchors));
+  else rows.push(...(await mod.run(anchors)));
 }
 const o = anchors?.openblas;
 let text = `${header}\n`;
 text += anchors
-  ? `numpy ${anchors.numpy} (Python ${anchors.python}), OpenBLAS ${o?.config ?? '?'}: anchors on core type ${o?.coreType ?? '?'} (this machine's settings: ${anchors.knobs}), ${o?.threads ?? '?'} thread`
-    + (anchors.cpuKernel ? `; information rows on core type ${anchors.cpuKernel.openblas?.coreType ?? '?'} (the CPU's own kernel, settings unset)\n` : '\n')
+  ? `numpy ${anchors.numpy} (Python ${anchors.python}), OpenBLAS ${o?.config ?? '?'}: anchors on core type ${o?.coreType ?? '?'} (this machine's settings: ${anchors.knobs}), ${o?.threads ?? '?'} thread` +
+    (anchors.cpuKernel
+      ? `; information rows on core type ${anchors.cpuKernel.openblas?.coreType ?? '?'} (the CPU's own kernel, settings unset)\n`
+      : '\n')
   : 'numpy anchors: not run\n';
 text += `load average (1, 5, 15 min): ${loadBefore} at the start, ${load()} at the end\n\n${table(rows, fmtRate)}\n`;
-if (anchors?.cpuKernel) text += `\nnumpy with the CPU's own OpenBLAS kernel (information; the ratios above and the targets use the anchor):\n\n${cpuKernelTable(anchors)}\n`;
-if (targets) text += `\nTargets (ratio = anchor time / gradcov time, so > 1 means gradcov is faster; the overhead rows are a fraction of a matvec):\n\n${targetsTable(targets)}\n`;
+if (anchors?.cpuKernel)
+  text += `\nnumpy with the CPU's own OpenBLAS kernel (information; the ratios above and the targets use the anchor):\n\n${cpuKernelTable(anchors)}\n`;
+if (targets)
+  text += `\nTargets (ratio = anchor time / gradcov time, so > 1 means gradcov is faster; the overhead rows are a fraction of a matvec):\n\n${targetsTable(targets)}\n`;
 if (memory) {
   text += `\nStreaming memory: dim ${memory.dim}, ${memory.total} gradients in blocks of ${memory.block}: peak wasm memory ${memory.peakMiB.toFixed(1)} MiB (${memory.seconds.toFixed(2)} s)\n`;
 }
 console.log(`\n${text}`);
 writeFileSync(new URL('summary.md', RESULTS), text);
-writeFileSync(new URL('summary.json', RESULTS), JSON.stringify({ header, anchors, rows, memory, targets }, null, 2));
+writeFileSync(
+  new URL('summary.json', RESULTS),
+  JSON.stringify({ header, anchors, rows, memory, targets }, null, 2),
+);

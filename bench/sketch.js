@@ -18,19 +18,27 @@ const quick = !!process.env.BENCH_QUICK;
 /** Median wall ms of `reps` calls of fn (after `setup` before each, untimed). */
 function timeOnce(fn, reps = 3, setup = () => {}) {
   const t = [];
-  for (let i = 0; i < reps; i++) { const s = setup(); const t0 = performance.now(); fn(s); t.push(performance.now() - t0); }
+  for (let i = 0; i < reps; i++) {
+    const s = setup();
+    const t0 = performance.now();
+    fn(s);
+    t.push(performance.now() - t0);
+  }
   return t.sort((a, b) => a - b)[t.length >> 1];
 }
 
 /** RSS (bytes) of a child holding a CurvatureSketch(d, { size: l }) after 4l rows. */
 function rssChild(d, l) {
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--rss', String(d), String(l)], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--rss', String(d), String(l)], {
+    encoding: 'utf8',
+  });
   if (r.status !== 0) return { error: r.stderr.trim().split('\n').pop() };
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
 
 if (process.argv[2] === '--rss') {
-  const d = Number(process.argv[3]), l = Number(process.argv[4]);
+  const d = Number(process.argv[3]),
+    l = Number(process.argv[4]);
   await g.init();
   const s = new g.CurvatureSketch(d, { size: l });
   const rows = new g.Rng(1).normals(new Float64Array(8 * d));
@@ -43,27 +51,70 @@ if (process.argv[2] === '--rss') {
 
 export async function run() {
   const out = [];
-  const row = (name, ms, work, unit, extra = {}) => out.push({ suite: 'sketch', name, ms, rate: work / (ms / 1000), unit, ratio: NaN, baseline: false, vsNative: NaN, ...extra });
+  const row = (name, ms, work, unit, extra = {}) =>
+    out.push({
+      suite: 'sketch',
+      name,
+      ms,
+      rate: work / (ms / 1000),
+      unit,
+      ratio: NaN,
+      baseline: false,
+      vsNative: NaN,
+      ...extra,
+    });
   // the RSS first, in a child (this process's wasm memory only grows)
   const rss = rssChild(1e6, 64);
-  console.log(`sketch RSS at d = 1e6, l = 64: ${rss.error ?? `${(rss.rssAdd / 1e9).toFixed(3)} GB RSS after 4l rows (2 shrinks), ${(rss.rss / 1e9).toFixed(3)} GB after eigenpairs(10) (its 80 MB result and 80 MB wasm block); wasm memory reserved ${(rss.wasm / 1e9).toFixed(3)} GB (pages not touched are not resident); the rows' 64 MB JS array is counted`} (target < 1.2 GB)`);
+  console.log(
+    `sketch RSS at d = 1e6, l = 64: ${rss.error ?? `${(rss.rssAdd / 1e9).toFixed(3)} GB RSS after 4l rows (2 shrinks), ${(rss.rss / 1e9).toFixed(3)} GB after eigenpairs(10) (its 80 MB result and 80 MB wasm block); wasm memory reserved ${(rss.wasm / 1e9).toFixed(3)} GB (pages not touched are not resident); the rows' 64 MB JS array is counted`} (target < 1.2 GB)`,
+  );
   // kernels: Gram and rotation of a 2l x d buffer vs the dense covariance kernel (2 n d^2 counted as for bench/covariance.js)
   {
-    const d = 100_000, l = 64, n = 2 * l, dp = d;
-    const grams = withBlocks([n * dp * 8, n * n * 8, wasm().sketchGramScratchBytes(n), n * n * 8, wasm().sketchRotateScratchBytes(n)], 'bench', (b, gp, s, wp, rs) => {
-      f64(b, n * dp).set(new g.Rng(2).normals(new Float64Array(n * dp)));
-      f64(wp, n * n).set(new g.Rng(3).normals(new Float64Array(n * n)).map((x) => x / n));
-      const tg = timeOnce(() => wasm().sketchGram(b, n, dp, gp, n, s), 5);
-      const tr = timeOnce(() => wasm().sketchRotate(b, n, dp, wp, n - 1, b, dp, rs), 5);
-      return { tg, tr };
-    });
-    row(`Gram kernel, 2l x d = ${n} x ${d} (FLOP counted as 2 n^2 d, the full product)`, grams.tg, 2 * n * n * d, 'FLOP');
-    row(`rotation kernel, (l-1) x 2l times 2l x d = ${n - 1} x ${n} x ${d}`, grams.tr, 2 * (n - 1) * n * d, 'FLOP');
-    const dim = 1024, k = 512, G = new g.Rng(1).normals(new Float64Array(k * dim));
+    const d = 100_000,
+      l = 64,
+      n = 2 * l,
+      dp = d;
+    const grams = withBlocks(
+      [
+        n * dp * 8,
+        n * n * 8,
+        wasm().sketchGramScratchBytes(n),
+        n * n * 8,
+        wasm().sketchRotateScratchBytes(n),
+      ],
+      'bench',
+      (b, gp, s, wp, rs) => {
+        f64(b, n * dp).set(new g.Rng(2).normals(new Float64Array(n * dp)));
+        f64(wp, n * n).set(new g.Rng(3).normals(new Float64Array(n * n)).map((x) => x / n));
+        const tg = timeOnce(() => wasm().sketchGram(b, n, dp, gp, n, s), 5);
+        const tr = timeOnce(() => wasm().sketchRotate(b, n, dp, wp, n - 1, b, dp, rs), 5);
+        return { tg, tr };
+      },
+    );
+    row(
+      `Gram kernel, 2l x d = ${n} x ${d} (FLOP counted as 2 n^2 d, the full product)`,
+      grams.tg,
+      2 * n * n * d,
+      'FLOP',
+    );
+    row(
+      `rotation kernel, (l-1) x 2l times 2l x d = ${n - 1} x ${n} x ${d}`,
+      grams.tr,
+      2 * (n - 1) * n * d,
+      'FLOP',
+    );
+    const dim = 1024,
+      k = 512,
+      G = new g.Rng(1).normals(new Float64Array(k * dim));
     const acc = new g.GradientCovariance(dim);
     const tc = timeOnce(() => acc.addBatch(G), 5);
     acc.dispose();
-    row(`dense covariance kernel addBatch ${k} x ${dim} (2 n d^2, as bench/covariance.js)`, tc, 2 * k * dim * dim, 'FLOP');
+    row(
+      `dense covariance kernel addBatch ${k} x ${dim} (2 n d^2, as bench/covariance.js)`,
+      tc,
+      2 * k * dim * dim,
+      'FLOP',
+    );
   }
   const dims = quick ? [1e4, 1e5] : [1e4, 1e5, 1e6];
   const sizes = quick ? [32, 64] : [32, 64, 128];
@@ -71,8 +122,15 @@ export async function run() {
     const block = new g.Rng(d).normals(new Float64Array(16 * d));
     for (const l of sizes) {
       let s;
-      try { s = new g.CurvatureSketch(d, { size: l }); } catch (e) { console.log(`sketch d = ${d}, l = ${l}: refused (${e.message.slice(0, 90)}...)`); continue; }
-      const fill = (sk, rows) => { for (let i = 0; i < rows; i += 16) sk.addRows(block.subarray(0, Math.min(16, rows - i) * d)); };
+      try {
+        s = new g.CurvatureSketch(d, { size: l });
+      } catch (e) {
+        console.log(`sketch d = ${d}, l = ${l}: refused (${e.message.slice(0, 90)}...)`);
+        continue;
+      }
+      const fill = (sk, rows) => {
+        for (let i = 0; i < rows; i += 16) sk.addRows(block.subarray(0, Math.min(16, rows - i) * d));
+      };
       fill(s, 2 * l); // full buffer
       const ms = timeOnce(() => fill(s, 2 * l), d >= 1e6 ? 1 : 3);
       s.dispose();
@@ -96,8 +154,11 @@ export async function run() {
   }
   // validation: the wasm sketch equals the plain-TS one bit for bit on a small case
   {
-    const d = 300, l = 8, A = new g.Rng(5).normals(new Float64Array(50 * d));
-    const s = new g.CurvatureSketch(d, { size: l }).addRows(A), r = new FrequentDirections(d, l).add(A);
+    const d = 300,
+      l = 8,
+      A = new g.Rng(5).normals(new Float64Array(50 * d));
+    const s = new g.CurvatureSketch(d, { size: l }).addRows(A),
+      r = new FrequentDirections(d, l).add(A);
     check(s.shrinkage * s.rows === r.delta, 'sketch: wasm and plain-TS Delta differ');
     s.dispose();
   }

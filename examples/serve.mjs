@@ -9,8 +9,14 @@ import { resolve, extname, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const TYPES = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
-  '.json': 'application/json', '.wasm': 'application/wasm', '.css': 'text/css', '.png': 'image/png', '.txt': 'text/plain',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.css': 'text/css',
+  '.png': 'image/png',
+  '.txt': 'text/plain',
 };
 
 /**
@@ -50,7 +56,10 @@ export function serve({ root, port = 0, hook, mapBare = true } = {}) {
     }
     try {
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': type ?? TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+      res.writeHead(200, {
+        'content-type': type ?? TYPES[extname(file)] ?? 'application/octet-stream',
+        'cache-control': 'no-store',
+      });
       res.end(custom?.transform ? custom.transform(body) : mapBare ? mapBareImports(file, body) : body);
     } catch {
       res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${pathname}`);
@@ -60,7 +69,10 @@ export function serve({ root, port = 0, hook, mapBare = true } = {}) {
     server.once('error', fail);
     server.listen(port, '127.0.0.1', () => {
       const { port: actual } = server.address();
-      ok({ url: `http://127.0.0.1:${actual}`, close: () => new Promise((done) => server.close(() => done())) });
+      ok({
+        url: `http://127.0.0.1:${actual}`,
+        close: () => new Promise((done) => server.close(() => done())),
+      });
     });
   });
 }

@@ -9,11 +9,16 @@ import SharedScratch, { stats } from '../assembly/shared/scratch-transform.mjs';
 
 for (const target of ['shared', 'shared-relaxed']) {
   stats.rewritten = 0;
-  const { error, stderr } = await asc.main(['--config', 'asconfig.json', '--target', target], { transforms: [SharedScratch] });
+  const { error, stderr } = await asc.main(['--config', 'asconfig.json', '--target', target], {
+    transforms: [SharedScratch],
+  });
   if (error) {
     console.error(stderr.toString());
     throw error;
   }
-  if (stats.rewritten === 0) throw new Error(`build-shared-wasm: target ${target}: the scratch transform found no static scratch to make per instance; check assembly/shared/scratch-transform.mjs against the kernels`);
+  if (stats.rewritten === 0)
+    throw new Error(
+      `build-shared-wasm: target ${target}: the scratch transform found no static scratch to make per instance; check assembly/shared/scratch-transform.mjs against the kernels`,
+    );
   console.log(`build-shared-wasm: ${target}: ${stats.rewritten} static scratch blocks made per instance`);
 }

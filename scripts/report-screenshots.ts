@@ -9,7 +9,8 @@ import { launchChromium } from '../test/e2e/browser.js';
 
 async function main(): Promise<void> {
   const [dir, out] = process.argv.slice(2);
-  if (!dir || !out) throw new Error('usage: node --import tsx scripts/report-screenshots.ts REPORT_DIR OUT_DIR');
+  if (!dir || !out)
+    throw new Error('usage: node --import tsx scripts/report-screenshots.ts REPORT_DIR OUT_DIR');
   mkdirSync(out, { recursive: true });
   const l = await launchChromium();
   if (!l.context) throw new Error(`no Chromium: tried ${l.tried.join('; ')}`);
@@ -18,7 +19,10 @@ async function main(): Promise<void> {
   await page.goto(pathToFileURL(join(resolve(dir), 'report.html')).href, { waitUntil: 'load' });
   const figures = await page.$$('figure');
   for (const [i, f] of figures.entries()) {
-    const file = join(out, `${String(i).padStart(2, '0')}-${(await f.getAttribute('id'))!.replace(/\.svg$/, '')}.png`);
+    const file = join(
+      out,
+      `${String(i).padStart(2, '0')}-${(await f.getAttribute('id'))!.replace(/\.svg$/, '')}.png`,
+    );
     await f.screenshot({ path: file });
     process.stdout.write(`${file}\n`);
   }
@@ -26,4 +30,10 @@ async function main(): Promise<void> {
   await l.browser?.close();
 }
 
-main().then(() => process.exit(0), (e) => { process.stderr.write(`${e instanceof Error ? e.message : e}\n`); process.exit(1); });
+main().then(
+  () => process.exit(0),
+  (e) => {
+    process.stderr.write(`${e instanceof Error ? e.message : e}\n`);
+    process.exit(1);
+  },
+);

@@ -6,6 +6,9 @@ import relaxed from './gradcov.relaxed.wasm?module';
 import { setDefaultLoader, type WasmBuild } from './core/wasm.js';
 
 const files: Record<WasmBuild, WebAssembly.Module> = { simd, 'relaxed-simd': relaxed };
-setDefaultLoader({ where: (build) => `the ${build} .wasm imported with ?module`, load: (build) => files[build] });
+setDefaultLoader({
+  where: (build) => `the ${build} .wasm imported with ?module`,
+  load: (build) => files[build],
+});
 
 export * from './index.js';

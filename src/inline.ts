@@ -18,6 +18,9 @@ function decode(text: string): Uint8Array {
   return bytes;
 }
 
-setDefaultLoader({ where: (build: WasmBuild) => `the ${build} .wasm inlined as base64`, load: (build) => decode(base64[build]) });
+setDefaultLoader({
+  where: (build: WasmBuild) => `the ${build} .wasm inlined as base64`,
+  load: (build) => decode(base64[build]),
+});
 
 export * from './index.js';

@@ -22,7 +22,12 @@ import type { DistributedTrainer, TrainOptions } from './parallel/trainer.js';
 import type { RegressionData } from './data/dataset.js';
 
 export * from './inline.js';
-export { EstimatorPool, type SharedData, type PoolEstimateOptions, DEFAULT_BLOCK_BATCHES } from './parallel/pool.js';
+export {
+  EstimatorPool,
+  type SharedData,
+  type PoolEstimateOptions,
+  DEFAULT_BLOCK_BATCHES,
+} from './parallel/pool.js';
 export { type Transport } from './parallel/channel.js';
 export type { WebWorkerOptions, WebPoolOptions } from './web-workers.js';
 
@@ -33,7 +38,13 @@ export type { WebWorkerOptions, WebPoolOptions } from './web-workers.js';
  */
 function withWorker<T>(options: T): T {
   if (options === undefined) return { workerUrl: new URL('./standalone-worker.js', import.meta.url) } as T;
-  if (typeof options !== 'object' || options === null || Array.isArray(options) || (options as WebWorkerOptions).workerUrl !== undefined) return options;
+  if (
+    typeof options !== 'object' ||
+    options === null ||
+    Array.isArray(options) ||
+    (options as WebWorkerOptions).workerUrl !== undefined
+  )
+    return options;
   return { ...options, workerUrl: new URL('./standalone-worker.js', import.meta.url) };
 }
 
@@ -75,6 +86,9 @@ export function createEstimatorPool(options?: WebPoolOptions): Promise<Estimator
  * const { w } = await trainer.train();
  * await trainer.close();
  */
-export function createDistributedTrainer(shards: RegressionData[], options: TrainOptions & WebWorkerOptions): Promise<DistributedTrainer> {
+export function createDistributedTrainer(
+  shards: RegressionData[],
+  options: TrainOptions & WebWorkerOptions,
+): Promise<DistributedTrainer> {
   return createWebTrainer(shards, withWorker(options));
 }

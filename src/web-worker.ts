@@ -8,4 +8,6 @@ const scope = globalThis as unknown as {
   addEventListener(type: 'message', fn: (e: { data: unknown }) => void): void;
 };
 const handle = serveWorker((message, transfer) => scope.postMessage(message, transfer ?? []));
-scope.addEventListener('message', (e) => { void handle(e.data); });
+scope.addEventListener('message', (e) => {
+  void handle(e.data);
+});

@@ -12,18 +12,31 @@
 // module when the first such pool starts; if it does not load, each worker gets a copy.
 import { poolOver, checkPoolOptions, type EstimatorPool } from './parallel/pool.js';
 import type { Transport, TransferList } from './parallel/channel.js';
-import { trainerOver, TRAIN_OPTION_KEYS, type DistributedTrainer, type TrainOptions } from './parallel/trainer.js';
+import {
+  trainerOver,
+  TRAIN_OPTION_KEYS,
+  type DistributedTrainer,
+  type TrainOptions,
+} from './parallel/trainer.js';
 import type { RegressionData } from './data/dataset.js';
 import { checkOptions, show } from './core/validate.js';
 import type { WasmBuild } from './core/wasm.js';
 
-export { EstimatorPool, type SharedData, type PoolEstimateOptions, DEFAULT_BLOCK_BATCHES } from './parallel/pool.js';
+export {
+  EstimatorPool,
+  type SharedData,
+  type PoolEstimateOptions,
+  DEFAULT_BLOCK_BATCHES,
+} from './parallel/pool.js';
 export { type Transport, type TransferList } from './parallel/channel.js';
 export { DistributedTrainer, type TrainOptions, type TrainResult } from './parallel/trainer.js';
 
 interface WebWorker {
   postMessage(message: unknown, transfer?: TransferList): void;
-  addEventListener(type: 'message' | 'error' | 'messageerror', fn: (e: { data?: unknown; message?: string }) => void): void;
+  addEventListener(
+    type: 'message' | 'error' | 'messageerror',
+    fn: (e: { data?: unknown; message?: string }) => void,
+  ): void;
   terminate(): void;
 }
 type WorkerCtor = new (url: URL | string, options?: { type?: 'module' }) => WebWorker;
@@ -59,21 +72,32 @@ const sharedWasm = (build: WasmBuild) => fetch(sharedFiles[build]());
 
 /** Starts one worker: from `url`, or (undefined) from web-worker.js next to this module. */
 function webTransport(url: URL | string | undefined): Transport {
-  if (typeof Worker !== 'function') throw new Error('gradcov/web-workers: this runtime has no Web Worker constructor');
+  if (typeof Worker !== 'function')
+    throw new Error('gradcov/web-workers: this runtime has no Web Worker constructor');
   // Written out literally so Vite and webpack 5 find the worker and build it as its own
   // chunk (with pool.js inside it); a URL held in a variable they would copy as a bare
   // asset whose own imports no longer resolve.
-  const worker = url === undefined
-    ? new Worker(new URL('./web-worker.js', import.meta.url), { type: 'module' })
-    : new Worker(url, { type: 'module' });
+  const worker =
+    url === undefined
+      ? new Worker(new URL('./web-worker.js', import.meta.url), { type: 'module' })
+      : new Worker(url, { type: 'module' });
   return {
     postMessage: (message, transfer) => worker.postMessage(message, transfer ?? []),
     listen(onMessage, onError) {
       worker.addEventListener('message', (e) => onMessage(e.data));
       // a script that does not load fires an error event with no message: say which one
-      worker.addEventListener('error', (e) => onError(new Error(e.message !== undefined ? `gradcov worker failed: ${e.message}`
-        : `gradcov worker failed to start: its script did not load (${String(url ?? 'web-worker.js next to gradcov/web-workers')}); a bundler that does not emit it needs the set-up in docs/runtimes.md, or pass \`workerUrl\``)));
-      worker.addEventListener('messageerror', () => onError(new Error('gradcov worker: a message could not be deserialized')));
+      worker.addEventListener('error', (e) =>
+        onError(
+          new Error(
+            e.message !== undefined
+              ? `gradcov worker failed: ${e.message}`
+              : `gradcov worker failed to start: its script did not load (${String(url ?? 'web-worker.js next to gradcov/web-workers')}); a bundler that does not emit it needs the set-up in docs/runtimes.md, or pass \`workerUrl\``,
+          ),
+        ),
+      );
+      worker.addEventListener('messageerror', () =>
+        onError(new Error('gradcov worker: a message could not be deserialized')),
+      );
     },
     terminate: () => worker.terminate(),
   };
@@ -82,11 +106,15 @@ function webTransport(url: URL | string | undefined): Transport {
 /** The caller's worker URL, or undefined for the default (web-worker.js next to this module). */
 function checkWorkerUrl(url: unknown): URL | string | undefined {
   if (url === undefined) return undefined;
-  if (typeof url !== 'string' && !(url instanceof URL)) throw new TypeError(`invalid argument: \`workerUrl\` must be a URL or a string. Value: \`${show(url)}\`.`);
+  if (typeof url !== 'string' && !(url instanceof URL))
+    throw new TypeError(
+      `invalid argument: \`workerUrl\` must be a URL or a string. Value: \`${show(url)}\`.`,
+    );
   return url;
 }
 
-const cores = (): number => (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2;
+const cores = (): number =>
+  (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2;
 
 /**
  * Starts a pool of module Web Workers sharing the compiled kernels (call `init()` first
@@ -104,7 +132,11 @@ const cores = (): number => (globalThis as { navigator?: { hardwareConcurrency?:
  * await pool.close();
  */
 export async function createEstimatorPool(options?: WebPoolOptions): Promise<EstimatorPool> {
-  const { workers, sharedMemory } = checkPoolOptions(options, cores(), ['workers', 'sharedMemory', 'workerUrl']);
+  const { workers, sharedMemory } = checkPoolOptions(options, cores(), [
+    'workers',
+    'sharedMemory',
+    'workerUrl',
+  ]);
   const url = checkWorkerUrl(options?.workerUrl);
   return poolOver(() => webTransport(url), workers, { sharedMemory, sharedWasm });
 }
@@ -122,7 +154,10 @@ export async function createEstimatorPool(options?: WebPoolOptions): Promise<Est
  * const { w } = await trainer.train();
  * await trainer.close();
  */
-export async function createDistributedTrainer(shards: RegressionData[], options: TrainOptions & WebWorkerOptions): Promise<DistributedTrainer> {
+export async function createDistributedTrainer(
+  shards: RegressionData[],
+  options: TrainOptions & WebWorkerOptions,
+): Promise<DistributedTrainer> {
   const o = checkOptions('options', options, [...TRAIN_OPTION_KEYS, 'workerUrl']);
   const { workerUrl, ...rest } = o as unknown as TrainOptions & WebWorkerOptions;
   const url = checkWorkerUrl(workerUrl);

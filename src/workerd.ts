@@ -7,6 +7,9 @@ import relaxed from './gradcov.relaxed.wasm';
 import { setDefaultLoader, type WasmBuild } from './core/wasm.js';
 
 const files: Record<WasmBuild, WebAssembly.Module> = { simd, 'relaxed-simd': relaxed };
-setDefaultLoader({ where: (build) => `the ${build} .wasm imported as a CompiledWasm module`, load: (build) => files[build] });
+setDefaultLoader({
+  where: (build) => `the ${build} .wasm imported as a CompiledWasm module`,
+  load: (build) => files[build],
+});
 
 export * from './index.js';

@@ -19,10 +19,11 @@ export function warn(message: string): void {
 
 // ANSI escape sequences (CSI, OSC, two-character ESC), then any remaining C0/C1 control
 // but newline and tab, and the bidirectional overrides that reorder what a terminal shows
-// eslint-disable-next-line no-control-regex
-const ESCAPES = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]/g;
-// eslint-disable-next-line no-control-regex
+/* eslint-disable no-control-regex -- these two patterns exist to match control characters */
+const ESCAPES =
+  /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]/g;
 const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
+/* eslint-enable no-control-regex */
 
 /**
  * Text safe for a terminal: escape sequences and control characters (but newline and tab)
@@ -51,7 +52,8 @@ export function reportError(err: unknown): void {
     message = String(err);
   }
   process.stderr.write(ERROR_PREFIX + safe(message) + '\n');
-  if (process.env.GRADCOV_DEBUG === '1' && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+  if (process.env.GRADCOV_DEBUG === '1' && err instanceof Error && err.stack)
+    process.stderr.write(err.stack + '\n');
   process.exitCode = 1;
 }
 

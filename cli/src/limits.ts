@@ -32,7 +32,10 @@ export const MAX_ROWS = 100_000_000;
 export function formatBytes(bytes: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
   let u = 0;
-  while (bytes >= 1000 && u < units.length - 1) { bytes /= 1000; u++; }
+  while (bytes >= 1000 && u < units.length - 1) {
+    bytes /= 1000;
+    u++;
+  }
   return `${bytes < 10 && u > 0 ? bytes.toFixed(1) : Math.round(bytes)} ${units[u]}`;
 }
 

@@ -18,8 +18,10 @@ export function checkOutPath(out: string): void {
       continue;
     }
     if (st.isDirectory()) return;
-    throw new UserError(p === resolve(out)
-      ? `--out ${out}: is a file, not a directory; --out names a directory to write the files into (it is created if missing).`
-      : `--out ${out}: ${p} is a file, so no directory can be created below it.`);
+    throw new UserError(
+      p === resolve(out)
+        ? `--out ${out}: is a file, not a directory; --out names a directory to write the files into (it is created if missing).`
+        : `--out ${out}: ${p} is a file, so no directory can be created below it.`,
+    );
   }
 }

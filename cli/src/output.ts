@@ -9,7 +9,12 @@ export { terminalText };
 import type { ExperimentResult } from './experiments/types.js';
 
 export function formatSettings(s: ExperimentResult['settings']): string {
-  return Object.entries(s).map(([k, v]) => `${k} = ${Array.isArray(v) ? v.map((x) => (typeof x === 'number' ? +x.toFixed(4) : x)).join(',') : v}`).join('; ');
+  return Object.entries(s)
+    .map(
+      ([k, v]) =>
+        `${k} = ${Array.isArray(v) ? v.map((x) => (typeof x === 'number' ? +x.toFixed(4) : x)).join(',') : v}`,
+    )
+    .join('; ');
 }
 
 export function formatResult(r: ExperimentResult, seconds?: number): string {
@@ -32,16 +37,24 @@ export interface ReportInput {
  */
 export function resultsJson(input: ReportInput): unknown {
   return {
-    tool: 'gradcov', version: input.version, command: input.command,
+    tool: 'gradcov',
+    version: input.version,
+    command: input.command,
     experiments: input.results.map((r) => ({
-      name: r.name, title: r.title, settings: r.settings, findings: r.findings,
+      name: r.name,
+      title: r.title,
+      settings: r.settings,
+      findings: r.findings,
       tables: r.tables.map((t) => ({ title: t.title, columns: t.columns, rows: t.rows })),
-      plots: r.plots.map((p) => ({ file: `${r.name}-${p.name}.svg`, caption: p.caption, data: (p.spec.data as { values: unknown[] }).values })),
+      plots: r.plots.map((p) => ({
+        file: `${r.name}-${p.name}.svg`,
+        caption: p.caption,
+        data: (p.spec.data as { values: unknown[] }).values,
+      })),
       ...(r.wallClock ? { wallClock: r.wallClock } : {}),
     })),
   };
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // Names from a user's file, escaped for each output; --out written whole or not at all.
@@ -57,7 +70,8 @@ export function csvField(name: string): string {
 }
 
 /** Text safe inside HTML elements and quoted attributes. */
-export const htmlText = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+export const htmlText = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /**
  * Checks an --out directory before any work: it exists (or is created) as a directory, a
@@ -69,29 +83,38 @@ export function checkOutDir(dir: string, files: readonly string[]): void {
   try {
     fs.mkdirSync(dir, { recursive: true });
   } catch (err) {
-    throw new UserError(`--out ${terminalText(dir, 200)}: cannot create the directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new UserError(
+      `--out ${terminalText(dir, 200)}: cannot create the directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
-  if (!fs.statSync(dir).isDirectory()) throw new UserError(`--out ${terminalText(dir, 200)}: not a directory`);
+  if (!fs.statSync(dir).isDirectory())
+    throw new UserError(`--out ${terminalText(dir, 200)}: not a directory`);
   for (const f of files) checkTarget(dir, f);
   const probe = `${dir}/.gradcov-probe-${process.pid}-${Math.random().toString(36).slice(2)}`;
   try {
     fs.writeFileSync(probe, '', { flag: 'wx' });
   } catch (err) {
-    throw new UserError(`--out ${terminalText(dir, 200)}: cannot write files there (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new UserError(
+      `--out ${terminalText(dir, 200)}: cannot write files there (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   } finally {
     fs.rmSync(probe, { force: true });
   }
 }
 
 function checkTarget(dir: string, file: string): void {
-    let st;
+  let st;
   try {
     st = fs.lstatSync(`${dir}/${file}`);
   } catch {
     return; // absent: fine
   }
-  if (st.isSymbolicLink()) throw new UserError(`--out ${terminalText(dir, 200)}: ${file} is a symbolic link; gradcov does not write through links (remove it, or choose another --out)`);
-  if (!st.isFile()) throw new UserError(`--out ${terminalText(dir, 200)}: ${file} exists and is not a regular file`);
+  if (st.isSymbolicLink())
+    throw new UserError(
+      `--out ${terminalText(dir, 200)}: ${file} is a symbolic link; gradcov does not write through links (remove it, or choose another --out)`,
+    );
+  if (!st.isFile())
+    throw new UserError(`--out ${terminalText(dir, 200)}: ${file} exists and is not a regular file`);
 }
 
 /** Temporary files being written by writeAllOrNothing (removed on SIGINT by removePartialFiles). */
@@ -99,8 +122,12 @@ const partial = new Set<string>();
 
 /** Removes every temporary file of a write in progress (the SIGINT handler calls it). */
 export function removePartialFiles(): void {
-    for (const p of partial) {
-    try { fs.rmSync(p, { force: true }); } catch { /* already gone */ }
+  for (const p of partial) {
+    try {
+      fs.rmSync(p, { force: true });
+    } catch {
+      /* already gone */
+    }
   }
   partial.clear();
 }
@@ -112,7 +139,7 @@ export function removePartialFiles(): void {
  * leaves the directory as it was.
  */
 export function writeAllOrNothing(dir: string, files: readonly [name: string, content: string][]): void {
-    for (const [name] of files) checkTarget(dir, name);
+  for (const [name] of files) checkTarget(dir, name);
   const temps: [string, string][] = [];
   try {
     for (const [name, content] of files) {
@@ -122,8 +149,13 @@ export function writeAllOrNothing(dir: string, files: readonly [name: string, co
       fs.writeFileSync(tmp, content, { flag: 'wx' });
     }
   } catch (err) {
-    for (const [tmp] of temps) { fs.rmSync(tmp, { force: true }); partial.delete(tmp); }
-    throw new UserError(`--out ${terminalText(dir, 200)}: writing failed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); no file was changed`);
+    for (const [tmp] of temps) {
+      fs.rmSync(tmp, { force: true });
+      partial.delete(tmp);
+    }
+    throw new UserError(
+      `--out ${terminalText(dir, 200)}: writing failed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); no file was changed`,
+    );
   }
   for (const [tmp, target] of temps) {
     fs.renameSync(tmp, target);

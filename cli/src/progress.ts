@@ -17,7 +17,11 @@ function handleInterrupts(): void {
   if (handling) return;
   handling = true;
   process.once('SIGINT', () => {
-    try { shown?.stop(); } catch { /* the terminal may be gone */ }
+    try {
+      shown?.stop();
+    } catch {
+      /* the terminal may be gone */
+    }
     if (process.stderr.isTTY) process.stderr.write('\x1b[?25h\n'); // the cursor back
     removePartialFiles();
     process.stderr.write('gradcov: interrupted\n');
@@ -41,21 +45,33 @@ const SHOW_AFTER_MS = Number(process.env.GRADCOV_PROGRESS_DELAY_MS ?? 1000);
  * No bar; tick() still yields to the event loop (setImmediate, a few microseconds), so that
  * Ctrl-C is handled between steps (the SIGINT handler runs only when JavaScript yields).
  */
-export const silentProgress: Progress = { start() {}, tick: () => new Promise((resolve) => setImmediate(resolve)), set() {}, stop() {} };
+export const silentProgress: Progress = {
+  start() {},
+  tick: () => new Promise((resolve) => setImmediate(resolve)),
+  set() {},
+  stop() {},
+};
 
 export function createProgress(options: { quiet: boolean }): Progress {
   handleInterrupts();
   if (options.quiet || !process.stdout.isTTY || !process.stderr.isTTY) return silentProgress;
   let bar: cliProgress.SingleBar | undefined;
-  let label = '', unit = 'estimates', total = 0, done = 0, started = 0;
+  let label = '',
+    unit = 'estimates',
+    total = 0,
+    done = 0,
+    started = 0;
   const draw = () => {
     if (!bar && performance.now() - started >= SHOW_AFTER_MS && done < total) {
-      bar = new cliProgress.SingleBar({
-        format: `${label.padEnd(14)} [{bar}] {value}/{total} ${unit} | {duration}s`,
-        stream: process.stderr,
-        hideCursor: true,
-        clearOnComplete: true,
-      }, cliProgress.Presets.shades_classic);
+      bar = new cliProgress.SingleBar(
+        {
+          format: `${label.padEnd(14)} [{bar}] {value}/{total} ${unit} | {duration}s`,
+          stream: process.stderr,
+          hideCursor: true,
+          clearOnComplete: true,
+        },
+        cliProgress.Presets.shades_classic,
+      );
       bar.start(total, done);
       shown = bar;
     } else {
@@ -67,7 +83,11 @@ export function createProgress(options: { quiet: boolean }): Progress {
       bar?.stop();
       bar = undefined;
       shown = undefined;
-      label = l; unit = u; total = t; done = 0; started = performance.now();
+      label = l;
+      unit = u;
+      total = t;
+      done = 0;
+      started = performance.now();
     },
     set(value) {
       done = Math.min(value, total);

@@ -20,8 +20,14 @@ export function formatTable(t: ResultTable): string {
     });
     if (bi >= 0) best.set(c, bi);
   }
-  const cells = t.rows.map((r, i) => r.map((v, c) => formatCell(v, digits) + (best.get(c) === i ? ' *' : '')));
+  const cells = t.rows.map((r, i) =>
+    r.map((v, c) => formatCell(v, digits) + (best.get(c) === i ? ' *' : '')),
+  );
   const width = t.columns.map((h, c) => Math.max(h.length, ...cells.map((r) => r[c]?.length ?? 0)));
   const line = (r: string[]) => '| ' + r.map((v, c) => v.padStart(width[c]!)).join(' | ') + ' |';
-  return [line(t.columns), '|' + width.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...cells.map(line)].join('\n');
+  return [
+    line(t.columns),
+    '|' + width.map((w) => '-'.repeat(w + 2)).join('|') + '|',
+    ...cells.map(line),
+  ].join('\n');
 }

@@ -13,10 +13,17 @@ import type * as TF from '@tensorflow/tfjs-core';
 export async function loadTf(): Promise<typeof TF> {
   const result = await build({
     stdin: {
-      contents: "export * from '@tensorflow/tfjs-core';\nimport '@tensorflow/tfjs-core/dist/register_all_gradients';\nimport '@tensorflow/tfjs-backend-cpu';\n",
-      resolveDir: fileURLToPath(new URL('.', import.meta.url)), sourcefile: 'tf-entry.js',
+      contents:
+        "export * from '@tensorflow/tfjs-core';\nimport '@tensorflow/tfjs-core/dist/register_all_gradients';\nimport '@tensorflow/tfjs-backend-cpu';\n",
+      resolveDir: fileURLToPath(new URL('.', import.meta.url)),
+      sourcefile: 'tf-entry.js',
     },
-    bundle: true, write: false, format: 'cjs', platform: 'node', mainFields: ['module', 'main'], logLevel: 'error',
+    bundle: true,
+    write: false,
+    format: 'cjs',
+    platform: 'node',
+    mainFields: ['module', 'main'],
+    logLevel: 'error',
   });
   const dir = mkdtempSync(join(tmpdir(), 'gradcov-tfjs-'));
   try {

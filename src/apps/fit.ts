@@ -11,13 +11,26 @@ import { extremeEigenvalues } from '../spectral/spectral.js';
 import { checkSketch, type SketchEstimateOptions } from '../estimators/sketched.js';
 import { LowRankPreconditioner } from './sketch-preconditioner.js';
 import {
-  checkPositiveInteger, checkOptions, checkOneOf, checkInteger,
-  checkSeed, checkNonNegative, checkUnitInterval, checkBoolean, checkPositive, checkRegressionData, show,
+  checkPositiveInteger,
+  checkOptions,
+  checkOneOf,
+  checkInteger,
+  checkSeed,
+  checkNonNegative,
+  checkUnitInterval,
+  checkBoolean,
+  checkPositive,
+  checkRegressionData,
+  show,
 } from '../core/validate.js';
 import { Preconditioner } from './preconditioner.js';
 
 /** P^-1 g with either preconditioner. */
-function solveWith(P: Preconditioner | LowRankPreconditioner, g: Float64Array, out?: Float64Array): Float64Array {
+function solveWith(
+  P: Preconditioner | LowRankPreconditioner,
+  g: Float64Array,
+  out?: Float64Array,
+): Float64Array {
   return P instanceof LowRankPreconditioner ? P.solve(g, out) : P.apply(g, out);
 }
 
@@ -35,8 +48,25 @@ function denseOf(P: LowRankPreconditioner, dim: number): Float64Array {
 }
 
 /** The keys of FitOptions, for the unknown-key check. */
-const FIT_OPTION_KEYS = ['method', 'steps', 'learningRate', 'batchSize', 'batches', 'noiseVariance', 'baseNoiseVariance', 'seed',
-  'hessian', 'ridge', 'tolerance', 'initial', 'snapshotEvery', 'debias', 'rescale', 'estimator', 'sketch'] as const;
+const FIT_OPTION_KEYS = [
+  'method',
+  'steps',
+  'learningRate',
+  'batchSize',
+  'batches',
+  'noiseVariance',
+  'baseNoiseVariance',
+  'seed',
+  'hessian',
+  'ridge',
+  'tolerance',
+  'initial',
+  'snapshotEvery',
+  'debias',
+  'rescale',
+  'estimator',
+  'sketch',
+] as const;
 
 /** Options of fitLinearRegression(). */
 export interface FitOptions {
@@ -144,35 +174,51 @@ export interface FitResult {
  */
 export function fitLinearRegression(data: RegressionData, options: FitOptions): FitResult {
   const d = checkRegressionData(data);
-  checkBlocks([byteCount(d.dim * d.dim, 8), byteCount(d.dim * d.dim + 1, 8)], `\`data.dim\` = ${d.dim}`,
-    'fitLinearRegression (X\'X / rows and its Cholesky factor, 8 dim^2 bytes each)');
+  checkBlocks(
+    [byteCount(d.dim * d.dim, 8), byteCount(d.dim * d.dim + 1, 8)],
+    `\`data.dim\` = ${d.dim}`,
+    "fitLinearRegression (X'X / rows and its Cholesky factor, 8 dim^2 bytes each)",
+  );
   const o = checkOptions('options', options, FIT_OPTION_KEYS, '`options` of fitLinearRegression');
   const method = checkOneOf('method', o.method, ['gd', 'preconditioned'] as const);
   const steps = checkInteger('steps', o.steps, 0, 1e9);
   const n = checkPositiveInteger('batchSize', o.batchSize);
   checkSeed('seed', o.seed);
   const dim = d.dim;
-  const batches = o.batches === undefined ? Math.max(1000, 200 * dim) : checkInteger('batches', o.batches, 2, 0x7fffffff);
-  const learningRate = o.learningRate === undefined ? undefined : checkPositive('learningRate', o.learningRate);
-  const noiseVariance = o.noiseVariance === undefined ? undefined : checkNonNegative('noiseVariance', o.noiseVariance);
-  const baseNoiseVariance = o.baseNoiseVariance === undefined ? 0 : checkNonNegative('baseNoiseVariance', o.baseNoiseVariance);
+  const batches =
+    o.batches === undefined ? Math.max(1000, 200 * dim) : checkInteger('batches', o.batches, 2, 0x7fffffff);
+  const learningRate =
+    o.learningRate === undefined ? undefined : checkPositive('learningRate', o.learningRate);
+  const noiseVariance =
+    o.noiseVariance === undefined ? undefined : checkNonNegative('noiseVariance', o.noiseVariance);
+  const baseNoiseVariance =
+    o.baseNoiseVariance === undefined ? 0 : checkNonNegative('baseNoiseVariance', o.baseNoiseVariance);
   const given = o.hessian === undefined ? undefined : checkSquare('hessian', o.hessian, dim);
   const ridge = checkRidge({ ridge: o.ridge });
   const tolerance = o.tolerance === undefined ? undefined : checkUnitInterval('tolerance', o.tolerance);
   const w = o.initial === undefined ? new Float64Array(dim) : checkWeights(o.initial, dim).slice();
   const every = o.snapshotEvery === undefined ? 0 : checkPositiveInteger('snapshotEvery', o.snapshotEvery);
-  const estimator = o.estimator === undefined ? 'paired' : checkOneOf('estimator', o.estimator, ['paired', 'calibrated'] as const);
+  const estimator =
+    o.estimator === undefined
+      ? 'paired'
+      : checkOneOf('estimator', o.estimator, ['paired', 'calibrated'] as const);
   const debias = o.debias === undefined ? estimator === 'calibrated' : checkBoolean('debias', o.debias);
   const rescale = o.rescale === undefined ? estimator === 'calibrated' : checkBoolean('rescale', o.rescale);
   if (debias && estimator === 'paired') {
-    throw new TypeError("invalid argument: `debias` must not be true with estimator 'paired' (its H_hat has no misfit term to remove). Value: `true`.");
+    throw new TypeError(
+      "invalid argument: `debias` must not be true with estimator 'paired' (its H_hat has no misfit term to remove). Value: `true`.",
+    );
   }
   if (o.sketch !== undefined && estimator !== 'paired') {
-    throw new RangeError(`invalid argument: \`sketch\` needs estimator 'paired' (the sketch holds zero-mean pair differences). Value: estimator \`'${estimator}'\`.`);
+    throw new RangeError(
+      `invalid argument: \`sketch\` needs estimator 'paired' (the sketch holds zero-mean pair differences). Value: estimator \`'${estimator}'\`.`,
+    );
   }
   const sketch = checkSketch(o.sketch, 'paired');
   if (sketch && (method !== 'preconditioned' || given)) {
-    throw new TypeError(`invalid argument: \`sketch\` must be left out unless method is 'preconditioned' without \`hessian\` (it decides how H_hat is estimated). Value: \`${show(o.sketch)}\`.`);
+    throw new TypeError(
+      `invalid argument: \`sketch\` must be left out unless method is 'preconditioned' without \`hessian\` (it decides how H_hat is estimated). Value: \`${show(o.sketch)}\`.`,
+    );
   }
   if (estimator === 'paired' && noiseVariance === 0) {
     throw new RangeError("invalid argument: `noiseVariance` must be > 0 for estimator 'paired'. Value: `0`.");
@@ -190,7 +236,8 @@ export function fitLinearRegression(data: RegressionData, options: FitOptions): 
 
   const k = wasm();
   const hPtr = alloc(dim * dim * 8, 'fitLinearRegression');
-  let vPtr = 0, gPtr = 0;
+  let vPtr = 0,
+    gPtr = 0;
   let P: Preconditioner | LowRankPreconditioner | undefined;
   try {
     vPtr = alloc(dim * 8, 'fitLinearRegression');
@@ -203,13 +250,21 @@ export function fitLinearRegression(data: RegressionData, options: FitOptions): 
       copyIn(vPtr, v);
       k.matvec(hPtr, vPtr, gPtr, dim);
       const hv = f64(gPtr, dim);
-      let vhv = 0, bv = 0;
-      for (let i = 0; i < dim; i++) { vhv += v[i]! * hv[i]!; bv += b[i]! * v[i]!; g[i] = hv[i]! - b[i]!; }
+      let vhv = 0,
+        bv = 0;
+      for (let i = 0; i < dim; i++) {
+        vhv += v[i]! * hv[i]!;
+        bv += b[i]! * v[i]!;
+        g[i] = hv[i]! - b[i]!;
+      }
       evaluations++;
       return 0.5 * vhv - bv + c0;
     };
 
-    let eta: number, used: Float64Array, scale = 1, batchGradients = 0;
+    let eta: number,
+      used: Float64Array,
+      scale = 1,
+      batchGradients = 0;
     const loss: number[] = [gradient(w)];
     if (method === 'gd') {
       used = given ?? H;
@@ -218,20 +273,38 @@ export function fitLinearRegression(data: RegressionData, options: FitOptions): 
       if (given) {
         used = given;
       } else if (sketch) {
-        const est = estimateHessian(d, w, { batchSize: n, batches: Math.max(2, Math.floor(batches / 2)), seed: o.seed as number | bigint,
-          method: 'paired', sketch: o.sketch as SketchEstimateOptions, ...(noiseVariance === undefined ? {} : { noiseVariance }) });
+        const est = estimateHessian(d, w, {
+          batchSize: n,
+          batches: Math.max(2, Math.floor(batches / 2)),
+          seed: o.seed as number | bigint,
+          method: 'paired',
+          sketch: o.sketch as SketchEstimateOptions,
+          ...(noiseVariance === undefined ? {} : { noiseVariance }),
+        });
         batchGradients = est.gradientEvaluations;
         P = new LowRankPreconditioner(est, { damping: ridge });
         used = denseOf(P, dim);
       } else {
-        const est = estimator === 'paired'
-          ? estimateHessian(d, w, { batchSize: n, batches: Math.max(2, Math.floor(batches / 2)), seed: o.seed as number | bigint,
-            method: 'paired', ...(noiseVariance === undefined ? {} : { noiseVariance }) })
-          : estimateHessian(d, w, { batchSize: n, batches, seed: o.seed as number | bigint,
-            ...(noiseVariance === undefined ? { baseNoiseVariance } : { noiseVariance }) });
+        const est =
+          estimator === 'paired'
+            ? estimateHessian(d, w, {
+                batchSize: n,
+                batches: Math.max(2, Math.floor(batches / 2)),
+                seed: o.seed as number | bigint,
+                method: 'paired',
+                ...(noiseVariance === undefined ? {} : { noiseVariance }),
+              })
+            : estimateHessian(d, w, {
+                batchSize: n,
+                batches,
+                seed: o.seed as number | bigint,
+                ...(noiseVariance === undefined ? { baseNoiseVariance } : { noiseVariance }),
+              });
         batchGradients = est.gradientEvaluations;
         used = est.hessian;
-        if (debias) for (let i = 0; i < dim; i++) for (let j = 0; j < dim; j++) used[i * dim + j]! -= (g[i]! * g[j]!) / n;
+        if (debias)
+          for (let i = 0; i < dim; i++)
+            for (let j = 0; j < dim; j++) used[i * dim + j]! -= (g[i]! * g[j]!) / n;
       }
       P ??= new Preconditioner(used, dim, { ridge });
       if (!given && rescale) {
@@ -239,8 +312,12 @@ export function fitLinearRegression(data: RegressionData, options: FitOptions): 
         const p = solveWith(P, g0);
         const wp = w.map((v, i) => v + p[i]!);
         gradient(wp);
-        let num = 0, den = 0;
-        for (let i = 0; i < dim; i++) { num += p[i]! * (g[i]! - g0[i]!); den += p[i]! * g0[i]!; }
+        let num = 0,
+          den = 0;
+        for (let i = 0; i < dim; i++) {
+          num += p[i]! * (g[i]! - g0[i]!);
+          den += p[i]! * g0[i]!;
+        }
         g.set(g0);
         if (num > 0 && den > 0) scale = num / den;
         used = used.map((v) => v * scale);
@@ -252,7 +329,8 @@ export function fitLinearRegression(data: RegressionData, options: FitOptions): 
     let gnorm0 = 0;
     for (let i = 0; i < dim; i++) gnorm0 += g[i]! * g[i]!;
     gnorm0 = Math.sqrt(gnorm0);
-    let converged = false, taken = 0;
+    let converged = false,
+      taken = 0;
     const dir = new Float64Array(dim);
     const done = (): boolean => {
       if (tolerance === undefined) return false;
@@ -262,14 +340,17 @@ export function fitLinearRegression(data: RegressionData, options: FitOptions): 
     };
     converged = done();
     while (!converged && taken < steps) {
-      if (P) solveWith(P, g, dir); else dir.set(g);
+      if (P) solveWith(P, g, dir);
+      else dir.set(g);
       const f = P ? eta / scale : eta;
       for (let i = 0; i < dim; i++) w[i]! -= f * dir[i]!;
       taken++;
       const l = gradient(w);
       if (l - l !== 0 || g.some((v) => v - v !== 0)) {
-        throw new RangeError(`fitLinearRegression diverged: the loss or gradient overflowed float64 at step ${taken}. \`learningRate\` (${eta}) is too large for this problem`
-          + `${method === 'gd' ? ' (gradient descent needs less than 2 / lambda_max)' : ', or the Hessian estimate is poor (pass more `batches`, or a `ridge`)'}.`);
+        throw new RangeError(
+          `fitLinearRegression diverged: the loss or gradient overflowed float64 at step ${taken}. \`learningRate\` (${eta}) is too large for this problem` +
+            `${method === 'gd' ? ' (gradient descent needs less than 2 / lambda_max)' : ', or the Hessian estimate is poor (pass more `batches`, or a `ridge`)'}.`,
+        );
       }
       loss.push(l);
       if (every && taken % every === 0) snapshots.push({ step: taken, w: w.slice() });
@@ -277,12 +358,22 @@ export function fitLinearRegression(data: RegressionData, options: FitOptions): 
     }
     if (every && taken % every !== 0) snapshots.push({ step: taken, w: w.slice() });
     return {
-      w, loss: Float64Array.from(loss), steps: taken, converged, learningRate: eta, hessian: used, scale,
+      w,
+      loss: Float64Array.from(loss),
+      steps: taken,
+      converged,
+      learningRate: eta,
+      hessian: used,
+      scale,
       ...(method === 'preconditioned' && !given ? { estimator } : {}),
-      batchGradients, gradientEvaluations: evaluations, snapshots,
+      batchGradients,
+      gradientEvaluations: evaluations,
+      snapshots,
     };
   } finally {
     P?.dispose();
-    free(hPtr); free(vPtr); free(gPtr);
+    free(hPtr);
+    free(vPtr);
+    free(gPtr);
   }
 }

@@ -1,10 +1,29 @@
 // Preconditioning with a Hessian estimate: the Cholesky factor of H_hat + lambda I kept in
 // wasm memory, applied to gradients (the fitter that uses it: src/apps/fit.ts).
-import { wasm, alloc, free, f64, copyIn, trackBlocks, releaseBlocks, checkBlocks, byteCount } from '../core/wasm.js';
+import {
+  wasm,
+  alloc,
+  free,
+  f64,
+  copyIn,
+  trackBlocks,
+  releaseBlocks,
+  checkBlocks,
+  byteCount,
+} from '../core/wasm.js';
 import { checkSquare, checkRidge, notPositiveDefinite } from '../core/cholesky.js';
-import { checkPositiveInteger, checkFloat64Array, checkLength, checkFinite, checkLive } from '../core/validate.js';
+import {
+  checkPositiveInteger,
+  checkFloat64Array,
+  checkLength,
+  checkFinite,
+  checkLive,
+} from '../core/validate.js';
 
-interface State { lPtr: number; xPtr: number }
+interface State {
+  lPtr: number;
+  xPtr: number;
+}
 
 /**
  * Applies (H + lambda I)^-1 to gradients, for preconditioned steps w <- w - eta P^-1 g.
@@ -34,8 +53,11 @@ export class Preconditioner {
    */
   constructor(hessian: Float64Array, dim: number, options?: { ridge?: number }) {
     this.dim = checkPositiveInteger('dim', dim, 46340);
-    checkBlocks([byteCount(this.dim * this.dim + 1, 8), byteCount(this.dim, 8)], `\`dim\` = ${this.dim}`,
-      'the Cholesky factor (8 dim^2 bytes; dim at most 11585)');
+    checkBlocks(
+      [byteCount(this.dim * this.dim + 1, 8), byteCount(this.dim, 8)],
+      `\`dim\` = ${this.dim}`,
+      'the Cholesky factor (8 dim^2 bytes; dim at most 11585)',
+    );
     const H = checkSquare('hessian', hessian, this.dim);
     this.ridge = checkRidge(options);
     const d = this.dim;
@@ -45,7 +67,8 @@ export class Preconditioner {
       xPtr = alloc(d * 8, `Preconditioner(${d})`);
       copyIn(lPtr, H);
       const pivot = wasm().choleskyFactor(lPtr, d, this.ridge, lPtr + d * d * 8);
-      if (pivot >= 0) throw notPositiveDefinite('hessian', pivot, f64(lPtr + d * d * 8, 1)[0]!, this.ridge, H, d);
+      if (pivot >= 0)
+        throw notPositiveDefinite('hessian', pivot, f64(lPtr + d * d * 8, 1)[0]!, this.ridge, H, d);
     } catch (err) {
       free(lPtr);
       free(xPtr);
@@ -75,7 +98,9 @@ export class Preconditioner {
     wasm().choleskySolve(this.#state.lPtr, this.dim, this.#state.xPtr);
     const x = f64(this.#state.xPtr, this.dim);
     if (x.some((t) => t - t !== 0)) {
-      throw new RangeError('invalid argument: `g` is too large for this preconditioner: (H + ridge I)^-1 g overflows float64. Scale `g` down or use a larger ridge.');
+      throw new RangeError(
+        'invalid argument: `g` is too large for this preconditioner: (H + ridge I)^-1 g overflows float64. Scale `g` down or use a larger ridge.',
+      );
     }
     if (out === undefined) return x.slice();
     out.set(x);

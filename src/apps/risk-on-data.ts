@@ -1,6 +1,13 @@
 // The risks measured directly on data rows, the ground truth that estimateRisk()'s
 // gradient-only estimates are compared with: plain TS over the rows (no kernel), validated.
-import { checkFloat64Array, checkFinite, checkLength, checkNonNegative, checkOneOf, checkRegressionData } from '../core/validate.js';
+import {
+  checkFloat64Array,
+  checkFinite,
+  checkLength,
+  checkNonNegative,
+  checkOneOf,
+  checkRegressionData,
+} from '../core/validate.js';
 
 /** The perturbation ball of the adversarial risk: l2, l-infinity, or Mahalanobis (D'H^-1 D <= eps^2). */
 export type PerturbationNorm = 'l2' | 'linf' | 'mahalanobis';
@@ -16,9 +23,16 @@ function dualNormRef(w: Float64Array, norm: PerturbationNorm, H?: Float64Array):
 }
 
 /** The three means over the rows, on checked inputs. */
-function riskOnDataRef(data: { X: Float64Array; y: Float64Array; rows: number; dim: number }, w: Float64Array, eps: number, dual: number) {
+function riskOnDataRef(
+  data: { X: Float64Array; y: Float64Array; rows: number; dim: number },
+  w: Float64Array,
+  eps: number,
+  dual: number,
+) {
   const { X, y, rows, dim } = data;
-  let adv = 0, sq = 0, ab = 0;
+  let adv = 0,
+    sq = 0,
+    ab = 0;
   for (let r = 0; r < rows; r++) {
     let res = -y[r]!;
     for (let c = 0; c < dim; c++) res += X[r * dim + c]! * w[c]!;
@@ -50,12 +64,14 @@ export function dualNorm(w: Float64Array, norm: PerturbationNorm, H?: Float64Arr
   checkFinite('w', v);
   const which = checkOneOf('norm', norm, NORMS);
   if (which !== 'mahalanobis') return dualNormRef(v, which);
-  if (H === undefined) throw new TypeError("invalid argument: `H` must be given for norm 'mahalanobis'. Value: `undefined`.");
+  if (H === undefined)
+    throw new TypeError("invalid argument: `H` must be given for norm 'mahalanobis'. Value: `undefined`.");
   const M = checkFloat64Array('H', H);
   checkLength('H', M, v.length * v.length, 'dim x dim');
   checkFinite('H', M, M.length, v.length);
   const q = dualNormRef(v, which, M);
-  if (Number.isNaN(q)) throw new RangeError("invalid argument: `H` must be positive semi-definite: w'Hw < 0 for this `w`.");
+  if (Number.isNaN(q))
+    throw new RangeError("invalid argument: `H` must be positive semi-definite: w'Hw < 0 for this `w`.");
   return q;
 }
 
@@ -73,7 +89,12 @@ export function dualNorm(w: Float64Array, norm: PerturbationNorm, H?: Float64Arr
  * @example
  * const truth = riskOnData(data, w, 0.1, dualNorm(w, 'l2'));
  */
-export function riskOnData(data: { X: Float64Array; y: Float64Array; rows: number; dim: number }, w: Float64Array, eps: number, dual: number): {
+export function riskOnData(
+  data: { X: Float64Array; y: Float64Array; rows: number; dim: number },
+  w: Float64Array,
+  eps: number,
+  dual: number,
+): {
   /** Mean of (|r| + eps ||w||_*)^2 over the rows. */
   adversarial: number;
   /** Mean of r^2. */
@@ -85,10 +106,13 @@ export function riskOnData(data: { X: Float64Array; y: Float64Array; rows: numbe
   const v = checkFloat64Array('w', w);
   checkLength('w', v, d.dim, 'dim');
   checkFinite('w', v);
-  const e = checkNonNegative('eps', eps), q = checkNonNegative('dual', dual);
+  const e = checkNonNegative('eps', eps),
+    q = checkNonNegative('dual', dual);
   const out = riskOnDataRef(d, v, e, q);
   if (!Number.isFinite(out.adversarial) || !Number.isFinite(out.meanSquared)) {
-    throw new RangeError(`the risk on these data is not representable as a double (residuals overflow). Value: \`${out.meanSquared}\`.`);
+    throw new RangeError(
+      `the risk on these data is not representable as a double (residuals overflow). Value: \`${out.meanSquared}\`.`,
+    );
   }
   return out;
 }

@@ -3,7 +3,14 @@
 // R_adv = E[r^2] + 2 eps ||w||_* E|r| + eps^2 ||w||_*^2 for perturbations ||D|| <= eps.
 import { solveSpd, checkSquare } from '../core/cholesky.js';
 import {
-  checkOptions, checkPositiveInteger, checkFloat64Array, checkLength, checkFinite, checkNonNegative, isObject, show,
+  checkOptions,
+  checkPositiveInteger,
+  checkFloat64Array,
+  checkLength,
+  checkFinite,
+  checkNonNegative,
+  isObject,
+  show,
 } from '../core/validate.js';
 
 /** What estimateRisk needs: the gradient statistics at w, and s2 or an unbiased H. */
@@ -116,36 +123,61 @@ export function estimateRisk(w: Float64Array, input: RiskInput, options?: RiskOp
   const dim = weights.length;
   if (dim === 0) throw new RangeError('invalid argument: `w` must not be empty. Value: `Float64Array(0)`.');
   checkFinite('w', weights);
-  if (!isObject(input)) throw new TypeError(`invalid argument: \`input\` must be an object { mean, covariance, batchSize, noiseVariance, ... }. Value: \`${show(input)}\`.`);
+  if (!isObject(input))
+    throw new TypeError(
+      `invalid argument: \`input\` must be an object { mean, covariance, batchSize, noiseVariance, ... }. Value: \`${show(input)}\`.`,
+    );
   const g = checkVector('input.mean', input.mean, dim);
   const C = checkSquare('input.covariance', input.covariance, dim);
   const n = checkPositiveInteger('input.batchSize', input.batchSize);
   const tau2 = checkNonNegative('input.noiseVariance', input.noiseVariance);
-  const s2Given = input.labelNoiseVariance === undefined ? undefined : checkNonNegative('input.labelNoiseVariance', input.labelNoiseVariance);
+  const s2Given =
+    input.labelNoiseVariance === undefined
+      ? undefined
+      : checkNonNegative('input.labelNoiseVariance', input.labelNoiseVariance);
   const Hk = input.hessian === undefined ? undefined : checkSquare('input.hessian', input.hessian, dim);
-  checkOptions('input', input, ['mean', 'covariance', 'batchSize', 'noiseVariance', 'labelNoiseVariance', 'hessian']);
+  checkOptions('input', input, [
+    'mean',
+    'covariance',
+    'batchSize',
+    'noiseVariance',
+    'labelNoiseVariance',
+    'hessian',
+  ]);
   const o = checkOptions('options', options, ['eps', 'ridge'], '`options` of estimateRisk');
   let eps = [0];
   if (o.eps !== undefined) {
-    if (!Array.isArray(o.eps)) throw new TypeError(`invalid argument: \`eps\` must be an array of numbers. Value: \`${show(o.eps)}\`.`);
+    if (!Array.isArray(o.eps))
+      throw new TypeError(
+        `invalid argument: \`eps\` must be an array of numbers. Value: \`${show(o.eps)}\`.`,
+      );
     eps = o.eps.map((e, i) => checkNonNegative(`eps[${i}]`, e));
   }
   const ridge = o.ridge === undefined ? 0 : checkNonNegative('ridge', o.ridge);
   if (s2Given === undefined && Hk === undefined) {
-    throw new TypeError('invalid argument: `input.labelNoiseVariance` or `input.hessian` must be given: the risk needs s2, or an unbiased H (e.g. from paired noise draws) to identify it from the scale. Value: `undefined`.');
+    throw new TypeError(
+      'invalid argument: `input.labelNoiseVariance` or `input.hessian` must be given: the risk needs s2, or an unbiased H (e.g. from paired noise draws) to identify it from the scale. Value: `undefined`.',
+    );
   }
 
   const A = new Float64Array(dim * dim);
-  for (let i = 0; i < dim; i++) for (let j = 0; j < dim; j++) A[i * dim + j] = n * C[i * dim + j]! - g[i]! * g[j]!;
+  for (let i = 0; i < dim; i++)
+    for (let j = 0; j < dim; j++) A[i * dim + j] = n * C[i * dim + j]! - g[i]! * g[j]!;
   if (A.some((v) => v - v !== 0)) {
-    throw new RangeError('invalid argument: `input.batchSize` x `input.covariance` - `input.mean` `input.mean`\' must be finite. Value: it overflows float64; scale the problem down.');
+    throw new RangeError(
+      "invalid argument: `input.batchSize` x `input.covariance` - `input.mean` `input.mean`' must be finite. Value: it overflows float64; scale the problem down.",
+    );
   }
   let H: Float64Array, misfit: number, s2: number, meanSquared: number;
   if (Hk) {
     const x = solveSpd('input.hessian', Hk, dim, g, ridge);
     misfit = dotv(g, x);
-    let ah = 0, hh = 0;
-    for (let i = 0; i < A.length; i++) { ah += A[i]! * Hk[i]!; hh += Hk[i]! * Hk[i]!; }
+    let ah = 0,
+      hh = 0;
+    for (let i = 0; i < A.length; i++) {
+      ah += A[i]! * Hk[i]!;
+      hh += Hk[i]! * Hk[i]!;
+    }
     const kappa = ah / hh;
     meanSquared = Math.max(kappa - tau2, misfit);
     s2 = meanSquared - misfit;
@@ -156,11 +188,16 @@ export function estimateRisk(w: Float64Array, input: RiskInput, options?: RiskOp
     try {
       x = solveSpd("input.batchSize * input.covariance - input.mean input.mean'", A, dim, g, ridge);
     } catch (err) {
-      throw new RangeError(`estimateRisk: n C_hat - g_bar g_bar' is not positive definite (${(err as Error).message.replace(/^invalid argument: /, '')}); more batches, or a ridge, are needed.`, { cause: err });
+      throw new RangeError(
+        `estimateRisk: n C_hat - g_bar g_bar' is not positive definite (${(err as Error).message.replace(/^invalid argument: /, '')}); more batches, or a ridge, are needed.`,
+        { cause: err },
+      );
     }
     const t = dotv(g, x);
     if (!(t < 1)) {
-      throw new RangeError(`estimateRisk: the misfit cannot be separated from the noise: g_bar' (n C_hat - g_bar g_bar')^-1 g_bar = ${t} >= 1. Inject more noise (noiseVariance) or use more batches.`);
+      throw new RangeError(
+        `estimateRisk: the misfit cannot be separated from the noise: g_bar' (n C_hat - g_bar g_bar')^-1 g_bar = ${t} >= 1. Inject more noise (noiseVariance) or use more batches.`,
+      );
     }
     const kappa = (s2 + tau2) / (1 - t);
     H = A.map((v) => v / kappa);
@@ -168,7 +205,9 @@ export function estimateRisk(w: Float64Array, input: RiskInput, options?: RiskOp
     meanSquared = s2 + misfit;
   }
   const meanAbs = Math.sqrt(2 / Math.PI) * Math.sqrt(meanSquared);
-  let l2 = 0, l1 = 0, whw = 0;
+  let l2 = 0,
+    l1 = 0,
+    whw = 0;
   for (let i = 0; i < dim; i++) {
     l2 += weights[i]! * weights[i]!;
     l1 += Math.abs(weights[i]!);
@@ -178,17 +217,31 @@ export function estimateRisk(w: Float64Array, input: RiskInput, options?: RiskOp
   }
   const dual = { l2: Math.sqrt(l2), linf: l1, mahalanobis: Math.sqrt(Math.max(whw, 0)) };
   const adv = (e: number, norm: number) => meanSquared + 2 * e * norm * meanAbs + e * e * norm * norm;
-  const adversarial = eps.map((e) => ({ eps: e, l2: adv(e, dual.l2), linf: adv(e, dual.linf), mahalanobis: adv(e, dual.mahalanobis) }));
+  const adversarial = eps.map((e) => ({
+    eps: e,
+    l2: adv(e, dual.l2),
+    linf: adv(e, dual.linf),
+    mahalanobis: adv(e, dual.mahalanobis),
+  }));
   const scalars = [meanSquared, misfit, s2, meanAbs, dual.l2, dual.linf, dual.mahalanobis];
   if (scalars.some((x) => x - x !== 0) || H.some((x) => x - x !== 0)) {
-    throw new RangeError('estimateRisk: the risk overflows float64 for these inputs (`w`, `input.mean`, `input.covariance` or `input.hessian` are too large); scale the problem down.');
+    throw new RangeError(
+      'estimateRisk: the risk overflows float64 for these inputs (`w`, `input.mean`, `input.covariance` or `input.hessian` are too large); scale the problem down.',
+    );
   }
   const badEps = adversarial.findIndex((a) => [a.l2, a.linf, a.mahalanobis].some((x) => x - x !== 0));
   if (badEps >= 0) {
-    throw new RangeError(`invalid argument: \`eps[${badEps}]\` is too large: the adversarial risk overflows float64. Value: \`${eps[badEps]}\`.`);
+    throw new RangeError(
+      `invalid argument: \`eps[${badEps}]\` is too large: the adversarial risk overflows float64. Value: \`${eps[badEps]}\`.`,
+    );
   }
   return {
-    meanSquared, misfit, labelNoiseVariance: s2, meanAbs, hessian: H, dualNorms: dual,
+    meanSquared,
+    misfit,
+    labelNoiseVariance: s2,
+    meanAbs,
+    hessian: H,
+    dualNorms: dual,
     adversarial,
   };
 }

@@ -5,7 +5,16 @@
 // Preconditioner's wasm Cholesky). Memory O(dim k), never O(dim^2).
 import { Preconditioner } from './preconditioner.js';
 import {
-  checkOptions, checkFloat64Array, checkLength, checkFinite, checkNonNegative, checkLive, checkPositiveInteger, checkInteger, isObject, show,
+  checkOptions,
+  checkFloat64Array,
+  checkLength,
+  checkFinite,
+  checkNonNegative,
+  checkLive,
+  checkPositiveInteger,
+  checkInteger,
+  isObject,
+  show,
 } from '../core/validate.js';
 
 /** What LowRankPreconditioner reads from an estimate (a SketchedCurvature has them all). */
@@ -61,7 +70,10 @@ export class LowRankPreconditioner {
    *   coordinate's D + damping is 0 (pass a damping > 0)
    */
   constructor(estimate: LowRankCurvature, options: LowRankOptions = {}) {
-    if (!isObject(estimate)) throw new TypeError(`invalid argument: \`estimate\` must be an object { eigenvalues, eigenvectors, diagonal }. Value: \`${show(estimate)}\`.`);
+    if (!isObject(estimate))
+      throw new TypeError(
+        `invalid argument: \`estimate\` must be an object { eigenvalues, eigenvectors, diagonal }. Value: \`${show(estimate)}\`.`,
+      );
     const o = checkOptions('options', options, ['damping', 'k'], '`options` of LowRankPreconditioner');
     const damping = o.damping === undefined ? 0 : checkNonNegative('damping', o.damping);
     const diag = checkFloat64Array('estimate.diagonal', estimate.diagonal).slice();
@@ -75,7 +87,8 @@ export class LowRankPreconditioner {
     const kMax = o.k === undefined ? ev.length : checkInteger('k', o.k, 0, ev.length);
     let k = 0;
     while (k < kMax && ev[k]! > 0) k++; // descending: the positive ones come first
-    const V = vecs.slice(0, k * dim), L = ev.slice(0, k);
+    const V = vecs.slice(0, k * dim),
+      L = ev.slice(0, k);
     // D = max(diag - diag(V L V'), 0) + damping
     const dplus = new Float64Array(dim);
     for (let j = 0; j < dim; j++) {
@@ -83,7 +96,9 @@ export class LowRankPreconditioner {
       for (let i = 0; i < k; i++) low += L[i]! * V[i * dim + j]! ** 2;
       dplus[j] = Math.max(diag[j]! - low, 0) + damping;
       if (!(dplus[j]! > 0)) {
-        throw new RangeError(`invalid argument: \`damping\` must be > 0 here: coordinate ${j} of the diagonal (${diag[j]}) is not above the low-rank part (${low}), so P would be singular. Value: \`${damping}\`.`);
+        throw new RangeError(
+          `invalid argument: \`damping\` must be > 0 here: coordinate ${j} of the diagonal (${diag[j]}) is not above the low-rank part (${low}), so P would be singular. Value: \`${damping}\`.`,
+        );
       }
     }
     const dinv = dplus.map((v) => 1 / v);
@@ -155,7 +170,10 @@ export class LowRankPreconditioner {
         for (let j = 0; j < dim; j++) y[j]! -= this.#dinv[j]! * this.#V[i * dim + j]! * ci;
       }
     }
-    if (y.some((v) => v - v !== 0)) throw new RangeError('invalid argument: `g` is too large for this preconditioner: P^-1 g overflows float64. Scale `g` down or use a larger damping.');
+    if (y.some((v) => v - v !== 0))
+      throw new RangeError(
+        'invalid argument: `g` is too large for this preconditioner: P^-1 g overflows float64. Scale `g` down or use a larger damping.',
+      );
     if (out === undefined) return y;
     out.set(y);
     return out;

@@ -23,7 +23,10 @@ export function connect(connection: Connection): Redis {
   let redis: Redis;
   if (typeof connection === 'string') redis = new Redis(connection, extra);
   else if (connection && typeof connection === 'object') redis = new Redis({ ...connection, ...extra });
-  else throw new TypeError(`invalid argument: \`connection\` must be a Redis URL or ioredis options. Value: \`${String(connection)}\`.`);
+  else
+    throw new TypeError(
+      `invalid argument: \`connection\` must be a Redis URL or ioredis options. Value: \`${String(connection)}\`.`,
+    );
   // connection errors while Redis is away are retried by ioredis (commands wait for the
   // reconnect); without a listener ioredis would print each one as unhandled
   redis.on('error', () => {});
@@ -33,14 +36,18 @@ export function connect(connection: Connection): Redis {
 /** Validates a queue name (BullMQ forbids ':' in names). @internal */
 export function checkQueue(name: string, value: unknown): string {
   if (typeof value !== 'string' || value.length === 0 || value.includes(':')) {
-    throw new TypeError(`invalid argument: \`${name}\` must be a non-empty string without ':'. Value: \`${String(value)}\`.`);
+    throw new TypeError(
+      `invalid argument: \`${name}\` must be a non-empty string without ':'. Value: \`${String(value)}\`.`,
+    );
   }
   return value;
 }
 
 export const dataKey = (hash: string) => `${PREFIX}:data:${hash}`;
-export const resultKey = (queue: string, run: string, block: number) => `${PREFIX}:${queue}:result:${run}:${block}`;
-export const gradientKey = (queue: string, run: string, round: number) => `${PREFIX}:${queue}:grad:${run}:${round}`;
+export const resultKey = (queue: string, run: string, block: number) =>
+  `${PREFIX}:${queue}:result:${run}:${block}`;
+export const gradientKey = (queue: string, run: string, round: number) =>
+  `${PREFIX}:${queue}:grad:${run}:${round}`;
 export const blockJobId = (run: string, block: number) => `${run}-b${block}`;
 export const roundJobId = (run: string, round: number) => `${run}-r${round}`;
 
@@ -79,18 +86,26 @@ export const contentHash = (blob: Uint8Array): string => createHash('sha256').up
 
 /** Decodes a registered data set; `what` names it in errors. @internal */
 export function decodeData(blob: Uint8Array, what: string): RegressionData {
-  if (blob.byteLength < HEADER) throw new Error(`${what} is not a gradcov data set (${blob.byteLength} bytes)`);
+  if (blob.byteLength < HEADER)
+    throw new Error(`${what} is not a gradcov data set (${blob.byteLength} bytes)`);
   const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
-  const rows = view.getUint32(4, true), dim = view.getUint32(8, true);
+  const rows = view.getUint32(4, true),
+    dim = view.getUint32(8, true);
   if (view.getUint32(0, true) !== MAGIC || blob.byteLength !== HEADER + (rows * dim + rows) * 8) {
     throw new Error(`${what} is not a gradcov data set (bad header or length ${blob.byteLength})`);
   }
-  return { X: bytesF64(blob, HEADER, rows * dim), y: bytesF64(blob, HEADER + rows * dim * 8, rows), rows, dim };
+  return {
+    X: bytesF64(blob, HEADER, rows * dim),
+    y: bytesF64(blob, HEADER + rows * dim * 8, rows),
+    rows,
+    dim,
+  };
 }
 
 /** A seed as it travels in JSON (bigints as decimal strings). @internal */
 export type WireSeed = number | { bigint: string };
-export const toWireSeed = (s: number | bigint): WireSeed => (typeof s === 'bigint' ? { bigint: s.toString() } : s);
+export const toWireSeed = (s: number | bigint): WireSeed =>
+  typeof s === 'bigint' ? { bigint: s.toString() } : s;
 export const fromWireSeed = (s: WireSeed): number | bigint => (typeof s === 'number' ? s : BigInt(s.bigint));
 
 /** Payload of one estimation block job (small JSON: never data, never results). @internal */
@@ -132,7 +147,10 @@ export interface RoundJob {
 }
 
 /** Asks a holder for its shard's size (rows, dim: no data). @internal */
-export interface InfoJob { kind: 'info'; run: string }
+export interface InfoJob {
+  kind: 'info';
+  run: string;
+}
 
 export type GradcovJob = BlockJob | RoundJob | InfoJob;
 
@@ -144,7 +162,15 @@ const RESULT_MAGIC = 0x31524347; // 'GCR1' read as u32 LE
 const MAX_RESULT_HEADER = 4096;
 
 /** What a result says it is: checked against the plan's block before it is merged. @internal */
-export interface ResultHeader { run: string; block: number; first: number; count: number; level: number; draw: string; dim: number }
+export interface ResultHeader {
+  run: string;
+  block: number;
+  first: number;
+  count: number;
+  level: number;
+  draw: string;
+  dim: number;
+}
 
 /** A block's result blob: its header (what it is the result of) and the accumulator's bytes. @internal */
 export function encodeResult(header: ResultHeader, bytes: Uint8Array): Buffer {
@@ -161,7 +187,10 @@ export function encodeResult(header: ResultHeader, bytes: Uint8Array): Buffer {
  * errors. Throws an Error naming the first field that differs. @internal
  */
 export function decodeResult(blob: Uint8Array, expected: ResultHeader, what: string): Uint8Array {
-  const bad = (why: string) => new Error(`gradcov: ${what} is not the result of block ${expected.block} of run ${expected.run}: ${why}; it is not merged (delete the key, or let the block run again)`);
+  const bad = (why: string) =>
+    new Error(
+      `gradcov: ${what} is not the result of block ${expected.block} of run ${expected.run}: ${why}; it is not merged (delete the key, or let the block run again)`,
+    );
   if (blob.byteLength < 8) throw bad(`${blob.byteLength} bytes`);
   const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
   if (view.getUint32(0, true) !== RESULT_MAGIC) throw bad('no gradcov result header (magic GCR1)');
@@ -176,13 +205,24 @@ export function decodeResult(blob: Uint8Array, expected: ResultHeader, what: str
   if (typeof header !== 'object' || header === null) throw bad('a header that is not an object');
   for (const key of Object.keys(expected) as (keyof ResultHeader)[]) {
     const got = (header as Record<string, unknown>)[key];
-    if (got !== expected[key]) throw bad(`its ${key} is ${JSON.stringify(got) ?? 'missing'}, the plan's is ${JSON.stringify(expected[key])}`);
+    if (got !== expected[key])
+      throw bad(
+        `its ${key} is ${JSON.stringify(got) ?? 'missing'}, the plan's is ${JSON.stringify(expected[key])}`,
+      );
   }
   return blob.subarray(8 + len);
 }
 
 /** The header a block's result must carry. @internal */
-export const resultHeader = (b: BlockJob, dim: number): ResultHeader => ({ run: b.run, block: b.block, first: b.first, count: b.count, level: b.level, draw: b.draw, dim });
+export const resultHeader = (b: BlockJob, dim: number): ResultHeader => ({
+  run: b.run,
+  block: b.block,
+  first: b.first,
+  count: b.count,
+  level: b.level,
+  draw: b.draw,
+  dim,
+});
 
 const HASH = /^[0-9a-f]{64}$/;
 export const RUN_ID = /^[A-Za-z0-9_.]{1,64}$/;
@@ -190,11 +230,18 @@ export const RUN_ID = /^[A-Za-z0-9_.]{1,64}$/;
 /** A job field's error: the job is refused (not retried), naming the field and its value. */
 function badField(job: string, field: string, rule: string, value: unknown): never {
   let shown: string;
-  try { shown = JSON.stringify(value) ?? String(value); } catch { shown = Object.prototype.toString.call(value); }
-  throw new RangeError(`gradcov: ${job} has a bad field \`${field}\`: it must be ${rule}. Value: \`${shown.length > 80 ? shown.slice(0, 80) + '…' : shown}\`.`);
+  try {
+    shown = JSON.stringify(value) ?? String(value);
+  } catch {
+    shown = Object.prototype.toString.call(value);
+  }
+  throw new RangeError(
+    `gradcov: ${job} has a bad field \`${field}\`: it must be ${rule}. Value: \`${shown.length > 80 ? shown.slice(0, 80) + '…' : shown}\`.`,
+  );
 }
 
-const isInt = (v: unknown, min: number, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+const isInt = (v: unknown, min: number, max: number): v is number =>
+  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 
 /**
  * Checks every field of a block job as it comes from Redis (anyone who can write the queue
@@ -203,49 +250,94 @@ const isInt = (v: unknown, min: number, max: number): v is number => typeof v ==
  */
 export function checkBlockJob(value: unknown, where: string): BlockJob {
   const job = `block job ${where}`;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) badField(job, 'data', 'an object', value);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    badField(job, 'data', 'an object', value);
   const d = value as Record<string, unknown>;
   if (d.kind !== 'block') badField(job, 'kind', '"block"', d.kind);
-  if (typeof d.run !== 'string' || !/^[A-Za-z0-9_.]{1,128}$/.test(d.run)) badField(job, 'run', 'a run id (letters, digits, _ and .)', d.run);
+  if (typeof d.run !== 'string' || !/^[A-Za-z0-9_.]{1,128}$/.test(d.run))
+    badField(job, 'run', 'a run id (letters, digits, _ and .)', d.run);
   if (!isInt(d.block, 0, 0xffffffff)) badField(job, 'block', 'an integer in [0, 2^32)', d.block);
-  if (typeof d.data !== 'string' || !HASH.test(d.data)) badField(job, 'data', 'a SHA-256 content hash (64 hex digits)', d.data);
-  if (!Array.isArray(d.w) || d.w.length === 0 || d.w.length > 11584 || !d.w.every((v) => typeof v === 'number' && Number.isFinite(v))) badField(job, 'w', 'an array of 1 to 11,584 finite numbers', Array.isArray(d.w) ? `Array(${d.w.length})` : d.w);
-  if (typeof d.options !== 'object' || d.options === null || Array.isArray(d.options)) badField(job, 'options', 'an object', d.options);
+  if (typeof d.data !== 'string' || !HASH.test(d.data))
+    badField(job, 'data', 'a SHA-256 content hash (64 hex digits)', d.data);
+  if (
+    !Array.isArray(d.w) ||
+    d.w.length === 0 ||
+    d.w.length > 11584 ||
+    !d.w.every((v) => typeof v === 'number' && Number.isFinite(v))
+  )
+    badField(
+      job,
+      'w',
+      'an array of 1 to 11,584 finite numbers',
+      Array.isArray(d.w) ? `Array(${d.w.length})` : d.w,
+    );
+  if (typeof d.options !== 'object' || d.options === null || Array.isArray(d.options))
+    badField(job, 'options', 'an object', d.options);
   const seed = (d.options as Record<string, unknown>).seed;
-  if (!(isInt(seed, 0, Number.MAX_SAFE_INTEGER) || (typeof seed === 'object' && seed !== null && typeof (seed as { bigint?: unknown }).bigint === 'string' && /^\d{1,20}$/.test((seed as { bigint: string }).bigint)))) {
+  if (!(
+    isInt(seed, 0, Number.MAX_SAFE_INTEGER) ||
+    (typeof seed === 'object' &&
+      seed !== null &&
+      typeof (seed as { bigint?: unknown }).bigint === 'string' &&
+      /^\d{1,20}$/.test((seed as { bigint: string }).bigint))
+  )) {
     badField(job, 'options.seed', 'a non-negative safe integer or { bigint: "<decimal>" }', seed);
   }
   if (!isInt(d.first, 0, 0xffffffff)) badField(job, 'first', 'an integer in [0, 2^32)', d.first);
   if (!isInt(d.count, 1, 0x7fffffff)) badField(job, 'count', 'an integer in [1, 2^31)', d.count);
-  if ((d.first as number) + (d.count as number) > 2 ** 32) badField(job, 'first + count', 'at most 2^32', (d.first as number) + (d.count as number));
+  if ((d.first as number) + (d.count as number) > 2 ** 32)
+    badField(job, 'first + count', 'at most 2^32', (d.first as number) + (d.count as number));
   if (!isInt(d.level, 0, 1)) badField(job, 'level', '0 or 1', d.level);
   if (d.draw !== 'gradients' && d.draw !== 'pairs') badField(job, 'draw', '"gradients" or "pairs"', d.draw);
-  if (typeof d.tau2 !== 'number' || !Number.isFinite(d.tau2) || d.tau2 < 0) badField(job, 'tau2', 'a finite number >= 0', d.tau2);
+  if (typeof d.tau2 !== 'number' || !Number.isFinite(d.tau2) || d.tau2 < 0)
+    badField(job, 'tau2', 'a finite number >= 0', d.tau2);
   if (d.sketch !== undefined) {
     const s = d.sketch as Record<string, unknown> | null;
     if (typeof s !== 'object' || s === null) badField(job, 'sketch', 'an object', s);
     if (!isInt(s.size, 2, 2 ** 28)) badField(job, 'sketch.size', 'an integer >= 2', s.size);
     if (!isInt(s.k, 1, s.size as number)) badField(job, 'sketch.k', 'an integer in [1, sketch.size]', s.k);
-    if (s.precision !== undefined && s.precision !== 'f64' && s.precision !== 'f32') badField(job, 'sketch.precision', '"f64" or "f32"', s.precision);
+    if (s.precision !== undefined && s.precision !== 'f64' && s.precision !== 'f32')
+      badField(job, 'sketch.precision', '"f64" or "f32"', s.precision);
   }
-  if (d.ttl !== undefined && !isInt(d.ttl, 1, 2 ** 31 - 1)) badField(job, 'ttl', 'an integer number of seconds in [1, 2^31)', d.ttl);
+  if (d.ttl !== undefined && !isInt(d.ttl, 1, 2 ** 31 - 1))
+    badField(job, 'ttl', 'an integer number of seconds in [1, 2^31)', d.ttl);
   return d as unknown as BlockJob;
 }
 
 /** Checks every field of a training round job as it comes from Redis (see checkBlockJob). @internal */
 export function checkRoundJob(value: unknown, where: string, dim: number): RoundJob {
   const job = `round job ${where}`;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) badField(job, 'data', 'an object', value);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    badField(job, 'data', 'an object', value);
   const d = value as Record<string, unknown>;
-  if (typeof d.run !== 'string' || !/^[A-Za-z0-9_.]{1,128}$/.test(d.run)) badField(job, 'run', 'a run id (letters, digits, _ and .)', d.run);
+  if (typeof d.run !== 'string' || !/^[A-Za-z0-9_.]{1,128}$/.test(d.run))
+    badField(job, 'run', 'a run id (letters, digits, _ and .)', d.run);
   if (!isInt(d.round, 0, 0xffffffff)) badField(job, 'round', 'an integer in [0, 2^32)', d.round);
-  if (!Array.isArray(d.w) || d.w.length !== dim || !d.w.every((v) => typeof v === 'number' && Number.isFinite(v))) badField(job, 'w', `an array of the shard's dim (${dim}) finite numbers`, Array.isArray(d.w) ? `Array(${d.w.length})` : d.w);
+  if (
+    !Array.isArray(d.w) ||
+    d.w.length !== dim ||
+    !d.w.every((v) => typeof v === 'number' && Number.isFinite(v))
+  )
+    badField(
+      job,
+      'w',
+      `an array of the shard's dim (${dim}) finite numbers`,
+      Array.isArray(d.w) ? `Array(${d.w.length})` : d.w,
+    );
   if (!isInt(d.batchSize, 1, 2 ** 32)) badField(job, 'batchSize', 'an integer >= 1', d.batchSize);
   if (!isInt(d.batches, 1, 0x7fffffff)) badField(job, 'batches', 'an integer in [1, 2^31)', d.batches);
-  if ((d.round as number) * (d.batches as number) + (d.batches as number) > 2 ** 32) badField(job, 'round x batches', 'below 2^32', (d.round as number) * (d.batches as number));
-  if (typeof d.noiseVariance !== 'number' || !Number.isFinite(d.noiseVariance) || d.noiseVariance < 0) badField(job, 'noiseVariance', 'a finite number >= 0', d.noiseVariance);
+  if ((d.round as number) * (d.batches as number) + (d.batches as number) > 2 ** 32)
+    badField(job, 'round x batches', 'below 2^32', (d.round as number) * (d.batches as number));
+  if (typeof d.noiseVariance !== 'number' || !Number.isFinite(d.noiseVariance) || d.noiseVariance < 0)
+    badField(job, 'noiseVariance', 'a finite number >= 0', d.noiseVariance);
   const seed = d.seed;
-  if (!(isInt(seed, 0, Number.MAX_SAFE_INTEGER) || (typeof seed === 'object' && seed !== null && typeof (seed as { bigint?: unknown }).bigint === 'string' && /^\d{1,20}$/.test((seed as { bigint: string }).bigint)))) {
+  if (!(
+    isInt(seed, 0, Number.MAX_SAFE_INTEGER) ||
+    (typeof seed === 'object' &&
+      seed !== null &&
+      typeof (seed as { bigint?: unknown }).bigint === 'string' &&
+      /^\d{1,20}$/.test((seed as { bigint: string }).bigint))
+  )) {
     badField(job, 'seed', 'a non-negative safe integer or { bigint: "<decimal>" }', seed);
   }
   if (!isInt(d.stream, 0, 0xffffffff)) badField(job, 'stream', 'an integer in [0, 2^32)', d.stream);

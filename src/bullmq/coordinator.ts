@@ -14,9 +14,21 @@ import type { CurvatureEstimate } from '../estimators/methods.js';
 import { DEFAULT_BLOCK_BATCHES } from '../parallel/pool.js';
 import { checkOptions, checkPositiveInteger, checkRegressionData } from '../core/validate.js';
 import {
-  connect, checkQueue, dataKey, resultKey, blockJobId, encodeData, contentHash, toWireSeed, f64Bytes,
-  decodeResult, resultHeader, DEFAULT_RESULT_TTL, RUN_ID,
-  type Connection, type BlockJob,
+  connect,
+  checkQueue,
+  dataKey,
+  resultKey,
+  blockJobId,
+  encodeData,
+  contentHash,
+  toWireSeed,
+  f64Bytes,
+  decodeResult,
+  resultHeader,
+  DEFAULT_RESULT_TTL,
+  RUN_ID,
+  type Connection,
+  type BlockJob,
 } from './common.js';
 
 /** A data set registered in Redis: refer to it by `hash` from any coordinator. */
@@ -63,7 +75,6 @@ export interface BullmqEstimateOptions extends EstimateOptions {
   onBlock?: (block: number, blocks: number) => void;
 }
 
-
 /**
  * Runs estimateHessian as BullMQ jobs. Make one with `createCoordinator`.
  */
@@ -83,7 +94,17 @@ export class Coordinator {
   #closed = false;
 
   /** @internal use createCoordinator */
-  constructor(name: string, redis: Redis, queue: Queue, events: QueueEvents, eventsRedis: Redis, attempts: number, backoff: number, poll: number, ttl = DEFAULT_RESULT_TTL) {
+  constructor(
+    name: string,
+    redis: Redis,
+    queue: Queue,
+    events: QueueEvents,
+    eventsRedis: Redis,
+    attempts: number,
+    backoff: number,
+    poll: number,
+    ttl = DEFAULT_RESULT_TTL,
+  ) {
     this.#ttl = ttl;
     this.#name = name;
     this.#redis = redis;
@@ -113,14 +134,17 @@ export class Coordinator {
   async register(data: RegressionData): Promise<DataHandle> {
     this.#live();
     if (data instanceof RegressionDataset) {
-      throw new TypeError('invalid argument: `data` must be plain { X, y, rows, dim } (a RegressionDataset lives in this thread\'s wasm memory). Value: `RegressionDataset`.');
+      throw new TypeError(
+        "invalid argument: `data` must be plain { X, y, rows, dim } (a RegressionDataset lives in this thread's wasm memory). Value: `RegressionDataset`.",
+      );
     }
     // hashed every time (no cache by object: data changed in place must get its own hash; SHA-256
     // runs at about 1 GB/s, a small part of an estimate over the same bytes); the bytes are
     // sent only when Redis does not hold that hash yet
     const blob = encodeData(data); // validates
     const hash = contentHash(blob);
-    if (!this.#data.has(hash) || (await this.#redis.exists(dataKey(hash))) !== 1) await this.#redis.set(dataKey(hash), blob, 'NX');
+    if (!this.#data.has(hash) || (await this.#redis.exists(dataKey(hash))) !== 1)
+      await this.#redis.set(dataKey(hash), blob, 'NX');
     const handle = { hash, rows: data.rows, dim: data.dim };
     this.#data.set(hash, { rows: handle.rows, dim: handle.dim });
     return handle;
@@ -145,53 +169,120 @@ export class Coordinator {
    * const { hessian } = await coordinator.estimateHessian({ X, y, rows, dim }, w, { batchSize: 256, batches: 20000, seed: 1 });
    * await coordinator.close();
    */
-  async estimateHessian(data: RegressionData | DataHandle, w: Float64Array, options: BullmqEstimateOptions & { sketch: SketchEstimateOptions }): Promise<SketchedCurvature>;
-  async estimateHessian(data: RegressionData | DataHandle, w: Float64Array, options: BullmqEstimateOptions): Promise<CurvatureEstimate>;
-  async estimateHessian(data: RegressionData | DataHandle, w: Float64Array, options: BullmqEstimateOptions): Promise<CurvatureEstimate | SketchedCurvature> {
+  async estimateHessian(
+    data: RegressionData | DataHandle,
+    w: Float64Array,
+    options: BullmqEstimateOptions & { sketch: SketchEstimateOptions },
+  ): Promise<SketchedCurvature>;
+  async estimateHessian(
+    data: RegressionData | DataHandle,
+    w: Float64Array,
+    options: BullmqEstimateOptions,
+  ): Promise<CurvatureEstimate>;
+  async estimateHessian(
+    data: RegressionData | DataHandle,
+    w: Float64Array,
+    options: BullmqEstimateOptions,
+  ): Promise<CurvatureEstimate | SketchedCurvature> {
     this.#live();
     if (!isInitialized()) await init();
-    const opts = checkOptions('options', options, [...ESTIMATE_OPTION_KEYS, 'method', 'noiseLevels', 'blockBatches', 'sketch', 'runId', 'onBlock'], '`options` of coordinator.estimateHessian');
+    const opts = checkOptions(
+      'options',
+      options,
+      [...ESTIMATE_OPTION_KEYS, 'method', 'noiseLevels', 'blockBatches', 'sketch', 'runId', 'onBlock'],
+      '`options` of coordinator.estimateHessian',
+    );
     if (opts.runId !== undefined && (typeof opts.runId !== 'string' || !RUN_ID.test(opts.runId))) {
-      throw new TypeError(`invalid argument: \`runId\` must be 1 to 64 letters, digits, '_' or '.'. Value: \`${String(opts.runId)}\`.`);
+      throw new TypeError(
+        `invalid argument: \`runId\` must be 1 to 64 letters, digits, '_' or '.'. Value: \`${String(opts.runId)}\`.`,
+      );
     }
-    if (opts.onBlock !== undefined && typeof opts.onBlock !== 'function') throw new TypeError(`invalid argument: \`onBlock\` must be a function. Value: \`${String(opts.onBlock)}\`.`);
+    if (opts.onBlock !== undefined && typeof opts.onBlock !== 'function')
+      throw new TypeError(
+        `invalid argument: \`onBlock\` must be a function. Value: \`${String(opts.onBlock)}\`.`,
+      );
     let full: RegressionData;
     let registered: DataHandle | undefined;
     if (typeof data === 'object' && data !== null && 'hash' in data && !('X' in data)) {
       const hash = String(data.hash);
       const d = this.#data.get(hash);
-      if (!d) throw new RangeError(`invalid argument: \`data\` must be a handle from this coordinator's register(). Value: \`hash ${hash}\`.`);
+      if (!d)
+        throw new RangeError(
+          `invalid argument: \`data\` must be a handle from this coordinator's register(). Value: \`hash ${hash}\`.`,
+        );
       // a handle means the registered bytes (whatever happened to the object since)
       registered = { hash, rows: d.rows, dim: d.dim };
       full = registered as unknown as RegressionData;
     } else {
       if (data instanceof RegressionDataset) {
-        throw new TypeError('invalid argument: `data` must be plain { X, y, rows, dim } or a handle from register() (a RegressionDataset lives in this thread\'s wasm memory). Value: `RegressionDataset`.');
+        throw new TypeError(
+          "invalid argument: `data` must be plain { X, y, rows, dim } or a handle from register() (a RegressionDataset lives in this thread's wasm memory). Value: `RegressionDataset`.",
+        );
       }
       full = data as RegressionData;
     }
     const { blockBatches, runId: _r, onBlock, ...rest } = opts;
     // estimateHessian's checks (a registered data set was checked when it was registered),
     // then the method's blocks: the plan the pool and estimateHessian share (src/estimators/plan.ts)
-    const plan = planEstimate(() => (registered ? { rows: full.rows, dim: full.dim } : checkRegressionData(full, ' or a handle from register()')),
-      w, rest as unknown as EstimateOptions, blockBatches ?? DEFAULT_BLOCK_BATCHES, '`options` of coordinator.estimateHessian');
-    const handle = registered ?? await this.register(full);
+    const plan = planEstimate(
+      () =>
+        registered
+          ? { rows: full.rows, dim: full.dim }
+          : checkRegressionData(full, ' or a handle from register()'),
+      w,
+      rest as unknown as EstimateOptions,
+      blockBatches ?? DEFAULT_BLOCK_BATCHES,
+      '`options` of coordinator.estimateHessian',
+    );
+    const handle = registered ?? (await this.register(full));
     if (registered && (await this.#redis.exists(dataKey(handle.hash))) !== 1) {
-      throw new Error(`gradcov: the data of handle ${handle.hash} is no longer in Redis (key ${dataKey(handle.hash)} is missing): register the data again.`);
+      throw new Error(
+        `gradcov: the data of handle ${handle.hash} is no longer in Redis (key ${dataKey(handle.hash)} is missing): register the data again.`,
+      );
     }
     const { method: _m, noiseLevels: _l, baseNoiseVariance: _s2, sketch: _sk, ...passed } = rest;
     // the options of the first level with its noise resolved: what every block's worker parses
-    const wireOptions = { ...passed, noiseVariance: plan.p.tau2, seed: toWireSeed(passed.seed as number | bigint) };
+    const wireOptions = {
+      ...passed,
+      noiseVariance: plan.p.tau2,
+      seed: toWireSeed(passed.seed as number | bigint),
+    };
     // the request's fingerprint: what decides every block's bytes
-    const fingerprint = contentHash(Buffer.concat([
-      Buffer.from(JSON.stringify({ v: 3, data: handle.hash, options: wireOptions, method: plan.method, levels: plan.levels, blockBatches: blockBatches ?? DEFAULT_BLOCK_BATCHES, ...(plan.sketch ? { sketch: plan.sketch } : {}) })),
-      f64Bytes(plan.w),
-    ]));
-    const run = opts.runId === undefined ? fingerprint.slice(0, 32) : `${opts.runId as string}.${fingerprint.slice(0, 16)}`;
+    const fingerprint = contentHash(
+      Buffer.concat([
+        Buffer.from(
+          JSON.stringify({
+            v: 3,
+            data: handle.hash,
+            options: wireOptions,
+            method: plan.method,
+            levels: plan.levels,
+            blockBatches: blockBatches ?? DEFAULT_BLOCK_BATCHES,
+            ...(plan.sketch ? { sketch: plan.sketch } : {}),
+          }),
+        ),
+        f64Bytes(plan.w),
+      ]),
+    );
+    const run =
+      opts.runId === undefined
+        ? fingerprint.slice(0, 32)
+        : `${opts.runId as string}.${fingerprint.slice(0, 16)}`;
     const weights = Array.from(plan.w);
     const blocks: BlockJob[] = plan.blocks.map((b, i) => ({
-      kind: 'block', run, block: i, data: handle.hash, w: weights, options: wireOptions,
-      first: b.first, count: b.count, level: b.level, draw: b.draw, tau2: b.tau2, ...(b.sketch ? { sketch: b.sketch } : {}), ttl: this.#ttl,
+      kind: 'block',
+      run,
+      block: i,
+      data: handle.hash,
+      w: weights,
+      options: wireOptions,
+      first: b.first,
+      count: b.count,
+      level: b.level,
+      draw: b.draw,
+      tau2: b.tau2,
+      ...(b.sketch ? { sketch: b.sketch } : {}),
+      ttl: this.#ttl,
     }));
     await this.#await(blocks, onBlock as BullmqEstimateOptions['onBlock']);
     let blobs: Uint8Array[] = [];
@@ -199,38 +290,62 @@ export class Coordinator {
       const read = this.#redis.pipeline();
       for (const b of blocks) read.getBuffer(resultKey(this.#name, run, b.block));
       const replies = (await read.exec())!;
-      const gone = blocks.filter((_, i) => { const [err, blob] = replies[i]! as [Error | null, Buffer | null]; if (err) throw err; return !blob; });
+      const gone = blocks.filter((_, i) => {
+        const [err, blob] = replies[i]! as [Error | null, Buffer | null];
+        if (err) throw err;
+        return !blob;
+      });
       if (gone.length === 0) {
-        blobs = blocks.map((_, i) => { const blob = (replies[i]! as [null, Buffer])[1]; return new Uint8Array(blob.buffer, blob.byteOffset, blob.byteLength); });
+        blobs = blocks.map((_, i) => {
+          const blob = (replies[i]! as [null, Buffer])[1];
+          return new Uint8Array(blob.buffer, blob.byteOffset, blob.byteLength);
+        });
         break;
       }
       // results that expired (resultTtl) or were deleted before the merge: computed again
-      if (round >= 2) throw new Error(`gradcov: the results of blocks ${gone.map((b) => b.block).join(', ')} of run ${run} keep disappearing from Redis (deleted, evicted, or a resultTtl shorter than the run)`);
+      if (round >= 2)
+        throw new Error(
+          `gradcov: the results of blocks ${gone.map((b) => b.block).join(', ')} of run ${run} keep disappearing from Redis (deleted, evicted, or a resultTtl shorter than the run)`,
+        );
       await this.#await(gone);
     }
     // every blob is checked against the plan (its header: run, block, batches, level, draw,
     // dim; then its bytes by fromBytes; then its count, dim and sketch size) before it is merged
     const dim = plan.p.dim;
-    const levels = mergeLevels(plan, blocks.map((b, i) => ({ b, blob: blobs[i]! })), ({ b, blob }) => {
-      const key = `key ${resultKey(this.#name, run, b.block)}`;
-      const bytes = decodeResult(blob, resultHeader(b, dim), key);
-      let acc: ReturnType<typeof decodeBlock>;
-      try {
-        acc = decodeBlock(plan, bytes); // hostile bytes are refused by fromBytes
-      } catch (err) {
-        throw new Error(`gradcov: ${key} is not the result of block ${b.block} of run ${run}: ${(err as Error).message}; it is not merged (delete the key, or let the block run again)`, { cause: err });
-      }
-      const rows = plan.sketch ? (acc as { rows: number }).rows : (acc as { count: number }).count;
-      const size = plan.sketch ? (acc as { size: number }).size : undefined;
-      const why = acc.dim !== dim ? `its dim is ${acc.dim}, the plan's ${dim}`
-        : rows !== b.count ? `it holds ${rows} ${plan.sketch ? 'rows' : 'gradients'}, the block has ${b.count} batches`
-          : plan.sketch && size !== plan.sketch.size ? `its sketch size is ${size}, the plan's ${plan.sketch.size}` : undefined;
-      if (why) {
-        acc.dispose();
-        throw new Error(`gradcov: ${key} is not the result of block ${b.block} of run ${run}: ${why}; it is not merged (delete the key, or let the block run again)`);
-      }
-      return acc;
-    });
+    const levels = mergeLevels(
+      plan,
+      blocks.map((b, i) => ({ b, blob: blobs[i]! })),
+      ({ b, blob }) => {
+        const key = `key ${resultKey(this.#name, run, b.block)}`;
+        const bytes = decodeResult(blob, resultHeader(b, dim), key);
+        let acc: ReturnType<typeof decodeBlock>;
+        try {
+          acc = decodeBlock(plan, bytes); // hostile bytes are refused by fromBytes
+        } catch (err) {
+          throw new Error(
+            `gradcov: ${key} is not the result of block ${b.block} of run ${run}: ${(err as Error).message}; it is not merged (delete the key, or let the block run again)`,
+            { cause: err },
+          );
+        }
+        const rows = plan.sketch ? (acc as { rows: number }).rows : (acc as { count: number }).count;
+        const size = plan.sketch ? (acc as { size: number }).size : undefined;
+        const why =
+          acc.dim !== dim
+            ? `its dim is ${acc.dim}, the plan's ${dim}`
+            : rows !== b.count
+              ? `it holds ${rows} ${plan.sketch ? 'rows' : 'gradients'}, the block has ${b.count} batches`
+              : plan.sketch && size !== plan.sketch.size
+                ? `its sketch size is ${size}, the plan's ${plan.sketch.size}`
+                : undefined;
+        if (why) {
+          acc.dispose();
+          throw new Error(
+            `gradcov: ${key} is not the result of block ${b.block} of run ${run}: ${why}; it is not merged (delete the key, or let the block run again)`,
+          );
+        }
+        return acc;
+      },
+    );
     let result: CurvatureEstimate | SketchedCurvature;
     try {
       result = finishPlan(plan, levels); // the same result or the same error as estimateHessian
@@ -245,8 +360,10 @@ export class Coordinator {
   async #await(blocks: BlockJob[], onBlock?: (block: number, blocks: number) => void): Promise<void> {
     const outstanding = new Map(blocks.map((b) => [b.block, b]));
     const jobOptions = {
-      attempts: this.#attempts, backoff: { type: 'exponential', delay: this.#backoff },
-      removeOnComplete: true, removeOnFail: { age: this.#ttl },
+      attempts: this.#attempts,
+      backoff: { type: 'exponential', delay: this.#backoff },
+      removeOnComplete: true,
+      removeOnFail: { age: this.#ttl },
     };
     let wake: (() => void) | undefined;
     // a 'completed' event only needs the results looked up; the job states (added? failed?
@@ -255,7 +372,10 @@ export class Coordinator {
     // whose cores compute blocks) to a few per finished block
     let full = true;
     const onCompleted = () => wake?.();
-    const onFailed = () => { full = true; wake?.(); };
+    const onFailed = () => {
+      full = true;
+      wake?.();
+    };
     this.#events.on('completed', onCompleted);
     this.#events.on('failed', onFailed);
     try {
@@ -274,29 +394,49 @@ export class Coordinator {
         });
         if (missing.length === 0) break;
         if (!full) {
-          await this.#sleep((w) => { wake = w; }, () => { full = true; });
+          await this.#sleep(
+            (w) => {
+              wake = w;
+            },
+            () => {
+              full = true;
+            },
+          );
           wake = undefined;
           continue;
         }
         full = false;
-        const states = await Promise.all(missing.map((b) => this.queue.getJobState(blockJobId(b.run, b.block))));
+        const states = await Promise.all(
+          missing.map((b) => this.queue.getJobState(blockJobId(b.run, b.block))),
+        );
         // a job leaves the queue only after writing its result: look again for the results
         // of the jobs that are gone, so a block that just finished is not added again
         const gone = missing.filter((_, i) => states[i] === 'unknown' || states[i] === 'completed');
         const pipe2 = this.#redis.pipeline();
         for (const b of gone) pipe2.exists(resultKey(this.#name, b.run, b.block));
         const res2 = gone.length ? (await pipe2.exec())! : [];
-        const late = new Set(gone.filter((_, i) => { const r = res2[i]; return r && !r[0] && r[1] === 1; }).map((b) => b.block));
+        const late = new Set(
+          gone
+            .filter((_, i) => {
+              const r = res2[i];
+              return r && !r[0] && r[1] === 1;
+            })
+            .map((b) => b.block),
+        );
         const toAdd: BlockJob[] = [];
         for (let i = 0; i < missing.length; i++) {
-          const b = missing[i]!, state = states[i];
+          const b = missing[i]!,
+            state = states[i];
           if (state === 'failed') {
             const j = await Job.fromId(this.queue, blockJobId(b.run, b.block));
-            if (firstPass && j) { // a failed job from an earlier attempt at this run: try it again
+            if (firstPass && j) {
+              // a failed job from an earlier attempt at this run: try it again
               await j.retry('failed');
               continue;
             }
-            throw new Error(`gradcov: block ${b.block} (batches ${b.first} to ${b.first + b.count - 1}) of run ${b.run} failed after ${j?.attemptsMade ?? '?'} attempts: ${j?.failedReason ?? 'unknown reason'}`);
+            throw new Error(
+              `gradcov: block ${b.block} (batches ${b.first} to ${b.first + b.count - 1}) of run ${b.run} failed after ${j?.attemptsMade ?? '?'} attempts: ${j?.failedReason ?? 'unknown reason'}`,
+            );
           }
           if (late.has(b.block)) continue; // found on the next pass
           // 'unknown': never added, or completed and removed but its result is gone: (re)add
@@ -306,10 +446,23 @@ export class Coordinator {
           }
         }
         if (toAdd.length) {
-          await this.queue.addBulk(toAdd.map((b) => ({ name: 'block', data: b, opts: { ...jobOptions, jobId: blockJobId(b.run, b.block) } })));
+          await this.queue.addBulk(
+            toAdd.map((b) => ({
+              name: 'block',
+              data: b,
+              opts: { ...jobOptions, jobId: blockJobId(b.run, b.block) },
+            })),
+          );
         }
         firstPass = false;
-        await this.#sleep((w) => { wake = w; }, () => { full = true; });
+        await this.#sleep(
+          (w) => {
+            wake = w;
+          },
+          () => {
+            full = true;
+          },
+        );
         wake = undefined;
       }
     } finally {
@@ -321,8 +474,14 @@ export class Coordinator {
   /** Waits for an event (the wake function handed to `setWake`) or pollInterval (then `onTimeout`). */
   #sleep(setWake: (wake: () => void) => void, onTimeout: () => void): Promise<void> {
     return new Promise<void>((resolve) => {
-      const t = setTimeout(() => { onTimeout(); resolve(); }, this.#poll);
-      setWake(() => { clearTimeout(t); resolve(); });
+      const t = setTimeout(() => {
+        onTimeout();
+        resolve();
+      }, this.#poll);
+      setWake(() => {
+        clearTimeout(t);
+        resolve();
+      });
     });
   }
 
@@ -348,12 +507,20 @@ export class Coordinator {
  * const coordinator = await createCoordinator({ connection: 'redis://127.0.0.1:6379', queue: 'hessian' });
  */
 export async function createCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
-  const o = checkOptions('options', options, ['connection', 'queue', 'attempts', 'backoff', 'pollInterval', 'resultTtl'], '`options` of createCoordinator');
+  const o = checkOptions(
+    'options',
+    options,
+    ['connection', 'queue', 'attempts', 'backoff', 'pollInterval', 'resultTtl'],
+    '`options` of createCoordinator',
+  );
   const name = checkQueue('queue', o.queue);
   const attempts = o.attempts === undefined ? 3 : checkPositiveInteger('attempts', o.attempts, 1000);
   const backoff = o.backoff === undefined ? 1000 : checkPositiveInteger('backoff', o.backoff);
   const poll = o.pollInterval === undefined ? 1000 : checkPositiveInteger('pollInterval', o.pollInterval);
-  const ttl = o.resultTtl === undefined ? DEFAULT_RESULT_TTL : checkPositiveInteger('resultTtl', o.resultTtl, 2 ** 31 - 1);
+  const ttl =
+    o.resultTtl === undefined
+      ? DEFAULT_RESULT_TTL
+      : checkPositiveInteger('resultTtl', o.resultTtl, 2 ** 31 - 1);
   const redis = connect(options.connection);
   const queue = new Queue(name, { connection: redis });
   const eventsRedis = connect(options.connection);

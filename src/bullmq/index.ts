@@ -8,7 +8,21 @@
 // needed only by this entry.
 import '../node.js'; // registers the default loader, so init() reads the bundled .wasm
 
-export { createCoordinator, Coordinator, type CoordinatorOptions, type BullmqEstimateOptions, type DataHandle } from './coordinator.js';
-export { startWorker, startHolder, type WorkerOptions, type HolderOptions, type StallSettings, type GradcovWorker, type BlockTimeline } from './worker.js';
+export {
+  createCoordinator,
+  Coordinator,
+  type CoordinatorOptions,
+  type BullmqEstimateOptions,
+  type DataHandle,
+} from './coordinator.js';
+export {
+  startWorker,
+  startHolder,
+  type WorkerOptions,
+  type HolderOptions,
+  type StallSettings,
+  type GradcovWorker,
+  type BlockTimeline,
+} from './worker.js';
 export { trainOnQueues, type QueueTrainOptions } from './train.js';
 export type { Connection } from './common.js';

@@ -16,14 +16,16 @@ const resident = new Map<string, RegressionDataset>();
 
 function dataset(key: string, data: RegressionData | undefined): RegressionDataset {
   let ds = resident.get(key);
-  if (ds) { // most recently used last, as the main thread tracks it
+  if (ds) {
+    // most recently used last, as the main thread tracks it
     resident.delete(key);
     resident.set(key, ds);
   } else {
     if (!data) throw new Error(`data ${key} is not loaded in this thread`);
     ds = new RegressionDataset(data);
     resident.set(key, ds);
-    if (resident.size > 2) { // evict the oldest
+    if (resident.size > 2) {
+      // evict the oldest
       const [oldKey, old] = resident.entries().next().value!;
       old.dispose();
       resident.delete(oldKey);
@@ -33,24 +35,39 @@ function dataset(key: string, data: RegressionData | undefined): RegressionDatas
 }
 
 interface ThreadRequest {
-  id: number; type: 'blocks' | 'gradients'; key: string; data?: RegressionData; w: Float64Array;
-  options: Record<string, unknown>; blocks?: PlanBlock[]; paired?: boolean;
+  id: number;
+  type: 'blocks' | 'gradients';
+  key: string;
+  data?: RegressionData;
+  w: Float64Array;
+  options: Record<string, unknown>;
+  blocks?: PlanBlock[];
+  paired?: boolean;
 }
 
 // the worker side of the Channel every worker kind shares (src/parallel/serve.ts serveRequests)
-const serve = serveRequests((message, transfer) => port.postMessage(message, transfer ?? []), async (raw) => {
-  const msg = raw as unknown as ThreadRequest;
-  await init();
-  const ds = dataset(msg.key, msg.data);
-  if (msg.type === 'blocks') {
-    // the options of the plan's first level (noise resolved); each block names its own draw and noise
-    const job = prepareEstimate(ds, msg.w, msg.options as unknown as EstimateOptions, !msg.blocks!.some((b) => b.sketch));
-    const blobs = computeBlocks(job, msg.blocks!, (acc) => acc.toBytes());
-    return { value: blobs, transfer: blobs.map((b) => b.buffer as ArrayBuffer) };
-  }
-  if (msg.type !== 'gradients') throw new Error(`unknown compute thread request ${JSON.stringify(msg.type)}`);
-  // the in-process holder's round (src/parallel/holder.ts holderRound): the same reply
-  const g = holderRound(ds, msg.w, msg.options as unknown as HolderRoundOptions, msg.paired === true);
-  return { value: g, transfer: [g.buffer as ArrayBuffer] };
-});
+const serve = serveRequests(
+  (message, transfer) => port.postMessage(message, transfer ?? []),
+  async (raw) => {
+    const msg = raw as unknown as ThreadRequest;
+    await init();
+    const ds = dataset(msg.key, msg.data);
+    if (msg.type === 'blocks') {
+      // the options of the plan's first level (noise resolved); each block names its own draw and noise
+      const job = prepareEstimate(
+        ds,
+        msg.w,
+        msg.options as unknown as EstimateOptions,
+        !msg.blocks!.some((b) => b.sketch),
+      );
+      const blobs = computeBlocks(job, msg.blocks!, (acc) => acc.toBytes());
+      return { value: blobs, transfer: blobs.map((b) => b.buffer as ArrayBuffer) };
+    }
+    if (msg.type !== 'gradients')
+      throw new Error(`unknown compute thread request ${JSON.stringify(msg.type)}`);
+    // the in-process holder's round (src/parallel/holder.ts holderRound): the same reply
+    const g = holderRound(ds, msg.w, msg.options as unknown as HolderRoundOptions, msg.paired === true);
+    return { value: g, transfer: [g.buffer as ArrayBuffer] };
+  },
+);
 port.on('message', (msg) => void serve(msg));

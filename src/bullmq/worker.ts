@@ -5,9 +5,24 @@
 import { Worker, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
-  connect, checkQueue, dataKey, resultKey, gradientKey, decodeData, fromWireSeed, f64Bytes, contentHash,
-  checkBlockJob, checkRoundJob, encodeResult, resultHeader, DEFAULT_RESULT_TTL,
-  type Connection, type GradcovJob, type BlockJob, type RoundJob,
+  connect,
+  checkQueue,
+  dataKey,
+  resultKey,
+  gradientKey,
+  decodeData,
+  fromWireSeed,
+  f64Bytes,
+  contentHash,
+  checkBlockJob,
+  checkRoundJob,
+  encodeResult,
+  resultHeader,
+  DEFAULT_RESULT_TTL,
+  type Connection,
+  type GradcovJob,
+  type BlockJob,
+  type RoundJob,
 } from './common.js';
 import { checkOptions, checkPositiveInteger, checkRegressionData } from '../core/validate.js';
 import type { RegressionData } from '../data/dataset.js';
@@ -92,7 +107,9 @@ export interface GradcovWorker {
  * request/response protocol of every worker kind), with the data keys it holds resident.
  */
 class ComputeThread {
-  readonly #channel = new Channel(threadTransport(startThread(new URL(fromSources ? './thread.ts' : './thread.js', import.meta.url))));
+  readonly #channel = new Channel(
+    threadTransport(startThread(new URL(fromSources ? './thread.ts' : './thread.js', import.meta.url))),
+  );
   /** Data keys resident in the thread, oldest first (the thread evicts the same way). */
   readonly #loaded = new Set<string>();
 
@@ -131,7 +148,8 @@ class ThreadPool {
   async with<T>(fn: (t: ComputeThread) => Promise<T>): Promise<T> {
     let t = this.#free.pop();
     if (!t) throw new Error('gradcov: no free compute thread (concurrency exceeded)');
-    if (t.failed) { // a thread that died or trapped is replaced (its resident data with it)
+    if (t.failed) {
+      // a thread that died or trapped is replaced (its resident data with it)
       const dead = t;
       t = new ComputeThread();
       this.#all[this.#all.indexOf(dead)] = t;
@@ -150,18 +168,32 @@ class ThreadPool {
 
 function checkStall(o: Record<string, unknown>): Required<StallSettings> {
   return {
-    lockDuration: o.lockDuration === undefined ? 30_000 : checkPositiveInteger('lockDuration', o.lockDuration),
-    stalledInterval: o.stalledInterval === undefined ? 30_000 : checkPositiveInteger('stalledInterval', o.stalledInterval),
-    maxStalledCount: o.maxStalledCount === undefined ? 3 : checkPositiveInteger('maxStalledCount', o.maxStalledCount),
+    lockDuration:
+      o.lockDuration === undefined ? 30_000 : checkPositiveInteger('lockDuration', o.lockDuration),
+    stalledInterval:
+      o.stalledInterval === undefined ? 30_000 : checkPositiveInteger('stalledInterval', o.stalledInterval),
+    maxStalledCount:
+      o.maxStalledCount === undefined ? 3 : checkPositiveInteger('maxStalledCount', o.maxStalledCount),
   };
 }
 
-function startBullWorker(queue: string, redis: Redis, concurrency: number, stall: Required<StallSettings>,
-  processor: (job: Job<GradcovJob>) => Promise<unknown>, threads: ThreadPool): GradcovWorker {
+function startBullWorker(
+  queue: string,
+  redis: Redis,
+  concurrency: number,
+  stall: Required<StallSettings>,
+  processor: (job: Job<GradcovJob>) => Promise<unknown>,
+  threads: ThreadPool,
+): GradcovWorker {
   const worker = new Worker<GradcovJob>(queue, processor, {
-    connection: redis, concurrency, ...stall, autorun: true,
+    connection: redis,
+    concurrency,
+    ...stall,
+    autorun: true,
   });
-  worker.on('error', () => { /* reconnects are ioredis' job; errors also reach the job's attempts */ });
+  worker.on('error', () => {
+    /* reconnects are ioredis' job; errors also reach the job's attempts */
+  });
   let closed: Promise<void> | undefined;
   return {
     worker,
@@ -191,9 +223,15 @@ function startBullWorker(queue: string, redis: Redis, concurrency: number, stall
  * process.on('SIGTERM', () => { void worker.close(); });
  */
 export async function startWorker(options: WorkerOptions): Promise<GradcovWorker> {
-  const o = checkOptions('options', options, ['connection', 'queue', 'concurrency', 'beforeJob', 'lockDuration', 'stalledInterval', 'maxStalledCount'], '`options` of startWorker');
+  const o = checkOptions(
+    'options',
+    options,
+    ['connection', 'queue', 'concurrency', 'beforeJob', 'lockDuration', 'stalledInterval', 'maxStalledCount'],
+    '`options` of startWorker',
+  );
   const queue = checkQueue('queue', o.queue);
-  const concurrency = o.concurrency === undefined ? 1 : checkPositiveInteger('concurrency', o.concurrency, 256);
+  const concurrency =
+    o.concurrency === undefined ? 1 : checkPositiveInteger('concurrency', o.concurrency, 256);
   const stall = checkStall(o);
   const beforeJob = options.beforeJob;
   const redis = connect(options.connection);
@@ -204,9 +242,13 @@ export async function startWorker(options: WorkerOptions): Promise<GradcovWorker
     if (!p) {
       p = (async () => {
         const blob = await redis.getBuffer(dataKey(hash));
-        if (!blob) throw new Error(`data ${hash} is not registered in Redis (key ${dataKey(hash)} is missing)`);
+        if (!blob)
+          throw new Error(`data ${hash} is not registered in Redis (key ${dataKey(hash)} is missing)`);
         // the key names the content: bytes that do not hash to it were changed or forged
-        if (contentHash(blob) !== hash) throw new UnrecoverableError(`key ${dataKey(hash)} does not hold the data of hash ${hash} (its bytes hash to ${contentHash(blob)}): it was changed or forged; register the data again`);
+        if (contentHash(blob) !== hash)
+          throw new UnrecoverableError(
+            `key ${dataKey(hash)} does not hold the data of hash ${hash} (its bytes hash to ${contentHash(blob)}): it was changed or forged; register the data again`,
+          );
         return decodeData(blob, `key ${dataKey(hash)}`);
       })();
       p.catch(() => cache.delete(hash));
@@ -217,7 +259,10 @@ export async function startWorker(options: WorkerOptions): Promise<GradcovWorker
   };
   const processor = async (job: Job<GradcovJob>): Promise<unknown> => {
     const d = job.data;
-    if (d?.kind !== 'block') throw new UnrecoverableError(`gradcov worker on queue ${queue}: unexpected job kind ${JSON.stringify(d?.kind)}`);
+    if (d?.kind !== 'block')
+      throw new UnrecoverableError(
+        `gradcov worker on queue ${queue}: unexpected job kind ${JSON.stringify(d?.kind)}`,
+      );
     let b: BlockJob;
     try {
       b = checkBlockJob(d, `${job.id ?? '?'} on queue ${queue}`); // forged or corrupt fields: refused, never retried
@@ -228,25 +273,48 @@ export async function startWorker(options: WorkerOptions): Promise<GradcovWorker
     await beforeJob?.({ kind: 'block', run: b.run, index: b.block });
     const key = resultKey(queue, b.run, b.block);
     const data = await load(b.data);
-    if (b.w.length !== data.dim) throw new UnrecoverableError(`gradcov: block job ${job.id ?? '?'} on queue ${queue} has a bad field \`w\`: it must have the data's dim (${data.dim}) values. Value: \`Array(${b.w.length})\`.`);
-    const start = now(), cpu0 = process.cpuUsage();
+    if (b.w.length !== data.dim)
+      throw new UnrecoverableError(
+        `gradcov: block job ${job.id ?? '?'} on queue ${queue} has a bad field \`w\`: it must have the data's dim (${data.dim}) values. Value: \`Array(${b.w.length})\`.`,
+      );
+    const start = now(),
+      cpu0 = process.cpuUsage();
     const [blob] = await threads.with(async (t) => {
       const first = !t.has(b.data);
       const out = await t.request<Uint8Array[]>({
-        type: 'blocks', key: b.data, ...(first ? { data } : {}), w: Float64Array.from(b.w),
+        type: 'blocks',
+        key: b.data,
+        ...(first ? { data } : {}),
+        w: Float64Array.from(b.w),
         options: { ...b.options, seed: fromWireSeed(b.options.seed) },
-        blocks: [{ level: b.level ?? 0, first: b.first, count: b.count, draw: b.draw ?? 'gradients', tau2: b.tau2 ?? b.options.noiseVariance, ...(b.sketch ? { sketch: b.sketch } : {}) }],
+        blocks: [
+          {
+            level: b.level ?? 0,
+            first: b.first,
+            count: b.count,
+            draw: b.draw ?? 'gradients',
+            tau2: b.tau2 ?? b.options.noiseVariance,
+            ...(b.sketch ? { sketch: b.sketch } : {}),
+          },
+        ],
       });
       t.loaded(b.data);
       return out;
     });
-    const end = now(), cpu = process.cpuUsage(cpu0);
+    const end = now(),
+      cpu = process.cpuUsage(cpu0);
     // the result says what it is the result of (checked by the coordinator before merging),
     // and expires: a coordinator that never comes back leaves nothing in Redis for ever
     await redis.set(key, encodeResult(resultHeader(b, data.dim), blob!), 'EX', b.ttl ?? DEFAULT_RESULT_TTL);
     // the job's return value (a few numbers) is its timeline, for benchmarks and audits
     const timeline: BlockTimeline = {
-      pid: process.pid, picked: job.processedOn ?? begin, begin, start, end, written: now(), cpu: (cpu.user + cpu.system) / 1000,
+      pid: process.pid,
+      picked: job.processedOn ?? begin,
+      begin,
+      start,
+      end,
+      written: now(),
+      cpu: (cpu.user + cpu.system) / 1000,
     };
     return { key, bytes: blob!.byteLength, timeline };
   };
@@ -267,14 +335,20 @@ export async function startWorker(options: WorkerOptions): Promise<GradcovWorker
  * const holder = await startHolder({ connection: 'redis://127.0.0.1:6379', queue: 'holder-a', shard: { X, y, rows, dim } });
  */
 export async function startHolder(options: HolderOptions): Promise<GradcovWorker> {
-  const o = checkOptions('options', options, ['connection', 'queue', 'shard', 'beforeJob', 'lockDuration', 'stalledInterval', 'maxStalledCount'], '`options` of startHolder');
+  const o = checkOptions(
+    'options',
+    options,
+    ['connection', 'queue', 'shard', 'beforeJob', 'lockDuration', 'stalledInterval', 'maxStalledCount'],
+    '`options` of startHolder',
+  );
   const queue = checkQueue('queue', o.queue);
   let shard: RegressionData;
   try {
     const d = checkRegressionData(o.shard) as RegressionData;
     // a snapshot: the holder serves the bytes it was started with, whatever happens to the caller's arrays later
     shard = { X: d.X.slice(), y: d.y.slice(), rows: d.rows, dim: d.dim };
-  } catch (err) { // name the user's parameter: `shard`, not `data`
+  } catch (err) {
+    // name the user's parameter: `shard`, not `data`
     if (err instanceof Error) err.message = err.message.replace(/`data(?=[.`])/g, '`shard');
     throw err;
   }
@@ -286,7 +360,10 @@ export async function startHolder(options: HolderOptions): Promise<GradcovWorker
   const processor = async (job: Job<GradcovJob>): Promise<unknown> => {
     const d = job.data;
     if (d.kind === 'info') return { rows: shard.rows, dim: shard.dim };
-    if (d.kind !== 'round') throw new UnrecoverableError(`gradcov holder on queue ${queue}: unexpected job kind ${JSON.stringify(d.kind)}`);
+    if (d.kind !== 'round')
+      throw new UnrecoverableError(
+        `gradcov holder on queue ${queue}: unexpected job kind ${JSON.stringify(d.kind)}`,
+      );
     let r: RoundJob;
     try {
       r = checkRoundJob(d, `${job.id ?? '?'} on queue ${queue}`, shard.dim); // forged or corrupt fields: refused, never retried
@@ -297,10 +374,18 @@ export async function startHolder(options: HolderOptions): Promise<GradcovWorker
     const g = await threads.with(async (t) => {
       const first = !t.has(localKey);
       const out = await t.request<Float64Array>({
-        type: 'gradients', key: localKey, ...(first ? { data: shard } : {}), w: Float64Array.from(r.w),
+        type: 'gradients',
+        key: localKey,
+        ...(first ? { data: shard } : {}),
+        w: Float64Array.from(r.w),
         options: {
-          batchSize: r.batchSize, batches: r.batches, noiseVariance: r.noiseVariance, seed: fromWireSeed(r.seed),
-          stream: r.stream, firstBatch: r.round * r.batches, replacement: true,
+          batchSize: r.batchSize,
+          batches: r.batches,
+          noiseVariance: r.noiseVariance,
+          seed: fromWireSeed(r.seed),
+          stream: r.stream,
+          firstBatch: r.round * r.batches,
+          replacement: true,
         },
         paired: r.paired === true,
       });

@@ -1,7 +1,14 @@
 // Cholesky factorisation with a ridge and the solves, as one-shot functions. The factor is
 // computed by the wasm kernel (assembly/cholesky.ts); Preconditioner keeps one resident.
 import { wasm, f64, copyIn, withBlocks, checkBlocks, byteCount } from './wasm.js';
-import { checkPositiveInteger, checkFloat64Array, checkLength, checkFinite, checkOptions, checkNonNegative } from './validate.js';
+import {
+  checkPositiveInteger,
+  checkFloat64Array,
+  checkLength,
+  checkFinite,
+  checkOptions,
+  checkNonNegative,
+} from './validate.js';
 
 /** Options of the Cholesky functions. */
 export interface CholeskyOptions {
@@ -24,13 +31,22 @@ export function checkRidge(options: unknown): number {
 }
 
 /** The error for a failed pivot: which, its value, and a ridge that would do. @internal */
-export function notPositiveDefinite(name: string, pivot: number, value: number, ridge: number, A: Float64Array, dim: number): RangeError {
+export function notPositiveDefinite(
+  name: string,
+  pivot: number,
+  value: number,
+  ridge: number,
+  A: Float64Array,
+  dim: number,
+): RangeError {
   let trace = 0;
   for (let i = 0; i < dim; i++) trace += A[i * dim + i]!;
   const scale = Math.abs(trace / dim) || 1;
   const suggest = Math.max(ridge * 10, Math.abs(value) + 1e-8 * scale, 1e-10 * scale);
-  return new RangeError(`invalid argument: \`${name}\` + ridge I must be positive definite: the Cholesky pivot at index ${pivot} `
-    + `is ${value} (<= 0) with ridge ${ridge}. Pass a ridge, e.g. { ridge: ${suggest.toPrecision(2)} }, or check the matrix (symmetric, full rank).`);
+  return new RangeError(
+    `invalid argument: \`${name}\` + ridge I must be positive definite: the Cholesky pivot at index ${pivot} ` +
+      `is ${value} (<= 0) with ridge ${ridge}. Pass a ridge, e.g. { ridge: ${suggest.toPrecision(2)} }, or check the matrix (symmetric, full rank).`,
+  );
 }
 
 /**
@@ -47,7 +63,11 @@ export function notPositiveDefinite(name: string, pivot: number, value: number, 
  */
 export function choleskyFactor(A: Float64Array, dim: number, options?: CholeskyOptions): Float64Array {
   const d = checkPositiveInteger('dim', dim, 46340);
-  checkBlocks([byteCount(d * d, 8)], `\`dim\` = ${d}`, 'the Cholesky factor (8 dim^2 bytes; dim at most 11585)');
+  checkBlocks(
+    [byteCount(d * d, 8)],
+    `\`dim\` = ${d}`,
+    'the Cholesky factor (8 dim^2 bytes; dim at most 11585)',
+  );
   const a = checkSquare('A', A, d);
   const ridge = checkRidge(options);
   return withBlocks([d * d * 8, 8], 'choleskyFactor', (lPtr, pivotPtr) => {
@@ -71,9 +91,18 @@ export function choleskyFactor(A: Float64Array, dim: number, options?: CholeskyO
  * @example
  * choleskySolve(new Float64Array([4, 2, 2, 3]), 2, new Float64Array([2, 1])); // [0.5, 0]
  */
-export function choleskySolve(A: Float64Array, dim: number, b: Float64Array, options?: CholeskyOptions): Float64Array {
+export function choleskySolve(
+  A: Float64Array,
+  dim: number,
+  b: Float64Array,
+  options?: CholeskyOptions,
+): Float64Array {
   const d = checkPositiveInteger('dim', dim, 46340);
-  checkBlocks([byteCount(d * d, 8)], `\`dim\` = ${d}`, 'the Cholesky factor (8 dim^2 bytes; dim at most 11585)');
+  checkBlocks(
+    [byteCount(d * d, 8)],
+    `\`dim\` = ${d}`,
+    'the Cholesky factor (8 dim^2 bytes; dim at most 11585)',
+  );
   const a = checkSquare('A', A, d);
   const rhs = checkFloat64Array('b', b);
   checkLength('b', rhs, d, 'dim');
@@ -86,7 +115,13 @@ export function choleskySolve(A: Float64Array, dim: number, b: Float64Array, opt
  * (A + ridge I)^-1 b for validated arguments; a failed pivot is reported naming `name`,
  * the matrix as the user knows it (e.g. `input.hessian`). @internal
  */
-export function solveSpd(name: string, a: Float64Array, d: number, rhs: Float64Array, ridge: number): Float64Array {
+export function solveSpd(
+  name: string,
+  a: Float64Array,
+  d: number,
+  rhs: Float64Array,
+  ridge: number,
+): Float64Array {
   return withBlocks([d * d * 8, d * 8, 8], 'choleskySolve', (lPtr, xPtr, pivotPtr) => {
     copyIn(lPtr!, a);
     copyIn(xPtr!, rhs);
@@ -96,7 +131,9 @@ export function solveSpd(name: string, a: Float64Array, d: number, rhs: Float64A
     k.choleskySolve(lPtr!, d, xPtr!);
     const x = f64(xPtr!, d).slice();
     if (x.some((v) => v - v !== 0)) {
-      throw new RangeError(`invalid argument: \`${name}\` + ridge I must be well enough conditioned for the solve to stay finite. Value: the solution overflows float64 with ridge ${ridge}; pass a larger ridge.`);
+      throw new RangeError(
+        `invalid argument: \`${name}\` + ridge I must be well enough conditioned for the solve to stay finite. Value: the solution overflows float64 with ridge ${ridge}; pass a larger ridge.`,
+      );
     }
     return x;
   });

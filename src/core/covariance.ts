@@ -1,6 +1,27 @@
-import { wasm, alloc, free, f64, copyIn, checkBlocks, byteCount, trackBlocks, releaseBlocks, withBlocks, checkDenseDim, USE_THE_SKETCH } from './wasm.js';
 import {
-  checkPositiveInteger, checkFloatArray, checkInteger, checkOptions, checkNumber, checkLive, checkLength, finiteMaxAbs, checkOneOf,
+  wasm,
+  alloc,
+  free,
+  f64,
+  copyIn,
+  checkBlocks,
+  byteCount,
+  trackBlocks,
+  releaseBlocks,
+  withBlocks,
+  checkDenseDim,
+  USE_THE_SKETCH,
+} from './wasm.js';
+import {
+  checkPositiveInteger,
+  checkFloatArray,
+  checkInteger,
+  checkOptions,
+  checkNumber,
+  checkLive,
+  checkLength,
+  finiteMaxAbs,
+  checkOneOf,
   type FloatArray,
 } from './validate.js';
 import { decodeHeader, encode, copyBytes } from './serialize.js';
@@ -36,8 +57,14 @@ export const MAX_SCALE_EXPONENT = 2048;
 
 /** x * 2^e for any integer e (two steps where 2^e itself is not a double). */
 export function ldexp(x: number, e: number): number {
-  while (e > 1000) { x *= 2 ** 1000; e -= 1000; }
-  while (e < -1000) { x *= 2 ** -1000; e += 1000; }
+  while (e > 1000) {
+    x *= 2 ** 1000;
+    e -= 1000;
+  }
+  while (e < -1000) {
+    x *= 2 ** -1000;
+    e += 1000;
+  }
   return x * 2 ** e;
 }
 
@@ -76,7 +103,9 @@ function allFinite(a: Float64Array): boolean {
 }
 
 function notRepresentable(what: string, e: number, hint: string): RangeError {
-  return new RangeError(`${what} is not representable in float64: its entries overflow (they are of the order of 2^${e}, above the largest double ~1.8e308). ${hint}`);
+  return new RangeError(
+    `${what} is not representable in float64: its entries overflow (they are of the order of 2^${e}, above the largest double ~1.8e308). ${hint}`,
+  );
 }
 
 /**
@@ -105,7 +134,10 @@ function scratch(bytes: number): number {
   return scratchPtr;
 }
 
-interface State { meanPtr: number; mPtr: number }
+interface State {
+  meanPtr: number;
+  mPtr: number;
+}
 
 /**
  * Arithmetic of the co-moment update: 'f64' (the default) multiplies in float64; 'f32'
@@ -162,18 +194,28 @@ export class GradientCovariance {
    */
   constructor(dim: number, options?: GradientCovarianceOptions) {
     this.dim = checkPositiveInteger('dim', dim);
-    checkDenseDim('dim', dim, MAX_COVARIANCE_DIM, 'a GradientCovariance (its co-moment, 8 dim^2 bytes)', USE_THE_SKETCH,
-      byteCount(paddedDim(dim) ** 2, 8));
+    checkDenseDim(
+      'dim',
+      dim,
+      MAX_COVARIANCE_DIM,
+      'a GradientCovariance (its co-moment, 8 dim^2 bytes)',
+      USE_THE_SKETCH,
+      byteCount(paddedDim(dim) ** 2, 8),
+    );
     const opts = checkOptions('options', options, ['precision'], '`options` of GradientCovariance');
-    this.precision = opts.precision === undefined ? 'f64' : checkOneOf('precision', opts.precision, PRECISIONS);
+    this.precision =
+      opts.precision === undefined ? 'f64' : checkOneOf('precision', opts.precision, PRECISIONS);
     // the co-moment (dp x dp doubles, dp = dim padded to 4) is one heap block: refuse up
     // front, with the size, a dim whose state the wasm heap cannot hold (dim > 11584)
     const dp = paddedDim(dim);
-    checkBlocks([byteCount(dp, 8), byteCount(dp * dp, 8), covarianceScratchBytes(dim)], `\`dim\` = ${dim}`,
-      `GradientCovariance(${dim}) (its co-moment, mean and kernel scratch)`);
+    checkBlocks(
+      [byteCount(dp, 8), byteCount(dp * dp, 8), covarianceScratchBytes(dim)],
+      `\`dim\` = ${dim}`,
+      `GradientCovariance(${dim}) (its co-moment, mean and kernel scratch)`,
+    );
     this.#dp = dp;
     const meanPtr = alloc(this.#dp * 8, `GradientCovariance(${dim})`);
-    let mPtr = 0;
+    let mPtr: number;
     try {
       mPtr = alloc(this.#dp * this.#dp * 8, `GradientCovariance(${dim})`);
     } catch (err) {
@@ -200,7 +242,9 @@ export class GradientCovariance {
   /** Throws before any change when `rows` more gradients would take count past 2^53 - 1. */
   #checkCount(rows: number, name: string): void {
     if (this.#count + rows > Number.MAX_SAFE_INTEGER) {
-      throw new RangeError(`invalid argument: \`${name}\` would take the count of gradients past 2^53 - 1 (where counts stop being exact). Value: ${rows} more after ${this.#count}.`);
+      throw new RangeError(
+        `invalid argument: \`${name}\` would take the count of gradients past 2^53 - 1 (where counts stop being exact). Value: ${rows} more after ${this.#count}.`,
+      );
     }
   }
 
@@ -251,18 +295,26 @@ export class GradientCovariance {
     let r: number;
     if (rows === undefined) {
       if (G.length % this.dim !== 0) {
-        throw new RangeError(`invalid argument: \`G\` must have a length that is a multiple of dim (${this.dim}). Value: length ${G.length}.`);
+        throw new RangeError(
+          `invalid argument: \`G\` must have a length that is a multiple of dim (${this.dim}). Value: length ${G.length}.`,
+        );
       }
       r = G.length / this.dim;
     } else {
       r = checkInteger('rows', rows, 0);
       if (r * this.dim > G.length) {
-        throw new RangeError(`invalid argument: \`rows\` x dim must not exceed G.length (${G.length}). Value: \`${rows}\` (needs ${r * this.dim}).`);
+        throw new RangeError(
+          `invalid argument: \`rows\` x dim must not exceed G.length (${G.length}). Value: \`${rows}\` (needs ${r * this.dim}).`,
+        );
       }
     }
     const maxAbs = finiteMaxAbs('G', G, r * this.dim, this.dim);
     this.#checkCount(r, rows === undefined ? 'G' : 'rows');
-    checkBlocks([this.#scratchBytes(G.BYTES_PER_ELEMENT, r)], `\`G\` (${r} rows of dim ${this.dim})`, 'staging the rows');
+    checkBlocks(
+      [this.#scratchBytes(G.BYTES_PER_ELEMENT, r)],
+      `\`G\` (${r} rows of dim ${this.dim})`,
+      'staging the rows',
+    );
     if (r > 0) scratch(this.#scratchBytes(G.BYTES_PER_ELEMENT, r)); // allocate before any change (a rescale is one)
     this.#makeRoom(maxAbs);
     this.#addRows(G, r);
@@ -298,7 +350,16 @@ export class GradientCovariance {
       } else {
         copyIn(base, part);
       }
-      count = this.#kernel(k)(base, n, this.dim, isF32, count, this.#state.meanPtr, this.#state.mPtr, base + stageBytes);
+      count = this.#kernel(k)(
+        base,
+        n,
+        this.dim,
+        isF32,
+        count,
+        this.#state.meanPtr,
+        this.#state.mPtr,
+        base + stageBytes,
+      );
     }
     this.#count = count;
   }
@@ -318,13 +379,25 @@ export class GradientCovariance {
     let maxAbs = 0;
     for (let i = 0; i < G.length; i++) {
       const a = Math.abs(G[i]!);
-      if (!(a <= maxAbs)) { if (a - a !== 0) return false; maxAbs = a; }
+      if (!(a <= maxAbs)) {
+        if (a - a !== 0) return false;
+        maxAbs = a;
+      }
     }
     this.#checkCount(rows, 'batches');
     const base = scratch(covarianceScratchBytes(this.dim));
     this.#makeRoom(maxAbs);
     scaleInPlace(f64(ptr, rows * this.dim), -this.#exp); // a fresh view: the allocation above may have grown memory
-    this.#count = this.#kernel(k)(ptr, rows, this.dim, 0, this.#count, this.#state.meanPtr, this.#state.mPtr, base);
+    this.#count = this.#kernel(k)(
+      ptr,
+      rows,
+      this.dim,
+      0,
+      this.#count,
+      this.#state.meanPtr,
+      this.#state.mPtr,
+      base,
+    );
     return true;
   }
 
@@ -336,17 +409,23 @@ export class GradientCovariance {
   merge(other: GradientCovariance): this {
     checkLive('GradientCovariance', this.#disposed);
     if (!(other instanceof GradientCovariance)) {
-      throw new TypeError(`invalid argument: \`other\` must be a GradientCovariance. Value: \`${String(other)}\`.`);
+      throw new TypeError(
+        `invalid argument: \`other\` must be a GradientCovariance. Value: \`${String(other)}\`.`,
+      );
     }
     checkLive('`other` GradientCovariance', other.#disposed);
     if (other.dim !== this.dim) {
       throw new RangeError(`invalid argument: \`other\` must have dim ${this.dim}. Value: dim ${other.dim}.`);
     }
     if (other.precision !== this.precision) {
-      throw new RangeError(`invalid argument: \`other\` must have precision '${this.precision}' (an f32 and an f64 accumulator are not merged: the result would claim an accuracy one of them lacks). Value: precision '${other.precision}'.`);
+      throw new RangeError(
+        `invalid argument: \`other\` must have precision '${this.precision}' (an f32 and an f64 accumulator are not merged: the result would claim an accuracy one of them lacks). Value: precision '${other.precision}'.`,
+      );
     }
     if (this.#count + other.#count > Number.MAX_SAFE_INTEGER) {
-      throw new RangeError(`invalid argument: \`other\` would take the count of gradients past 2^53 - 1 (where counts stop being exact). Value: count ${other.#count} merged into ${this.#count}.`);
+      throw new RangeError(
+        `invalid argument: \`other\` would take the count of gradients past 2^53 - 1 (where counts stop being exact). Value: count ${other.#count} merged into ${this.#count}.`,
+      );
     }
     const k = wasm();
     const dp = this.#dp;
@@ -355,19 +434,41 @@ export class GradientCovariance {
     if (other.#exp === e || other === this) {
       const delta = scratch(dp * 8);
       this.#rescaleTo(e);
-      this.#count = k.covMerge(this.#count, this.#state.meanPtr, this.#state.mPtr,
-        other.#count, other.#state.meanPtr, other.#state.mPtr, dp, delta);
+      this.#count = k.covMerge(
+        this.#count,
+        this.#state.meanPtr,
+        this.#state.mPtr,
+        other.#count,
+        other.#state.meanPtr,
+        other.#state.mPtr,
+        dp,
+        delta,
+      );
       return this;
     }
     // other is at a smaller scale: merge a copy of it at this one's scale (other is unchanged)
-    withBlocks([dp * 8, dp * dp * 8, dp * 8], `merging a GradientCovariance(${this.dim})`, (meanPtr, mPtr, delta) => {
-      const mean = f64(meanPtr!, dp), M = f64(mPtr!, dp * dp);
-      mean.set(f64(other.#state.meanPtr, dp));
-      M.set(f64(other.#state.mPtr, dp * dp));
-      scaleInPlace(mean, other.#exp - e);
-      scaleInPlace(M, 2 * (other.#exp - e));
-      this.#count = k.covMerge(this.#count, this.#state.meanPtr, this.#state.mPtr, other.#count, meanPtr!, mPtr!, dp, delta!);
-    });
+    withBlocks(
+      [dp * 8, dp * dp * 8, dp * 8],
+      `merging a GradientCovariance(${this.dim})`,
+      (meanPtr, mPtr, delta) => {
+        const mean = f64(meanPtr!, dp),
+          M = f64(mPtr!, dp * dp);
+        mean.set(f64(other.#state.meanPtr, dp));
+        M.set(f64(other.#state.mPtr, dp * dp));
+        scaleInPlace(mean, other.#exp - e);
+        scaleInPlace(M, 2 * (other.#exp - e));
+        this.#count = k.covMerge(
+          this.#count,
+          this.#state.meanPtr,
+          this.#state.mPtr,
+          other.#count,
+          meanPtr!,
+          mPtr!,
+          dp,
+          delta!,
+        );
+      },
+    );
     return this;
   }
 
@@ -393,12 +494,18 @@ export class GradientCovariance {
     checkLive('GradientCovariance', this.#disposed);
     const opts = checkOptions('options', options, ['scale'], '`options` of covariance()');
     const s = opts.scale === undefined ? 1 : checkNumber('scale', opts.scale);
-    if (!Number.isFinite(s)) throw new RangeError(`invalid argument: \`scale\` must be a finite number. Value: \`${s}\`.`);
+    if (!Number.isFinite(s))
+      throw new RangeError(`invalid argument: \`scale\` must be a finite number. Value: \`${s}\`.`);
     if (this.#count < 2) {
       throw new RangeError(`covariance() needs at least 2 gradients. Value: count ${this.#count}.`);
     }
     const C = this.#write(s / (this.#count - 1));
-    if (!allFinite(C)) throw notRepresentable('the covariance', this.#magnitude(s / (this.#count - 1)), 'Pass a smaller `scale` to covariance(), or scale the gradients down.');
+    if (!allFinite(C))
+      throw notRepresentable(
+        'the covariance',
+        this.#magnitude(s / (this.#count - 1)),
+        'Pass a smaller `scale` to covariance(), or scale the gradients down.',
+      );
     return C;
   }
 
@@ -409,7 +516,12 @@ export class GradientCovariance {
   comoment(): Float64Array {
     checkLive('GradientCovariance', this.#disposed);
     const M = this.#write(1);
-    if (!allFinite(M)) throw notRepresentable('the co-moment', this.#magnitude(1), 'covariance() divides it by count - 1 and may be representable.');
+    if (!allFinite(M))
+      throw notRepresentable(
+        'the co-moment',
+        this.#magnitude(1),
+        'covariance() divides it by count - 1 and may be representable.',
+      );
     return M;
   }
 
@@ -459,16 +571,23 @@ export class GradientCovariance {
    */
   toBytes(): Uint8Array {
     checkLive('GradientCovariance', this.#disposed);
-    const dim = this.dim, dp = this.#dp;
+    const dim = this.dim,
+      dp = this.#dp;
     const mean = f64(this.#state.meanPtr, dim);
     const M = f64(this.#state.mPtr, dp * dp);
-    return encode(dim, this.#count, this.#exp, (view, meanOffset, upperOffset) => {
-      for (let j = 0; j < dim; j++) view.setFloat64(meanOffset + 8 * j, mean[j]!, true);
-      let p = upperOffset;
-      for (let i = 0; i < dim; i++) {
-        for (let j = i; j < dim; j++, p += 8) view.setFloat64(p, M[i * dp + j]!, true);
-      }
-    }, this.precision);
+    return encode(
+      dim,
+      this.#count,
+      this.#exp,
+      (view, meanOffset, upperOffset) => {
+        for (let j = 0; j < dim; j++) view.setFloat64(meanOffset + 8 * j, mean[j]!, true);
+        let p = upperOffset;
+        for (let i = 0; i < dim; i++) {
+          for (let j = i; j < dim; j++, p += 8) view.setFloat64(p, M[i * dp + j]!, true);
+        }
+      },
+      this.precision,
+    );
   }
 
   /**
@@ -540,23 +659,34 @@ export class GradientCovariance {
     // in a scaled state (an entry of 5e-324 beside a zero diagonal), nothing more
     const slack = (h.count + 1) * 2 ** -1000;
     const root = new Float64Array(dim);
-    for (let i = 0, p = h.upperOffset; i < dim; p += 8 * (dim - i), i++) root[i] = Math.sqrt(view.getFloat64(p, true) + slack);
+    for (let i = 0, p = h.upperOffset; i < dim; p += 8 * (dim - i), i++)
+      root[i] = Math.sqrt(view.getFloat64(p, true) + slack);
     const R = f64(acc.#state.mPtr, dim * dim);
     let p = h.upperOffset;
     for (let i = 0; i < dim; i++) {
       for (let j = i; j < dim; j++, p += 8) {
         const v = view.getFloat64(p, true);
-        if (j === i) { R[i * dim + i] = 1; continue; }
+        if (j === i) {
+          R[i * dim + i] = 1;
+          continue;
+        }
         const r = v / root[i]! / root[j]!;
         if (!(Math.abs(r) <= 1 + 2 ** -40)) {
-          throw new RangeError(`invalid argument: \`bytes\` must hold a positive semi-definite co-moment. Value: |M[${i}][${j}]| = ${Math.abs(v)} exceeds sqrt(M[${i}][${i}] M[${j}][${j}]) = ${root[i]! * root[j]!}.`);
+          throw new RangeError(
+            `invalid argument: \`bytes\` must hold a positive semi-definite co-moment. Value: |M[${i}][${j}]| = ${Math.abs(v)} exceeds sqrt(M[${i}][${i}] M[${j}][${j}]) = ${root[i]! * root[j]!}.`,
+          );
         }
         R[j * dim + i] = r;
       }
     }
-    const pivot = dim <= PSD_CHECK_MAX_DIM ? wasm().choleskyFactor(acc.#state.mPtr, dim, PSD_RIDGE, acc.#state.meanPtr) : -1;
+    const pivot =
+      dim <= PSD_CHECK_MAX_DIM
+        ? wasm().choleskyFactor(acc.#state.mPtr, dim, PSD_RIDGE, acc.#state.meanPtr)
+        : -1;
     if (pivot >= 0) {
-      throw new RangeError(`invalid argument: \`bytes\` must hold a positive semi-definite co-moment. Value: the Cholesky factorisation of its correlation matrix + ${PSD_RIDGE} I fails at row ${pivot} (pivot ${f64(acc.#state.meanPtr, 1)[0]}).`);
+      throw new RangeError(
+        `invalid argument: \`bytes\` must hold a positive semi-definite co-moment. Value: the Cholesky factorisation of its correlation matrix + ${PSD_RIDGE} I fails at row ${pivot} (pivot ${f64(acc.#state.meanPtr, 1)[0]}).`,
+      );
     }
   }
 
@@ -566,7 +696,8 @@ export class GradientCovariance {
    */
   #normalise(): void {
     const dp = this.#dp;
-    const mean = f64(this.#state.meanPtr, dp), M = f64(this.#state.mPtr, dp * dp);
+    const mean = f64(this.#state.meanPtr, dp),
+      M = f64(this.#state.mPtr, dp * dp);
     let a = 0;
     for (let j = 0; j < this.dim; j++) a = Math.max(a, Math.abs(mean[j]!));
     let d = 0;
@@ -576,7 +707,9 @@ export class GradientCovariance {
     if (need > STORED_MAX) {
       const e = this.#exp + exponentFor(need / STORED_MAX);
       if (e > MAX_SCALE_EXPONENT) {
-        throw new RangeError(`invalid argument: \`bytes\` must hold a state within 2^${MAX_SCALE_EXPONENT} of the float64 range. Value: scale exponent ${e}.`);
+        throw new RangeError(
+          `invalid argument: \`bytes\` must hold a state within 2^${MAX_SCALE_EXPONENT} of the float64 range. Value: scale exponent ${e}.`,
+        );
       }
       this.#rescaleTo(e);
     }

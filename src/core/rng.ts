@@ -1,5 +1,12 @@
 import { wasm, alloc, f64 } from './wasm.js';
-import { checkSeed, checkStream, checkFloat64Array, checkNumber, checkNonNegative, checkInteger } from './validate.js';
+import {
+  checkSeed,
+  checkStream,
+  checkFloat64Array,
+  checkNumber,
+  checkNonNegative,
+  checkInteger,
+} from './validate.js';
 
 /** Philox domains (counter word c2) of the public generator's two sequences. */
 const DOMAIN_NORMAL = 0;
@@ -91,21 +98,27 @@ export class Rng {
   normals(out: Float64Array, mean = 0, std = 1): Float64Array {
     checkFloat64Array('out', out);
     checkNumber('mean', mean);
-    if (!Number.isFinite(mean)) throw new RangeError(`invalid argument: \`mean\` must be a finite number. Value: \`${mean}\`.`);
+    if (!Number.isFinite(mean))
+      throw new RangeError(`invalid argument: \`mean\` must be a finite number. Value: \`${mean}\`.`);
     checkNonNegative('std', std);
     // |z| <= sqrt(-2 ln 2^-53) < 8.58 for this generator's Box–Muller (uniforms >= 2^-53):
     // refuse up front a mean and std whose outputs could overflow, before anything is written
     if (!(Math.abs(mean) + std * Z_MAX <= Number.MAX_VALUE)) {
-      throw new RangeError(`invalid argument: \`std\` must keep mean + std z finite for every normal z this generator returns (|z| < ${Z_MAX}). Value: \`${std}\` with mean ${mean}.`);
+      throw new RangeError(
+        `invalid argument: \`std\` must keep mean + std z finite for every normal z this generator returns (|z| < ${Z_MAX}). Value: \`${std}\` with mean ${mean}.`,
+      );
     }
     this.#fill(out, DOMAIN_NORMAL, MODE_NORMAL, mean, std);
     return out;
   }
 
   #fill(out: Float64Array, domain: number, mode: number, mean: number, std: number): void {
-    if (out.length > 2 ** 53 - this.#position) { // (position + length could round down)
+    if (out.length > 2 ** 53 - this.#position) {
+      // (position + length could round down)
       // output indices must stay exact doubles (and distinct Philox counters)
-      throw new RangeError(`invalid argument: \`out\` must fit below output index 2^53. Value: length ${out.length} at position ${this.#position}.`);
+      throw new RangeError(
+        `invalid argument: \`out\` must fit below output index 2^53. Value: length ${out.length} at position ${this.#position}.`,
+      );
     }
     const k = wasm();
     const ptr = scratch();
@@ -113,8 +126,17 @@ export class Rng {
     for (let done = 0; done < out.length; done += CHUNK) {
       const n = Math.min(CHUNK, out.length - done);
       const start = this.#position + done;
-      k.philoxFill(ptr, n, this.#k0, this.#k1, start % 0x100000000, Math.floor(start / 0x100000000),
-        domain, this.#stream, mode);
+      k.philoxFill(
+        ptr,
+        n,
+        this.#k0,
+        this.#k1,
+        start % 0x100000000,
+        Math.floor(start / 0x100000000),
+        domain,
+        this.#stream,
+        mode,
+      );
       const view = f64(ptr, n);
       if (affine) {
         for (let i = 0; i < n; i++) out[done + i] = mean + std * view[i]!;

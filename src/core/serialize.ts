@@ -53,7 +53,12 @@ export const MAX_DIM = 46340;
 
 /** Bytes of a blob for `dim` (versions 1 and 2; version 3 is 8 bytes longer). */
 export function serializedBytes(dim: number, version = FORMAT_VERSION): number {
-  return (version === FORMAT_VERSION_PRECISION ? HEADER_BYTES_V3 : HEADER_BYTES) + 8 * dim + 4 * dim * (dim + 1) + 4;
+  return (
+    (version === FORMAT_VERSION_PRECISION ? HEADER_BYTES_V3 : HEADER_BYTES) +
+    8 * dim +
+    4 * dim * (dim + 1) +
+    4
+  );
 }
 
 let table: Uint32Array | undefined;
@@ -108,23 +113,36 @@ export function decodeHeader(input: unknown): DecodedHeader {
   if (len < minimum) bad(`at least ${minimum} bytes long (a dim-1 accumulator)`, `${len} bytes`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, len);
   const magic = view.getUint32(0, true);
-  if (magic !== MAGIC) bad('a gradcov accumulator (magic "GCOV")', `magic 0x${magic.toString(16).padStart(8, '0')}`);
+  if (magic !== MAGIC)
+    bad('a gradcov accumulator (magic "GCOV")', `magic 0x${magic.toString(16).padStart(8, '0')}`);
   const version = view.getUint32(4, true);
-  if (version !== FORMAT_VERSION && version !== FORMAT_VERSION_SCALED && version !== FORMAT_VERSION_PRECISION) bad(`format version ${FORMAT_VERSION}, ${FORMAT_VERSION_SCALED} or ${FORMAT_VERSION_PRECISION}`, `version ${version}`);
+  if (version !== FORMAT_VERSION && version !== FORMAT_VERSION_SCALED && version !== FORMAT_VERSION_PRECISION)
+    bad(
+      `format version ${FORMAT_VERSION}, ${FORMAT_VERSION_SCALED} or ${FORMAT_VERSION_PRECISION}`,
+      `version ${version}`,
+    );
   const dim = view.getUint32(8, true);
   if (dim < 1 || dim > MAX_DIM) bad(`a blob with dim in [1, ${MAX_DIM}]`, `dim ${dim}`);
   const reserved = view.getUint32(12, true);
-  if (version === FORMAT_VERSION && reserved !== 0) bad('a version-1 blob whose reserved field (bytes 12-15) is 0', `${reserved}`);
-  if (version === FORMAT_VERSION_SCALED && (reserved < 1 || reserved > MAX_EXPONENT)) bad(`a version-2 blob whose scale exponent (bytes 12-15) is in [1, ${MAX_EXPONENT}]`, `${reserved}`);
-  if (version === FORMAT_VERSION_PRECISION && reserved > MAX_EXPONENT) bad(`a version-3 blob whose scale exponent (bytes 12-15) is in [0, ${MAX_EXPONENT}]`, `${reserved}`);
+  if (version === FORMAT_VERSION && reserved !== 0)
+    bad('a version-1 blob whose reserved field (bytes 12-15) is 0', `${reserved}`);
+  if (version === FORMAT_VERSION_SCALED && (reserved < 1 || reserved > MAX_EXPONENT))
+    bad(`a version-2 blob whose scale exponent (bytes 12-15) is in [1, ${MAX_EXPONENT}]`, `${reserved}`);
+  if (version === FORMAT_VERSION_PRECISION && reserved > MAX_EXPONENT)
+    bad(`a version-3 blob whose scale exponent (bytes 12-15) is in [0, ${MAX_EXPONENT}]`, `${reserved}`);
   const exponent = version === FORMAT_VERSION ? 0 : reserved;
   const v3 = version === FORMAT_VERSION_PRECISION;
   const expected = serializedBytes(dim, version);
-  if (len !== expected) bad(`${expected} bytes long for dim ${dim} (${v3 ? 36 : 28} + 8 dim + 4 dim (dim + 1), version ${version})`, `${len} bytes`);
+  if (len !== expected)
+    bad(
+      `${expected} bytes long for dim ${dim} (${v3 ? 36 : 28} + 8 dim + 4 dim (dim + 1), version ${version})`,
+      `${len} bytes`,
+    );
   let precision: DecodedHeader['precision'] = 'f64';
   if (v3) {
     const code = view.getUint32(16, true);
-    if (code >= PRECISION_CODES.length) bad(`a version-3 blob whose precision code (bytes 16-19) is 0 ('f64') or 1 ('f32')`, `${code}`);
+    if (code >= PRECISION_CODES.length)
+      bad(`a version-3 blob whose precision code (bytes 16-19) is 0 ('f64') or 1 ('f32')`, `${code}`);
     precision = PRECISION_CODES[code]!;
     const reserved3 = view.getUint32(20, true);
     if (reserved3 !== 0) bad('a version-3 blob whose reserved field (bytes 20-23) is 0', `${reserved3}`);
@@ -132,9 +150,14 @@ export function decodeHeader(input: unknown): DecodedHeader {
   const countOffset = v3 ? 24 : 16;
   const stored = view.getUint32(len - 4, true);
   const actual = crc32(bytes, 0, len - 4);
-  if (stored !== actual) bad('intact (its CRC-32 does not match: damaged or truncated and re-padded)', `stored 0x${stored.toString(16)}, computed 0x${actual.toString(16)}`);
+  if (stored !== actual)
+    bad(
+      'intact (its CRC-32 does not match: damaged or truncated and re-padded)',
+      `stored 0x${stored.toString(16)}, computed 0x${actual.toString(16)}`,
+    );
   const count64 = view.getBigInt64(countOffset, true);
-  if (count64 < 0n || count64 > BigInt(Number.MAX_SAFE_INTEGER)) bad('a blob with count in [0, 2^53 - 1]', `count ${count64}`);
+  if (count64 < 0n || count64 > BigInt(Number.MAX_SAFE_INTEGER))
+    bad('a blob with count in [0, 2^53 - 1]', `count ${count64}`);
   const count = Number(count64);
   const meanOffset = v3 ? HEADER_BYTES_V3 : HEADER_BYTES;
   const upperOffset = meanOffset + 8 * dim;
@@ -142,11 +165,14 @@ export function decodeHeader(input: unknown): DecodedHeader {
   for (let p = meanOffset; p < end; p += 8) {
     const v = view.getFloat64(p, true);
     if (!Number.isFinite(v)) {
-      const where = p < upperOffset ? `mean[${(p - meanOffset) / 8}]` : `co-moment value ${(p - upperOffset) / 8}`;
+      const where =
+        p < upperOffset ? `mean[${(p - meanOffset) / 8}]` : `co-moment value ${(p - upperOffset) / 8}`;
       bad('a blob of finite values', `${where} is ${v}`);
     }
-    if (count === 0 && v !== 0) bad('a blob whose mean and co-moment are zero when count is 0', `nonzero at byte ${p}`);
-    if (count === 1 && p >= upperOffset && v !== 0) bad('a blob whose co-moment is zero when count is 1', `nonzero at byte ${p}`);
+    if (count === 0 && v !== 0)
+      bad('a blob whose mean and co-moment are zero when count is 0', `nonzero at byte ${p}`);
+    if (count === 1 && p >= upperOffset && v !== 0)
+      bad('a blob whose co-moment is zero when count is 1', `nonzero at byte ${p}`);
   }
   for (let i = 0, p = upperOffset; i < dim; p += 8 * (dim - i), i++) {
     const v = view.getFloat64(p, true);
@@ -170,9 +196,15 @@ export function copyBytes(input: unknown): unknown {
 }
 
 /** Writes the header and checksum around values already placed by `fill`. */
-export function encode(dim: number, count: number, exponent: number, fill: (view: DataView, meanOffset: number, upperOffset: number) => void,
-  precision: DecodedHeader['precision'] = 'f64'): Uint8Array {
-  const version = precision !== 'f64' ? FORMAT_VERSION_PRECISION : exponent === 0 ? FORMAT_VERSION : FORMAT_VERSION_SCALED;
+export function encode(
+  dim: number,
+  count: number,
+  exponent: number,
+  fill: (view: DataView, meanOffset: number, upperOffset: number) => void,
+  precision: DecodedHeader['precision'] = 'f64',
+): Uint8Array {
+  const version =
+    precision !== 'f64' ? FORMAT_VERSION_PRECISION : exponent === 0 ? FORMAT_VERSION : FORMAT_VERSION_SCALED;
   const v3 = version === FORMAT_VERSION_PRECISION;
   const len = serializedBytes(dim, version);
   const bytes = new Uint8Array(len);

@@ -8,14 +8,20 @@ export function show(value: unknown): string {
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value);
   if (value === null || value === undefined || typeof value === 'boolean') return String(value);
-  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as unknown as { length?: number }).length ?? value.byteLength})`;
+  if (ArrayBuffer.isView(value))
+    return `${value.constructor.name}(${(value as unknown as { length?: number }).length ?? value.byteLength})`;
   if (Array.isArray(value)) return `Array(${value.length})`;
   if (typeof value === 'function') return 'function';
   return Object.prototype.toString.call(value);
 }
 
 /** Throws `Kind` saying `name` must be `rule`, with the value shown. */
-export function fail(Kind: typeof TypeError | typeof RangeError, name: string, rule: string, value: unknown): never {
+export function fail(
+  Kind: typeof TypeError | typeof RangeError,
+  name: string,
+  rule: string,
+  value: unknown,
+): never {
   throw new Kind(`invalid argument: \`${name}\` must be ${rule}. Value: \`${show(value)}\`.`);
 }
 
@@ -25,13 +31,17 @@ export function isObject(value: unknown): value is Record<string, unknown> {
 
 /** Optimal-string-alignment distance (Levenshtein plus adjacent transpositions): for key suggestions. */
 export function editDistance(a: string, b: string): number {
-  const m = a.length, n = b.length;
-  const d: number[][] = Array.from({ length: m + 1 }, (_, i) => Array.from({ length: n + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const m = a.length,
+    n = b.length;
+  const d: number[][] = Array.from({ length: m + 1 }, (_, i) =>
+    Array.from({ length: n + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= m; i++) {
     for (let j = 1; j <= n; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        v = Math.min(v, d[i - 2]![j - 2]! + 1);
       d[i]![j] = v;
     }
   }
@@ -40,10 +50,14 @@ export function editDistance(a: string, b: string): number {
 
 /** The known key closest to `key` (case-insensitive edit distance; ties: the first listed). */
 export function closestKey(key: string, known: readonly string[]): string | undefined {
-  let best: string | undefined, bestD = Infinity;
+  let best: string | undefined,
+    bestD = Infinity;
   for (const k of known) {
     const dist = editDistance(key.toLowerCase(), k.toLowerCase());
-    if (dist < bestD) { best = k; bestD = dist; }
+    if (dist < bestD) {
+      best = k;
+      bestD = dist;
+    }
   }
   return best;
 }
@@ -68,8 +82,13 @@ function checkKeys(keys: readonly string[], known: readonly string[], where: str
   for (const key of keys) {
     if (known.includes(key)) continue;
     const near = closestKey(key, known);
-    const hint = near === undefined ? 'it takes no options' : `did you mean \`${near}\`? Known keys: ${known.map((k) => `\`${k}\``).join(', ')}`;
-    throw new TypeError(`invalid argument: ${where} has an unknown key \`${key}\` (${hint}). Value: \`${show(key)}\`.`);
+    const hint =
+      near === undefined
+        ? 'it takes no options'
+        : `did you mean \`${near}\`? Known keys: ${known.map((k) => `\`${k}\``).join(', ')}`;
+    throw new TypeError(
+      `invalid argument: ${where} has an unknown key \`${key}\` (${hint}). Value: \`${show(key)}\`.`,
+    );
   }
 }
 
@@ -77,7 +96,12 @@ function checkKeys(keys: readonly string[], known: readonly string[], where: str
  * `options` must be undefined or a plain object; returns it as an object. With `known`,
  * also rejects unknown keys (checkOptionKeys), naming the option bag as `where`.
  */
-export function checkOptions(name: string, value: unknown, known?: readonly string[], where?: string): Record<string, unknown> {
+export function checkOptions(
+  name: string,
+  value: unknown,
+  known?: readonly string[],
+  where?: string,
+): Record<string, unknown> {
   if (value === undefined) return {};
   if (!isObject(value)) fail(TypeError, name, 'an object', value);
   // read ONCE: the own enumerable keys (a Proxy's ownKeys trap runs once), each value once (a
@@ -96,13 +120,23 @@ export function checkNumber(name: string, value: unknown): number {
 }
 
 /** Integer in [min, max]. */
-export function checkInteger(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+export function checkInteger(
+  name: string,
+  value: unknown,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   checkNumber(name, value);
   const v = value as number;
   if (!Number.isInteger(v) || v < min || v > max) {
-    const rule = max === Number.MAX_SAFE_INTEGER
-      ? (min === 1 ? 'a positive integer' : min === 0 ? 'a non-negative integer' : `an integer >= ${min}`)
-      : `an integer in [${min}, ${max}]`;
+    const rule =
+      max === Number.MAX_SAFE_INTEGER
+        ? min === 1
+          ? 'a positive integer'
+          : min === 0
+            ? 'a non-negative integer'
+            : `an integer >= ${min}`
+        : `an integer in [${min}, ${max}]`;
     fail(RangeError, name, rule, v);
   }
   return v;
@@ -139,8 +173,10 @@ export function checkBoolean(name: string, value: unknown): boolean {
 }
 
 export function checkOneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
-  if (typeof value !== 'string') fail(TypeError, name, `a string (one of ${allowed.map((a) => `'${a}'`).join(', ')})`, value);
-  if (!(allowed as readonly string[]).includes(value)) fail(RangeError, name, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);
+  if (typeof value !== 'string')
+    fail(TypeError, name, `a string (one of ${allowed.map((a) => `'${a}'`).join(', ')})`, value);
+  if (!(allowed as readonly string[]).includes(value))
+    fail(RangeError, name, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);
   return value as T;
 }
 
@@ -154,7 +190,8 @@ export type FloatArray = Float64Array | Float32Array;
 // input is read ONCE into a fresh view of the same memory (typedView), and that view is what
 // every check and copy then uses.
 const TYPED_ARRAY_PROTO = Object.getPrototypeOf(Uint8Array.prototype) as object;
-const intrinsicGetter = (key: PropertyKey) => Object.getOwnPropertyDescriptor(TYPED_ARRAY_PROTO, key)!.get! as (this: unknown) => unknown;
+const intrinsicGetter = (key: PropertyKey) =>
+  Object.getOwnPropertyDescriptor(TYPED_ARRAY_PROTO, key)!.get! as (this: unknown) => unknown;
 const TA_TAG = intrinsicGetter(Symbol.toStringTag);
 const TA_BUFFER = intrinsicGetter('buffer');
 const TA_BYTE_OFFSET = intrinsicGetter('byteOffset');
@@ -168,7 +205,10 @@ type ViewKind = keyof typeof VIEWS;
  * undefined when `value` is not a real typed array of one of `kinds` (Proxies and lookalikes
  * included). Reads buffer, byteOffset and length once, through intrinsics.
  */
-export function typedView<K extends ViewKind>(value: unknown, kinds: readonly K[]): InstanceType<(typeof VIEWS)[K]> | undefined {
+export function typedView<K extends ViewKind>(
+  value: unknown,
+  kinds: readonly K[],
+): InstanceType<(typeof VIEWS)[K]> | undefined {
   const tag = Reflect.apply(TA_TAG, value, []) as string | undefined; // undefined for anything but a typed array
   if (tag === undefined || !(kinds as readonly string[]).includes(tag)) return undefined;
   const buffer = Reflect.apply(TA_BUFFER, value, []) as ArrayBuffer;
@@ -179,7 +219,9 @@ export function typedView<K extends ViewKind>(value: unknown, kinds: readonly K[
 
 /** Whether a typed array's memory is a SharedArrayBuffer (another thread may write it at any time). */
 export function isShared(value: ArrayBufferView): boolean {
-  return Reflect.apply(OBJECT_TO_STRING, Reflect.apply(TA_BUFFER, value, []), []) === '[object SharedArrayBuffer]';
+  return (
+    Reflect.apply(OBJECT_TO_STRING, Reflect.apply(TA_BUFFER, value, []), []) === '[object SharedArrayBuffer]'
+  );
 }
 
 /**
@@ -189,7 +231,7 @@ export function isShared(value: ArrayBufferView): boolean {
  * caller's array whatever its buffer.
  */
 export function stableInput<T extends Float64Array | Float32Array>(value: T): T {
-  return isShared(value) ? value.slice() as T : value;
+  return isShared(value) ? (value.slice() as T) : value;
 }
 
 /** A Float64Array input (a private copy when it is shared memory: stableInput). */
@@ -207,9 +249,16 @@ export function checkFloatArray(name: string, value: unknown): FloatArray {
 }
 
 /** The array must hold exactly `expected` elements. */
-export function checkLength(name: string, array: ArrayLike<number>, expected: number, what = `${expected} elements`): void {
+export function checkLength(
+  name: string,
+  array: ArrayLike<number>,
+  expected: number,
+  what = `${expected} elements`,
+): void {
   if (array.length !== expected) {
-    throw new RangeError(`invalid argument: \`${name}\` must have length ${expected} (${what}). Value: length ${array.length}.`);
+    throw new RangeError(
+      `invalid argument: \`${name}\` must have length ${expected} (${what}). Value: length ${array.length}.`,
+    );
   }
 }
 
@@ -220,14 +269,21 @@ export function position(i: number, cols?: number): string {
 }
 
 function notFinite(name: string, v: number, i: number, cols?: number): never {
-  throw new RangeError(`invalid argument: \`${name}\` must contain only finite numbers. Value: \`${v}\` at ${position(i, cols)}.`);
+  throw new RangeError(
+    `invalid argument: \`${name}\` must contain only finite numbers. Value: \`${v}\` at ${position(i, cols)}.`,
+  );
 }
 
 /**
  * Every element of array[0..length) must be finite; names the first bad one (by row and
  * column when `cols` is given: the array is a row-major matrix with that many columns).
  */
-export function checkFinite(name: string, array: ArrayLike<number>, length = array.length, cols?: number): void {
+export function checkFinite(
+  name: string,
+  array: ArrayLike<number>,
+  length = array.length,
+  cols?: number,
+): void {
   for (let i = 0; i < length; i++) {
     const v = array[i]!;
     if (v - v !== 0) notFinite(name, v, i, cols);
@@ -235,10 +291,18 @@ export function checkFinite(name: string, array: ArrayLike<number>, length = arr
 }
 
 /** checkFinite that also returns max |element| (one pass when all are finite), for overflow guards. */
-export function finiteMaxAbs(name: string, array: ArrayLike<number>, length = array.length, cols?: number): number {
+export function finiteMaxAbs(
+  name: string,
+  array: ArrayLike<number>,
+  length = array.length,
+  cols?: number,
+): number {
   // four independent maxima (one chain of dependent compares is latency-bound); a NaN or
   // an infinity anywhere makes the maximum non-finite, and a second pass names the first
-  let m0 = 0, m1 = 0, m2 = 0, m3 = 0;
+  let m0 = 0,
+    m1 = 0,
+    m2 = 0,
+    m3 = 0;
   let i = 0;
   for (; i + 4 <= length; i += 4) {
     m0 = Math.max(m0, Math.abs(array[i]!));
@@ -255,11 +319,13 @@ export function finiteMaxAbs(name: string, array: ArrayLike<number>, length = ar
 /** A seed: a non-negative safe integer or a bigint in [0, 2^64). Returns [lo32, hi32]. */
 export function checkSeed(name: string, value: unknown): [number, number] {
   if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value) || value < 0) fail(RangeError, name, 'a non-negative safe integer or a bigint in [0, 2^64)', value);
+    if (!Number.isSafeInteger(value) || value < 0)
+      fail(RangeError, name, 'a non-negative safe integer or a bigint in [0, 2^64)', value);
     return [value % 0x100000000, Math.floor(value / 0x100000000)];
   }
   if (typeof value === 'bigint') {
-    if (value < 0n || value >= 1n << 64n) fail(RangeError, name, 'a non-negative safe integer or a bigint in [0, 2^64)', value);
+    if (value < 0n || value >= 1n << 64n)
+      fail(RangeError, name, 'a non-negative safe integer or a bigint in [0, 2^64)', value);
     return [Number(value & 0xffffffffn), Number(value >> 32n)];
   }
   return fail(TypeError, name, 'a number or a bigint', value);
@@ -275,11 +341,19 @@ export function checkLive(what: string, disposed: boolean): void {
 }
 
 /** The shape every regression API takes: X rows x dim row-major, y of length rows. */
-export interface RegressionShape { X: Float64Array; y: Float64Array; rows: number; dim: number }
+export interface RegressionShape {
+  X: Float64Array;
+  y: Float64Array;
+  rows: number;
+  dim: number;
+}
 
 /** Checks { X, y, rows, dim }: types and lengths (not finiteness); returns a clean copy of the fields. */
 export function checkRegressionShape(data: unknown, also = ''): RegressionShape {
-  if (!isObject(data)) throw new TypeError(`invalid argument: \`data\` must be an object { X, y, rows, dim }${also}. Value: \`${show(data)}\`.`);
+  if (!isObject(data))
+    throw new TypeError(
+      `invalid argument: \`data\` must be an object { X, y, rows, dim }${also}. Value: \`${show(data)}\`.`,
+    );
   const rows = checkPositiveInteger('data.rows', data.rows);
   const dim = checkPositiveInteger('data.dim', data.dim);
   const X = checkFloat64Array('data.X', data.X);

@@ -13,36 +13,112 @@ export interface Kernels {
   readonly memory: { readonly buffer: ArrayBuffer };
   alloc(size: number): number;
   free(ptr: number): void;
-  philoxFill(outPtr: number, count: number, k0: number, k1: number, startLo: number, startHi: number,
-    domain: number, stream: number, mode: number): void;
+  philoxFill(
+    outPtr: number,
+    count: number,
+    k0: number,
+    k1: number,
+    startLo: number,
+    startHi: number,
+    domain: number,
+    stream: number,
+    mode: number,
+  ): void;
   philoxBlock(ctrPtr: number, k0: number, k1: number, outPtr: number): void;
   mathLog(xPtr: number, outPtr: number, n: number): void;
   mathCosSin2Pi(uPtr: number, outPtr: number, n: number): void;
   mathBoxMuller(u1Ptr: number, u2Ptr: number, outPtr: number, n: number, dual: number): void;
   /** The last two arguments: the optional sort area (0, 0 for none; the same bits either way). */
-  lrGradients(xPtr: number, yPtr: number, rows: number, dim: number, wPtr: number, batchSize: number,
-    batches: number, firstBatch: number, noiseStd: number, k0: number, k1: number, stream: number,
-    replacement: number, outPtr: number, scratchPtr: number, areaPtr: number, areaBytes: number): void;
+  lrGradients(
+    xPtr: number,
+    yPtr: number,
+    rows: number,
+    dim: number,
+    wPtr: number,
+    batchSize: number,
+    batches: number,
+    firstBatch: number,
+    noiseStd: number,
+    k0: number,
+    k1: number,
+    stream: number,
+    replacement: number,
+    outPtr: number,
+    scratchPtr: number,
+    areaPtr: number,
+    areaBytes: number,
+  ): void;
   lrGradientsScratchBytes(rows: number, batchSize: number, replacement: number): number;
-  lrPairedDiffs(xPtr: number, rows: number, dim: number, batchSize: number, batches: number, firstBatch: number,
-    noiseStd: number, k0: number, k1: number, stream: number, replacement: number, outPtr: number,
-    scratchPtr: number, areaPtr: number, areaBytes: number): void;
+  lrPairedDiffs(
+    xPtr: number,
+    rows: number,
+    dim: number,
+    batchSize: number,
+    batches: number,
+    firstBatch: number,
+    noiseStd: number,
+    k0: number,
+    k1: number,
+    stream: number,
+    replacement: number,
+    outPtr: number,
+    scratchPtr: number,
+    areaPtr: number,
+    areaBytes: number,
+  ): void;
   /** Bytes of the sort area for calls of up to `batches` batches (0: it would not be used); paired: 1 for lrPairedDiffs. */
   lrSortAreaBytes(rows: number, dim: number, batchSize: number, batches: number, paired: number): number;
   /** log2 of the rows per bucket of the summation order (31: one bucket). */
   lrBucketShift(rows: number, dim: number): number;
   /** Test hook: the order's and the paths' tuning constants (negative: the default). */
-  lrGradientsTuning(bucketBytes: number, sortMinXBytes: number, pairedSortMinXBytes: number, blockBytes: number): void;
+  lrGradientsTuning(
+    bucketBytes: number,
+    sortMinXBytes: number,
+    pairedSortMinXBytes: number,
+    blockBytes: number,
+  ): void;
   /** Extreme Ritz values of T_k and their residual bounds into statePtr (5 doubles, in and out). */
-  ritzEnds(alphaPtr: number, betaPtr: number, k: number, betaK: number, ends: number, statePtr: number, scratchPtr: number): void;
+  ritzEnds(
+    alphaPtr: number,
+    betaPtr: number,
+    k: number,
+    betaK: number,
+    ends: number,
+    statePtr: number,
+    scratchPtr: number,
+  ): void;
   lrPairedDiffsScratchBytes(rows: number, batchSize: number, replacement: number): number;
-  covAddRows(gPtr: number, rows: number, dim: number, isF32: number, count: number,
-    meanPtr: number, mPtr: number, scratchPtr: number): number;
+  covAddRows(
+    gPtr: number,
+    rows: number,
+    dim: number,
+    isF32: number,
+    count: number,
+    meanPtr: number,
+    mPtr: number,
+    scratchPtr: number,
+  ): number;
   /** covAddRows with f32 products summed over 64-row runs, carried in f64 (precision 'f32'). */
-  covAddRowsF32(gPtr: number, rows: number, dim: number, isF32: number, count: number,
-    meanPtr: number, mPtr: number, scratchPtr: number): number;
-  covMerge(countA: number, meanAPtr: number, mAPtr: number, countB: number, meanBPtr: number,
-    mBPtr: number, dp: number, deltaPtr: number): number;
+  covAddRowsF32(
+    gPtr: number,
+    rows: number,
+    dim: number,
+    isF32: number,
+    count: number,
+    meanPtr: number,
+    mPtr: number,
+    scratchPtr: number,
+  ): number;
+  covMerge(
+    countA: number,
+    meanAPtr: number,
+    mAPtr: number,
+    countB: number,
+    meanBPtr: number,
+    mBPtr: number,
+    dp: number,
+    deltaPtr: number,
+  ): number;
   covWrite(mPtr: number, dp: number, dim: number, scale: number, outPtr: number): void;
   /** Index of the first NaN or infinity among n doubles at xPtr, or -1. */
   firstNonFinite(xPtr: number, n: number): number;
@@ -54,18 +130,53 @@ export interface Kernels {
   matrixInfo(aPtr: number, dim: number, outPtr: number): void;
   symPrepare(aPtr: number, dim: number, f1: number, f2: number): void;
   matSub(aPtr: number, bPtr: number, n: number): void;
-  powerIteration(aPtr: number, bPtr: number, dim: number, vPtr: number, wPtr: number,
-    tol: number, maxIter: number, outPtr: number): void;
-  lanczosSteps(aPtr: number, dim: number, basisPtr: number, from: number, to: number,
-    alphaPtr: number, betaPtr: number, hPtr: number): number;
+  powerIteration(
+    aPtr: number,
+    bPtr: number,
+    dim: number,
+    vPtr: number,
+    wPtr: number,
+    tol: number,
+    maxIter: number,
+    outPtr: number,
+  ): void;
+  lanczosSteps(
+    aPtr: number,
+    dim: number,
+    basisPtr: number,
+    from: number,
+    to: number,
+    alphaPtr: number,
+    betaPtr: number,
+    hPtr: number,
+  ): number;
   /** G = B[0:n] B[0:n]' on upper 4 x 4 tiles (assembly/sketch.ts). */
   sketchGram(bPtr: number, n: number, dp: number, gPtr: number, ldg: number, scratchPtr: number): void;
   sketchGramScratchBytes(np: number): number;
   /** B[0:r] <- W B[0:n] in place (outPtr = bPtr) or into outPtr (rows of ldo doubles). */
-  sketchRotate(bPtr: number, n: number, dp: number, wpPtr: number, r: number, outPtr: number, ldo: number, scratchPtr: number): void;
+  sketchRotate(
+    bPtr: number,
+    n: number,
+    dp: number,
+    wpPtr: number,
+    r: number,
+    outPtr: number,
+    ldo: number,
+    scratchPtr: number,
+  ): void;
   sketchRotateScratchBytes(r: number): number;
   /** Copies scaled rows into the buffer from row `at`, adds their squares to diag; returns the sum of squares. */
-  sketchAddRows(rPtr: number, rows: number, dim: number, isF32: number, scale: number, bPtr: number, at: number, dp: number, diagPtr: number): number;
+  sketchAddRows(
+    rPtr: number,
+    rows: number,
+    dim: number,
+    isF32: number,
+    scale: number,
+    bPtr: number,
+    at: number,
+    dp: number,
+    diagPtr: number,
+  ): number;
   /** Returns -1, or the index of the first non-positive pivot (its value stored at pivotPtr). */
   choleskyFactor(aPtr: number, dim: number, ridge: number, pivotPtr: number): number;
   choleskyForward(lPtr: number, dim: number, xPtr: number): void;
@@ -86,7 +197,9 @@ export type WasmModule = typeof globalThis extends {
       prototype: infer M;
     };
   };
-} ? M & object : object; // & object: lib.dom's Module is an empty interface a string would satisfy
+}
+  ? M & object
+  : object; // & object: lib.dom's Module is an empty interface a string would satisfy
 
 /** A fetch `Response` (or what init() needs of one, where the program's lib does not declare fetch). */
 export type WasmResponse = typeof globalThis extends {
@@ -95,19 +208,22 @@ export type WasmResponse = typeof globalThis extends {
     /** The instance type of Response. */
     prototype: infer R;
   };
-} ? R : {
-  /** Whether the status is 2xx. */
-  readonly ok: boolean;
-  /** The HTTP status. */
-  readonly status: number;
-  /** The URL fetched (named in error messages). */
-  readonly url: string;
-  /** The body's bytes. */
-  arrayBuffer(): Promise<ArrayBuffer>;
-};
+}
+  ? R
+  : {
+      /** Whether the status is 2xx. */
+      readonly ok: boolean;
+      /** The HTTP status. */
+      readonly status: number;
+      /** The URL fetched (named in error messages). */
+      readonly url: string;
+      /** The body's bytes. */
+      arrayBuffer(): Promise<ArrayBuffer>;
+    };
 
 /** What init() accepts: a compiled module, the .wasm bytes, or a fetch Response (or a promise of one). */
-export type WasmSource = WasmModule | ArrayBuffer | ArrayBufferView | WasmResponse | PromiseLike<WasmResponse>;
+export type WasmSource =
+  WasmModule | ArrayBuffer | ArrayBufferView | WasmResponse | PromiseLike<WasmResponse>;
 
 /**
  * The bundled builds, by the file each entry ships. One today; a second (relaxed SIMD)
@@ -169,12 +285,34 @@ function pickBuild(preference: BuildPreference): WasmBuild {
  * it validates exactly where the engine implements relaxed SIMD.
  */
 const RELAXED_PROBE = [
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
-  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type: () -> v128
-  0x03, 0x02, 0x01, 0x00, // one function of type 0
-  0x0a, 0x3d, 0x01, 0x3b, 0x00, // code: one body of 59 bytes, no locals
+  0x00,
+  0x61,
+  0x73,
+  0x6d,
+  0x01,
+  0x00,
+  0x00,
+  0x00, // magic, version
+  0x01,
+  0x05,
+  0x01,
+  0x60,
+  0x00,
+  0x01,
+  0x7b, // type: () -> v128
+  0x03,
+  0x02,
+  0x01,
+  0x00, // one function of type 0
+  0x0a,
+  0x3d,
+  0x01,
+  0x3b,
+  0x00, // code: one body of 59 bytes, no locals
   ...[0, 1, 2].flatMap(() => [0xfd, 0x0c, ...new Array<number>(16).fill(0)]), // v128.const 0 (x3)
-  0xfd, 0x87, 0x02, // f64x2.relaxed_madd
+  0xfd,
+  0x87,
+  0x02, // f64x2.relaxed_madd
   0x0b, // end
 ];
 
@@ -195,8 +333,12 @@ function isModule(source: unknown): boolean {
 }
 
 function isResponse(source: unknown): source is Response {
-  return typeof source === 'object' && source !== null && typeof (source as Response).arrayBuffer === 'function'
-    && typeof (source as Response).headers === 'object';
+  return (
+    typeof source === 'object' &&
+    source !== null &&
+    typeof (source as Response).arrayBuffer === 'function' &&
+    typeof (source as Response).headers === 'object'
+  );
 }
 
 function isBytes(source: unknown): source is BufferSource {
@@ -227,7 +369,9 @@ export async function compile(source: WasmSource): Promise<WebAssembly.Module> {
   if (isModule(src)) return src as WebAssembly.Module;
   if (isResponse(src)) return compileResponse(src);
   if (isBytes(src)) return WebAssembly.compile(src);
-  throw new TypeError('expected a WebAssembly.Module, an ArrayBuffer or typed array of .wasm bytes, or a Response');
+  throw new TypeError(
+    'expected a WebAssembly.Module, an ArrayBuffer or typed array of .wasm bytes, or a Response',
+  );
 }
 
 /**
@@ -299,12 +443,23 @@ function explain(err: unknown): string {
 export function init(source?: WasmSource, options?: InitOptions): Promise<void> {
   // the arguments are checked even when the kernels are already loaded: a wrong call is
   // reported the same way on the first and on later calls
-  if (source !== undefined && !isModule(source) && !isBytes(source) && !isResponse(source)
-    && typeof (source as PromiseLike<unknown> | null)?.then !== 'function') {
-    return Promise.reject(new TypeError(`invalid argument: \`source\` must be a WebAssembly.Module, an ArrayBuffer or typed array of .wasm bytes, a Response or a promise of one. Value: \`${show(source)}\`.`));
+  if (
+    source !== undefined &&
+    !isModule(source) &&
+    !isBytes(source) &&
+    !isResponse(source) &&
+    typeof (source as PromiseLike<unknown> | null)?.then !== 'function'
+  ) {
+    return Promise.reject(
+      new TypeError(
+        `invalid argument: \`source\` must be a WebAssembly.Module, an ArrayBuffer or typed array of .wasm bytes, a Response or a promise of one. Value: \`${show(source)}\`.`,
+      ),
+    );
   }
   if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
-    return Promise.reject(new TypeError(`invalid argument: \`options\` must be an object. Value: \`${show(options)}\`.`));
+    return Promise.reject(
+      new TypeError(`invalid argument: \`options\` must be an object. Value: \`${show(options)}\`.`),
+    );
   }
   try {
     if (options !== undefined) checkOptionKeys(options, ['build'], '`options` of init()');
@@ -314,7 +469,11 @@ export function init(source?: WasmSource, options?: InitOptions): Promise<void> 
   const preference: unknown = options?.build ?? 'auto';
   if (typeof preference !== 'string' || !['auto', 'simd', 'relaxed-simd'].includes(preference)) {
     const Kind = typeof preference === 'string' ? RangeError : TypeError;
-    return Promise.reject(new Kind(`invalid argument: \`build\` must be one of 'auto', 'simd', 'relaxed-simd'. Value: \`${show(preference)}\`.`));
+    return Promise.reject(
+      new Kind(
+        `invalid argument: \`build\` must be one of 'auto', 'simd', 'relaxed-simd'. Value: \`${show(preference)}\`.`,
+      ),
+    );
   }
   // observe a promised source at once, so a call that does not use it (or rejects before
   // awaiting it) never leaves its rejection unhandled
@@ -325,19 +484,34 @@ export function init(source?: WasmSource, options?: InitOptions): Promise<void> 
     const sameSource = source === undefined || source === requested.source;
     // the same build: asked for the same way, or resolving to the build that is loaded
     // ('auto' and 'simd' are the same request on an engine without relaxed SIMD)
-    const sameBuild = options?.build === undefined || preference === requested.build
-      || (loadedBuild !== undefined && pickBuild(preference as BuildPreference) === loadedBuild);
+    const sameBuild =
+      options?.build === undefined ||
+      preference === requested.build ||
+      (loadedBuild !== undefined && pickBuild(preference as BuildPreference) === loadedBuild);
     if (!sameSource || !sameBuild) {
       const loaded = `${requested.source === undefined ? 'the bundled .wasm' : describe(requested.source)}, build '${loadedBuild ?? requested.build}'`;
-      const asked = [!sameSource ? `source ${describe(source)}` : '', !sameBuild ? `build '${String(preference)}'` : ''].filter(Boolean).join(' and ');
-      return Promise.reject(new Error(`gradcov: init() was already called (${loaded}); a second call asking for ${asked} is refused: objects hold pointers into the loaded module, so it cannot be swapped. Call init() with no arguments to reuse it, or load another configuration in a Web Worker or worker thread.`));
+      const asked = [
+        !sameSource ? `source ${describe(source)}` : '',
+        !sameBuild ? `build '${String(preference)}'` : '',
+      ]
+        .filter(Boolean)
+        .join(' and ');
+      return Promise.reject(
+        new Error(
+          `gradcov: init() was already called (${loaded}); a second call asking for ${asked} is refused: objects hold pointers into the loaded module, so it cannot be swapped. Call init() with no arguments to reuse it, or load another configuration in a Web Worker or worker thread.`,
+        ),
+      );
     }
   }
   if (kernels) return Promise.resolve();
   if (pending) return pending;
   const build = pickBuild(preference as BuildPreference);
   if (source === undefined && build === 'relaxed-simd' && !relaxedSimdSupported()) {
-    return Promise.reject(new Error("gradcov: build 'relaxed-simd' was requested but this engine does not support relaxed SIMD; use 'auto' or 'simd'."));
+    return Promise.reject(
+      new Error(
+        "gradcov: build 'relaxed-simd' was requested but this engine does not support relaxed SIMD; use 'auto' or 'simd'.",
+      ),
+    );
   }
   let what = describe(source);
   requested = { source, build: preference as BuildPreference };
@@ -345,9 +519,15 @@ export function init(source?: WasmSource, options?: InitOptions): Promise<void> 
     let module: WebAssembly.Module;
     let used = build;
     if (source === undefined) {
-      if (!defaultLoader) throw new Error('this entry has no default location for the .wasm; pass a WebAssembly.Module, the bytes or a Response to init()');
+      if (!defaultLoader)
+        throw new Error(
+          'this entry has no default location for the .wasm; pass a WebAssembly.Module, the bytes or a Response to init()',
+        );
       const loader = defaultLoader;
-      const load = async (b: WasmBuild) => { what = loader.where(b); return compile(await loader.load(b)); };
+      const load = async (b: WasmBuild) => {
+        what = loader.where(b);
+        return compile(await loader.load(b));
+      };
       try {
         module = await load(build);
       } catch (err) {
@@ -365,7 +545,9 @@ export function init(source?: WasmSource, options?: InitOptions): Promise<void> 
   })().catch((err: unknown) => {
     pending = undefined;
     requested = undefined;
-    throw new Error(`gradcov: failed to load the WebAssembly module from ${what}: ${explain(err)}`, { cause: err });
+    throw new Error(`gradcov: failed to load the WebAssembly module from ${what}: ${explain(err)}`, {
+      cause: err,
+    });
   });
   return pending;
 }
@@ -438,24 +620,30 @@ export function byteCount(count: number, elementBytes: number): number {
  * copying anything or calling a kernel. @internal
  */
 export function checkBlocks(sizes: readonly number[], blame: string | undefined, what: string): void {
-  const lead = blame === undefined ? `${what} needs` : `invalid argument: ${blame} is too large: ${what} needs`;
+  const lead =
+    blame === undefined ? `${what} needs` : `invalid argument: ${blame} is too large: ${what} needs`;
   let total = 0;
   for (const bytes of sizes) {
     if (!(Number.isSafeInteger(bytes) && bytes >= 0 && bytes <= MAX_BLOCK_BYTES)) {
-      throw new RangeError(`${lead} ${formatBytes(bytes)} of WebAssembly memory in one block, `
-        + `and the wasm heap's largest block is ${formatBytes(MAX_BLOCK_BYTES)} (${MAX_BLOCK_BYTES} B; 4 GiB in all). See the size limits in docs/guarantees.md.`);
+      throw new RangeError(
+        `${lead} ${formatBytes(bytes)} of WebAssembly memory in one block, ` +
+          `and the wasm heap's largest block is ${formatBytes(MAX_BLOCK_BYTES)} (${MAX_BLOCK_BYTES} B; 4 GiB in all). See the size limits in docs/guarantees.md.`,
+      );
     }
     total += bytes;
   }
   if (isInitialized() && liveBytes + total > ADDRESS_SPACE_BYTES - 2 ** 20) {
-    throw new RangeError(`${lead} ${formatBytes(total)} of WebAssembly memory beside the `
-      + `${formatBytes(liveBytes)} held by live objects, more than the 4 GiB wasm32 address space. Dispose of objects you no longer need.`);
+    throw new RangeError(
+      `${lead} ${formatBytes(total)} of WebAssembly memory beside the ` +
+        `${formatBytes(liveBytes)} held by live objects, more than the 4 GiB wasm32 address space. Dispose of objects you no longer need.`,
+    );
   }
 }
 
 /** What a dense estimator's refusal of a large dim suggests instead. @internal */
-export const USE_THE_SKETCH = 'For a larger dim use the sketch instead: `sketch: { size }` with method \'paired\' '
-  + '(O(dim size) memory, no dense limit; docs/sketch.md).';
+export const USE_THE_SKETCH =
+  "For a larger dim use the sketch instead: `sketch: { size }` with method 'paired' " +
+  '(O(dim size) memory, no dense limit; docs/sketch.md).';
 
 /**
  * The one refusal of a dim above a dense limit (a dim x dim matrix of doubles in one heap
@@ -464,11 +652,20 @@ export const USE_THE_SKETCH = 'For a larger dim use the sketch instead: `sketch:
  * the user's parameter, `dim` its (already validated integer) value, `bytes` the matrix's
  * size (8 dim^2 unless padded). @internal
  */
-export function checkDenseDim(name: string, dim: number, max: number, what: string, instead: string, bytes = byteCount(dim * dim, 8)): void {
+export function checkDenseDim(
+  name: string,
+  dim: number,
+  max: number,
+  what: string,
+  instead: string,
+  bytes = byteCount(dim * dim, 8),
+): void {
   if (dim <= max) return;
-  throw new RangeError(`invalid argument: \`${name}\` must be at most ${max} for ${what}: at dim ${dim} it needs `
-    + `${formatBytes(bytes)} (${bytes} B) of WebAssembly memory in one block, and the wasm heap's largest block is `
-    + `${formatBytes(MAX_BLOCK_BYTES)} (${MAX_BLOCK_BYTES} B) of the 4 GiB of WebAssembly memory. ${instead} Value: \`${dim}\`.`);
+  throw new RangeError(
+    `invalid argument: \`${name}\` must be at most ${max} for ${what}: at dim ${dim} it needs ` +
+      `${formatBytes(bytes)} (${bytes} B) of WebAssembly memory in one block, and the wasm heap's largest block is ` +
+      `${formatBytes(MAX_BLOCK_BYTES)} (${MAX_BLOCK_BYTES} B) of the 4 GiB of WebAssembly memory. ${instead} Value: \`${dim}\`.`,
+  );
 }
 
 /**
@@ -488,8 +685,11 @@ export function alloc(bytes: number, what: string): number {
   try {
     ptr = regions ? regions.alloc(bytes) : k.alloc(Math.max(bytes, 8)) >>> 0;
   } catch (err) {
-    throw new RangeError(`${what} needs ${formatBytes(bytes)} of WebAssembly memory and the engine refused to grow it `
-      + `(${formatBytes(liveBytes)} held by live objects, ${formatBytes(reserved)} reserved).`, { cause: err });
+    throw new RangeError(
+      `${what} needs ${formatBytes(bytes)} of WebAssembly memory and the engine refused to grow it ` +
+        `(${formatBytes(liveBytes)} held by live objects, ${formatBytes(reserved)} reserved).`,
+      { cause: err },
+    );
   }
   blockSizes.set(ptr, bytes);
   liveBytes += bytes;
@@ -517,9 +717,12 @@ export function wasmLiveBytes(): number {
  * Frees the wasm blocks of objects that are garbage collected without dispose(), where
  * the runtime has FinalizationRegistry (at an unpredictable time; dispose() is prompt).
  */
-const finalizer = typeof FinalizationRegistry === 'undefined'
-  ? undefined
-  : new FinalizationRegistry<readonly number[]>((ptrs) => { for (const p of ptrs) free(p); });
+const finalizer =
+  typeof FinalizationRegistry === 'undefined'
+    ? undefined
+    : new FinalizationRegistry<readonly number[]>((ptrs) => {
+        for (const p of ptrs) free(p);
+      });
 
 /** Frees `ptrs` when `owner` is collected undisposed. @internal */
 export function trackBlocks(owner: object, ptrs: readonly number[]): void {
@@ -559,14 +762,15 @@ export function f64(ptr: number, length: number): Float64Array {
 
 /** Copies a typed array (any byteOffset) into wasm memory at ptr. @internal */
 export function copyIn(ptr: number, src: ArrayBufferView, bytes = src.byteLength): void {
-  new Uint8Array(wasm().memory.buffer, ptr >>> 0, bytes).set(new Uint8Array(src.buffer, src.byteOffset, bytes));
+  new Uint8Array(wasm().memory.buffer, ptr >>> 0, bytes).set(
+    new Uint8Array(src.buffer, src.byteOffset, bytes),
+  );
 }
 
 /** Bytes of wasm linear memory currently reserved (grows, never shrinks). */
 export function wasmMemoryBytes(): number {
   return wasm().memory.buffer.byteLength;
 }
-
 
 // ---------------------------------------------------------------------------------------
 // Shared memory (the worker pool): instances of the shared-memory build (gradcov.shared.wasm,
@@ -588,7 +792,10 @@ export const SHARED_INITIAL_PAGES = 2;
 export const SHARED_MAXIMUM_PAGES = 65536;
 
 /** The minimal view of a WebAssembly.Memory the allocator needs (the public .d.ts needs no lib.dom). */
-interface GrowableMemory { readonly buffer: ArrayBufferLike; grow(pages: number): number }
+interface GrowableMemory {
+  readonly buffer: ArrayBufferLike;
+  grow(pages: number): number;
+}
 
 /**
  * This thread's blocks in a shared memory: pages claimed with memory.grow, handed out
@@ -643,8 +850,14 @@ export class RegionAllocator {
     let i = 0;
     while (i < f.length && f[i]![0] < a) i++;
     f.splice(i, 0, [a, b]);
-    if (i + 1 < f.length && f[i]![1] === f[i + 1]![0]) { f[i]![1] = f[i + 1]![1]; f.splice(i + 1, 1); }
-    if (i > 0 && f[i - 1]![1] === f[i]![0]) { f[i - 1]![1] = f[i]![1]; f.splice(i, 1); }
+    if (i + 1 < f.length && f[i]![1] === f[i + 1]![0]) {
+      f[i]![1] = f[i + 1]![1];
+      f.splice(i + 1, 1);
+    }
+    if (i > 0 && f[i - 1]![1] === f[i]![0]) {
+      f[i - 1]![1] = f[i]![1];
+      f.splice(i, 1);
+    }
   }
 }
 
@@ -658,7 +871,11 @@ let regions: RegionAllocator | undefined;
 export function makeSharedMemory(): WebAssembly.Memory | undefined {
   if (typeof SharedArrayBuffer !== 'function') return undefined;
   try {
-    const memory = new WebAssembly.Memory({ initial: SHARED_INITIAL_PAGES, maximum: SHARED_MAXIMUM_PAGES, shared: true } as WebAssembly.MemoryDescriptor);
+    const memory = new WebAssembly.Memory({
+      initial: SHARED_INITIAL_PAGES,
+      maximum: SHARED_MAXIMUM_PAGES,
+      shared: true,
+    } as WebAssembly.MemoryDescriptor);
     return memory.buffer instanceof SharedArrayBuffer ? memory : undefined;
   } catch {
     return undefined;
@@ -667,8 +884,9 @@ export function makeSharedMemory(): WebAssembly.Memory | undefined {
 
 /** Whether a module imports its memory as `env.memory` (the shared build does; the plain builds own theirs). @internal */
 export function importsMemory(module: WasmModule): boolean {
-  return WebAssembly.Module.imports(module as unknown as WebAssembly.Module)
-    .some((i) => i.module === 'env' && i.name === 'memory' && i.kind === 'memory');
+  return WebAssembly.Module.imports(module as unknown as WebAssembly.Module).some(
+    (i) => i.module === 'env' && i.name === 'memory' && i.kind === 'memory',
+  );
 }
 
 /**
@@ -677,9 +895,16 @@ export function importsMemory(module: WasmModule): boolean {
  * claims. @internal
  */
 export async function initShared(module: WasmModule, memory: WebAssembly.Memory): Promise<void> {
-  if (kernels) throw new Error('gradcov: the kernels of this thread are already loaded; a shared-memory worker loads them once.');
-  if (!(memory.buffer instanceof SharedArrayBuffer)) throw new Error('gradcov: the memory given to a shared-memory worker is not shared');
-  if (!importsMemory(module)) throw new Error('gradcov: the module given to a shared-memory worker expects no memory from outside (it is not the shared build)');
+  if (kernels)
+    throw new Error(
+      'gradcov: the kernels of this thread are already loaded; a shared-memory worker loads them once.',
+    );
+  if (!(memory.buffer instanceof SharedArrayBuffer))
+    throw new Error('gradcov: the memory given to a shared-memory worker is not shared');
+  if (!importsMemory(module))
+    throw new Error(
+      'gradcov: the module given to a shared-memory worker expects no memory from outside (it is not the shared build)',
+    );
   const text = (ptr: number): string => {
     if (!ptr) return '';
     const view = new DataView(memory.buffer);
@@ -699,7 +924,10 @@ export async function initShared(module: WasmModule, memory: WebAssembly.Memory)
   const instance = await WebAssembly.instantiate(module as unknown as WebAssembly.Module, { env });
   // the build's start function claims this instance's static scratch with memory.grow: a
   // build made without the scratch transform would share it with every other instance
-  if (bytes() === before) throw new Error('gradcov: the shared build claimed no scratch of its own at start (built without scripts/build-shared-wasm.mjs?); refusing to share its static memory');
+  if (bytes() === before)
+    throw new Error(
+      'gradcov: the shared build claimed no scratch of its own at start (built without scripts/build-shared-wasm.mjs?); refusing to share its static memory',
+    );
   regions = new RegionAllocator(memory);
   kernels = { ...(instance.exports as unknown as Kernels), memory };
   compiled = module as unknown as WebAssembly.Module;

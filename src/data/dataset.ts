@@ -79,7 +79,8 @@ export class RegressionDataset {
 
   /** @throws {TypeError|RangeError} for malformed data, or when it does not fit in wasm memory */
   constructor(data: RegressionData) {
-    if (placing) { // inPlace(): borrowed pointers, nothing to check or copy
+    if (placing) {
+      // inPlace(): borrowed pointers, nothing to check or copy
       this.rows = data.rows;
       this.dim = data.dim;
       this.#ptrs = placing;
@@ -87,12 +88,17 @@ export class RegressionDataset {
       return;
     }
     const d = (loadingChecked ? data : checkData(data)) as RegressionData;
-    if (d instanceof RegressionDataset) throw new TypeError('invalid argument: `data` is already a RegressionDataset.');
+    if (d instanceof RegressionDataset)
+      throw new TypeError('invalid argument: `data` is already a RegressionDataset.');
     this.rows = d.rows;
     this.dim = d.dim;
-    checkBlocks([d.X.byteLength, d.y.byteLength], `\`data\` (${d.rows} x ${d.dim})`, 'a RegressionDataset (X holds 8 rows dim bytes)');
+    checkBlocks(
+      [d.X.byteLength, d.y.byteLength],
+      `\`data\` (${d.rows} x ${d.dim})`,
+      'a RegressionDataset (X holds 8 rows dim bytes)',
+    );
     const xPtr = alloc(d.X.byteLength, `a RegressionDataset of ${d.rows} x ${d.dim}`);
-    let yPtr = 0;
+    let yPtr: number;
     try {
       yPtr = alloc(d.y.byteLength, `a RegressionDataset of ${d.rows} x ${d.dim}`);
     } catch (err) {

@@ -2,7 +2,13 @@
 // second-moment matrix (the Hessian of the mean half-squared loss) and the least-squares
 // fit. Plain TS: they run once per data set, not in the hot loop.
 import type { RegressionData } from './dataset.js';
-import { checkRegressionData, checkFloat64Array, checkLength, checkFinite, checkNonNegative } from '../core/validate.js';
+import {
+  checkRegressionData,
+  checkFloat64Array,
+  checkLength,
+  checkFinite,
+  checkNonNegative,
+} from '../core/validate.js';
 
 const checkDataShape = (data: unknown): RegressionData => checkRegressionData(data);
 
@@ -11,7 +17,9 @@ const MAX_MATRIX_DIM = 11585;
 
 function checkMatrixDim(dim: number): void {
   if (dim > MAX_MATRIX_DIM) {
-    throw new RangeError(`invalid argument: \`data.dim\` must be at most ${MAX_MATRIX_DIM} to form the dim x dim matrix X'X / rows (8 dim^2 bytes). Value: \`${dim}\`.`);
+    throw new RangeError(
+      `invalid argument: \`data.dim\` must be at most ${MAX_MATRIX_DIM} to form the dim x dim matrix X'X / rows (8 dim^2 bytes). Value: \`${dim}\`.`,
+    );
   }
 }
 
@@ -39,7 +47,8 @@ export interface Standardized extends RegressionData {
  */
 export function standardize(data: RegressionData): Standardized {
   const { X, y, rows, dim } = checkDataShape(data);
-  const xMean = new Float64Array(dim), xScale = new Float64Array(dim);
+  const xMean = new Float64Array(dim),
+    xScale = new Float64Array(dim);
   const Xs = new Float64Array(rows * dim);
   const col = new Float64Array(rows);
   for (let c = 0; c < dim; c++) {
@@ -74,7 +83,8 @@ function standardizeColumn(v: Float64Array, name: string): { mean: number; scale
   let q = 0;
   for (let i = 0; i < n; i++) q += (v[i]! / p - m) ** 2 / n;
   const sdScaled = Math.sqrt(q);
-  const mean = m * p, sd = sdScaled * p;
+  const mean = m * p,
+    sd = sdScaled * p;
   // A constant column whose mean is not exact in floating point has an sd of rounding
   // noise; dividing by it would turn that noise into +-1 values. Such a column (sd at the
   // rounding level of its mean) is constant: scale 1, standardised to exactly 0.
@@ -84,7 +94,9 @@ function standardizeColumn(v: Float64Array, name: string): { mean: number; scale
   }
   for (let i = 0; i < n; i++) v[i] = (v[i]! / p - m) / sdScaled;
   if (!(Number.isFinite(mean) && Number.isFinite(sd) && sd > 0) || v.some((x) => x - x !== 0)) {
-    throw new RangeError(`invalid argument: ${name} must have a scale representable in float64 to be standardised. Value: mean ${mean}, sd ${sd}.`);
+    throw new RangeError(
+      `invalid argument: ${name} must have a scale representable in float64 to be standardised. Value: mean ${mean}, sd ${sd}.`,
+    );
   }
   return { mean, scale: sd };
 }
@@ -107,7 +119,9 @@ export function secondMomentMatrix(data: RegressionData): Float64Array {
   for (let i = 0; i < dim; i++) for (let j = 0; j < i; j++) H[i * dim + j] = H[j * dim + i]!;
   const bad = H.findIndex((v) => v - v !== 0);
   if (bad >= 0) {
-    throw new RangeError(`secondMomentMatrix: X'X / rows overflows float64 at row ${Math.floor(bad / dim)}, column ${bad % dim} (\`data.X\` holds values too large to square); standardize the data (standardize()) or scale them down.`);
+    throw new RangeError(
+      `secondMomentMatrix: X'X / rows overflows float64 at row ${Math.floor(bad / dim)}, column ${bad % dim} (\`data.X\` holds values too large to square); standardize the data (standardize()) or scale them down.`,
+    );
   }
   return H;
 }
@@ -143,7 +157,8 @@ export function leastSquares(data: RegressionData): {
       L[i * dim + j] = t / L[j * dim + j]!;
     }
   }
-  const z = new Float64Array(dim), w = new Float64Array(dim);
+  const z = new Float64Array(dim),
+    w = new Float64Array(dim);
   for (let i = 0; i < dim; i++) {
     let t = b[i]!;
     for (let k = 0; k < i; k++) t -= L[i * dim + k]! * z[k]!;
@@ -161,7 +176,9 @@ export function leastSquares(data: RegressionData): {
     s2 += (res * res) / rows;
   }
   if (w.some((v) => v - v !== 0) || s2 - s2 !== 0) {
-    throw new RangeError('leastSquares: the fit overflows float64 (`data.y` or `data.X` holds values too large for the normal equations); standardize the data (standardize()) or scale them down.');
+    throw new RangeError(
+      'leastSquares: the fit overflows float64 (`data.y` or `data.X` holds values too large for the normal equations); standardize the data (standardize()) or scale them down.',
+    );
   }
   return { w, residualVariance: s2 };
 }
@@ -171,7 +188,12 @@ export function leastSquares(data: RegressionData): {
  * @throws {TypeError|RangeError} for malformed arrays, a negative misfit, or a direction with
  * d'Hd <= 0 when misfit > 0 (no multiple of it reaches the misfit)
  */
-export function pointAtMisfit(H: Float64Array, w: Float64Array, direction: Float64Array, misfit: number): Float64Array {
+export function pointAtMisfit(
+  H: Float64Array,
+  w: Float64Array,
+  direction: Float64Array,
+  misfit: number,
+): Float64Array {
   w = checkFloat64Array('w', w);
   const dim = w.length;
   if (dim === 0) throw new RangeError('invalid argument: `w` must not be empty. Value: length 0.');
@@ -184,15 +206,20 @@ export function pointAtMisfit(H: Float64Array, w: Float64Array, direction: Float
   checkFinite('w', w);
   checkFinite('direction', direction);
   let q = 0;
-  for (let i = 0; i < dim; i++) for (let j = 0; j < dim; j++) q += direction[i]! * H[i * dim + j]! * direction[j]!;
+  for (let i = 0; i < dim; i++)
+    for (let j = 0; j < dim; j++) q += direction[i]! * H[i * dim + j]! * direction[j]!;
   if (m === 0) return w.slice();
   if (!(q > 0) || !Number.isFinite(q)) {
-    throw new RangeError(`invalid argument: \`direction\` must have direction'H direction > 0 (finite) to reach misfit ${m}. Value: \`${q}\`.`);
+    throw new RangeError(
+      `invalid argument: \`direction\` must have direction'H direction > 0 (finite) to reach misfit ${m}. Value: \`${q}\`.`,
+    );
   }
   const s = Math.sqrt(m / q);
   const out = w.map((v, i) => v + s * direction[i]!);
   if (out.some((v) => v - v !== 0)) {
-    throw new RangeError(`invalid argument: \`misfit\` is too large: w + d overflows float64. Value: \`${m}\`.`);
+    throw new RangeError(
+      `invalid argument: \`misfit\` is too large: w + d overflows float64. Value: \`${m}\`.`,
+    );
   }
   return out;
 }

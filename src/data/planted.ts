@@ -5,7 +5,16 @@
 // is tr(H) / dim. The paired-noise oracle below answers estimateCurvature's requests for it
 // (docs/sketch.md checks the sketch against it at 2^17 and 2^20 parameters).
 import { Rng } from '../core/rng.js';
-import { checkOptions, checkPositiveInteger, checkFloat64Array, checkFinite, checkSeed, show, typedView, fail } from '../core/validate.js';
+import {
+  checkOptions,
+  checkPositiveInteger,
+  checkFloat64Array,
+  checkFinite,
+  checkSeed,
+  show,
+  typedView,
+  fail,
+} from '../core/validate.js';
 
 /**
  * The Walsh-Hadamard transform of v in place (unnormalised: W W = dim I), dim a power of two.
@@ -18,11 +27,13 @@ export function walshHadamard(v: Float64Array): Float64Array {
   const view = typedView(v, ['Float64Array']);
   if (view === undefined) fail(TypeError, 'v', 'a Float64Array', v);
   const n = view.length;
-  if (n & (n - 1)) throw new RangeError(`invalid argument: \`v.length\` must be a power of two. Value: \`${n}\`.`);
+  if (n & (n - 1))
+    throw new RangeError(`invalid argument: \`v.length\` must be a power of two. Value: \`${n}\`.`);
   for (let h = 1; h < n; h *= 2) {
     for (let i = 0; i < n; i += 2 * h) {
       for (let j = i; j < i + h; j++) {
-        const a = view[j]!, b = view[j + h]!;
+        const a = view[j]!,
+          b = view[j + h]!;
         view[j] = a + b;
         view[j + h] = a - b;
       }
@@ -77,13 +88,22 @@ export interface PlantedSpectrum {
  * const est = await estimateCurvature(p.oracle, { dim: 1024, batchSize: 32, batches: 200, seed: 1, method: 'paired', sketch: { size: 16 } });
  */
 export function plantedSpectrum(options: PlantedSpectrumOptions): PlantedSpectrum {
-  const o = checkOptions('options', options, ['spectrum', 'batchSize', 'seed'], '`options` of plantedSpectrum');
+  const o = checkOptions(
+    'options',
+    options,
+    ['spectrum', 'batchSize', 'seed'],
+    '`options` of plantedSpectrum',
+  );
   const s = checkFloat64Array('spectrum', o.spectrum).slice();
   const dim = s.length;
-  if (dim === 0 || dim & (dim - 1)) throw new RangeError(`invalid argument: \`spectrum.length\` must be a power of two. Value: \`${dim}\`.`);
+  if (dim === 0 || dim & (dim - 1))
+    throw new RangeError(`invalid argument: \`spectrum.length\` must be a power of two. Value: \`${dim}\`.`);
   checkFinite('spectrum', s);
   const neg = s.findIndex((v) => v < 0);
-  if (neg >= 0) throw new RangeError(`invalid argument: \`spectrum\` must be non-negative. Value: \`${s[neg]}\` at index ${neg}.`);
+  if (neg >= 0)
+    throw new RangeError(
+      `invalid argument: \`spectrum\` must be non-negative. Value: \`${s[neg]}\` at index ${neg}.`,
+    );
   const n = checkPositiveInteger('batchSize', o.batchSize);
   checkSeed('seed', o.seed);
   const seed = o.seed as number | bigint;
@@ -99,16 +119,24 @@ export function plantedSpectrum(options: PlantedSpectrumOptions): PlantedSpectru
   for (const v of s) trace += v;
   const first = new Map<number, Float64Array>(); // draw 0's noise, until draw 1 of the batch
   const kept = new Map<number, Float64Array>(); // draw 0's z1 for draw 1 (at most 8 batches; else drawn again)
-  const normals = (batch: number, k: number) => new Rng(seed, 2 + 2 * batch + k).normals(new Float64Array(dim));
+  const normals = (batch: number, k: number) =>
+    new Rng(seed, 2 + 2 * batch + k).normals(new Float64Array(dim));
   return {
-    dim, spectrum: s.slice(), diagonal: trace / dim, trace, rotate,
+    dim,
+    spectrum: s.slice(),
+    diagonal: trace / dim,
+    trace,
+    rotate,
     eigenvector(i: number) {
       const e = new Float64Array(dim);
       e[checkPositiveInteger('i + 1', i + 1, dim) - 1] = 1;
       return rotate(e);
     },
     oracle({ batch, draw, noise }) {
-      if (noise.length !== n) throw new RangeError(`invalid argument: \`noise\` must have batchSize (${n}) values. Value: length ${noise.length}.`);
+      if (noise.length !== n)
+        throw new RangeError(
+          `invalid argument: \`noise\` must have batchSize (${n}) values. Value: length ${noise.length}.`,
+        );
       // u = Z'xi for the batch's Z (dim x n standard normal): (Z'xi1, Z'xi2) is jointly Gaussian
       // with covariances |xi1|^2, xi1.xi2, |xi2|^2 (times I), drawn from two fixed normal vectors
       let u: Float64Array;
@@ -125,17 +153,26 @@ export function plantedSpectrum(options: PlantedSpectrumOptions): PlantedSpectru
         for (let j = 0; j < dim; j++) u[j] = u[j]! * f;
       } else {
         const xi1 = first.get(batch);
-        if (!xi1) throw new Error(`plantedSpectrum oracle: draw 1 of batch ${batch} came before its draw 0. Value: ${show(batch)}.`);
+        if (!xi1)
+          throw new Error(
+            `plantedSpectrum oracle: draw 1 of batch ${batch} came before its draw 0. Value: ${show(batch)}.`,
+          );
         first.delete(batch);
-        let a = 0, c = 0, b = 0;
-        for (let i = 0; i < n; i++) { a += xi1[i]! ** 2; c += xi1[i]! * noise[i]!; b += noise[i]! ** 2; }
+        let a = 0,
+          c = 0,
+          b = 0;
+        for (let i = 0; i < n; i++) {
+          a += xi1[i]! ** 2;
+          c += xi1[i]! * noise[i]!;
+          b += noise[i]! ** 2;
+        }
         const f = a > 0 ? c / Math.sqrt(a) : 0;
         const r = Math.sqrt(Math.max(b - f * f, 0));
         const z2 = normals(batch, 1);
         u = z1;
         for (let j = 0; j < dim; j++) u[j] = f * u[j]! + r * z2[j]!;
       }
-      for (let j = 0; j < dim; j++) u[j] = -u[j]! * root[j]! / n;
+      for (let j = 0; j < dim; j++) u[j] = (-u[j]! * root[j]!) / n;
       return rotate(u);
     },
   };

@@ -5,12 +5,28 @@
 import { Rng } from '../core/rng.js';
 import { formatBytes } from '../core/wasm.js';
 import type { RegressionData } from './dataset.js';
-import { checkOptions, checkPositiveInteger, checkNonNegative, checkOneOf, checkSeed, checkNumber, checkInteger, checkFloat64Array, checkLength, checkFinite } from '../core/validate.js';
+import {
+  checkOptions,
+  checkPositiveInteger,
+  checkNonNegative,
+  checkOneOf,
+  checkSeed,
+  checkNumber,
+  checkInteger,
+  checkFloat64Array,
+  checkLength,
+  checkFinite,
+} from '../core/validate.js';
 
 /** The distribution of the standardised inputs z (x = L z). */
 export type InputDistribution = 'gaussian' | 'rademacher' | 'uniform' | 'student-t5';
 /** Every InputDistribution. */
-export const INPUT_DISTRIBUTIONS: readonly InputDistribution[] = ['gaussian', 'rademacher', 'uniform', 'student-t5'];
+export const INPUT_DISTRIBUTIONS: readonly InputDistribution[] = [
+  'gaussian',
+  'rademacher',
+  'uniform',
+  'student-t5',
+];
 
 /** Options of syntheticRegression(). */
 export interface SyntheticOptions {
@@ -95,7 +111,9 @@ export function matrixWithSpectrum(ev: ArrayLike<number>, Q: Float64Array): Floa
     }
   }
   if (out.some((v) => v - v !== 0)) {
-    throw new RangeError('invalid argument: `ev` is too large: Q\' diag(ev) Q overflows float64. Value: its largest entry.');
+    throw new RangeError(
+      "invalid argument: `ev` is too large: Q' diag(ev) Q overflows float64. Value: its largest entry.",
+    );
   }
   return out;
 }
@@ -126,15 +144,25 @@ export function standardizedDraws(count: number, kind: InputDistribution, rng: R
  * const { data, wStar, sigma } = syntheticRegression({ dim: 20, rows: 10000, seed: 1 });
  */
 export function syntheticRegression(options: SyntheticOptions): SyntheticProblem {
-  const o = checkOptions('options', options, ['dim', 'rows', 'condition', 'noiseVariance', 'inputs', 'seed'], '`options` of syntheticRegression');
+  const o = checkOptions(
+    'options',
+    options,
+    ['dim', 'rows', 'condition', 'noiseVariance', 'inputs', 'seed'],
+    '`options` of syntheticRegression',
+  );
   const dim = checkPositiveInteger('dim', o.dim, 4096);
   const rows = checkPositiveInteger('rows', o.rows);
-  if (rows * dim * 8 > 2 ** 30 - 64) { // X must fit in one wasm heap block to be used by the gradient oracle
-    throw new RangeError(`invalid argument: \`rows\` x \`dim\` must fit in one WebAssembly heap block (< 1 GiB). Value: ${rows} x ${dim} needs ${formatBytes(rows * dim * 8)}.`);
+  if (rows * dim * 8 > 2 ** 30 - 64) {
+    // X must fit in one wasm heap block to be used by the gradient oracle
+    throw new RangeError(
+      `invalid argument: \`rows\` x \`dim\` must fit in one WebAssembly heap block (< 1 GiB). Value: ${rows} x ${dim} needs ${formatBytes(rows * dim * 8)}.`,
+    );
   }
   const condition = o.condition === undefined ? 100 : checkNumber('condition', o.condition);
   if (!(condition >= 1) || !Number.isFinite(condition)) {
-    throw new RangeError(`invalid argument: \`condition\` must be a finite number >= 1. Value: \`${condition}\`.`);
+    throw new RangeError(
+      `invalid argument: \`condition\` must be a finite number >= 1. Value: \`${condition}\`.`,
+    );
   }
   const s2 = o.noiseVariance === undefined ? 1 : checkNonNegative('noiseVariance', o.noiseVariance);
   const kind = o.inputs === undefined ? 'gaussian' : checkOneOf('inputs', o.inputs, INPUT_DISTRIBUTIONS);
@@ -146,7 +174,8 @@ export function syntheticRegression(options: SyntheticOptions): SyntheticProblem
   // x = Q' diag(sqrt ev) z
   const X = new Float64Array(rows * dim);
   const L = new Float64Array(dim * dim);
-  for (let i = 0; i < dim; i++) for (let k = 0; k < dim; k++) L[i * dim + k] = Q[k * dim + i]! * Math.sqrt(ev[k]!);
+  for (let i = 0; i < dim; i++)
+    for (let k = 0; k < dim; k++) L[i * dim + k] = Q[k * dim + i]! * Math.sqrt(ev[k]!);
   for (let r = 0; r < rows; r++) {
     for (let i = 0; i < dim; i++) {
       let s = 0;

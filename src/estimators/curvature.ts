@@ -5,11 +5,35 @@
 // (for linear regression G = H); see docs/estimators.md.
 import { wasm, alloc, free, f64, checkDenseDim, USE_THE_SKETCH, byteCount } from '../core/wasm.js';
 import { GradientCovariance, MAX_COVARIANCE_DIM, paddedDim } from '../core/covariance.js';
-import { methodNoise, ESTIMATOR_METHODS, DOMAIN_BATCH_NOISE, DOMAIN_PAIR_NOISE, twoLevelSplit, type EstimatorMethod, type CurvatureEstimate } from './methods.js';
-import { chunkRows, finishDense } from './plan.js';
-import { checkSketch, newSketch, sketchChunkRows, addPairDifferences, sketchResult, type SketchSpec, type SketchEstimateOptions, type SketchedCurvature } from './sketched.js';
 import {
-  checkOptions, checkPositiveInteger, checkInteger, checkNonNegative, checkOneOf, checkSeed, checkStream, show,
+  methodNoise,
+  ESTIMATOR_METHODS,
+  DOMAIN_BATCH_NOISE,
+  DOMAIN_PAIR_NOISE,
+  twoLevelSplit,
+  type EstimatorMethod,
+  type CurvatureEstimate,
+} from './methods.js';
+import { chunkRows, finishDense } from './plan.js';
+import {
+  checkSketch,
+  newSketch,
+  sketchChunkRows,
+  addPairDifferences,
+  sketchResult,
+  type SketchSpec,
+  type SketchEstimateOptions,
+  type SketchedCurvature,
+} from './sketched.js';
+import {
+  checkOptions,
+  checkPositiveInteger,
+  checkInteger,
+  checkNonNegative,
+  checkOneOf,
+  checkSeed,
+  checkStream,
+  show,
   type FloatArray,
 } from '../core/validate.js';
 
@@ -104,10 +128,32 @@ export interface TargetNoiseOptions {
 
 /** The keys of CurvatureOptions (any other key is rejected, naming the closest). @internal */
 export const CURVATURE_OPTION_KEYS = [
-  'dim', 'outputs', 'batchSize', 'batches', 'seed', 'stream', 'firstBatch', 'method', 'noiseVariance', 'baseNoiseVariance', 'noiseLevels', 'concurrency', 'sketch', 'signal', 'timeout',
+  'dim',
+  'outputs',
+  'batchSize',
+  'batches',
+  'seed',
+  'stream',
+  'firstBatch',
+  'method',
+  'noiseVariance',
+  'baseNoiseVariance',
+  'noiseLevels',
+  'concurrency',
+  'sketch',
+  'signal',
+  'timeout',
 ] as const;
 /** The keys of TargetNoiseOptions. @internal */
-export const TARGET_NOISE_OPTION_KEYS = ['seed', 'stream', 'batch', 'draw', 'batchSize', 'outputs', 'noiseVariance'] as const;
+export const TARGET_NOISE_OPTION_KEYS = [
+  'seed',
+  'stream',
+  'batch',
+  'draw',
+  'batchSize',
+  'outputs',
+  'noiseVariance',
+] as const;
 
 let scratchPtr = 0;
 let scratchCount = 0;
@@ -134,18 +180,33 @@ export function targetNoise(options: TargetNoiseOptions): Float64Array {
   const draw = o.draw === undefined ? 0 : checkInteger('draw', o.draw, 0, 1);
   const n = checkPositiveInteger('batchSize', o.batchSize);
   const outputs = o.outputs === undefined ? 1 : checkPositiveInteger('outputs', o.outputs);
-  if (o.noiseVariance === undefined) throw new TypeError('invalid argument: `noiseVariance` must be a number. Value: `undefined`.');
+  if (o.noiseVariance === undefined)
+    throw new TypeError('invalid argument: `noiseVariance` must be a number. Value: `undefined`.');
   const tau2 = checkNonNegative('noiseVariance', o.noiseVariance);
   const count = n * outputs;
-  if (count > 2 ** 32) throw new RangeError(`invalid argument: \`batchSize\` x \`outputs\` must not exceed 2^32. Value: \`${count}\`.`);
+  if (count > 2 ** 32)
+    throw new RangeError(
+      `invalid argument: \`batchSize\` x \`outputs\` must not exceed 2^32. Value: \`${count}\`.`,
+    );
   const out = new Float64Array(count);
   fillNoise(out, k0, k1, stream, batch, draw, Math.sqrt(tau2));
   return out;
 }
 
 /** Philox normals of (batch, draw) times std into out (validated arguments). */
-function fillNoise(out: Float64Array, k0: number, k1: number, stream: number, batch: number, draw: number, std: number): void {
-  if (std === 0) { out.fill(0); return; }
+function fillNoise(
+  out: Float64Array,
+  k0: number,
+  k1: number,
+  stream: number,
+  batch: number,
+  draw: number,
+  std: number,
+): void {
+  if (std === 0) {
+    out.fill(0);
+    return;
+  }
   const k = wasm();
   const CHUNK = 8192;
   if (scratchCount < CHUNK) {
@@ -162,9 +223,22 @@ function fillNoise(out: Float64Array, k0: number, k1: number, stream: number, ba
 }
 
 interface Plan {
-  dim: number; n: number; outputs: number; m: number; first: number; k0: number; k1: number; stream: number;
-  method: EstimatorMethod; tau2: number; levels: number[]; s2: number; concurrency: number; sketch?: SketchSpec;
-  signal?: AbortSignal; timeout: number;
+  dim: number;
+  n: number;
+  outputs: number;
+  m: number;
+  first: number;
+  k0: number;
+  k1: number;
+  stream: number;
+  method: EstimatorMethod;
+  tau2: number;
+  levels: number[];
+  s2: number;
+  concurrency: number;
+  sketch?: SketchSpec;
+  signal?: AbortSignal;
+  timeout: number;
 }
 
 function plan(options: CurvatureOptions): Plan {
@@ -172,35 +246,76 @@ function plan(options: CurvatureOptions): Plan {
   // the dense estimate is one wasm heap block (8 dim^2 bytes); a sketch's size is checked by the sketch
   const dim = checkPositiveInteger('dim', o.dim);
   if (o.sketch === undefined) {
-    checkDenseDim('dim', dim, MAX_COVARIANCE_DIM, 'the dense estimate (its gradient covariance, 8 dim^2 bytes)', USE_THE_SKETCH,
-      byteCount(paddedDim(dim) ** 2, 8));
+    checkDenseDim(
+      'dim',
+      dim,
+      MAX_COVARIANCE_DIM,
+      'the dense estimate (its gradient covariance, 8 dim^2 bytes)',
+      USE_THE_SKETCH,
+      byteCount(paddedDim(dim) ** 2, 8),
+    );
   }
   const outputs = o.outputs === undefined ? 1 : checkPositiveInteger('outputs', o.outputs);
   const n = checkPositiveInteger('batchSize', o.batchSize);
-  if (n * outputs > 2 ** 32) throw new RangeError(`invalid argument: \`batchSize\` x \`outputs\` must not exceed 2^32. Value: \`${n * outputs}\`.`);
+  if (n * outputs > 2 ** 32)
+    throw new RangeError(
+      `invalid argument: \`batchSize\` x \`outputs\` must not exceed 2^32. Value: \`${n * outputs}\`.`,
+    );
   const m = checkPositiveInteger('batches', o.batches, 0x7fffffff);
   const [k0, k1] = checkSeed('seed', o.seed);
   const stream = o.stream === undefined ? 0 : checkStream('stream', o.stream);
   const first = o.firstBatch === undefined ? 0 : checkInteger('firstBatch', o.firstBatch, 0, 0xffffffff);
-  if (first + m > 2 ** 32) throw new RangeError(`invalid argument: \`firstBatch\` + \`batches\` must not exceed 2^32. Value: \`${first + m}\`.`);
+  if (first + m > 2 ** 32)
+    throw new RangeError(
+      `invalid argument: \`firstBatch\` + \`batches\` must not exceed 2^32. Value: \`${first + m}\`.`,
+    );
   const method = o.method === undefined ? 'calibrated' : checkOneOf('method', o.method, ESTIMATOR_METHODS);
   const { tau2, levels, s2 } = methodNoise(method, n, o);
-  if (m < 2) throw new RangeError(`invalid argument: \`batches\` must be at least 2 to form a covariance. Value: \`${m}\`.`);
+  if (m < 2)
+    throw new RangeError(
+      `invalid argument: \`batches\` must be at least 2 to form a covariance. Value: \`${m}\`.`,
+    );
   if (method === 'two-level' && m < 4) {
-    throw new RangeError(`invalid argument: \`batches\` must be at least 4 for method 'two-level' (two covariances of at least 2). Value: \`${m}\`.`);
+    throw new RangeError(
+      `invalid argument: \`batches\` must be at least 4 for method 'two-level' (two covariances of at least 2). Value: \`${m}\`.`,
+    );
   }
-  const concurrency = o.concurrency === undefined ? 4 : checkPositiveInteger('concurrency', o.concurrency, 1024);
+  const concurrency =
+    o.concurrency === undefined ? 4 : checkPositiveInteger('concurrency', o.concurrency, 1024);
   const sketch = checkSketch(o.sketch, method);
   const signal = checkSignal(o.signal);
   const timeout = o.timeout === undefined ? Infinity : checkTimeout(o.timeout);
-  return { dim, n, outputs, m, first, k0, k1, stream, method, tau2, levels, s2, concurrency, timeout, ...(sketch ? { sketch } : {}), ...(signal ? { signal } : {}) };
+  return {
+    dim,
+    n,
+    outputs,
+    m,
+    first,
+    k0,
+    k1,
+    stream,
+    method,
+    tau2,
+    levels,
+    s2,
+    concurrency,
+    timeout,
+    ...(sketch ? { sketch } : {}),
+    ...(signal ? { signal } : {}),
+  };
 }
 
 /** The `signal` option: an AbortSignal (anything with a boolean `aborted` and addEventListener). */
 function checkSignal(value: unknown): AbortSignal | undefined {
   if (value === undefined) return undefined;
   const v = value as { aborted?: unknown; addEventListener?: unknown; removeEventListener?: unknown } | null;
-  if (typeof v !== 'object' || v === null || typeof v.aborted !== 'boolean' || typeof v.addEventListener !== 'function' || typeof v.removeEventListener !== 'function') {
+  if (
+    typeof v !== 'object' ||
+    v === null ||
+    typeof v.aborted !== 'boolean' ||
+    typeof v.addEventListener !== 'function' ||
+    typeof v.removeEventListener !== 'function'
+  ) {
     throw new TypeError(`invalid argument: \`signal\` must be an AbortSignal. Value: \`${show(value)}\`.`);
   }
   return value as AbortSignal;
@@ -209,11 +324,15 @@ function checkSignal(value: unknown): AbortSignal | undefined {
 /** The `timeout` option: milliseconds, > 0 and at most 2^31 - 1 (what setTimeout can wait), or Infinity. */
 function checkTimeout(value: unknown): number {
   if (typeof value !== 'number' || Number.isNaN(value)) {
-    throw new TypeError(`invalid argument: \`timeout\` must be a number of milliseconds. Value: \`${show(value)}\`.`);
+    throw new TypeError(
+      `invalid argument: \`timeout\` must be a number of milliseconds. Value: \`${show(value)}\`.`,
+    );
   }
   if (value === Infinity) return value;
   if (!(value > 0) || value > 0x7fffffff) {
-    throw new RangeError(`invalid argument: \`timeout\` must be > 0 and at most 2147483647 ms (or Infinity for no limit). Value: \`${show(value)}\`.`);
+    throw new RangeError(
+      `invalid argument: \`timeout\` must be > 0 and at most 2147483647 ms (or Infinity for no limit). Value: \`${show(value)}\`.`,
+    );
   }
   return value;
 }
@@ -221,7 +340,10 @@ function checkTimeout(value: unknown): number {
 /** The error an aborted estimate rejects with (name 'AbortError', cause the signal's reason). */
 function abortError(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
-  const err = new Error(`estimateCurvature: aborted by \`signal\`${reason === undefined ? '' : ` (${describeThrown(reason)})`}.`, { cause: reason });
+  const err = new Error(
+    `estimateCurvature: aborted by \`signal\`${reason === undefined ? '' : ` (${describeThrown(reason)})`}.`,
+    { cause: reason },
+  );
   err.name = 'AbortError';
   return err;
 }
@@ -237,8 +359,11 @@ function describeThrown(err: unknown): string {
       const message: unknown = err.message;
       if (typeof message === 'string') return message.length > 200 ? message.slice(0, 200) + '…' : message;
     }
-  } catch { /* a Proxy whose traps throw, or a throwing message getter: described below */ }
-  if (typeof err === 'string') return `it threw the string ${JSON.stringify(err.length > 200 ? err.slice(0, 200) + '…' : err)} (not an Error)`;
+  } catch {
+    /* a Proxy whose traps throw, or a throwing message getter: described below */
+  }
+  if (typeof err === 'string')
+    return `it threw the string ${JSON.stringify(err.length > 200 ? err.slice(0, 200) + '…' : err)} (not an Error)`;
   let what: string;
   try {
     what = show(err);
@@ -250,11 +375,22 @@ function describeThrown(err: unknown): string {
 
 // the typed arrays' own getters: a subclass or a Proxy cannot lie through them
 const TYPED_ARRAY = Object.getPrototypeOf(Uint8Array.prototype) as object;
-const intrinsic = (key: PropertyKey) => Object.getOwnPropertyDescriptor(TYPED_ARRAY, key)!.get! as (this: unknown) => unknown;
-const taTag = intrinsic(Symbol.toStringTag), taLength = intrinsic('length'), taBuffer = intrinsic('buffer'), taOffset = intrinsic('byteOffset');
+const intrinsic = (key: PropertyKey) =>
+  Object.getOwnPropertyDescriptor(TYPED_ARRAY, key)!.get! as (this: unknown) => unknown;
+const taTag = intrinsic(Symbol.toStringTag),
+  taLength = intrinsic('length'),
+  taBuffer = intrinsic('buffer'),
+  taOffset = intrinsic('byteOffset');
 
 /** A received answer's memory: for telling whether two answers share it. */
-interface Received { buffer: ArrayBufferLike; start: number; end: number; batch: number; draw: number; at: number }
+interface Received {
+  buffer: ArrayBufferLike;
+  start: number;
+  end: number;
+  batch: number;
+  draw: number;
+  at: number;
+}
 
 /**
  * The state of one estimateCurvature call across its streams: the first failure (an oracle
@@ -275,7 +411,9 @@ class Run {
   private readonly onAbort?: () => void;
 
   constructor(private readonly signal: AbortSignal | undefined) {
-    this.failure = new Promise<never>((_, reject) => { this.reject = reject; });
+    this.failure = new Promise<never>((_, reject) => {
+      this.reject = reject;
+    });
     this.failure.catch(() => undefined); // handled by whoever races it; never unhandled
     if (signal) {
       if (signal.aborted) throw abortError(signal);
@@ -316,14 +454,17 @@ class Run {
     const began = this.inFlight.get(id) ?? this.receipts;
     for (const r of this.received) {
       if (r.buffer === buffer && r.at >= began && start < r.end && r.start < end) {
-        throw new TypeError(`the oracle's gradient for batch ${batch} (draw ${draw}) is the same memory as its gradient for batch ${r.batch} (draw ${r.draw}), and both calls were in flight at once: the first answer may have been overwritten before it was read. A Promise must resolve to an array that is not written again (return a fresh array or buf.slice()), or answer synchronously (a synchronous answer may reuse its buffer: it is copied at once).`);
+        throw new TypeError(
+          `the oracle's gradient for batch ${batch} (draw ${draw}) is the same memory as its gradient for batch ${r.batch} (draw ${r.draw}), and both calls were in flight at once: the first answer may have been overwritten before it was read. A Promise must resolve to an array that is not written again (return a fresh array or buf.slice()), or answer synchronously (a synchronous answer may reuse its buffer: it is copied at once).`,
+        );
       }
     }
     this.received.push({ buffer, start, end, batch, draw, at: this.receipts++ });
     // an answer received before every call now in flight began can conflict with none of them
     let oldest = this.receipts;
     for (const s of this.inFlight.values()) if (s < oldest) oldest = s;
-    if (this.received.length > 64 || this.received[0]!.at < oldest) this.received = this.received.filter((r) => r.at >= oldest);
+    if (this.received.length > 64 || this.received[0]!.at < oldest)
+      this.received = this.received.filter((r) => r.at >= oldest);
   }
 
   close(): void {
@@ -340,20 +481,31 @@ class Run {
  * length dim with finite values. An asynchronous answer is also checked against the answers
  * received while its call was in flight (Run.claim).
  */
-function copyGradient(value: unknown, dim: number, batch: number, draw: number, run: Run, id: number | undefined): Float64Array {
+function copyGradient(
+  value: unknown,
+  dim: number,
+  batch: number,
+  draw: number,
+  run: Run,
+  id: number | undefined,
+): Float64Array {
   const where = `the oracle's gradient for batch ${batch} (draw ${draw})`;
   const tag = typeof value === 'object' && value !== null ? taTag.call(value) : undefined;
   if (tag !== 'Float64Array' && tag !== 'Float32Array') {
     let what: string;
     try {
-      what = value instanceof Float64Array || value instanceof Float32Array ? 'an object posing as a typed array (a Proxy?)' : `\`${show(value)}\``;
+      what =
+        value instanceof Float64Array || value instanceof Float32Array
+          ? 'an object posing as a typed array (a Proxy?)'
+          : `\`${show(value)}\``;
     } catch {
       what = 'an object that cannot be inspected (a revoked Proxy?)';
     }
     throw new TypeError(`${where} must be a Float64Array or Float32Array. Value: ${what}.`);
   }
   const length = taLength.call(value) as number;
-  if (length !== dim) throw new RangeError(`${where} must have length dim (${dim}). Value: length ${length}.`);
+  if (length !== dim)
+    throw new RangeError(`${where} must have length dim (${dim}). Value: length ${length}.`);
   const buffer = taBuffer.call(value) as ArrayBufferLike;
   const offset = taOffset.call(value) as number;
   const Kind = tag === 'Float64Array' ? Float64Array : Float32Array;
@@ -361,14 +513,17 @@ function copyGradient(value: unknown, dim: number, batch: number, draw: number, 
   const g = new Float64Array(new Kind(buffer as ArrayBuffer, offset, length)); // one copy, read once
   for (let i = 0; i < dim; i++) {
     const v = g[i]!;
-    if (v - v !== 0) throw new RangeError(`${where} must contain only finite numbers. Value: \`${v}\` at index ${i}.`);
+    if (v - v !== 0)
+      throw new RangeError(`${where} must contain only finite numbers. Value: \`${v}\` at index ${i}.`);
   }
   return g;
 }
 
 /** The error for finite gradients whose combination overflowed float64. */
 function combinedOverflow(batch: number): RangeError {
-  return new RangeError(`estimateCurvature: the oracle's gradients for batch ${batch} overflow float64 when combined (entries near 1.8e308): scale the model's loss or targets down.`);
+  return new RangeError(
+    `estimateCurvature: the oracle's gradients for batch ${batch} overflow float64 when combined (entries near 1.8e308): scale the model's loss or targets down.`,
+  );
 }
 
 /** The promise of an asynchronous answer, rejected if it has not settled within `ms`. */
@@ -376,10 +531,21 @@ function settleWithin<T>(answer: Promise<T>, ms: number, batch: number, draw: nu
   if (ms === Infinity) return answer;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`estimateCurvature: the oracle did not answer batch ${batch} (draw ${draw}) within the timeout of ${ms} ms.`)), ms);
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `estimateCurvature: the oracle did not answer batch ${batch} (draw ${draw}) within the timeout of ${ms} ms.`,
+          ),
+        ),
+      ms,
+    );
   });
   run.timers.add(timer!);
-  return Promise.race([answer, late]).finally(() => { clearTimeout(timer); run.timers.delete(timer!); });
+  return Promise.race([answer, late]).finally(() => {
+    clearTimeout(timer);
+    run.timers.delete(timer!);
+  });
 }
 
 /** Thrown inside a lane whose call settled after the estimate had already failed: ignored. */
@@ -392,8 +558,18 @@ const ABANDONED = Symbol('abandoned');
  * The first failure (an oracle error, a bad answer, a timeout, an abort) rejects at once,
  * even while other calls hang; calls that settle later are ignored.
  */
-async function stream(oracle: GradientOracle, p: Plan, run: Run, first: number, count: number, tau2: number, draws: (0 | 1)[],
-  combine: (gs: FloatArray[], out: Float64Array) => void, chunk: number, flush: (rows: Float64Array[], c: number, batch0: number) => void): Promise<void> {
+async function stream(
+  oracle: GradientOracle,
+  p: Plan,
+  run: Run,
+  first: number,
+  count: number,
+  tau2: number,
+  draws: (0 | 1)[],
+  combine: (gs: FloatArray[], out: Float64Array) => void,
+  chunk: number,
+  flush: (rows: Float64Array[], c: number, batch0: number) => void,
+): Promise<void> {
   const std = Math.sqrt(tau2);
   for (let c0 = 0; c0 < count; c0 += chunk) {
     const c = Math.min(chunk, count - c0);
@@ -404,7 +580,11 @@ async function stream(oracle: GradientOracle, p: Plan, run: Run, first: number, 
       const batch = first + c0 + t;
       const noise = new Float64Array(p.n * p.outputs);
       fillNoise(noise, p.k0, p.k1, p.stream, batch, draw, std);
-      const failed = (err: unknown) => new Error(`estimateCurvature: the oracle failed on batch ${batch} (draw ${draw}): ${describeThrown(err)}`, { cause: err });
+      const failed = (err: unknown) =>
+        new Error(
+          `estimateCurvature: the oracle failed on batch ${batch} (draw ${draw}): ${describeThrown(err)}`,
+          { cause: err },
+        );
       let g: unknown;
       try {
         g = oracle({ batch, draw, noise, noiseVariance: tau2 });
@@ -414,7 +594,10 @@ async function stream(oracle: GradientOracle, p: Plan, run: Run, first: number, 
       // `then` is read once (a getter may answer differently each time, or throw)
       let then: unknown;
       try {
-        then = typeof g === 'object' && g !== null || typeof g === 'function' ? (g as { then?: unknown }).then : undefined;
+        then =
+          (typeof g === 'object' && g !== null) || typeof g === 'function'
+            ? (g as { then?: unknown }).then
+            : undefined;
       } catch (err) {
         throw failed(err);
       }
@@ -423,9 +606,19 @@ async function stream(oracle: GradientOracle, p: Plan, run: Run, first: number, 
       if (typeof then !== 'function') return copyGradient(g, p.dim, batch, draw, run, undefined);
       const id = run.begin();
       try {
-        const answer = new Promise((resolve, reject) => { (then as (a: unknown, b: unknown) => void).call(g, resolve, reject); });
+        const answer = new Promise((resolve, reject) => {
+          (then as (a: unknown, b: unknown) => void).call(g, resolve, reject);
+        });
         try {
-          g = await settleWithin(answer.then(undefined, (err: unknown) => { throw failed(err); }), p.timeout, batch, draw, run);
+          g = await settleWithin(
+            answer.then(undefined, (err: unknown) => {
+              throw failed(err);
+            }),
+            p.timeout,
+            batch,
+            draw,
+            run,
+          );
         } catch (err) {
           throw run.failed ? ABANDONED : err;
         }
@@ -461,15 +654,25 @@ async function stream(oracle: GradientOracle, p: Plan, run: Run, first: number, 
  * stream() into a covariance accumulator in chunks of the built-in estimator's size (so the
  * built-in oracle gives the same bits as estimateHessian).
  */
-async function streamDense(acc: GradientCovariance, oracle: GradientOracle, p: Plan, run: Run, first: number, count: number,
-  tau2: number, draws: (0 | 1)[], combine: (gs: FloatArray[], out: Float64Array) => void): Promise<void> {
+async function streamDense(
+  acc: GradientCovariance,
+  oracle: GradientOracle,
+  p: Plan,
+  run: Run,
+  first: number,
+  count: number,
+  tau2: number,
+  draws: (0 | 1)[],
+  combine: (gs: FloatArray[], out: Float64Array) => void,
+): Promise<void> {
   const chunk = Math.min(chunkRows(p.dim), count);
   const buf = alloc(chunk * p.dim * 8, 'the gradient staging buffer');
   try {
     await stream(oracle, p, run, first, count, tau2, draws, combine, chunk, (rows, c, batch0) => {
       const view = f64(buf, c * p.dim); // fresh view: the oracle may have grown wasm memory
       for (let t = 0; t < c; t++) view.set(rows[t]!, t * p.dim);
-      if (!acc.addFromWasm(buf, c)) { // finite gradients whose difference overflowed
+      if (!acc.addFromWasm(buf, c)) {
+        // finite gradients whose difference overflowed
         throw combinedOverflow(batch0 + Math.floor(view.findIndex((v) => v - v !== 0) / p.dim));
       }
     });
@@ -479,19 +682,36 @@ async function streamDense(acc: GradientCovariance, oracle: GradientOracle, p: P
 }
 
 /** The pair differences of every batch into a sketch, in the chunks every runner uses (sketchChunkRows). */
-async function streamSketch(oracle: GradientOracle, p: Plan, run: Run, spec: SketchSpec): Promise<SketchedCurvature> {
+async function streamSketch(
+  oracle: GradientOracle,
+  p: Plan,
+  run: Run,
+  spec: SketchSpec,
+): Promise<SketchedCurvature> {
   const sketch = newSketch(p.dim, spec); // validates size, precision and memory before the oracle is asked
   try {
-    await stream(oracle, p, run, p.first, p.m, p.tau2, [0, 1], (gs, out) => {
-      const a = gs[0]!, b = gs[1]!;
-      for (let i = 0; i < p.dim; i++) out[i] = a[i]! - b[i]!;
-    }, sketchChunkRows(p.dim), (rows, c, batch0) => {
-      const block = new Float64Array(c * p.dim);
-      for (let t = 0; t < c; t++) block.set(rows[t]!, t * p.dim);
-      const bad = block.findIndex((v) => v - v !== 0);
-      if (bad >= 0) throw combinedOverflow(batch0 + Math.floor(bad / p.dim));
-      addPairDifferences(sketch, block, p.n, p.tau2);
-    });
+    await stream(
+      oracle,
+      p,
+      run,
+      p.first,
+      p.m,
+      p.tau2,
+      [0, 1],
+      (gs, out) => {
+        const a = gs[0]!,
+          b = gs[1]!;
+        for (let i = 0; i < p.dim; i++) out[i] = a[i]! - b[i]!;
+      },
+      sketchChunkRows(p.dim),
+      (rows, c, batch0) => {
+        const block = new Float64Array(c * p.dim);
+        for (let t = 0; t < c; t++) block.set(rows[t]!, t * p.dim);
+        const bad = block.findIndex((v) => v - v !== 0);
+        if (bad >= 0) throw combinedOverflow(batch0 + Math.floor(bad / p.dim));
+        addPairDifferences(sketch, block, p.n, p.tau2);
+      },
+    );
     return sketchResult(sketch, spec, p.m, p.tau2);
   } finally {
     sketch.dispose();
@@ -530,11 +750,22 @@ async function streamSketch(oracle: GradientOracle, p: Plan, run: Run, spec: Ske
  * const G = await estimateCurvature(({ batch, noise }) => myGradient(batch, noise),
  *   { dim: 193, batchSize: 64, batches: 2000, seed: 1, method: 'paired' });
  */
-export async function estimateCurvature(oracle: GradientOracle, options: CurvatureOptions & { sketch: SketchEstimateOptions }): Promise<SketchedCurvature>;
-export async function estimateCurvature(oracle: GradientOracle, options: CurvatureOptions): Promise<CurvatureEstimate>;
-export async function estimateCurvature(oracle: GradientOracle, options: CurvatureOptions): Promise<CurvatureEstimate | SketchedCurvature> {
+export async function estimateCurvature(
+  oracle: GradientOracle,
+  options: CurvatureOptions & { sketch: SketchEstimateOptions },
+): Promise<SketchedCurvature>;
+export async function estimateCurvature(
+  oracle: GradientOracle,
+  options: CurvatureOptions,
+): Promise<CurvatureEstimate>;
+export async function estimateCurvature(
+  oracle: GradientOracle,
+  options: CurvatureOptions,
+): Promise<CurvatureEstimate | SketchedCurvature> {
   if (typeof oracle !== 'function') {
-    throw new TypeError(`invalid argument: \`oracle\` must be a function (request) => gradient. Value: \`${show(oracle)}\`.`);
+    throw new TypeError(
+      `invalid argument: \`oracle\` must be a function (request) => gradient. Value: \`${show(oracle)}\`.`,
+    );
   }
   const p = plan(options);
   const run = new Run(p.signal); // an already aborted signal rejects here, before any call or allocation
@@ -546,14 +777,28 @@ export async function estimateCurvature(oracle: GradientOracle, options: Curvatu
 }
 
 /** estimateCurvature on a validated plan; every accumulator is freed whether it resolves or rejects. */
-async function estimate(oracle: GradientOracle, p: Plan, run: Run): Promise<CurvatureEstimate | SketchedCurvature> {
+async function estimate(
+  oracle: GradientOracle,
+  p: Plan,
+  run: Run,
+): Promise<CurvatureEstimate | SketchedCurvature> {
   if (p.sketch) return streamSketch(oracle, p, run, p.sketch);
   const copy = (gs: FloatArray[], out: Float64Array) => out.set(gs[0]!);
-  const finish = { method: p.method, levels: p.levels, s2: p.s2, p: { n: p.n, m: p.m, dim: p.dim, tau2: p.tau2 } };
+  const finish = {
+    method: p.method,
+    levels: p.levels,
+    s2: p.s2,
+    p: { n: p.n, m: p.m, dim: p.dim, tau2: p.tau2 },
+  };
   // the levels' batches, as the block plan cuts them (src/estimators/plan.ts); the formulas are its finishDense
-  const cuts: [number, number, number][] = p.method === 'two-level'
-    ? ((m1, m2) => [[p.first, m1, p.levels[0]!], [p.first + m1, m2, p.levels[1]!]] as [number, number, number][])(...twoLevelSplit(p.m))
-    : [[p.first, p.m, p.tau2]];
+  const cuts: [number, number, number][] =
+    p.method === 'two-level'
+      ? ((m1, m2) =>
+          [
+            [p.first, m1, p.levels[0]!],
+            [p.first + m1, m2, p.levels[1]!],
+          ] as [number, number, number][])(...twoLevelSplit(p.m))
+      : [[p.first, p.m, p.tau2]];
   const accs: GradientCovariance[] = [];
   try {
     for (const [first, count, tau2] of cuts) {
@@ -561,7 +806,8 @@ async function estimate(oracle: GradientOracle, p: Plan, run: Run): Promise<Curv
       accs.push(acc);
       if (p.method === 'paired') {
         await streamDense(acc, oracle, p, run, first, count, tau2, [0, 1], (gs, out) => {
-          const a = gs[0]!, b = gs[1]!;
+          const a = gs[0]!,
+            b = gs[1]!;
           for (let i = 0; i < p.dim; i++) out[i] = a[i]! - b[i]!;
         });
       } else await streamDense(acc, oracle, p, run, first, count, tau2, [0], copy);

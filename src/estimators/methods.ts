@@ -19,8 +19,14 @@ export interface HessianEstimate {
 /** The error for noiseLevels given to a method other than 'two-level'. @internal */
 export function noiseLevelsUnused(value: unknown, method: string): TypeError {
   let shown: string;
-  try { shown = JSON.stringify(value) ?? String(value); } catch { shown = String(value); }
-  return new TypeError(`invalid argument: \`noiseLevels\` must be left out unless method is 'two-level' (method is '${method}'). Value: \`${shown}\`.`);
+  try {
+    shown = JSON.stringify(value) ?? String(value);
+  } catch {
+    shown = String(value);
+  }
+  return new TypeError(
+    `invalid argument: \`noiseLevels\` must be left out unless method is 'two-level' (method is '${method}'). Value: \`${shown}\`.`,
+  );
 }
 
 /**
@@ -35,22 +41,36 @@ export const MIN_LEVEL_GAP = 2 ** -20;
 export function checkNoiseLevels(value: unknown, n: number): [number, number] {
   if (value === undefined) return [n, 0];
   if (!Array.isArray(value) || value.length !== 2) {
-    throw new TypeError(`invalid argument: \`noiseLevels\` must be an array of two numbers [tau_1, tau_2]. Value: \`${Array.isArray(value) ? `Array(${value.length})` : String(value)}\`.`);
+    throw new TypeError(
+      `invalid argument: \`noiseLevels\` must be an array of two numbers [tau_1, tau_2]. Value: \`${Array.isArray(value) ? `Array(${value.length})` : String(value)}\`.`,
+    );
   }
-  const a = checkNonNegative('noiseLevels[0]', value[0]), b = checkNonNegative('noiseLevels[1]', value[1]);
-  if (!(a > b)) throw new RangeError(`invalid argument: \`noiseLevels\` must have noiseLevels[0] > noiseLevels[1]. Value: \`[${a}, ${b}]\`.`);
+  const a = checkNonNegative('noiseLevels[0]', value[0]),
+    b = checkNonNegative('noiseLevels[1]', value[1]);
+  if (!(a > b))
+    throw new RangeError(
+      `invalid argument: \`noiseLevels\` must have noiseLevels[0] > noiseLevels[1]. Value: \`[${a}, ${b}]\`.`,
+    );
   if (!(a - b >= MIN_LEVEL_GAP * a)) {
-    throw new RangeError(`invalid argument: \`noiseLevels\` are too close: (noiseLevels[0] - noiseLevels[1]) / noiseLevels[0] must be at least 2^-20 `
-      + `(the estimate's relative error is about noiseLevels[0] / (noiseLevels[0] - noiseLevels[1]) * sqrt(2 / batches), above 32 for any batches below that). Value: \`[${a}, ${b}]\`.`);
+    throw new RangeError(
+      `invalid argument: \`noiseLevels\` are too close: (noiseLevels[0] - noiseLevels[1]) / noiseLevels[0] must be at least 2^-20 ` +
+        `(the estimate's relative error is about noiseLevels[0] / (noiseLevels[0] - noiseLevels[1]) * sqrt(2 / batches), above 32 for any batches below that). Value: \`[${a}, ${b}]\`.`,
+    );
   }
   if (!Number.isFinite(n / (a - b))) {
-    throw new RangeError(`invalid argument: \`noiseLevels\` are too small: batchSize / (noiseLevels[0] - noiseLevels[1]) overflows a double. Value: \`[${a}, ${b}]\`.`);
+    throw new RangeError(
+      `invalid argument: \`noiseLevels\` are too small: batchSize / (noiseLevels[0] - noiseLevels[1]) overflows a double. Value: \`[${a}, ${b}]\`.`,
+    );
   }
   return [a, b];
 }
 
 /** A method's injected noise: the variance of each level, the first level's, and s2. @internal */
-export interface MethodNoise { tau2: number; levels: number[]; s2: number }
+export interface MethodNoise {
+  tau2: number;
+  levels: number[];
+  s2: number;
+}
 
 /**
  * The one rule for each method's noise options, shared by estimateHessian's plan, one level of
@@ -58,21 +78,35 @@ export interface MethodNoise { tau2: number; levels: number[]; s2: number }
  * `noiseVariance` must be left out); 'paired' defaults to n / 2 per draw and needs > 0; the
  * others default to the calibrated n - s2 (s2 = baseNoiseVariance, default 0). @internal
  */
-export function methodNoise(method: EstimatorMethod, n: number, o: { noiseVariance?: unknown; noiseLevels?: unknown; baseNoiseVariance?: unknown }): MethodNoise {
+export function methodNoise(
+  method: EstimatorMethod,
+  n: number,
+  o: { noiseVariance?: unknown; noiseLevels?: unknown; baseNoiseVariance?: unknown },
+): MethodNoise {
   if (method !== 'two-level' && o.noiseLevels !== undefined) throw noiseLevelsUnused(o.noiseLevels, method);
-  const s2 = o.baseNoiseVariance === undefined ? 0 : checkNonNegative('baseNoiseVariance', o.baseNoiseVariance);
+  const s2 =
+    o.baseNoiseVariance === undefined ? 0 : checkNonNegative('baseNoiseVariance', o.baseNoiseVariance);
   if (method === 'two-level') {
     if (o.noiseVariance !== undefined) {
       let shown: string;
-      try { shown = String(o.noiseVariance); } catch { shown = typeof o.noiseVariance; }
-      throw new TypeError(`invalid argument: \`noiseVariance\` must be left out for method 'two-level' (it takes noiseLevels). Value: \`${shown}\`.`);
+      try {
+        shown = String(o.noiseVariance);
+      } catch {
+        shown = typeof o.noiseVariance;
+      }
+      throw new TypeError(
+        `invalid argument: \`noiseVariance\` must be left out for method 'two-level' (it takes noiseLevels). Value: \`${shown}\`.`,
+      );
     }
     const levels = checkNoiseLevels(o.noiseLevels, n);
     return { tau2: levels[0], levels, s2 };
   }
-  const tau2 = o.noiseVariance === undefined
-    ? (method === 'paired' ? n / 2 : calibratedNoiseVariance(n, { baseNoiseVariance: s2 }))
-    : checkNonNegative('noiseVariance', o.noiseVariance);
+  const tau2 =
+    o.noiseVariance === undefined
+      ? method === 'paired'
+        ? n / 2
+        : calibratedNoiseVariance(n, { baseNoiseVariance: s2 })
+      : checkNonNegative('noiseVariance', o.noiseVariance);
   if (method === 'paired') checkPairedNoise(tau2, n);
   return { tau2, levels: [tau2], s2 };
 }
@@ -80,10 +114,14 @@ export function methodNoise(method: EstimatorMethod, n: number, o: { noiseVarian
 /** The noise variance of 'paired': > 0 and batchSize / (2 tau2) a finite double. @internal */
 export function checkPairedNoise(tau2: number, n: number): number {
   if (!(tau2 > 0)) {
-    throw new RangeError(`invalid argument: \`noiseVariance\` must be > 0 for method 'paired' (the pair differences are pure noise). Value: \`${tau2}\`.`);
+    throw new RangeError(
+      `invalid argument: \`noiseVariance\` must be > 0 for method 'paired' (the pair differences are pure noise). Value: \`${tau2}\`.`,
+    );
   }
   if (!Number.isFinite(n / (2 * tau2))) {
-    throw new RangeError(`invalid argument: \`noiseVariance\` is too small for method 'paired': batchSize / (2 noiseVariance) overflows a double. Value: \`${tau2}\`.`);
+    throw new RangeError(
+      `invalid argument: \`noiseVariance\` is too small for method 'paired': batchSize / (2 noiseVariance) overflows a double. Value: \`${tau2}\`.`,
+    );
   }
   return tau2;
 }
@@ -96,7 +134,9 @@ export function checkFiniteEstimate(H: Float64Array, blame: string, value: strin
   for (let i = 0; i < H.length; i++) {
     const v = H[i]!;
     if (v - v !== 0) {
-      throw new RangeError(`invalid argument: \`${blame}\` is at the edge of the doubles: the estimate overflowed (entry ${i} is ${v}); use a noise level nearer the data's scale. Value: \`${value}\`.`);
+      throw new RangeError(
+        `invalid argument: \`${blame}\` is at the edge of the doubles: the estimate overflowed (entry ${i} is ${v}); use a noise level nearer the data's scale. Value: \`${value}\`.`,
+      );
     }
   }
   return H;
@@ -112,7 +152,12 @@ export function withoutMethod<T>(options: T): T {
 /** The estimators of estimateHessian and estimateCurvature. */
 export type EstimatorMethod = 'calibrated' | 'paired' | 'two-level' | 'debiased';
 /** The names of the estimators, in the order of docs/estimators.md: 'calibrated', 'paired', 'two-level', 'debiased'. */
-export const ESTIMATOR_METHODS: readonly EstimatorMethod[] = ['calibrated', 'paired', 'two-level', 'debiased'];
+export const ESTIMATOR_METHODS: readonly EstimatorMethod[] = [
+  'calibrated',
+  'paired',
+  'two-level',
+  'debiased',
+];
 
 /** Philox domain (counter word c2) of the second noise draw of a pair (the first is the oracle's 0x80000002). */
 export const DOMAIN_PAIR_NOISE = 0x80000003;
@@ -153,7 +198,13 @@ export function pairedHessian(diffCovariance: Float64Array, n: number, tau2: num
 }
 
 /** 'two-level': n (C_1 - C_2) / (tau_1 - tau_2) (into C1). @internal */
-export function twoLevelHessian(C1: Float64Array, C2: Float64Array, n: number, tau1: number, tau2: number): Float64Array {
+export function twoLevelHessian(
+  C1: Float64Array,
+  C2: Float64Array,
+  n: number,
+  tau1: number,
+  tau2: number,
+): Float64Array {
   const f = n / (tau1 - tau2);
   for (let i = 0; i < C1.length; i++) C1[i] = f * (C1[i]! - C2[i]!);
   return checkFiniteEstimate(C1, 'noiseLevels', `[${tau1}, ${tau2}]`);
@@ -166,22 +217,36 @@ export function twoLevelHessian(C1: Float64Array, C2: Float64Array, n: number, t
  * @throws {RangeError} when A is not positive definite or t >= 1 (the misfit swamps the noise)
  * @internal
  */
-export function debiasedHessian(C: Float64Array, g: Float64Array, dim: number, m: number, n: number, s2: number, tau2: number): { hessian: Float64Array; misfit: number } {
+export function debiasedHessian(
+  C: Float64Array,
+  g: Float64Array,
+  dim: number,
+  m: number,
+  n: number,
+  s2: number,
+  tau2: number,
+): { hessian: Float64Array; misfit: number } {
   const A = new Float64Array(dim * dim);
   for (let i = 0; i < dim; i++) {
-    for (let j = 0; j < dim; j++) A[i * dim + j] = n * C[i * dim + j]! - (g[i]! * g[j]! - C[i * dim + j]! / m);
+    for (let j = 0; j < dim; j++)
+      A[i * dim + j] = n * C[i * dim + j]! - (g[i]! * g[j]! - C[i * dim + j]! / m);
   }
   checkFiniteEstimate(A, 'noiseVariance', String(tau2)); // n C_hat overflowed: the noise level, not the factorisation
   let x: Float64Array;
   try {
     x = choleskySolve(A, dim, g);
   } catch (err) {
-    throw new RangeError(`method 'debiased': n C_hat - g_bar g_bar' is not positive definite (${(err as Error).message.replace(/^invalid argument: /, '')}); use more batches, or method 'paired'.`, { cause: err });
+    throw new RangeError(
+      `method 'debiased': n C_hat - g_bar g_bar' is not positive definite (${(err as Error).message.replace(/^invalid argument: /, '')}); use more batches, or method 'paired'.`,
+      { cause: err },
+    );
   }
   let t = 0;
   for (let i = 0; i < dim; i++) t += g[i]! * x[i]!;
   if (!(t < 1) || !(s2 + tau2 > 0)) {
-    throw new RangeError(`method 'debiased': the misfit cannot be separated from the noise (g_bar' (n C_hat - g_bar g_bar')^-1 g_bar = ${t}, s2 + tau2 = ${s2 + tau2}); inject more noise (a larger \`noiseVariance\`), use more batches, or use method 'paired'.`);
+    throw new RangeError(
+      `method 'debiased': the misfit cannot be separated from the noise (g_bar' (n C_hat - g_bar g_bar')^-1 g_bar = ${t}, s2 + tau2 = ${s2 + tau2}); inject more noise (a larger \`noiseVariance\`), use more batches, or use method 'paired'.`,
+    );
   }
   const kappa = (s2 + tau2) / (1 - t);
   for (let i = 0; i < A.length; i++) A[i]! /= kappa;

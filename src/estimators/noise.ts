@@ -1,10 +1,22 @@
 import { Rng } from '../core/rng.js';
-import { checkOptions, checkPositiveInteger, checkNonNegative, checkOneOf, checkFloat64Array, checkFinite } from '../core/validate.js';
+import {
+  checkOptions,
+  checkPositiveInteger,
+  checkNonNegative,
+  checkOneOf,
+  checkFloat64Array,
+  checkFinite,
+} from '../core/validate.js';
 
 /** The loss normalisations calibratedNoiseVariance() knows (docs/method.md, "Other loss conventions"). */
 export type LossConvention = 'mean-half-squared' | 'mean-squared' | 'sum-half-squared' | 'sum-squared';
 /** Every LossConvention, in the order of the docs. */
-export const LOSS_CONVENTIONS: readonly LossConvention[] = ['mean-half-squared', 'mean-squared', 'sum-half-squared', 'sum-squared'];
+export const LOSS_CONVENTIONS: readonly LossConvention[] = [
+  'mean-half-squared',
+  'mean-squared',
+  'sum-half-squared',
+  'sum-squared',
+];
 
 /** Options of calibratedNoiseVariance(). */
 export interface CalibrationOptions {
@@ -39,10 +51,24 @@ export interface CalibrationOptions {
  */
 export function calibratedNoiseVariance(batchSize: number, options?: CalibrationOptions): number {
   const n = checkPositiveInteger('batchSize', batchSize);
-  const opts = checkOptions('options', options, ['baseNoiseVariance', 'loss'], '`options` of calibratedNoiseVariance');
-  const s2 = opts.baseNoiseVariance === undefined ? 0 : checkNonNegative('baseNoiseVariance', opts.baseNoiseVariance);
-  const loss = opts.loss === undefined ? 'mean-half-squared' : checkOneOf('loss', opts.loss, LOSS_CONVENTIONS);
-  const target = loss === 'mean-half-squared' ? n : loss === 'mean-squared' ? n / 2 : loss === 'sum-half-squared' ? 1 : 0.5;
+  const opts = checkOptions(
+    'options',
+    options,
+    ['baseNoiseVariance', 'loss'],
+    '`options` of calibratedNoiseVariance',
+  );
+  const s2 =
+    opts.baseNoiseVariance === undefined ? 0 : checkNonNegative('baseNoiseVariance', opts.baseNoiseVariance);
+  const loss =
+    opts.loss === undefined ? 'mean-half-squared' : checkOneOf('loss', opts.loss, LOSS_CONVENTIONS);
+  const target =
+    loss === 'mean-half-squared'
+      ? n
+      : loss === 'mean-squared'
+        ? n / 2
+        : loss === 'sum-half-squared'
+          ? 1
+          : 0.5;
   return Math.max(0, target - s2);
 }
 
@@ -54,13 +80,16 @@ export function calibratedNoiseVariance(batchSize: number, options?: Calibration
 export function injectTargetNoise(y: Float64Array, variance: number, rng: Rng): Float64Array {
   y = checkFloat64Array('y', y);
   const v = checkNonNegative('variance', variance);
-  if (!(rng instanceof Rng)) throw new TypeError(`invalid argument: \`rng\` must be an Rng. Value: \`${String(rng)}\`.`);
+  if (!(rng instanceof Rng))
+    throw new TypeError(`invalid argument: \`rng\` must be an Rng. Value: \`${String(rng)}\`.`);
   checkFinite('y', y);
   const out = rng.normals(new Float64Array(y.length), 0, Math.sqrt(v));
   for (let i = 0; i < y.length; i++) {
     out[i] = y[i]! + out[i]!;
     if (out[i]! - out[i]! !== 0) {
-      throw new RangeError(`invalid argument: \`y\` plus noise of variance ${v} overflows float64 at row ${i}. Value: \`${y[i]}\`; scale the targets down.`);
+      throw new RangeError(
+        `invalid argument: \`y\` plus noise of variance ${v} overflows float64 at row ${i}. Value: \`${y[i]}\`; scale the targets down.`,
+      );
     }
   }
   return out;

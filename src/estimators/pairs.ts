@@ -7,7 +7,15 @@
 // - paired noise: the same batch with two independent noise draws of variance tau2; then
 //   `hessian(n, tau2)` = n / (2 tau2) E[(g1 - g2)(g1 - g2)'] is H (or G) exactly, at any w.
 import { GradientCovariance } from '../core/covariance.js';
-import { checkFloatArray, checkLength, checkFinite, checkLive, checkPositiveInteger, checkPositive, type FloatArray } from '../core/validate.js';
+import {
+  checkFloatArray,
+  checkLength,
+  checkFinite,
+  checkLive,
+  checkPositiveInteger,
+  checkPositive,
+  type FloatArray,
+} from '../core/validate.js';
 
 /**
  * Streaming accumulator of gradient pairs taken at the same w (memory O(dim^2)): the
@@ -49,7 +57,8 @@ export class PairedGradients {
    */
   add(g1: FloatArray, g2: FloatArray): this {
     checkLive('PairedGradients', this.#disposed);
-    const a = checkFloatArray('g1', g1), b = checkFloatArray('g2', g2); // private copies of shared memory
+    const a = checkFloatArray('g1', g1),
+      b = checkFloatArray('g2', g2); // private copies of shared memory
     checkLength('g1', a, this.dim, 'dim');
     checkLength('g2', b, this.dim, 'dim');
     checkFinite('g1', a);
@@ -82,7 +91,9 @@ export class PairedGradients {
   merge(other: PairedGradients): this {
     checkLive('PairedGradients', this.#disposed);
     if (!(other instanceof PairedGradients)) {
-      throw new TypeError(`invalid argument: \`other\` must be a PairedGradients. Value: \`${String(other)}\`.`);
+      throw new TypeError(
+        `invalid argument: \`other\` must be a PairedGradients. Value: \`${String(other)}\`.`,
+      );
     }
     checkLive('`other` PairedGradients', other.#disposed);
     this.#acc.merge(other.#acc);

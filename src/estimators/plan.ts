@@ -22,14 +22,42 @@ import { wasm, alloc, free, f64, copyIn, withBlocks, checkFits } from '../core/w
 import { checkRegressionData, checkOptions, checkPositiveInteger, checkOneOf } from '../core/validate.js';
 import { GradientCovariance } from '../core/covariance.js';
 import {
-  withOracle, withSortArea, accumulate, prepareEstimateFor, estimateResult, ESTIMATE_OPTION_KEYS, type EstimateJob, type EstimateOptions, type Parsed,
+  withOracle,
+  withSortArea,
+  accumulate,
+  prepareEstimateFor,
+  estimateResult,
+  ESTIMATE_OPTION_KEYS,
+  type EstimateJob,
+  type EstimateOptions,
+  type Parsed,
 } from './oracle.js';
 import { residentData, RegressionDataset, type RegressionData } from '../data/dataset.js';
-import { CurvatureSketch, checkSketch, probeSketch, newSketch, sketchChunkRows, addPairDifferences, sketchResult, type SketchSpec, type SketchedCurvature, type SketchEstimateOptions } from './sketched.js';
 import {
-  noiseLevelsUnused, methodNoise, withoutMethod, type EstimatorMethod, ESTIMATOR_METHODS, type CurvatureEstimate, evaluationsOf, twoLevelSplit, pairedHessian, twoLevelHessian, debiasedHessian,
+  CurvatureSketch,
+  checkSketch,
+  probeSketch,
+  newSketch,
+  sketchChunkRows,
+  addPairDifferences,
+  sketchResult,
+  type SketchSpec,
+  type SketchedCurvature,
+  type SketchEstimateOptions,
+} from './sketched.js';
+import {
+  noiseLevelsUnused,
+  methodNoise,
+  withoutMethod,
+  type EstimatorMethod,
+  ESTIMATOR_METHODS,
+  type CurvatureEstimate,
+  evaluationsOf,
+  twoLevelSplit,
+  pairedHessian,
+  twoLevelHessian,
+  debiasedHessian,
 } from './methods.js';
-
 
 /**
  * Gradients per kernel call and per covariance update: the chunk of oracle.ts's
@@ -77,9 +105,25 @@ export interface EstimatePlan {
 }
 
 /** The blocks of `count` batches from `first`, cut every `size` batches. */
-function cut(level: number, first: number, count: number, draw: BlockDraw, tau2: number, size: number, sketch?: SketchSpec): PlanBlock[] {
+function cut(
+  level: number,
+  first: number,
+  count: number,
+  draw: BlockDraw,
+  tau2: number,
+  size: number,
+  sketch?: SketchSpec,
+): PlanBlock[] {
   const out: PlanBlock[] = [];
-  for (let b = 0; b < count; b += size) out.push({ level, first: first + b, count: Math.min(size, count - b), draw, tau2, ...(sketch ? { sketch } : {}) });
+  for (let b = 0; b < count; b += size)
+    out.push({
+      level,
+      first: first + b,
+      count: Math.min(size, count - b),
+      draw,
+      tau2,
+      ...(sketch ? { sketch } : {}),
+    });
   return out;
 }
 
@@ -89,33 +133,60 @@ function cut(level: number, first: number, count: number, draw: BlockDraw, tau2:
  * `blockBatches` (a positive integer; Infinity: one block per level), and cuts the method into
  * blocks. Nothing is computed. @internal
  */
-export function planEstimate<D extends { rows: number; dim: number }>(shape: () => D, w: unknown, options: EstimateOptions,
-  blockBatches: unknown = Infinity, what = '`options` of estimateHessian'): EstimatePlan & { data: D } {
-  const opts = checkOptions('options', options, [...ESTIMATE_OPTION_KEYS, 'method', 'noiseLevels', 'blockBatches', 'sketch'], what);
-  const method = opts.method === undefined ? 'calibrated' : checkOneOf('method', opts.method, ESTIMATOR_METHODS);
-  if (method !== 'two-level' && opts.noiseLevels !== undefined) throw noiseLevelsUnused(opts.noiseLevels, method); // before the data is read
+export function planEstimate<D extends { rows: number; dim: number }>(
+  shape: () => D,
+  w: unknown,
+  options: EstimateOptions,
+  blockBatches: unknown = Infinity,
+  what = '`options` of estimateHessian',
+): EstimatePlan & { data: D } {
+  const opts = checkOptions(
+    'options',
+    options,
+    [...ESTIMATE_OPTION_KEYS, 'method', 'noiseLevels', 'blockBatches', 'sketch'],
+    what,
+  );
+  const method =
+    opts.method === undefined ? 'calibrated' : checkOneOf('method', opts.method, ESTIMATOR_METHODS);
+  if (method !== 'two-level' && opts.noiseLevels !== undefined)
+    throw noiseLevelsUnused(opts.noiseLevels, method); // before the data is read
   const sketch = checkSketch(opts.sketch, method);
   const { blockBatches: given, sketch: _sketch, ...rest } = withoutMethod(opts);
   if (given !== undefined) blockBatches = given;
   let levels: number[] | undefined;
   let s2 = 0;
-  if (method !== 'calibrated') { // (one level's noise, 'calibrated', is prepareEstimateFor's: the same rule)
-    const noise = methodNoise(method, checkPositiveInteger('batchSize', rest.batchSize), { ...rest, noiseLevels: opts.noiseLevels });
+  if (method !== 'calibrated') {
+    // (one level's noise, 'calibrated', is prepareEstimateFor's: the same rule)
+    const noise = methodNoise(method, checkPositiveInteger('batchSize', rest.batchSize), {
+      ...rest,
+      noiseLevels: opts.noiseLevels,
+    });
     ({ levels, s2 } = noise);
     rest.noiseVariance = noise.tau2;
   }
   const data = shape();
-  const { w: weights, p } = prepareEstimateFor(data, w as Float64Array, rest as unknown as EstimateOptions, sketch === undefined);
+  const { w: weights, p } = prepareEstimateFor(
+    data,
+    w as Float64Array,
+    rest as unknown as EstimateOptions,
+    sketch === undefined,
+  );
   if (sketch) probeSketch(p.dim, sketch); // the sketch's own checks (size, precision, memory) before any work
   if (method === 'two-level' && p.m < 4) {
-    throw new RangeError(`invalid argument: \`batches\` must be at least 4 for method 'two-level' (two covariances of at least 2). Value: \`${p.m}\`.`);
+    throw new RangeError(
+      `invalid argument: \`batches\` must be at least 4 for method 'two-level' (two covariances of at least 2). Value: \`${p.m}\`.`,
+    );
   }
-  const size = blockBatches === Infinity ? Infinity : checkPositiveInteger('blockBatches', blockBatches, 0x7fffffff);
+  const size =
+    blockBatches === Infinity ? Infinity : checkPositiveInteger('blockBatches', blockBatches, 0x7fffffff);
   levels ??= [p.tau2];
   let blocks: PlanBlock[];
   if (method === 'two-level') {
     const [m1, m2] = twoLevelSplit(p.m);
-    blocks = [...cut(0, p.firstBatch, m1, 'gradients', levels[0]!, size), ...cut(1, p.firstBatch + m1, m2, 'gradients', levels[1]!, size)];
+    blocks = [
+      ...cut(0, p.firstBatch, m1, 'gradients', levels[0]!, size),
+      ...cut(1, p.firstBatch + m1, m2, 'gradients', levels[1]!, size),
+    ];
   } else {
     blocks = cut(0, p.firstBatch, p.m, method === 'paired' ? 'pairs' : 'gradients', p.tau2, size, sketch);
   }
@@ -127,7 +198,11 @@ export function planEstimate<D extends { rows: number; dim: number }>(shape: () 
  * exactly its batches, handed to `each` (which serializes it, or keeps it). Consecutive
  * blocks that draw alike share one copy of the data in wasm memory. @internal
  */
-export function computeBlocks<T>(job: EstimateJob, blocks: readonly PlanBlock[], each: (acc: BlockAccumulator) => T): T[] {
+export function computeBlocks<T>(
+  job: EstimateJob,
+  blocks: readonly PlanBlock[],
+  each: (acc: BlockAccumulator) => T,
+): T[] {
   const out: T[] = [];
   for (let i = 0; i < blocks.length;) {
     const { draw, tau2 } = blocks[i]!;
@@ -167,14 +242,27 @@ export function computeBlocks<T>(job: EstimateJob, blocks: readonly PlanBlock[],
  * sketched level starts from its first block itself (a merge into an empty sketch would
  * shrink again), so one block per level gives that block's bits. @internal
  */
-export function mergeLevels<B>(plan: EstimatePlan, blocks: readonly B[], decode: (block: B) => BlockAccumulator): BlockAccumulator[] {
-  const levels: (BlockAccumulator | undefined)[] = plan.levels.map(() => (plan.sketch ? undefined : new GradientCovariance(plan.p.dim)));
+export function mergeLevels<B>(
+  plan: EstimatePlan,
+  blocks: readonly B[],
+  decode: (block: B) => BlockAccumulator,
+): BlockAccumulator[] {
+  const levels: (BlockAccumulator | undefined)[] = plan.levels.map(() =>
+    plan.sketch ? undefined : new GradientCovariance(plan.p.dim),
+  );
   try {
     plan.blocks.forEach((b, i) => {
       const acc = decode(blocks[i]!);
       const level = levels[b.level];
-      if (level === undefined) { levels[b.level] = acc; return; }
-      try { mergeInto(level, acc); } finally { acc.dispose(); }
+      if (level === undefined) {
+        levels[b.level] = acc;
+        return;
+      }
+      try {
+        mergeInto(level, acc);
+      } finally {
+        acc.dispose();
+      }
     });
   } catch (err) {
     for (const l of levels) l?.dispose();
@@ -200,7 +288,10 @@ export function decodeBlock(plan: EstimatePlan, bytes: Uint8Array, trusted = fal
  * The method's estimate from one accumulator per level (shared by every runner, so all give
  * the same numbers, or the same error, from the same accumulators). @internal
  */
-export function finishPlan(plan: EstimatePlan, levels: readonly BlockAccumulator[]): CurvatureEstimate | SketchedCurvature {
+export function finishPlan(
+  plan: EstimatePlan,
+  levels: readonly BlockAccumulator[],
+): CurvatureEstimate | SketchedCurvature {
   const { p } = plan;
   if (plan.sketch) return sketchResult(levels[0] as CurvatureSketch, plan.sketch, p.m, p.tau2);
   return finishDense(plan, levels as GradientCovariance[]);
@@ -208,7 +299,10 @@ export function finishPlan(plan: EstimatePlan, levels: readonly BlockAccumulator
 
 /** What finishDense reads of a plan (estimateCurvature passes its own). @internal */
 export interface DenseFinish {
-  method: EstimatorMethod; levels: readonly number[]; s2: number; p: { n: number; m: number; dim: number; tau2: number };
+  method: EstimatorMethod;
+  levels: readonly number[];
+  s2: number;
+  p: { n: number; m: number; dim: number; tau2: number };
 }
 
 /**
@@ -217,17 +311,31 @@ export interface DenseFinish {
  * 'calibrated' comes from data (an overflow is reported in estimateHessian's terms: scale the
  * data); otherwise from the caller's gradients (the accumulator's own message). @internal
  */
-export function finishDense(plan: DenseFinish, levels: readonly GradientCovariance[], data = true): CurvatureEstimate {
+export function finishDense(
+  plan: DenseFinish,
+  levels: readonly GradientCovariance[],
+  data = true,
+): CurvatureEstimate {
   const { method, p } = plan;
-  const n = p.n, m = p.m, dim = p.dim;
+  const n = p.n,
+    m = p.m,
+    dim = p.dim;
   const base = { batches: m, method, gradientEvaluations: evaluationsOf(method, m) };
   const acc = levels[0]!;
   if (method === 'calibrated') {
-    const est = data ? estimateResult(acc, m, p.tau2) : { hessian: acc.covariance(), mean: acc.mean(), batches: m, noiseVariance: p.tau2 };
+    const est = data
+      ? estimateResult(acc, m, p.tau2)
+      : { hessian: acc.covariance(), mean: acc.mean(), batches: m, noiseVariance: p.tau2 };
     return { ...est, method, noiseLevels: [p.tau2], gradientEvaluations: m };
   }
   if (method === 'paired') {
-    return { ...base, hessian: pairedHessian(acc.covariance(), n, p.tau2), mean: acc.mean(), noiseVariance: p.tau2, noiseLevels: [p.tau2] };
+    return {
+      ...base,
+      hessian: pairedHessian(acc.covariance(), n, p.tau2),
+      mean: acc.mean(),
+      noiseVariance: p.tau2,
+      noiseLevels: [p.tau2],
+    };
   }
   if (method === 'two-level') {
     const [tau1, tau2] = plan.levels as [number, number];
@@ -241,12 +349,14 @@ export function finishDense(plan: DenseFinish, levels: readonly GradientCovarian
   return { ...base, hessian, mean, noiseVariance: p.tau2, noiseLevels: [p.tau2], misfit };
 }
 
-
 /**
  * Runs fn with X resident in wasm memory and the paired kernel's scratch: `run(out, first,
  * count)` writes the pair differences of batches [first, first + count) to out.
  */
-function withPairKernel<T>(job: EstimateJob, fn: (run: (outPtr: number, first: number, count: number) => void) => T): T {
+function withPairKernel<T>(
+  job: EstimateJob,
+  fn: (run: (outPtr: number, first: number, count: number) => void) => T,
+): T {
   const { p } = job;
   const k = wasm();
   const resident = job.data instanceof RegressionDataset;
@@ -256,8 +366,27 @@ function withPairKernel<T>(job: EstimateJob, fn: (run: (outPtr: number, first: n
     const xPtr = resident ? (job.data as RegressionDataset).pointers[0] : xTmp!;
     if (!resident) copyIn(xPtr, (job.data as RegressionData).X);
     const std = Math.sqrt(p.tau2);
-    return withSortArea(p, p.m, true, (area, areaBytes) => fn((outPtr, first, count) => k.lrPairedDiffs(xPtr, p.rows, p.dim, p.n,
-      count, first, std, p.k0, p.k1, p.stream, p.replacement ? 1 : 0, outPtr, sPtr!, area, areaBytes)));
+    return withSortArea(p, p.m, true, (area, areaBytes) =>
+      fn((outPtr, first, count) =>
+        k.lrPairedDiffs(
+          xPtr,
+          p.rows,
+          p.dim,
+          p.n,
+          count,
+          first,
+          std,
+          p.k0,
+          p.k1,
+          p.stream,
+          p.replacement ? 1 : 0,
+          outPtr,
+          sPtr!,
+          area,
+          areaBytes,
+        ),
+      ),
+    );
   });
 }
 
@@ -265,8 +394,13 @@ function withPairKernel<T>(job: EstimateJob, fn: (run: (outPtr: number, first: n
  * Streams the pair differences of batches [first, first + count) into a sketch, in the
  * chunks of sketchChunkRows (as estimateCurvature), through a small staging block.
  */
-function accumulateSketch(sketch: CurvatureSketch, run: (outPtr: number, first: number, count: number) => void,
-  p: Parsed, first: number, count: number): void {
+function accumulateSketch(
+  sketch: CurvatureSketch,
+  run: (outPtr: number, first: number, count: number) => void,
+  p: Parsed,
+  first: number,
+  count: number,
+): void {
   const rows = Math.min(sketchChunkRows(p.dim), count);
   const buf = alloc(rows * p.dim * 8, 'pair-difference staging');
   try {
@@ -275,7 +409,10 @@ function accumulateSketch(sketch: CurvatureSketch, run: (outPtr: number, first: 
       run(buf, first + b, c);
       const block = f64(buf, c * p.dim).slice(); // a copy: the sketch may grow wasm memory
       const bad = block.findIndex((v) => v - v !== 0);
-      if (bad >= 0) throw new RangeError(`the pair difference of batch ${first + b + Math.floor(bad / p.dim)} overflows float64: the data or \`noiseVariance\` (${p.tau2}) are too large. Standardize the data (standardize()) or scale them down.`);
+      if (bad >= 0)
+        throw new RangeError(
+          `the pair difference of batch ${first + b + Math.floor(bad / p.dim)} overflows float64: the data or \`noiseVariance\` (${p.tau2}) are too large. Standardize the data (standardize()) or scale them down.`,
+        );
       addPairDifferences(sketch, block, p.n, p.tau2);
     }
   } finally {
@@ -291,11 +428,22 @@ function accumulateSketch(sketch: CurvatureSketch, run: (outPtr: number, first: 
  *
  * @returns batches x dim row-major Float64Array
  */
-export function pairDifferences(data: RegressionData | RegressionDataset, options: EstimateOptions): Float64Array {
+export function pairDifferences(
+  data: RegressionData | RegressionDataset,
+  options: EstimateOptions,
+): Float64Array {
   const d = data instanceof RegressionDataset ? data : checkRegressionData(data, ' or a RegressionDataset');
-  const m = checkPositiveInteger('batches', checkOptions('options', options, ESTIMATE_OPTION_KEYS, '`options` of pairDifferences').batches, 0x7fffffff);
+  const m = checkPositiveInteger(
+    'batches',
+    checkOptions('options', options, ESTIMATE_OPTION_KEYS, '`options` of pairDifferences').batches,
+    0x7fffffff,
+  );
   // (the covariance's at-least-2 rule does not apply to the differences themselves)
-  const plan = planEstimate(() => d, new Float64Array(d.dim), { ...options, batches: Math.max(2, m), method: 'paired' });
+  const plan = planEstimate(() => d, new Float64Array(d.dim), {
+    ...options,
+    batches: Math.max(2, m),
+    method: 'paired',
+  });
   const job: EstimateJob = { data: d, w: plan.w, p: { ...plan.p, m } };
   const bytes = job.p.m * job.p.dim * 8;
   checkFits(bytes, `the output of ${job.p.m} pair differences of dim ${job.p.dim}`);
@@ -314,26 +462,37 @@ export function pairDifferences(data: RegressionData | RegressionDataset, option
  * estimateHessian in this thread, for every method: validates everything first, then
  * computes the plan's blocks (one per level) and finishes. @internal
  */
-export function estimatePlanned(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions): CurvatureEstimate | SketchedCurvature {
+export function estimatePlanned(
+  data: RegressionData | RegressionDataset,
+  w: Float64Array,
+  options: EstimateOptions,
+): CurvatureEstimate | SketchedCurvature {
   // plain arrays: copied into wasm memory and checked there in one step, used as resident
   // data for this call only, and freed however the call ends (issue 22 item 3)
   let copy: RegressionDataset | undefined;
   try {
-    const plan = planEstimate(() => {
-      const r = residentData(data);
-      if (r.owned) copy = r.ds;
-      return r.ds;
-    }, w, options);
+    const plan = planEstimate(
+      () => {
+        const r = residentData(data);
+        if (r.owned) copy = r.ds;
+        return r.ds;
+      },
+      w,
+      options,
+    );
     return runPlanned(plan);
   } finally {
     copy?.dispose();
   }
 }
 
-function runPlanned(plan: ReturnType<typeof planEstimate<RegressionData | RegressionDataset>>): CurvatureEstimate | SketchedCurvature {
+function runPlanned(
+  plan: ReturnType<typeof planEstimate<RegressionData | RegressionDataset>>,
+): CurvatureEstimate | SketchedCurvature {
   const accs = computeBlocks({ data: plan.data, w: plan.w, p: plan.p }, plan.blocks, (acc) => acc);
   let levels: BlockAccumulator[];
-  if (accs.length === plan.levels.length) levels = accs; // one block per level: the accumulators themselves
+  if (accs.length === plan.levels.length)
+    levels = accs; // one block per level: the accumulators themselves
   else {
     try {
       levels = mergeLevels(plan, accs, (acc) => acc); // (merged ones are disposed)
@@ -372,8 +531,20 @@ function runPlanned(plan: ReturnType<typeof planEstimate<RegressionData | Regres
  * const exact = estimateHessian(data, w, { batchSize: 64, batches: 1000, seed: 1, method: 'paired' });
  * relativeError(exact.hessian, trueH, dim);
  */
-export function estimateHessian(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions & { sketch: SketchEstimateOptions }): SketchedCurvature;
-export function estimateHessian(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions): CurvatureEstimate;
-export function estimateHessian(data: RegressionData | RegressionDataset, w: Float64Array, options: EstimateOptions): CurvatureEstimate | SketchedCurvature {
+export function estimateHessian(
+  data: RegressionData | RegressionDataset,
+  w: Float64Array,
+  options: EstimateOptions & { sketch: SketchEstimateOptions },
+): SketchedCurvature;
+export function estimateHessian(
+  data: RegressionData | RegressionDataset,
+  w: Float64Array,
+  options: EstimateOptions,
+): CurvatureEstimate;
+export function estimateHessian(
+  data: RegressionData | RegressionDataset,
+  w: Float64Array,
+  options: EstimateOptions,
+): CurvatureEstimate | SketchedCurvature {
   return estimatePlanned(data, w, options); // every method, as the block plan above (one block per level)
 }

@@ -21,7 +21,11 @@ export interface SketchEstimateOptions {
 }
 
 /** A validated `sketch` option. @internal */
-export interface SketchSpec { size: number; k: number; precision?: 'f64' | 'f32' }
+export interface SketchSpec {
+  size: number;
+  k: number;
+  precision?: 'f64' | 'f32';
+}
 
 /** The keys of SketchEstimateOptions. @internal */
 export const SKETCH_OPTION_KEYS = ['size', 'k', 'precision'] as const;
@@ -35,9 +39,12 @@ export function checkSketch(value: unknown, method: EstimatorMethod): SketchSpec
   if (value === undefined) return undefined;
   const o = checkOptions('sketch', value, SKETCH_OPTION_KEYS, '`options.sketch`');
   if (method !== 'paired') {
-    throw new RangeError(`invalid argument: \`sketch\` needs method 'paired' (the sketch holds zero-mean pair differences; the single-draw methods' gradients have a mean it would not remove): pass method: 'paired'. Value: method \`${show(method)}\`.`);
+    throw new RangeError(
+      `invalid argument: \`sketch\` needs method 'paired' (the sketch holds zero-mean pair differences; the single-draw methods' gradients have a mean it would not remove): pass method: 'paired'. Value: method \`${show(method)}\`.`,
+    );
   }
-  if (o.size === undefined) throw new TypeError('invalid argument: `sketch.size` must be an integer >= 2. Value: `undefined`.');
+  if (o.size === undefined)
+    throw new TypeError('invalid argument: `sketch.size` must be an integer >= 2. Value: `undefined`.');
   const size = checkInteger('sketch.size', o.size, 2);
   const k = o.k === undefined ? Math.min(10, size - 1) : checkPositiveInteger('sketch.k', o.k, size);
   const spec: SketchSpec = { size, k };
@@ -47,7 +54,10 @@ export function checkSketch(value: unknown, method: EstimatorMethod): SketchSpec
 
 /** A new, empty sketch of the spec (the accumulator validates dim, size, precision and memory). @internal */
 export function newSketch(dim: number, spec: SketchSpec): CurvatureSketch {
-  return new CurvatureSketch(dim, spec.precision === undefined ? { size: spec.size } : { size: spec.size, precision: spec.precision });
+  return new CurvatureSketch(
+    dim,
+    spec.precision === undefined ? { size: spec.size } : { size: spec.size, precision: spec.precision },
+  );
 }
 
 /**
@@ -67,7 +77,12 @@ export function sketchChunkRows(dim: number): number {
 }
 
 /** Adds pair differences (rows x dim) as the rows a = delta sqrt(n / (2 tau2)). @internal */
-export function addPairDifferences(sketch: CurvatureSketch, diffs: Float64Array, n: number, tau2: number): void {
+export function addPairDifferences(
+  sketch: CurvatureSketch,
+  diffs: Float64Array,
+  n: number,
+  tau2: number,
+): void {
   sketch.addRows(diffs, { scale: Math.sqrt(n / (2 * tau2)) });
 }
 
@@ -107,10 +122,27 @@ export interface SketchedCurvature {
 }
 
 /** The sketched result of a finished sketch (shared by every runner). @internal */
-export function sketchResult(sketch: CurvatureSketch, spec: SketchSpec, m: number, tau2: number): SketchedCurvature {
+export function sketchResult(
+  sketch: CurvatureSketch,
+  spec: SketchSpec,
+  m: number,
+  tau2: number,
+): SketchedCurvature {
   const { eigenvalues, eigenvectors, upper, shrinkage } = sketch.eigenpairs(spec.k);
   return {
-    method: 'paired', eigenvalues, eigenvectors, upper, shrinkage, diagonal: sketch.diagonal(), trace: sketch.trace(),
-    dim: sketch.dim, sketchSize: spec.size, rows: sketch.rows, batches: m, noiseVariance: tau2, noiseLevels: [tau2], gradientEvaluations: 2 * m,
+    method: 'paired',
+    eigenvalues,
+    eigenvectors,
+    upper,
+    shrinkage,
+    diagonal: sketch.diagonal(),
+    trace: sketch.trace(),
+    dim: sketch.dim,
+    sketchSize: spec.size,
+    rows: sketch.rows,
+    batches: m,
+    noiseVariance: tau2,
+    noiseLevels: [tau2],
+    gradientEvaluations: 2 * m,
   };
 }

@@ -15,7 +15,10 @@ export type TapFn = (direction: 'to-worker' | 'from-worker', index: number, mess
  */
 export function startThread(script: URL): Worker {
   return fromSources
-    ? new Worker(`import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(script.href)}); });`, { eval: true })
+    ? new Worker(
+        `import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(script.href)}); });`,
+        { eval: true },
+      )
     : new Worker(script);
 }
 
@@ -30,7 +33,10 @@ export function threadTransport(worker: Worker, index = 0, tap?: TapFn): Transpo
       worker.postMessage(message, transfer as never);
     },
     listen(onMessage, onError) {
-      worker.on('message', (m) => { tap?.('from-worker', index, m); onMessage(m); });
+      worker.on('message', (m) => {
+        tap?.('from-worker', index, m);
+        onMessage(m);
+      });
       worker.on('error', onError);
       // any exit the coordinator did not ask for (it ignores the ones it asked for) is a failure
       worker.on('exit', (code) => onError(new Error(`gradcov worker exited with code ${code}`)));

@@ -6,4 +6,6 @@ import { serveWorker } from '../parallel/serve.js';
 if (!parentPort) throw new Error('gradcov/node-workers: worker.js must run in a worker thread');
 const port = parentPort;
 const handle = serveWorker((message, transfer) => port.postMessage(message, transfer as never));
-port.on('message', (m) => { void handle(m); });
+port.on('message', (m) => {
+  void handle(m);
+});

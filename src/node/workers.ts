@@ -13,13 +13,23 @@ import { readFile } from 'node:fs/promises';
 import { poolOver, checkPoolOptions, type EstimatorPool } from '../parallel/pool.js';
 import type { Transport } from '../parallel/channel.js';
 import { startThread, threadTransport } from './thread-transport.js';
-import { trainerOver, TRAIN_OPTION_KEYS, type DistributedTrainer, type TrainOptions } from '../parallel/trainer.js';
+import {
+  trainerOver,
+  TRAIN_OPTION_KEYS,
+  type DistributedTrainer,
+  type TrainOptions,
+} from '../parallel/trainer.js';
 import type { RegressionData } from '../data/dataset.js';
 import type { WasmBuild } from '../core/wasm.js';
 import { checkOptions, show } from '../core/validate.js';
 import '../node.js'; // registers the default loader, so init() reads the bundled .wasm
 
-export { EstimatorPool, type SharedData, type PoolEstimateOptions, DEFAULT_BLOCK_BATCHES } from '../parallel/pool.js';
+export {
+  EstimatorPool,
+  type SharedData,
+  type PoolEstimateOptions,
+  DEFAULT_BLOCK_BATCHES,
+} from '../parallel/pool.js';
 export { type Transport, type TransferList } from '../parallel/channel.js';
 export { DistributedTrainer, type TrainOptions, type TrainResult } from '../parallel/trainer.js';
 
@@ -53,7 +63,8 @@ export interface NodePoolOptions {
 }
 
 function checkTap(tap: unknown): MessageTap | undefined {
-  if (tap !== undefined && typeof tap !== 'function') throw new TypeError(`invalid argument: \`tap\` must be a function. Value: \`${show(tap)}\`.`);
+  if (tap !== undefined && typeof tap !== 'function')
+    throw new TypeError(`invalid argument: \`tap\` must be a function. Value: \`${show(tap)}\`.`);
   return tap as MessageTap | undefined;
 }
 
@@ -62,7 +73,6 @@ export function nodeTransport(index: number, tap?: MessageTap): Transport {
   // from sources (tests under tsx), the worker registers tsx before loading worker.ts
   return threadTransport(startThread(script), index, tap);
 }
-
 
 /**
  * Starts a pool of worker threads that share the compiled kernels (init() runs first if
@@ -80,7 +90,11 @@ export function nodeTransport(index: number, tap?: MessageTap): Transport {
  * await pool.close();
  */
 export async function createEstimatorPool(options?: NodePoolOptions): Promise<EstimatorPool> {
-  const { workers, sharedMemory } = checkPoolOptions(options, availableParallelism(), ['workers', 'sharedMemory', 'tap']);
+  const { workers, sharedMemory } = checkPoolOptions(options, availableParallelism(), [
+    'workers',
+    'sharedMemory',
+    'tap',
+  ]);
   const tap = checkTap(options?.tap);
   return poolOver((i) => nodeTransport(i, tap), workers, { sharedMemory, sharedWasm });
 }
@@ -101,7 +115,10 @@ export async function createEstimatorPool(options?: NodePoolOptions): Promise<Es
  * const { w } = await trainer.train();
  * await trainer.close();
  */
-export async function createDistributedTrainer(shards: RegressionData[], options: TrainOptions & { tap?: MessageTap }): Promise<DistributedTrainer> {
+export async function createDistributedTrainer(
+  shards: RegressionData[],
+  options: TrainOptions & { tap?: MessageTap },
+): Promise<DistributedTrainer> {
   const o = checkOptions('options', options, [...TRAIN_OPTION_KEYS, 'tap']);
   const { tap, ...rest } = o as unknown as TrainOptions & { tap?: MessageTap };
   const watch = checkTap(tap);

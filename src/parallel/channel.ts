@@ -17,7 +17,8 @@ export interface Transport {
   terminate(): unknown;
 }
 
-type Reply = { type: 'ok'; id: number; value?: unknown } | { type: 'error'; id: number; name: string; message: string };
+type Reply =
+  { type: 'ok'; id: number; value?: unknown } | { type: 'error'; id: number; name: string; message: string };
 
 /** Error classes a worker's error is rebuilt as on this side (by name). */
 function errorKind(name: string): new (message: string) => Error {
@@ -39,19 +40,23 @@ export class Channel {
   #failed: Error | undefined;
   #closing = false;
   constructor(readonly transport: Transport) {
-    transport.listen((msg) => {
-      const r = msg as Reply;
-      const p = this.#pending.get(r.id);
-      this.#pending.delete(r.id);
-      if (r.type === 'ok') {
-        p?.resolve(r.value);
-        return;
-      }
-      const err = new (errorKind(r.name))(r.message);
-      p?.reject(err);
-      // a trap may have left the worker's wasm memory corrupt: retire the worker
-      if (r.name === 'RuntimeError' || /^abort: /.test(r.message)) this.#fail(new Error(`its WebAssembly trapped: ${r.message}`), true);
-    }, (err) => this.#fail(err, false));
+    transport.listen(
+      (msg) => {
+        const r = msg as Reply;
+        const p = this.#pending.get(r.id);
+        this.#pending.delete(r.id);
+        if (r.type === 'ok') {
+          p?.resolve(r.value);
+          return;
+        }
+        const err = new (errorKind(r.name))(r.message);
+        p?.reject(err);
+        // a trap may have left the worker's wasm memory corrupt: retire the worker
+        if (r.name === 'RuntimeError' || /^abort: /.test(r.message))
+          this.#fail(new Error(`its WebAssembly trapped: ${r.message}`), true);
+      },
+      (err) => this.#fail(err, false),
+    );
   }
 
   #fail(err: Error, terminate: boolean): void {
@@ -111,9 +116,13 @@ export async function startChannels(transports: Transport[], shared?: SharedWasm
   const module = wasmModule();
   const channels = transports.map((t) => new Channel(t));
   try {
-    await Promise.all(channels.map((c) => c.request(shared
-      ? { type: 'init', module: shared.module, memory: shared.memory }
-      : { type: 'init', module })));
+    await Promise.all(
+      channels.map((c) =>
+        c.request(
+          shared ? { type: 'init', module: shared.module, memory: shared.memory } : { type: 'init', module },
+        ),
+      ),
+    );
   } catch (err) {
     await Promise.all(channels.map((c) => c.close()));
     throw err;
@@ -124,6 +133,7 @@ export async function startChannels(transports: Transport[], shared?: SharedWasm
 /** Splits [0, items) into `parts` contiguous ranges of near-equal size. @internal */
 export function contiguous(items: number, parts: number): [number, number][] {
   const out: [number, number][] = [];
-  for (let i = 0; i < parts; i++) out.push([Math.floor((i * items) / parts), Math.floor(((i + 1) * items) / parts)]);
+  for (let i = 0; i < parts; i++)
+    out.push([Math.floor((i * items) / parts), Math.floor(((i + 1) * items) / parts)]);
   return out;
 }

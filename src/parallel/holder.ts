@@ -19,7 +19,13 @@ export interface HolderMessage {
 
 /** A holder's round options: its batches of this round (firstBatch), their noise. @internal */
 export interface HolderRoundOptions {
-  batchSize: number; batches: number; noiseVariance: number; seed: number | bigint; stream: number; firstBatch: number; replacement: true;
+  batchSize: number;
+  batches: number;
+  noiseVariance: number;
+  seed: number | bigint;
+  stream: number;
+  firstBatch: number;
+  replacement: true;
 }
 
 /**
@@ -28,7 +34,12 @@ export interface HolderRoundOptions {
  * same batches' pair differences g(xi1) - g(xi2) (a second noise draw on the same rows: 2
  * batches x dim values in all), the reply TrainingRounds.update reads. @internal
  */
-export function holderRound(shard: RegressionDataset, w: Float64Array, options: HolderRoundOptions, paired: boolean): Float64Array {
+export function holderRound(
+  shard: RegressionDataset,
+  w: Float64Array,
+  options: HolderRoundOptions,
+  paired: boolean,
+): Float64Array {
   const G = linearRegressionGradients(shard, w, options);
   if (!paired) return G;
   const both = new Float64Array(2 * G.length);
@@ -43,13 +54,25 @@ export function holderRound(shard: RegressionDataset, w: Float64Array, options: 
  */
 export class HolderState {
   readonly #shard: RegressionDataset;
-  readonly #opts: { batchSize: number; batches: number; noiseVariance: number; seed: number | bigint; stream: number };
+  readonly #opts: {
+    batchSize: number;
+    batches: number;
+    noiseVariance: number;
+    seed: number | bigint;
+    stream: number;
+  };
   readonly #paired: boolean;
   #round = 0;
 
   constructor(m: HolderMessage) {
     this.#shard = RegressionDataset.fromChecked(m.shard!); // validated by the coordinator
-    this.#opts = { batchSize: m.batchSize!, batches: m.batches!, noiseVariance: m.noiseVariance!, seed: m.seed!, stream: m.stream! };
+    this.#opts = {
+      batchSize: m.batchSize!,
+      batches: m.batches!,
+      noiseVariance: m.noiseVariance!,
+      seed: m.seed!,
+      stream: m.stream!,
+    };
     this.#paired = m.paired ?? false;
   }
 

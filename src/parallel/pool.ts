@@ -15,9 +15,23 @@ import { RegressionDataset, type RegressionData } from '../data/dataset.js';
 import { planEstimate, mergeLevels, finishPlan, decodeBlock } from '../estimators/plan.js';
 import type { SketchEstimateOptions, SketchedCurvature } from '../estimators/sketched.js';
 import type { CurvatureEstimate } from '../estimators/methods.js';
-import { checkBoolean, checkOptions, checkPositiveInteger, checkRegressionData, show, type RegressionShape } from '../core/validate.js';
+import {
+  checkBoolean,
+  checkOptions,
+  checkPositiveInteger,
+  checkRegressionData,
+  show,
+  type RegressionShape,
+} from '../core/validate.js';
 import { type Transport, Channel, makeTransports, startChannels, contiguous } from './channel.js';
-import { type SharedWasm, type SharedWasmLoader, prepareSharedWasm, canShareMemory, type PackedData, packData } from './shared-memory.js';
+import {
+  type SharedWasm,
+  type SharedWasmLoader,
+  prepareSharedWasm,
+  canShareMemory,
+  type PackedData,
+  packData,
+} from './shared-memory.js';
 
 /** Default batches per block: large enough that a block's toBytes and merge cost little. */
 export const DEFAULT_BLOCK_BATCHES = 2048;
@@ -56,15 +70,19 @@ export interface PoolSettings {
   sharedWasm?: SharedWasmLoader;
 }
 
-
 /** The message that gives a worker a data set: its addresses in the shared memory, or the arrays. */
 function shareMessage(e: Entry): Record<string, unknown> {
   const { X, y, rows, dim, at } = e.data;
-  return at ? { type: 'share', dataId: e.id, at, rows, dim } : { type: 'share', dataId: e.id, data: { X, y, rows, dim } };
+  return at
+    ? { type: 'share', dataId: e.id, at, rows, dim }
+    : { type: 'share', dataId: e.id, data: { X, y, rows, dim } };
 }
 
 /** A handle's record in the pool that made it. */
-interface Entry { readonly id: number; readonly data: PackedData }
+interface Entry {
+  readonly id: number;
+  readonly data: PackedData;
+}
 
 // Handles are objects of this class, made only here (the token), frozen, and looked up by
 // identity in the WeakMap of the pool that made them: a copied or forged object, or a
@@ -75,7 +93,8 @@ class SharedDataHandle {
   readonly rows: number;
   readonly dim: number;
   constructor(token: symbol, rows: number, dim: number) {
-    if (token !== TOKEN) throw new TypeError('gradcov: share() handles are made by EstimatorPool.share() only.');
+    if (token !== TOKEN)
+      throw new TypeError('gradcov: share() handles are made by EstimatorPool.share() only.');
     this.rows = rows;
     this.dim = dim;
     Object.freeze(this);
@@ -83,7 +102,13 @@ class SharedDataHandle {
 }
 
 /** The option keys pool.estimateHessian takes: estimateHessian's (every method) and `blockBatches`. */
-const POOL_ESTIMATE_KEYS = [...ESTIMATE_OPTION_KEYS, 'blockBatches', 'method', 'noiseLevels', 'sketch'] as const;
+const POOL_ESTIMATE_KEYS = [
+  ...ESTIMATE_OPTION_KEYS,
+  'blockBatches',
+  'method',
+  'noiseLevels',
+  'sketch',
+] as const;
 
 // Test hook: the live channels of a pool (tests kill a worker through its transport).
 const channelsOf = new WeakMap<EstimatorPool, () => Channel[]>();
@@ -117,7 +142,12 @@ export class EstimatorPool {
   readonly #entries = new Set<Entry>();
 
   /** @internal use createEstimatorPool */
-  constructor(channels: Channel[], make: (index: number) => Transport, settings: PoolSettings, shared?: SharedWasm) {
+  constructor(
+    channels: Channel[],
+    make: (index: number) => Transport,
+    settings: PoolSettings,
+    shared?: SharedWasm,
+  ) {
     this.#channels = channels;
     this.#make = make;
     this.#sharedMemory = settings.sharedMemory;
@@ -158,7 +188,13 @@ export class EstimatorPool {
     const done = Promise.allSettled(acks).then(() => {
       if (entry.data.at) this.#shared!.regions.free(entry.data.at[0]);
     });
-    return this.#all(acks, channels).then(() => done, (err: unknown) => done.then(() => { throw err; }));
+    return this.#all(acks, channels).then(
+      () => done,
+      (err: unknown) =>
+        done.then(() => {
+          throw err;
+        }),
+    );
   }
 
   #live(): void {
@@ -170,7 +206,9 @@ export class EstimatorPool {
   async #ready(): Promise<Channel[]> {
     this.#live();
     if (this.#channels.some((c) => c.failed)) {
-      this.#repair ??= this.#replaceFailed().finally(() => { this.#repair = undefined; });
+      this.#repair ??= this.#replaceFailed().finally(() => {
+        this.#repair = undefined;
+      });
       await this.#repair;
       this.#live();
     }
@@ -188,7 +226,10 @@ export class EstimatorPool {
         this.#channels[i] = fresh!;
       } catch (err) {
         const why = err instanceof Error ? err.message : String(err);
-        this.#broken = new Error(`gradcov: the EstimatorPool is broken: worker ${i} stopped (${old.failed!.message}) and could not be replaced (${why}). Close it (await pool.close()) and create a new pool.`, { cause: err });
+        this.#broken = new Error(
+          `gradcov: the EstimatorPool is broken: worker ${i} stopped (${old.failed!.message}) and could not be replaced (${why}). Close it (await pool.close()) and create a new pool.`,
+          { cause: err },
+        );
         throw this.#broken;
       }
     }
@@ -206,7 +247,10 @@ export class EstimatorPool {
     const dead = channels.findIndex((c) => c.failed);
     if (dead >= 0 && !this.#closed) {
       const cause = channels[dead]!.failed!;
-      throw new Error(`gradcov: worker ${dead} of this EstimatorPool stopped during the call (${cause.message}); nothing was returned. The next call replaces the worker; shared data sets stay valid.`, { cause });
+      throw new Error(
+        `gradcov: worker ${dead} of this EstimatorPool stopped during the call (${cause.message}); nothing was returned. The next call replaces the worker; shared data sets stay valid.`,
+        { cause },
+      );
     }
     throw failed.reason;
   }
@@ -230,12 +274,21 @@ export class EstimatorPool {
   async share(data: RegressionData): Promise<SharedData> {
     this.#live();
     if (data instanceof RegressionDataset) {
-      throw new TypeError('invalid argument: `data` must be plain { X, y, rows, dim } (a RegressionDataset lives in this thread\'s wasm memory). Value: `RegressionDataset`.');
+      throw new TypeError(
+        "invalid argument: `data` must be plain { X, y, rows, dim } (a RegressionDataset lives in this thread's wasm memory). Value: `RegressionDataset`.",
+      );
     }
     const d = checkRegressionData(data);
     // each worker loads X and y into its wasm memory: refuse what cannot fit, before copying
-    checkBlocks([byteCount(d.rows * d.dim, 8), byteCount(d.rows, 8)], `\`data\` (${d.rows} x ${d.dim})`, 'a copy of X and y in each worker\'s wasm memory (8 rows dim bytes)');
-    const entry: Entry = { id: this.#nextData++, data: packData(d, this.#sharedMemory, 'data', this.#shared) };
+    checkBlocks(
+      [byteCount(d.rows * d.dim, 8), byteCount(d.rows, 8)],
+      `\`data\` (${d.rows} x ${d.dim})`,
+      "a copy of X and y in each worker's wasm memory (8 rows dim bytes)",
+    );
+    const entry: Entry = {
+      id: this.#nextData++,
+      data: packData(d, this.#sharedMemory, 'data', this.#shared),
+    };
     let channels: Channel[];
     try {
       channels = await this.#ready();
@@ -245,7 +298,10 @@ export class EstimatorPool {
     }
     this.#entries.add(entry);
     try {
-      await this.#all(channels.map((c) => c.request(shareMessage(entry))), channels);
+      await this.#all(
+        channels.map((c) => c.request(shareMessage(entry))),
+        channels,
+      );
     } catch (err) {
       this.#entries.delete(entry);
       this.#drop(entry, channels).catch(() => undefined);
@@ -262,11 +318,16 @@ export class EstimatorPool {
     const entry = typeof handle === 'object' && handle !== null ? this.#handles.get(handle) : undefined;
     if (entry) return entry;
     if (handle instanceof SharedDataHandle && handleOwner.has(handle)) {
-      throw new RangeError(handleOwner.get(handle) === this
-        ? `invalid argument: \`${name}\` is a share() handle that was forgotten (forget()); share the data again. Value: \`SharedData(${handle.rows} x ${handle.dim})\`.`
-        : `invalid argument: \`${name}\` is a share() handle of another EstimatorPool; share the data with this pool. Value: \`SharedData(${handle.rows} x ${handle.dim})\`.`);
+      throw new RangeError(
+        handleOwner.get(handle) === this
+          ? `invalid argument: \`${name}\` is a share() handle that was forgotten (forget()); share the data again. Value: \`SharedData(${handle.rows} x ${handle.dim})\`.`
+          : `invalid argument: \`${name}\` is a share() handle of another EstimatorPool; share the data with this pool. Value: \`SharedData(${handle.rows} x ${handle.dim})\`.`,
+      );
     }
-    const rule = name === 'data' ? 'regression data { X, y, rows, dim } or a handle returned by this pool\'s share()' : 'a handle returned by this pool\'s share()';
+    const rule =
+      name === 'data'
+        ? "regression data { X, y, rows, dim } or a handle returned by this pool's share()"
+        : "a handle returned by this pool's share()";
     throw new TypeError(`invalid argument: \`${name}\` must be ${rule}. Value: \`${show(handle)}\`.`);
   }
 
@@ -312,9 +373,21 @@ export class EstimatorPool {
    * const { hessian } = await pool.estimateHessian(data, w, { batchSize: 64, batches: 20000, seed: 1 });
    * await pool.close();
    */
-  async estimateHessian(data: RegressionData | SharedData, w: Float64Array, options: PoolEstimateOptions & { sketch: SketchEstimateOptions }): Promise<SketchedCurvature>;
-  async estimateHessian(data: RegressionData | SharedData, w: Float64Array, options: PoolEstimateOptions): Promise<CurvatureEstimate>;
-  async estimateHessian(data: RegressionData | SharedData, w: Float64Array, options: PoolEstimateOptions): Promise<CurvatureEstimate | SketchedCurvature> {
+  async estimateHessian(
+    data: RegressionData | SharedData,
+    w: Float64Array,
+    options: PoolEstimateOptions & { sketch: SketchEstimateOptions },
+  ): Promise<SketchedCurvature>;
+  async estimateHessian(
+    data: RegressionData | SharedData,
+    w: Float64Array,
+    options: PoolEstimateOptions,
+  ): Promise<CurvatureEstimate>;
+  async estimateHessian(
+    data: RegressionData | SharedData,
+    w: Float64Array,
+    options: PoolEstimateOptions,
+  ): Promise<CurvatureEstimate | SketchedCurvature> {
     this.#live();
     let entry: Entry | undefined;
     let shape: { rows: number; dim: number };
@@ -323,7 +396,9 @@ export class EstimatorPool {
       shape = entry.data;
     } else {
       if (data instanceof RegressionDataset) {
-        throw new TypeError('invalid argument: `data` must be plain { X, y, rows, dim } or a handle from share() (a RegressionDataset lives in this thread\'s wasm memory). Value: `RegressionDataset`.');
+        throw new TypeError(
+          "invalid argument: `data` must be plain { X, y, rows, dim } or a handle from share() (a RegressionDataset lives in this thread's wasm memory). Value: `RegressionDataset`.",
+        );
       }
       shape = checkRegressionData(data, ' or a handle from share()');
     }
@@ -332,11 +407,19 @@ export class EstimatorPool {
     const { blockBatches: bb, ...rest } = opts;
     // estimateHessian's checks, sizes included (the bytes each worker will allocate), before
     // anything is sent; then the method's blocks (src/estimators/plan.ts: the plan every runner shares)
-    const plan = planEstimate(() => shape, w, rest as unknown as EstimateOptions, bb ?? DEFAULT_BLOCK_BATCHES);
+    const plan = planEstimate(
+      () => shape,
+      w,
+      rest as unknown as EstimateOptions,
+      bb ?? DEFAULT_BLOCK_BATCHES,
+    );
     const { w: weights, p } = plan;
     const wCopy = weights.slice(); // before the first await: changing w after the call cannot reach the workers
     const own = entry === undefined;
-    const job: Entry = entry ?? { id: this.#nextData++, data: packData(shape as RegressionShape, this.#sharedMemory, 'data', this.#shared) };
+    const job: Entry = entry ?? {
+      id: this.#nextData++,
+      data: packData(shape as RegressionShape, this.#sharedMemory, 'data', this.#shared),
+    };
     let channels: Channel[];
     try {
       channels = await this.#ready();
@@ -345,13 +428,33 @@ export class EstimatorPool {
       throw err;
     }
     try {
-      if (own) await this.#all(channels.map((c) => c.request(shareMessage(job))), channels);
+      if (own)
+        await this.#all(
+          channels.map((c) => c.request(shareMessage(job))),
+          channels,
+        );
       const { blocks } = plan;
       const ranges = contiguous(blocks.length, channels.length);
-      const parts = await this.#all(ranges.map(([a, b], i) => (a === b ? undefined
-        : channels[i]!.request<Uint8Array[]>({ type: 'estimate', dataId: job.id, blocks: blocks.slice(a, b), w: wCopy, p }))), channels);
+      const parts = await this.#all(
+        ranges.map(([a, b], i) =>
+          a === b
+            ? undefined
+            : channels[i]!.request<Uint8Array[]>({
+                type: 'estimate',
+                dataId: job.id,
+                blocks: blocks.slice(a, b),
+                w: wCopy,
+                p,
+              }),
+        ),
+        channels,
+      );
       // block order; our own workers' blocks: no O(dim^3) PSD check
-      const levels = mergeLevels(plan, parts.flatMap((x) => x ?? []), (blob) => decodeBlock(plan, blob, true));
+      const levels = mergeLevels(
+        plan,
+        parts.flatMap((x) => x ?? []),
+        (blob) => decodeBlock(plan, blob, true),
+      );
       try {
         return finishPlan(plan, levels); // the same result or the same error as estimateHessian
       } finally {
@@ -373,7 +476,10 @@ export class EstimatorPool {
    */
   async wasmMemoryBytes(): Promise<number[]> {
     const channels = await this.#ready();
-    return this.#all(channels.map((c) => c.request<number>({ type: 'memory' })), channels);
+    return this.#all(
+      channels.map((c) => c.request<number>({ type: 'memory' })),
+      channels,
+    );
   }
 
   /**
@@ -404,12 +510,21 @@ export class EstimatorPool {
 }
 
 /** Builds a pool of `count` workers made by `make` (used by the Node and Web Worker entries). @internal */
-export async function poolOver(make: (index: number) => Transport, count: number, settings: PoolSettings): Promise<EstimatorPool> {
+export async function poolOver(
+  make: (index: number) => Transport,
+  count: number,
+  settings: PoolSettings,
+): Promise<EstimatorPool> {
   if (!isInitialized()) await init();
   const shared = settings.sharedMemory ? await prepareSharedWasm(settings.sharedWasm) : undefined;
   if (shared) {
     try {
-      return new EstimatorPool(await startChannels(makeTransports(make, count), shared), make, settings, shared);
+      return new EstimatorPool(
+        await startChannels(makeTransports(make, count), shared),
+        make,
+        settings,
+        shared,
+      );
     } catch {
       // the runtime could not give its workers the shared memory (or could not start them):
       // start again with a memory per worker; an error there is the one reported
@@ -423,13 +538,19 @@ export async function poolOver(make: (index: number) => Transport, count: number
  * `defaultWorkers`), `sharedMemory` (a boolean; default: where the runtime can), and no
  * key outside `known`. @internal
  */
-export function checkPoolOptions(options: unknown, defaultWorkers: number, known: readonly string[]): { workers: number; sharedMemory: boolean } {
+export function checkPoolOptions(
+  options: unknown,
+  defaultWorkers: number,
+  known: readonly string[],
+): { workers: number; sharedMemory: boolean } {
   const o = checkOptions('options', options, known);
   const workers = o.workers === undefined ? defaultWorkers : checkPositiveInteger('workers', o.workers, 256);
   const can = canShareMemory();
   const sharedMemory = o.sharedMemory === undefined ? can : checkBoolean('sharedMemory', o.sharedMemory);
   if (sharedMemory && !can) {
-    throw new RangeError('invalid argument: `sharedMemory` is true but this runtime cannot share memory with workers (SharedArrayBuffer needs a cross-origin-isolated page: COOP and COEP headers). Value: `true`.');
+    throw new RangeError(
+      'invalid argument: `sharedMemory` is true but this runtime cannot share memory with workers (SharedArrayBuffer needs a cross-origin-isolated page: COOP and COEP headers). Value: `true`.',
+    );
   }
   return { workers, sharedMemory };
 }

@@ -30,8 +30,13 @@ export interface TrainResult {
 
 /** The settings the round update reads (checked by checkTrainSettings). @internal */
 export interface RoundSettings {
-  rounds: number; batchSize: number; noiseVariance: number; paired: boolean;
-  learningRate: number; ridge: number | undefined; averageLast: number;
+  rounds: number;
+  batchSize: number;
+  noiseVariance: number;
+  paired: boolean;
+  learningRate: number;
+  ridge: number | undefined;
+  averageLast: number;
 }
 
 const norm = (v: Float64Array): number => Math.hypot(...v);
@@ -56,7 +61,13 @@ export class TrainingRounds {
   #t0 = performance.now();
 
   /** `rows[k]`: holder k's shard rows; `batches[k]`: its batch gradients per round. */
-  constructor(dim: number, settings: RoundSettings, rows: readonly number[], batches: readonly number[], w0: Float64Array) {
+  constructor(
+    dim: number,
+    settings: RoundSettings,
+    rows: readonly number[],
+    batches: readonly number[],
+    w0: Float64Array,
+  ) {
     this.dim = dim;
     this.#s = settings;
     this.#rows = rows;
@@ -80,9 +91,11 @@ export class TrainingRounds {
   #diverged(r: number, what: string, cause?: unknown): RangeError {
     const s = this.#s;
     return new RangeError(
-      `gradcov: training stopped at round ${r + 1} of ${s.rounds}: ${what} (largest gradient element ${this.#largest}, |w| = ${norm(this.#w)}). `
-      + `If w is growing, lower \`learningRate\` (now ${s.learningRate}) or raise \`ridge\` (now ${s.ridge ?? 'the default'}); `
-      + `otherwise standardize the shards or lower \`noiseVariance\` (now ${s.noiseVariance}).`, cause === undefined ? undefined : { cause });
+      `gradcov: training stopped at round ${r + 1} of ${s.rounds}: ${what} (largest gradient element ${this.#largest}, |w| = ${norm(this.#w)}). ` +
+        `If w is growing, lower \`learningRate\` (now ${s.learningRate}) or raise \`ridge\` (now ${s.ridge ?? 'the default'}); ` +
+        `otherwise standardize the shards or lower \`noiseVariance\` (now ${s.noiseVariance}).`,
+      cause === undefined ? undefined : { cause },
+    );
   }
 
   /**
@@ -97,7 +110,10 @@ export class TrainingRounds {
     let dof = this.#dof;
     const g = new Float64Array(dim);
     replies.forEach((reply, k) => {
-      if (reply.length !== this.replyLength(k)) throw new RangeError(`gradcov: round ${r + 1}: holder ${k} sent ${reply.length} values, the round needs ${this.replyLength(k)}.`);
+      if (reply.length !== this.replyLength(k))
+        throw new RangeError(
+          `gradcov: round ${r + 1}: holder ${k} sent ${reply.length} values, the round needs ${this.replyLength(k)}.`,
+        );
       const half = this.#batches[k]! * dim;
       for (const v of reply) this.#largest = Math.max(this.#largest, Math.abs(v));
       if (!allFinite(reply)) throw this.#diverged(r, `holder ${k}'s gradients are not finite`);
@@ -110,7 +126,12 @@ export class TrainingRounds {
           if (s.paired) acc.reset().addBatch(reply.subarray(half, 2 * half)); // H_hat from the pair differences
           M = acc.comoment();
         } catch (err) {
-          if (err instanceof RangeError) throw this.#diverged(r, `the covariance of holder ${k}'s gradients is not representable (${err.message})`, err);
+          if (err instanceof RangeError)
+            throw this.#diverged(
+              r,
+              `the covariance of holder ${k}'s gradients is not representable (${err.message})`,
+              err,
+            );
           throw err;
         }
         for (let i = 0; i < M.length; i++) pooled[i] += M[i]!;
@@ -122,7 +143,11 @@ export class TrainingRounds {
       }
     });
     const H = this.#hessian(pooled, dof);
-    if (!allFinite(H) || !allFinite(g)) throw this.#diverged(r, 'the Hessian estimate H_hat (the gradients\' covariance) or the mean gradient overflows');
+    if (!allFinite(H) || !allFinite(g))
+      throw this.#diverged(
+        r,
+        "the Hessian estimate H_hat (the gradients' covariance) or the mean gradient overflows",
+      );
     let tr = 0;
     for (let j = 0; j < dim; j++) tr += H[j * dim + j]!;
     let step: Float64Array;
@@ -130,7 +155,10 @@ export class TrainingRounds {
       step = choleskySolve(H, dim, g, { ridge: s.ridge ?? 1e-8 * (tr / dim) }); // wasm Cholesky
     } catch (err) {
       if (!(err instanceof RangeError)) throw err;
-      throw new RangeError(`gradcov: the preconditioned step failed at round ${r + 1}: H_hat + ridge I could not be factored (${err.message}). Raise \`ridge\` (now ${s.ridge ?? 'the default'}).`, { cause: err });
+      throw new RangeError(
+        `gradcov: the preconditioned step failed at round ${r + 1}: H_hat + ridge I could not be factored (${err.message}). Raise \`ridge\` (now ${s.ridge ?? 'the default'}).`,
+        { cause: err },
+      );
     }
     const next = new Float64Array(dim);
     for (let j = 0; j < dim; j++) next[j] = this.#w[j]! - s.learningRate * step[j]!;
@@ -151,8 +179,12 @@ export class TrainingRounds {
   /** The run's result after its last round. */
   result(): TrainResult {
     return {
-      w: this.#avg, last: this.#w, hessian: this.#hessian(this.#pooled, this.#dof), gradientNorms: this.#norms,
-      rounds: this.#s.rounds, roundsMs: performance.now() - this.#t0,
+      w: this.#avg,
+      last: this.#w,
+      hessian: this.#hessian(this.#pooled, this.#dof),
+      gradientNorms: this.#norms,
+      rounds: this.#s.rounds,
+      roundsMs: performance.now() - this.#t0,
     };
   }
 }

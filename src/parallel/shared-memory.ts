@@ -1,6 +1,16 @@
 // Memory shared with workers: the shared-memory build of the kernels on one
 // WebAssembly.Memory, and data packed once into a buffer the workers read.
-import { wasmBuild, makeSharedMemory, importsMemory, compile, RegionAllocator, formatBytes, type WasmModule, type WasmBuild, type WasmSource } from '../core/wasm.js';
+import {
+  wasmBuild,
+  makeSharedMemory,
+  importsMemory,
+  compile,
+  RegionAllocator,
+  formatBytes,
+  type WasmModule,
+  type WasmBuild,
+  type WasmSource,
+} from '../core/wasm.js';
 import { checkFinite, type RegressionShape } from '../core/validate.js';
 
 /**
@@ -30,7 +40,7 @@ export async function prepareSharedWasm(load: SharedWasmLoader | undefined): Pro
   const build = wasmBuild();
   if (!load || build === undefined) return undefined;
   let byBuild = sharedModules.get(load);
-  if (!byBuild) sharedModules.set(load, byBuild = new Map());
+  if (!byBuild) sharedModules.set(load, (byBuild = new Map()));
   let pending = byBuild.get(build);
   if (!pending) {
     pending = (async () => {
@@ -48,7 +58,6 @@ export async function prepareSharedWasm(load: SharedWasmLoader | undefined): Pro
   return { module, memory, regions: new RegionAllocator(memory) };
 }
 
-
 /**
  * Whether this runtime can share memory with its workers: SharedArrayBuffer exists and,
  * in a browser, the page is cross-origin isolated (COOP/COEP headers). Node's
@@ -64,7 +73,13 @@ export function canShareMemory(): boolean {
  * X and y in one buffer the pool owns (shared with the workers, or copied to them); `at`:
  * their addresses when the buffer is the workers' shared WebAssembly memory. @internal
  */
-export interface PackedData { X: Float64Array; y: Float64Array; rows: number; dim: number; at?: [number, number] }
+export interface PackedData {
+  X: Float64Array;
+  y: Float64Array;
+  rows: number;
+  dim: number;
+  at?: [number, number];
+}
 
 function isSharedBuffer(view: ArrayBufferView): boolean {
   return typeof SharedArrayBuffer === 'function' && view.buffer instanceof SharedArrayBuffer;
@@ -76,7 +91,12 @@ function isSharedBuffer(view: ArrayBufferView): boolean {
  * they were checked: then the copy is checked again, so what the workers get is exactly
  * what passed validation. @internal
  */
-export function packData(d: RegressionShape, shared: boolean, name = 'data', wasmShared?: SharedWasm): PackedData {
+export function packData(
+  d: RegressionShape,
+  shared: boolean,
+  name = 'data',
+  wasmShared?: SharedWasm,
+): PackedData {
   const n = d.rows * d.dim;
   const bytes = (n + d.rows) * 8;
   let at: [number, number] | undefined;
@@ -87,7 +107,10 @@ export function packData(d: RegressionShape, shared: boolean, name = 'data', was
     try {
       base = wasmShared.regions.alloc(bytes);
     } catch (err) {
-      throw new RangeError(`${name} needs ${formatBytes(bytes)} of the workers' shared WebAssembly memory and the engine refused to grow it (${formatBytes(wasmShared.memory.buffer.byteLength)} reserved, 4 GiB at most).`, { cause: err });
+      throw new RangeError(
+        `${name} needs ${formatBytes(bytes)} of the workers' shared WebAssembly memory and the engine refused to grow it (${formatBytes(wasmShared.memory.buffer.byteLength)} reserved, 4 GiB at most).`,
+        { cause: err },
+      );
     }
     buffer = wasmShared.memory.buffer;
     at = [base, base + n * 8];

@@ -13,12 +13,32 @@ import { checkBlocks, byteCount } from '../core/wasm.js';
 import { paddedDim } from '../core/covariance.js';
 import { TrainingRounds, type TrainResult } from './round.js';
 import {
-  checkFloat64Array, checkLength, checkFinite, checkNonNegative, checkOptions, checkPositiveInteger, checkSeed, checkInteger, checkOneOf, isObject, show,
+  checkFloat64Array,
+  checkLength,
+  checkFinite,
+  checkNonNegative,
+  checkOptions,
+  checkPositiveInteger,
+  checkSeed,
+  checkInteger,
+  checkOneOf,
+  isObject,
+  show,
 } from '../core/validate.js';
 
 /** The keys of TrainOptions (any other key is rejected, naming the closest). @internal */
 export const TRAIN_OPTION_KEYS = [
-  'rounds', 'batchSize', 'batchesPerRound', 'seed', 'noiseVariance', 'learningRate', 'ridge', 'averageLast', 'w0', 'workers', 'hessianEstimator',
+  'rounds',
+  'batchSize',
+  'batchesPerRound',
+  'seed',
+  'noiseVariance',
+  'learningRate',
+  'ridge',
+  'averageLast',
+  'w0',
+  'workers',
+  'hessianEstimator',
 ] as const;
 
 /**
@@ -26,22 +46,48 @@ export const TRAIN_OPTION_KEYS = [
  * and gradcov/bullmq's trainOnQueues, so both refuse and default alike. @internal
  */
 export function checkTrainSettings(o: Record<string, unknown>): {
-  rounds: number; batchSize: number; batchesPerRound: number; seed: number | bigint; noiseVariance: number;
-  paired: boolean; learningRate: number; ridge: number | undefined; averageLast: number;
+  rounds: number;
+  batchSize: number;
+  batchesPerRound: number;
+  seed: number | bigint;
+  noiseVariance: number;
+  paired: boolean;
+  learningRate: number;
+  ridge: number | undefined;
+  averageLast: number;
 } {
   const rounds = checkPositiveInteger('rounds', o.rounds, 1e7);
   const batchSize = checkPositiveInteger('batchSize', o.batchSize, 0x7fffffff);
   const batchesPerRound = checkPositiveInteger('batchesPerRound', o.batchesPerRound, 0x7fffffff);
   checkSeed('seed', o.seed);
-  const noiseVariance = o.noiseVariance === undefined ? batchSize : checkNonNegative('noiseVariance', o.noiseVariance);
-  const paired = (o.hessianEstimator === undefined ? 'paired' : checkOneOf('hessianEstimator', o.hessianEstimator, ['paired', 'calibrated'] as const)) === 'paired';
+  const noiseVariance =
+    o.noiseVariance === undefined ? batchSize : checkNonNegative('noiseVariance', o.noiseVariance);
+  const paired =
+    (o.hessianEstimator === undefined
+      ? 'paired'
+      : checkOneOf('hessianEstimator', o.hessianEstimator, ['paired', 'calibrated'] as const)) === 'paired';
   if (paired && noiseVariance === 0) {
-    throw new RangeError("invalid argument: `noiseVariance` must be > 0 with hessianEstimator 'paired'. Value: `0`.");
+    throw new RangeError(
+      "invalid argument: `noiseVariance` must be > 0 with hessianEstimator 'paired'. Value: `0`.",
+    );
   }
   const learningRate = o.learningRate === undefined ? 1 : checkNonNegative('learningRate', o.learningRate);
   const ridge = o.ridge === undefined ? undefined : checkNonNegative('ridge', o.ridge);
-  const averageLast = o.averageLast === undefined ? Math.max(1, Math.floor(rounds / 2)) : checkInteger('averageLast', o.averageLast, 1, rounds);
-  return { rounds, batchSize, batchesPerRound, seed: o.seed as number | bigint, noiseVariance, paired, learningRate, ridge, averageLast };
+  const averageLast =
+    o.averageLast === undefined
+      ? Math.max(1, Math.floor(rounds / 2))
+      : checkInteger('averageLast', o.averageLast, 1, rounds);
+  return {
+    rounds,
+    batchSize,
+    batchesPerRound,
+    seed: o.seed as number | bigint,
+    noiseVariance,
+    paired,
+    learningRate,
+    ridge,
+    averageLast,
+  };
 }
 
 /** Options of createDistributedTrainer (gradient-only training). */
@@ -80,8 +126,11 @@ export interface TrainOptions {
 
 export type { TrainResult } from './round.js';
 
-type TrainSettings = Required<Omit<TrainOptions, 'w0' | 'ridge' | 'workers' | 'hessianEstimator'>> & { ridge: number | undefined; w0: Float64Array; paired: boolean };
-
+type TrainSettings = Required<Omit<TrainOptions, 'w0' | 'ridge' | 'workers' | 'hessianEstimator'>> & {
+  ridge: number | undefined;
+  w0: Float64Array;
+  paired: boolean;
+};
 
 // Test hook: the live channels of a trainer (tests kill a worker through its transport).
 const channelsOf = new WeakMap<DistributedTrainer, Channel[]>();
@@ -110,7 +159,14 @@ export class DistributedTrainer {
   #training = false;
 
   /** @internal use createDistributedTrainer */
-  constructor(channels: Channel[], thread: number[], rows: number[], dim: number, opts: TrainSettings, batches: number[]) {
+  constructor(
+    channels: Channel[],
+    thread: number[],
+    rows: number[],
+    dim: number,
+    opts: TrainSettings,
+    batches: number[],
+  ) {
     this.#channels = channels;
     this.#thread = thread;
     this.#rows = rows;
@@ -139,7 +195,9 @@ export class DistributedTrainer {
     if (this.#closed) throw new Error('gradcov: this DistributedTrainer has been closed.');
     const dead = this.#channels.findIndex((c) => c.failed);
     if (dead >= 0) {
-      throw new Error(`gradcov: the DistributedTrainer is broken: worker ${dead} stopped (${this.#channels[dead]!.failed!.message}) and its holders' state is lost. Close it (await trainer.close()) and create a new trainer.`);
+      throw new Error(
+        `gradcov: the DistributedTrainer is broken: worker ${dead} stopped (${this.#channels[dead]!.failed!.message}) and its holders' state is lost. Close it (await trainer.close()) and create a new trainer.`,
+      );
     }
   }
 
@@ -159,7 +217,10 @@ export class DistributedTrainer {
    */
   async train(): Promise<TrainResult> {
     this.#live();
-    if (this.#training) throw new Error('gradcov: DistributedTrainer.train() is already running; await it before calling train() again.');
+    if (this.#training)
+      throw new Error(
+        'gradcov: DistributedTrainer.train() is already running; await it before calling train() again.',
+      );
     this.#training = true;
     try {
       return await this.#train();
@@ -174,7 +235,11 @@ export class DistributedTrainer {
       let replies: Float64Array[];
       try {
         const w = run.w;
-        replies = await Promise.all(this.#rows.map((_, k) => this.#channels[this.#thread[k]!]!.request<Float64Array>({ type: 'holder:round', holder: k, w })));
+        replies = await Promise.all(
+          this.#rows.map((_, k) =>
+            this.#channels[this.#thread[k]!]!.request<Float64Array>({ type: 'holder:round', holder: k, w }),
+          ),
+        );
       } catch (err) {
         this.#live(); // a dead worker: say the trainer is broken
         throw err;
@@ -221,21 +286,41 @@ export function assignHolders(batches: readonly number[], threads: number): numb
  * only w and gradients travel). Each shard is copied once and moved to its worker; the
  * trainer keeps no reference to the caller's arrays. @internal
  */
-export async function trainerOver(makeTransport: (index: number) => Transport, shards: RegressionData[], options: TrainOptions, defaultThreads: number): Promise<DistributedTrainer> {
-  if (!Array.isArray(shards) || shards.length === 0) throw new TypeError('invalid argument: `shards` must be a non-empty array of { X, y, rows, dim }. Value: `' + show(shards) + '`.');
-  if (!isObject(shards[0])) throw new TypeError(`invalid argument: \`shards[0]\` must be an object { X, y, rows, dim }. Value: \`${show(shards[0])}\`.`);
+export async function trainerOver(
+  makeTransport: (index: number) => Transport,
+  shards: RegressionData[],
+  options: TrainOptions,
+  defaultThreads: number,
+): Promise<DistributedTrainer> {
+  if (!Array.isArray(shards) || shards.length === 0)
+    throw new TypeError(
+      'invalid argument: `shards` must be a non-empty array of { X, y, rows, dim }. Value: `' +
+        show(shards) +
+        '`.',
+    );
+  if (!isObject(shards[0]))
+    throw new TypeError(
+      `invalid argument: \`shards[0]\` must be an object { X, y, rows, dim }. Value: \`${show(shards[0])}\`.`,
+    );
   const dim = checkPositiveInteger('shards[0].dim', shards[0].dim);
   shards.forEach((s, k) => {
-    if (!isObject(s)) throw new TypeError(`invalid argument: \`shards[${k}]\` must be an object { X, y, rows, dim }. Value: \`${show(s)}\`.`);
+    if (!isObject(s))
+      throw new TypeError(
+        `invalid argument: \`shards[${k}]\` must be an object { X, y, rows, dim }. Value: \`${show(s)}\`.`,
+      );
     checkPositiveInteger(`shards[${k}].rows`, s.rows);
-    if (s.dim !== dim) throw new RangeError(`invalid argument: \`shards[${k}].dim\` must equal shards[0].dim (${dim}). Value: \`${show(s.dim)}\`.`);
+    if (s.dim !== dim)
+      throw new RangeError(
+        `invalid argument: \`shards[${k}].dim\` must equal shards[0].dim (${dim}). Value: \`${show(s.dim)}\`.`,
+      );
     checkLength(`shards[${k}].X`, checkFloat64Array(`shards[${k}].X`, s.X), s.rows * dim, 'rows x dim');
     checkLength(`shards[${k}].y`, checkFloat64Array(`shards[${k}].y`, s.y), s.rows, 'rows');
     checkFinite(`shards[${k}].X`, s.X);
     checkFinite(`shards[${k}].y`, s.y);
   });
   const o = checkOptions('options', options, TRAIN_OPTION_KEYS);
-  const { rounds, batchSize, batchesPerRound, noiseVariance, paired, learningRate, ridge, averageLast } = checkTrainSettings(o);
+  const { rounds, batchSize, batchesPerRound, noiseVariance, paired, learningRate, ridge, averageLast } =
+    checkTrainSettings(o);
   let w0: Float64Array = new Float64Array(dim);
   if (o.w0 !== undefined) {
     w0 = checkFloat64Array('w0', o.w0);
@@ -243,36 +328,77 @@ export async function trainerOver(makeTransport: (index: number) => Transport, s
     checkFinite('w0', w0);
     w0 = w0.slice();
   }
-  const maxThreads = o.workers === undefined ? defaultThreads : checkPositiveInteger('workers', o.workers, 256);
+  const maxThreads =
+    o.workers === undefined ? defaultThreads : checkPositiveInteger('workers', o.workers, 256);
   const total = shards.reduce((a, s) => a + s.rows, 0);
   const batches = shards.map((s) => Math.max(2, Math.round((batchesPerRound * s.rows) / total)));
-  if (batches.some((b) => b * (rounds + 1) > 2 ** 32)) throw new RangeError('invalid argument: `rounds` x batches per holder must stay below 2^32.');
+  if (batches.some((b) => b * (rounds + 1) > 2 ** 32))
+    throw new RangeError('invalid argument: `rounds` x batches per holder must stay below 2^32.');
   const threads = Math.min(shards.length, maxThreads);
   const thread = assignHolders(batches, threads);
   // every byte count a worker (and this thread, merging) will need, in 53-bit arithmetic,
   // before any worker starts: a size that passes here never breaks a worker's wasm
   for (let t = 0; t < threads; t++) {
     const mine = shards.map((_, k) => k).filter((k) => thread[k] === t);
-    checkBlocks([
-      ...mine.flatMap((k) => [byteCount(shards[k]!.rows * dim, 8), byteCount(shards[k]!.rows, 8)]),
-      oracleScratchBytes(0, batchSize, true) + (paired ? 8 * batchSize : 0), // the pair kernel's scratch: 32 batchSize bytes
-      ...mine.map((k) => byteCount((paired ? 2 : 1) * batches[k]! * dim, 8)),
-    ], `\`batchSize\` = ${batchSize} with \`batchesPerRound\` = ${batchesPerRound} and shards of dim ${dim}`,
-    `worker ${t}'s shards, the gradient oracle's scratch (24 batchSize bytes; 32 when paired) and a round's gradients (8 batches dim bytes; twice when paired)`);
+    checkBlocks(
+      [
+        ...mine.flatMap((k) => [byteCount(shards[k]!.rows * dim, 8), byteCount(shards[k]!.rows, 8)]),
+        oracleScratchBytes(0, batchSize, true) + (paired ? 8 * batchSize : 0), // the pair kernel's scratch: 32 batchSize bytes
+        ...mine.map((k) => byteCount((paired ? 2 : 1) * batches[k]! * dim, 8)),
+      ],
+      `\`batchSize\` = ${batchSize} with \`batchesPerRound\` = ${batchesPerRound} and shards of dim ${dim}`,
+      `worker ${t}'s shards, the gradient oracle's scratch (24 batchSize bytes; 32 when paired) and a round's gradients (8 batches dim bytes; twice when paired)`,
+    );
   }
   const dp = paddedDim(dim);
-  checkBlocks([dp * dp * 8, ...batches.map((b) => byteCount(b * dim, 8))], `\`shards[0].dim\` = ${dim}`, 'H_hat and a round\'s gradients on this thread');
+  checkBlocks(
+    [dp * dp * 8, ...batches.map((b) => byteCount(b * dim, 8))],
+    `\`shards[0].dim\` = ${dim}`,
+    "H_hat and a round's gradients on this thread",
+  );
   // one copy of each shard, moved (not cloned) to its worker: the caller's arrays stay theirs
   const packed = shards.map((s, k) => packData(s, false, `shards[${k}]`));
   const channels = await startChannels(makeTransports(makeTransport, threads));
   try {
-    await Promise.all(shards.map((_, k) => channels[thread[k]!]!.request({
-      type: 'holder:init', holder: k, shard: packed[k], batchSize, batches: batches[k], noiseVariance, seed: o.seed, stream: k, paired,
-    }, [packed[k]!.X.buffer as ArrayBuffer])));
+    await Promise.all(
+      shards.map((_, k) =>
+        channels[thread[k]!]!.request(
+          {
+            type: 'holder:init',
+            holder: k,
+            shard: packed[k],
+            batchSize,
+            batches: batches[k],
+            noiseVariance,
+            seed: o.seed,
+            stream: k,
+            paired,
+          },
+          [packed[k]!.X.buffer as ArrayBuffer],
+        ),
+      ),
+    );
   } catch (err) {
     await Promise.all(channels.map((c) => c.close()));
     throw err;
   }
-  return new DistributedTrainer(channels, thread, shards.map((s) => s.rows), dim,
-    { rounds, batchSize, batchesPerRound, seed: o.seed as number | bigint, noiseVariance, learningRate, ridge, averageLast, w0, paired }, batches);
+  return new DistributedTrainer(
+    channels,
+    thread,
+    shards.map((s) => s.rows),
+    dim,
+    {
+      rounds,
+      batchSize,
+      batchesPerRound,
+      seed: o.seed as number | bigint,
+      noiseVariance,
+      learningRate,
+      ridge,
+      averageLast,
+      w0,
+      paired,
+    },
+    batches,
+  );
 }

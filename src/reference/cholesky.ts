@@ -2,8 +2,11 @@
 // algorithm, scalar loops, on a copy.
 
 /** L with A + ridge I = L L' (lower triangle, zeros above), or the first failing pivot. */
-export function choleskyFactor(A: ArrayLike<number>, dim: number, ridge = 0):
-  { L: Float64Array; pivot: -1 } | { L: undefined; pivot: number; value: number } {
+export function choleskyFactor(
+  A: ArrayLike<number>,
+  dim: number,
+  ridge = 0,
+): { L: Float64Array; pivot: -1 } | { L: undefined; pivot: number; value: number } {
   const L = new Float64Array(dim * dim);
   for (let i = 0; i < dim; i++) {
     for (let j = 0; j < i; j++) {

@@ -1,7 +1,11 @@
 // Plain-TS references for the covariance kernels.
 
 /** Two-pass sample covariance of rows x dim data (f64 or f32), divided by rows - 1. */
-export function covariance(G: ArrayLike<number>, rows: number, dim: number): { mean: Float64Array; cov: Float64Array } {
+export function covariance(
+  G: ArrayLike<number>,
+  rows: number,
+  dim: number,
+): { mean: Float64Array; cov: Float64Array } {
   const mean = new Float64Array(dim);
   for (let r = 0; r < rows; r++) for (let c = 0; c < dim; c++) mean[c]! += G[r * dim + c]!;
   for (let c = 0; c < dim; c++) mean[c]! /= rows;
@@ -25,7 +29,12 @@ export function covariance(G: ArrayLike<number>, rows: number, dim: number): { m
 }
 
 /** The naive G'G (rows x dim -> dim x dim), the loop a user would write: the bench baseline. */
-export function gramNaive(G: Float64Array, rows: number, dim: number, out = new Float64Array(dim * dim)): Float64Array {
+export function gramNaive(
+  G: Float64Array,
+  rows: number,
+  dim: number,
+  out = new Float64Array(dim * dim),
+): Float64Array {
   out.fill(0);
   for (let r = 0; r < rows; r++) {
     const o = r * dim;
@@ -61,20 +70,28 @@ export class StreamingCovariance {
     }
   }
   covariance(): Float64Array {
-    const d = this.dim, out = new Float64Array(d * d);
-    for (let i = 0; i < d; i++) for (let j = i; j < d; j++) {
-      const v = this.m2[i * d + j]! / (this.count - 1);
-      out[i * d + j] = v;
-      out[j * d + i] = v;
-    }
+    const d = this.dim,
+      out = new Float64Array(d * d);
+    for (let i = 0; i < d; i++)
+      for (let j = i; j < d; j++) {
+        const v = this.m2[i * d + j]! / (this.count - 1);
+        out[i * d + j] = v;
+        out[j * d + i] = v;
+      }
     return out;
   }
 }
 
 /** x * 2^e for any integer e (reference copy: two steps where 2^e is not a double). */
 function ldexp(x: number, e: number): number {
-  while (e > 1000) { x *= 2 ** 1000; e -= 1000; }
-  while (e < -1000) { x *= 2 ** -1000; e += 1000; }
+  while (e > 1000) {
+    x *= 2 ** 1000;
+    e -= 1000;
+  }
+  while (e < -1000) {
+    x *= 2 ** -1000;
+    e += 1000;
+  }
   return x * 2 ** e;
 }
 
@@ -94,7 +111,8 @@ export class CovarianceModel {
 
   /** Scaled statistics: mean = 2^e meanS, C = 2^(2e) covS, M = 2^(2e) comS; A = max |g| / 2^e, D = max |g - mean| / 2^e. */
   stats(): { e: number; meanS: Float64Array; covS: Float64Array; comS: Float64Array; A: number; D: number } {
-    const d = this.dim, n = this.rows.length;
+    const d = this.dim,
+      n = this.rows.length;
     let max = 0;
     for (const r of this.rows) for (const v of r) max = Math.max(max, Math.abs(v));
     let e = max > 0 ? Math.ceil(Math.log2(max)) : 0;
@@ -122,7 +140,10 @@ export class CovarianceModel {
     const s = this.stats();
     let m = 0;
     for (const v of s.covS) m = Math.max(m, Math.abs(v));
-    return { value: s.covS.map((v) => ldexp(v, 2 * s.e)), maxLog2: m > 0 ? Math.log2(m) + 2 * s.e : -Infinity };
+    return {
+      value: s.covS.map((v) => ldexp(v, 2 * s.e)),
+      maxLog2: m > 0 ? Math.log2(m) + 2 * s.e : -Infinity,
+    };
   }
 }
 
@@ -165,7 +186,7 @@ export class ReferenceCovarianceF32 {
       mu.fill(0);
       let kk = 0;
       for (; kk + 4 <= k; kk += 4) {
-        for (let j = 0; j < dim; j++) mu[j]! += (at(kk, j) + at(kk + 1, j)) + (at(kk + 2, j) + at(kk + 3, j));
+        for (let j = 0; j < dim; j++) mu[j]! += at(kk, j) + at(kk + 1, j) + (at(kk + 2, j) + at(kk + 3, j));
       }
       for (; kk < k; kk++) for (let j = 0; j < dim; j++) mu[j]! += at(kk, j);
       const invK = 1 / k;

@@ -18,8 +18,14 @@ export interface ReferenceOrder {
 }
 
 export interface ReferenceGradientOptions extends ReferenceOrder {
-  batchSize: number; batches: number; noiseVariance: number;
-  k0: number; k1: number; stream?: number; replacement?: boolean; firstBatch?: number;
+  batchSize: number;
+  batches: number;
+  noiseVariance: number;
+  k0: number;
+  k1: number;
+  stream?: number;
+  replacement?: boolean;
+  firstBatch?: number;
 }
 
 /** S, log2 of the rows per bucket (assembly/gradient.ts lrBucketShift); 31: one bucket. */
@@ -38,8 +44,16 @@ export function sampleOrder(idx: Int32Array, shift: number): number[] {
 }
 
 /** x_row . w - y_row with the kernel's order: even and odd terms summed apart, then the odd tail. */
-export function residual(X: Float64Array, y: Float64Array, dim: number, w: Float64Array, row: number): number {
-  let even = 0, odd = 0, c = 0;
+export function residual(
+  X: Float64Array,
+  y: Float64Array,
+  dim: number,
+  w: Float64Array,
+  row: number,
+): number {
+  let even = 0,
+    odd = 0,
+    c = 0;
   for (; c + 2 <= dim; c += 2) {
     even += X[row * dim + c]! * w[c]!;
     odd += X[row * dim + c + 1]! * w[c + 1]!;
@@ -50,7 +64,15 @@ export function residual(X: Float64Array, y: Float64Array, dim: number, w: Float
 }
 
 /** Row indices of batch b (the oracle's sampling rule). */
-export function batchIndices(rows: number, n: number, b: number, k0: number, k1: number, stream: number, replacement: boolean): Int32Array {
+export function batchIndices(
+  rows: number,
+  n: number,
+  b: number,
+  k0: number,
+  k1: number,
+  stream: number,
+  replacement: boolean,
+): Int32Array {
   const seq: Sequence = { k0, k1, domain: DOMAIN_BATCH_INDEX, stream };
   const idx = new Int32Array(n);
   const base = b * 2 ** 32;
@@ -71,9 +93,18 @@ export function batchIndices(rows: number, n: number, b: number, k0: number, k1:
 }
 
 /** batches x dim gradients g_b = (1/n) X_B'(X_B w - y_B - xi). */
-export function linearRegressionGradients(X: Float64Array, y: Float64Array, rows: number, dim: number,
-  w: Float64Array, o: ReferenceGradientOptions): Float64Array {
-  const n = o.batchSize, m = o.batches, stream = o.stream ?? 0, first = o.firstBatch ?? 0;
+export function linearRegressionGradients(
+  X: Float64Array,
+  y: Float64Array,
+  rows: number,
+  dim: number,
+  w: Float64Array,
+  o: ReferenceGradientOptions,
+): Float64Array {
+  const n = o.batchSize,
+    m = o.batches,
+    stream = o.stream ?? 0,
+    first = o.firstBatch ?? 0;
   const out = new Float64Array(m * dim);
   const std = Math.sqrt(o.noiseVariance);
   const noise = new Float64Array(n);

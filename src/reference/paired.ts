@@ -4,21 +4,42 @@
 // the oracle's order (reference/gradients.ts sampleOrder).
 
 import { fillNormal } from './philox.js';
-import { batchIndices, bucketShift, sampleOrder, DOMAIN_BATCH_NOISE, type ReferenceOrder } from './gradients.js';
+import {
+  batchIndices,
+  bucketShift,
+  sampleOrder,
+  DOMAIN_BATCH_NOISE,
+  type ReferenceOrder,
+} from './gradients.js';
 
 export const DOMAIN_PAIR_NOISE = 0x80000003;
 
 export interface ReferencePairOptions extends ReferenceOrder {
-  batchSize: number; batches: number; noiseVariance: number;
-  k0: number; k1: number; stream?: number; replacement?: boolean; firstBatch?: number;
+  batchSize: number;
+  batches: number;
+  noiseVariance: number;
+  k0: number;
+  k1: number;
+  stream?: number;
+  replacement?: boolean;
+  firstBatch?: number;
 }
 
 /** batches x dim pair differences (1/n) X_B'(xi2 - xi1). */
-export function lrPairedDiffs(X: Float64Array, rows: number, dim: number, o: ReferencePairOptions): Float64Array {
-  const n = o.batchSize, m = o.batches, stream = o.stream ?? 0, first = o.firstBatch ?? 0;
+export function lrPairedDiffs(
+  X: Float64Array,
+  rows: number,
+  dim: number,
+  o: ReferencePairOptions,
+): Float64Array {
+  const n = o.batchSize,
+    m = o.batches,
+    stream = o.stream ?? 0,
+    first = o.firstBatch ?? 0;
   const std = Math.sqrt(o.noiseVariance);
   const out = new Float64Array(m * dim);
-  const z1 = new Float64Array(n), z2 = new Float64Array(n);
+  const z1 = new Float64Array(n),
+    z2 = new Float64Array(n);
   const shift = bucketShift(rows, dim, o);
   for (let t = 0; t < m; t++) {
     const b = first + t;
@@ -26,7 +47,8 @@ export function lrPairedDiffs(X: Float64Array, rows: number, dim: number, o: Ref
     fillNormal(z1, { k0: o.k0, k1: o.k1, domain: DOMAIN_BATCH_NOISE, stream }, b * 2 ** 32);
     fillNormal(z2, { k0: o.k0, k1: o.k1, domain: DOMAIN_PAIR_NOISE, stream }, b * 2 ** 32);
     for (const j of sampleOrder(idx, shift)) {
-      const e = z2[j]! - z1[j]!, row = idx[j]!;
+      const e = z2[j]! - z1[j]!,
+        row = idx[j]!;
       for (let c = 0; c < dim; c++) out[t * dim + c]! += e * X[row * dim + c]!;
     }
     for (let c = 0; c < dim; c++) out[t * dim + c]! *= std / n;

@@ -10,18 +10,27 @@ const W1 = 0xbb67ae85;
 
 /** High 32 bits of the 64-bit product of two u32. */
 function mulhi(a: number, b: number): number {
-  const al = a & 0xffff, ah = a >>> 16, bl = b & 0xffff, bh = b >>> 16;
-  const lh = al * bh, hl = ah * bl;
+  const al = a & 0xffff,
+    ah = a >>> 16,
+    bl = b & 0xffff,
+    bh = b >>> 16;
+  const lh = al * bh,
+    hl = ah * bl;
   const mid = ((al * bl) >>> 16) + (lh & 0xffff) + (hl & 0xffff);
   return (ah * bh + (lh >>> 16) + (hl >>> 16) + (mid >>> 16)) >>> 0;
 }
 
 /** One Philox4x32-10 block: counter words c, key (k0, k1) -> four u32. */
 export function philox4x32(c: readonly number[], k0: number, k1: number): [number, number, number, number] {
-  let x0 = c[0]! >>> 0, x1 = c[1]! >>> 0, x2 = c[2]! >>> 0, x3 = c[3]! >>> 0;
+  let x0 = c[0]! >>> 0,
+    x1 = c[1]! >>> 0,
+    x2 = c[2]! >>> 0,
+    x3 = c[3]! >>> 0;
   for (let r = 0; r < 10; r++) {
-    const hi0 = mulhi(M0, x0), lo0 = Math.imul(M0, x0) >>> 0;
-    const hi1 = mulhi(M1, x2), lo1 = Math.imul(M1, x2) >>> 0;
+    const hi0 = mulhi(M0, x0),
+      lo0 = Math.imul(M0, x0) >>> 0;
+    const hi1 = mulhi(M1, x2),
+      lo1 = Math.imul(M1, x2) >>> 0;
     x0 = (hi1 ^ x1 ^ k0) >>> 0;
     x1 = lo1;
     x2 = (hi0 ^ x3 ^ k1) >>> 0;
@@ -37,10 +46,19 @@ export function toUniform(lo: number, hi: number): number {
   return ((hi >>> 0) * 2 ** 20 + ((lo >>> 0) >>> 12) + 0.5) * 2 ** -52;
 }
 
-export interface Sequence { k0: number; k1: number; domain: number; stream: number }
+export interface Sequence {
+  k0: number;
+  k1: number;
+  domain: number;
+  stream: number;
+}
 
 function block(seq: Sequence, ctr: number): [number, number, number, number] {
-  return philox4x32([ctr % 0x100000000, Math.floor(ctr / 0x100000000), seq.domain, seq.stream], seq.k0, seq.k1);
+  return philox4x32(
+    [ctr % 0x100000000, Math.floor(ctr / 0x100000000), seq.domain, seq.stream],
+    seq.k0,
+    seq.k1,
+  );
 }
 
 /** Uniform output i of a sequence. */

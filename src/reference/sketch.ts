@@ -15,27 +15,36 @@ const KC = 256;
 export function gram(B: ArrayLike<number>, n: number, d: number): Float64Array {
   const G = new Float64Array(n * n);
   const dp = Math.ceil(d / 4) * 4;
-  for (let i = 0; i < n; i++) for (let j = i; j < n; j++) {
-    let g = 0;
-    for (let c0 = 0; c0 < dp; c0 += KC) {
-      let s = 0;
-      const end = Math.min(c0 + KC, dp);
-      for (let c = c0; c < end; c++) s += c < d ? B[i * d + c]! * B[j * d + c]! : 0;
-      g += s;
+  for (let i = 0; i < n; i++)
+    for (let j = i; j < n; j++) {
+      let g = 0;
+      for (let c0 = 0; c0 < dp; c0 += KC) {
+        let s = 0;
+        const end = Math.min(c0 + KC, dp);
+        for (let c = c0; c < end; c++) s += c < d ? B[i * d + c]! * B[j * d + c]! : 0;
+        g += s;
+      }
+      G[i * n + j] = g;
+      G[j * n + i] = g;
     }
-    G[i * n + j] = g; G[j * n + i] = g;
-  }
   return G;
 }
 
 /** W B (W: r x n, B: n x d, both row-major), each entry summed over t = 0..n-1 in order. */
-export function rotate(W: ArrayLike<number>, r: number, B: ArrayLike<number>, n: number, d: number): Float64Array {
+export function rotate(
+  W: ArrayLike<number>,
+  r: number,
+  B: ArrayLike<number>,
+  n: number,
+  d: number,
+): Float64Array {
   const out = new Float64Array(r * d);
-  for (let i = 0; i < r; i++) for (let c = 0; c < d; c++) {
-    let s = 0;
-    for (let t = 0; t < n; t++) s += W[i * n + t]! * B[t * d + c]!;
-    out[i * d + c] = s;
-  }
+  for (let i = 0; i < r; i++)
+    for (let c = 0; c < d; c++) {
+      let s = 0;
+      for (let t = 0; t < n; t++) s += W[i * n + t]! * B[t * d + c]!;
+      out[i * d + c] = s;
+    }
   return out;
 }
 
@@ -44,14 +53,24 @@ export function rotate(W: ArrayLike<number>, r: number, B: ArrayLike<number>, n:
  * returned trace increment sums the squares in two lanes (even and odd columns; an odd d's
  * last column in the even lane), lane 0 + lane 1 at the end, as the kernel does.
  */
-export function addRows(rows: ArrayLike<number>, k: number, d: number, scale: number, diag: Float64Array): { scaled: Float64Array; trace: number } {
+export function addRows(
+  rows: ArrayLike<number>,
+  k: number,
+  d: number,
+  scale: number,
+  diag: Float64Array,
+): { scaled: Float64Array; trace: number } {
   const scaled = new Float64Array(k * d);
-  let t0 = 0, t1 = 0;
+  let t0 = 0,
+    t1 = 0;
   for (let i = 0; i < k; i++) {
     for (let j = 0; j < d; j++) {
-      const x = rows[i * d + j]! * scale, sq = x * x;
-      scaled[i * d + j] = x; diag[j] = diag[j]! + sq;
-      if (j % 2 === 1) t1 += sq; else t0 += sq;
+      const x = rows[i * d + j]! * scale,
+        sq = x * x;
+      scaled[i * d + j] = x;
+      diag[j] = diag[j]! + sq;
+      if (j % 2 === 1) t1 += sq;
+      else t0 += sq;
     }
   }
   return { scaled, trace: t0 + t1 };
@@ -68,24 +87,33 @@ export class FrequentDirections {
   rows = 0;
   trace = 0;
   readonly diag: Float64Array;
-  constructor(readonly dim: number, readonly size: number) {
+  constructor(
+    readonly dim: number,
+    readonly size: number,
+  ) {
     this.B = new Float64Array(2 * size * dim);
     this.diag = new Float64Array(dim);
   }
   add(rows: ArrayLike<number>, scale = 1): this {
-    const d = this.dim, k = rows.length / d;
+    const d = this.dim,
+      k = rows.length / d;
     for (let i = 0; i < k; i++) {
       if (this.used === 2 * this.size) this.shrink();
       for (let j = 0; j < d; j++) {
         const x = rows[i * d + j]! * scale;
-        this.B[this.used * d + j] = x; this.diag[j] = this.diag[j]! + x * x; this.trace += x * x;
+        this.B[this.used * d + j] = x;
+        this.diag[j] = this.diag[j]! + x * x;
+        this.trace += x * x;
       }
-      this.used++; this.rows++;
+      this.used++;
+      this.rows++;
     }
     return this;
   }
   shrink(): void {
-    const n = this.used, d = this.dim, l = this.size;
+    const n = this.used,
+      d = this.dim,
+      l = this.size;
     const { values, vectors } = symmetricEigen(gram(this.B, n, d), n);
     const rho = n >= l ? Math.max(0, values[l - 1]!) : 0;
     let r = 0;
@@ -96,16 +124,20 @@ export class FrequentDirections {
       for (let q = 0; q < n; q++) W[t * n + q] = f * vectors[t * n + q]!;
     }
     const out = rotate(W, r, this.B, n, d);
-    this.B.fill(0); this.B.set(out);
-    this.used = r; this.delta += rho;
+    this.B.fill(0);
+    this.B.set(out);
+    this.used = r;
+    this.delta += rho;
   }
   /** B'B (d x d), the unscaled sketch of A'A. */
   sketchMatrix(): Float64Array {
-    const d = this.dim, S = new Float64Array(d * d);
-    for (let r = 0; r < this.used; r++) for (let i = 0; i < d; i++) {
-      const a = this.B[r * d + i]!;
-      for (let j = 0; j < d; j++) S[i * d + j] = S[i * d + j]! + a * this.B[r * d + j]!;
-    }
+    const d = this.dim,
+      S = new Float64Array(d * d);
+    for (let r = 0; r < this.used; r++)
+      for (let i = 0; i < d; i++) {
+        const a = this.B[r * d + i]!;
+        for (let j = 0; j < d; j++) S[i * d + j] = S[i * d + j]! + a * this.B[r * d + j]!;
+      }
     return S;
   }
 }

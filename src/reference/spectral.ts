@@ -3,7 +3,12 @@
 
 import { firstCheck, checkInterval } from '../spectral/spectral.js'; // the check schedule is policy, shared
 
-export function matvec(A: Float64Array, x: Float64Array, dim: number, y = new Float64Array(dim)): Float64Array {
+export function matvec(
+  A: Float64Array,
+  x: Float64Array,
+  dim: number,
+  y = new Float64Array(dim),
+): Float64Array {
   for (let i = 0; i < dim; i++) {
     let s = 0;
     for (let j = 0; j < dim; j++) s += A[i * dim + j]! * x[j]!;
@@ -13,12 +18,21 @@ export function matvec(A: Float64Array, x: Float64Array, dim: number, y = new Fl
 }
 
 /** Power iteration for max |lambda| of symmetric A (or A - B), from start vector v0. */
-export function powerIteration(A: Float64Array, B: Float64Array | undefined, dim: number, v0: Float64Array,
-  tol: number, maxIter: number): { value: number; iterations: number; converged: boolean } {
-  let v = Float64Array.from(v0);
+export function powerIteration(
+  A: Float64Array,
+  B: Float64Array | undefined,
+  dim: number,
+  v0: Float64Array,
+  tol: number,
+  maxIter: number,
+): { value: number; iterations: number; converged: boolean } {
+  const v = Float64Array.from(v0);
   let norm = Math.hypot(...v);
   for (let i = 0; i < dim; i++) v[i]! /= norm;
-  let theta = 0, prevTheta = 0, prevDelta = Infinity, it = 0;
+  let theta = 0,
+    prevTheta = 0,
+    prevDelta = Infinity,
+    it = 0;
   const w = new Float64Array(dim);
   let prev = new Float64Array(dim);
   const floor = 8 * dim * Number.EPSILON;
@@ -71,17 +85,21 @@ export function jacobiEigenvalues(A: Float64Array, dim: number, sweeps = 100): F
       for (let q = p + 1; q < dim; q++) {
         const apq = a[p * dim + q]!;
         if (apq === 0) continue;
-        const app = a[p * dim + p]!, aqq = a[q * dim + q]!;
+        const app = a[p * dim + p]!,
+          aqq = a[q * dim + q]!;
         const theta = (aqq - app) / (2 * apq);
         const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1), sn = t * c;
+        const c = 1 / Math.sqrt(t * t + 1),
+          sn = t * c;
         for (let k = 0; k < dim; k++) {
-          const akp = a[k * dim + p]!, akq = a[k * dim + q]!;
+          const akp = a[k * dim + p]!,
+            akq = a[k * dim + q]!;
           a[k * dim + p] = c * akp - sn * akq;
           a[k * dim + q] = sn * akp + c * akq;
         }
         for (let k = 0; k < dim; k++) {
-          const apk = a[p * dim + k]!, aqk = a[q * dim + k]!;
+          const apk = a[p * dim + k]!,
+            aqk = a[q * dim + k]!;
           a[p * dim + k] = c * apk - sn * aqk;
           a[q * dim + k] = sn * apk + c * aqk;
         }
@@ -112,22 +130,47 @@ export function operatorNormExact(A: Float64Array, dim: number): number {
  * extreme Ritz values from `ritz` at each check until both error estimates are within
  * tol * max(|lo|, |hi|), or beta is at rounding level.
  */
-export function lanczos(A: Float64Array, B: Float64Array | undefined, dim: number, v0: Float64Array, tol: number, maxSteps: number,
-  ritz: (alpha: number[], beta: number[], k: number, betaK: number) => [{ value: number; error: number }, { value: number; error: number }],
-  schedule: { first: (dim: number, steps: number) => number; interval: (k: number, dim: number) => number }
-    = { first: firstCheck, interval: checkInterval }) {
+export function lanczos(
+  A: Float64Array,
+  B: Float64Array | undefined,
+  dim: number,
+  v0: Float64Array,
+  tol: number,
+  maxSteps: number,
+  ritz: (
+    alpha: number[],
+    beta: number[],
+    k: number,
+    betaK: number,
+  ) => [{ value: number; error: number }, { value: number; error: number }],
+  schedule: {
+    first: (dim: number, steps: number) => number;
+    interval: (k: number, dim: number) => number;
+  } = { first: firstCheck, interval: checkInterval },
+) {
   const S = B ? A.map((v, i) => v - B[i]!) : A;
   const basis: Float64Array[] = [];
   let n0 = 0;
   for (const v of v0) n0 += v * v;
   basis.push(v0.map((v) => v / Math.sqrt(n0)));
-  const alpha: number[] = [], beta: number[] = [];
-  let lo = 0, hi = 0, it = 0, converged = false, tnorm = 0;
+  const alpha: number[] = [],
+    beta: number[] = [];
+  let lo = 0,
+    hi = 0,
+    it = 0,
+    converged = false,
+    tnorm = 0;
   const steps = Math.min(maxSteps, dim);
   let next = schedule.first(dim, steps);
   const project = (w: Float64Array) => {
-    const h = basis.map((vj) => { let c = 0; for (let i = 0; i < dim; i++) c += vj[i]! * w[i]!; return c; });
-    basis.forEach((vj, j) => { for (let i = 0; i < dim; i++) w[i]! -= h[j]! * vj[i]!; });
+    const h = basis.map((vj) => {
+      let c = 0;
+      for (let i = 0; i < dim; i++) c += vj[i]! * w[i]!;
+      return c;
+    });
+    basis.forEach((vj, j) => {
+      for (let i = 0; i < dim; i++) w[i]! -= h[j]! * vj[i]!;
+    });
     let n = 0;
     for (let i = 0; i < dim; i++) n += w[i]! * w[i]!;
     return Math.sqrt(n);
@@ -135,7 +178,8 @@ export function lanczos(A: Float64Array, B: Float64Array | undefined, dim: numbe
   while (it < steps) {
     const vk = basis[it]!;
     const w = matvec(S, vk, dim);
-    let a = 0, before = 0;
+    let a = 0,
+      before = 0;
     for (let i = 0; i < dim; i++) a += vk[i]! * w[i]!;
     for (let i = 0; i < dim; i++) w[i]! -= a * vk[i]! + (it > 0 ? beta[it - 1]! * basis[it - 1]![i]! : 0);
     for (let i = 0; i < dim; i++) before += w[i]! * w[i]!;
@@ -151,9 +195,13 @@ export function lanczos(A: Float64Array, B: Float64Array | undefined, dim: numbe
       continue;
     }
     const [e0, e1] = ritz(alpha, beta, it, b);
-    lo = e0.value; hi = e1.value;
+    lo = e0.value;
+    hi = e1.value;
     const norm = Math.max(Math.abs(lo), Math.abs(hi));
-    if (invariant || b <= 8 * Number.EPSILON * norm || (e0.error <= tol * norm && e1.error <= tol * norm)) { converged = true; break; }
+    if (invariant || b <= 8 * Number.EPSILON * norm || (e0.error <= tol * norm && e1.error <= tol * norm)) {
+      converged = true;
+      break;
+    }
     beta.push(b);
     next = it + schedule.interval(it, dim);
   }
@@ -173,7 +221,8 @@ export function symMatvec(A: Float64Array, x: Float64Array, dim: number): Float6
 
 /** Plain-TS twin of assembly matrixInfo: [max |a_ij|, max |a_ij - a_ji|], both NaN for a non-finite entry. */
 export function matrixInfo(A: Float64Array, dim: number): [number, number] {
-  let mx = 0, asym = 0;
+  let mx = 0,
+    asym = 0;
   for (let i = 0; i < dim; i++) {
     for (let j = 0; j < dim; j++) {
       const a = A[i * dim + j]!;
@@ -190,8 +239,10 @@ export function symPrepare(A: Float64Array, dim: number, f1: number, f2: number)
   const out = new Float64Array(dim * dim);
   for (let i = 0; i < dim; i++) {
     for (let j = 0; j < dim; j++) {
-      out[i * dim + j] = i === j ? (A[i * dim + i]! * f1) * f2
-        : (A[i * dim + j]! * f1) * (f2 * 0.5) + (A[j * dim + i]! * f1) * (f2 * 0.5);
+      out[i * dim + j] =
+        i === j
+          ? A[i * dim + i]! * f1 * f2
+          : A[i * dim + j]! * f1 * (f2 * 0.5) + A[j * dim + i]! * f1 * (f2 * 0.5);
     }
   }
   return out;
@@ -202,24 +253,34 @@ export function symPrepare(A: Float64Array, dim: number, f1: number, f2: number)
  * (classical Gram–Schmidt, DGKS second pass) for `steps` steps or until beta is at
  * rounding level.
  */
-export function lanczosCoefficients(S: Float64Array, dim: number, v0: Float64Array, steps: number): { alpha: number[]; beta: number[] } {
+export function lanczosCoefficients(
+  S: Float64Array,
+  dim: number,
+  v0: Float64Array,
+  steps: number,
+): { alpha: number[]; beta: number[] } {
   const basis: Float64Array[] = [v0.slice()];
-  const alpha: number[] = [], beta: number[] = [];
+  const alpha: number[] = [],
+    beta: number[] = [];
   let tnorm = 0;
   for (let k = 0; k < steps; k++) {
     const w = symMatvec(S, basis[k]!, dim);
-    let a = 0, before = 0;
+    let a = 0,
+      before = 0;
     for (let i = 0; i < dim; i++) a += basis[k]![i]! * w[i]!;
     for (let i = 0; i < dim; i++) w[i]! -= a * basis[k]![i]! + (k > 0 ? beta[k - 1]! * basis[k - 1]![i]! : 0);
     for (let i = 0; i < dim; i++) before += w[i]! * w[i]!;
     const pass = () => {
       const h = basis.map((v) => v.reduce((s, vi, i) => s + vi * w[i]!, 0));
-      basis.forEach((v, j) => { for (let i = 0; i < dim; i++) w[i]! -= h[j]! * v[i]!; });
+      basis.forEach((v, j) => {
+        for (let i = 0; i < dim; i++) w[i]! -= h[j]! * v[i]!;
+      });
       return Math.sqrt(w.reduce((s, x) => s + x * x, 0));
     };
     let b = pass();
     if (b < Math.SQRT1_2 * Math.sqrt(before)) b = pass();
-    alpha.push(a); beta.push(b);
+    alpha.push(a);
+    beta.push(b);
     basis.push(b > 0 ? w.map((x) => x / b) : w);
     tnorm = Math.max(tnorm, Math.abs(a), b);
     if (b <= 8 * Number.EPSILON * tnorm) break;
@@ -231,13 +292,27 @@ export function lanczosCoefficients(S: Float64Array, dim: number, v0: Float64Arr
  * Plain-TS twin of assembly `pivots`: the Sturm count of sgn T - x I and, for
  * p = det(sgn T - x I) = prod d_i, G = p'/p and H = G^2 - p''/p.
  */
-export function pivots(alpha: ArrayLike<number>, beta: ArrayLike<number>, k: number, sgn: number, x: number, tiny: number): { count: number; G: number; H: number } {
+export function pivots(
+  alpha: ArrayLike<number>,
+  beta: ArrayLike<number>,
+  k: number,
+  sgn: number,
+  x: number,
+  tiny: number,
+): { count: number; G: number; H: number } {
   let d = sgn * alpha[0]! - x;
   if (d === 0) d = -tiny;
-  let dp = -1, dpp = 0, inv = 1 / d, r = dp * inv, g = r, h = r * r, count = d < 0 ? 1 : 0;
+  let dp = -1,
+    dpp = 0,
+    inv = 1 / d,
+    r = dp * inv,
+    g = r,
+    h = r * r,
+    count = d < 0 ? 1 : 0;
   for (let i = 1; i < k; i++) {
     const b = beta[i - 1]!;
-    const q = (b * b) * inv, qi = q * inv;
+    const q = b * b * inv,
+      qi = q * inv;
     dpp = qi * (dpp - 2 * dp * dp * inv);
     dp = -1 + qi * dp;
     d = sgn * alpha[i]! - x - q;
@@ -255,10 +330,24 @@ export function pivots(alpha: ArrayLike<number>, beta: ArrayLike<number>, k: num
 export const ritzStats = { passes: 0 };
 
 /** Plain-TS twin of assembly `ritzTop`: the largest eigenvalue of sgn T by safeguarded Laguerre iteration from the right. */
-export function ritzTop(alpha: ArrayLike<number>, beta: ArrayLike<number>, k: number, sgn: number, lo0: number, hi0: number, gersh: number, tnorm: number): number {
-  const tiny = Number.EPSILON * tnorm, floor = Number.EPSILON * tnorm;
-  const pass = (x: number) => { ritzStats.passes++; return pivots(alpha, beta, k, sgn, x, tiny); };
-  let lo = lo0, hi = hi0;
+export function ritzTop(
+  alpha: ArrayLike<number>,
+  beta: ArrayLike<number>,
+  k: number,
+  sgn: number,
+  lo0: number,
+  hi0: number,
+  gersh: number,
+  tnorm: number,
+): number {
+  const tiny = Number.EPSILON * tnorm,
+    floor = Number.EPSILON * tnorm;
+  const pass = (x: number) => {
+    ritzStats.passes++;
+    return pivots(alpha, beta, k, sgn, x, tiny);
+  };
+  let lo = lo0,
+    hi = hi0;
   let p = hi > lo ? pass(hi) : undefined;
   if (!p || p.count < k) {
     lo = Math.max(lo, hi0);
@@ -266,10 +355,15 @@ export function ritzTop(alpha: ArrayLike<number>, beta: ArrayLike<number>, k: nu
     hi = gersh;
     p = pass(hi);
   }
-  let xc = hi, G = p.G, H = p.H, usable = true, slow = 0;
+  let xc = hi,
+    G = p.G,
+    H = p.H,
+    usable = true,
+    slow = 0;
   for (let it = 0; it < 300; it++) {
     if (!(hi - lo > floor)) return hi;
-    let x = 0, laguerre = false;
+    let x = 0,
+      laguerre = false;
     if (usable) {
       const root = Math.sqrt(Math.max(0, (k - 1) * (k * H - G * G)));
       const step = k / (G >= 0 ? G + root : G - root);
@@ -278,11 +372,17 @@ export function ritzTop(alpha: ArrayLike<number>, beta: ArrayLike<number>, k: nu
       if (inward && Math.abs(step) <= floor) return Math.min(hi, Math.max(lo, x));
       laguerre = inward && x > lo && x < hi && slow < 2;
     }
-    if (!laguerre) { x = 0.5 * (lo + hi); slow = 0; }
+    if (!laguerre) {
+      x = 0.5 * (lo + hi);
+      slow = 0;
+    }
     const width = hi - lo;
     const q = pass(x);
-    if (q.count === k) hi = x; else lo = x;
-    xc = x; G = q.G; H = q.H;
+    if (q.count === k) hi = x;
+    else lo = x;
+    xc = x;
+    G = q.G;
+    H = q.H;
     usable = q.count >= k - 1;
     if (laguerre) slow = hi - lo > 0.5 * width ? slow + 1 : 0;
   }
@@ -290,25 +390,45 @@ export function ritzTop(alpha: ArrayLike<number>, beta: ArrayLike<number>, k: nu
 }
 
 /** Plain-TS twin of assembly `lastComponent`: |s_k| by inverse iteration with the shift theta + 4 eps ||T||. */
-export function lastComponentInverse(alpha: ArrayLike<number>, beta: ArrayLike<number>, k: number, sgn: number, theta: number, tnorm: number): number {
-  const sigma = theta + 4 * Number.EPSILON * tnorm, tiny = Number.EPSILON * tnorm;
-  const inv = new Float64Array(k), z = new Float64Array(k).fill(1);
+export function lastComponentInverse(
+  alpha: ArrayLike<number>,
+  beta: ArrayLike<number>,
+  k: number,
+  sgn: number,
+  theta: number,
+  tnorm: number,
+): number {
+  const sigma = theta + 4 * Number.EPSILON * tnorm,
+    tiny = Number.EPSILON * tnorm;
+  const inv = new Float64Array(k),
+    z = new Float64Array(k).fill(1);
   let d = sgn * alpha[0]! - sigma;
   if (d === 0) d = -tiny;
   inv[0] = 1 / d;
   for (let i = 1; i < k; i++) {
     const b = beta[i - 1]!;
-    d = sgn * alpha[i]! - sigma - (b * b) * inv[i - 1]!;
+    d = sgn * alpha[i]! - sigma - b * b * inv[i - 1]!;
     if (d === 0) d = -tiny;
     inv[i] = 1 / d;
   }
-  let last = 0, sc = 1;
+  let last = 0,
+    sc = 1;
   for (let step = 0; step < 3; step++) {
     let g = sc * z[0]! * inv[0]!;
     z[0] = g;
-    for (let i = 1; i < k; i++) { g = (sc * z[i]! - beta[i - 1]! * g) * inv[i]!; z[i] = g; }
-    let v = g, mx = Math.abs(g), nrm = g * g;
-    for (let i = k - 2; i >= 0; i--) { v = z[i]! - beta[i]! * inv[i]! * v; z[i] = v; mx = Math.max(mx, Math.abs(v)); nrm += v * v; }
+    for (let i = 1; i < k; i++) {
+      g = (sc * z[i]! - beta[i - 1]! * g) * inv[i]!;
+      z[i] = g;
+    }
+    let v = g,
+      mx = Math.abs(g),
+      nrm = g * g;
+    for (let i = k - 2; i >= 0; i--) {
+      v = z[i]! - beta[i]! * inv[i]! * v;
+      z[i] = v;
+      mx = Math.max(mx, Math.abs(v));
+      nrm += v * v;
+    }
     if (!(mx > 0) || !Number.isFinite(nrm)) return 1;
     sc = 1 / mx;
     last = Math.abs(z[k - 1]!) / Math.sqrt(nrm);
@@ -322,31 +442,49 @@ export function lastComponentInverse(alpha: ArrayLike<number>, beta: ArrayLike<n
  * bound, k of that result (0: none)], which it updates; `ends` as in the kernel (1: lowest,
  * 2: highest, 3: both).
  */
-export function ritzEnds(alpha: ArrayLike<number>, beta: ArrayLike<number>, k: number, betaK: number, state: Float64Array, ends = 3): void {
+export function ritzEnds(
+  alpha: ArrayLike<number>,
+  beta: ArrayLike<number>,
+  k: number,
+  betaK: number,
+  state: Float64Array,
+  ends = 3,
+): void {
   ritzStats.passes = 0;
   if (k === 1) {
     state.set([alpha[0]!, Math.abs(betaK), alpha[0]!, Math.abs(betaK), 1]);
     return;
   }
-  let tnorm = 0, gl = Infinity, gh = -Infinity, prevB = 0;
+  let tnorm = 0,
+    gl = Infinity,
+    gh = -Infinity,
+    prevB = 0;
   for (let i = 0; i < k; i++) {
-    const b = i < k - 1 ? Math.abs(beta[i]!) : 0, a = alpha[i]!, r = prevB + b;
+    const b = i < k - 1 ? Math.abs(beta[i]!) : 0,
+      a = alpha[i]!,
+      r = prevB + b;
     tnorm = Math.max(tnorm, Math.abs(a) + r);
-    gl = Math.min(gl, a - r); gh = Math.max(gh, a + r);
+    gl = Math.min(gl, a - r);
+    gh = Math.max(gh, a + r);
     prevB = b;
   }
   const pad = 4 * Number.EPSILON * tnorm + Number.MIN_VALUE;
-  gl -= pad; gh += pad;
+  gl -= pad;
+  gh += pad;
   const warm = state[4]! >= 1 && state[4]! <= k;
   const eps4 = 4 * Number.EPSILON * tnorm;
   for (const end of [0, 1]) {
     if ((ends & (1 << end)) === 0) continue;
-    const sgn = end === 0 ? -1 : 1, o = end === 0 ? 0 : 2;
-    let lo = sgn * (end === 0 ? gh : gl), hi = sgn * (end === 0 ? gl : gh);
+    const sgn = end === 0 ? -1 : 1,
+      o = end === 0 ? 0 : 2;
+    let lo = sgn * (end === 0 ? gh : gl),
+      hi = sgn * (end === 0 ? gl : gh);
     const g = hi;
     if (warm) {
-      const prev = sgn * state[o]!, r = state[o + 1]!;
-      lo = prev - eps4; hi = prev + r + eps4;
+      const prev = sgn * state[o]!,
+        r = state[o + 1]!;
+      lo = prev - eps4;
+      hi = prev + r + eps4;
     }
     const theta = ritzTop(alpha, beta, k, sgn, lo, hi, g, tnorm);
     state[o] = sgn * theta;

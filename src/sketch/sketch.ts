@@ -11,9 +11,28 @@
 // Delta <= ||A - A_k||_F^2 / (l - k) for every k < l. Results are scaled by 1/rows: the
 // estimate is B'B / m, its eigenvalues lambda_i lie in [lambda_i, lambda_i + Delta / m].
 import {
-  wasm, alloc, free, f64, copyIn, checkBlocks, byteCount, trackBlocks, releaseBlocks, withBlocks, formatBytes,
+  wasm,
+  alloc,
+  free,
+  f64,
+  copyIn,
+  checkBlocks,
+  byteCount,
+  trackBlocks,
+  releaseBlocks,
+  withBlocks,
+  formatBytes,
 } from '../core/wasm.js';
-import { checkPositiveInteger, checkInteger, checkFloatArray, checkOptions, checkLive, checkLength, finiteMaxAbs, show } from '../core/validate.js';
+import {
+  checkPositiveInteger,
+  checkInteger,
+  checkFloatArray,
+  checkOptions,
+  checkLive,
+  checkLength,
+  finiteMaxAbs,
+  show,
+} from '../core/validate.js';
 import { crc32 } from '../core/serialize.js';
 import { symmetricEigen } from '../spectral/symeig.js';
 
@@ -43,7 +62,8 @@ const STAGE_BYTES = 8 * 2 ** 20;
 /** Largest |value| a row may hold (after `scale`): squares and Gram entries stay far from overflow. */
 export const SKETCH_MAX_ABS = 2 ** 480;
 /** Gram kernel column block (assembly/covariance.ts KC) and rotation strip width (assembly/sketch.ts CW). */
-const KC = 256, CW = 64;
+const KC = 256,
+  CW = 64;
 
 /** Serialised form (docs/serialization.md): magic "GSKT", version 1. */
 export const SKETCH_MAGIC = 0x544b5347; // "GSKT" read as a little-endian uint32
@@ -53,13 +73,19 @@ export const SKETCH_HEADER_BYTES = 48;
 const pad4 = (x: number): number => Math.ceil(x / 4) * 4;
 
 /** Bytes of every block a sketch of this shape holds (buffer, diagonal) and its kernels' scratch. @internal */
-export function sketchBlockBytes(dim: number, size: number): { buffer: number; diagonal: number; scratch: number; total: number } {
-  const np = pad4(2 * size), dp = pad4(dim);
-  const buffer = byteCount(2 * size * dp, 8), diagonal = byteCount(dim, 8);
-  const scratch = byteCount(np * KC + 4 + np * np + np * np + np * CW, 8) + Math.min(byteCount(dim, 8) * 2 * size, Math.max(STAGE_BYTES, byteCount(dim, 8)));
+export function sketchBlockBytes(
+  dim: number,
+  size: number,
+): { buffer: number; diagonal: number; scratch: number; total: number } {
+  const np = pad4(2 * size),
+    dp = pad4(dim);
+  const buffer = byteCount(2 * size * dp, 8),
+    diagonal = byteCount(dim, 8);
+  const scratch =
+    byteCount(np * KC + 4 + np * np + np * np + np * CW, 8) +
+    Math.min(byteCount(dim, 8) * 2 * size, Math.max(STAGE_BYTES, byteCount(dim, 8)));
   return { buffer, diagonal, scratch, total: buffer + diagonal + scratch };
 }
-
 
 /**
  * Frequent Directions sketch of a stream of rows of length `dim`: mergeable, serialisable,
@@ -93,15 +119,22 @@ export class CurvatureSketch {
   constructor(dim: number, options: SketchOptions) {
     this.dim = checkPositiveInteger('dim', dim);
     const o = checkOptions('options', options, ['size', 'precision']);
-    if (o.size === undefined) throw new TypeError('invalid argument: `size` must be an integer in [2, 256]. Value: `undefined`.');
+    if (o.size === undefined)
+      throw new TypeError('invalid argument: `size` must be an integer in [2, 256]. Value: `undefined`.');
     const l = checkInteger('size', o.size, 2, MAX_SKETCH_SIZE);
     if (o.precision !== undefined && o.precision !== 'f64') {
-      if (o.precision === 'f32') throw new RangeError("invalid argument: `precision` 'f32' is not supported by this release's sketch (its kernels are f64 only): omit it or pass 'f64'. Value: `'f32'`.");
+      if (o.precision === 'f32')
+        throw new RangeError(
+          "invalid argument: `precision` 'f32' is not supported by this release's sketch (its kernels are f64 only): omit it or pass 'f64'. Value: `'f32'`.",
+        );
       throw new RangeError(`invalid argument: \`precision\` must be 'f64'. Value: \`${show(o.precision)}\`.`);
     }
     const b = sketchBlockBytes(this.dim, l);
-    checkBlocks([b.buffer, b.diagonal, b.scratch], `\`dim\` x \`size\` = ${this.dim} x ${l}`,
-      `CurvatureSketch(${this.dim}, { size: ${l} }) (its 2 size x dim buffer of ${formatBytes(b.buffer)}, diagonal and scratch)`);
+    checkBlocks(
+      [b.buffer, b.diagonal, b.scratch],
+      `\`dim\` x \`size\` = ${this.dim} x ${l}`,
+      `CurvatureSketch(${this.dim}, { size: ${l} }) (its 2 size x dim buffer of ${formatBytes(b.buffer)}, diagonal and scratch)`,
+    );
     this.size = l;
     this.#dp = pad4(this.dim);
     this.#np = pad4(2 * l);
@@ -118,11 +151,17 @@ export class CurvatureSketch {
   }
 
   /** Rows added (counting merged sketches' rows). */
-  get rows(): number { return this.#rows; }
+  get rows(): number {
+    return this.#rows;
+  }
   /** Rows held in the buffer now (0 to 2 size). */
-  get bufferRows(): number { return this.#used; }
+  get bufferRows(): number {
+    return this.#used;
+  }
   /** Delta / rows: the certified width of every eigenvalue interval of the estimate. */
-  get shrinkage(): number { return this.#rows ? this.#delta / this.#rows : 0; }
+  get shrinkage(): number {
+    return this.#rows ? this.#delta / this.#rows : 0;
+  }
 
   /**
    * Adds the rows (row-major, length a multiple of dim; Float64Array or Float32Array), each
@@ -134,14 +173,26 @@ export class CurvatureSketch {
     const r = checkFloatArray('rows', rows);
     const o = checkOptions('options', options, ['scale']);
     const s = o.scale === undefined ? 1 : o.scale;
-    if (typeof s !== 'number' || !Number.isFinite(s)) throw new RangeError(`invalid argument: \`scale\` must be a finite number. Value: \`${show(s)}\`.`);
-    const d = this.dim, k = r.length / d;
-    if (!Number.isInteger(k)) throw new RangeError(`invalid argument: \`rows\` must hold whole rows of length dim (${d}). Value: length ${r.length}.`);
+    if (typeof s !== 'number' || !Number.isFinite(s))
+      throw new RangeError(`invalid argument: \`scale\` must be a finite number. Value: \`${show(s)}\`.`);
+    const d = this.dim,
+      k = r.length / d;
+    if (!Number.isInteger(k))
+      throw new RangeError(
+        `invalid argument: \`rows\` must hold whole rows of length dim (${d}). Value: length ${r.length}.`,
+      );
     const maxAbs = finiteMaxAbs('rows', r, r.length, d);
-    if (maxAbs * Math.abs(s) > SKETCH_MAX_ABS) throw new RangeError(`invalid argument: \`rows\` times \`scale\` must stay below 2^480 in magnitude (the sketch's squares would overflow). Value: max |row| ${maxAbs} times scale ${s}.`);
-    if (this.#rows + k > Number.MAX_SAFE_INTEGER) throw new RangeError(`invalid argument: \`rows\` would take the count of rows past 2^53 - 1. Value: ${k} more after ${this.#rows}.`);
+    if (maxAbs * Math.abs(s) > SKETCH_MAX_ABS)
+      throw new RangeError(
+        `invalid argument: \`rows\` times \`scale\` must stay below 2^480 in magnitude (the sketch's squares would overflow). Value: max |row| ${maxAbs} times scale ${s}.`,
+      );
+    if (this.#rows + k > Number.MAX_SAFE_INTEGER)
+      throw new RangeError(
+        `invalid argument: \`rows\` would take the count of rows past 2^53 - 1. Value: ${k} more after ${this.#rows}.`,
+      );
     if (k === 0) return this;
-    const bpe = r.BYTES_PER_ELEMENT, rowBytes = d * bpe;
+    const bpe = r.BYTES_PER_ELEMENT,
+      rowBytes = d * bpe;
     const stageRows = Math.max(1, Math.min(k, 2 * this.size, Math.floor(STAGE_BYTES / rowBytes)));
     const K = wasm();
     withBlocks([stageRows * rowBytes], 'the sketch staging buffer', (stage) => {
@@ -150,8 +201,20 @@ export class CurvatureSketch {
         if (this.#used === 2 * this.size) this.#shrink();
         const c = Math.min(stageRows, k - done, 2 * this.size - this.#used);
         copyIn(stage!, r.subarray(done * d, (done + c) * d));
-        this.#trace += K.sketchAddRows(stage!, c, d, bpe === 4 ? 1 : 0, s, this.#bPtr, this.#used, this.#dp, this.#diagPtr);
-        this.#used += c; this.#rows += c; done += c;
+        this.#trace += K.sketchAddRows(
+          stage!,
+          c,
+          d,
+          bpe === 4 ? 1 : 0,
+          s,
+          this.#bPtr,
+          this.#used,
+          this.#dp,
+          this.#diagPtr,
+        );
+        this.#used += c;
+        this.#rows += c;
+        done += c;
       }
     });
     return this;
@@ -159,18 +222,28 @@ export class CurvatureSketch {
 
   /** The Gram matrix of the used rows (n x n, full, symmetric) and its eigen-decomposition. */
   #eigen(): { values: Float64Array; vectors: Float64Array } {
-    const n = this.#used, np = this.#np, K = wasm();
+    const n = this.#used,
+      np = this.#np,
+      K = wasm();
     return withBlocks([(np * KC + 4) * 8, np * np * 8], 'the sketch Gram matrix', (scr, g) => {
       K.sketchGram(this.#bPtr, n, this.#dp, g!, np, scr!);
-      const G = f64(g!, np * np), A = new Float64Array(n * n);
-      for (let i = 0; i < n; i++) for (let j = i; j < n; j++) { const v = G[i * np + j]!; A[j * n + i] = v; A[i * n + j] = v; }
+      const G = f64(g!, np * np),
+        A = new Float64Array(n * n);
+      for (let i = 0; i < n; i++)
+        for (let j = i; j < n; j++) {
+          const v = G[i * np + j]!;
+          A[j * n + i] = v;
+          A[i * n + j] = v;
+        }
       return symmetricEigen(A, n);
     });
   }
 
   /** out rows [0, r) = W B (W: r x used, row-major, in JS); in place when outPtr is the buffer. */
   #rotate(W: Float64Array, r: number, outPtr: number, ldo: number): void {
-    const n = this.#used, rp = pad4(Math.max(r, 1)), K = wasm();
+    const n = this.#used,
+      rp = pad4(Math.max(r, 1)),
+      K = wasm();
     withBlocks([rp * n * 8, n * CW * 8], 'the sketch rotation', (wp, scr) => {
       const P = f64(wp!, rp * n).fill(0);
       for (let i = 0; i < r; i++) {
@@ -182,14 +255,16 @@ export class CurvatureSketch {
   }
 
   #shrink(): void {
-    const n = this.#used, l = this.size;
+    const n = this.#used,
+      l = this.size;
     const { values, vectors } = this.#eigen();
     const rho = n >= l ? Math.max(0, values[l - 1]!) : 0;
     let r = 0;
     while (r < Math.min(n, l - 1) && values[r]! > rho) r++;
     const W = new Float64Array(r * n);
     for (let t = 0; t < r; t++) {
-      const s2 = values[t]!, f = Math.sqrt((s2 - rho) / s2);
+      const s2 = values[t]!,
+        f = Math.sqrt((s2 - rho) / s2);
       for (let q = 0; q < n; q++) W[t * n + q] = f * vectors[t * n + q]!;
     }
     this.#rotate(W, r, this.#bPtr, this.#dp);
@@ -204,15 +279,27 @@ export class CurvatureSketch {
    */
   merge(other: CurvatureSketch): this {
     checkLive('CurvatureSketch', this.#disposed);
-    if (!(other instanceof CurvatureSketch)) throw new TypeError(`invalid argument: \`other\` must be a CurvatureSketch. Value: \`${show(other)}\`.`);
+    if (!(other instanceof CurvatureSketch))
+      throw new TypeError(
+        `invalid argument: \`other\` must be a CurvatureSketch. Value: \`${show(other)}\`.`,
+      );
     checkLive('`other` CurvatureSketch', other.#disposed);
     if (other.dim !== this.dim || other.size !== this.size) {
-      throw new RangeError(`invalid argument: \`other\` must have this sketch's dim and size (${this.dim}, ${this.size}). Value: dim ${other.dim}, size ${other.size}.`);
+      throw new RangeError(
+        `invalid argument: \`other\` must have this sketch's dim and size (${this.dim}, ${this.size}). Value: dim ${other.dim}, size ${other.size}.`,
+      );
     }
-    if (this.#rows + other.#rows > Number.MAX_SAFE_INTEGER) throw new RangeError(`invalid argument: \`other\` would take the count of rows past 2^53 - 1. Value: ${other.#rows} more after ${this.#rows}.`);
+    if (this.#rows + other.#rows > Number.MAX_SAFE_INTEGER)
+      throw new RangeError(
+        `invalid argument: \`other\` would take the count of rows past 2^53 - 1. Value: ${other.#rows} more after ${this.#rows}.`,
+      );
     if (other === this) {
       const copy = CurvatureSketch.fromBytes(this.toBytes());
-      try { return this.merge(copy); } finally { copy.dispose(); }
+      try {
+        return this.merge(copy);
+      } finally {
+        copy.dispose();
+      }
     }
     const dp = this.#dp;
     let done = 0;
@@ -220,11 +307,15 @@ export class CurvatureSketch {
       if (this.#used === 2 * this.size) this.#shrink();
       const c = Math.min(other.#used - done, 2 * this.size - this.#used);
       f64(this.#bPtr + this.#used * dp * 8, c * dp).set(f64(other.#bPtr + done * dp * 8, c * dp));
-      this.#used += c; done += c;
+      this.#used += c;
+      done += c;
     }
-    const a = f64(this.#diagPtr, this.dim), b = f64(other.#diagPtr, this.dim);
+    const a = f64(this.#diagPtr, this.dim),
+      b = f64(other.#diagPtr, this.dim);
     for (let j = 0; j < this.dim; j++) a[j] = a[j]! + b[j]!;
-    this.#trace += other.#trace; this.#delta += other.#delta; this.#rows += other.#rows;
+    this.#trace += other.#trace;
+    this.#delta += other.#delta;
+    this.#rows += other.#rows;
     return this;
   }
 
@@ -236,9 +327,14 @@ export class CurvatureSketch {
    */
   eigenpairs(k = this.size - 1): SketchEigenpairs {
     checkLive('CurvatureSketch', this.#disposed);
-    if (!Number.isInteger(k) || k < 1 || k > this.size) throw new RangeError(`invalid argument: \`k\` must be an integer in [1, size] (size ${this.size}). Value: \`${show(k)}\`.`);
-    const d = this.dim, m = this.#rows || 1;
-    const eigenvalues = new Float64Array(k), eigenvectors = new Float64Array(k * d);
+    if (!Number.isInteger(k) || k < 1 || k > this.size)
+      throw new RangeError(
+        `invalid argument: \`k\` must be an integer in [1, size] (size ${this.size}). Value: \`${show(k)}\`.`,
+      );
+    const d = this.dim,
+      m = this.#rows || 1;
+    const eigenvalues = new Float64Array(k),
+      eigenvectors = new Float64Array(k * d);
     if (this.#used > 0) {
       const n = this.#used;
       const { values, vectors } = this.#eigen();
@@ -280,7 +376,11 @@ export class CurvatureSketch {
     checkLive('CurvatureSketch', this.#disposed);
     const x = checkFloatArray('v', v);
     checkLength('v', x, this.dim, 'dim');
-    const d = this.dim, dp = this.#dp, n = this.#used, m = this.#rows || 1, out = new Float64Array(d);
+    const d = this.dim,
+      dp = this.#dp,
+      n = this.#used,
+      m = this.#rows || 1,
+      out = new Float64Array(d);
     const B = f64(this.#bPtr, n * dp);
     for (let r = 0; r < n; r++) {
       const o = r * dp;
@@ -298,8 +398,11 @@ export class CurvatureSketch {
    */
   toBytes(): Uint8Array {
     checkLive('CurvatureSketch', this.#disposed);
-    const d = this.dim, n = this.#used, len = SKETCH_HEADER_BYTES + 8 * d + 8 * n * d + 4;
-    const out = new Uint8Array(len), v = new DataView(out.buffer);
+    const d = this.dim,
+      n = this.#used,
+      len = SKETCH_HEADER_BYTES + 8 * d + 8 * n * d + 4;
+    const out = new Uint8Array(len),
+      v = new DataView(out.buffer);
     v.setUint32(0, SKETCH_MAGIC, true);
     v.setUint32(4, SKETCH_FORMAT_VERSION, true);
     v.setUint32(8, 0, true); // precision: 0 = f64
@@ -313,7 +416,8 @@ export class CurvatureSketch {
     const diag = f64(this.#diagPtr, d);
     for (let j = 0; j < d; j++, p += 8) v.setFloat64(p, diag[j]!, true);
     const B = f64(this.#bPtr, n * this.#dp);
-    for (let r = 0; r < n; r++) for (let j = 0; j < d; j++, p += 8) v.setFloat64(p, B[r * this.#dp + j]!, true);
+    for (let r = 0; r < n; r++)
+      for (let j = 0; j < d; j++, p += 8) v.setFloat64(p, B[r * this.#dp + j]!, true);
     v.setUint32(p, crc32(out, 0, p), true);
     return out;
   }
@@ -326,17 +430,24 @@ export class CurvatureSketch {
    * @throws {RangeError} naming `bytes` and the first rule the blob breaks
    */
   static fromBytes(bytes: Uint8Array): CurvatureSketch {
-    if (!(bytes instanceof Uint8Array)) throw new TypeError(`invalid argument: \`bytes\` must be a Uint8Array. Value: \`${show(bytes)}\`.`);
+    if (!(bytes instanceof Uint8Array))
+      throw new TypeError(`invalid argument: \`bytes\` must be a Uint8Array. Value: \`${show(bytes)}\`.`);
     const b = bytes.slice(); // a private copy: nobody can rewrite it while it is decoded
-    const bad = (why: string): never => { throw new RangeError(`invalid argument: \`bytes\` is not a CurvatureSketch's toBytes() form: ${why}.`); };
-    if (b.length < SKETCH_HEADER_BYTES + 4) bad(`length ${b.length} is below the ${SKETCH_HEADER_BYTES + 4} bytes of the header and checksum`);
+    const bad = (why: string): never => {
+      throw new RangeError(`invalid argument: \`bytes\` is not a CurvatureSketch's toBytes() form: ${why}.`);
+    };
+    if (b.length < SKETCH_HEADER_BYTES + 4)
+      bad(`length ${b.length} is below the ${SKETCH_HEADER_BYTES + 4} bytes of the header and checksum`);
     const v = new DataView(b.buffer);
     if (v.getUint32(0, true) !== SKETCH_MAGIC) bad('wrong magic (expected "GSKT")');
     const version = v.getUint32(4, true);
-    if (version !== SKETCH_FORMAT_VERSION) bad(`unsupported version ${version} (this release reads version ${SKETCH_FORMAT_VERSION})`);
+    if (version !== SKETCH_FORMAT_VERSION)
+      bad(`unsupported version ${version} (this release reads version ${SKETCH_FORMAT_VERSION})`);
     const precision = v.getUint32(8, true);
     if (precision !== 0) bad(`unsupported precision code ${precision} (0 = f64)`);
-    const d = v.getUint32(12, true), l = v.getUint32(16, true), n = v.getUint32(20, true);
+    const d = v.getUint32(12, true),
+      l = v.getUint32(16, true),
+      n = v.getUint32(20, true);
     if (d < 1) bad(`dim ${d} is not positive`);
     if (l < 2 || l > MAX_SKETCH_SIZE) bad(`size ${l} is outside [2, ${MAX_SKETCH_SIZE}]`);
     if (n > 2 * l) bad(`${n} buffer rows exceed 2 size = ${2 * l}`);
@@ -344,8 +455,11 @@ export class CurvatureSketch {
     if (b.length !== len) bad(`length ${b.length}, but dim ${d} and ${n} buffer rows need ${len}`);
     const stored = v.getUint32(len - 4, true);
     if (crc32(b, 0, len - 4) !== stored) bad('the CRC-32 does not match (corrupted or truncated)');
-    const delta = v.getFloat64(24, true), trace = v.getFloat64(32, true), rows = v.getFloat64(40, true);
-    if (!(Number.isSafeInteger(rows) && rows >= 0)) bad(`the row count ${rows} is not an integer in [0, 2^53 - 1]`);
+    const delta = v.getFloat64(24, true),
+      trace = v.getFloat64(32, true),
+      rows = v.getFloat64(40, true);
+    if (!(Number.isSafeInteger(rows) && rows >= 0))
+      bad(`the row count ${rows} is not an integer in [0, 2^53 - 1]`);
     if (n > rows) bad(`${n} buffer rows exceed the ${rows} rows added`);
     if (!(Number.isFinite(delta) && delta >= 0)) bad(`the shrinkage total ${delta} is not finite and >= 0`);
     if (!(Number.isFinite(trace) && trace >= 0)) bad(`the trace ${trace} is not finite and >= 0`);
@@ -356,14 +470,18 @@ export class CurvatureSketch {
       if (!(Number.isFinite(x) && x >= 0)) bad(`diagonal entry ${j} is ${x}, not finite and >= 0`);
       sum += x;
     }
-    if (Math.abs(sum - trace) > 1e-9 * Math.max(sum, trace)) bad(`the trace ${trace} is not the sum of the diagonal (${sum})`);
+    if (Math.abs(sum - trace) > 1e-9 * Math.max(sum, trace))
+      bad(`the trace ${trace} is not the sum of the diagonal (${sum})`);
     if (rows === 0 && (trace !== 0 || delta !== 0)) bad('an empty sketch with a nonzero trace or shrinkage');
     for (let i = 0; i < n * d; i++, p += 8) {
       const x = v.getFloat64(p, true);
       if (!Number.isFinite(x)) bad(`buffer row ${Math.floor(i / d)}, column ${i % d} is ${x}`);
     }
     const s = new CurvatureSketch(d, { size: l }); // refuses, naming the sizes, what the heap cannot hold
-    s.#used = n; s.#delta = delta; s.#trace = trace; s.#rows = rows;
+    s.#used = n;
+    s.#delta = delta;
+    s.#trace = trace;
+    s.#rows = rows;
     p = SKETCH_HEADER_BYTES;
     const diag = f64(s.#diagPtr, d);
     for (let j = 0; j < d; j++, p += 8) diag[j] = v.getFloat64(p, true);
@@ -377,6 +495,7 @@ export class CurvatureSketch {
     if (this.#disposed) return;
     this.#disposed = true;
     releaseBlocks(this, [this.#bPtr, this.#diagPtr]);
-    this.#bPtr = 0; this.#diagPtr = 0;
+    this.#bPtr = 0;
+    this.#diagPtr = 0;
   }
 }

@@ -1,6 +1,15 @@
 import { wasm, f64, copyIn, withBlocks } from '../core/wasm.js';
 import { Rng } from '../core/rng.js';
-import { checkPositiveInteger, checkFloat64Array, checkLength, checkFinite, checkOptions, checkUnitInterval, checkSeed, checkOneOf } from '../core/validate.js';
+import {
+  checkPositiveInteger,
+  checkFloat64Array,
+  checkLength,
+  checkFinite,
+  checkOptions,
+  checkUnitInterval,
+  checkSeed,
+  checkOneOf,
+} from '../core/validate.js';
 
 /** Most Lanczos steps kept (the basis is steps x dim doubles of wasm memory). */
 const LANCZOS_MAX_STEPS = 1000;
@@ -68,15 +77,23 @@ function checkMatrixShape(name: string, A: unknown, dim: number): Float64Array {
 
 /** The worst pair of a matrix that failed the symmetry check, for the message (rare path). */
 function asymmetryError(name: string, a: Float64Array, dim: number, maxAbs: number): RangeError {
-  let worst = -1, wi = 0, wj = 0;
+  let worst = -1,
+    wi = 0,
+    wj = 0;
   for (let i = 0; i < dim; i++) {
     for (let j = i + 1; j < dim; j++) {
       const d = Math.abs(a[i * dim + j]! - a[j * dim + i]!);
-      if (d > worst) { worst = d; wi = i; wj = j; }
+      if (d > worst) {
+        worst = d;
+        wi = i;
+        wj = j;
+      }
     }
   }
-  return new RangeError(`invalid argument: \`${name}\` must be symmetric (|${name}[i][j] - ${name}[j][i]| <= ${SYMMETRY_TOL} * max |${name}[i][j]| = ${SYMMETRY_TOL * maxAbs}). `
-    + `Value: ${name}[${wi}][${wj}] = ${a[wi * dim + wj]} but ${name}[${wj}][${wi}] = ${a[wj * dim + wi]}; symmetrize it first, e.g. (${name} + ${name}')/2.`);
+  return new RangeError(
+    `invalid argument: \`${name}\` must be symmetric (|${name}[i][j] - ${name}[j][i]| <= ${SYMMETRY_TOL} * max |${name}[i][j]| = ${SYMMETRY_TOL * maxAbs}). ` +
+      `Value: ${name}[${wi}][${wj}] = ${a[wi * dim + wj]} but ${name}[${wj}][${wi}] = ${a[wj * dim + wi]}; symmetrize it first, e.g. (${name} + ${name}')/2.`,
+  );
 }
 
 /**
@@ -88,13 +105,18 @@ function asymmetryError(name: string, a: Float64Array, dim: number, maxAbs: numb
  * the upper triangle is read afterwards). fn gets the pointers and e: a result r of the scaled
  * matrices is r * 2^e of the inputs.
  */
-function withPrepared<T>(inputs: readonly [string, Float64Array][], dim: number, what: string,
-  fn: (ptrs: number[], e: number, maxAbs: number[]) => T): T {
+function withPrepared<T>(
+  inputs: readonly [string, Float64Array][],
+  dim: number,
+  what: string,
+  fn: (ptrs: number[], e: number, maxAbs: number[]) => T,
+): T {
   const k = wasm();
   const bytes = dim * dim * 8;
   return withBlocks([...inputs.map(() => bytes), 16], what, (...ptrs) => {
     const info = ptrs[inputs.length]!;
-    const asym: number[] = [], maxes: number[] = [];
+    const asym: number[] = [],
+      maxes: number[] = [];
     let maxAll = 0;
     inputs.forEach(([name, a], i) => {
       copyIn(ptrs[i]!, a);
@@ -112,7 +134,9 @@ function withPrepared<T>(inputs: readonly [string, Float64Array][], dim: number,
     let e = 0;
     if (maxAll > 0 && (maxAll < 2 ** -256 || maxAll > 2 ** 256)) e = Math.floor(Math.log2(maxAll)) + 1;
     // 2^-e as two factors: each within the double range for any e in [-1073, 1024]
-    const e1 = Math.trunc(e / 2), f1 = 2 ** -e1, f2 = 2 ** -(e - e1);
+    const e1 = Math.trunc(e / 2),
+      f1 = 2 ** -e1,
+      f2 = 2 ** -(e - e1);
     // asymmetry at rounding level (<= 64 eps of the largest entry, as Q diag(ev) Q' leaves)
     // changes the norm by at most 64 dim eps relative: the upper triangle is used as it is,
     // which saves a pass over the matrix; above that, the symmetric part
@@ -127,16 +151,24 @@ function withPrepared<T>(inputs: readonly [string, Float64Array][], dim: number,
 function unscale(r: number, e: number, what: string): number {
   if (e === 0 || r === 0) return r;
   const e1 = Math.trunc(e / 2);
-  const v = (r * 2 ** e1) * 2 ** (e - e1);
+  const v = r * 2 ** e1 * 2 ** (e - e1);
   // a norm of exactly the largest double may round up by an ulp in scaled units: clamp that
-  if (!Number.isFinite(v) && Math.abs(r) <= ((Number.MAX_VALUE * 2 ** -e1) * 2 ** -(e - e1)) * (1 + 2 ** -40)) return Math.sign(r) * Number.MAX_VALUE;
+  if (!Number.isFinite(v) && Math.abs(r) <= Number.MAX_VALUE * 2 ** -e1 * 2 ** -(e - e1) * (1 + 2 ** -40))
+    return Math.sign(r) * Number.MAX_VALUE;
   if (!Number.isFinite(v)) {
-    throw new RangeError(`${what} is about 2^${(Math.log2(Math.abs(r)) + e).toFixed(1)}, beyond the largest double (about 1.8e308): scale the input down.`);
+    throw new RangeError(
+      `${what} is about 2^${(Math.log2(Math.abs(r)) + e).toFixed(1)}, beyond the largest double (about 1.8e308): scale the input down.`,
+    );
   }
   return v;
 }
 
-interface Parsed { tol: number; maxIter: number; v0: Float64Array; method: SpectralMethod }
+interface Parsed {
+  tol: number;
+  maxIter: number;
+  v0: Float64Array;
+  method: SpectralMethod;
+}
 
 /** Bounds of maxIter: kernels count iterations in 32 bits. */
 const MAX_ITER = 0x7fffffff;
@@ -144,8 +176,10 @@ const MAX_ITER = 0x7fffffff;
 function parse(options: unknown, dim: number): Parsed {
   const opts = checkOptions('options', options, ['tol', 'maxIter', 'method', 'seed']);
   const tol = opts.tol === undefined ? 1e-9 : checkUnitInterval('tol', opts.tol);
-  const maxIter = opts.maxIter === undefined ? 10000 : checkPositiveInteger('maxIter', opts.maxIter, MAX_ITER);
-  const method = opts.method === undefined ? 'lanczos' : checkOneOf('method', opts.method, ['lanczos', 'power'] as const);
+  const maxIter =
+    opts.maxIter === undefined ? 10000 : checkPositiveInteger('maxIter', opts.maxIter, MAX_ITER);
+  const method =
+    opts.method === undefined ? 'lanczos' : checkOneOf('method', opts.method, ['lanczos', 'power'] as const);
   const seed = opts.seed === undefined ? 0 : opts.seed;
   checkSeed('seed', seed);
   return { tol, maxIter, method, v0: new Rng(seed as number | bigint).normals(new Float64Array(dim)) };
@@ -154,7 +188,9 @@ function parse(options: unknown, dim: number): Parsed {
 /** A result that is not finite, or no iteration at all, is never reported (never "converged"). */
 function checkRan(iterations: number, value: number, what: string): void {
   if (!(iterations >= 1) || !Number.isFinite(value)) {
-    throw new Error(`gradcov: ${what} failed (${iterations} iterations, value ${value}); please report this with the input.`);
+    throw new Error(
+      `gradcov: ${what} failed (${iterations} iterations, value ${value}); please report this with the input.`,
+    );
   }
 }
 
@@ -202,81 +238,99 @@ export function checkInterval(k: number, dim: number): number {
  * r = beta_k |last eigenvector component| (ritzEnds in wasm, O(k)). Checks are spaced by their
  * cost (checkInterval). Stops when both ends' residuals are within tol of `scale(end)`.
  */
-function lanczos(aPtr: number, dim: number, p: Parsed,
-  scaleOf: (lo: number, hi: number, which: 0 | 1, err0: number, err1: number) => number) {
+function lanczos(
+  aPtr: number,
+  dim: number,
+  p: Parsed,
+  scaleOf: (lo: number, hi: number, which: 0 | 1, err0: number, err1: number) => number,
+) {
   const k = wasm();
   const steps = Math.min(p.maxIter, dim, LANCZOS_MAX_STEPS);
-  return withBlocks([(steps + 1) * dim * 8, steps * 8, steps * 8, steps * 8, 48, 2 * steps * 8], 'the Lanczos iteration', (basis, alphaPtr, betaPtr, hPtr, statePtr, scratchPtr) => {
-    let nrm = 0;
-    for (const v of p.v0) nrm += v * v;
-    const inv = 1 / Math.sqrt(nrm);
-    for (let i = 0; i < dim; i++) p.v0[i] = p.v0[i]! * inv;
-    copyIn(basis!, p.v0);
-    // no allocation after the blocks above: these views stay valid
-    const state = f64(statePtr!, 5), beta = f64(betaPtr!, steps);
-    state[4] = 0; // no previous Ritz values
-    let lo = 0, hi = 0, converged = false, it = 0;
-    let next = firstCheck(dim, steps);
-    // Each check analyses the end that failed the rule last time (both at first, and the
-    // other one too once its values are more than twice as old); only when it passes is
-    // the other end analysed too, and the decision taken on both fresh values: about half
-    // the work at most checks, the same decision.
-    let pending = 3;
-    const lastK = [0, 0];
-    const trend = { end: -1, k: 0, logErr: 0 }; // the watched end's bound at the last check
-    const ok = (which: 0 | 1) => state[2 * which + 1]! <= p.tol * scaleOf(state[0]!, state[2]!, which, state[1]!, state[3]!);
-    const analyse = (mask: number, b: number) => {
-      k.ritzEnds(alphaPtr!, betaPtr!, it, b, mask, statePtr!, scratchPtr!);
-      if (mask & 1) lastK[0] = it;
-      if (mask & 2) lastK[1] = it;
-    };
-    while (it < steps) {
-      const target = Math.min(next, steps);
-      const reached = k.lanczosSteps(aPtr, dim, basis!, it, target, alphaPtr!, betaPtr!, hPtr!);
-      const invariant = reached < target;
-      it = reached;
-      const b = beta[it - 1]!;
-      let mask = pending;
-      if (mask !== 3 && 2 * lastK[mask === 1 ? 1 : 0]! < it) mask = 3;
-      analyse(mask, b);
-      const norm0 = Math.max(Math.abs(state[0]!), Math.abs(state[2]!));
-      // beta = 0 (to rounding): the Krylov space is invariant and T's eigenvalues are exact
-      const exact = invariant || b <= 8 * Number.EPSILON * norm0;
-      if (mask !== 3 && (exact || ok(mask === 1 ? 0 : 1))) {
-        analyse(3 - mask, b);
-        mask = 3;
-      }
-      lo = state[0]!; hi = state[2]!;
-      if (exact) {
-        converged = true;
-        break;
-      }
-      const ok0 = ok(0), ok1 = ok(1);
-      if (mask === 3) {
-        if (ok0 && ok1) {
+  return withBlocks(
+    [(steps + 1) * dim * 8, steps * 8, steps * 8, steps * 8, 48, 2 * steps * 8],
+    'the Lanczos iteration',
+    (basis, alphaPtr, betaPtr, hPtr, statePtr, scratchPtr) => {
+      let nrm = 0;
+      for (const v of p.v0) nrm += v * v;
+      const inv = 1 / Math.sqrt(nrm);
+      for (let i = 0; i < dim; i++) p.v0[i] = p.v0[i]! * inv;
+      copyIn(basis!, p.v0);
+      // no allocation after the blocks above: these views stay valid
+      const state = f64(statePtr!, 5),
+        beta = f64(betaPtr!, steps);
+      state[4] = 0; // no previous Ritz values
+      let lo = 0,
+        hi = 0,
+        converged = false,
+        it = 0;
+      let next = firstCheck(dim, steps);
+      // Each check analyses the end that failed the rule last time (both at first, and the
+      // other one too once its values are more than twice as old); only when it passes is
+      // the other end analysed too, and the decision taken on both fresh values: about half
+      // the work at most checks, the same decision.
+      let pending = 3;
+      const lastK = [0, 0];
+      const trend = { end: -1, k: 0, logErr: 0 }; // the watched end's bound at the last check
+      const ok = (which: 0 | 1) =>
+        state[2 * which + 1]! <= p.tol * scaleOf(state[0]!, state[2]!, which, state[1]!, state[3]!);
+      const analyse = (mask: number, b: number) => {
+        k.ritzEnds(alphaPtr!, betaPtr!, it, b, mask, statePtr!, scratchPtr!);
+        if (mask & 1) lastK[0] = it;
+        if (mask & 2) lastK[1] = it;
+      };
+      while (it < steps) {
+        const target = Math.min(next, steps);
+        const reached = k.lanczosSteps(aPtr, dim, basis!, it, target, alphaPtr!, betaPtr!, hPtr!);
+        const invariant = reached < target;
+        it = reached;
+        const b = beta[it - 1]!;
+        let mask = pending;
+        if (mask !== 3 && 2 * lastK[mask === 1 ? 1 : 0]! < it) mask = 3;
+        analyse(mask, b);
+        const norm0 = Math.max(Math.abs(state[0]!), Math.abs(state[2]!));
+        // beta = 0 (to rounding): the Krylov space is invariant and T's eigenvalues are exact
+        const exact = invariant || b <= 8 * Number.EPSILON * norm0;
+        if (mask !== 3 && (exact || ok(mask === 1 ? 0 : 1))) {
+          analyse(3 - mask, b);
+          mask = 3;
+        }
+        lo = state[0]!;
+        hi = state[2]!;
+        if (exact) {
           converged = true;
           break;
         }
-        // the end to watch: a failing one (the one of larger magnitude when both fail)
-        pending = !ok0 && (ok1 || Math.abs(lo) >= Math.abs(hi)) ? 1 : 2;
+        const ok0 = ok(0),
+          ok1 = ok(1);
+        if (mask === 3) {
+          if (ok0 && ok1) {
+            converged = true;
+            break;
+          }
+          // the end to watch: a failing one (the one of larger magnitude when both fail)
+          pending = !ok0 && (ok1 || Math.abs(lo) >= Math.abs(hi)) ? 1 : 2;
+        }
+        // the next check: by cost (checkInterval), or, while the watched end's bound falls
+        // geometrically and is far from tol, a quarter of the steps it predicts are still needed
+        const w: 0 | 1 = pending === 1 ? 0 : 1;
+        const logErr = Math.log(state[2 * w + 1]!),
+          logGoal = Math.log(p.tol * scaleOf(state[0]!, state[2]!, w, state[1]!, state[3]!));
+        let ahead = 0;
+        if (trend.end === w && trend.k < it && logErr < trend.logErr && Number.isFinite(logGoal)) {
+          const rate = (logErr - trend.logErr) / (it - trend.k); // < 0
+          // a quarter of the prediction, at most half the steps so far: Lanczos convergence
+          // speeds up (superlinear), so a prediction from the last rate errs long
+          ahead = Math.min(Math.floor((0.25 * (logGoal - logErr)) / rate), Math.floor(it / 2));
+        }
+        trend.end = w;
+        trend.k = it;
+        trend.logErr = logErr;
+        next = it + Math.max(checkInterval(it, dim), Math.min(ahead, steps));
       }
-      // the next check: by cost (checkInterval), or, while the watched end's bound falls
-      // geometrically and is far from tol, a quarter of the steps it predicts are still needed
-      const w: 0 | 1 = pending === 1 ? 0 : 1;
-      const logErr = Math.log(state[2 * w + 1]!), logGoal = Math.log(p.tol * scaleOf(state[0]!, state[2]!, w, state[1]!, state[3]!));
-      let ahead = 0;
-      if (trend.end === w && trend.k < it && logErr < trend.logErr && Number.isFinite(logGoal)) {
-        const rate = (logErr - trend.logErr) / (it - trend.k); // < 0
-        // a quarter of the prediction, at most half the steps so far: Lanczos convergence
-        // speeds up (superlinear), so a prediction from the last rate errs long
-        ahead = Math.min(Math.floor((0.25 * (logGoal - logErr)) / rate), Math.floor(it / 2));
-      }
-      trend.end = w; trend.k = it; trend.logErr = logErr;
-      next = it + Math.max(checkInterval(it, dim), Math.min(ahead, steps));
-    }
-    checkRan(it, lo + hi, 'the Lanczos iteration');
-    return { lo, hi, iterations: it, converged };
-  });
+      checkRan(it, lo + hi, 'the Lanczos iteration');
+      return { lo, hi, iterations: it, converged };
+    },
+  );
 }
 
 /** ||S||_2 of the prepared (scaled, symmetric) matrix at aPtr, in scaled units. */
@@ -286,10 +340,17 @@ function normOf(aPtr: number, dim: number, p: Parsed): SpectralResult {
   // end (Ritz values lie inside the spectrum, so |lambda| <= |theta| + error bounds it).
   const r = lanczos(aPtr, dim, p, (lo, hi, which, err0, err1) => {
     const big = Math.max(Math.abs(lo), Math.abs(hi));
-    const mine = Math.abs(which === 0 ? lo : hi), myErr = which === 0 ? err0 : err1, otherErr = which === 0 ? err1 : err0;
+    const mine = Math.abs(which === 0 ? lo : hi),
+      myErr = which === 0 ? err0 : err1,
+      otherErr = which === 0 ? err1 : err0;
     return mine < big && mine + myErr < big - otherErr ? Infinity : big;
   });
-  return { value: Math.max(Math.abs(r.lo), Math.abs(r.hi)), iterations: r.iterations, converged: r.converged, method: 'lanczos' };
+  return {
+    value: Math.max(Math.abs(r.lo), Math.abs(r.hi)),
+    iterations: r.iterations,
+    converged: r.converged,
+    method: 'lanczos',
+  };
 }
 
 /**
@@ -341,15 +402,29 @@ export function operatorNorm(A: Float64Array, dim: number, options?: SpectralOpt
  * @example
  * operatorNormDiff(estimate, truth, dim).value / operatorNorm(truth, dim).value
  */
-export function operatorNormDiff(A: Float64Array, B: Float64Array, dim: number, options?: SpectralOptions): SpectralResult {
+export function operatorNormDiff(
+  A: Float64Array,
+  B: Float64Array,
+  dim: number,
+  options?: SpectralOptions,
+): SpectralResult {
   const d = checkPositiveInteger('dim', dim, 46340);
-  const a = checkMatrixShape('A', A, d), b = checkMatrixShape('B', B, d);
+  const a = checkMatrixShape('A', A, d),
+    b = checkMatrixShape('B', B, d);
   const p = parse(options, d);
-  return withPrepared([['A', a], ['B', b]], d, 'operatorNormDiff', ([aPtr, bPtr], e) => {
-    wasm().matSub(aPtr!, bPtr!, d * d);
-    const r = normOf(aPtr!, d, p);
-    return { ...r, value: unscale(r.value, e, 'the operator norm of `A - B`') };
-  });
+  return withPrepared(
+    [
+      ['A', a],
+      ['B', b],
+    ],
+    d,
+    'operatorNormDiff',
+    ([aPtr, bPtr], e) => {
+      wasm().matSub(aPtr!, bPtr!, d * d);
+      const r = normOf(aPtr!, d, p);
+      return { ...r, value: unscale(r.value, e, 'the operator norm of `A - B`') };
+    },
+  );
 }
 
 /**
@@ -366,24 +441,51 @@ export function operatorNormDiff(A: Float64Array, B: Float64Array, dim: number, 
  * @example
  * relativeError(estimateHessian(data, w, opts).hessian, H, dim) // e.g. 0.05
  */
-export function relativeError(estimate: Float64Array, truth: Float64Array, dim: number, options?: SpectralOptions): number {
+export function relativeError(
+  estimate: Float64Array,
+  truth: Float64Array,
+  dim: number,
+  options?: SpectralOptions,
+): number {
   const d = checkPositiveInteger('dim', dim, 46340);
-  const est = checkMatrixShape('estimate', estimate, d), tru = checkMatrixShape('truth', truth, d);
+  const est = checkMatrixShape('estimate', estimate, d),
+    tru = checkMatrixShape('truth', truth, d);
   const p = parse(options, d);
-  return withPrepared([['estimate', est], ['truth', tru]], d, 'relativeError', ([ePtr, tPtr], e, [, maxTruth]) => {
-    // ||truth|| on the common scale, or, when truth is so much smaller than the estimate that
-    // it would underflow there, on its own scale 2^et (the ratio then carries 2^(e - et))
-    let den: number, et = e;
-    if (maxTruth === 0 || maxTruth * 2 ** -e >= 2 ** -256) den = normOf(tPtr!, d, p).value;
-    else [den, et] = withPrepared([['truth', tru]], d, 'relativeError', ([t], e2) => [normOf(t!, d, p).value, e2] as const);
-    if (den === 0) throw new RangeError('invalid argument: `truth` must not be the zero matrix (its norm is the denominator).');
-    wasm().matSub(ePtr!, tPtr!, d * d);
-    const num = normOf(ePtr!, d, p).value;
-    const h = Math.trunc((e - et) / 2);
-    const ratio = ((num / den) * 2 ** h) * 2 ** (e - et - h);
-    if (!Number.isFinite(ratio)) throw new RangeError(`relativeError: ||estimate - truth|| / ||truth|| overflows (about 2^${(Math.log2(num / den) + e - et).toFixed(1)}).`);
-    return ratio;
-  });
+  return withPrepared(
+    [
+      ['estimate', est],
+      ['truth', tru],
+    ],
+    d,
+    'relativeError',
+    ([ePtr, tPtr], e, [, maxTruth]) => {
+      // ||truth|| on the common scale, or, when truth is so much smaller than the estimate that
+      // it would underflow there, on its own scale 2^et (the ratio then carries 2^(e - et))
+      let den: number,
+        et = e;
+      if (maxTruth === 0 || maxTruth * 2 ** -e >= 2 ** -256) den = normOf(tPtr!, d, p).value;
+      else
+        [den, et] = withPrepared(
+          [['truth', tru]],
+          d,
+          'relativeError',
+          ([t], e2) => [normOf(t!, d, p).value, e2] as const,
+        );
+      if (den === 0)
+        throw new RangeError(
+          'invalid argument: `truth` must not be the zero matrix (its norm is the denominator).',
+        );
+      wasm().matSub(ePtr!, tPtr!, d * d);
+      const num = normOf(ePtr!, d, p).value;
+      const h = Math.trunc((e - et) / 2);
+      const ratio = (num / den) * 2 ** h * 2 ** (e - et - h);
+      if (!Number.isFinite(ratio))
+        throw new RangeError(
+          `relativeError: ||estimate - truth|| / ||truth|| overflows (about 2^${(Math.log2(num / den) + e - et).toFixed(1)}).`,
+        );
+      return ratio;
+    },
+  );
 }
 
 /**
@@ -401,17 +503,31 @@ export function relativeError(estimate: Float64Array, truth: Float64Array, dim: 
  * const { min, max, conditionNumber } = extremeEigenvalues(H, dim);
  * const step = 1 / max;   // gradient-descent step size
  */
-export function extremeEigenvalues(A: Float64Array, dim: number, options?: Omit<SpectralOptions, 'method'>): ExtremeEigenvalues {
+export function extremeEigenvalues(
+  A: Float64Array,
+  dim: number,
+  options?: Omit<SpectralOptions, 'method'>,
+): ExtremeEigenvalues {
   const d = checkPositiveInteger('dim', dim, 46340);
   const a = checkMatrixShape('A', A, d);
   const p = parse(options, d);
-  if (p.method !== 'lanczos') throw new RangeError("invalid argument: `method` must be 'lanczos' for extremeEigenvalues. Value: `'power'`.");
+  if (p.method !== 'lanczos')
+    throw new RangeError(
+      "invalid argument: `method` must be 'lanczos' for extremeEigenvalues. Value: `'power'`.",
+    );
   return withPrepared([['A', a]], d, 'extremeEigenvalues', ([aPtr], e) => {
     const r = lanczos(aPtr!, d, p, (lo, hi, which) => {
       const own = Math.abs(which === 0 ? lo : hi);
       return Math.max(own, 1e-8 * Math.max(Math.abs(lo), Math.abs(hi)));
     });
-    const min = unscale(r.lo, e, 'the smallest eigenvalue of `A`'), max = unscale(r.hi, e, 'the largest eigenvalue of `A`');
-    return { min, max, conditionNumber: r.lo > 0 ? r.hi / r.lo : Infinity, iterations: r.iterations, converged: r.converged };
+    const min = unscale(r.lo, e, 'the smallest eigenvalue of `A`'),
+      max = unscale(r.hi, e, 'the largest eigenvalue of `A`');
+    return {
+      min,
+      max,
+      conditionNumber: r.lo > 0 ? r.hi / r.lo : Infinity,
+      iterations: r.iterations,
+      converged: r.converged,
+    };
   });
 }

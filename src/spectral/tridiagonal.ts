@@ -20,7 +20,8 @@ export function sturmCount(alpha: ArrayLike<number>, beta: ArrayLike<number>, k:
 
 /** Gershgorin interval containing the spectrum of T. */
 function bounds(alpha: ArrayLike<number>, beta: ArrayLike<number>, k: number): [number, number] {
-  let lo = Infinity, hi = -Infinity;
+  let lo = Infinity,
+    hi = -Infinity;
   for (let i = 0; i < k; i++) {
     const r = (i > 0 ? Math.abs(beta[i - 1]!) : 0) + (i < k - 1 ? Math.abs(beta[i]!) : 0);
     lo = Math.min(lo, alpha[i]! - r);
@@ -33,16 +34,24 @@ function bounds(alpha: ArrayLike<number>, beta: ArrayLike<number>, k: number): [
  * The j-th smallest eigenvalue of T (0-based) by bisection, to `relTol` of the spectrum's
  * scale (default: machine precision).
  */
-export function tridiagonalEigenvalue(alpha: ArrayLike<number>, beta: ArrayLike<number>, k: number, j: number, relTol = 0): number {
+export function tridiagonalEigenvalue(
+  alpha: ArrayLike<number>,
+  beta: ArrayLike<number>,
+  k: number,
+  j: number,
+  relTol = 0,
+): number {
   if (k === 1) return alpha[0]!;
   let [lo, hi] = bounds(alpha, beta, k);
   const scale = Math.max(Math.abs(lo), Math.abs(hi), Number.MIN_VALUE);
   const width = Math.max(relTol, 2 * Number.EPSILON) * scale;
-  lo -= 4 * Number.EPSILON * scale; hi += 4 * Number.EPSILON * scale;
+  lo -= 4 * Number.EPSILON * scale;
+  hi += 4 * Number.EPSILON * scale;
   while (hi - lo > width) {
     const mid = 0.5 * (lo + hi);
     if (mid <= lo || mid >= hi) break;
-    if (sturmCount(alpha, beta, k, mid) > j) hi = mid; else lo = mid;
+    if (sturmCount(alpha, beta, k, mid) > j) hi = mid;
+    else lo = mid;
   }
   return 0.5 * (lo + hi);
 }
@@ -52,9 +61,20 @@ export function tridiagonalEigenvalue(alpha: ArrayLike<number>, beta: ArrayLike<
  * of inverse iteration (tridiagonal LU solve of (T - theta I) z = y) from the all-ones
  * vector, and returns |y[k-1]|, its last component. c, d, z: scratch of length >= k.
  */
-function inverseVector(alpha: ArrayLike<number>, beta: ArrayLike<number>, k: number, theta: number,
-  y: Float64Array, c: Float64Array, d: Float64Array, z: Float64Array): number {
-  if (k === 1) { y[0] = 1; return 1; }
+function inverseVector(
+  alpha: ArrayLike<number>,
+  beta: ArrayLike<number>,
+  k: number,
+  theta: number,
+  y: Float64Array,
+  c: Float64Array,
+  d: Float64Array,
+  z: Float64Array,
+): number {
+  if (k === 1) {
+    y[0] = 1;
+    return 1;
+  }
   const scale = Math.max(Math.abs(theta), 1e-300);
   const shift = theta + scale * 4 * Number.EPSILON;
   y.fill(1, 0, k);
@@ -69,8 +89,17 @@ function inverseVector(alpha: ArrayLike<number>, beta: ArrayLike<number>, k: num
  * replaced by `tiny`), then y = z / ||z||. Returns false (y unchanged) when z is zero or
  * not finite.
  */
-function solveShifted(alpha: ArrayLike<number>, beta: ArrayLike<number>, k: number, shift: number,
-  y: Float64Array, c: Float64Array, d: Float64Array, z: Float64Array, tiny: number): boolean {
+function solveShifted(
+  alpha: ArrayLike<number>,
+  beta: ArrayLike<number>,
+  k: number,
+  shift: number,
+  y: Float64Array,
+  c: Float64Array,
+  d: Float64Array,
+  z: Float64Array,
+  tiny: number,
+): boolean {
   for (let i = 0; i < k; i++) {
     const sub = i > 0 ? beta[i - 1]! : 0;
     let piv = alpha[i]! - shift - (i > 0 ? sub * c[i - 1]! : 0);
@@ -84,7 +113,11 @@ function solveShifted(alpha: ArrayLike<number>, beta: ArrayLike<number>, k: numb
   for (let i = 0; i < k; i++) nrm = Math.max(nrm, Math.abs(z[i]!));
   if (!(nrm > 0) || !Number.isFinite(nrm)) return false;
   let s = 0;
-  for (let i = 0; i < k; i++) { const v = z[i]! / nrm; z[i] = v; s += v * v; }
+  for (let i = 0; i < k; i++) {
+    const v = z[i]! / nrm;
+    z[i] = v;
+    s += v * v;
+  }
   s = Math.sqrt(s);
   for (let i = 0; i < k; i++) y[i] = z[i]! / s;
   return true;
@@ -94,8 +127,22 @@ function solveShifted(alpha: ArrayLike<number>, beta: ArrayLike<number>, k: numb
  * |last component| of the unit eigenvector of T for eigenvalue theta, by three steps of
  * inverse iteration (tridiagonal LU solve of (T - theta I) y = b).
  */
-export function lastComponent(alpha: ArrayLike<number>, beta: ArrayLike<number>, k: number, theta: number): number {
-  return inverseVector(alpha, beta, k, theta, new Float64Array(k), new Float64Array(k), new Float64Array(k), new Float64Array(k));
+export function lastComponent(
+  alpha: ArrayLike<number>,
+  beta: ArrayLike<number>,
+  k: number,
+  theta: number,
+): number {
+  return inverseVector(
+    alpha,
+    beta,
+    k,
+    theta,
+    new Float64Array(k),
+    new Float64Array(k),
+    new Float64Array(k),
+    new Float64Array(k),
+  );
 }
 
 export interface RitzEnd {
@@ -111,7 +158,12 @@ export interface RitzEnd {
  * gap to the next Ritz value overstates the true gap while a cluster is unresolved (issue
  * 7: eigenvalues 5 and 5 - 1e-6 gave 4.9999995 "converged" to 1e-9 after 5 steps).
  */
-export function extremeRitz(alpha: ArrayLike<number>, beta: ArrayLike<number>, k: number, betaK: number): [RitzEnd, RitzEnd] {
+export function extremeRitz(
+  alpha: ArrayLike<number>,
+  beta: ArrayLike<number>,
+  k: number,
+  betaK: number,
+): [RitzEnd, RitzEnd] {
   const ends: RitzEnd[] = [];
   for (const j of [0, k - 1]) {
     const value = tridiagonalEigenvalue(alpha, beta, k, j);

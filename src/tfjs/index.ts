@@ -11,7 +11,15 @@
 // '@tensorflow/tfjs-core/dist/register_all_gradients'), see docs/tfjs.md.
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../core/rng.js';
-import { checkOptions, checkInteger, checkOneOf, checkSeed, checkStream, show, type FloatArray } from '../core/validate.js';
+import {
+  checkOptions,
+  checkInteger,
+  checkOneOf,
+  checkSeed,
+  checkStream,
+  show,
+  type FloatArray,
+} from '../core/validate.js';
 import type { GradientOracle, GradientRequest } from '../estimators/curvature.js';
 
 /** A trainable weight as tf.LayersModel lists it (tfjs-layers' LayerVariable): its name, shape and tf.Variable. */
@@ -97,14 +105,29 @@ export interface TfjsOracle {
 }
 
 function isLayersModel(model: unknown): model is LayersModelLike {
-  return typeof model === 'object' && model !== null && 'trainableWeights' in model && typeof (model as { apply?: unknown }).apply === 'function';
+  return (
+    typeof model === 'object' &&
+    model !== null &&
+    'trainableWeights' in model &&
+    typeof (model as { apply?: unknown }).apply === 'function'
+  );
 }
 
 function checkTensor2D(name: string, value: unknown): tf.Tensor2D {
-  if (!(value instanceof tf.Tensor)) throw new TypeError(`invalid argument: \`${name}\` must be a tf.Tensor2D. Value: ${show(value)}.`);
-  if (value.isDisposed) throw new TypeError(`invalid argument: \`${name}\` must be a live tf.Tensor2D. Value: a disposed tensor.`);
-  if (value.rank !== 2) throw new RangeError(`invalid argument: \`${name}\` must be a tf.Tensor2D (rank 2). Value: a tensor of shape [${value.shape.join(', ')}].`);
-  if (value.dtype !== 'float32') throw new TypeError(`invalid argument: \`${name}\` must have dtype float32. Value: dtype ${value.dtype}.`);
+  if (!(value instanceof tf.Tensor))
+    throw new TypeError(`invalid argument: \`${name}\` must be a tf.Tensor2D. Value: ${show(value)}.`);
+  if (value.isDisposed)
+    throw new TypeError(
+      `invalid argument: \`${name}\` must be a live tf.Tensor2D. Value: a disposed tensor.`,
+    );
+  if (value.rank !== 2)
+    throw new RangeError(
+      `invalid argument: \`${name}\` must be a tf.Tensor2D (rank 2). Value: a tensor of shape [${value.shape.join(', ')}].`,
+    );
+  if (value.dtype !== 'float32')
+    throw new TypeError(
+      `invalid argument: \`${name}\` must have dtype float32. Value: dtype ${value.dtype}.`,
+    );
   return value as tf.Tensor2D;
 }
 
@@ -127,13 +150,24 @@ function checkTensor2D(name: string, value: unknown): tf.Tensor2D {
  * const { oracle, dim } = tfjsOracle(model, xs, ys, { batchSize: 32 });
  * const G = await estimateCurvature(oracle, { dim, batchSize: 32, batches: 4000, seed: 1, method: 'paired' });
  */
-export function tfjsOracle(model: LayersModelLike | ModelFunction, xs: tf.Tensor2D, ys: tf.Tensor2D, options: TfjsOracleOptions): TfjsOracle {
+export function tfjsOracle(
+  model: LayersModelLike | ModelFunction,
+  xs: tf.Tensor2D,
+  ys: tf.Tensor2D,
+  options: TfjsOracleOptions,
+): TfjsOracle {
   const o = checkOptions('options', options, ['batchSize', 'loss', 'variables', 'seed', 'stream']);
-  const X = checkTensor2D('xs', xs), Y = checkTensor2D('ys', ys);
-  const rows = X.shape[0], outputs = Y.shape[1];
-  if (Y.shape[0] !== rows) throw new RangeError(`invalid argument: \`ys\` must have as many rows as \`xs\` (${rows}). Value: ${Y.shape[0]} rows.`);
+  const X = checkTensor2D('xs', xs),
+    Y = checkTensor2D('ys', ys);
+  const rows = X.shape[0],
+    outputs = Y.shape[1];
+  if (Y.shape[0] !== rows)
+    throw new RangeError(
+      `invalid argument: \`ys\` must have as many rows as \`xs\` (${rows}). Value: ${Y.shape[0]} rows.`,
+    );
   if (rows === 0) throw new RangeError('invalid argument: `xs` must have at least one row. Value: 0 rows.');
-  if (outputs === 0) throw new RangeError('invalid argument: `ys` must have at least one column. Value: 0 columns.');
+  if (outputs === 0)
+    throw new RangeError('invalid argument: `ys` must have at least one column. Value: 0 columns.');
   const n = checkInteger('batchSize', o.batchSize, 1, rows);
   checkOneOf('loss', o.loss ?? 'mean-half-squared', TFJS_LOSSES);
   const [k0, k1] = checkSeed('seed', o.seed ?? 0);
@@ -142,52 +176,80 @@ export function tfjsOracle(model: LayersModelLike | ModelFunction, xs: tf.Tensor
 
   let vars: tf.Variable[], names: string[], forward: (x: tf.Tensor2D) => tf.Tensor;
   if (isLayersModel(model)) {
-    if (o.variables !== undefined) throw new TypeError('invalid argument: `variables` is for a model function; a tf.LayersModel lists its own trainableWeights.');
+    if (o.variables !== undefined)
+      throw new TypeError(
+        'invalid argument: `variables` is for a model function; a tf.LayersModel lists its own trainableWeights.',
+      );
     const weights = Array.from(model.trainableWeights);
     vars = weights.map((w) => w.read());
     names = weights.map((w) => w.name);
     forward = (x) => {
       const out = model.apply(x, { training: false });
-      if (!(out instanceof tf.Tensor)) throw new TypeError(`invalid argument: \`model\` must return one tensor. Value: ${show(out)}.`);
+      if (!(out instanceof tf.Tensor))
+        throw new TypeError(`invalid argument: \`model\` must return one tensor. Value: ${show(out)}.`);
       return out;
     };
   } else if (typeof model === 'function') {
-    if (!Array.isArray(o.variables)) throw new TypeError(`invalid argument: \`variables\` must be the array of tf.Variables a model function reads. Value: ${show(o.variables)}.`);
+    if (!Array.isArray(o.variables))
+      throw new TypeError(
+        `invalid argument: \`variables\` must be the array of tf.Variables a model function reads. Value: ${show(o.variables)}.`,
+      );
     vars = Array.from(o.variables as unknown[]).map((v, i) => {
-      if (!(v instanceof tf.Variable)) throw new TypeError(`invalid argument: \`variables[${i}]\` must be a tf.Variable. Value: ${show(v)}.`);
+      if (!(v instanceof tf.Variable))
+        throw new TypeError(
+          `invalid argument: \`variables[${i}]\` must be a tf.Variable. Value: ${show(v)}.`,
+        );
       return v;
     });
     names = vars.map((v) => v.name);
     forward = model;
   } else {
-    throw new TypeError(`invalid argument: \`model\` must be a tf.LayersModel or a function of the inputs. Value: ${show(model)}.`);
+    throw new TypeError(
+      `invalid argument: \`model\` must be a tf.LayersModel or a function of the inputs. Value: ${show(model)}.`,
+    );
   }
   vars = vars.filter((v) => v.trainable);
-  if (vars.length === 0) throw new TypeError('invalid argument: `model` must have trainable variables. Value: none.');
+  if (vars.length === 0)
+    throw new TypeError('invalid argument: `model` must have trainable variables. Value: none.');
   const seen = new Set<string>();
   for (const v of vars) {
-    if (v.dtype !== 'float32') throw new TypeError(`invalid argument: variable \`${v.name}\` must have dtype float32. Value: dtype ${v.dtype}.`);
-    if (seen.has(v.name)) throw new RangeError(`invalid argument: variable names must be distinct (tf.variableGrads keys gradients by name). Value: \`${v.name}\` twice.`);
+    if (v.dtype !== 'float32')
+      throw new TypeError(
+        `invalid argument: variable \`${v.name}\` must have dtype float32. Value: dtype ${v.dtype}.`,
+      );
+    if (seen.has(v.name))
+      throw new RangeError(
+        `invalid argument: variable names must be distinct (tf.variableGrads keys gradients by name). Value: \`${v.name}\` twice.`,
+      );
     seen.add(v.name);
   }
   const layout: VariableSlot[] = [];
   let dim = 0;
-  vars.forEach((v, i) => { layout.push({ name: names[i] ?? v.name, shape: [...v.shape], size: v.size, offset: dim }); dim += v.size; });
+  vars.forEach((v, i) => {
+    layout.push({ name: names[i] ?? v.name, shape: [...v.shape], size: v.size, offset: dim });
+    dim += v.size;
+  });
 
   // one probe row: the model's output must be [1, k], k the columns of ys, and TF.js must
   // have the gradients of every kernel the loss uses (tfjs-core alone registers none)
   tf.tidy(() => {
-    const x = tf.slice(X, [0, 0], [1, X.shape[1]]) as tf.Tensor2D, y = tf.slice(Y, [0, 0], [1, outputs]);
+    const x = tf.slice(X, [0, 0], [1, X.shape[1]]) as tf.Tensor2D,
+      y = tf.slice(Y, [0, 0], [1, outputs]);
     const shape = forward(x).shape;
     if (shape.length !== 2 || shape[0] !== 1 || shape[1] !== outputs) {
-      throw new RangeError(`invalid argument: \`model\` must map one row of xs to [1, ${outputs}] (the columns of ys). Value: output shape [${shape.join(', ')}].`);
+      throw new RangeError(
+        `invalid argument: \`model\` must map one row of xs to [1, ${outputs}] (the columns of ys). Value: output shape [${shape.join(', ')}].`,
+      );
     }
     try {
       tf.variableGrads(() => tf.div(tf.sum(tf.square(tf.sub(forward(x), y))), 2) as tf.Scalar, vars);
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       if (!/gradient function not found/i.test(message)) throw e;
-      throw new TypeError(`TF.js cannot differentiate the model: ${message}. Register the gradients: use @tensorflow/tfjs, or with @tensorflow/tfjs-core import '@tensorflow/tfjs-core/dist/register_all_gradients' through a bundler (see docs/tfjs.md).`);
+      throw new TypeError(
+        `TF.js cannot differentiate the model: ${message}. Register the gradients: use @tensorflow/tfjs, or with @tensorflow/tfjs-core import '@tensorflow/tfjs-core/dist/register_all_gradients' through a bundler (see docs/tfjs.md).`,
+        { cause: e },
+      );
     }
   });
 
@@ -196,7 +258,9 @@ export function tfjsOracle(model: LayersModelLike | ModelFunction, xs: tf.Tensor
     for (let j = 0; j < n; j++) into[j] = Math.min(Math.floor(u[j]! * rows), rows - 1);
     return into;
   };
-  const idxBuf = new Int32Array(n), uBuf = new Float64Array(n), noiseBuf = new Float32Array(n * outputs);
+  const idxBuf = new Int32Array(n),
+    uBuf = new Float64Array(n),
+    noiseBuf = new Float32Array(n * outputs);
   const oracle: GradientOracle = ({ batch, noise }: GradientRequest) => {
     rowsOf(batch, idxBuf, uBuf);
     noiseBuf.set(noise);
@@ -218,10 +282,27 @@ export function tfjsOracle(model: LayersModelLike | ModelFunction, xs: tf.Tensor
 
   const unflatten = (vector: ArrayLike<number>): NamedValues[] => {
     const ok = Array.isArray(vector) || (ArrayBuffer.isView(vector) && !(vector instanceof DataView));
-    if (!ok) throw new TypeError(`invalid argument: \`vector\` must be an array of ${dim} numbers. Value: ${show(vector)}.`);
+    if (!ok)
+      throw new TypeError(
+        `invalid argument: \`vector\` must be an array of ${dim} numbers. Value: ${show(vector)}.`,
+      );
     const v = vector as FloatArray;
-    if (v.length !== dim) throw new RangeError(`invalid argument: \`vector\` must have length ${dim} (dim). Value: length ${v.length}.`);
-    return layout.map((l) => ({ name: l.name, shape: [...l.shape], values: Float64Array.from(v.slice(l.offset, l.offset + l.size)) }));
+    if (v.length !== dim)
+      throw new RangeError(
+        `invalid argument: \`vector\` must have length ${dim} (dim). Value: length ${v.length}.`,
+      );
+    return layout.map((l) => ({
+      name: l.name,
+      shape: [...l.shape],
+      values: Float64Array.from(v.slice(l.offset, l.offset + l.size)),
+    }));
   };
-  return { oracle, dim, outputs, batchSize: n, variables: layout.map((l) => ({ ...l, shape: [...l.shape] })), unflatten };
+  return {
+    oracle,
+    dim,
+    outputs,
+    batchSize: n,
+    variables: layout.map((l) => ({ ...l, shape: [...l.shape] })),
+    unflatten,
+  };
 }

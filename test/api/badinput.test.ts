@@ -14,7 +14,11 @@ test.before(setup);
 type Kind = ErrorKind;
 const check = checkBadInputs;
 
-const bad = (a: Float64Array, i: number, v: number) => { const b = a.slice(); b[i] = v; return b; };
+const bad = (a: Float64Array, i: number, v: number) => {
+  const b = a.slice();
+  b[i] = v;
+  return b;
+};
 const data = () => ({ X: normals(40, 1), y: normals(10, 2), rows: 10, dim: 4 });
 const w4 = () => new Float64Array(4);
 const A2 = () => new Float64Array([2, 1, 1, 3]);
@@ -63,21 +67,57 @@ test('Rng and its methods', () => {
     ['normals: plain array', () => r.normals([0, 0] as never), TypeError, 'out', 'Array(2)'],
     ['normals: Int32Array', () => r.normals(new Int32Array(2) as never), TypeError, 'out', 'Int32Array(2)'],
     ['normals: null', () => r.normals(null as never), TypeError, 'out', 'null'],
-    ['normals: Float32Array', () => r.normals(new Float32Array(2) as never), TypeError, 'out', 'Float32Array(2)'],
+    [
+      'normals: Float32Array',
+      () => r.normals(new Float32Array(2) as never),
+      TypeError,
+      'out',
+      'Float32Array(2)',
+    ],
     ['normals: negative std', () => r.normals(new Float64Array(2), 0, -1), RangeError, 'std', '-1'],
     ['normals: NaN std', () => r.normals(new Float64Array(2), 0, NaN), RangeError, 'std', 'NaN'],
-    ['normals: Infinity std', () => r.normals(new Float64Array(2), 0, Infinity), RangeError, 'std', 'Infinity'],
+    [
+      'normals: Infinity std',
+      () => r.normals(new Float64Array(2), 0, Infinity),
+      RangeError,
+      'std',
+      'Infinity',
+    ],
     ['normals: NaN mean', () => r.normals(new Float64Array(2), NaN), RangeError, 'mean', 'NaN'],
-    ['normals: -Infinity mean', () => r.normals(new Float64Array(2), -Infinity), RangeError, 'mean', '-Infinity'],
+    [
+      'normals: -Infinity mean',
+      () => r.normals(new Float64Array(2), -Infinity),
+      RangeError,
+      'mean',
+      '-Infinity',
+    ],
     ['normals: string mean', () => r.normals(new Float64Array(2), '0' as never), TypeError, 'mean', '"0"'],
-    ['uniforms: Float32Array', () => r.uniforms(new Float32Array(2) as never), TypeError, 'out', 'Float32Array(2)'],
+    [
+      'uniforms: Float32Array',
+      () => r.uniforms(new Float32Array(2) as never),
+      TypeError,
+      'out',
+      'Float32Array(2)',
+    ],
     ['uniforms: string', () => r.uniforms('ab' as never), TypeError, 'out', '"ab"'],
     ['seek: negative', () => r.seek(-1), RangeError, 'position', '-1'],
     ['seek: fractional', () => r.seek(1.5), RangeError, 'position', '1.5'],
     ['seek: past 2^53', () => r.seek(2 ** 53), RangeError, 'position', String(2 ** 53)],
     ['seek: string', () => r.seek('3' as never), TypeError, 'position', '"3"'],
-    ['normals past output index 2^53', () => new Rng(1).seek(2 ** 53 - 1).normals(new Float64Array(2)), RangeError, 'out', /length 2 at position 9007199254740991/],
-    ['uniforms past output index 2^53', () => new Rng(1).seek(2 ** 53 - 3).uniforms(new Float64Array(4)), RangeError, 'out', /length 4 at position/],
+    [
+      'normals past output index 2^53',
+      () => new Rng(1).seek(2 ** 53 - 1).normals(new Float64Array(2)),
+      RangeError,
+      'out',
+      /length 2 at position 9007199254740991/,
+    ],
+    [
+      'uniforms past output index 2^53',
+      () => new Rng(1).seek(2 ** 53 - 3).uniforms(new Float64Array(4)),
+      RangeError,
+      'out',
+      /length 4 at position/,
+    ],
   ]);
   // right at the end is allowed and exact
   const last = new Rng(1).seek(2 ** 53 - 2).normals(new Float64Array(2));
@@ -85,7 +125,8 @@ test('Rng and its methods', () => {
 });
 
 test('injectTargetNoise', () => {
-  const f = g.injectTargetNoise, rng = new Rng(1);
+  const f = g.injectTargetNoise,
+    rng = new Rng(1);
   check('injectTargetNoise', [
     ['y plain array', () => f([1] as never, 1, rng), TypeError, 'y', 'Array(1)'],
     ['y Int32Array', () => f(new Int32Array(2) as never, 1, rng), TypeError, 'y', 'Int32Array(2)'],
@@ -96,7 +137,14 @@ test('injectTargetNoise', () => {
     ['string variance', () => f(new Float64Array(2), '1' as never, rng), TypeError, 'variance', '"1"'],
     ['rng a plain object', () => f(new Float64Array(2), 1, {} as never), TypeError, 'rng', '[object Object]'],
     ['rng a seed', () => f(new Float64Array(2), 1, 7 as never), TypeError, 'rng', '7'],
-    ['Infinity in y', () => f(new Float64Array([0, Infinity]), 1, rng), RangeError, 'y', 'Infinity', /index 1\b/],
+    [
+      'Infinity in y',
+      () => f(new Float64Array([0, Infinity]), 1, rng),
+      RangeError,
+      'y',
+      'Infinity',
+      /index 1\b/,
+    ],
     ['NaN in y', () => f(new Float64Array([0, 0, 0, NaN]), 1, rng), RangeError, 'y', 'NaN', /index 3\b/],
   ]);
   assert.is(rng.position, 0, 'rejected calls do not advance the generator');
@@ -113,12 +161,24 @@ test('GradientCovariance: constructor, sizes beyond memory fail up front with th
     ['dim 1e300', () => new GradientCovariance(1e300), RangeError, 'dim', '1e+300'],
   ]);
   const before = g.wasmMemoryBytes();
-  for (const [dim, size] of [[100000, '74.51 GiB'], [30000, '6.71 GiB'], [11585, '1.00 GiB'], [2 ** 40, 'GiB']] as const) {
+  for (const [dim, size] of [
+    [100000, '74.51 GiB'],
+    [30000, '6.71 GiB'],
+    [11585, '1.00 GiB'],
+    [2 ** 40, 'GiB'],
+  ] as const) {
     let caught: unknown;
-    try { new GradientCovariance(dim); } catch (err) { caught = err; }
+    try {
+      new GradientCovariance(dim);
+    } catch (err) {
+      caught = err;
+    }
     assert.ok(caught instanceof RangeError, `dim ${dim}: ${String(caught)}`);
     const msg = (caught as Error).message;
-    assert.ok(msg.includes('`dim`') && msg.includes(String(dim)) && msg.includes(size) && /needs/.test(msg), msg);
+    assert.ok(
+      msg.includes('`dim`') && msg.includes(String(dim)) && msg.includes(size) && /needs/.test(msg),
+      msg,
+    );
   }
   assert.is(g.wasmMemoryBytes(), before, 'nothing was allocated for the refused sizes');
   new GradientCovariance(64).dispose(); // and the module works after them
@@ -135,15 +195,56 @@ test('GradientCovariance methods', () => {
     ['add: string', () => acc.add('abc' as never), TypeError, 'g', '"abc"'],
     ['add: null', () => acc.add(null as never), TypeError, 'g', 'null'],
     ['add: NaN', () => acc.add(new Float64Array([1, NaN, 3])), RangeError, 'g', 'NaN', /index 1\b/],
-    ['add: Infinity in a Float32Array', () => acc.add(new Float32Array([1, 2, Infinity])), RangeError, 'g', 'Infinity', /index 2\b/],
-    ['addBatch: not a multiple of dim', () => acc.addBatch(new Float64Array(7)), RangeError, 'G', 'length 7', /multiple of dim \(3\)/],
-    ['addBatch: rows too many', () => acc.addBatch(new Float64Array(6), 3), RangeError, 'rows', '`3`', /G.length \(6\)/],
+    [
+      'add: Infinity in a Float32Array',
+      () => acc.add(new Float32Array([1, 2, Infinity])),
+      RangeError,
+      'g',
+      'Infinity',
+      /index 2\b/,
+    ],
+    [
+      'addBatch: not a multiple of dim',
+      () => acc.addBatch(new Float64Array(7)),
+      RangeError,
+      'G',
+      'length 7',
+      /multiple of dim \(3\)/,
+    ],
+    [
+      'addBatch: rows too many',
+      () => acc.addBatch(new Float64Array(6), 3),
+      RangeError,
+      'rows',
+      '`3`',
+      /G.length \(6\)/,
+    ],
     ['addBatch: rows negative', () => acc.addBatch(new Float64Array(6), -1), RangeError, 'rows', '-1'],
     ['addBatch: rows 1.5', () => acc.addBatch(new Float64Array(6), 1.5), RangeError, 'rows', '1.5'],
     ['addBatch: rows NaN', () => acc.addBatch(new Float64Array(6), NaN), RangeError, 'rows', 'NaN'],
-    ['addBatch: rows string', () => acc.addBatch(new Float64Array(6), '2' as never), TypeError, 'rows', '"2"'],
-    ['addBatch: -Infinity late', () => acc.addBatch(bad(new Float64Array(600), 599, -Infinity)), RangeError, 'G', '-Infinity', /row 199, column 2\b/],
-    ['addBatch: NaN in Float32', () => acc.addBatch(new Float32Array([0, 0, 0, 0, NaN, 0])), RangeError, 'G', 'NaN', /row 1, column 1\b/],
+    [
+      'addBatch: rows string',
+      () => acc.addBatch(new Float64Array(6), '2' as never),
+      TypeError,
+      'rows',
+      '"2"',
+    ],
+    [
+      'addBatch: -Infinity late',
+      () => acc.addBatch(bad(new Float64Array(600), 599, -Infinity)),
+      RangeError,
+      'G',
+      '-Infinity',
+      /row 199, column 2\b/,
+    ],
+    [
+      'addBatch: NaN in Float32',
+      () => acc.addBatch(new Float32Array([0, 0, 0, 0, NaN, 0])),
+      RangeError,
+      'G',
+      'NaN',
+      /row 1, column 1\b/,
+    ],
     ['addBatch: null', () => acc.addBatch(null as never), TypeError, 'G', 'null'],
     ['addBatch: plain array', () => acc.addBatch([1, 2, 3] as never), TypeError, 'G', 'Array(3)'],
     ['addBatch: Int32Array', () => acc.addBatch(new Int32Array(3) as never), TypeError, 'G', 'Int32Array(3)'],
@@ -151,27 +252,51 @@ test('GradientCovariance methods', () => {
     ['merge: plain object', () => acc.merge({} as never), TypeError, 'other', '[object Object]'],
     ['merge: null', () => acc.merge(null as never), TypeError, 'other', 'null'],
     ['covariance: NaN scale', () => acc.covariance({ scale: NaN }), RangeError, 'scale', 'NaN'],
-    ['covariance: Infinity scale', () => acc.covariance({ scale: Infinity }), RangeError, 'scale', 'Infinity'],
+    [
+      'covariance: Infinity scale',
+      () => acc.covariance({ scale: Infinity }),
+      RangeError,
+      'scale',
+      'Infinity',
+    ],
     ['covariance: string scale', () => acc.covariance({ scale: '2' as never }), TypeError, 'scale', '"2"'],
     ['covariance: options a number', () => acc.covariance(2 as never), TypeError, 'options', '2'],
   ]);
   const one = new GradientCovariance(2).add(new Float64Array(2));
-  assert.throws(() => one.covariance(), (e: Error) => e instanceof RangeError && /at least 2 gradients.*count 1/.test(e.message));
+  assert.throws(
+    () => one.covariance(),
+    (e: Error) => e instanceof RangeError && /at least 2 gradients.*count 1/.test(e.message),
+  );
   one.dispose();
   assert.throws(() => one.add(new Float64Array(2)), /disposed/);
   assert.throws(() => acc.merge(one), /`other` GradientCovariance has been disposed/);
-  acc.dispose(); other4.dispose();
+  acc.dispose();
+  other4.dispose();
 });
 
 test('linearRegressionGradients: data, weights, options, sizes beyond memory', () => {
-  const f = g.linearRegressionGradients, d = data(), w = w4();
+  const f = g.linearRegressionGradients,
+    d = data(),
+    w = w4();
   const o = { batchSize: 4, batches: 3, noiseVariance: 1, seed: 1 };
   check('linearRegressionGradients', [
     ['data null', () => f(null as never, w, o), TypeError, 'data', 'null'],
     ['data an array', () => f([] as never, w, o), TypeError, 'data', 'Array(0)'],
     ['data.X plain array', () => f({ ...d, X: [] as never }, w, o), TypeError, 'data.X', 'Array(0)'],
-    ['data.X Int32Array', () => f({ ...d, X: new Int32Array(40) as never }, w, o), TypeError, 'data.X', 'Int32Array(40)'],
-    ['data.X Float32Array', () => f({ ...d, X: new Float32Array(40) as never }, w, o), TypeError, 'data.X', 'Float32Array(40)'],
+    [
+      'data.X Int32Array',
+      () => f({ ...d, X: new Int32Array(40) as never }, w, o),
+      TypeError,
+      'data.X',
+      'Int32Array(40)',
+    ],
+    [
+      'data.X Float32Array',
+      () => f({ ...d, X: new Float32Array(40) as never }, w, o),
+      TypeError,
+      'data.X',
+      'Float32Array(40)',
+    ],
     ['data.y null', () => f({ ...d, y: null as never }, w, o), TypeError, 'data.y', 'null'],
     ['data.rows 0', () => f({ ...d, rows: 0 }, w, o), RangeError, 'data.rows', '`0`'],
     ['data.rows string', () => f({ ...d, rows: '10' as never }, w, o), TypeError, 'data.rows', '"10"'],
@@ -180,14 +305,35 @@ test('linearRegressionGradients: data, weights, options, sizes beyond memory', (
     ['data.dim 4.5', () => f({ ...d, dim: 4.5 }, w, o), RangeError, 'data.dim', '4.5'],
     ['rows mismatch', () => f({ ...d, rows: 11 }, w, o), RangeError, 'data.X', 'length 40', /length 44/],
     ['y length', () => f({ ...d, y: new Float64Array(9) }, w, o), RangeError, 'data.y', 'length 9'],
-    ['NaN in X', () => f({ ...d, X: bad(d.X, 13, NaN) }, w, o), RangeError, 'data.X', 'NaN', /row 3, column 1\b/],
-    ['-Infinity in y', () => f({ ...d, y: bad(d.y, 2, -Infinity) }, w, o), RangeError, 'data.y', '-Infinity', /row 2\b/],
+    [
+      'NaN in X',
+      () => f({ ...d, X: bad(d.X, 13, NaN) }, w, o),
+      RangeError,
+      'data.X',
+      'NaN',
+      /row 3, column 1\b/,
+    ],
+    [
+      '-Infinity in y',
+      () => f({ ...d, y: bad(d.y, 2, -Infinity) }, w, o),
+      RangeError,
+      'data.y',
+      '-Infinity',
+      /row 2\b/,
+    ],
     ['w length', () => f(d, new Float64Array(3), o), RangeError, 'w', 'length 3', /length 4/],
     ['w null', () => f(d, null as never, o), TypeError, 'w', 'null'],
     ['w Int32Array', () => f(d, new Int32Array(4) as never, o), TypeError, 'w', 'Int32Array(4)'],
     ['w Infinity', () => f(d, bad(w, 0, Infinity), o), RangeError, 'w', 'Infinity', /index 0\b/],
     ['options null', () => f(d, w, null as never), TypeError, 'options', 'null'],
-    ['batch > rows without replacement', () => f(d, w, { ...o, batchSize: 11, replacement: false }), RangeError, 'batchSize', '11', /\[1, 10\]/],
+    [
+      'batch > rows without replacement',
+      () => f(d, w, { ...o, batchSize: 11, replacement: false }),
+      RangeError,
+      'batchSize',
+      '11',
+      /\[1, 10\]/,
+    ],
     ['batchSize 0', () => f(d, w, { ...o, batchSize: 0 }), RangeError, 'batchSize', '`0`'],
     ['batchSize 2.5', () => f(d, w, { ...o, batchSize: 2.5 }), RangeError, 'batchSize', '2.5'],
     ['batchSize string', () => f(d, w, { ...o, batchSize: '4' as never }), TypeError, 'batchSize', '"4"'],
@@ -195,40 +341,91 @@ test('linearRegressionGradients: data, weights, options, sizes beyond memory', (
     ['negative batches', () => f(d, w, { ...o, batches: -1 }), RangeError, 'batches', '-1'],
     ['negative variance', () => f(d, w, { ...o, noiseVariance: -2 }), RangeError, 'noiseVariance', '-2'],
     ['NaN variance', () => f(d, w, { ...o, noiseVariance: NaN }), RangeError, 'noiseVariance', 'NaN'],
-    ['Infinity variance', () => f(d, w, { ...o, noiseVariance: Infinity }), RangeError, 'noiseVariance', 'Infinity'],
-    ['missing variance', () => f(d, w, { ...o, noiseVariance: undefined as never }), TypeError, 'noiseVariance', 'undefined'],
+    [
+      'Infinity variance',
+      () => f(d, w, { ...o, noiseVariance: Infinity }),
+      RangeError,
+      'noiseVariance',
+      'Infinity',
+    ],
+    [
+      'missing variance',
+      () => f(d, w, { ...o, noiseVariance: undefined as never }),
+      TypeError,
+      'noiseVariance',
+      'undefined',
+    ],
     ['seed string', () => f(d, w, { ...o, seed: 'x' as never }), TypeError, 'seed', '"x"'],
     ['seed null', () => f(d, w, { ...o, seed: null as never }), TypeError, 'seed', 'null'],
     ['seed missing', () => f(d, w, { ...o, seed: undefined as never }), TypeError, 'seed', 'undefined'],
     ['seed 1.5', () => f(d, w, { ...o, seed: 1.5 }), RangeError, 'seed', '1.5'],
     ['stream -1', () => f(d, w, { ...o, stream: -1 }), RangeError, 'stream', '-1'],
     ['stream string', () => f(d, w, { ...o, stream: '1' as never }), TypeError, 'stream', '"1"'],
-    ['replacement string', () => f(d, w, { ...o, replacement: 'no' as never }), TypeError, 'replacement', '"no"'],
+    [
+      'replacement string',
+      () => f(d, w, { ...o, replacement: 'no' as never }),
+      TypeError,
+      'replacement',
+      '"no"',
+    ],
     ['firstBatch -1', () => f(d, w, { ...o, firstBatch: -1 }), RangeError, 'firstBatch', '-1'],
-    ['firstBatch + batches past 2^32', () => f(d, w, { ...o, firstBatch: 2 ** 32 - 2 }), RangeError, 'firstBatch', String(2 ** 32 + 1)],
+    [
+      'firstBatch + batches past 2^32',
+      () => f(d, w, { ...o, firstBatch: 2 ** 32 - 2 }),
+      RangeError,
+      'firstBatch',
+      String(2 ** 32 + 1),
+    ],
   ]);
   const before = g.wasmMemoryBytes();
-  assert.throws(() => f(d, w, { ...o, batches: 2 ** 31 - 1 }),
-    (e: Error) => e instanceof RangeError && /`batches` = 2147483647.*output of 2147483647 gradients of dim 4.*needs 64\.00 GiB/.test(e.message));
-  assert.throws(() => f(d, w, { ...o, batches: 2 ** 25 }), // 1 GiB exactly: over the heap's largest block
-    (e: Error) => e instanceof RangeError && /needs 1\.00 GiB/.test(e.message));
+  assert.throws(
+    () => f(d, w, { ...o, batches: 2 ** 31 - 1 }),
+    (e: Error) =>
+      e instanceof RangeError &&
+      /`batches` = 2147483647.*output of 2147483647 gradients of dim 4.*needs 64\.00 GiB/.test(e.message),
+  );
+  assert.throws(
+    () => f(d, w, { ...o, batches: 2 ** 25 }), // 1 GiB exactly: over the heap's largest block
+    (e: Error) => e instanceof RangeError && /needs 1\.00 GiB/.test(e.message),
+  );
   assert.is(g.wasmMemoryBytes(), before, 'refused up front, before the data was copied in');
 });
 
 test('estimateHessian', () => {
-  const f = g.estimateHessian, d = data(), w = w4();
+  const f = g.estimateHessian,
+    d = data(),
+    w = w4();
   const o = { batchSize: 4, batches: 3, seed: 1 };
   check('estimateHessian', [
     ['data null', () => f(null as never, w, o), TypeError, 'data', 'null'],
-    ['data.X Int32Array', () => f({ ...d, X: new Int32Array(40) as never }, w, o), TypeError, 'data.X', 'Int32Array(40)'],
+    [
+      'data.X Int32Array',
+      () => f({ ...d, X: new Int32Array(40) as never }, w, o),
+      TypeError,
+      'data.X',
+      'Int32Array(40)',
+    ],
     ['data.dim 0', () => f({ ...d, dim: 0 }, w, o), RangeError, 'data.dim', '`0`'],
-    ['NaN in X', () => f({ ...d, X: bad(d.X, 39, NaN) }, w, o), RangeError, 'data.X', 'NaN', /row 9, column 3\b/],
+    [
+      'NaN in X',
+      () => f({ ...d, X: bad(d.X, 39, NaN) }, w, o),
+      RangeError,
+      'data.X',
+      'NaN',
+      /row 9, column 3\b/,
+    ],
     ['w plain array', () => f(d, [0, 0, 0, 0] as never, o), TypeError, 'w', 'Array(4)'],
     ['options string', () => f(d, w, 'x' as never), TypeError, 'options', '"x"'],
     ['one batch', () => f(d, w, { ...o, batches: 1 }), RangeError, 'batches', '`1`', /at least 2/],
     ['zero batches', () => f(d, w, { ...o, batches: 0 }), RangeError, 'batches', '`0`'],
     ['batchSize null', () => f(d, w, { ...o, batchSize: null as never }), TypeError, 'batchSize', 'null'],
-    ['batch > rows without replacement', () => f(d, w, { ...o, batchSize: 20, replacement: false }), RangeError, 'batchSize', '20'],
+    [
+      'batch > rows without replacement',
+      () => f(d, w, { ...o, batchSize: 20, replacement: false }),
+      RangeError,
+      'batchSize',
+      '20',
+    ],
     ['NaN variance', () => f(d, w, { ...o, noiseVariance: NaN }), RangeError, 'noiseVariance', 'NaN'],
     ['negative s2', () => f(d, w, { ...o, baseNoiseVariance: -1 }), RangeError, 'baseNoiseVariance', '-1'],
     ['seed bigint too large', () => f(d, w, { ...o, seed: 2n ** 64n }), RangeError, 'seed', `${2n ** 64n}n`],
@@ -249,7 +446,14 @@ test('operatorNorm, operatorNormDiff, relativeError, extremeEigenvalues', () => 
     ['dim string', () => g.operatorNorm(A, '2' as never), TypeError, 'dim', '"2"'],
     ['dim huge', () => g.operatorNorm(A, 1e6), RangeError, 'dim', '1000000'],
     ['NaN entry', () => g.operatorNorm(bad(A, 2, NaN), 2), RangeError, 'A', 'NaN', /row 1, column 0\b/],
-    ['Infinity entry', () => g.operatorNorm(bad(A, 3, Infinity), 2), RangeError, 'A', 'Infinity', /row 1, column 1\b/],
+    [
+      'Infinity entry',
+      () => g.operatorNorm(bad(A, 3, Infinity), 2),
+      RangeError,
+      'A',
+      'Infinity',
+      /row 1, column 1\b/,
+    ],
     ['options a number', () => g.operatorNorm(A, 2, 1 as never), TypeError, 'options', '1'],
     ['tol 0', () => g.operatorNorm(A, 2, { tol: 0 }), RangeError, 'tol', '`0`'],
     ['tol 1', () => g.operatorNorm(A, 2, { tol: 1 }), RangeError, 'tol', '`1`'],
@@ -265,14 +469,39 @@ test('operatorNorm, operatorNormDiff, relativeError, extremeEigenvalues', () => 
     ['B null', () => g.operatorNormDiff(A, null as never, 2), TypeError, 'B', 'null'],
     ['B length', () => g.operatorNormDiff(A, new Float64Array(9), 2), RangeError, 'B', 'length 9'],
     ['B NaN', () => g.operatorNormDiff(A, bad(A, 1, NaN), 2), RangeError, 'B', 'NaN', /row 0, column 1\b/],
-    ['A Float32Array', () => g.operatorNormDiff(new Float32Array(4) as never, A, 2), TypeError, 'A', 'Float32Array(4)'],
+    [
+      'A Float32Array',
+      () => g.operatorNormDiff(new Float32Array(4) as never, A, 2),
+      TypeError,
+      'A',
+      'Float32Array(4)',
+    ],
     ['dim 0', () => g.operatorNormDiff(A, A, 0), RangeError, 'dim', '`0`'],
   ]);
   check('relativeError', [
-    ['truth Float32Array', () => g.relativeError(A, new Float32Array(4) as never, 2), TypeError, 'truth', 'Float32Array(4)'],
-    ['estimate plain array', () => g.relativeError([1, 0, 0, 1] as never, A, 2), TypeError, 'estimate', 'Array(4)'],
+    [
+      'truth Float32Array',
+      () => g.relativeError(A, new Float32Array(4) as never, 2),
+      TypeError,
+      'truth',
+      'Float32Array(4)',
+    ],
+    [
+      'estimate plain array',
+      () => g.relativeError([1, 0, 0, 1] as never, A, 2),
+      TypeError,
+      'estimate',
+      'Array(4)',
+    ],
     ['truth length', () => g.relativeError(A, new Float64Array(2), 2), RangeError, 'truth', 'length 2'],
-    ['estimate -Infinity', () => g.relativeError(bad(A, 0, -Infinity), A, 2), RangeError, 'estimate', '-Infinity', /row 0, column 0\b/],
+    [
+      'estimate -Infinity',
+      () => g.relativeError(bad(A, 0, -Infinity), A, 2),
+      RangeError,
+      'estimate',
+      '-Infinity',
+      /row 0, column 0\b/,
+    ],
     ['dim 0', () => g.relativeError(A, A, 0), RangeError, 'dim', '`0`'],
     ['truth zero', () => g.relativeError(A, new Float64Array(4), 2), RangeError, 'truth', /zero matrix/],
   ]);
@@ -280,31 +509,56 @@ test('operatorNorm, operatorNormDiff, relativeError, extremeEigenvalues', () => 
     ['A plain array', () => g.extremeEigenvalues([1] as never, 1), TypeError, 'A', 'Array(1)'],
     ['dim 0', () => g.extremeEigenvalues(A, 0), RangeError, 'dim', '`0`'],
     ['NaN', () => g.extremeEigenvalues(bad(A, 1, NaN), 2), RangeError, 'A', 'NaN', /row 0, column 1\b/],
-    ['method power', () => g.extremeEigenvalues(A, 2, { method: 'power' } as never), RangeError, 'method', "'power'"],
+    [
+      'method power',
+      () => g.extremeEigenvalues(A, 2, { method: 'power' } as never),
+      RangeError,
+      'method',
+      "'power'",
+    ],
     ['tol 2', () => g.extremeEigenvalues(A, 2, { tol: 2 }), RangeError, 'tol', '`2`'],
   ]);
 });
 
 test('standardize, secondMomentMatrix, leastSquares (shared data checks)', () => {
-  for (const [name, f] of [['standardize', g.standardize], ['secondMomentMatrix', g.secondMomentMatrix], ['leastSquares', g.leastSquares]] as const) {
+  for (const [name, f] of [
+    ['standardize', g.standardize],
+    ['secondMomentMatrix', g.secondMomentMatrix],
+    ['leastSquares', g.leastSquares],
+  ] as const) {
     const d = data();
     check(name, [
       ['data null', () => f(null as never), TypeError, 'data', 'null'],
       ['data a string', () => f('X' as never), TypeError, 'data', '"X"'],
-      ['data.X Int32Array', () => f({ ...d, X: new Int32Array(40) as never }), TypeError, 'data.X', 'Int32Array(40)'],
+      [
+        'data.X Int32Array',
+        () => f({ ...d, X: new Int32Array(40) as never }),
+        TypeError,
+        'data.X',
+        'Int32Array(40)',
+      ],
       ['data.y plain array', () => f({ ...d, y: [] as never }), TypeError, 'data.y', 'Array(0)'],
       ['data.rows -1', () => f({ ...d, rows: -1 }), RangeError, 'data.rows', '-1'],
       ['data.dim 2.5', () => f({ ...d, dim: 2.5 }), RangeError, 'data.dim', '2.5'],
       ['data.dim 0', () => f({ ...d, dim: 0 }), RangeError, 'data.dim', '`0`'],
       ['X length', () => f({ ...d, X: new Float64Array(39) }), RangeError, 'data.X', 'length 39'],
-      ['Infinity in y', () => f({ ...d, y: bad(d.y, 7, Infinity) }), RangeError, 'data.y', 'Infinity', /row 7\b/],
+      [
+        'Infinity in y',
+        () => f({ ...d, y: bad(d.y, 7, Infinity) }),
+        RangeError,
+        'data.y',
+        'Infinity',
+        /row 7\b/,
+      ],
       ['NaN in X', () => f({ ...d, X: bad(d.X, 0, NaN) }), RangeError, 'data.X', 'NaN', /row 0, column 0\b/],
     ]);
   }
 });
 
 test('pointAtMisfit (validated nothing before issue 7)', () => {
-  const H = A2(), w = new Float64Array([1, 2]), dir = new Float64Array([1, 0]);
+  const H = A2(),
+    w = new Float64Array([1, 2]),
+    dir = new Float64Array([1, 0]);
   const f = g.pointAtMisfit;
   check('pointAtMisfit', [
     ['H null', () => f(null as never, w, dir, 1), TypeError, 'H', 'null'],
@@ -312,13 +566,25 @@ test('pointAtMisfit (validated nothing before issue 7)', () => {
     ['H length', () => f(new Float64Array(3), w, dir, 1), RangeError, 'H', 'length 3', /length 4/],
     ['H NaN', () => f(bad(H, 3, NaN), w, dir, 1), RangeError, 'H', 'NaN', /row 1, column 1\b/],
     ['w Int32Array', () => f(H, new Int32Array(2) as never, dir, 1), TypeError, 'w', 'Int32Array(2)'],
-    ['w empty', () => f(new Float64Array(0), new Float64Array(0), new Float64Array(0), 1), RangeError, 'w', 'length 0'],
+    [
+      'w empty',
+      () => f(new Float64Array(0), new Float64Array(0), new Float64Array(0), 1),
+      RangeError,
+      'w',
+      'length 0',
+    ],
     ['w Infinity', () => f(H, bad(w, 1, Infinity), dir, 1), RangeError, 'w', 'Infinity', /index 1\b/],
     ['direction length', () => f(H, w, new Float64Array(3), 1), RangeError, 'direction', 'length 3'],
     ['direction string', () => f(H, w, 'up' as never, 1), TypeError, 'direction', '"up"'],
     ['direction NaN', () => f(H, w, bad(dir, 0, NaN), 1), RangeError, 'direction', 'NaN', /index 0\b/],
     ['direction zero', () => f(H, w, new Float64Array(2), 1), RangeError, 'direction', '`0`', /> 0/],
-    ['direction in the null space', () => f(new Float64Array([1, 0, 0, 0]), w, new Float64Array([0, 1]), 1), RangeError, 'direction', '`0`'],
+    [
+      'direction in the null space',
+      () => f(new Float64Array([1, 0, 0, 0]), w, new Float64Array([0, 1]), 1),
+      RangeError,
+      'direction',
+      '`0`',
+    ],
     ['misfit negative', () => f(H, w, dir, -1), RangeError, 'misfit', '-1'],
     ['misfit NaN', () => f(H, w, dir, NaN), RangeError, 'misfit', 'NaN'],
     ['misfit Infinity', () => f(H, w, dir, Infinity), RangeError, 'misfit', 'Infinity'],
@@ -337,7 +603,14 @@ test('syntheticRegression', () => {
     ['dim 5000', () => f({ ...o, dim: 5000 }), RangeError, 'dim', '5000', /\[1, 4096\]/],
     ['dim string', () => f({ ...o, dim: '3' as never }), TypeError, 'dim', '"3"'],
     ['rows 0', () => f({ ...o, rows: 0 }), RangeError, 'rows', '`0`'],
-    ['rows x dim beyond memory', () => f({ ...o, rows: 2 ** 40 }), RangeError, 'rows', `${2 ** 40} x 3`, /needs 24576\.00 GiB/],
+    [
+      'rows x dim beyond memory',
+      () => f({ ...o, rows: 2 ** 40 }),
+      RangeError,
+      'rows',
+      `${2 ** 40} x 3`,
+      /needs 24576\.00 GiB/,
+    ],
     ['condition 0.5', () => f({ ...o, condition: 0.5 }), RangeError, 'condition', '0.5'],
     ['condition NaN', () => f({ ...o, condition: NaN }), RangeError, 'condition', 'NaN'],
     ['condition Infinity', () => f({ ...o, condition: Infinity }), RangeError, 'condition', 'Infinity'],
@@ -362,10 +635,17 @@ test('init: a wrong source or option is rejected even after the kernels are load
   ];
   for (const [label, call, Kind, param, value] of rows) {
     let caught: unknown;
-    try { await call(); } catch (err) { caught = err; }
+    try {
+      await call();
+    } catch (err) {
+      caught = err;
+    }
     assert.ok(caught instanceof Kind, `init: ${label}: expected ${Kind.name}, got ${String(caught)}`);
     const msg = (caught as Error).message;
-    assert.ok(msg.includes('`' + param + '`') && /must/.test(msg) && msg.includes(value), `init: ${label}: ${msg}`);
+    assert.ok(
+      msg.includes('`' + param + '`') && /must/.test(msg) && msg.includes(value),
+      `init: ${label}: ${msg}`,
+    );
   }
   assert.ok(g.isInitialized());
 });

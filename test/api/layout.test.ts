@@ -10,16 +10,40 @@ import { fileURLToPath } from 'node:url';
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 
 /** The library's folders, lowest first: a folder may import its own files and those of lower ranks. */
-const RANK: Record<string, number> = { core: 0, data: 1, spectral: 1, sketch: 2, estimators: 3, apps: 4, parallel: 4 };
+const RANK: Record<string, number> = {
+  core: 0,
+  data: 1,
+  spectral: 1,
+  sketch: 2,
+  estimators: 3,
+  apps: 4,
+  parallel: 4,
+};
 /** Entry folders (one per export condition or subpath): they may import any library folder and the top entries. */
 const ENTRY_FOLDERS = new Set(['node', 'bullmq', 'tfjs', 'build']);
 /** What the top of src/ may hold: the entries and their declaration shims. */
-const TOP = new Set(['index.ts', 'node.ts', 'browser.ts', 'edge.ts', 'workerd.ts', 'inline.ts', 'standalone.ts', 'web-worker.ts', 'web-workers.ts', 'wasm-base64.d.ts', 'wasm-modules.d.ts']);
+const TOP = new Set([
+  'index.ts',
+  'node.ts',
+  'browser.ts',
+  'edge.ts',
+  'workerd.ts',
+  'inline.ts',
+  'standalone.ts',
+  'web-worker.ts',
+  'web-workers.ts',
+  'wasm-base64.d.ts',
+  'wasm-modules.d.ts',
+]);
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const p = join(dir, name);
-    return statSync(p).isDirectory() ? files(p) : /\.(ts|mts|mjs)$/.test(name) && !name.endsWith('.d.ts') ? [p] : [];
+    return statSync(p).isDirectory()
+      ? files(p)
+      : /\.(ts|mts|mjs)$/.test(name) && !name.endsWith('.d.ts')
+        ? [p]
+        : [];
   });
 }
 
@@ -40,9 +64,17 @@ const folder = (f: string) => (f.includes('/') ? f.split('/')[0]! : '.');
 
 test('the top of src/ holds only the package entries', () => {
   const top = readdirSync(SRC).filter((n) => !statSync(join(SRC, n)).isDirectory());
-  assert.equal(top.filter((n) => !TOP.has(n)), [], 'files at the top of src/ that are not entries');
+  assert.equal(
+    top.filter((n) => !TOP.has(n)),
+    [],
+    'files at the top of src/ that are not entries',
+  );
   const folders = readdirSync(SRC).filter((n) => statSync(join(SRC, n)).isDirectory());
-  assert.equal(folders.filter((n) => !(n in RANK) && !ENTRY_FOLDERS.has(n) && n !== 'reference'), [], 'folders without a rank in docs/architecture.md');
+  assert.equal(
+    folders.filter((n) => !(n in RANK) && !ENTRY_FOLDERS.has(n) && n !== 'reference'),
+    [],
+    'folders without a rank in docs/architecture.md',
+  );
 });
 
 test('imports go only downward: each library folder imports its own and lower folders, never an entry', () => {
@@ -51,7 +83,8 @@ test('imports go only downward: each library folder imports its own and lower fo
     const from = folder(f);
     for (const t of targets) {
       const to = folder(t);
-      if (to === 'reference' && from !== 'reference') wrong.push(`${f} -> ${t} (the test oracles do not ship)`);
+      if (to === 'reference' && from !== 'reference')
+        wrong.push(`${f} -> ${t} (the test oracles do not ship)`);
       if (!(from in RANK)) continue; // entries and their folders may import any library folder
       if (to === from) continue;
       if (!(to in RANK) || RANK[to]! >= RANK[from]!) wrong.push(`${f} -> ${t}`);
@@ -78,7 +111,10 @@ test('no import circle anywhere in src/', () => {
 });
 
 test('the check can fail: a circle and an upward import in a made-up graph are found', () => {
-  const g = new Map([['core/a.ts', ['estimators/b.ts']], ['estimators/b.ts', ['core/a.ts']]]);
+  const g = new Map([
+    ['core/a.ts', ['estimators/b.ts']],
+    ['estimators/b.ts', ['core/a.ts']],
+  ]);
   const up = [...g].flatMap(([f, ts]) => ts.filter((t) => RANK[folder(t)]! > RANK[folder(f)]!));
   assert.equal(up, ['estimators/b.ts']);
 });

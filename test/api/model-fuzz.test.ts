@@ -32,14 +32,21 @@ const magnitudes = [1, 1, 1, 1e-3, 1e8, 1e-160, 1e-300, 1e-310, 1e150, 1e154, 1e
 const specials = [0, -0, 5e-324, -5e-324, MAX, -MAX, 1.5e308, 2 ** -1022] as const;
 const nonFinite = [NaN, Infinity, -Infinity] as const;
 
-type Values = { mag: number; raw: number[]; special: [number, number] | null; poison: [number, number] | null; f32: boolean };
-const valuesArb = (maxLen: number) => fc.record({
-  mag: fc.constantFrom(...magnitudes),
-  raw: fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: maxLen, maxLength: maxLen }),
-  special: fc.option(fc.tuple(fc.nat(), fc.constantFrom(...specials)), { freq: 4 }),
-  poison: fc.option(fc.tuple(fc.nat(), fc.constantFrom(...nonFinite)), { freq: 8 }),
-  f32: fc.boolean(),
-});
+type Values = {
+  mag: number;
+  raw: number[];
+  special: [number, number] | null;
+  poison: [number, number] | null;
+  f32: boolean;
+};
+const valuesArb = (maxLen: number) =>
+  fc.record({
+    mag: fc.constantFrom(...magnitudes),
+    raw: fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: maxLen, maxLength: maxLen }),
+    special: fc.option(fc.tuple(fc.nat(), fc.constantFrom(...specials)), { freq: 4 }),
+    poison: fc.option(fc.tuple(fc.nat(), fc.constantFrom(...nonFinite)), { freq: 8 }),
+    f32: fc.boolean(),
+  });
 
 type Op =
   | { k: 'create'; dim: number }
@@ -51,20 +58,43 @@ type Op =
   | { k: 'dispose'; i: number }
   | { k: 'estimate'; i: number; scale: number };
 
-const MAXROWS = 20, MAXDIM = 5;
+const MAXROWS = 20,
+  MAXDIM = 5;
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 2, arbitrary: fc.record({ k: fc.constant('create' as const), dim: fc.constantFrom(1, 2, 3, 5) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ k: fc.constant('create' as const), dim: fc.constantFrom(1, 2, 3, 5) }),
+  },
   { weight: 4, arbitrary: fc.record({ k: fc.constant('add' as const), i: fc.nat(), v: valuesArb(MAXDIM) }) },
-  { weight: 4, arbitrary: fc.record({ k: fc.constant('addBatch' as const), i: fc.nat(), rows: fc.nat({ max: MAXROWS }), v: valuesArb(MAXROWS * MAXDIM), explicitRows: fc.boolean() }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      k: fc.constant('addBatch' as const),
+      i: fc.nat(),
+      rows: fc.nat({ max: MAXROWS }),
+      v: valuesArb(MAXROWS * MAXDIM),
+      explicitRows: fc.boolean(),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('merge' as const), i: fc.nat(), j: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('roundtrip' as const), i: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('reset' as const), i: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('dispose' as const), i: fc.nat() }) },
-  { weight: 3, arbitrary: fc.record({ k: fc.constant('estimate' as const), i: fc.nat(), scale: fc.constantFrom(1, 1, 1e-300, 1e300, 0.5) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      k: fc.constant('estimate' as const),
+      i: fc.nat(),
+      scale: fc.constantFrom(1, 1, 1e-300, 1e300, 0.5),
+    }),
+  },
 );
 
 /** The gradients an op passes: magnitude * raw, a special value and a non-finite one placed by index. */
-function materialise(v: Values, length: number): { array: Float64Array | Float32Array; finite: boolean; values: number[] } {
+function materialise(
+  v: Values,
+  length: number,
+): { array: Float64Array | Float32Array; finite: boolean; values: number[] } {
   const a = new Float64Array(length);
   for (let i = 0; i < length; i++) a[i] = v.raw[i]! * v.mag;
   if (v.special && length > 0) a[v.special[0] % length] = v.special[1];
@@ -74,7 +104,10 @@ function materialise(v: Values, length: number): { array: Float64Array | Float32
   return { array, finite: values.every(Number.isFinite), values };
 }
 
-interface Live { acc: g.GradientCovariance; model: CovarianceModel }
+interface Live {
+  acc: g.GradientCovariance;
+  model: CovarianceModel;
+}
 
 function state(acc: g.GradientCovariance): Uint8Array {
   return acc.toBytes();
@@ -99,7 +132,10 @@ function compare(l: Live, scale: number, where: string): void {
   const { acc, model } = l;
   assert.is(acc.count, model.count, `${where}: count`);
   if (model.count === 0) {
-    assert.ok(acc.mean().every((v) => v === 0), `${where}: empty mean`);
+    assert.ok(
+      acc.mean().every((v) => v === 0),
+      `${where}: empty mean`,
+    );
     expectRange(() => acc.covariance(), `${where}: covariance of 0`);
     return;
   }
@@ -109,7 +145,10 @@ function compare(l: Live, scale: number, where: string): void {
   for (let j = 0; j < model.dim; j++) {
     const want = ldexp(s.meanS[j]!, s.e);
     const tol = ldexp(1e-12 * s.A, s.e) + floor;
-    assert.ok(Number.isFinite(mean[j]!) && Math.abs(mean[j]! - want) <= tol, `${where}: mean[${j}] ${mean[j]} vs model ${want} (tol ${tol})`);
+    assert.ok(
+      Number.isFinite(mean[j]!) && Math.abs(mean[j]! - want) <= tol,
+      `${where}: mean[${j}] ${mean[j]} vs model ${want} (tol ${tol})`,
+    );
   }
   if (model.count < 2) {
     expectRange(() => acc.covariance(), `${where}: covariance of 1`);
@@ -120,21 +159,30 @@ function compare(l: Live, scale: number, where: string): void {
   const log2Max = maxS > 0 ? Math.log2(maxS) + 2 * s.e + Math.log2(scale) : -Infinity;
   const limit = Math.log2(MAX);
   if (log2Max > limit + 1e-9) {
-    expectRange(() => acc.covariance({ scale }), `${where}: covariance beyond float64 (2^${log2Max.toFixed(3)})`);
+    expectRange(
+      () => acc.covariance({ scale }),
+      `${where}: covariance beyond float64 (2^${log2Max.toFixed(3)})`,
+    );
     return;
   }
   let C: Float64Array;
   try {
     C = acc.covariance({ scale });
   } catch (err) {
-    assert.ok(err instanceof RangeError && log2Max > limit - 1e-9, `${where}: covariance refused at 2^${log2Max.toFixed(3)}: ${String(err)}`);
+    assert.ok(
+      err instanceof RangeError && log2Max > limit - 1e-9,
+      `${where}: covariance refused at 2^${log2Max.toFixed(3)}: ${String(err)}`,
+    );
     return;
   }
   const tol = ldexp(1e-12 * scale * (s.D * s.D + s.D * s.A), 2 * s.e) + floor * Math.max(1, scale);
   for (let i = 0; i < C.length; i++) {
     const want = ldexp(s.covS[i]! * scale, 2 * s.e);
     assert.ok(Number.isFinite(C[i]!), `${where}: covariance entry ${i} is ${C[i]} (model ${want})`);
-    assert.ok(Math.abs(C[i]! - want) <= tol, `${where}: covariance entry ${i} ${C[i]} vs model ${want} (tol ${tol})`);
+    assert.ok(
+      Math.abs(C[i]! - want) <= tol,
+      `${where}: covariance entry ${i} ${C[i]} vs model ${want} (tol ${tol})`,
+    );
   }
 }
 
@@ -179,7 +227,8 @@ function run(ops: Op[]): void {
           break;
         }
         case 'merge': {
-          const a = pick(op.i), b = pick(op.j);
+          const a = pick(op.i),
+            b = pick(op.j);
           if (a.model.dim !== b.model.dim) {
             const before = state(a.acc);
             expectRange(() => a.acc.merge(b.acc), `${where}: dim mismatch`);
@@ -230,7 +279,12 @@ function run(ops: Op[]): void {
 test(`model-based fuzz: ${RUNS} random sequences agree with the plain-TS model (fixed seed)`, () => {
   const live0 = g.wasmMemoryBytes();
   const t0 = performance.now();
-  fc.assert(fc.property(fc.array(opArb, { minLength: 1, maxLength: 14 }), (ops) => { run(ops); }), { seed: 20261201, numRuns: RUNS });
+  fc.assert(
+    fc.property(fc.array(opArb, { minLength: 1, maxLength: 14 }), (ops) => {
+      run(ops);
+    }),
+    { seed: 20261201, numRuns: RUNS },
+  );
   const seconds = (performance.now() - t0) / 1000;
   assert.ok(seconds < 120, `took ${seconds.toFixed(1)} s`);
   assert.ok(g.wasmMemoryBytes() - live0 <= 2 ** 24, 'wasm memory stayed bounded');
@@ -241,12 +295,25 @@ test('the model fuzz can fail: a model that drops one gradient is caught', () =>
   const acc = new g.GradientCovariance(2).addBatch(new Float64Array([1, 2, 3, 5, -1, 0.5]));
   const model = new CovarianceModel(2);
   model.rows.push([1, 2], [3, 5]);
-  const fails = (fn: () => void) => { try { fn(); } catch { return true; } return false; };
-  assert.ok(fails(() => compare({ acc, model }, 1, 'mutant')), 'a model missing a gradient passed');
+  const fails = (fn: () => void) => {
+    try {
+      fn();
+    } catch {
+      return true;
+    }
+    return false;
+  };
+  assert.ok(
+    fails(() => compare({ acc, model }, 1, 'mutant')),
+    'a model missing a gradient passed',
+  );
   model.rows.push([-1, 0.5]);
   compare({ acc, model }, 1, 'right'); // and accepts the right one
   model.rows[2] = [-1, 0.5 * (1 + 1e-9)]; // a relative change of 1e-9 in one value is caught
-  assert.ok(fails(() => compare({ acc, model }, 1, 'perturbed')), 'a perturbed model passed');
+  assert.ok(
+    fails(() => compare({ acc, model }, 1, 'perturbed')),
+    'a perturbed model passed',
+  );
   acc.dispose();
 });
 

@@ -10,7 +10,9 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 function runner(dir: string, env: Record<string, string> = {}) {
   const { CI: _ci, GRADCOV_TEST_SUITES: _s, GRADCOV_LONG: _l, ...base } = process.env;
   const r = spawnSync(process.execPath, ['test/run.mjs'], {
-    cwd: root, encoding: 'utf8', timeout: 60_000,
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60_000,
     env: { ...base, GRADCOV_TEST_DIR: `test/helpers/fixtures/runner/${dir}`, ...env },
   });
   const lines = r.stdout.trim().split('\n');

@@ -3,11 +3,24 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  Preconditioner, fitLinearRegression, syntheticRegression, leastSquares, secondMomentMatrix, extremeEigenvalues,
+  Preconditioner,
+  fitLinearRegression,
+  syntheticRegression,
+  leastSquares,
+  secondMomentMatrix,
+  extremeEigenvalues,
 } from '../../src/node.js';
 import * as ref from '../../src/reference/cholesky.js';
 import { jacobiEigenvalues } from '../../src/reference/spectral.js';
-import { setup, maxAbs, maxAbsDiff, normals, offsetView, randomOrthogonal, withSpectrum } from '../helpers/helpers.js';
+import {
+  setup,
+  maxAbs,
+  maxAbsDiff,
+  normals,
+  offsetView,
+  randomOrthogonal,
+  withSpectrum,
+} from '../helpers/helpers.js';
 
 test.before(setup);
 
@@ -15,10 +28,20 @@ const EPS = 2.220446049250313e-16;
 
 test('Preconditioner.apply equals the reference solve with (H + ridge I); out and offset views', () => {
   for (const dim of [1, 2, 3, 5, 16, 33]) {
-    const H = withSpectrum(Array.from({ length: dim }, (_, i) => 1 + i), randomOrthogonal(dim, dim));
+    const H = withSpectrum(
+      Array.from({ length: dim }, (_, i) => 1 + i),
+      randomOrthogonal(dim, dim),
+    );
     const P = new Preconditioner(offsetView(H), dim, { ridge: 0.25 });
     const g = normals(dim, 4);
-    const want = ref.solve(ref.choleskyFactor(H.map((v, i) => v + (i % (dim + 1) === 0 ? 0.25 : 0)), dim).L!, dim, g);
+    const want = ref.solve(
+      ref.choleskyFactor(
+        H.map((v, i) => v + (i % (dim + 1) === 0 ? 0.25 : 0)),
+        dim,
+      ).L!,
+      dim,
+      g,
+    );
     assert.ok(maxAbsDiff(P.apply(offsetView(g)), want) <= 100 * dim * EPS * maxAbs(want), `dim ${dim}`);
     const out = new Float64Array(dim);
     assert.is(P.apply(g, out), out);
@@ -31,7 +54,13 @@ test('Preconditioner.apply equals the reference solve with (H + ridge I); out an
 
 test('Preconditioner: not positive definite names the pivot and suggests a ridge; bad inputs leave nothing allocated to misuse', () => {
   const A = withSpectrum([2, -1, 1], randomOrthogonal(3, 2));
-  assert.throws(() => new Preconditioner(A, 3), (e: Error) => e instanceof RangeError && /`hessian` \+ ridge I must be positive definite: the Cholesky pivot at index \d/.test(e.message) && /ridge: /.test(e.message));
+  assert.throws(
+    () => new Preconditioner(A, 3),
+    (e: Error) =>
+      e instanceof RangeError &&
+      /`hessian` \+ ridge I must be positive definite: the Cholesky pivot at index \d/.test(e.message) &&
+      /ridge: /.test(e.message),
+  );
   const P = new Preconditioner(withSpectrum([1, 2, 3], randomOrthogonal(3, 2)), 3);
   const g = new Float64Array([1, 2, 3]);
   const before = P.apply(g);
@@ -41,10 +70,15 @@ test('Preconditioner: not positive definite names the pivot and suggests a ridge
     [() => new Preconditioner(A, 1.5), /`dim` must be an integer/, RangeError],
     [() => P.apply(new Float64Array(2)), /`g` must have length 3/, RangeError],
     [() => P.apply([1, 2, 3] as unknown as Float64Array), /`g` must be a Float64Array/, TypeError],
-    [() => P.apply(new Float64Array([1, NaN, 3])), /`g` must contain only finite numbers. Value: `NaN` at index 1/, RangeError],
+    [
+      () => P.apply(new Float64Array([1, NaN, 3])),
+      /`g` must contain only finite numbers. Value: `NaN` at index 1/,
+      RangeError,
+    ],
     [() => P.apply(g, new Float64Array(2)), /`out` must have length 3/, RangeError],
   ];
-  for (const [f, re, Kind] of cases) assert.throws(f, (e: Error) => e instanceof Kind && re.test(e.message), String(re));
+  for (const [f, re, Kind] of cases)
+    assert.throws(f, (e: Error) => e instanceof Kind && re.test(e.message), String(re));
   assert.equal(P.apply(g), before, 'state unchanged after rejected calls');
   P.dispose();
 });
@@ -65,24 +99,47 @@ test('fitLinearRegression: GD with step 1/lambda_max and preconditioned (H_hat f
   const ls = leastSquares(p.data);
   const Lstar = ls.residualVariance / 2;
   const H = secondMomentMatrix(p.data);
-  const gd = fitLinearRegression(p.data, { method: 'gd', steps: 40000, batchSize: 64, seed: 1, tolerance: 1e-9 });
-  assert.ok(Math.abs(gd.learningRate - 1 / extremeEigenvalues(H, dim, { tol: 1e-10 }).max) <= 1e-9 * gd.learningRate);
-  const pre = fitLinearRegression(p.data, { method: 'preconditioned', steps: 100, batchSize: 64, seed: 1, tolerance: 1e-9, snapshotEvery: 2 });
+  const gd = fitLinearRegression(p.data, {
+    method: 'gd',
+    steps: 40000,
+    batchSize: 64,
+    seed: 1,
+    tolerance: 1e-9,
+  });
+  assert.ok(
+    Math.abs(gd.learningRate - 1 / extremeEigenvalues(H, dim, { tol: 1e-10 }).max) <= 1e-9 * gd.learningRate,
+  );
+  const pre = fitLinearRegression(p.data, {
+    method: 'preconditioned',
+    steps: 100,
+    batchSize: 64,
+    seed: 1,
+    tolerance: 1e-9,
+    snapshotEvery: 2,
+  });
   for (const f of [gd, pre]) {
     assert.ok(f.converged, `converged in ${f.steps}`);
     assert.is(f.loss.length, f.steps + 1);
-    assert.ok((f.loss[f.steps]! - Lstar) / Lstar <= 1e-10, `relative excess ${(f.loss[f.steps]! - Lstar) / Lstar}`);
+    assert.ok(
+      (f.loss[f.steps]! - Lstar) / Lstar <= 1e-10,
+      `relative excess ${(f.loss[f.steps]! - Lstar) / Lstar}`,
+    );
     assert.ok(maxAbsDiff(f.w, ls.w) <= 1e-6 * maxAbs(ls.w), `w: ${maxAbsDiff(f.w, ls.w)}`);
   }
   assert.ok(pre.steps * 100 < gd.steps, `preconditioned ${pre.steps} vs GD ${gd.steps}`);
   assert.is(pre.batchGradients, 2000); // default max(1000, 200 dim)
   // H_hat after debiasing and rescaling estimates H (sampling error ~ sqrt(r/m) ~ 0.05; bound 0.2)
-  let num = 0, den = 0;
-  const ev = jacobiEigenvalues(pre.hessian.map((v, i) => v - H[i]!), dim);
-  num = Math.max(-ev[0]!, ev[dim - 1]!);
-  den = jacobiEigenvalues(H, dim)[dim - 1]!;
+  const ev = jacobiEigenvalues(
+    pre.hessian.map((v, i) => v - H[i]!),
+    dim,
+  );
+  const num = Math.max(-ev[0]!, ev[dim - 1]!);
+  const den = jacobiEigenvalues(H, dim)[dim - 1]!;
   assert.ok(num / den < 0.2, `||H_hat - H||/||H|| = ${num / den}`);
-  assert.equal(pre.snapshots.map((s) => s.step), Array.from({ length: Math.ceil(pre.steps / 2) }, (_, i) => Math.min(2 * (i + 1), pre.steps)));
+  assert.equal(
+    pre.snapshots.map((s) => s.step),
+    Array.from({ length: Math.ceil(pre.steps / 2) }, (_, i) => Math.min(2 * (i + 1), pre.steps)),
+  );
   // loss is the full-batch mean half-squared loss
   const w0loss = p.data.y.reduce((s, v) => s + v * v, 0) / (2 * p.data.rows);
   assert.ok(Math.abs(pre.loss[0]! - w0loss) <= 1e-12 * w0loss);
@@ -91,7 +148,13 @@ test('fitLinearRegression: GD with step 1/lambda_max and preconditioned (H_hat f
 test('fitLinearRegression: with the true H as `hessian` and eta = 1, one preconditioned step reaches the optimum', () => {
   const p = syntheticRegression({ dim: 6, rows: 2000, condition: 100, seed: 3 });
   const ls = leastSquares(p.data);
-  const f = fitLinearRegression(p.data, { method: 'preconditioned', steps: 1, batchSize: 32, seed: 1, hessian: secondMomentMatrix(p.data) });
+  const f = fitLinearRegression(p.data, {
+    method: 'preconditioned',
+    steps: 1,
+    batchSize: 32,
+    seed: 1,
+    hessian: secondMomentMatrix(p.data),
+  });
   assert.is(f.batchGradients, 0);
   assert.ok(maxAbsDiff(f.w, ls.w) <= 1e-10 * maxAbs(ls.w));
 });
@@ -114,9 +177,16 @@ test('fitLinearRegression: deterministic given the seed; bad options name the pa
     [{ ridge: -1 }, /`ridge` must be a finite number >= 0/, RangeError],
   ];
   for (const [patch, re, Kind] of bad) {
-    assert.throws(() => fitLinearRegression(p.data, { ...o, ...patch } as never), (e: Error) => e instanceof Kind && re.test(e.message), String(re));
+    assert.throws(
+      () => fitLinearRegression(p.data, { ...o, ...patch } as never),
+      (e: Error) => e instanceof Kind && re.test(e.message),
+      String(re),
+    );
   }
-  assert.throws(() => fitLinearRegression(p.data, { ...o, hessian: withSpectrum([1, -1, 1, 1], randomOrthogonal(4, 1)) }), /pivot at index/);
+  assert.throws(
+    () => fitLinearRegression(p.data, { ...o, hessian: withSpectrum([1, -1, 1, 1], randomOrthogonal(4, 1)) }),
+    /pivot at index/,
+  );
 });
 
 test.run();

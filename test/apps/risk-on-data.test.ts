@@ -18,7 +18,10 @@ test('riskOnData and dualNorm on hand-made rows', () => {
   assert.is(r.adversarial, ((0 + 1) ** 2 + (1 + 1) ** 2 + (2 + 1) ** 2) / 3);
   assert.is(g.dualNorm(new Float64Array([3, -4]), 'l2'), 5);
   assert.is(g.dualNorm(new Float64Array([3, -4]), 'linf'), 7);
-  assert.is(g.dualNorm(new Float64Array([1, 2]), 'mahalanobis', new Float64Array([4, 0, 0, 1])), Math.sqrt(8));
+  assert.is(
+    g.dualNorm(new Float64Array([1, 2]), 'mahalanobis', new Float64Array([4, 0, 0, 1])),
+    Math.sqrt(8),
+  );
 });
 
 test('bad inputs: TypeError or RangeError naming the parameter', () => {
@@ -28,17 +31,36 @@ test('bad inputs: TypeError or RangeError naming the parameter', () => {
     ['unknown norm', () => g.dualNorm(w, 'l1' as never), RangeError, /`norm`.*'l2', 'linf', 'mahalanobis'/],
     ['mahalanobis without H', () => g.dualNorm(w, 'mahalanobis'), TypeError, /`H`/],
     ['H of the wrong size', () => g.dualNorm(w, 'mahalanobis', new Float64Array(3)), RangeError, /`H`/],
-    ['H indefinite', () => g.dualNorm(w, 'mahalanobis', new Float64Array([-1, 0, 0, -1])), RangeError, /positive semi-definite/],
+    [
+      'H indefinite',
+      () => g.dualNorm(w, 'mahalanobis', new Float64Array([-1, 0, 0, -1])),
+      RangeError,
+      /positive semi-definite/,
+    ],
     ['data not an object', () => g.riskOnData(null as never, w, 0, 1), TypeError, /`data`/],
-    ['X too short', () => g.riskOnData({ ...data, X: new Float64Array(5) }, w, 0, 1), RangeError, /`data\.X`/],
+    [
+      'X too short',
+      () => g.riskOnData({ ...data, X: new Float64Array(5) }, w, 0, 1),
+      RangeError,
+      /`data\.X`/,
+    ],
     ['w of the wrong length', () => g.riskOnData(data, new Float64Array(3), 0, 1), RangeError, /`w`/],
     ['eps negative', () => g.riskOnData(data, w, -1, 1), RangeError, /`eps`/],
     ['dual infinite', () => g.riskOnData(data, w, 0, Infinity), RangeError, /`dual`/],
-    ['overflowing residuals', () => g.riskOnData({ ...data, y: new Float64Array([1e200, 0, 0]) }, w, 0, 1), RangeError, /not representable/],
+    [
+      'overflowing residuals',
+      () => g.riskOnData({ ...data, y: new Float64Array([1e200, 0, 0]) }, w, 0, 1),
+      RangeError,
+      /not representable/,
+    ],
   ];
   for (const [name, call, Kind, message] of cases) {
     let caught: unknown;
-    try { call(); } catch (e) { caught = e; }
+    try {
+      call();
+    } catch (e) {
+      caught = e;
+    }
     assert.ok(caught instanceof Kind, `${name}: expected ${Kind.name}, got ${String(caught)}`);
     assert.match((caught as Error).message, message, name);
   }

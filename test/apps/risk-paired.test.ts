@@ -9,7 +9,8 @@ import { setup } from '../helpers/helpers.js';
 test.before(setup);
 
 test('E[r^2] from gradients alone at misfits 0 to 320 s2 (Gaussian x): within 6%; s2 identified near the fit', () => {
-  const dim = 8, s2 = 2;
+  const dim = 8,
+    s2 = 2;
   const p = g.syntheticRegression({ dim, rows: 20000, condition: 10, seed: 4, noiseVariance: s2 });
   const H = g.secondMomentMatrix(p.data);
   const dir = new g.Rng(3).normals(new Float64Array(dim));
@@ -23,12 +24,22 @@ test('E[r^2] from gradients alone at misfits 0 to 320 s2 (Gaussian x): within 6%
     }
     const paired = g.estimateHessian(p.data, w, { batchSize: 64, batches: 4000, seed: 1, method: 'paired' });
     const plain = g.estimateHessian(p.data, w, { batchSize: 64, batches: 8000, seed: 101, noiseVariance: 0 });
-    const risk = g.estimateRisk(w, { mean: plain.mean, covariance: plain.hessian, batchSize: 64, noiseVariance: 0, hessian: paired.hessian });
+    const risk = g.estimateRisk(w, {
+      mean: plain.mean,
+      covariance: plain.hessian,
+      batchSize: 64,
+      noiseVariance: 0,
+      hessian: paired.hessian,
+    });
     const rel = risk.meanSquared / truth - 1;
     // seeds 1-3 gave |rel| <= 0.028 at every misfit; bound 0.06
     assert.ok(Math.abs(rel) < 0.06, `misfit ${misfit}: E[r^2] ${risk.meanSquared} vs ${truth}`);
     // s2 = E[r^2] - d'Hd loses precision as the misfit grows (seeds 1-3: 1.68-2.03 at misfit <= 8)
-    if (misfit <= 8) assert.ok(Math.abs(risk.labelNoiseVariance - s2) < 0.5, `misfit ${misfit}: s2 ${risk.labelNoiseVariance}`);
+    if (misfit <= 8)
+      assert.ok(
+        Math.abs(risk.labelNoiseVariance - s2) < 0.5,
+        `misfit ${misfit}: s2 ${risk.labelNoiseVariance}`,
+      );
   }
 });
 

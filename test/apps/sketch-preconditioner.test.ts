@@ -29,7 +29,8 @@ function dense(e: ReturnType<typeof estimate>, dim: number, k: number, damping: 
   for (let r = 0; r < dim; r++) {
     for (let c = 0; c < dim; c++) {
       let s = 0;
-      for (let i = 0; i < k; i++) s += e.eigenvalues[i]! * e.eigenvectors[i * dim + r]! * e.eigenvectors[i * dim + c]!;
+      for (let i = 0; i < k; i++)
+        s += e.eigenvalues[i]! * e.eigenvectors[i * dim + r]! * e.eigenvectors[i * dim + c]!;
       P[r * dim + c] = s + (r === c ? e.extra[r]! + damping : 0);
     }
   }
@@ -47,7 +48,10 @@ test('solve and apply equal the dense P^-1 g and P v (dims 1..33 around the SIMD
         const v = normals(dim, dim + k, 7);
         const want = ref.solve(ref.choleskyFactor(Pd, dim).L!, dim, v);
         const got = P.solve(v);
-        assert.ok(maxAbsDiff(got, want) <= 1e-10 * maxAbs(want), `solve dim ${dim} k ${k} damping ${damping}: ${maxAbsDiff(got, want)}`);
+        assert.ok(
+          maxAbsDiff(got, want) <= 1e-10 * maxAbs(want),
+          `solve dim ${dim} k ${k} damping ${damping}: ${maxAbsDiff(got, want)}`,
+        );
         const Pv = new Float64Array(dim);
         for (let r = 0; r < dim; r++) for (let c = 0; c < dim; c++) Pv[r] += Pd[r * dim + c]! * v[c]!;
         assert.ok(maxAbsDiff(P.apply(v), Pv) <= 1e-12 * maxAbs(Pv), `apply dim ${dim} k ${k}`);
@@ -72,7 +76,10 @@ test('k uses the first eigenpairs only; non-positive eigenvalues are dropped; a 
   assert.is(new g.LowRankPreconditioner(withZero).rank, 2);
   // diagonal entries below the low-rank part: D clamps to 0, damping keeps P definite
   const low = { ...e, diagonal: new Float64Array(dim) };
-  assert.throws(() => new g.LowRankPreconditioner(low), (err: Error) => err instanceof RangeError && /`damping` must be > 0/.test(err.message));
+  assert.throws(
+    () => new g.LowRankPreconditioner(low),
+    (err: Error) => err instanceof RangeError && /`damping` must be > 0/.test(err.message),
+  );
   const P = new g.LowRankPreconditioner(low, { damping: 1 });
   const v = normals(dim, 1);
   assert.ok(maxAbsDiff(P.solve(P.apply(v)), v) <= 1e-10 * maxAbs(v));
@@ -82,14 +89,44 @@ test('bad inputs name the field', () => {
   const e = estimate(6, 2, 1);
   const P = new g.LowRankPreconditioner(e);
   checkBadInputs('LowRankPreconditioner', [
-    ['estimate not an object', () => new g.LowRankPreconditioner(null as never), TypeError, 'estimate', 'null'],
-    ['diagonal not a Float64Array', () => new g.LowRankPreconditioner({ ...e, diagonal: [1, 2] as never }), TypeError, 'estimate.diagonal', /Value/],
-    ['eigenvectors of the wrong length', () => new g.LowRankPreconditioner({ ...e, eigenvectors: new Float64Array(5) }), RangeError, 'estimate.eigenvectors', /5/],
-    ['NaN eigenvalue', () => new g.LowRankPreconditioner({ ...e, eigenvalues: Float64Array.from([1, Number.NaN]) }), RangeError, 'estimate.eigenvalues', 'NaN'],
+    [
+      'estimate not an object',
+      () => new g.LowRankPreconditioner(null as never),
+      TypeError,
+      'estimate',
+      'null',
+    ],
+    [
+      'diagonal not a Float64Array',
+      () => new g.LowRankPreconditioner({ ...e, diagonal: [1, 2] as never }),
+      TypeError,
+      'estimate.diagonal',
+      /Value/,
+    ],
+    [
+      'eigenvectors of the wrong length',
+      () => new g.LowRankPreconditioner({ ...e, eigenvectors: new Float64Array(5) }),
+      RangeError,
+      'estimate.eigenvectors',
+      /5/,
+    ],
+    [
+      'NaN eigenvalue',
+      () => new g.LowRankPreconditioner({ ...e, eigenvalues: Float64Array.from([1, Number.NaN]) }),
+      RangeError,
+      'estimate.eigenvalues',
+      'NaN',
+    ],
     ['negative damping', () => new g.LowRankPreconditioner(e, { damping: -1 }), RangeError, 'damping', '-1'],
     ['k above the eigenpairs', () => new g.LowRankPreconditioner(e, { k: 3 }), RangeError, 'k', '3'],
     ['g of the wrong length', () => P.solve(new Float64Array(5)), RangeError, 'g', /5/],
-    ['v non-finite', () => P.apply(new Float64Array(6).fill(Number.POSITIVE_INFINITY)), RangeError, 'v', 'Infinity'],
+    [
+      'v non-finite',
+      () => P.apply(new Float64Array(6).fill(Number.POSITIVE_INFINITY)),
+      RangeError,
+      'v',
+      'Infinity',
+    ],
   ]);
 });
 
@@ -97,8 +134,16 @@ test('fitLinearRegression with sketch: far fewer steps than gradient descent on 
   const { data } = g.syntheticRegression({ dim: 24, rows: 6000, condition: 1e4, seed: 4 });
   const o = { steps: 30, batchSize: 64, seed: 2, batches: 4000 };
   const gd = g.fitLinearRegression(data, { ...o, method: 'gd' });
-  const sk = g.fitLinearRegression(data, { ...o, method: 'preconditioned', sketch: { size: 24, k: 23 }, ridge: 1e-3 });
-  assert.throws(() => new g.LowRankPreconditioner(estimate(6, 2, 1), { ridge: 1 } as never), /unknown key `ridge`/);
+  const sk = g.fitLinearRegression(data, {
+    ...o,
+    method: 'preconditioned',
+    sketch: { size: 24, k: 23 },
+    ridge: 1e-3,
+  });
+  assert.throws(
+    () => new g.LowRankPreconditioner(estimate(6, 2, 1), { ridge: 1 } as never),
+    /unknown key `ridge`/,
+  );
   const exact = g.leastSquares(data).w;
   const lossAt = (w: Float64Array) => {
     let s = 0;
@@ -111,12 +156,30 @@ test('fitLinearRegression with sketch: far fewer steps than gradient descent on 
   };
   const floor = lossAt(exact);
   const excess = (l: number) => l - floor;
-  assert.ok(excess(sk.loss[30]!) < 0.01 * excess(gd.loss[30]!), `sketch ${excess(sk.loss[30]!)} vs gd ${excess(gd.loss[30]!)}`);
+  assert.ok(
+    excess(sk.loss[30]!) < 0.01 * excess(gd.loss[30]!),
+    `sketch ${excess(sk.loss[30]!)} vs gd ${excess(gd.loss[30]!)}`,
+  );
   assert.is(sk.estimator, 'paired');
   assert.is(sk.hessian.length, 24 * 24);
-  assert.throws(() => g.fitLinearRegression(data, { ...o, method: 'gd', sketch: { size: 8 } }), /`sketch` must be left out/);
-  assert.throws(() => g.fitLinearRegression(data, { ...o, method: 'preconditioned', estimator: 'calibrated', sketch: { size: 8 } }), /`sketch` needs estimator 'paired'/);
-  assert.throws(() => g.fitLinearRegression(data, { ...o, method: 'preconditioned', sketch: { size: 1 } }), /`sketch.size`/);
+  assert.throws(
+    () => g.fitLinearRegression(data, { ...o, method: 'gd', sketch: { size: 8 } }),
+    /`sketch` must be left out/,
+  );
+  assert.throws(
+    () =>
+      g.fitLinearRegression(data, {
+        ...o,
+        method: 'preconditioned',
+        estimator: 'calibrated',
+        sketch: { size: 8 },
+      }),
+    /`sketch` needs estimator 'paired'/,
+  );
+  assert.throws(
+    () => g.fitLinearRegression(data, { ...o, method: 'preconditioned', sketch: { size: 1 } }),
+    /`sketch.size`/,
+  );
 });
 
 test.run();

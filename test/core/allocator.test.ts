@@ -15,10 +15,24 @@ const file = process.env.GRADCOV_WASM === 'debug' ? 'gradcov.debug.wasm' : 'grad
 const module = new WebAssembly.Module(readFileSync(new URL(`../../dist/${file}`, import.meta.url)));
 const MiB = 2 ** 20;
 
-interface Heap { alloc(n: number): number; free(p: number): void; memory: WebAssembly.Memory }
+interface Heap {
+  alloc(n: number): number;
+  free(p: number): void;
+  memory: WebAssembly.Memory;
+}
 function heap(): Heap {
-  const { exports } = new WebAssembly.Instance(module, { env: { abort() { throw new Error('abort'); } } });
-  const e = exports as unknown as { alloc(n: number): number; free(p: number): void; memory: WebAssembly.Memory };
+  const { exports } = new WebAssembly.Instance(module, {
+    env: {
+      abort() {
+        throw new Error('abort');
+      },
+    },
+  });
+  const e = exports as unknown as {
+    alloc(n: number): number;
+    free(p: number): void;
+    memory: WebAssembly.Memory;
+  };
   return { alloc: (n) => e.alloc(n) >>> 0, free: (p) => e.free(p), memory: e.memory };
 }
 
@@ -33,15 +47,20 @@ class Checked {
       p = this.h.alloc(size);
     } catch (err) {
       // the only refusal allowed: memory cannot grow by the block (wasm32's 4 GiB)
-      assert.ok(this.h.memory.buffer.byteLength + size > 2 ** 32 - 64 * 1024,
-        `alloc(${size}) trapped with ${this.h.memory.buffer.byteLength} B reserved: ${String(err)}`);
+      assert.ok(
+        this.h.memory.buffer.byteLength + size > 2 ** 32 - 64 * 1024,
+        `alloc(${size}) trapped with ${this.h.memory.buffer.byteLength} B reserved: ${String(err)}`,
+      );
       return undefined;
     }
     const bytes = this.h.memory.buffer.byteLength;
     assert.is(p % 16, 0, `alloc(${size}) = ${p} is 16-byte aligned`);
     assert.ok(p > 0 && p + size <= bytes, `alloc(${size}) = ${p} lies inside the ${bytes} B memory`);
     for (const [q, b] of this.live) {
-      assert.ok(p + size <= q || q + b.size <= p, `alloc(${size}) = ${p} overlaps the live block ${q} of ${b.size} B`);
+      assert.ok(
+        p + size <= q || q + b.size <= p,
+        `alloc(${size}) = ${p} overlaps the live block ${q} of ${b.size} B`,
+      );
     }
     const tag = this.#tag++;
     this.live.set(p, { size, tag });
@@ -64,7 +83,12 @@ class Checked {
     const v = new DataView(this.h.memory.buffer);
     for (const [p, { size, tag }] of this.live) {
       assert.is(v.getUint32(p, true), tag, `the block at ${p} (${size} B) keeps its first word`);
-      if (size >= 8) assert.is(v.getUint32(p + size - 4, true), ~tag >>> 0, `the block at ${p} (${size} B) keeps its last word`);
+      if (size >= 8)
+        assert.is(
+          v.getUint32(p + size - 4, true),
+          ~tag >>> 0,
+          `the block at ${p} (${size} B) keeps its last word`,
+        );
     }
   }
 }
@@ -99,13 +123,16 @@ test('alloc/free/reuse patterns up to MAX_BLOCK_BYTES against a model (fast-chec
     { weight: 3, arbitrary: size.map((n) => ({ kind: 'alloc' as const, n })) },
     { weight: 2, arbitrary: fc.nat().map((i) => ({ kind: 'free' as const, i })) },
   );
-  fc.assert(fc.property(fc.array(op, { minLength: 1, maxLength: 24 }), (ops) => {
-    const c = new Checked();
-    for (const o of ops) {
-      if (o.kind === 'alloc') c.alloc(o.n);
-      else if (c.live.size) c.free([...c.live.keys()][o.i % c.live.size]);
-    }
-  }), { seed: 20, numRuns: 40 });
+  fc.assert(
+    fc.property(fc.array(op, { minLength: 1, maxLength: 24 }), (ops) => {
+      const c = new Checked();
+      for (const o of ops) {
+        if (o.kind === 'alloc') c.alloc(o.n);
+        else if (c.live.size) c.free([...c.live.keys()][o.i % c.live.size]);
+      }
+    }),
+    { seed: 20, numRuns: 40 },
+  );
 });
 
 test.run();

@@ -5,7 +5,15 @@ import * as assert from 'uvu/assert';
 import { choleskyFactor, choleskySolve } from '../../src/node.js';
 import { wasm, withBlocks, copyIn, f64 } from '../../src/core/wasm.js';
 import * as ref from '../../src/reference/cholesky.js';
-import { setup, maxAbs, maxAbsDiff, normals, offsetView, randomOrthogonal, withSpectrum } from '../helpers/helpers.js';
+import {
+  setup,
+  maxAbs,
+  maxAbsDiff,
+  normals,
+  offsetView,
+  randomOrthogonal,
+  withSpectrum,
+} from '../helpers/helpers.js';
 
 test.before(setup);
 
@@ -20,9 +28,12 @@ function spd(dim: number, seed: number, cond = 100): Float64Array {
 
 test('kernel factor, forward and backward solves equal the reference at edge sizes', () => {
   for (const dim of SIZES) {
-    const A = spd(dim, dim), b = normals(dim, dim + 1);
+    const A = spd(dim, dim),
+      b = normals(dim, dim + 1);
     const [L, fwd, bwd] = withBlocks([dim * dim * 8, dim * 8, dim * 8, 8], 'test', (lp, xp, yp, pp) => {
-      copyIn(lp!, A); copyIn(xp!, b); copyIn(yp!, b);
+      copyIn(lp!, A);
+      copyIn(xp!, b);
+      copyIn(yp!, b);
       assert.is(wasm().choleskyFactor(lp!, dim, 0, pp!), -1, `dim ${dim} factor succeeds`);
       wasm().choleskyForward(lp!, dim, xp!);
       wasm().choleskyBackward(lp!, dim, yp!);
@@ -32,7 +43,8 @@ test('kernel factor, forward and backward solves equal the reference at edge siz
     assert.is(r.pivot, -1);
     const lower = L!.map((v, i) => (i % dim <= Math.floor(i / dim) ? v : 0));
     // the upper triangle is left as it was
-    for (let i = 0; i < dim; i++) for (let j = i + 1; j < dim; j++) assert.is(L![i * dim + j], A[i * dim + j], 'upper untouched');
+    for (let i = 0; i < dim; i++)
+      for (let j = i + 1; j < dim; j++) assert.is(L![i * dim + j], A[i * dim + j], 'upper untouched');
     const tol = 8 * dim * EPS * maxAbs(A);
     assert.ok(maxAbsDiff(lower, r.L!) <= tol, `dim ${dim} L: ${maxAbsDiff(lower, r.L!)}`);
     const tolx = 1e3 * dim * EPS * maxAbs(b); // L^-1 amplifies by up to sqrt(cond) = 10 per level
@@ -44,7 +56,8 @@ test('kernel factor, forward and backward solves equal the reference at edge siz
 test('choleskySolve solves (A + ridge I) x = b: residual small relative to norms, offset views accepted', () => {
   for (const dim of SIZES) {
     for (const ridge of [0, 0.5]) {
-      const A = spd(dim, 100 + dim), b = normals(dim, 7);
+      const A = spd(dim, 100 + dim),
+        b = normals(dim, 7);
       const x = choleskySolve(offsetView(A), dim, offsetView(b), { ridge });
       let res = 0;
       for (let i = 0; i < dim; i++) {
@@ -52,13 +65,17 @@ test('choleskySolve solves (A + ridge I) x = b: residual small relative to norms
         for (let j = 0; j < dim; j++) s += A[i * dim + j]! * x[j]!;
         res = Math.max(res, Math.abs(s));
       }
-      assert.ok(res <= 1e3 * dim * EPS * (maxAbs(A) + ridge) * maxAbs(x), `dim ${dim} ridge ${ridge}: residual ${res}`);
+      assert.ok(
+        res <= 1e3 * dim * EPS * (maxAbs(A) + ridge) * maxAbs(x),
+        `dim ${dim} ridge ${ridge}: residual ${res}`,
+      );
     }
   }
 });
 
-test('choleskyFactor returns L with zeros above the diagonal and L L\' = A + ridge I', () => {
-  const dim = 9, A = spd(dim, 3);
+test("choleskyFactor returns L with zeros above the diagonal and L L' = A + ridge I", () => {
+  const dim = 9,
+    A = spd(dim, 3);
   const L = choleskyFactor(A, dim, { ridge: 2 });
   for (let i = 0; i < dim; i++) {
     for (let j = 0; j < dim; j++) {
@@ -80,11 +97,19 @@ test('not positive definite: the kernel returns the failing pivot and its value;
   });
   assert.is(pivot, r.pivot);
   assert.ok(Math.abs(value! - (r as { value: number }).value) <= 1e-12);
-  assert.throws(() => choleskyFactor(A, 4), (e: Error) => e instanceof RangeError
-    && new RegExp(`pivot at index ${r.pivot} is -?[0-9.e-]+ \\(<= 0\\) with ridge 0`).test(e.message) && /ridge: /.test(e.message));
+  assert.throws(
+    () => choleskyFactor(A, 4),
+    (e: Error) =>
+      e instanceof RangeError &&
+      new RegExp(`pivot at index ${r.pivot} is -?[0-9.e-]+ \\(<= 0\\) with ridge 0`).test(e.message) &&
+      /ridge: /.test(e.message),
+  );
   // singular: zero matrix, pivot 0 is 0; a ridge fixes it
   assert.throws(() => choleskySolve(new Float64Array(4), 2, new Float64Array(2)), /pivot at index 0 is 0/);
-  assert.ok(maxAbsDiff(choleskySolve(new Float64Array(4), 2, new Float64Array([1, 2]), { ridge: 2 }), [0.5, 1]) <= 4 * EPS);
+  assert.ok(
+    maxAbsDiff(choleskySolve(new Float64Array(4), 2, new Float64Array([1, 2]), { ridge: 2 }), [0.5, 1]) <=
+      4 * EPS,
+  );
   // a ridge larger than the most negative eigenvalue makes it positive definite
   assert.ok(choleskyFactor(A, 4, { ridge: 1.5 }).every(Number.isFinite));
 });
@@ -95,12 +120,29 @@ test('bad inputs: TypeError / RangeError naming the parameter', () => {
     [() => choleskyFactor([1] as unknown as Float64Array, 1), /`A` must be a Float64Array/, TypeError],
     [() => choleskyFactor(A, 0), /`dim` must be an integer in \[1, 46340\]. Value: `0`/, RangeError],
     [() => choleskyFactor(A, 2), /`A` must have length 4/, RangeError],
-    [() => choleskyFactor(A, 3, { ridge: -1 }), /`ridge` must be a finite number >= 0. Value: `-1`/, RangeError],
-    [() => choleskyFactor(A.map((v, i) => (i === 4 ? NaN : v)), 3), /`A` must contain only finite numbers. Value: `NaN` at row 1, column 1/, RangeError],
+    [
+      () => choleskyFactor(A, 3, { ridge: -1 }),
+      /`ridge` must be a finite number >= 0. Value: `-1`/,
+      RangeError,
+    ],
+    [
+      () =>
+        choleskyFactor(
+          A.map((v, i) => (i === 4 ? NaN : v)),
+          3,
+        ),
+      /`A` must contain only finite numbers. Value: `NaN` at row 1, column 1/,
+      RangeError,
+    ],
     [() => choleskySolve(A, 3, new Float64Array(2)), /`b` must have length 3/, RangeError],
-    [() => choleskySolve(A, 3, new Float32Array(3) as unknown as Float64Array), /`b` must be a Float64Array/, TypeError],
+    [
+      () => choleskySolve(A, 3, new Float32Array(3) as unknown as Float64Array),
+      /`b` must be a Float64Array/,
+      TypeError,
+    ],
   ];
-  for (const [f, re, Kind] of cases) assert.throws(f, (e: Error) => e instanceof Kind && re.test(e.message), String(re));
+  for (const [f, re, Kind] of cases)
+    assert.throws(f, (e: Error) => e instanceof Kind && re.test(e.message), String(re));
 });
 
 test.run();

@@ -31,7 +31,9 @@ test('f32 path equals its reference bit for bit (Float32Array and Float64Array i
         // two calls: a state with count > 0 takes the merge term
         const half = Math.floor(rows / 2);
         acc.addBatch(G.subarray(0, half * dim)).addBatch(G.subarray(half * dim));
-        const want = new ReferenceCovarianceF32(dim).addRows(G.subarray(0, half * dim), half).addRows(G.subarray(half * dim), rows - half);
+        const want = new ReferenceCovarianceF32(dim)
+          .addRows(G.subarray(0, half * dim), half)
+          .addRows(G.subarray(half * dim), rows - half);
         assert.is(acc.count, rows, what);
         assertSameValues(acc.mean(), want.mean.subarray(0, dim), `${what} mean`);
         assertSameValues(acc.comoment(), want.comoment(), `${what} co-moment`);
@@ -42,7 +44,8 @@ test('f32 path equals its reference bit for bit (Float32Array and Float64Array i
 });
 
 test('f32 path: add() one gradient at a time equals the reference', () => {
-  const dim = 11, rows = 40;
+  const dim = 11,
+    rows = 40;
   const G = new Float32Array(gradients(rows, dim, 5, 3));
   const acc = new GradientCovariance(dim, { precision: 'f32' });
   const want = new ReferenceCovarianceF32(dim);
@@ -62,24 +65,33 @@ test('f32 path: add() one gradient at a time equals the reference', () => {
 // runs, these shrink relative to the total as gradients accumulate, so 1e6 gradients give
 // a smaller error, not a larger one.
 test('f32 path: relative Frobenius error against the f64 path < 1e-6 over 2e5 gradients (seed 22)', () => {
-  const dim = 48, rows = 200_000;
+  const dim = 48,
+    rows = 200_000;
   const G = new Float32Array(gradients(rows, dim, 22, 3));
   const a = new GradientCovariance(dim, { precision: 'f32' });
   const b = new GradientCovariance(dim);
-  for (let r0 = 0; r0 < rows; r0 += 10_000) { // a stream of batches
+  for (let r0 = 0; r0 < rows; r0 += 10_000) {
+    // a stream of batches
     const part = G.subarray(r0 * dim, (r0 + 10_000) * dim);
     a.addBatch(part);
     b.addBatch(part);
   }
-  const ca = a.covariance(), cb = b.covariance();
-  let num = 0, den = 0;
-  for (let i = 0; i < ca.length; i++) { num += (ca[i]! - cb[i]!) ** 2; den += cb[i]! ** 2; }
+  const ca = a.covariance(),
+    cb = b.covariance();
+  let num = 0,
+    den = 0;
+  for (let i = 0; i < ca.length; i++) {
+    num += (ca[i]! - cb[i]!) ** 2;
+    den += cb[i]! ** 2;
+  }
   const rel = Math.sqrt(num / den);
   assert.ok(rel < 1e-6, `relative Frobenius error ${rel}`);
   assert.ok(rel > 0, 'the f32 path should differ from f64 (it is a different kernel)');
-  const ma = a.mean(), mb = b.mean();
+  const ma = a.mean(),
+    mb = b.mean();
   for (let j = 0; j < dim; j++) assert.ok(Math.abs(ma[j]! - mb[j]!) <= 1e-12 * 4, `mean[${j}]`);
-  a.dispose(); b.dispose();
+  a.dispose();
+  b.dispose();
 });
 
 test('precision option: default f64, bad values rejected naming the option', () => {
@@ -89,9 +101,18 @@ test('precision option: default f64, bad values rejected naming the option', () 
   const b = new GradientCovariance(3, { precision: 'f64' });
   assert.is(b.precision, 'f64');
   b.dispose();
-  assert.throws(() => new GradientCovariance(3, { precision: 'f16' as 'f32' }), (e: Error) => e instanceof RangeError && /precision/.test(e.message) && /f16/.test(e.message));
-  assert.throws(() => new GradientCovariance(3, { precision: 32 as unknown as 'f32' }), (e: Error) => e instanceof TypeError && /precision/.test(e.message));
-  assert.throws(() => new GradientCovariance(3, { precison: 'f32' } as never), (e: Error) => /precison/.test(e.message));
+  assert.throws(
+    () => new GradientCovariance(3, { precision: 'f16' as 'f32' }),
+    (e: Error) => e instanceof RangeError && /precision/.test(e.message) && /f16/.test(e.message),
+  );
+  assert.throws(
+    () => new GradientCovariance(3, { precision: 32 as unknown as 'f32' }),
+    (e: Error) => e instanceof TypeError && /precision/.test(e.message),
+  );
+  assert.throws(
+    () => new GradientCovariance(3, { precison: 'f32' } as never),
+    (e: Error) => /precison/.test(e.message),
+  );
 });
 
 test('merge: f32 with f32 is the f64 merge formula; f32 with f64 refused, state unchanged', () => {
@@ -102,13 +123,21 @@ test('merge: f32 with f32 is the f64 merge formula; f32 with f64 refused, state 
   const whole = new GradientCovariance(dim, { precision: 'f32' }).addBatch(G);
   const c64 = new GradientCovariance(dim).addBatch(G);
   const before = a.toBytes();
-  assert.throws(() => a.merge(c64), (e: Error) => e instanceof RangeError && /precision 'f32'/.test(e.message) && /'f64'/.test(e.message));
-  assert.throws(() => c64.merge(a), (e: Error) => e instanceof RangeError && /precision 'f64'/.test(e.message));
+  assert.throws(
+    () => a.merge(c64),
+    (e: Error) => e instanceof RangeError && /precision 'f32'/.test(e.message) && /'f64'/.test(e.message),
+  );
+  assert.throws(
+    () => c64.merge(a),
+    (e: Error) => e instanceof RangeError && /precision 'f64'/.test(e.message),
+  );
   assertSameValues(a.toBytes(), before, 'unchanged after the refused merge');
   a.merge(b);
   assert.is(a.count, 300);
-  const x = a.covariance(), y = whole.covariance();
-  for (let i = 0; i < x.length; i++) assert.ok(Math.abs(x[i]! - y[i]!) <= 1e-6 * (Math.abs(y[i]!) + 1), `entry ${i}`);
+  const x = a.covariance(),
+    y = whole.covariance();
+  for (let i = 0; i < x.length; i++)
+    assert.ok(Math.abs(x[i]! - y[i]!) <= 1e-6 * (Math.abs(y[i]!) + 1), `entry ${i}`);
   for (const acc of [a, b, whole, c64]) acc.dispose();
 });
 
@@ -126,7 +155,8 @@ test('serialisation: an f32 state is format version 3, round-trips with its prec
   assert.is(b.count, 70);
   assertSameValues(b.comoment(), a.comoment(), 'co-moment');
   // the same further updates give the same state
-  a.addBatch(G); b.addBatch(G);
+  a.addBatch(G);
+  b.addBatch(G);
   assertSameValues(b.toBytes(), a.toBytes(), 'after further adds');
   // f64 states still write version 1
   const c = new GradientCovariance(dim).addBatch(G);

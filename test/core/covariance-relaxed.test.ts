@@ -9,8 +9,16 @@ import { fileURLToPath } from 'node:url';
 const script = fileURLToPath(new URL('../helpers/fixtures/covariance-sweep.ts', import.meta.url));
 
 test('relaxed-SIMD build: addBatch equals the reference at every edge size (child process)', () => {
-  const out = JSON.parse(execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--import', 'tsx', script, 'relaxed-simd'],
-    { encoding: 'utf8', maxBuffer: 1 << 24 }).trim().split('\n').pop()!);
+  const out = JSON.parse(
+    execFileSync(
+      process.execPath,
+      ['--experimental-wasm-relaxed-simd', '--import', 'tsx', script, 'relaxed-simd'],
+      { encoding: 'utf8', maxBuffer: 1 << 24 },
+    )
+      .trim()
+      .split('\n')
+      .pop()!,
+  );
   assert.is(out.error, undefined, out.error);
   assert.is(out.build, 'relaxed-simd');
   assert.ok(out.cases > 200, `only ${out.cases} cases ran`);

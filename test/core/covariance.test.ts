@@ -47,7 +47,8 @@ test('kernel edge sweep (tile and block boundaries, two-call merges, offsets, fl
 });
 
 test('covariance is symmetric bit for bit; scale option multiplies it', () => {
-  const dim = 13, G = gradients(300, dim, 1);
+  const dim = 13,
+    G = gradients(300, dim, 1);
   const acc = new GradientCovariance(dim).addBatch(G);
   const C = acc.covariance();
   for (let i = 0; i < dim; i++) for (let j = 0; j < dim; j++) assert.is(C[i * dim + j], C[j * dim + i]);
@@ -68,7 +69,8 @@ test('Float32 gradients are read as float32 by the kernel (no JS conversion) and
 });
 
 test('view offsets and the rows argument: only rows x dim leading values are read', () => {
-  const dim = 5, G = gradients(40, dim, 9);
+  const dim = 5,
+    G = gradients(40, dim, 9);
   const acc = new GradientCovariance(dim).addBatch(offsetView(G));
   const want = ref.covariance(G, 40, dim);
   close(acc.covariance(), want.cov, maxAbs(want.cov) + 1, 'offset view');
@@ -77,7 +79,9 @@ test('view offsets and the rows argument: only rows x dim leading values are rea
   const sub = G.subarray(3 * dim, 20 * dim); // a view with byteOffset into a shared buffer
   const acc3 = new GradientCovariance(dim).addBatch(sub);
   close(acc3.covariance(), ref.covariance(G.slice(3 * dim, 20 * dim), 17, dim).cov, 10, 'subarray');
-  acc.dispose(); acc2.dispose(); acc3.dispose();
+  acc.dispose();
+  acc2.dispose();
+  acc3.dispose();
 });
 
 test('streaming equals one-shot: one by one, uneven blocks, and merges, to 1e-12 relative', () => {
@@ -91,7 +95,14 @@ test('streaming equals one-shot: one by one, uneven blocks, and merges, to 1e-12
     for (let r = 0; r < rows; r++) single.add(G.subarray(r * dim, (r + 1) * dim));
     assert.ok(maxAbsDiff(single.covariance(), C) <= tol, `one by one dim ${dim}`);
     const blocks = new GradientCovariance(dim);
-    for (const [a, b] of [[0, 1], [1, 4], [4, 300], [300, 301], [301, 700]]) blocks.addBatch(G.subarray(a! * dim, b! * dim));
+    for (const [a, b] of [
+      [0, 1],
+      [1, 4],
+      [4, 300],
+      [300, 301],
+      [301, 700],
+    ])
+      blocks.addBatch(G.subarray(a! * dim, b! * dim));
     assert.ok(maxAbsDiff(blocks.covariance(), C) <= tol, `blocks dim ${dim}`);
     const left = new GradientCovariance(dim).addBatch(G.subarray(0, 123 * dim));
     const right = new GradientCovariance(dim).addBatch(G.subarray(123 * dim));
@@ -108,8 +119,12 @@ test('streaming equals one-shot: one by one, uneven blocks, and merges, to 1e-12
 });
 
 test('large common offset (1e6) and tiny spread (1e-6): stays accurate (block centring)', () => {
-  const dim = 7, rows = 1000;
-  for (const [offset, spread] of [[1e6, 1], [1, 1e-6]] as [number, number][]) {
+  const dim = 7,
+    rows = 1000;
+  for (const [offset, spread] of [
+    [1e6, 1],
+    [1, 1e-6],
+  ] as [number, number][]) {
     const Z = gradients(rows, dim, 4);
     const G = Z.map((v) => offset + spread * v);
     // truth from the exactly representable centred values: G - offset is computed exactly here

@@ -13,7 +13,9 @@ function fakeMemory(otherThread = false) {
   const grants: [number, number][] = [];
   return {
     grants,
-    get buffer() { return { byteLength: pages * PAGE } as ArrayBuffer; },
+    get buffer() {
+      return { byteLength: pages * PAGE } as ArrayBuffer;
+    },
     grow(n: number) {
       if (otherThread) pages += 1; // another thread grew in between
       const old = pages;
@@ -48,11 +50,17 @@ test('blocks are aligned, inside pages this thread was granted, and never overla
     for (const size of [0, 1, 15, 16, 17, PAGE - 1, PAGE, PAGE + 1, 3 * PAGE + 5, 8, 100]) {
       const p = a.alloc(size);
       assert.is(p % 16, 0, `size ${size}: aligned`);
-      assert.ok(union(mem.grants).some(([s, e]) => p >= s && p + Math.max(size, 1) <= e), `size ${size}: inside the pages granted to this thread`);
+      assert.ok(
+        union(mem.grants).some(([s, e]) => p >= s && p + Math.max(size, 1) <= e),
+        `size ${size}: inside the pages granted to this thread`,
+      );
       blocks.push([p, p + Math.max(size, 16)]);
     }
     assert.not.ok(overlaps(blocks), 'no overlap');
-    assert.is(a.ownedBytes, mem.grants.reduce((s, [b, e]) => s + e - b, 0));
+    assert.is(
+      a.ownedBytes,
+      mem.grants.reduce((s, [b, e]) => s + e - b, 0),
+    );
   }
 });
 

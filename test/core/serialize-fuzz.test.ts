@@ -25,7 +25,15 @@ function rng(seed: number): () => number {
   };
 }
 
-const KINDS = ['bit flips', 'truncation', 'extension', 'byte overwrites', 'header edit (checksum fixed)', 'value edit (checksum fixed)', 'truncate + fixed checksum'] as const;
+const KINDS = [
+  'bit flips',
+  'truncation',
+  'extension',
+  'byte overwrites',
+  'header edit (checksum fixed)',
+  'value edit (checksum fixed)',
+  'truncate + fixed checksum',
+] as const;
 
 test(`fuzz: ${N} mutated blobs are each rejected cleanly or decode to exactly the original`, () => {
   const rand = rng(20240607);
@@ -36,7 +44,10 @@ test(`fuzz: ${N} mutated blobs are each rejected cleanly or decode to exactly th
     acc.dispose();
     return blob;
   });
-  const fix = (b: Uint8Array) => { if (b.length >= 4) new DataView(b.buffer, b.byteOffset).setUint32(b.length - 4, crc32(b, 0, b.length - 4), true); };
+  const fix = (b: Uint8Array) => {
+    if (b.length >= 4)
+      new DataView(b.buffer, b.byteOffset).setUint32(b.length - 4, crc32(b, 0, b.length - 4), true);
+  };
   const stats = Object.fromEntries(KINDS.map((k) => [k, { rejected: 0, identical: 0 }]));
   const memory = g.wasmMemoryBytes();
   const t0 = performance.now();
@@ -47,10 +58,15 @@ test(`fuzz: ${N} mutated blobs are each rejected cleanly or decode to exactly th
     switch (kind) {
       case 'bit flips': {
         b = orig.slice();
-        for (let k = 1 + int(4); k > 0; k--) { const bit = int(b.length * 8); b[bit >> 3]! ^= 1 << (bit & 7); }
+        for (let k = 1 + int(4); k > 0; k--) {
+          const bit = int(b.length * 8);
+          b[bit >> 3]! ^= 1 << (bit & 7);
+        }
         break;
       }
-      case 'truncation': b = orig.slice(0, int(orig.length)); break;
+      case 'truncation':
+        b = orig.slice(0, int(orig.length));
+        break;
       case 'extension': {
         b = new Uint8Array(orig.length + 1 + int(64));
         b.set(orig);
@@ -67,9 +83,14 @@ test(`fuzz: ${N} mutated blobs are each rejected cleanly or decode to exactly th
         const v = new DataView(b.buffer);
         const field = int(5);
         if (field === 0) v.setUint32(0, (v.getUint32(0, true) ^ (1 + int(0xffffffff))) >>> 0, true);
-        else if (field === 1) v.setUint32(4, (1 + 1 + int(0xfffffffe)) >>> 0, true); // any version but 1
-        else if (field === 2) { const d = v.getUint32(8, true); let e = int(2) ? int(64) : int(0xffffffff); if (e === d) e = d + 1; v.setUint32(8, e >>> 0, true); }
-        else if (field === 3) v.setUint32(12, 1 + int(0xfffffffe), true);
+        else if (field === 1)
+          v.setUint32(4, (1 + 1 + int(0xfffffffe)) >>> 0, true); // any version but 1
+        else if (field === 2) {
+          const d = v.getUint32(8, true);
+          let e = int(2) ? int(64) : int(0xffffffff);
+          if (e === d) e = d + 1;
+          v.setUint32(8, e >>> 0, true);
+        } else if (field === 3) v.setUint32(12, 1 + int(0xfffffffe), true);
         else v.setBigInt64(16, [-1n - BigInt(int(1e9)), 2n ** 53n + BigInt(int(1e9)), 0n, 1n][int(4)]!, true);
         fix(b);
         break;
@@ -82,7 +103,8 @@ test(`fuzz: ${N} mutated blobs are each rejected cleanly or decode to exactly th
         fix(b);
         break;
       }
-      default: { // a truncated blob whose last 4 bytes are a valid CRC of what precedes them
+      default: {
+        // a truncated blob whose last 4 bytes are a valid CRC of what precedes them
         b = orig.slice(0, 4 + int(orig.length - 4));
         fix(b);
       }
@@ -91,7 +113,8 @@ test(`fuzz: ${N} mutated blobs are each rejected cleanly or decode to exactly th
     try {
       acc = g.GradientCovariance.fromBytes(b);
     } catch (err) {
-      if (!(err instanceof RangeError || err instanceof TypeError)) throw new Error(`blob ${i} (${kind}): unexpected ${String(err)}`);
+      if (!(err instanceof RangeError || err instanceof TypeError))
+        throw new Error(`blob ${i} (${kind}): unexpected ${String(err)}`, { cause: err });
       stats[kind]!.rejected++;
       continue;
     }
@@ -107,7 +130,11 @@ test(`fuzz: ${N} mutated blobs are each rejected cleanly or decode to exactly th
   const total = Object.values(stats).reduce((s, x) => s + x.rejected + x.identical, 0);
   assert.is(total, N);
   // the checksum-fixed edits are all invalid by construction: none may be accepted
-  for (const k of ['header edit (checksum fixed)', 'value edit (checksum fixed)', 'truncate + fixed checksum'] as const) {
+  for (const k of [
+    'header edit (checksum fixed)',
+    'value edit (checksum fixed)',
+    'truncate + fixed checksum',
+  ] as const) {
     assert.is(stats[k]!.identical, 0, k);
     assert.ok(stats[k]!.rejected > N / 20, `${k} exercised`);
   }

@@ -1,7 +1,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  standardize, secondMomentMatrix, leastSquares, pointAtMisfit, syntheticRegression, INPUT_DISTRIBUTIONS, relativeError,
+  standardize,
+  secondMomentMatrix,
+  leastSquares,
+  pointAtMisfit,
+  syntheticRegression,
+  INPUT_DISTRIBUTIONS,
+  relativeError,
 } from '../../src/node.js';
 import { loadDiabetes } from '../../cli/src/datasets.js';
 import * as refCov from '../../src/reference/covariance.js';
@@ -14,7 +20,8 @@ test('standardize: every column and the target have mean 0 and variance 1', () =
   assert.is(d.rows, 442);
   assert.is(d.dim, 10);
   for (let c = 0; c < d.dim; c++) {
-    let m = 0, v = 0;
+    let m = 0,
+      v = 0;
     for (let r = 0; r < d.rows; r++) m += d.X[r * d.dim + c]! / d.rows;
     for (let r = 0; r < d.rows; r++) v += d.X[r * d.dim + c]! ** 2 / d.rows;
     assert.ok(Math.abs(m) < 1e-12 && Math.abs(v - 1) < 1e-12, `column ${c}: mean ${m}, variance ${v}`);
@@ -26,16 +33,25 @@ test('standardize: every column and the target have mean 0 and variance 1', () =
 });
 
 test('standardize: a constant column whose mean is inexact stays 0 (not rounding noise scaled to +-1)', () => {
-  const rows = 7, dim = 3, X = new Float64Array(rows * dim), y = new Float64Array(rows);
+  const rows = 7,
+    dim = 3,
+    X = new Float64Array(rows * dim),
+    y = new Float64Array(rows);
   for (let r = 0; r < rows; r++) {
-    X[r * dim] = 0.1; X[r * dim + 1] = r; X[r * dim + 2] = 1e8 + 0.3; // 0.1 * 7 / 7 is not exactly 0.1
+    X[r * dim] = 0.1;
+    X[r * dim + 1] = r;
+    X[r * dim + 2] = 1e8 + 0.3; // 0.1 * 7 / 7 is not exactly 0.1
     y[r] = 0.7;
   }
   const s = standardize({ X, y, rows, dim });
   for (let r = 0; r < rows; r++) {
-    assert.is(s.X[r * dim], 0); assert.is(s.X[r * dim + 2], 0); assert.is(s.y[r], 0);
+    assert.is(s.X[r * dim], 0);
+    assert.is(s.X[r * dim + 2], 0);
+    assert.is(s.y[r], 0);
   }
-  assert.is(s.xScale[0], 1); assert.is(s.xScale[2], 1); assert.is(s.yScale, 1);
+  assert.is(s.xScale[0], 1);
+  assert.is(s.xScale[2], 1);
+  assert.is(s.yScale, 1);
   assert.ok(Math.abs(s.xScale[1]! - 2) < 1e-12, 'a varying column is scaled as before');
   // a column with a genuine but tiny spread (sd 1e-9 at mean 0) is still standardised
   const Z = Float64Array.from({ length: rows }, (_, r) => (r - 3) * 1e-9);
@@ -43,11 +59,16 @@ test('standardize: a constant column whose mean is inexact stays 0 (not rounding
   assert.ok(Math.abs(t.X[6]! - 1.5) < 1e-9, `${t.X[6]}`);
 });
 
-test('secondMomentMatrix equals X\'X/rows and is the covariance for centred data', () => {
+test("secondMomentMatrix equals X'X/rows and is the covariance for centred data", () => {
   const d = standardize(loadDiabetes());
   const H = secondMomentMatrix(d);
   const { cov } = refCov.covariance(d.X, d.rows, d.dim);
-  assert.ok(maxAbsDiff(H, cov.map((v) => (v * (d.rows - 1)) / d.rows)) < 1e-12);
+  assert.ok(
+    maxAbsDiff(
+      H,
+      cov.map((v) => (v * (d.rows - 1)) / d.rows),
+    ) < 1e-12,
+  );
 });
 
 test('leastSquares recovers noiseless weights and reports the residual variance', () => {
@@ -80,7 +101,10 @@ test('syntheticRegression: each input law has unit variance per coordinate befor
     assert.ok(err < 0.05, `${inputs}: sample second moment vs Sigma ${err}`);
   }
   assert.throws(() => syntheticRegression({ dim: 3, rows: 10, seed: 1, condition: 0.5 }), RangeError);
-  assert.throws(() => syntheticRegression({ dim: 3, rows: 10, seed: 1, inputs: 'cauchy' as never }), /`inputs`/);
+  assert.throws(
+    () => syntheticRegression({ dim: 3, rows: 10, seed: 1, inputs: 'cauchy' as never }),
+    /`inputs`/,
+  );
   assert.throws(() => syntheticRegression({ dim: 0, rows: 10, seed: 1 }), /`dim`/);
 });
 

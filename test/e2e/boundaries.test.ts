@@ -11,8 +11,10 @@ import { CLI, ROOT } from './cli.js';
 
 const src = join(ROOT, 'src');
 const cliSrc = join(ROOT, 'cli', 'src');
-const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true })
-  .flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+const files = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 
 test('core files (src/*.ts except node.ts) import no Node API and none of the CLI libraries', () => {
   const core = readdirSync(src).filter((f) => f.endsWith('.ts') && f !== 'node.ts');
@@ -33,7 +35,11 @@ test('vega and vega-lite are imported only dynamically, only in cli/src/report.t
       assert.not.match(text, /^import .*from ['"]vega/m, 'no static vega import');
     } else {
       assert.not.match(text, /['"]vega(-lite)?['"]/, rel);
-      assert.not.match(text, /^import .*['"]\.\.?\/(cli\/)?report\.js['"]/m, `${rel}: report.js only by dynamic import`);
+      assert.not.match(
+        text,
+        /^import .*['"]\.\.?\/(cli\/)?report\.js['"]/m,
+        `${rel}: report.js only by dynamic import`,
+      );
     }
   }
 });
@@ -44,10 +50,45 @@ test('experiment without --out never loads the plotting libraries', () => {
     import { register } from 'node:module';
     register('data:text/javascript,' + encodeURIComponent("export async function resolve(s, c, n) { if (/^vega/.test(s)) throw new Error('loaded ' + s); return n(s, c); }"));
   `)}`;
-  const r = spawnSync(process.execPath, ['--import', hook, CLI, 'experiment', 'calibration', '--dim', '4', '--rows', '500', '--batches', '100', '--json'], { cwd: ROOT, encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      hook,
+      CLI,
+      'experiment',
+      'calibration',
+      '--dim',
+      '4',
+      '--rows',
+      '500',
+      '--batches',
+      '100',
+      '--json',
+    ],
+    { cwd: ROOT, encoding: 'utf8' },
+  );
   assert.is(r.status, 0, r.stderr);
   assert.ok(JSON.parse(r.stdout).experiments.length === 1);
-  const withOut = spawnSync(process.execPath, ['--import', hook, CLI, 'experiment', 'calibration', '--dim', '4', '--rows', '500', '--batches', '100', '--out', mkdtempSync(join(tmpdir(), 'gradcov-lazy-'))], { cwd: ROOT, encoding: 'utf8' });
+  const withOut = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      hook,
+      CLI,
+      'experiment',
+      'calibration',
+      '--dim',
+      '4',
+      '--rows',
+      '500',
+      '--batches',
+      '100',
+      '--out',
+      mkdtempSync(join(tmpdir(), 'gradcov-lazy-')),
+    ],
+    { cwd: ROOT, encoding: 'utf8' },
+  );
   assert.is(withOut.status, 1, 'the hook does catch vega when --out is given');
   assert.match(withOut.stderr, /loaded vega/);
 });
@@ -57,9 +98,17 @@ test('experiment without --out never loads the plotting libraries', () => {
 // with how to get it (under CI=true test/run.mjs counts a skip as a failure).
 const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).error === undefined;
 const terminalTest = hasScript ? test : test.skip;
-if (!hasScript) console.log('\n  SKIPPED 2 progress-bar tests: the `script` command (a pseudo-terminal) is missing: apt-get install bsdutils (util-linux)\n');
+if (!hasScript)
+  console.log(
+    '\n  SKIPPED 2 progress-bar tests: the `script` command (a pseudo-terminal) is missing: apt-get install bsdutils (util-linux)\n',
+  );
 /** Runs the CLI under a pseudo-terminal; its terminal output (stdout and stderr) is `stdout`. */
-const inTerminal = (args: string[]) => spawnSync('script', ['-qec', ['GRADCOV_PROGRESS_DELAY_MS=0', process.execPath, CLI, ...args].join(' '), '/dev/null'], { cwd: ROOT, encoding: 'utf8' });
+const inTerminal = (args: string[]) =>
+  spawnSync(
+    'script',
+    ['-qec', ['GRADCOV_PROGRESS_DELAY_MS=0', process.execPath, CLI, ...args].join(' '), '/dev/null'],
+    { cwd: ROOT, encoding: 'utf8' },
+  );
 
 terminalTest('the progress bar shows on a terminal only, and never with --quiet', () => {
   const args = ['experiment', 'batches', '--dim', '5', '--rows', '1000', '--batches', '3000'];
@@ -71,7 +120,11 @@ terminalTest('the progress bar shows on a terminal only, and never with --quiet'
   assert.is(quiet.status, 0, quiet.stderr);
   assert.not.match(quiet.stdout, /estimates \|/);
   assert.match(quiet.stdout, /\| +m \| mean error/);
-  const piped = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, GRADCOV_PROGRESS_DELAY_MS: '0' } });
+  const piped = spawnSync(process.execPath, [CLI, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, GRADCOV_PROGRESS_DELAY_MS: '0' },
+  });
   assert.is(piped.status, 0, piped.stderr);
   assert.not.match(piped.stdout + piped.stderr, /estimates \|/);
 });

@@ -9,30 +9,55 @@ import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type LaunchOptions } from 'playwright-core';
 import type { Test } from 'uvu';
 
-const BASE_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run'];
+const BASE_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
-const HOW = 'set CHROMIUM_PATH to a Chromium binary, or run `npm ci` on Linux x64 (it installs @sparticuz/chromium), or `apt-get install chromium`';
+const HOW =
+  'set CHROMIUM_PATH to a Chromium binary, or run `npm ci` on Linux x64 (it installs @sparticuz/chromium), or `apt-get install chromium`';
 
 async function candidates(): Promise<{ what: string; options: LaunchOptions }[]> {
   const out: { what: string; options: LaunchOptions }[] = [];
-  if (process.env.CHROMIUM_PATH) out.push({ what: `CHROMIUM_PATH=${process.env.CHROMIUM_PATH}`, options: { executablePath: process.env.CHROMIUM_PATH, args: BASE_ARGS } });
+  if (process.env.CHROMIUM_PATH)
+    out.push({
+      what: `CHROMIUM_PATH=${process.env.CHROMIUM_PATH}`,
+      options: { executablePath: process.env.CHROMIUM_PATH, args: BASE_ARGS },
+    });
   if (process.platform === 'linux' && process.arch === 'x64') {
     try {
       const sparticuz = (await import('@sparticuz/chromium')).default;
       // its own flags (--single-process, swiftshader, ...) are what its headless build needs
-      out.push({ what: '@sparticuz/chromium', options: { executablePath: await sparticuz.executablePath(), args: sparticuz.args } });
+      out.push({
+        what: '@sparticuz/chromium',
+        options: { executablePath: await sparticuz.executablePath(), args: sparticuz.args },
+      });
     } catch (e) {
       out.push({ what: `@sparticuz/chromium (${(e as Error).message.split('\n')[0]})`, options: {} });
     }
   }
-  for (const p of ['/usr/bin/chromium', '/usr/lib/chromium/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']) {
+  for (const p of [
+    '/usr/bin/chromium',
+    '/usr/lib/chromium/chromium',
+    '/usr/bin/chromium-browser',
+    '/usr/bin/google-chrome',
+  ]) {
     if (existsSync(p)) out.push({ what: p, options: { executablePath: p, args: BASE_ARGS } });
   }
   return out;
 }
 
-interface Launched { browser?: Browser; context?: BrowserContext; what: string; tried: string[] }
+interface Launched {
+  browser?: Browser;
+  context?: BrowserContext;
+  what: string;
+  tried: string[];
+}
 let found: Promise<Launched> | undefined;
 
 /** Launches the first Chromium that works (once per process); open pages with `context.newPage()`. */
@@ -43,7 +68,10 @@ export async function launchChromium(): Promise<Launched> {
   found ??= (async () => {
     const tried: string[] = [];
     for (const c of await candidates()) {
-      if (!c.options.executablePath) { tried.push(c.what); continue; }
+      if (!c.options.executablePath) {
+        tried.push(c.what);
+        continue;
+      }
       try {
         const browser = await chromium.launch({ ...c.options, headless: true, timeout: 60_000 });
         // a single-process Chromium (@sparticuz's) exits when a context closes: every page
@@ -66,12 +94,17 @@ export async function launchChromium(): Promise<Launched> {
  * The browser is closed after the last case of the last suite using it. Launching happens in a test, never in
  * `suite.before` (uvu 0.5 drops errors thrown in hooks).
  */
-export async function browserSuite(suite: Test, cases: [name: string, fn: (context: BrowserContext) => Promise<void>][]): Promise<void> {
+export async function browserSuite(
+  suite: Test,
+  cases: [name: string, fn: (context: BrowserContext) => Promise<void>][],
+): Promise<void> {
   const { context, tried } = await launchChromium();
   if (!context) {
     const reason = `no Chromium for the browser tests (tried: ${tried.join('; ') || 'nothing'}): ${HOW}`;
     if (process.env.CI === 'true') {
-      suite('a Chromium to run the browser tests is available', () => { throw new Error(reason); });
+      suite('a Chromium to run the browser tests is available', () => {
+        throw new Error(reason);
+      });
     } else {
       console.log(`\n  SKIPPED ${cases.length} browser tests: ${reason}\n`);
       for (const [name] of cases) suite.skip(name, () => {});

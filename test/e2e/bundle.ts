@@ -16,11 +16,25 @@ const WORKER_ENTRY = `import { conformance } from './conformance.js';
 export default { async fetch() { return Response.json(await conformance()); } };
 `;
 
-export async function bundle(options: { entry: 'globals' | 'worker'; conditions: string[]; format: 'esm' | 'iife'; wasm: Plugin }): Promise<string> {
+export async function bundle(options: {
+  entry: 'globals' | 'worker';
+  conditions: string[];
+  format: 'esm' | 'iife';
+  wasm: Plugin;
+}): Promise<string> {
   const result = await build({
-    stdin: { contents: options.entry === 'globals' ? GLOBALS_ENTRY : WORKER_ENTRY, resolveDir: CONFORMANCE, sourcefile: 'entry.js' },
-    bundle: true, write: false, format: options.format, platform: 'neutral', conditions: options.conditions,
-    plugins: [options.wasm], logLevel: 'error',
+    stdin: {
+      contents: options.entry === 'globals' ? GLOBALS_ENTRY : WORKER_ENTRY,
+      resolveDir: CONFORMANCE,
+      sourcefile: 'entry.js',
+    },
+    bundle: true,
+    write: false,
+    format: options.format,
+    platform: 'neutral',
+    conditions: options.conditions,
+    plugins: [options.wasm],
+    logLevel: 'error',
   });
   return result.outputFiles[0]!.text;
 }

@@ -24,9 +24,13 @@ const proxy = createServer((req, res) => {
     }
     res.writeHead(up.statusCode ?? 500, headers);
     up.pipe(res);
-  }).on('error', (e) => res.writeHead(502).end(String(e))).end();
+  })
+    .on('error', (e) => res.writeHead(502).end(String(e)))
+    .end();
 });
-const url = await new Promise<string>((ok) => proxy.listen(0, '127.0.0.1', () => ok(`http://127.0.0.1:${(proxy.address() as { port: number }).port}`)));
+const url = await new Promise<string>((ok) =>
+  proxy.listen(0, '127.0.0.1', () => ok(`http://127.0.0.1:${(proxy.address() as { port: number }).port}`)),
+);
 
 /** Stops the two servers (call from the suite's after hook). */
 export async function closePoolServers(): Promise<void> {
@@ -34,15 +38,26 @@ export async function closePoolServers(): Promise<void> {
   await inner.close();
 }
 
-type Summary = { isolated: boolean; sharedMemory: boolean; sharedWasmMemory: boolean; single: number[]; pool: number[]; forced: string };
+type Summary = {
+  isolated: boolean;
+  sharedMemory: boolean;
+  sharedWasmMemory: boolean;
+  single: number[];
+  pool: number[];
+  forced: string;
+};
 
 async function runPage(context: BrowserContext, path: string): Promise<Summary> {
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(`${url}${path}`);
-  await page.waitForFunction(() => (window as unknown as { result?: unknown }).result !== undefined, null, { timeout: 60_000 });
-  const r = await page.evaluate(() => (window as unknown as { result: { ok: boolean; summary?: Summary; error?: string } }).result);
+  await page.waitForFunction(() => (window as unknown as { result?: unknown }).result !== undefined, null, {
+    timeout: 60_000,
+  });
+  const r = await page.evaluate(
+    () => (window as unknown as { result: { ok: boolean; summary?: Summary; error?: string } }).result,
+  );
   await page.close();
   assert.ok(r.ok, r.error);
   assert.equal(errors, []);
@@ -50,27 +65,35 @@ async function runPage(context: BrowserContext, path: string): Promise<Summary> 
 }
 
 export const poolIsolationCases: [string, (context: BrowserContext) => Promise<void>][] = [
-  ['chromium, cross-origin-isolated page: the workers share one WebAssembly memory holding X, the same bits as the main thread', async (context) => {
-    const s = await runPage(context, '/isolated/test/e2e/browser/pool-isolation.html');
-    assert.equal(s.pool, s.single);
-    if (!s.isolated) {
-      // @sparticuz/chromium runs single-process with site isolation off, so no page is ever
-      // cross-origin isolated there, whatever its headers: the pool must then take the copy path
-      console.log('\n  NOTE: this Chromium does not cross-origin isolate pages (site isolation is off); checked the fallback instead\n');
+  [
+    'chromium, cross-origin-isolated page: the workers share one WebAssembly memory holding X, the same bits as the main thread',
+    async (context) => {
+      const s = await runPage(context, '/isolated/test/e2e/browser/pool-isolation.html');
+      assert.equal(s.pool, s.single);
+      if (!s.isolated) {
+        // @sparticuz/chromium runs single-process with site isolation off, so no page is ever
+        // cross-origin isolated there, whatever its headers: the pool must then take the copy path
+        console.log(
+          '\n  NOTE: this Chromium does not cross-origin isolate pages (site isolation is off); checked the fallback instead\n',
+        );
+        assert.is(s.sharedMemory, false);
+        assert.is(s.sharedWasmMemory, false);
+        return;
+      }
+      assert.is(s.sharedMemory, true);
+      assert.is(s.sharedWasmMemory, true, 'the shared build was fetched and the workers run on one memory');
+      assert.is(s.forced, 'accepted');
+    },
+  ],
+  [
+    'chromium, plain page: the pool falls back to copies, the same bits; sharedMemory: true is a RangeError naming cross-origin isolation',
+    async (context) => {
+      const s = await runPage(context, '/test/e2e/browser/pool-isolation.html');
+      assert.is(s.isolated, false);
       assert.is(s.sharedMemory, false);
       assert.is(s.sharedWasmMemory, false);
-      return;
-    }
-    assert.is(s.sharedMemory, true);
-    assert.is(s.sharedWasmMemory, true, 'the shared build was fetched and the workers run on one memory');
-    assert.is(s.forced, 'accepted');
-  }],
-  ['chromium, plain page: the pool falls back to copies, the same bits; sharedMemory: true is a RangeError naming cross-origin isolation', async (context) => {
-    const s = await runPage(context, '/test/e2e/browser/pool-isolation.html');
-    assert.is(s.isolated, false);
-    assert.is(s.sharedMemory, false);
-    assert.is(s.sharedWasmMemory, false);
-    assert.equal(s.pool, s.single);
-    assert.match(s.forced, /^RangeError: .*`sharedMemory` is true.*cross-origin-isolated/);
-  }],
+      assert.equal(s.pool, s.single);
+      assert.match(s.forced, /^RangeError: .*`sharedMemory` is true.*cross-origin-isolated/);
+    },
+  ],
 ];

@@ -6,7 +6,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { CLI, ROOT, gradcov, tempDir, regressionCsv, writeCsv } from './cli.ts';
@@ -44,14 +52,22 @@ test('csvField, terminalText, htmlText: a table of hostile names', () => {
     ['=a,"b"', '"\'=a,""b"""', '=a,"b"'],
     ['line\nbreak', '"line\nbreak"', 'line break'],
     [`${ESC}[2J${ESC}[31mred`, `${ESC}[2J${ESC}[31mred`, 'red'],
-    [`a${String.fromCharCode(0)}b${String.fromCharCode(0x7f)}c`, `a${String.fromCharCode(0)}b${String.fromCharCode(0x7f)}c`, 'abc'],
+    [
+      `a${String.fromCharCode(0)}b${String.fromCharCode(0x7f)}c`,
+      `a${String.fromCharCode(0)}b${String.fromCharCode(0x7f)}c`,
+      'abc',
+    ],
     [`a${String.fromCharCode(0x9b)}2Jb`, `a${String.fromCharCode(0x9b)}2Jb`, 'ab'], // C1 CSI: the whole sequence goes
   ];
   for (const [name, csv, term] of rows) {
     assert.is(csvField(name), csv, `csv ${JSON.stringify(name)}`);
     assert.is(terminalText(name), term, `terminal ${JSON.stringify(name)}`);
     // RFC 4180 round trip: a parser reads back exactly the (neutralised) name
-    assert.equal(parse(`${csvField(name)},x\n`, { relax_column_count: false })[0], [neutralised(name), 'x'], `round trip ${JSON.stringify(name)}`);
+    assert.equal(
+      parse(`${csvField(name)},x\n`, { relax_column_count: false })[0],
+      [neutralised(name), 'x'],
+      `round trip ${JSON.stringify(name)}`,
+    );
   }
   const cut = terminalText(HUGE, 80);
   assert.ok(cut.length < 120 && cut.includes('(200000 characters)'), cut);
@@ -70,7 +86,10 @@ test('gradcov estimate with hostile column names: every output format escapes th
     const r = gradcov('estimate', '--data', file, '--target', 'y', '--batches', '200', '--out', out);
     assert.is(r.code, 0, `${label}: ${r.stderr.slice(0, 500)}`);
     // terminal: no escape or control characters from the name, bounded size
-    assert.ok(!r.stdout.includes(ESC) && !/[\u202e\x9b]/.test(r.stdout), `${label}: the terminal output carries no escapes`);
+    assert.ok(
+      !r.stdout.includes(ESC) && !/[\u202e\x9b]/.test(r.stdout),
+      `${label}: the terminal output carries no escapes`,
+    );
     assert.ok(r.stdout.length < 8000, `${label}: terminal output of ${r.stdout.length} characters`);
     // CSV: RFC 4180, names neutralised, one column per feature
     for (const csvName of ['hessian.csv', 'second-moment.csv']) {
@@ -79,7 +98,9 @@ test('gradcov estimate with hostile column names: every output format escapes th
       assert.is(rows.length, 4, `${label}: ${csvName} rows`);
       for (const row of rows) assert.is(row.length, 4, `${label}: ${csvName} columns`);
       assert.is(rows[1]![0], neutralised(name), `${label}: ${csvName} row name`);
-      for (const row of rows.slice(1)) for (const cell of row.slice(1)) assert.ok(Number.isFinite(Number(cell)), `${label}: ${csvName} cell ${cell}`);
+      for (const row of rows.slice(1))
+        for (const cell of row.slice(1))
+          assert.ok(Number.isFinite(Number(cell)), `${label}: ${csvName} cell ${cell}`);
     }
     // JSON: the name exactly as given
     const json = JSON.parse(readFileSync(join(out, 'estimate.json'), 'utf8'));
@@ -99,10 +120,40 @@ test('--out: checked before the work, never through a symlink, all files or none
   const outside = join(dir, 'outside.txt');
   writeFileSync(outside, 'precious\n');
   const cases: [string, (out: string) => void, RegExp, string[]][] = [
-    ['hessian.csv is a symlink', (out) => { mkdirSync(out); symlinkSync(outside, join(out, 'hessian.csv')); }, /hessian\.csv is a symbolic link; gradcov does not write through links/, ['hessian.csv']],
-    ['estimate.json is a dangling symlink', (out) => { mkdirSync(out); symlinkSync(join(dir, 'nowhere'), join(out, 'estimate.json')); }, /estimate\.json is a symbolic link/, ['estimate.json']],
-    ['estimate.json is a directory', (out) => { mkdirSync(join(out, 'estimate.json'), { recursive: true }); }, /estimate\.json exists and is not a regular file/, ['estimate.json']],
-    ['--out is a file', (out) => { writeFileSync(out, 'x'); }, /--out .*(not a directory|cannot create the directory)/, []],
+    [
+      'hessian.csv is a symlink',
+      (out) => {
+        mkdirSync(out);
+        symlinkSync(outside, join(out, 'hessian.csv'));
+      },
+      /hessian\.csv is a symbolic link; gradcov does not write through links/,
+      ['hessian.csv'],
+    ],
+    [
+      'estimate.json is a dangling symlink',
+      (out) => {
+        mkdirSync(out);
+        symlinkSync(join(dir, 'nowhere'), join(out, 'estimate.json'));
+      },
+      /estimate\.json is a symbolic link/,
+      ['estimate.json'],
+    ],
+    [
+      'estimate.json is a directory',
+      (out) => {
+        mkdirSync(join(out, 'estimate.json'), { recursive: true });
+      },
+      /estimate\.json exists and is not a regular file/,
+      ['estimate.json'],
+    ],
+    [
+      '--out is a file',
+      (out) => {
+        writeFileSync(out, 'x');
+      },
+      /--out .*(not a directory|cannot create the directory)/,
+      [],
+    ],
   ];
   for (const [i, [label, arrange, pattern, present]] of cases.entries()) {
     const out = join(dir, `out${i}`);
@@ -113,7 +164,11 @@ test('--out: checked before the work, never through a symlink, all files or none
     assert.match(r.stderr, pattern, `${label}: ${r.stderr}`);
     assert.is(readFileSync(outside, 'utf8'), 'precious\n', `${label}: nothing written through the link`);
     if (lstatSync(out).isDirectory()) {
-      assert.equal(readdirSync(out).sort(), [...present].sort(), `${label}: no file written (and no temporary left)`);
+      assert.equal(
+        readdirSync(out).sort(),
+        [...present].sort(),
+        `${label}: no file written (and no temporary left)`,
+      );
     }
   }
   // existing regular files are replaced whole; no temporary is left
@@ -122,12 +177,20 @@ test('--out: checked before the work, never through a symlink, all files or none
   writeFileSync(join(out, 'hessian.csv'), 'old run\n');
   const ok = gradcov(...args, '--out', out);
   assert.is(ok.code, 0, ok.stderr);
-  assert.equal(readdirSync(out).sort(), ['estimate-matrices.svg', 'estimate-spectrum.svg', 'estimate.json', 'hessian.csv', 'report.html', 'second-moment.csv']);
+  assert.equal(readdirSync(out).sort(), [
+    'estimate-matrices.svg',
+    'estimate-spectrum.svg',
+    'estimate.json',
+    'hessian.csv',
+    'report.html',
+    'second-moment.csv',
+  ]);
   assert.ok(!readFileSync(join(out, 'hessian.csv'), 'utf8').includes('old run'));
   // a read-only directory: refused before the work, naming it
   const ro = join(dir, 'ro');
   mkdirSync(ro, { mode: 0o500 });
-  if (process.getuid?.() !== 0) { // root writes anywhere
+  if (process.getuid?.() !== 0) {
+    // root writes anywhere
     const r = gradcov(...args, '--out', ro);
     assert.is(r.code, 1);
     assert.match(r.stderr, /cannot write files there/);
@@ -138,7 +201,27 @@ test('Ctrl-C during an estimate: exit 130, no partial or temporary file in --out
   const dir = tempDir();
   const file = writeCsv(dir, 'reg.csv', regressionCsv());
   const out = join(dir, 'out');
-  const p = new Proc(spawn(process.execPath, [CLI, 'estimate', '--data', file, '--target', 'y', '--batches', '3000000', '--batch-size', '8', '--out', out], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }), 'gradcov estimate');
+  const p = new Proc(
+    spawn(
+      process.execPath,
+      [
+        CLI,
+        'estimate',
+        '--data',
+        file,
+        '--target',
+        'y',
+        '--batches',
+        '3000000',
+        '--batch-size',
+        '8',
+        '--out',
+        out,
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    ),
+    'gradcov estimate',
+  );
   // the out directory is made by the check before the work: then interrupt
   const t = Date.now();
   while (!existsSync(out) && Date.now() - t < 60_000) await new Promise((r) => setTimeout(r, 20));
@@ -154,29 +237,42 @@ test('Ctrl-C during an estimate: exit 130, no partial or temporary file in --out
 // written to it is the SIGINT of a user's keyboard (the progress bar shows only on a TTY)
 const hasScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
 const ptyTest = hasScript || process.env.CI === 'true' ? test : test.skip;
-if (!hasScript) console.log('\n  SKIPPED the Ctrl-C terminal test: no `script` (util-linux) for a pseudo-terminal\n');
-ptyTest('Ctrl-C on a terminal: the progress bar stops, the cursor is shown again, exit 130, nothing in --out', async () => {
-  const dir = tempDir();
-  const file = writeCsv(dir, 'reg.csv', regressionCsv());
-  const out = join(dir, 'out');
-  const cmd = `GRADCOV_PROGRESS_DELAY_MS=0 ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} estimate --data ${JSON.stringify(file)} --target y --batches 3000000 --batch-size 8 --out ${JSON.stringify(out)}`;
-  const p = spawn('script', ['-qefc', cmd, '/dev/null'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-  let screen = '';
-  let sent = false;
-  p.stdout!.on('data', (b: Buffer) => {
-    screen += b.toString();
-    if (!sent && /\d+\/\d+ blocks/.test(screen)) { sent = true; setTimeout(() => p.stdin!.write('\x03'), 200); }
-  });
-  const code = await new Promise<number | null>((resolve) => {
-    const t = setTimeout(() => { p.kill('SIGKILL'); resolve(null); }, 120_000);
-    p.on('exit', (c) => { clearTimeout(t); resolve(c); });
-  });
-  assert.ok(sent, `the bar never showed: ${JSON.stringify(screen.slice(-300))}`);
-  assert.is(code, 130, `exit ${code}: ${JSON.stringify(screen.slice(-300))}`);
-  const after = screen.slice(screen.lastIndexOf('^C'));
-  assert.ok(after.includes('\x1b[?25h'), `the cursor is shown again: ${JSON.stringify(after)}`);
-  assert.match(after, /gradcov: interrupted/);
-  assert.equal(readdirSync(out), [], 'nothing written');
-});
+if (!hasScript)
+  console.log('\n  SKIPPED the Ctrl-C terminal test: no `script` (util-linux) for a pseudo-terminal\n');
+ptyTest(
+  'Ctrl-C on a terminal: the progress bar stops, the cursor is shown again, exit 130, nothing in --out',
+  async () => {
+    const dir = tempDir();
+    const file = writeCsv(dir, 'reg.csv', regressionCsv());
+    const out = join(dir, 'out');
+    const cmd = `GRADCOV_PROGRESS_DELAY_MS=0 ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} estimate --data ${JSON.stringify(file)} --target y --batches 3000000 --batch-size 8 --out ${JSON.stringify(out)}`;
+    const p = spawn('script', ['-qefc', cmd, '/dev/null'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    let screen = '';
+    let sent = false;
+    p.stdout!.on('data', (b: Buffer) => {
+      screen += b.toString();
+      if (!sent && /\d+\/\d+ blocks/.test(screen)) {
+        sent = true;
+        setTimeout(() => p.stdin!.write('\x03'), 200);
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => {
+      const t = setTimeout(() => {
+        p.kill('SIGKILL');
+        resolve(null);
+      }, 120_000);
+      p.on('exit', (c) => {
+        clearTimeout(t);
+        resolve(c);
+      });
+    });
+    assert.ok(sent, `the bar never showed: ${JSON.stringify(screen.slice(-300))}`);
+    assert.is(code, 130, `exit ${code}: ${JSON.stringify(screen.slice(-300))}`);
+    const after = screen.slice(screen.lastIndexOf('^C'));
+    assert.ok(after.includes('\x1b[?25h'), `the cursor is shown again: ${JSON.stringify(after)}`);
+    assert.match(after, /gradcov: interrupted/);
+    assert.equal(readdirSync(out), [], 'nothing written');
+  },
+);
 
 test.run();

@@ -10,7 +10,11 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = fileURLToPath(new URL('../../cli/dist/index.js', import.meta.url));
 
-export interface Run { code: number | null; stdout: string; stderr: string }
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 export function gradcov(...args: string[]): Run {
   return gradcovNode([], ...args);
@@ -18,7 +22,12 @@ export function gradcov(...args: string[]): Run {
 
 /** Runs the bin with Node options first (e.g. `--max-old-space-size=64`). */
 export function gradcovNode(nodeArgs: string[], ...args: string[]): Run {
-  const r = spawnSync(process.execPath, [...nodeArgs, CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 300_000, maxBuffer: 1 << 26 });
+  const r = spawnSync(process.execPath, [...nodeArgs, CLI, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 300_000,
+    maxBuffer: 1 << 26,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -29,10 +38,15 @@ export function tempDir(prefix = 'gradcov-test-'): string {
 /** y = 2a - b + c/2 + noise over 400 rows, deterministic (a small LCG), 4 decimals. */
 export function regressionCsv(): string[] {
   let s = 12345;
-  const u = () => { s = (s * 1103515245 + 12345) % 2147483648; return s / 2147483648 - 0.5; };
+  const u = () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 2147483648 - 0.5;
+  };
   const lines = ['a,b,c,y'];
   for (let i = 0; i < 400; i++) {
-    const a = u() * 3, b = u() * 3, c = u() * 3;
+    const a = u() * 3,
+      b = u() * 3,
+      c = u() * 3;
     lines.push([a, b, c, 2 * a - b + 0.5 * c + 0.3 * u()].map((v) => v.toFixed(4)).join(','));
   }
   return lines;

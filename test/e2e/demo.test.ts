@@ -10,10 +10,24 @@ test('gradcov demo (npm run demo) prints both tables with the smallest error at 
   const tables = out.split('| tau2/n |').slice(1);
   assert.is(tables.length, 2, out);
   for (const t of tables) {
-    const rows = t.split('\n').filter((l) => /^\|\s+\d/.test(l)).map((l) => l.split('|').slice(1, 4).map((c) => c.trim()));
-    assert.equal(rows.map((r) => r[0]), ['0.00', '0.25', '0.50', '1.00', '2.00', '4.00']);
+    const rows = t
+      .split('\n')
+      .filter((l) => /^\|\s+\d/.test(l))
+      .map((l) =>
+        l
+          .split('|')
+          .slice(1, 4)
+          .map((c) => c.trim()),
+      );
+    assert.equal(
+      rows.map((r) => r[0]),
+      ['0.00', '0.25', '0.50', '1.00', '2.00', '4.00'],
+    );
     const calibrated = rows.find((r) => r[0] === '1.00')!;
-    assert.ok(calibrated[1]!.endsWith('*') && calibrated[2]!.endsWith('*'), `minimum at the calibrated row: ${calibrated}`);
+    assert.ok(
+      calibrated[1]!.endsWith('*') && calibrated[2]!.endsWith('*'),
+      `minimum at the calibrated row: ${calibrated}`,
+    );
     assert.ok(parseFloat(calibrated[1]!) < 0.1, `near error ${calibrated[1]}`);
   }
 });

@@ -7,7 +7,10 @@ import { BIN, CONFORMANCE, assertSameAsReference, runJson } from './runtimes.js'
 
 test('deno: the same summary', () => {
   const env = { ...process.env, DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' };
-  assertSameAsReference(runJson(`${BIN}deno`, ['run', '--allow-read', '--no-prompt', `${CONFORMANCE}cli.js`], { env }), 'deno');
+  assertSameAsReference(
+    runJson(`${BIN}deno`, ['run', '--allow-read', '--no-prompt', `${CONFORMANCE}cli.js`], { env }),
+    'deno',
+  );
 });
 
 test('bun (JavaScriptCore): the same summary', () => {

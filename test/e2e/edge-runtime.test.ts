@@ -14,18 +14,26 @@ const bytes = readFileSync(`${ROOT}dist/gradcov.wasm`);
 
 async function strictRuntime(): Promise<EdgeRuntime> {
   const code = await bundle({
-    entry: 'globals', conditions: ['edge-light', 'worker', 'browser'], format: 'iife',
+    entry: 'globals',
+    conditions: ['edge-light', 'worker', 'browser'],
+    format: 'iife',
     wasm: {
       name: 'vercel-wasm-module',
       setup(b) {
         b.onResolve({ filter: /\.wasm\?module$/ }, (args) => ({ path: args.path, namespace: 'wasm-module' }));
-        b.onLoad({ filter: /.*/, namespace: 'wasm-module' }, () => ({ contents: 'export default globalThis.__gradcovWasmModule;' }));
+        b.onLoad({ filter: /.*/, namespace: 'wasm-module' }, () => ({
+          contents: 'export default globalThis.__gradcovWasmModule;',
+        }));
       },
     },
   });
   const runtime = new EdgeRuntime({
     codeGeneration: { strings: false, wasm: false },
-    extend: (context) => Object.assign(context, { __gradcovWasmModule: new WebAssembly.Module(bytes), __wasmBytes: new Uint8Array(bytes) }),
+    extend: (context) =>
+      Object.assign(context, {
+        __gradcovWasmModule: new WebAssembly.Module(bytes),
+        __wasmBytes: new Uint8Array(bytes),
+      }),
   });
   runtime.evaluate(code);
   return runtime;
@@ -33,12 +41,21 @@ async function strictRuntime(): Promise<EdgeRuntime> {
 
 test('edge-runtime strict: eval and compiling wasm bytes are refused; init(bytes) says so and what to do', async () => {
   const runtime = await strictRuntime();
-  const evalResult = runtime.evaluate(`(() => { try { return new Function('return 1')(); } catch (e) { return String(e); } })()`);
+  const evalResult = runtime.evaluate(
+    `(() => { try { return new Function('return 1')(); } catch (e) { return String(e); } })()`,
+  );
   assert.match(String(evalResult), /Code generation from strings disallowed/);
-  const compileResult: string = await runtime.evaluate(`WebAssembly.compile(__wasmBytes).then(() => 'compiled', (e) => String(e))`);
+  const compileResult: string = await runtime.evaluate(
+    `WebAssembly.compile(__wasmBytes).then(() => 'compiled', (e) => String(e))`,
+  );
   assert.match(compileResult, /disallowed/);
-  const initResult: string = await runtime.evaluate(`gradcov.init(__wasmBytes).then(() => 'loaded', (e) => e.message)`);
-  assert.match(initResult, /failed to load the WebAssembly module from \d+ bytes: .*pass a precompiled WebAssembly\.Module to init\(\)/);
+  const initResult: string = await runtime.evaluate(
+    `gradcov.init(__wasmBytes).then(() => 'loaded', (e) => e.message)`,
+  );
+  assert.match(
+    initResult,
+    /failed to load the WebAssembly module from \d+ bytes: .*pass a precompiled WebAssembly\.Module to init\(\)/,
+  );
 });
 
 test('edge-runtime strict: init() takes the injected module; the same summary', async () => {

@@ -12,8 +12,15 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-function run(code: string, { cwd = ROOT, flags = [] as string[] } = {}): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [...flags, '--input-type=module', '-e', code], { cwd, encoding: 'utf8', timeout: 60_000 });
+function run(
+  code: string,
+  { cwd = ROOT, flags = [] as string[] } = {},
+): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [...flags, '--input-type=module', '-e', code], {
+    cwd,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return { status: r.status, stdout: r.stdout.trim(), stderr: r.stderr };
 }
 
@@ -36,7 +43,10 @@ test('a second init() with a different build or source is refused, naming what i
     console.log(JSON.stringify([a, b, g.wasmBuild()]));`);
   assert.is(r.status, 0, r.stderr);
   const [a, b, build] = JSON.parse(r.stdout) as string[];
-  assert.match(a!, /init\(\) was already called \(the bundled \.wasm, build 'simd'\); a second call asking for build 'relaxed-simd' is refused/);
+  assert.match(
+    a!,
+    /init\(\) was already called \(the bundled \.wasm, build 'simd'\); a second call asking for build 'relaxed-simd' is refused/,
+  );
   assert.match(b!, /a second call asking for source \d+ bytes is refused/);
   assert.is(build, 'simd');
 });
@@ -68,8 +78,14 @@ test("build 'auto' falls back to the plain SIMD build when the relaxed file is m
   try {
     // a copy of the package without dist/gradcov.relaxed.wasm, run where relaxed SIMD validates
     mkdirSync(join(dir, 'node_modules', '@assemblyscript'), { recursive: true });
-    symlinkSync(join(ROOT, 'node_modules', '@assemblyscript', 'loader'), join(dir, 'node_modules', '@assemblyscript', 'loader'));
-    cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true, filter: (f) => !f.endsWith('gradcov.relaxed.wasm') });
+    symlinkSync(
+      join(ROOT, 'node_modules', '@assemblyscript', 'loader'),
+      join(dir, 'node_modules', '@assemblyscript', 'loader'),
+    );
+    cpSync(join(ROOT, 'dist'), join(dir, 'dist'), {
+      recursive: true,
+      filter: (f) => !f.endsWith('gradcov.relaxed.wasm'),
+    });
     const code = `import * as g from './dist/node.js';
       await g.init();
       console.log(JSON.stringify([g.relaxedSimdSupported(), g.wasmBuild()]));`;
@@ -78,9 +94,15 @@ test("build 'auto' falls back to the plain SIMD build when the relaxed file is m
     assert.is(r.status, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout), [true, 'simd']);
     // an explicit 'relaxed-simd' request has no fallback and names the missing file
-    const strict = run(`import * as g from './dist/node.js';
-      console.log(await g.init(undefined, { build: 'relaxed-simd' }).then(() => 'resolved', (e) => e.message));`, { cwd: dir, flags });
-    assert.match(strict.stdout, /failed to load the WebAssembly module from .*gradcov\.relaxed\.wasm: .*ENOENT|no such file/);
+    const strict = run(
+      `import * as g from './dist/node.js';
+      console.log(await g.init(undefined, { build: 'relaxed-simd' }).then(() => 'resolved', (e) => e.message));`,
+      { cwd: dir, flags },
+    );
+    assert.match(
+      strict.stdout,
+      /failed to load the WebAssembly module from .*gradcov\.relaxed\.wasm: .*ENOENT|no such file/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

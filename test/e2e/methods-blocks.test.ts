@@ -24,7 +24,9 @@ beforeAll(test, async () => {
   prob = g.syntheticRegression({ dim: 5, rows: 1500, seed: 2, noiseVariance: 1 });
   w = prob.wStar.map((v, i) => v + (i === 0 ? 0.3 : 0)); // a small misfit: 'debiased' has a fixed point
 });
-test.after(async () => { await Promise.all(pools.map((p) => p.close())); });
+test.after(async () => {
+  await Promise.all(pools.map((p) => p.close()));
+});
 
 const base = { batchSize: 24, seed: 3, baseNoiseVariance: 1 };
 const METHODS: [string, Record<string, unknown>][] = [
@@ -41,13 +43,20 @@ const METHODS: [string, Record<string, unknown>][] = [
 const hex = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex');
 /** Every field of an estimate, the arrays as their bytes. */
 function fields(r: object): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v instanceof Float64Array ? hex(v) : v]).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return Object.fromEntries(
+    Object.entries(r)
+      .map(([k, v]) => [k, v instanceof Float64Array ? hex(v) : v])
+      .sort(([a], [b]) => (a < b ? -1 : 1)),
+  );
 }
 
 test('every method, every level in one block: the pool equals estimateHessian bit for bit, every field, with 1, 2 and 3 workers', async () => {
   // 300 batches: one block of 512; two-level's levels of 150. 1024 with blocks of 512: each two-level level is exactly one block.
   for (const [name, extra] of METHODS) {
-    for (const [batches, blockBatches] of [[300, 512], [1024, extra.method === 'two-level' ? 512 : 1024]] as const) {
+    for (const [batches, blockBatches] of [
+      [300, 512],
+      [1024, extra.method === 'two-level' ? 512 : 1024],
+    ] as const) {
       const o = { ...base, ...extra, batches } as g.EstimateOptions;
       const single = fields(g.estimateHessian(prob.data, w, o));
       for (const pool of pools) {
@@ -64,13 +73,21 @@ test('every method, several blocks per level: bit-identical for 1, 2 and 3 worke
     const single = g.estimateHessian(prob.data, w, o);
     const first = await pools[0]!.estimateHessian(prob.data, w, { ...o, blockBatches: 128 });
     for (const pool of pools.slice(1)) {
-      assert.equal(fields(await pool.estimateHessian(prob.data, w, { ...o, blockBatches: 128 })), fields(first), `${name}: ${pool.size} workers vs 1`);
+      assert.equal(
+        fields(await pool.estimateHessian(prob.data, w, { ...o, blockBatches: 128 })),
+        fields(first),
+        `${name}: ${pool.size} workers vs 1`,
+      );
     }
     const scale = Math.max(...single.hessian.map(Math.abs));
     const diff = Math.max(...single.hessian.map((v, i) => Math.abs(v - first.hessian[i]!)));
     assert.ok(diff <= 1e-10 * scale, `${name}: ${diff} vs scale ${scale}`);
     // estimateHessian with the same blockBatches: the pool's bits, in one thread
-    assert.equal(fields(g.estimateHessian(prob.data, w, { ...o, blockBatches: 128 })), fields(first), `${name}: estimateHessian with blockBatches 128 vs the pool`);
+    assert.equal(
+      fields(g.estimateHessian(prob.data, w, { ...o, blockBatches: 128 })),
+      fields(first),
+      `${name}: estimateHessian with blockBatches 128 vs the pool`,
+    );
     assert.equal(first.noiseLevels, single.noiseLevels, `${name}: noise levels`);
     assert.is(first.gradientEvaluations, single.gradientEvaluations, `${name}: evaluations`);
     assert.is(first.method, single.method);
@@ -99,7 +116,10 @@ test("each method's bad inputs: the pool refuses with estimateHessian's error, b
     ['paired with noiseVariance 0', { method: 'paired', noiseVariance: 0 }],
     ['paired with negative noiseVariance', { method: 'paired', noiseVariance: -1 }],
     ['debiased, negative baseNoiseVariance', { method: 'debiased', baseNoiseVariance: -1 }],
-    ['debiased with no noise: no fixed point', { method: 'debiased', noiseVariance: 0, baseNoiseVariance: 0 }],
+    [
+      'debiased with no noise: no fixed point',
+      { method: 'debiased', noiseVariance: 0, baseNoiseVariance: 0 },
+    ],
     ['paired, batchSize 0', { method: 'paired', batchSize: 0 }],
     ['blockBatches 0', { method: 'paired', blockBatches: 0 }],
     ['blockBatches 2.5', { method: 'two-level', blockBatches: 2.5 }],
@@ -117,7 +137,11 @@ test("each method's bad inputs: the pool refuses with estimateHessian's error, b
     const single = await settle(() => g.estimateHessian(prob.data, w, { ...o, ...extra } as never));
     assert.ok(single !== 'no error', `${what}: estimateHessian accepts it`);
     for (const pool of pools) {
-      assert.is(await settle(() => pool.estimateHessian(prob.data, w, { ...o, ...extra } as never)), single, `${what}, ${pool.size} workers`);
+      assert.is(
+        await settle(() => pool.estimateHessian(prob.data, w, { ...o, ...extra } as never)),
+        single,
+        `${what}, ${pool.size} workers`,
+      );
     }
   }
 });

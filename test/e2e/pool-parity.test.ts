@@ -15,12 +15,21 @@ let shared: EstimatorPool;
 let copies: EstimatorPool;
 beforeAll(test, async () => {
   await g.init(undefined, { build: 'simd' });
-  [shared, copies] = await Promise.all([createEstimatorPool({ workers: 2 }), createEstimatorPool({ workers: 2, sharedMemory: false })]);
+  [shared, copies] = await Promise.all([
+    createEstimatorPool({ workers: 2 }),
+    createEstimatorPool({ workers: 2, sharedMemory: false }),
+  ]);
   assert.ok(shared.sharedWasmMemory && !copies.sharedWasmMemory, 'one pool of each path');
   D = problem(300, 3, 1);
 });
-test.after(async () => { await Promise.all([shared?.close(), copies?.close()]); });
-const pools = () => [['shared wasm memory', shared], ['a memory per worker', copies]] as const;
+test.after(async () => {
+  await Promise.all([shared?.close(), copies?.close()]);
+});
+const pools = () =>
+  [
+    ['shared wasm memory', shared],
+    ['a memory per worker', copies],
+  ] as const;
 
 function problem(rows: number, dim: number, seed: number, scale = 1) {
   const X = new g.Rng(seed).normals(new Float64Array(rows * dim)).map((v) => v * scale);
@@ -28,7 +37,8 @@ function problem(rows: number, dim: number, seed: number, scale = 1) {
   return { X, y, rows, dim };
 }
 
-type Outcome = { ok: true; hessian: Float64Array; mean: Float64Array } | { ok: false; kind: string; message: string };
+type Outcome =
+  { ok: true; hessian: Float64Array; mean: Float64Array } | { ok: false; kind: string; message: string };
 const settle = async (fn: () => unknown): Promise<Outcome> => {
   try {
     const r = (await fn()) as { hessian: Float64Array; mean: Float64Array };
@@ -37,11 +47,14 @@ const settle = async (fn: () => unknown): Promise<Outcome> => {
     // two differences are by design: the unknown-key message lists the known keys (the pool
     // also knows `blockBatches`), and the rule for `data` names the alternative each API
     // takes (a RegressionDataset single-threaded, a share() handle in the pool)
-    const message = (err as Error).message.replace(/ Known keys: [^)]*/, '').replace(/ or a (RegressionDataset|handle from share\(\))/, '');
+    const message = (err as Error).message
+      .replace(/ Known keys: [^)]*/, '')
+      .replace(/ or a (RegressionDataset|handle from share\(\))/, '');
     return { ok: false, kind: (err as Error).constructor.name, message };
   }
 };
-const same = (a: Float64Array, b: Float64Array) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+const same = (a: Float64Array, b: Float64Array) =>
+  a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
 
 let D: ReturnType<typeof problem>;
 const W = new Float64Array(3).fill(0.1);
@@ -49,7 +62,12 @@ const O = { batchSize: 16, batches: 64, seed: 1 };
 // [what, data, w, options]
 const cases = (): [string, unknown, unknown, unknown][] => [
   ['valid', D, W, O],
-  ['valid, no replacement, stream 7, firstBatch 5', D, W, { ...O, replacement: false, stream: 7, firstBatch: 5 }],
+  [
+    'valid, no replacement, stream 7, firstBatch 5',
+    D,
+    W,
+    { ...O, replacement: false, stream: 7, firstBatch: 5 },
+  ],
   ['typo methd', D, W, { ...O, methd: 'paired' }],
   ['method calibrated', D, W, { ...O, method: 'calibrated' }],
   ['method paired', D, W, { ...O, method: 'paired' }],
@@ -96,60 +114,71 @@ const cases = (): [string, unknown, unknown, unknown][] => [
 
 test('pool.estimateHessian == estimateHessian: the same bits or the same error, for every row of the table (one block)', async () => {
   for (const [path, pool] of pools()) {
-  const tally = { ok: 0, error: 0 };
-  for (const [row, data, w, options] of cases()) {
-    const what = `${path}: ${row}`;
-    const single = await settle(() => g.estimateHessian(data as never, w as never, options as never));
-    const opts = options !== null && typeof options === 'object' && !Array.isArray(options) ? { ...options, blockBatches: 1e6 } : options;
-    const viaPool = await settle(() => pool.estimateHessian(data as never, w as never, opts as never));
-    if (what.includes('forged handle')) {
-      // the single-thread API has no handles: it reads the object as data; the pool names its own rule
-      assert.ok(!single.ok && !viaPool.ok, what);
-      continue;
+    const tally = { ok: 0, error: 0 };
+    for (const [row, data, w, options] of cases()) {
+      const what = `${path}: ${row}`;
+      const single = await settle(() => g.estimateHessian(data as never, w as never, options as never));
+      const opts =
+        options !== null && typeof options === 'object' && !Array.isArray(options)
+          ? { ...options, blockBatches: 1e6 }
+          : options;
+      const viaPool = await settle(() => pool.estimateHessian(data as never, w as never, opts as never));
+      if (what.includes('forged handle')) {
+        // the single-thread API has no handles: it reads the object as data; the pool names its own rule
+        assert.ok(!single.ok && !viaPool.ok, what);
+        continue;
+      }
+      tally[single.ok ? 'ok' : 'error']++;
+      if (single.ok && viaPool.ok) {
+        assert.ok(
+          same(single.hessian, viaPool.hessian) && same(single.mean, viaPool.mean),
+          `${what}: results differ`,
+        );
+      } else {
+        assert.equal(viaPool, single, what);
+      }
     }
-    tally[single.ok ? 'ok' : 'error']++;
-    if (single.ok && viaPool.ok) {
-      assert.ok(same(single.hessian, viaPool.hessian) && same(single.mean, viaPool.mean), `${what}: results differ`);
-    } else {
-      assert.equal(viaPool, single, what);
-    }
-  }
-  // not vacuous: the table has both outcomes (valid rows, and huge data that is representable)
-  assert.ok(tally.ok >= 4 && tally.error >= 25, JSON.stringify(tally));
+    // not vacuous: the table has both outcomes (valid rows, and huge data that is representable)
+    assert.ok(tally.ok >= 4 && tally.error >= 25, JSON.stringify(tally));
   }
 });
 
 test('the same through a share() handle, for every row whose data is valid', async () => {
   for (const [path, pool] of pools()) {
-  const h = await pool.share(D);
-  for (const [row, data, w, options] of cases()) {
-    if (data !== D) continue;
-    const what = `${path}: ${row}`;
-    const single = await settle(() => g.estimateHessian(D, w as never, options as never));
-    const viaHandle = await settle(() => pool.estimateHessian(h, w as never, options as never));
-    if (single.ok && viaHandle.ok) assert.ok(same(single.hessian, viaHandle.hessian), `${what}: results differ`);
-    else assert.equal(viaHandle, single, what);
-  }
-  await pool.forget(h);
+    const h = await pool.share(D);
+    for (const [row, data, w, options] of cases()) {
+      if (data !== D) continue;
+      const what = `${path}: ${row}`;
+      const single = await settle(() => g.estimateHessian(D, w as never, options as never));
+      const viaHandle = await settle(() => pool.estimateHessian(h, w as never, options as never));
+      if (single.ok && viaHandle.ok)
+        assert.ok(same(single.hessian, viaHandle.hessian), `${what}: results differ`);
+      else assert.equal(viaHandle, single, what);
+    }
+    await pool.forget(h);
   }
 });
 
 test('across several blocks: both succeed (within merge rounding) or fail with the same error, huge data included', async () => {
-  for (const [path, pool] of pools()) for (const scale of [1, 1e80, 1e150, 1e154, 1e160, 1e-150]) {
-    const d = problem(500, 4, 2, scale);
-    const w = new Float64Array(4);
-    const opts = { batchSize: 8, batches: 900, seed: 5 };
-    const single = await settle(() => g.estimateHessian(d, w, opts));
-    const viaPool = await settle(() => pool.estimateHessian(d, w, { ...opts, blockBatches: 100 }));
-    if (single.ok && viaPool.ok) {
-      const s = Math.max(...single.hessian.map(Math.abs));
-      const diff = Math.max(...single.hessian.map((v, i) => Math.abs(v - viaPool.hessian[i]!)));
-      assert.ok(diff <= 64 * Number.EPSILON * s, `${path}, scale ${scale}: ${diff} vs ${s}`);
-      assert.ok(single.hessian.every(Number.isFinite), `${path}, scale ${scale}: a result is finite or an error`);
-    } else {
-      assert.equal(viaPool, single, `${path}, scale ${scale}`);
+  for (const [path, pool] of pools())
+    for (const scale of [1, 1e80, 1e150, 1e154, 1e160, 1e-150]) {
+      const d = problem(500, 4, 2, scale);
+      const w = new Float64Array(4);
+      const opts = { batchSize: 8, batches: 900, seed: 5 };
+      const single = await settle(() => g.estimateHessian(d, w, opts));
+      const viaPool = await settle(() => pool.estimateHessian(d, w, { ...opts, blockBatches: 100 }));
+      if (single.ok && viaPool.ok) {
+        const s = Math.max(...single.hessian.map(Math.abs));
+        const diff = Math.max(...single.hessian.map((v, i) => Math.abs(v - viaPool.hessian[i]!)));
+        assert.ok(diff <= 64 * Number.EPSILON * s, `${path}, scale ${scale}: ${diff} vs ${s}`);
+        assert.ok(
+          single.hessian.every(Number.isFinite),
+          `${path}, scale ${scale}: a result is finite or an error`,
+        );
+      } else {
+        assert.equal(viaPool, single, `${path}, scale ${scale}`);
+      }
     }
-  }
 });
 
 test.run();

@@ -8,11 +8,23 @@ import { fileURLToPath } from 'node:url';
 import { BIN, runJson } from './runtimes.js';
 
 const SCRIPT = fileURLToPath(new URL('./fixtures/pool-runtime.mjs', import.meta.url));
-type Out = { single: number[]; runs: { workers: number; sharedMemory: boolean; sharedWasmMemory: boolean; hessian: number[] }[] };
+type Out = {
+  single: number[];
+  runs: { workers: number; sharedMemory: boolean; sharedWasmMemory: boolean; hessian: number[] }[];
+};
 
 function check(out: Out, runtime: string): void {
-  assert.equal(out.runs.map((r) => [r.workers, r.sharedMemory, r.sharedWasmMemory]), [[1, true, true], [2, true, true], [2, false, false]], `${runtime}: shared memory by default`);
-  for (const r of out.runs) assert.equal(r.hessian, out.single, `${runtime}: ${r.workers} workers, sharedMemory ${r.sharedMemory}`);
+  assert.equal(
+    out.runs.map((r) => [r.workers, r.sharedMemory, r.sharedWasmMemory]),
+    [
+      [1, true, true],
+      [2, true, true],
+      [2, false, false],
+    ],
+    `${runtime}: shared memory by default`,
+  );
+  for (const r of out.runs)
+    assert.equal(r.hessian, out.single, `${runtime}: ${r.workers} workers, sharedMemory ${r.sharedMemory}`);
 }
 
 test('node: shared memory by default, the same bits as copies and as the main thread', () => {
@@ -21,7 +33,12 @@ test('node: shared memory by default, the same bits as copies and as the main th
 
 test('deno: the same', () => {
   const env = { ...process.env, DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' };
-  check(runJson<Out>(`${BIN}deno`, ['run', '--allow-read', '--allow-env', '--allow-sys', '--no-prompt', SCRIPT], { env }), 'deno');
+  check(
+    runJson<Out>(`${BIN}deno`, ['run', '--allow-read', '--allow-env', '--allow-sys', '--no-prompt', SCRIPT], {
+      env,
+    }),
+    'deno',
+  );
 });
 
 test('deno and bun with their default (relaxed-SIMD) build: the relaxed shared build, the same bits as their main thread', () => {
@@ -38,7 +55,12 @@ test('deno and bun with their default (relaxed-SIMD) build: the relaxed shared b
 
 test('deno, gradcov/web-workers (module Web Workers): the same', () => {
   const env = { ...process.env, DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1', POOL_ENTRY: 'web-workers' };
-  check(runJson<Out>(`${BIN}deno`, ['run', '--allow-read', '--allow-env', '--allow-sys', '--no-prompt', SCRIPT], { env }), 'deno web workers');
+  check(
+    runJson<Out>(`${BIN}deno`, ['run', '--allow-read', '--allow-env', '--allow-sys', '--no-prompt', SCRIPT], {
+      env,
+    }),
+    'deno web workers',
+  );
 });
 
 test('bun: the same', () => {

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'uvu';
 
-const HOW = 'install it with `apt-get update && apt-get install -y redis-server` (Debian/Ubuntu) or put redis-server on PATH';
+const HOW =
+  'install it with `apt-get update && apt-get install -y redis-server` (Debian/Ubuntu) or put redis-server on PATH';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 export function hasRedis(): boolean {
@@ -21,7 +22,10 @@ export function hasRedis(): boolean {
 export function redisSuite(suite: Test, cases: [name: string, fn: () => Promise<void>][]): void {
   if (!hasRedis()) {
     const reason = `no redis-server for the gradcov/bullmq tests: ${HOW}`;
-    if (process.env.CI === 'true') suite('redis-server is available for the gradcov/bullmq tests', () => { throw new Error(reason); });
+    if (process.env.CI === 'true')
+      suite('redis-server is available for the gradcov/bullmq tests', () => {
+        throw new Error(reason);
+      });
     else {
       console.log(`\n  SKIPPED ${cases.length} gradcov/bullmq tests: ${reason}\n`);
       for (const [name] of cases) suite.skip(name, () => {});
@@ -35,7 +39,8 @@ export function redisSuite(suite: Test, cases: [name: string, fn: () => Promise<
       try {
         await fn();
       } finally {
-        if (process.env.GRADCOV_TIMES) console.log(`${((performance.now() - t) / 1000).toFixed(1)} s: ${name}`);
+        if (process.env.GRADCOV_TIMES)
+          console.log(`${((performance.now() - t) / 1000).toFixed(1)} s: ${name}`);
       }
     });
   }
@@ -58,7 +63,10 @@ export class Proc {
   readonly #waiters: { re: RegExp; resolve(m: RegExpMatchArray): void }[] = [];
   readonly exited: Promise<number | null>;
   err = '';
-  constructor(readonly child: ChildProcess, readonly name: string) {
+  constructor(
+    readonly child: ChildProcess,
+    readonly name: string,
+  ) {
     let buf = '';
     child.stdout!.on('data', (d: Buffer) => {
       buf += d.toString();
@@ -76,7 +84,9 @@ export class Proc {
         }
       }
     });
-    child.stderr!.on('data', (d: Buffer) => { this.err += d.toString(); });
+    child.stderr!.on('data', (d: Buffer) => {
+      this.err += d.toString();
+    });
     this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
   }
 
@@ -87,13 +97,31 @@ export class Proc {
       if (m) return Promise.resolve(m);
     }
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`${this.name}: no line matching ${re} within ${ms} ms; stderr: ${this.err.slice(-2000)}`)), ms);
-      const w = { re, resolve: (m: RegExpMatchArray) => { clearTimeout(t); resolve(m); } };
+      const t = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `${this.name}: no line matching ${re} within ${ms} ms; stderr: ${this.err.slice(-2000)}`,
+            ),
+          ),
+        ms,
+      );
+      const w = {
+        re,
+        resolve: (m: RegExpMatchArray) => {
+          clearTimeout(t);
+          resolve(m);
+        },
+      };
       this.#waiters.push(w);
       void this.exited.then((code) => {
         if (this.#waiters.includes(w)) {
           clearTimeout(t);
-          reject(new Error(`${this.name} exited (${code}) before a line matching ${re}; stderr: ${this.err.slice(-2000)}`));
+          reject(
+            new Error(
+              `${this.name} exited (${code}) before a line matching ${re}; stderr: ${this.err.slice(-2000)}`,
+            ),
+          );
         }
       });
     });
@@ -114,14 +142,37 @@ export class Proc {
   }
 }
 
-export interface RedisServer { url: string; port: number; dir: string; stop(): Promise<void>; restart(): Promise<void>; close(): Promise<void> }
+export interface RedisServer {
+  url: string;
+  port: number;
+  dir: string;
+  stop(): Promise<void>;
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
 
 /** Starts redis-server on a free loopback port in a new temporary directory. */
 export async function startRedis(options: { appendonly?: boolean } = {}): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'gradcov-redis-'));
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', options.appendonly ? 'yes' : 'no',
-    '--maxmemory-policy', 'noeviction', '--daemonize', 'no', '--protected-mode', 'yes'];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    options.appendonly ? 'yes' : 'no',
+    '--maxmemory-policy',
+    'noeviction',
+    '--daemonize',
+    'no',
+    '--protected-mode',
+    'yes',
+  ];
   let proc: Proc | undefined;
   const start = async () => {
     proc = new Proc(spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] }), 'redis-server');
@@ -132,34 +183,56 @@ export async function startRedis(options: { appendonly?: boolean } = {}): Promis
     url: `redis://127.0.0.1:${port}`,
     port,
     dir,
-    async stop() { await proc?.stop(); },
-    async restart() { await proc?.stop(); await start(); },
-    async close() { await proc?.stop(); rmSync(dir, { recursive: true, force: true }); },
+    async stop() {
+      await proc?.stop();
+    },
+    async restart() {
+      await proc?.stop();
+      await start();
+    },
+    async close() {
+      await proc?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
 /** Starts a worker process (test/e2e/fixtures/bullmq-worker.mjs, the built dist/) and waits until it listens. */
-export async function startWorkerProcess(env: Record<string, string | number>, name = 'worker'): Promise<Proc> {
-  const p = new Proc(spawn(process.execPath, ['test/e2e/fixtures/bullmq-worker.mjs'], {
-    cwd: root, env: { ...process.env, ...Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])) }, stdio: ['ignore', 'pipe', 'pipe'],
-  }), name);
+export async function startWorkerProcess(
+  env: Record<string, string | number>,
+  name = 'worker',
+): Promise<Proc> {
+  const p = new Proc(
+    spawn(process.execPath, ['test/e2e/fixtures/bullmq-worker.mjs'], {
+      cwd: root,
+      env: { ...process.env, ...Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+    name,
+  );
   await p.waitFor(/^READY$/, 90_000);
   return p;
 }
 
 /** Starts a coordinator process (test/e2e/fixtures/bullmq-coordinator.mjs). */
 export function startCoordinatorProcess(env: Record<string, string | number>, name = 'coordinator'): Proc {
-  return new Proc(spawn(process.execPath, ['test/e2e/fixtures/bullmq-coordinator.mjs'], {
-    cwd: root, env: { ...process.env, ...Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])) }, stdio: ['ignore', 'pipe', 'pipe'],
-  }), name);
+  return new Proc(
+    spawn(process.execPath, ['test/e2e/fixtures/bullmq-coordinator.mjs'], {
+      cwd: root,
+      env: { ...process.env, ...Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+    name,
+  );
 }
 
 /** How many times each index was started (from `START <kind> <i>` lines of the processes). */
 export function starts(procs: Proc[], kind = 'block'): Map<number, number> {
   const out = new Map<number, number>();
-  for (const p of procs) for (const l of p.lines) {
-    const m = l.match(new RegExp(`^START ${kind} (\\d+)$`));
-    if (m) out.set(Number(m[1]), (out.get(Number(m[1])) ?? 0) + 1);
-  }
+  for (const p of procs)
+    for (const l of p.lines) {
+      const m = l.match(new RegExp(`^START ${kind} (\\d+)$`));
+      if (m) out.set(Number(m[1]), (out.get(Number(m[1])) ?? 0) + 1);
+    }
   return out;
 }

@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 
 const script = fileURLToPath(new URL('./fixtures/builds.ts', import.meta.url));
 const run = (flags: string[], build: string) =>
-  JSON.parse(execFileSync(process.execPath, [...flags, '--import', 'tsx', script, build], { encoding: 'utf8' }));
+  JSON.parse(
+    execFileSync(process.execPath, [...flags, '--import', 'tsx', script, build], { encoding: 'utf8' }),
+  );
 
 test('auto picks relaxed SIMD where the engine has it, plain SIMD where it does not', () => {
   assert.equal(run([], 'auto').build, 'simd');
@@ -22,7 +24,8 @@ test('relaxed build: normals bit-identical, covariance within 1e-13 relative of 
   const relaxed = run(['--experimental-wasm-relaxed-simd'], 'relaxed-simd');
   assert.is(relaxed.build, 'relaxed-simd');
   assert.is(relaxed.normalsHash, plain.normalsHash);
-  let worst = 0, scale = 0;
+  let worst = 0,
+    scale = 0;
   for (let i = 0; i < plain.cov.length; i++) {
     worst = Math.max(worst, Math.abs(relaxed.cov[i] - plain.cov[i]));
     scale = Math.max(scale, Math.abs(plain.cov[i]));

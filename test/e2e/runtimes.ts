@@ -18,8 +18,17 @@ export interface Summary {
 }
 
 /** Runs a command and parses the last line of its output as JSON. */
-export function runJson<T = Summary>(cmd: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): T {
-  const out = execFileSync(cmd, args, { cwd: options.cwd ?? ROOT, env: options.env ?? process.env, encoding: 'utf8', timeout: 120_000 });
+export function runJson<T = Summary>(
+  cmd: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): T {
+  const out = execFileSync(cmd, args, {
+    cwd: options.cwd ?? ROOT,
+    env: options.env ?? process.env,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   const last = out.trim().split('\n').pop() ?? '';
   try {
     return JSON.parse(last) as T;
@@ -55,7 +64,10 @@ export function assertPlausible(s: Summary): void {
   assert.is(s.estimate.noiseVariance, 31);
   assert.ok(s.estimate.relativeError < 0.1, `estimate error ${s.estimate.relativeError}`);
   assert.ok(s.operatorNorm.converged);
-  assert.ok(s.operatorNorm.value / 256 > 0.95 && s.operatorNorm.value / 256 < 1.15, `norm ${s.operatorNorm.value}`);
+  assert.ok(
+    s.operatorNorm.value / 256 > 0.95 && s.operatorNorm.value / 256 < 1.15,
+    `norm ${s.operatorNorm.value}`,
+  );
 }
 
 /** Equal to the reference summary, every number to the last bit (JSON keeps doubles exactly). */

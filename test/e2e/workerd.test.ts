@@ -10,7 +10,9 @@ import { ROOT, assertSameAsReference } from './runtimes.js';
 
 test('workerd (miniflare): the .wasm imported as CompiledWasm; the same summary', async () => {
   const code = await bundle({
-    entry: 'worker', conditions: ['workerd', 'worker', 'browser'], format: 'esm',
+    entry: 'worker',
+    conditions: ['workerd', 'worker', 'browser'],
+    format: 'esm',
     wasm: {
       name: 'compiled-wasm',
       setup(b) {
@@ -23,7 +25,11 @@ test('workerd (miniflare): the .wasm imported as CompiledWasm; the same summary'
     compatibilityDate: '2025-01-01',
     modules: [
       { type: 'ESModule', path: `${ROOT}worker.js`, contents: code },
-      { type: 'CompiledWasm', path: `${ROOT}gradcov.wasm`, contents: readFileSync(`${ROOT}dist/gradcov.wasm`) },
+      {
+        type: 'CompiledWasm',
+        path: `${ROOT}gradcov.wasm`,
+        contents: readFileSync(`${ROOT}dist/gradcov.wasm`),
+      },
     ],
   });
   try {

@@ -22,7 +22,8 @@ function problem(rows: number, dim: number, seed: number) {
   }
   return { X, y, rows, dim };
 }
-const same = (a: Float64Array, b: Float64Array) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+const same = (a: Float64Array, b: Float64Array) =>
+  a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
 
 test('pool: the same bits for 1, 2 and 3 workers; equal to estimateHessian within merge rounding; one block equals it exactly', async () => {
   const data = problem(3000, 7, 1);
@@ -41,15 +42,28 @@ test('pool: the same bits for 1, 2 and 3 workers; equal to estimateHessian withi
     }
   }
   assert.is(results.length, 12);
-  for (const r of results) assert.ok(same(results[0]!.hessian, r.hessian) && same(results[0]!.mean, r.mean), 'worker-count and data-path independent');
+  for (const r of results)
+    assert.ok(
+      same(results[0]!.hessian, r.hessian) && same(results[0]!.mean, r.mean),
+      'worker-count and data-path independent',
+    );
   assert.ok(same(results[0]!.mean, results[2]!.mean));
   const ref = g.estimateHessian(data, w, { batchSize: 32, batches: 5000, seed: 4 });
   const scale = Math.max(...ref.hessian.map(Math.abs));
   const diff = Math.max(...ref.hessian.map((v, i) => Math.abs(v - results[1]!.hessian[i]!)));
-  assert.ok(diff <= 64 * Number.EPSILON * scale, `pool vs single thread: ${diff} (bound 64 eps ||C||max = ${64 * Number.EPSILON * scale})`);
+  assert.ok(
+    diff <= 64 * Number.EPSILON * scale,
+    `pool vs single thread: ${diff} (bound 64 eps ||C||max = ${64 * Number.EPSILON * scale})`,
+  );
   const pool = await createEstimatorPool({ workers: 2 });
   const one = await pool.estimateHessian(data, w, { batchSize: 32, batches: 600, seed: 4, firstBatch: 10 });
-  assert.ok(same(one.hessian, g.estimateHessian(data, w, { batchSize: 32, batches: 600, seed: 4, firstBatch: 10 }).hessian), 'one block: bit-identical');
+  assert.ok(
+    same(
+      one.hessian,
+      g.estimateHessian(data, w, { batchSize: 32, batches: 600, seed: 4, firstBatch: 10 }).hessian,
+    ),
+    'one block: bit-identical',
+  );
   await pool.close();
 });
 
@@ -67,27 +81,61 @@ test('pool: share() once, estimate many times; errors are the same TypeError/Ran
     [{ batchSize: 16, batches: 10, seed: 1, blockBatches: 0 }, RangeError, /`blockBatches`/],
     [{ batchSize: 16, batches: 10, seed: 'x' }, TypeError, /`seed`/],
   ] as const) {
-    try { await pool.estimateHessian(h, w, opts as never); assert.unreachable('accepted'); } catch (err) {
-      assert.instance(err, Kind); assert.match((err as Error).message, msg);
+    try {
+      await pool.estimateHessian(h, w, opts as never);
+      assert.unreachable('accepted');
+    } catch (err) {
+      assert.instance(err, Kind);
+      assert.match((err as Error).message, msg);
     }
   }
-  try { await pool.estimateHessian(h, new Float64Array(4), { batchSize: 16, batches: 10, seed: 1 }); assert.unreachable(); } catch (err) { assert.match((err as Error).message, /`w`/); }
+  try {
+    await pool.estimateHessian(h, new Float64Array(4), { batchSize: 16, batches: 10, seed: 1 });
+    assert.unreachable();
+  } catch (err) {
+    assert.match((err as Error).message, /`w`/);
+  }
   await pool.forget(h);
-  try { await pool.estimateHessian(h, w, { batchSize: 16, batches: 10, seed: 1 }); assert.unreachable(); } catch (err) { assert.match((err as Error).message, /share\(\)/); }
+  try {
+    await pool.estimateHessian(h, w, { batchSize: 16, batches: 10, seed: 1 });
+    assert.unreachable();
+  } catch (err) {
+    assert.match((err as Error).message, /share\(\)/);
+  }
   await pool.close();
-  try { await pool.estimateHessian(data, w, { batchSize: 16, batches: 10, seed: 1 }); assert.unreachable(); } catch (err) { assert.match((err as Error).message, /closed/); }
-  try { await createEstimatorPool({ workers: 0 }); assert.unreachable(); } catch (err) { assert.instance(err, RangeError); assert.match((err as Error).message, /`workers`/); }
+  try {
+    await pool.estimateHessian(data, w, { batchSize: 16, batches: 10, seed: 1 });
+    assert.unreachable();
+  } catch (err) {
+    assert.match((err as Error).message, /closed/);
+  }
+  try {
+    await createEstimatorPool({ workers: 0 });
+    assert.unreachable();
+  } catch (err) {
+    assert.instance(err, RangeError);
+    assert.match((err as Error).message, /`workers`/);
+  }
 });
 
 test('distributed: after set-up only w goes out and only gradients come back (every message checked); reaches the least-squares risk', async () => {
   const full = problem(4000, 5, 3);
   const shards = [0, 1, 2].map((k) => {
-    const a = Math.floor((k * full.rows) / 3), b = Math.floor(((k + 1) * full.rows) / 3);
+    const a = Math.floor((k * full.rows) / 3),
+      b = Math.floor(((k + 1) * full.rows) / 3);
     return { X: full.X.slice(a * 5, b * 5), y: full.y.slice(a, b), rows: b - a, dim: 5 };
   });
   const log: { dir: string; worker: number; msg: Record<string, unknown> }[] = [];
-  const tap: MessageTap = (dir, worker, msg) => log.push({ dir, worker, msg: msg as Record<string, unknown> });
-  const trainer = await createDistributedTrainer(shards, { rounds: 12, batchSize: 32, batchesPerRound: 3000, seed: 5, tap, workers: 3 });
+  const tap: MessageTap = (dir, worker, msg) =>
+    log.push({ dir, worker, msg: msg as Record<string, unknown> });
+  const trainer = await createDistributedTrainer(shards, {
+    rounds: 12,
+    batchSize: 32,
+    batchesPerRound: 3000,
+    seed: 5,
+    tap,
+    workers: 3,
+  });
   assert.is(trainer.threads, 3);
   const setup = log.length;
   const r = await trainer.train();
@@ -109,7 +157,11 @@ test('distributed: after set-up only w goes out and only gradients come back (ev
       assert.instance(msg.value, Float64Array);
       const holder = holderOf.get(`${worker}:${String(msg.id)}`)!;
       // batches x dim gradients and as many pair differences (hessianEstimator 'paired'), nothing else
-      assert.is((msg.value as Float64Array).length, 2 * perHolder[holder]! * 5, 'gradients and pair differences, nothing else');
+      assert.is(
+        (msg.value as Float64Array).length,
+        2 * perHolder[holder]! * 5,
+        'gradients and pair differences, nothing else',
+      );
     }
   }
   // no message of the rounds holds anything the size of a shard's X or y

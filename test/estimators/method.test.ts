@@ -13,12 +13,28 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  estimateHessian, calibratedNoiseVariance, syntheticRegression, pointAtMisfit, Rng, type InputDistribution,
+  estimateHessian,
+  calibratedNoiseVariance,
+  syntheticRegression,
+  pointAtMisfit,
+  Rng,
+  type InputDistribution,
 } from '../../src/node.js';
 import { setup, beforeAll } from '../helpers/helpers.js';
-import { relErrExact, bestScaleErrExact, secondMoment, batchGradientCovariance, trace, whitenedScale } from '../helpers/yardstick.js';
+import {
+  relErrExact,
+  bestScaleErrExact,
+  secondMoment,
+  batchGradientCovariance,
+  trace,
+  whitenedScale,
+} from '../helpers/yardstick.js';
 
-const DIM = 20, ROWS = 20000, N = 64, M = 20000, S2 = 1;
+const DIM = 20,
+  ROWS = 20000,
+  N = 64,
+  M = 20000,
+  S2 = 1;
 
 function problem(inputs: InputDistribution) {
   // Sigma with eigenvalues log-spaced on [1, 100] (condition number 100), a random rotation
@@ -32,7 +48,7 @@ beforeAll(test, async () => {
   gaussian = problem('gaussian');
 });
 
-test('the injected noise has variance tau2 exactly: the estimate\'s scale matches the exact batch covariance within 1.2%, at w* and away from it', () => {
+test("the injected noise has variance tau2 exactly: the estimate's scale matches the exact batch covariance within 1.2%, at w* and away from it", () => {
   // At any w the batch gradient's covariance for this data is (Cov(x r) + tau2 X'X/rows) / n
   // (yardstick.batchGradientCovariance). Its scale tr(T^-1 C_hat)/dim has relative sd about
   // sqrt(2 / (m dim)) = 0.0022 at m = 20000, dim 20; measured over 60 seeds: 0.9942-1.0070 at
@@ -40,12 +56,18 @@ test('the injected noise has variance tau2 exactly: the estimate\'s scale matche
   // +3% (s2 + 1.03 tau2 over s2 + tau2), a batch of n - 1 rows -1.6%, a divisor n + 1 -3%.
   const { data, wStar, H } = gaussian;
   const far = pointAtMisfit(H, wStar, new Rng(9).normals(new Float64Array(DIM)), N / 10);
-  for (const [where, w, seed] of [['w*', wStar, 1], ['misfit n/10', far, 2]] as const) {
+  for (const [where, w, seed] of [
+    ['w*', wStar, 1],
+    ['misfit n/10', far, 2],
+  ] as const) {
     const est = estimateHessian(data, w, { batchSize: N, batches: M, seed, baseNoiseVariance: S2 });
     assert.is(est.noiseVariance, N - S2, 'tau2 = n - s2');
     const T = batchGradientCovariance(data, w, N, N - S2);
     const scale = whitenedScale(est.hessian, T, DIM);
-    assert.ok(Math.abs(scale - 1) <= 0.012, `${where}: scale of C_hat against the exact batch covariance ${scale}`);
+    assert.ok(
+      Math.abs(scale - 1) <= 0.012,
+      `${where}: scale of C_hat against the exact batch covariance ${scale}`,
+    );
     // the same through the plain trace (measured 0.9895-1.012 over 60 seeds; bound 2%)
     const tr = trace(est.hessian, DIM) / trace(T, DIM);
     assert.ok(Math.abs(tr - 1) <= 0.02, `${where}: trace ratio ${tr}`);
@@ -64,7 +86,7 @@ test('calibrated (s2 + tau2 = n) at the optimum: relative error < 0.045 (Gaussia
   assert.ok(err < 0.045, `relative error ${err}`);
 });
 
-test('calibrated far from the optimum (misfit d\'Hd = n/10): matches the predicted bias (< 0.05); 0.1 < error against H < 0.25', () => {
+test("calibrated far from the optimum (misfit d'Hd = n/10): matches the predicted bias (< 0.05); 0.1 < error against H < 0.25", () => {
   const { data, wStar, H } = gaussian;
   const w = pointAtMisfit(H, wStar, new Rng(9).normals(new Float64Array(DIM)), N / 10);
   const d = w.map((v, i) => v - wStar[i]!);
@@ -119,8 +141,12 @@ for (const kind of ['rademacher', 'uniform'] as InputDistribution[]) {
 
 test('sampling error shrinks like sqrt(r/m): 16x the batches, 1/4 the error, and error / sqrt(r/m) in [1, 2.2] at both m', () => {
   const { data, wStar, H } = gaussian;
-  const e = (m: number, seed: number) => relErrExact(
-    estimateHessian(data, wStar, { batchSize: N, batches: m, seed, baseNoiseVariance: S2 }).hessian, H, DIM);
+  const e = (m: number, seed: number) =>
+    relErrExact(
+      estimateHessian(data, wStar, { batchSize: N, batches: m, seed, baseNoiseVariance: S2 }).hessian,
+      H,
+      DIM,
+    );
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b) / xs.length;
   const small = mean([1, 2, 3, 4, 5].map((s) => e(1000, 10 + s)));
   const large = mean([1, 2, 3, 4, 5].map((s) => e(16000, 20 + s)));
@@ -133,7 +159,10 @@ test('sampling error shrinks like sqrt(r/m): 16x the batches, 1/4 the error, and
   // m = 16000 near 2.3-2.5.
   const ratio = large / small;
   assert.ok(ratio > 0.17 && ratio < 0.45, `ratio ${ratio} (expected ~0.25)`);
-  for (const [m, err] of [[1000, small], [16000, large]] as const) {
+  for (const [m, err] of [
+    [1000, small],
+    [16000, large],
+  ] as const) {
     const c = err / Math.sqrt(r / m);
     assert.ok(c > 1 && c < 2.2, `m ${m}: error ${err} = ${c} sqrt(r/m), sqrt(r/m) = ${Math.sqrt(r / m)}`);
   }

@@ -18,7 +18,8 @@ test('plain arrays give the RegressionDataset result bit for bit, every method',
   const ds = new g.RegressionDataset(data);
   for (const method of ['calibrated', 'paired', 'debiased', 'two-level'] as const) {
     const opts = method === 'two-level' ? { ...OPTS, method, noiseLevels: [16, 0] } : { ...OPTS, method };
-    const a = g.estimateHessian(data, w, opts), b = g.estimateHessian(ds, w, opts);
+    const a = g.estimateHessian(data, w, opts),
+      b = g.estimateHessian(ds, w, opts);
     assertSameValues(a.hessian, b.hessian, `${method} hessian`);
   }
   ds.dispose();
@@ -33,7 +34,10 @@ test('no stale state: X and y changed in place between calls are read afresh', (
   const ds = new g.RegressionDataset(data);
   assertSameValues(second, g.estimateHessian(ds, w, OPTS).hessian, 'the changed data');
   ds.dispose();
-  assert.ok(first.some((v, i) => v !== second[i]), 'the change shows in the result');
+  assert.ok(
+    first.some((v, i) => v !== second[i]),
+    'the change shows in the result',
+  );
 });
 
 test('a non-finite X or y is refused with the message naming it, nothing left allocated', () => {
@@ -41,13 +45,19 @@ test('a non-finite X or y is refused with the message naming it, nothing left al
   g.estimateHessian(data, w, OPTS); // warm: the scratch blocks that persist are made
   const live = wasmLiveBytes();
   for (const [where, i, v, msg] of [
-    ['X', 0, Number.NaN, /data\.X.*row 0/], ['X', 299, Number.POSITIVE_INFINITY, /data\.X.*row 99/],
-    ['X', 17, Number.NEGATIVE_INFINITY, /data\.X/], ['y', 42, Number.NaN, /data\.y/],
+    ['X', 0, Number.NaN, /data\.X.*row 0/],
+    ['X', 299, Number.POSITIVE_INFINITY, /data\.X.*row 99/],
+    ['X', 17, Number.NEGATIVE_INFINITY, /data\.X/],
+    ['y', 42, Number.NaN, /data\.y/],
   ] as const) {
     const arr = where === 'X' ? data.X : data.y;
     const keep = arr[i]!;
     arr[i] = v;
-    assert.throws(() => g.estimateHessian(data, w, OPTS), (e: Error) => e instanceof RangeError && msg.test(e.message), `${where}[${i}] = ${v}`);
+    assert.throws(
+      () => g.estimateHessian(data, w, OPTS),
+      (e: Error) => e instanceof RangeError && msg.test(e.message),
+      `${where}[${i}] = ${v}`,
+    );
     assert.is(wasmLiveBytes(), live, `${where}[${i}]: nothing left allocated`);
     arr[i] = keep;
   }
@@ -64,13 +74,19 @@ test('wasm firstNonFinite equals the plain scan at edge lengths and positions', 
       const a = new Float64Array(n).map((_, i) => i - 3.5);
       if (bad >= 0) a[bad] = bad % 3 === 0 ? Number.NaN : bad % 3 === 1 ? Infinity : -Infinity;
       assert.is(wasmFirstNonFinite(a), firstNonFinite(a), `n ${n} bad ${bad}`);
-      if (bad >= 0 && bad + 1 < n) { a[n - 1] = Number.NaN; assert.is(wasmFirstNonFinite(a), bad, `n ${n}: the first of two`); }
+      if (bad >= 0 && bad + 1 < n) {
+        a[n - 1] = Number.NaN;
+        assert.is(wasmFirstNonFinite(a), bad, `n ${n}: the first of two`);
+      }
     }
   }
 });
 
 function wasmFirstNonFinite(a: Float64Array): number {
-  return withBlocks([Math.max(8, a.byteLength)], 'test', (p) => { copyIn(p!, a); return wasm().firstNonFinite(p!, a.length); });
+  return withBlocks([Math.max(8, a.byteLength)], 'test', (p) => {
+    copyIn(p!, a);
+    return wasm().firstNonFinite(p!, a.length);
+  });
 }
 
 test.run();

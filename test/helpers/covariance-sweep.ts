@@ -43,9 +43,18 @@ function errorUnits(got: ArrayLike<number>, want: ArrayLike<number>, scale: numb
 export function covarianceSweep(): { cases: number; failures: string[] } {
   const failures: string[] = [];
   let cases = 0;
-  const check = (what: string, acc: g.GradientCovariance, G: ArrayLike<number>, rows: number, dim: number): void => {
+  const check = (
+    what: string,
+    acc: g.GradientCovariance,
+    G: ArrayLike<number>,
+    rows: number,
+    dim: number,
+  ): void => {
     cases++;
-    if (acc.count !== rows) { failures.push(`${what}: count ${acc.count}, want ${rows}`); return; }
+    if (acc.count !== rows) {
+      failures.push(`${what}: count ${acc.count}, want ${rows}`);
+      return;
+    }
     if (rows < 2) {
       // no covariance yet; the mean must still be exact to rounding
       const want = rows === 0 ? new Float64Array(dim) : Float64Array.from({ length: dim }, (_, c) => G[c]!);
@@ -56,7 +65,8 @@ export function covarianceSweep(): { cases: number; failures: string[] } {
     const want = ref.covariance(G, rows, dim);
     const uc = errorUnits(acc.covariance(), want.cov, maxAbs(want.cov) + 1);
     const um = errorUnits(acc.mean(), want.mean, maxAbs(want.mean) + 1);
-    if (!(uc <= 1 && um <= 1)) failures.push(`${what}: covariance off by ${uc.toFixed(2)}, mean by ${um.toFixed(2)} units of 64 eps`);
+    if (!(uc <= 1 && um <= 1))
+      failures.push(`${what}: covariance off by ${uc.toFixed(2)}, mean by ${um.toFixed(2)} units of 64 eps`);
   };
   for (const dim of SWEEP_DIMS) {
     for (const rows of SWEEP_ROWS) {
@@ -66,14 +76,19 @@ export function covarianceSweep(): { cases: number; failures: string[] } {
       one.dispose();
       for (const split of [1, 3, 300]) {
         if (split >= rows || (dim > 9 && split !== 300)) continue;
-        const two = new g.GradientCovariance(dim).addBatch(G.subarray(0, split * dim)).addBatch(G.subarray(split * dim));
+        const two = new g.GradientCovariance(dim)
+          .addBatch(G.subarray(0, split * dim))
+          .addBatch(G.subarray(split * dim));
         check(`dim ${dim} rows ${rows} in two calls split at ${split}`, two, G, rows, dim);
         two.dispose();
       }
     }
     // a common offset much larger than the spread (block centring plus the merge term)
-    const rows = 600, G = data(rows, dim, dim, 1e3);
-    const off = new g.GradientCovariance(dim).addBatch(G.subarray(0, 100 * dim)).addBatch(G.subarray(100 * dim));
+    const rows = 600,
+      G = data(rows, dim, dim, 1e3);
+    const off = new g.GradientCovariance(dim)
+      .addBatch(G.subarray(0, 100 * dim))
+      .addBatch(G.subarray(100 * dim));
     check(`dim ${dim} rows ${rows} offset 1e3`, off, G, rows, dim);
     off.dispose();
     // f32 input: the kernel reads float32 rows

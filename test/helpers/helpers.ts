@@ -15,7 +15,8 @@ let debugBytes: Uint8Array | undefined;
  */
 export async function setup(): Promise<void> {
   try {
-    if (BUILD === 'debug') await g.init(debugBytes ??= readFileSync(new URL('../../dist/gradcov.debug.wasm', import.meta.url)));
+    if (BUILD === 'debug')
+      await g.init((debugBytes ??= readFileSync(new URL('../../dist/gradcov.debug.wasm', import.meta.url))));
     else await g.init();
   } catch (err) {
     console.error('test setup failed (the suite is counted as failed):', err);
@@ -44,9 +45,12 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 export function assertSameValues<T>(got: ArrayLike<T>, want: ArrayLike<T>, what = 'values'): void {
   if (got.length !== want.length) throw new Error(`${what}: length ${got.length}, expected ${want.length}`);
   for (let i = 0; i < got.length; i++) {
-    const a = got[i], b = want[i];
+    const a = got[i],
+      b = want[i];
     if (!(a === b || (a !== a && b !== b))) {
-      throw new Error(`${what}: index ${i} is ${String(got[i])}, expected ${String(want[i])} (first of the differences)`);
+      throw new Error(
+        `${what}: index ${i} is ${String(got[i])}, expected ${String(want[i])} (first of the differences)`,
+      );
     }
   }
 }
@@ -70,7 +74,8 @@ export function ulpDistance(a: number, b: number): number {
   const buf = new DataView(new ArrayBuffer(16));
   buf.setFloat64(0, a);
   buf.setFloat64(8, b);
-  const ia = buf.getBigInt64(0), ib = buf.getBigInt64(8);
+  const ia = buf.getBigInt64(0),
+    ib = buf.getBigInt64(8);
   const ka = ia < 0n ? -(ia & 0x7fffffffffffffffn) : ia;
   const kb = ib < 0n ? -(ib & 0x7fffffffffffffffn) : ib;
   return Number(ka > kb ? ka - kb : kb - ka);
@@ -80,8 +85,23 @@ export function ulpDistance(a: number, b: number): number {
 export function normalCdf(x: number): number {
   const z = Math.abs(x) / Math.SQRT2;
   const t = 1 / (1 + 0.5 * z);
-  const erfc = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
-    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  const erfc =
+    t *
+    Math.exp(
+      -z * z -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t *
+                      (-0.18628806 +
+                        t *
+                          (0.27886807 +
+                            t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
   return x >= 0 ? 1 - erfc / 2 : erfc / 2;
 }
 
@@ -101,7 +121,10 @@ export function ksStatistic(sample: Float64Array, cdf: (x: number) => number): n
  * `suite.before(fn)` whose error is printed: uvu 0.5 counts a suite whose before hook throws
  * as failed (0 / N) but prints no message.
  */
-export function beforeAll(suite: { before(fn: () => Promise<void> | void): void }, fn: () => Promise<void> | void): void {
+export function beforeAll(
+  suite: { before(fn: () => Promise<void> | void): void },
+  fn: () => Promise<void> | void,
+): void {
   suite.before(async () => {
     try {
       await fn();
@@ -125,19 +148,28 @@ export function checkBadInputs(fn: string, rows: BadInputRow[]): void {
   for (const [label, call, Kind, param, value, extra] of rows) {
     const where = `${fn}: ${label}`;
     let caught: unknown;
-    try { call(); } catch (err) { caught = err; }
+    try {
+      call();
+    } catch (err) {
+      caught = err;
+    }
     assert.ok(caught instanceof Kind, `${where}: expected ${Kind.name}, got ${String(caught)}`);
     const msg = (caught as Error).message;
     assert.ok(msg.includes('`' + param + '`'), `${where}: message does not name \`${param}\`: ${msg}`);
     assert.ok(/must/.test(msg), `${where}: message states no rule: ${msg}`);
-    if (typeof value === 'string') assert.ok(msg.includes(value), `${where}: message does not show ${value}: ${msg}`);
+    if (typeof value === 'string')
+      assert.ok(msg.includes(value), `${where}: message does not show ${value}: ${msg}`);
     else assert.match(msg, value, where);
     if (extra) assert.match(msg, extra, where);
   }
 }
 
 /** A seeded regression problem with Gaussian X, y and w (streams 1, 2, 3 of `seed`). */
-export function regressionProblem(rows: number, dim: number, seed: number): { data: { X: Float64Array; y: Float64Array; rows: number; dim: number }; w: Float64Array } {
+export function regressionProblem(
+  rows: number,
+  dim: number,
+  seed: number,
+): { data: { X: Float64Array; y: Float64Array; rows: number; dim: number }; w: Float64Array } {
   const X = normals(rows * dim, seed, 1);
   const y = normals(rows, seed, 2);
   const w = normals(dim, seed, 3);

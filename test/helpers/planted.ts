@@ -25,7 +25,12 @@ export function plantedSpectrumOf(dim: number): Float64Array {
  * - trace = the sum of the diagonal.
  * Returns the result and the seconds it took.
  */
-export async function checkPlanted(dim: number, n: number, m: number, l: number): Promise<{ result: g.SketchedCurvature; seconds: number }> {
+export async function checkPlanted(
+  dim: number,
+  n: number,
+  m: number,
+  l: number,
+): Promise<{ result: g.SketchedCurvature; seconds: number }> {
   const s = plantedSpectrumOf(dim);
   const p = g.plantedSpectrum({ spectrum: s, batchSize: n, seed: 7 });
   const c: number[] = [];
@@ -42,24 +47,40 @@ export async function checkPlanted(dim: number, n: number, m: number, l: number)
     return p.oracle(req);
   };
   const t0 = performance.now();
-  const r = await g.estimateCurvature(oracle, { dim, batchSize: n, batches: m, seed: 3, method: 'paired', sketch: { size: l }, concurrency: 1 });
+  const r = await g.estimateCurvature(oracle, {
+    dim,
+    batchSize: n,
+    batches: m,
+    seed: 3,
+    method: 'paired',
+    sketch: { size: l },
+    concurrency: 1,
+  });
   const seconds = (performance.now() - t0) / 1000;
   assert.is(r.eigenvalues.length, Math.min(10, l - 1));
   assert.is(r.eigenvectors.length, r.eigenvalues.length * dim);
   for (let i = 0; i < 4; i++) {
     const t = 4 * s[i]! * Math.sqrt((2 + 6 / n) / m) + p.trace / m;
-    assert.ok(r.eigenvalues[i]! - t <= s[i]! && s[i]! <= r.upper[i]! + t,
-      `dim ${dim}: s_${i} = ${s[i]} outside [${r.eigenvalues[i]} - ${t}, ${r.upper[i]} + ${t}]`);
+    assert.ok(
+      r.eigenvalues[i]! - t <= s[i]! && s[i]! <= r.upper[i]! + t,
+      `dim ${dim}: s_${i} = ${s[i]} outside [${r.eigenvalues[i]} - ${t}, ${r.upper[i]} + ${t}]`,
+    );
     // its eigenvector: the planted column of Q (|cos| near 1 for a separated outlier)
     const q = p.eigenvector(i);
     let dot = 0;
     for (let j = 0; j < dim; j++) dot += q[j]! * r.eigenvectors[i * dim + j]!;
     assert.ok(Math.abs(dot) > 0.9, `dim ${dim}: eigenvector ${i} |cos| ${Math.abs(dot)}`);
   }
-  let sc = 0, sc2 = 0;
-  for (const v of c) { sc += v; sc2 += v * v; }
-  const mu = p.diagonal * sc / m, sd = mu * Math.sqrt(2 * sc2) / sc;
-  let worst = 0, sum = 0;
+  let sc = 0,
+    sc2 = 0;
+  for (const v of c) {
+    sc += v;
+    sc2 += v * v;
+  }
+  const mu = (p.diagonal * sc) / m,
+    sd = (mu * Math.sqrt(2 * sc2)) / sc;
+  let worst = 0,
+    sum = 0;
   for (let j = 0; j < dim; j++) {
     worst = Math.max(worst, Math.abs((r.diagonal[j]! - mu) / sd));
     sum += r.diagonal[j]!;
@@ -68,10 +89,16 @@ export async function checkPlanted(dim: number, n: number, m: number, l: number)
   let s2 = 0;
   for (const v of s) s2 += v * v;
   const sdTrace = Math.sqrt(2 * sc2 * s2) / m;
-  assert.ok(Math.abs(r.trace - p.trace * sc / m) < 4 * sdTrace, `dim ${dim}: trace ${r.trace}, expected ${p.trace * sc / m} +- ${sdTrace}`);
+  assert.ok(
+    Math.abs(r.trace - (p.trace * sc) / m) < 4 * sdTrace,
+    `dim ${dim}: trace ${r.trace}, expected ${(p.trace * sc) / m} +- ${sdTrace}`,
+  );
   let top = 0;
   for (let k = 0; k < r.eigenvalues.length; k++) {
-    assert.ok(r.shrinkage <= (r.trace - top) / (l - k) * (1 + 1e-9), `dim ${dim}: shrinkage ${r.shrinkage} above the FD bound at k = ${k}`);
+    assert.ok(
+      r.shrinkage <= ((r.trace - top) / (l - k)) * (1 + 1e-9),
+      `dim ${dim}: shrinkage ${r.shrinkage} above the FD bound at k = ${k}`,
+    );
     top += r.eigenvalues[k]!;
   }
   assert.ok(Math.abs(r.trace - sum) <= 1e-9 * r.trace, 'trace = sum of the diagonal');

@@ -26,9 +26,13 @@ export function figureProblems(name: string, spec: Obj): string[] {
       const e = enc[ch];
       if (!e || e.type !== 'quantitative' || !e.field) continue;
       const log = e.scale?.type === 'log';
-      const vals = [...numbers(rows, e.field, log), ...(enc[`${ch}2`]?.field ? numbers(rows, enc[`${ch}2`].field, log) : [])];
+      const vals = [
+        ...numbers(rows, e.field, log),
+        ...(enc[`${ch}2`]?.field ? numbers(rows, enc[`${ch}2`].field, log) : []),
+      ];
       if (!vals.length) continue;
-      const lo = Math.min(...vals), hi = Math.max(...vals);
+      const lo = Math.min(...vals),
+        hi = Math.max(...vals);
       const dom = e.scale?.domain as number[] | undefined;
       const tol = dom ? 1e-9 * (Math.abs(dom[0]!) + Math.abs(dom[1]!)) : 0;
       if (dom && (lo < dom[0]! - tol || hi > dom[1]! + tol)) {
@@ -36,20 +40,30 @@ export function figureProblems(name: string, spec: Obj): string[] {
       }
       const ticks = e.axis?.values as number[] | undefined;
       if (log && (!ticks || Math.min(...ticks) > lo * (1 + 1e-9) || Math.max(...ticks) < hi * (1 - 1e-9))) {
-        problems.push(`${name}: log ${ch} axis (${e.field}) labelled at [${ticks ? [Math.min(...ticks), Math.max(...ticks)] : 'default ticks'}] does not cover its data [${lo}, ${hi}]`);
+        problems.push(
+          `${name}: log ${ch} axis (${e.field}) labelled at [${ticks ? [Math.min(...ticks), Math.max(...ticks)] : 'default ticks'}] does not cover its data [${lo}, ${hi}]`,
+        );
       }
     }
     // each series' colour, marker and dash, gathered over the layers that draw it
     const color = enc.color;
-    if (color?.type === 'nominal' && Array.isArray(color.scale?.domain) && Array.isArray(color.scale?.range)) {
+    if (
+      color?.type === 'nominal' &&
+      Array.isArray(color.scale?.domain) &&
+      Array.isArray(color.scale?.range)
+    ) {
       const drawn = new Set(rows.map((r) => String(r[color.field])));
       color.scale.domain.forEach((s: string, i: number) => {
         if (!drawn.has(s)) return;
         const look = series.get(s) ?? {};
         look.color = color.scale.range[i];
-        for (const [ch, key] of [['shape', 'marker'], ['strokeDash', 'dash']] as const) {
+        for (const [ch, key] of [
+          ['shape', 'marker'],
+          ['strokeDash', 'dash'],
+        ] as const) {
           const e = enc[ch];
-          const j = e?.field === color.field && Array.isArray(e.scale?.domain) ? e.scale.domain.indexOf(s) : -1;
+          const j =
+            e?.field === color.field && Array.isArray(e.scale?.domain) ? e.scale.domain.indexOf(s) : -1;
           if (j >= 0) look[key] = JSON.stringify(e.scale.range[j]);
         }
         series.set(s, look);
@@ -61,7 +75,9 @@ export function figureProblems(name: string, spec: Obj): string[] {
     const markers = [...series.values()].some((l) => l.marker !== undefined);
     const seen = new Map<string, string>();
     for (const [s, l] of series) {
-      const key = markers ? `colour ${l.color} and marker ${l.marker}` : `colour ${l.color}${l.dash ? ` and dash ${l.dash}` : ''}`;
+      const key = markers
+        ? `colour ${l.color} and marker ${l.marker}`
+        : `colour ${l.color}${l.dash ? ` and dash ${l.dash}` : ''}`;
       if (seen.has(key)) problems.push(`${name}${panel}: series "${seen.get(key)}" and "${s}" share ${key}`);
       else seen.set(key, s);
     }

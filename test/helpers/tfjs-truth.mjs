@@ -6,14 +6,18 @@
 
 /** Exact G (dim x dim, Float64Array) of `forward` (x: Tensor2D [1, f] -> [1, k]) over the rows of xs. */
 export function exactGaussNewton(tf, forward, vars, xs) {
-  const rows = xs.shape[0], features = xs.shape[1];
+  const rows = xs.shape[0],
+    features = xs.shape[1];
   const dim = vars.reduce((s, v) => s + v.size, 0);
   const G = new Float64Array(dim * dim);
   const k = tf.tidy(() => forward(tf.slice(xs, [0, 0], [1, features])).shape[1]);
   for (let i = 0; i < rows; i++) {
     for (let c = 0; c < k; c++) {
       const J = tf.tidy(() => {
-        const { grads, value } = tf.variableGrads(() => tf.sum(tf.slice(forward(tf.slice(xs, [i, 0], [1, features])), [0, c], [1, 1])), vars);
+        const { grads, value } = tf.variableGrads(
+          () => tf.sum(tf.slice(forward(tf.slice(xs, [i, 0], [1, features])), [0, c], [1, 1])),
+          vars,
+        );
         value.dispose();
         return tf.concat(vars.map((v) => tf.reshape(grads[v.name], [-1]))).dataSync();
       });

@@ -5,7 +5,12 @@
 import { jacobiEigenvalues } from '../../src/reference/spectral.js';
 import { choleskyFactor, solve } from '../../src/reference/cholesky.js';
 
-interface Data { X: Float64Array; y: Float64Array; rows: number; dim: number }
+interface Data {
+  X: Float64Array;
+  y: Float64Array;
+  rows: number;
+  dim: number;
+}
 
 /** ||A||_2 of a symmetric matrix: the largest |eigenvalue| by Jacobi. */
 export function normExact(A: Float64Array, dim: number): number {
@@ -21,12 +26,24 @@ export function relErrExact(estimate: ArrayLike<number>, truth: Float64Array, di
 }
 
 /** min over c > 0 of ||c C - H|| / ||H||, by golden-section search on log c (unimodal: convex in c). */
-export function bestScaleErrExact(C: Float64Array, H: Float64Array, dim: number): { error: number; scale: number } {
-  let lo = 0.01, hi = 100;
-  const f = (c: number) => relErrExact(C.map((v) => v * c), H, dim);
+export function bestScaleErrExact(
+  C: Float64Array,
+  H: Float64Array,
+  dim: number,
+): { error: number; scale: number } {
+  let lo = 0.01,
+    hi = 100;
+  const f = (c: number) =>
+    relErrExact(
+      C.map((v) => v * c),
+      H,
+      dim,
+    );
   for (let k = 0; k < 60; k++) {
-    const a = lo * (hi / lo) ** 0.382, b = lo * (hi / lo) ** 0.618;
-    if (f(a) < f(b)) hi = b; else lo = a;
+    const a = lo * (hi / lo) ** 0.382,
+      b = lo * (hi / lo) ** 0.618;
+    if (f(a) < f(b)) hi = b;
+    else lo = a;
   }
   const scale = Math.sqrt(lo * hi);
   return { error: f(scale), scale };
@@ -53,12 +70,17 @@ export function secondMoment(d: Data): Float64Array {
  */
 export function batchGradientCovariance(d: Data, w: Float64Array, n: number, tau2: number): Float64Array {
   const { X, y, rows, dim } = d;
-  const mean = new Float64Array(dim), zz = new Float64Array(dim * dim), xx = new Float64Array(dim * dim);
+  const mean = new Float64Array(dim),
+    zz = new Float64Array(dim * dim),
+    xx = new Float64Array(dim * dim);
   const z = new Float64Array(dim);
   for (let r = 0; r < rows; r++) {
     let res = -y[r]!;
     for (let c = 0; c < dim; c++) res += X[r * dim + c]! * w[c]!;
-    for (let c = 0; c < dim; c++) { z[c] = X[r * dim + c]! * res; mean[c]! += z[c]! / rows; }
+    for (let c = 0; c < dim; c++) {
+      z[c] = X[r * dim + c]! * res;
+      mean[c]! += z[c]! / rows;
+    }
     for (let i = 0; i < dim; i++) {
       for (let j = 0; j < dim; j++) {
         zz[i * dim + j]! += z[i]! * z[j]!;
@@ -69,7 +91,7 @@ export function batchGradientCovariance(d: Data, w: Float64Array, n: number, tau
   const C = new Float64Array(dim * dim);
   for (let i = 0; i < dim; i++) {
     for (let j = 0; j < dim; j++) {
-      C[i * dim + j] = (zz[i * dim + j]! / rows - mean[i]! * mean[j]! + tau2 * xx[i * dim + j]! / rows) / n;
+      C[i * dim + j] = (zz[i * dim + j]! / rows - mean[i]! * mean[j]! + (tau2 * xx[i * dim + j]!) / rows) / n;
     }
   }
   return C;

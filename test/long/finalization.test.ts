@@ -9,9 +9,14 @@ import { fileURLToPath } from 'node:url';
 
 test('undisposed GradientCovariance objects are freed after collection: memory stays bounded', () => {
   const script = fileURLToPath(new URL('./fixtures/finalize.ts', import.meta.url));
-  const out = JSON.parse(execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', script], { encoding: 'utf8', timeout: 300000 }));
+  const out = JSON.parse(
+    execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', script], {
+      encoding: 'utf8',
+      timeout: 300000,
+    }),
+  );
   assert.ok(out.peak <= 64 * 2 ** 20, `peak ${out.peak} bytes for ${out.created} undisposed accumulators`);
-  assert.ok(out.peak < out.created * out.stateBytes / 8, 'most of the state was reclaimed');
+  assert.ok(out.peak < (out.created * out.stateBytes) / 8, 'most of the state was reclaimed');
 });
 
 test.run();

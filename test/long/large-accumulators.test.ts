@@ -15,20 +15,32 @@ const row = (dim: number, seed: number) => new g.Rng(seed).normals(new Float64Ar
 function check(name: string, acc: g.GradientCovariance, r1: Float64Array, r2: Float64Array): void {
   const d = acc.dim;
   const mean = acc.mean();
-  for (let i = 0; i < d; i += 97) assert.ok(Math.abs(mean[i] - (r1[i] + r2[i]) / 2) <= 1e-12, `${name} mean[${i}]`);
+  for (let i = 0; i < d; i += 97)
+    assert.ok(Math.abs(mean[i] - (r1[i] + r2[i]) / 2) <= 1e-12, `${name} mean[${i}]`);
   const M = acc.comoment();
   for (let i = 0; i < d; i += 331) {
     for (let j = i % 7; j < d; j += 293) {
       const want = ((r1[i] - r2[i]) * (r1[j] - r2[j])) / 2;
-      assert.ok(Math.abs(M[i * d + j] - want) <= 1e-10, `${name} comoment[${i}, ${j}] = ${M[i * d + j]}, want ${want}`);
+      assert.ok(
+        Math.abs(M[i * d + j] - want) <= 1e-10,
+        `${name} comoment[${i}, ${j}] = ${M[i * d + j]}, want ${want}`,
+      );
     }
   }
 }
 
-for (const [small, large] of [[8192, 8600], [11404, 11584], [8192, 11584]]) {
+for (const [small, large] of [
+  [8192, 8600],
+  [11404, 11584],
+  [8192, 11584],
+]) {
   test(`dims ${small} and ${large}: the larger where a freed ${small} block was, neither overwrites the other`, () => {
     const live: g.GradientCovariance[] = [];
-    const make = (dim: number) => { const c = new g.GradientCovariance(dim); live.push(c); return c; };
+    const make = (dim: number) => {
+      const c = new g.GradientCovariance(dim);
+      live.push(c);
+      return c;
+    };
     try {
       const freed = new g.GradientCovariance(small);
       const pin = make(4).add(new Float64Array([1, 2, 3, 4]));
@@ -36,7 +48,10 @@ for (const [small, large] of [[8192, 8600], [11404, 11584], [8192, 11584]]) {
       const a = make(large);
       const b = make(small);
       const [a1, a2, b1, b2] = [row(large, 1), row(large, 2), row(small, 3), row(small, 4)];
-      a.add(a1); b.add(b1); a.add(a2); b.add(b2);
+      a.add(a1);
+      b.add(b1);
+      a.add(a2);
+      b.add(b2);
       assert.equal([...pin.mean()], [1, 2, 3, 4], 'the small block beside them is untouched');
       assert.is(pin.count, 1);
       // comoment() copies through a wasm block as large as the co-moment: b's first, then

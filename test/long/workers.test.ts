@@ -13,11 +13,19 @@ test('4 workers at once == one after another', async () => {
   await g.init(undefined, { build: 'simd' });
   const seeds = [1, 2, 3, 4];
   const url = new URL('./fixtures/worker.mjs', import.meta.url);
-  const parallel = await Promise.all(seeds.map((seed) => new Promise((resolve, reject) => {
-    const w = new Worker(url, { workerData: { seed } });
-    w.once('message', (m) => { resolve(m); void w.terminate(); });
-    w.once('error', reject);
-  })));
+  const parallel = await Promise.all(
+    seeds.map(
+      (seed) =>
+        new Promise((resolve, reject) => {
+          const w = new Worker(url, { workerData: { seed } });
+          w.once('message', (m) => {
+            resolve(m);
+            void w.terminate();
+          });
+          w.once('error', reject);
+        }),
+    ),
+  );
   const sequential = seeds.map((seed) => runTask(g, seed));
   for (let i = 0; i < seeds.length; i++) {
     assert.equal(parallel[i], sequential[i], `seed ${seeds[i]}`);
@@ -30,8 +38,9 @@ test('4 workers at once == one after another', async () => {
 // (alternating which one, idle and mid-call) always ends in a replaced worker giving the
 // same bits; 100 share/forget cycles of a 4 MB data set leave every worker's reserved
 // wasm memory where the first cycle left it (no leak of the workers' copies).
-test('pool: 20 worker deaths, each replaced with the same bits; 100 share/forget cycles do not grow the workers\' memory', async () => {
-  const rows = 20000, dim = 24;
+test("pool: 20 worker deaths, each replaced with the same bits; 100 share/forget cycles do not grow the workers' memory", async () => {
+  const rows = 20000,
+    dim = 24;
   const X = new g.Rng(1).normals(new Float64Array(rows * dim));
   const y = new g.Rng(2).normals(new Float64Array(rows));
   const data = { X, y, rows, dim };
@@ -44,11 +53,17 @@ test('pool: 20 worker deaths, each replaced with the same bits; 100 share/forget
     const ref = (await pool.estimateHessian(h, w, opts)).hessian;
     let midCall = 0;
     for (let i = 0; i < 20; i++) {
-      const running = pool.estimateHessian(h, w, opts).then(() => 'finished', () => 'rejected');
+      const running = pool.estimateHessian(h, w, opts).then(
+        () => 'finished',
+        () => 'rejected',
+      );
       if (i % 2) await new Promise((r) => setTimeout(r, 2));
       await poolTransports(pool)[i % 2]!.terminate();
       if ((await running) === 'rejected') midCall++;
-      assert.ok(same((await pool.estimateHessian(h, w, opts)).hessian, ref), `death ${i}: same bits after the replacement`);
+      assert.ok(
+        same((await pool.estimateHessian(h, w, opts)).hessian, ref),
+        `death ${i}: same bits after the replacement`,
+      );
     }
     assert.ok(midCall >= 1, `some deaths hit a running call (${midCall})`);
     await pool.forget(h);
@@ -60,7 +75,11 @@ test('pool: 20 worker deaths, each replaced with the same bits; 100 share/forget
       await pool.forget(hi);
       first ??= await pool.wasmMemoryBytes();
     }
-    assert.equal(await pool.wasmMemoryBytes(), first, 'reserved wasm memory per worker after 1 and 100 cycles');
+    assert.equal(
+      await pool.wasmMemoryBytes(),
+      first,
+      'reserved wasm memory per worker after 1 and 100 cycles',
+    );
   } finally {
     await pool.close();
   }

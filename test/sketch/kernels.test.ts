@@ -17,87 +17,145 @@ const ROWS = [1, 2, 3, 4, 5, 7, 9];
 
 /** B (n x d) laid out as the kernels want it: np x dp, zero padded. */
 function padded(B: Float64Array, n: number, d: number, np: number): Float64Array {
-  const dp = pad4(d), P = new Float64Array(np * dp);
+  const dp = pad4(d),
+    P = new Float64Array(np * dp);
   for (let i = 0; i < n; i++) P.set(B.subarray(i * d, i * d + d), i * dp);
   return P;
 }
 
 test('sketchGram = reference Gram, upper triangle, bit for bit', () => {
-  for (const d of DIMS) for (const n of ROWS) {
-    const np = pad4(n), dp = pad4(d);
-    const B = normals(n * d, 100 * d + n);
-    const got = withBlocks([np * dp * 8, np * np * 8, wasm().sketchGramScratchBytes(np)], 'test', (b, g, s) => {
-      copyIn(b!, padded(B, n, d, np));
-      wasm().sketchGram(b!, n, dp, g!, np, s!);
-      return f64(g!, np * np).slice();
-    });
-    const want = ref.gram(B, n, d);
-    const up = [], wantUp = [];
-    for (let i = 0; i < n; i++) for (let j = i; j < n; j++) { up.push(got[i * np + j]!); wantUp.push(want[i * n + j]!); }
-    assertSameValues(up, wantUp, `Gram d ${d} n ${n}`);
-  }
+  for (const d of DIMS)
+    for (const n of ROWS) {
+      const np = pad4(n),
+        dp = pad4(d);
+      const B = normals(n * d, 100 * d + n);
+      const got = withBlocks(
+        [np * dp * 8, np * np * 8, wasm().sketchGramScratchBytes(np)],
+        'test',
+        (b, g, s) => {
+          copyIn(b!, padded(B, n, d, np));
+          wasm().sketchGram(b!, n, dp, g!, np, s!);
+          return f64(g!, np * np).slice();
+        },
+      );
+      const want = ref.gram(B, n, d);
+      const up = [],
+        wantUp = [];
+      for (let i = 0; i < n; i++)
+        for (let j = i; j < n; j++) {
+          up.push(got[i * np + j]!);
+          wantUp.push(want[i * n + j]!);
+        }
+      assertSameValues(up, wantUp, `Gram d ${d} n ${n}`);
+    }
 });
 
 test('sketchRotate = reference W B, in place (rows past r zeroed) and into another block (row stride dp or d), bit for bit', () => {
-  for (const d of DIMS) for (const n of ROWS) for (const r of [1, Math.max(1, n - 1), n]) {
-    const np = pad4(n), dp = pad4(d), rp = pad4(r);
-    const B = normals(n * d, 7 * d + n), W = normals(r * n, 11 * r + n);
-    const pack = new Float64Array(rp * n);
-    for (let i = 0; i < r; i++) for (let t = 0; t < n; t++) pack[(i >> 2) * n * 4 + t * 4 + (i & 3)] = W[i * n + t]!;
-    const want = ref.rotate(W, r, B, n, d);
-    const [inPlace, out, after, tight] = withBlocks([np * dp * 8, rp * n * 8, wasm().sketchRotateScratchBytes(n), r * dp * 8, r * d * 8 + 8], 'test', (b, w, s, o, o2) => {
-      copyIn(b!, padded(B, n, d, np)); copyIn(w!, pack);
-      wasm().sketchRotate(b!, n, dp, w!, r, o!, dp, s!);
-      const out = f64(o!, r * dp).slice();
-      f64(o2!, r * d + 1).fill(-1);
-      wasm().sketchRotate(b!, n, dp, w!, r, o2!, d, s!); // rows of exactly d: the 1-3 column tail
-      const tight = f64(o2!, r * d + 1).slice();
-      const unchanged = f64(b!, np * dp).slice();
-      wasm().sketchRotate(b!, n, dp, w!, r, b!, dp, s!);
-      return [f64(b!, np * dp).slice(), out, unchanged, tight];
-    });
-    assertSameValues(tight.subarray(0, r * d), want, `out of place, ldo = d (d ${d} n ${n} r ${r})`);
-    assert.is(tight[r * d], -1, 'nothing written past r rows of d');
-    assertSameValues(after, padded(B, n, d, np), `B unchanged by an out-of-place rotation (d ${d} n ${n} r ${r})`);
-    for (let i = 0; i < np; i++) for (let c = 0; c < dp; c++) {
-      const w = i < r && c < d ? want[i * d + c]! : 0;
-      if (inPlace[i * dp + c] !== w) assert.unreachable(`in place d ${d} n ${n} r ${r}: [${i}][${c}] ${inPlace[i * dp + c]} != ${w}`);
-      if (i < r && out[i * dp + c] !== w) assert.unreachable(`out of place d ${d} n ${n} r ${r}: [${i}][${c}] ${out[i * dp + c]} != ${w}`);
-    }
-  }
+  for (const d of DIMS)
+    for (const n of ROWS)
+      for (const r of [1, Math.max(1, n - 1), n]) {
+        const np = pad4(n),
+          dp = pad4(d),
+          rp = pad4(r);
+        const B = normals(n * d, 7 * d + n),
+          W = normals(r * n, 11 * r + n);
+        const pack = new Float64Array(rp * n);
+        for (let i = 0; i < r; i++)
+          for (let t = 0; t < n; t++) pack[(i >> 2) * n * 4 + t * 4 + (i & 3)] = W[i * n + t]!;
+        const want = ref.rotate(W, r, B, n, d);
+        const [inPlace, out, after, tight] = withBlocks(
+          [np * dp * 8, rp * n * 8, wasm().sketchRotateScratchBytes(n), r * dp * 8, r * d * 8 + 8],
+          'test',
+          (b, w, s, o, o2) => {
+            copyIn(b!, padded(B, n, d, np));
+            copyIn(w!, pack);
+            wasm().sketchRotate(b!, n, dp, w!, r, o!, dp, s!);
+            const out = f64(o!, r * dp).slice();
+            f64(o2!, r * d + 1).fill(-1);
+            wasm().sketchRotate(b!, n, dp, w!, r, o2!, d, s!); // rows of exactly d: the 1-3 column tail
+            const tight = f64(o2!, r * d + 1).slice();
+            const unchanged = f64(b!, np * dp).slice();
+            wasm().sketchRotate(b!, n, dp, w!, r, b!, dp, s!);
+            return [f64(b!, np * dp).slice(), out, unchanged, tight];
+          },
+        );
+        assertSameValues(tight.subarray(0, r * d), want, `out of place, ldo = d (d ${d} n ${n} r ${r})`);
+        assert.is(tight[r * d], -1, 'nothing written past r rows of d');
+        assertSameValues(
+          after,
+          padded(B, n, d, np),
+          `B unchanged by an out-of-place rotation (d ${d} n ${n} r ${r})`,
+        );
+        for (let i = 0; i < np; i++)
+          for (let c = 0; c < dp; c++) {
+            const w = i < r && c < d ? want[i * d + c]! : 0;
+            if (inPlace[i * dp + c] !== w)
+              assert.unreachable(
+                `in place d ${d} n ${n} r ${r}: [${i}][${c}] ${inPlace[i * dp + c]} != ${w}`,
+              );
+            if (i < r && out[i * dp + c] !== w)
+              assert.unreachable(
+                `out of place d ${d} n ${n} r ${r}: [${i}][${c}] ${out[i * dp + c]} != ${w}`,
+              );
+          }
+      }
 });
 
 test('sketchAddRows = reference copy, diagonal and trace increment (f64 and f32 rows, scale), bit for bit', () => {
-  for (const d of DIMS) for (const k of [1, 2, 3]) for (const f32 of [false, true]) {
-    const dp = pad4(d), at = 1, scale = 0.75;
-    const rows64 = normals(k * d, 3 * d + k), rows = f32 ? Float32Array.from(rows64) : rows64;
-    const diag0 = normals(d, 5).map(Math.abs);
-    const [buf, diag, tr] = withBlocks([(at + k) * dp * 8, d * 8, rows.byteLength], 'test', (b, g, r) => {
-      f64(b!, (at + k) * dp).fill(0); copyIn(g!, diag0); copyIn(r!, rows);
-      const tr = wasm().sketchAddRows(r!, k, d, f32 ? 1 : 0, scale, b!, at, dp, g!);
-      return [f64(b!, (at + k) * dp).slice(), f64(g!, d).slice(), tr];
-    });
-    const wantDiag = diag0.slice();
-    const want = ref.addRows(rows, k, d, scale, wantDiag);
-    assertSameValues(diag, wantDiag, `diag d ${d} k ${k} f32 ${f32}`);
-    assert.is(tr, want.trace, `trace increment d ${d} k ${k}`);
-    for (let i = 0; i < k; i++) assertSameValues(buf.subarray((at + i) * dp, (at + i) * dp + d), want.scaled.subarray(i * d, i * d + d), `row ${i}`);
-    assert.ok(buf.subarray(0, dp).every((v) => v === 0), 'rows before `at` untouched');
-    for (let i = 0; i < k; i++) assert.ok(buf.subarray((at + i) * dp + d, (at + i + 1) * dp).every((v) => v === 0), 'padding stays zero');
-  }
+  for (const d of DIMS)
+    for (const k of [1, 2, 3])
+      for (const f32 of [false, true]) {
+        const dp = pad4(d),
+          at = 1,
+          scale = 0.75;
+        const rows64 = normals(k * d, 3 * d + k),
+          rows = f32 ? Float32Array.from(rows64) : rows64;
+        const diag0 = normals(d, 5).map(Math.abs);
+        const [buf, diag, tr] = withBlocks([(at + k) * dp * 8, d * 8, rows.byteLength], 'test', (b, g, r) => {
+          f64(b!, (at + k) * dp).fill(0);
+          copyIn(g!, diag0);
+          copyIn(r!, rows);
+          const tr = wasm().sketchAddRows(r!, k, d, f32 ? 1 : 0, scale, b!, at, dp, g!);
+          return [f64(b!, (at + k) * dp).slice(), f64(g!, d).slice(), tr];
+        });
+        const wantDiag = diag0.slice();
+        const want = ref.addRows(rows, k, d, scale, wantDiag);
+        assertSameValues(diag, wantDiag, `diag d ${d} k ${k} f32 ${f32}`);
+        assert.is(tr, want.trace, `trace increment d ${d} k ${k}`);
+        for (let i = 0; i < k; i++)
+          assertSameValues(
+            buf.subarray((at + i) * dp, (at + i) * dp + d),
+            want.scaled.subarray(i * d, i * d + d),
+            `row ${i}`,
+          );
+        assert.ok(
+          buf.subarray(0, dp).every((v) => v === 0),
+          'rows before `at` untouched',
+        );
+        for (let i = 0; i < k; i++)
+          assert.ok(
+            buf.subarray((at + i) * dp + d, (at + i + 1) * dp).every((v) => v === 0),
+            'padding stays zero',
+          );
+      }
 });
 
 test('symmetricEigen: A V = V diag(w) and V orthonormal to 1e-12 relative (n = 0, 1, 2, 3, 7, 64, repeated and zero eigenvalues)', () => {
   const cases: [number, Float64Array][] = [];
   for (const n of [1, 2, 3, 7, 64]) {
-    const a = normals(n * n, n), A = new Float64Array(n * n);
+    const a = normals(n * n, n),
+      A = new Float64Array(n * n);
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) A[i * n + j] = a[i * n + j]! + a[j * n + i]!;
     cases.push([n, A]);
   }
-  const I4 = new Float64Array(16); for (let i = 0; i < 4; i++) I4[i * 5] = 2; cases.push([4, I4]);
+  const I4 = new Float64Array(16);
+  for (let i = 0; i < 4; i++) I4[i * 5] = 2;
+  cases.push([4, I4]);
   cases.push([5, new Float64Array(25)]);
-  const R = normals(3 * 6, 9), L = new Float64Array(36); // rank 3, size 6
-  for (let i = 0; i < 6; i++) for (let j = 0; j < 6; j++) for (let t = 0; t < 3; t++) L[i * 6 + j] += R[t * 6 + i]! * R[t * 6 + j]!;
+  const R = normals(3 * 6, 9),
+    L = new Float64Array(36); // rank 3, size 6
+  for (let i = 0; i < 6; i++)
+    for (let j = 0; j < 6; j++) for (let t = 0; t < 3; t++) L[i * 6 + j] += R[t * 6 + i]! * R[t * 6 + j]!;
   cases.push([6, L]);
   assert.is(symmetricEigen(new Float64Array(0), 0).values.length, 0);
   for (const [n, A] of cases) {
@@ -107,7 +165,14 @@ test('symmetricEigen: A V = V diag(w) and V orthonormal to 1e-12 relative (n = 0
       if (t > 0) assert.ok(values[t]! <= values[t - 1]!, 'descending');
       const v = vectors.subarray(t * n, t * n + n);
       const Av = Array.from({ length: n }, (_, i) => v.reduce((s, x, j) => s + A[i * n + j]! * x, 0));
-      assert.ok(maxAbsDiff(Av, v.map((x) => values[t]! * x)) <= 1e-12 * scale * n, `n ${n}: residual of pair ${t}`);
+      assert.ok(
+        maxAbsDiff(
+          Av,
+          v.map((x) => values[t]! * x),
+        ) <=
+          1e-12 * scale * n,
+        `n ${n}: residual of pair ${t}`,
+      );
       for (let u = 0; u <= t; u++) {
         const dot = v.reduce((s, x, j) => s + x * vectors[u * n + j]!, 0);
         assert.ok(Math.abs(dot - (u === t ? 1 : 0)) < 1e-12 * n, `n ${n}: V'V at ${t}, ${u}`);

@@ -18,36 +18,69 @@ function sample(d = 7, l = 3, m = 20): CurvatureSketch {
 
 /** bytes with a field rewritten and the CRC recomputed. */
 function forge(blob: Uint8Array, edit: (v: DataView) => void): Uint8Array {
-  const b = blob.slice(), v = new DataView(b.buffer);
+  const b = blob.slice(),
+    v = new DataView(b.buffer);
   edit(v);
   v.setUint32(b.length - 4, crc32(b, 0, b.length - 4), true);
   return b;
 }
 
-function rejects(bytes: unknown, pattern: RegExp, what: string, type: typeof TypeError | typeof RangeError = RangeError): void {
+function rejects(
+  bytes: unknown,
+  pattern: RegExp,
+  what: string,
+  type: typeof TypeError | typeof RangeError = RangeError,
+): void {
   const before = wasmLiveBytes();
-  assert.throws(() => CurvatureSketch.fromBytes(bytes as Uint8Array), (e: Error) => e instanceof type && pattern.test(e.message) && /`bytes`/.test(e.message), what);
+  assert.throws(
+    () => CurvatureSketch.fromBytes(bytes as Uint8Array),
+    (e: Error) => e instanceof type && pattern.test(e.message) && /`bytes`/.test(e.message),
+    what,
+  );
   assert.is(wasmLiveBytes(), before, `${what}: nothing allocated`);
 }
 
 test('round trip bit for bit: bytes, eigenpairs, diagonal, trace, rows, and a sketch that then keeps growing identically', () => {
-  for (const [d, l, m] of [[1, 2, 0], [1, 2, 5], [7, 3, 20], [130, 4, 9]] as const) {
-    const s = sample(d, l, m), blob = s.toBytes(), t = CurvatureSketch.fromBytes(blob);
+  for (const [d, l, m] of [
+    [1, 2, 0],
+    [1, 2, 5],
+    [7, 3, 20],
+    [130, 4, 9],
+  ] as const) {
+    const s = sample(d, l, m),
+      blob = s.toBytes(),
+      t = CurvatureSketch.fromBytes(blob);
     assertSameValues(t.toBytes(), blob, `d ${d} l ${l} m ${m}: bytes`);
-    assert.is(t.rows, s.rows); assert.is(t.trace(), s.trace()); assert.is(t.shrinkage, s.shrinkage);
+    assert.is(t.rows, s.rows);
+    assert.is(t.trace(), s.trace());
+    assert.is(t.shrinkage, s.shrinkage);
     assertSameValues(t.diagonal(), s.diagonal(), 'diagonal');
-    const e1 = s.eigenpairs(l), e2 = t.eigenpairs(l);
-    assertSameValues(e2.eigenvalues, e1.eigenvalues, 'eigenvalues'); assertSameValues(e2.eigenvectors, e1.eigenvectors, 'eigenvectors');
+    const e1 = s.eigenpairs(l),
+      e2 = t.eigenpairs(l);
+    assertSameValues(e2.eigenvalues, e1.eigenvalues, 'eigenvalues');
+    assertSameValues(e2.eigenvectors, e1.eigenvectors, 'eigenvectors');
     const more = normals(11 * d, 99);
     assertSameValues(t.addRows(more).toBytes(), s.addRows(more).toBytes(), 'after more rows');
-    s.dispose(); t.dispose();
+    s.dispose();
+    t.dispose();
   }
 });
 
 test('the layout: magic GSKT, version 1, precision 0, dim, size, used, delta, trace, rows, little-endian', () => {
-  const s = sample(5, 2, 9), b = s.toBytes(), v = new DataView(b.buffer);
+  const s = sample(5, 2, 9),
+    b = s.toBytes(),
+    v = new DataView(b.buffer);
   assert.is(String.fromCharCode(...b.subarray(0, 4)), 'GSKT');
-  assert.equal([v.getUint32(4, true), v.getUint32(8, true), v.getUint32(12, true), v.getUint32(16, true), v.getUint32(20, true)], [1, 0, 5, 2, s.bufferRows]);
+  assert.equal(
+    [
+      v.getUint32(4, true),
+      v.getUint32(8, true),
+      v.getUint32(12, true),
+      v.getUint32(16, true),
+      v.getUint32(20, true),
+    ],
+    [1, 0, 5, 2, s.bufferRows],
+  );
   assert.is(v.getFloat64(24, true), s.shrinkage * s.rows);
   assert.is(v.getFloat64(32, true) / 9, s.trace());
   assert.is(v.getFloat64(40, true), 9);
@@ -56,40 +89,126 @@ test('the layout: magic GSKT, version 1, precision 0, dim, size, used, delta, tr
 });
 
 test('hostile bytes: not a Uint8Array, truncation, wrong magic, version, precision', () => {
-  const s = sample(), b = s.toBytes(); s.dispose();
+  const s = sample(),
+    b = s.toBytes();
+  s.dispose();
   rejects(new Float64Array(8), /Uint8Array/, 'a Float64Array', TypeError);
   rejects(undefined, /Uint8Array/, 'undefined', TypeError);
-  for (const n of [0, 3, 51, SKETCH_HEADER_BYTES + 4, b.length - 5, b.length - 1]) rejects(b.subarray(0, n), /length|CRC/, `truncated to ${n}`);
+  for (const n of [0, 3, 51, SKETCH_HEADER_BYTES + 4, b.length - 5, b.length - 1])
+    rejects(b.subarray(0, n), /length|CRC/, `truncated to ${n}`);
   rejects(new Uint8Array([...b, 0]), /length/, 'one byte more');
-  rejects(forge(b, (v) => v.setUint32(0, 0x564f4347, true)), /magic/, 'the covariance magic');
-  rejects(forge(b, (v) => v.setUint32(4, 2, true)), /version 2/, 'version 2');
-  rejects(forge(b, (v) => v.setUint32(8, 1, true)), /precision/, 'precision f32');
+  rejects(
+    forge(b, (v) => v.setUint32(0, 0x564f4347, true)),
+    /magic/,
+    'the covariance magic',
+  );
+  rejects(
+    forge(b, (v) => v.setUint32(4, 2, true)),
+    /version 2/,
+    'version 2',
+  );
+  rejects(
+    forge(b, (v) => v.setUint32(8, 1, true)),
+    /precision/,
+    'precision f32',
+  );
 });
 
 test('hostile bytes: counts out of range and bad values under a correct CRC', () => {
-  const s = sample(), b = s.toBytes(), d = s.dim, used = s.bufferRows; s.dispose();
-  rejects(forge(b, (v) => v.setUint32(12, 0, true)), /dim 0/, 'dim 0');
-  rejects(forge(b, (v) => v.setUint32(12, 0xffffffff, true)), /length/, 'dim 2^32 - 1');
-  rejects(forge(b, (v) => v.setUint32(16, 1, true)), /size 1/, 'size 1');
-  rejects(forge(b, (v) => v.setUint32(16, 257, true)), /size 257/, 'size 257');
-  rejects(forge(b, (v) => v.setUint32(20, 7, true)), /exceed 2 size/, 'used 7 > 2l');
-  rejects(forge(b, (v) => v.setUint32(20, used + 1, true)), /length/, 'used + 1 with the same length');
-  rejects(forge(b, (v) => v.setFloat64(40, 2.5, true)), /row count/, 'rows 2.5');
-  rejects(forge(b, (v) => v.setFloat64(40, 2 ** 53, true)), /row count/, 'rows 2^53');
-  rejects(forge(b, (v) => v.setFloat64(40, used - 1, true)), /exceed the/, 'rows below the buffer rows');
-  rejects(forge(b, (v) => v.setFloat64(24, -1, true)), /shrinkage/, 'negative Delta');
-  rejects(forge(b, (v) => v.setFloat64(24, NaN, true)), /shrinkage/, 'NaN Delta');
-  rejects(forge(b, (v) => v.setFloat64(32, Infinity, true)), /trace/, 'infinite trace');
-  rejects(forge(b, (v) => v.setFloat64(32, v.getFloat64(32, true) * 2, true)), /sum of the diagonal/, 'trace not the diagonal sum');
-  rejects(forge(b, (v) => v.setFloat64(SKETCH_HEADER_BYTES + 8, NaN, true)), /diagonal entry 1/, 'NaN diagonal');
-  rejects(forge(b, (v) => v.setFloat64(SKETCH_HEADER_BYTES, -v.getFloat64(SKETCH_HEADER_BYTES, true), true)), /diagonal entry 0/, 'negative diagonal');
-  rejects(forge(b, (v) => v.setFloat64(SKETCH_HEADER_BYTES + 8 * d + 8 * (d + 2), NaN, true)), /buffer row 1, column 2/, 'NaN in the buffer');
+  const s = sample(),
+    b = s.toBytes(),
+    d = s.dim,
+    used = s.bufferRows;
+  s.dispose();
+  rejects(
+    forge(b, (v) => v.setUint32(12, 0, true)),
+    /dim 0/,
+    'dim 0',
+  );
+  rejects(
+    forge(b, (v) => v.setUint32(12, 0xffffffff, true)),
+    /length/,
+    'dim 2^32 - 1',
+  );
+  rejects(
+    forge(b, (v) => v.setUint32(16, 1, true)),
+    /size 1/,
+    'size 1',
+  );
+  rejects(
+    forge(b, (v) => v.setUint32(16, 257, true)),
+    /size 257/,
+    'size 257',
+  );
+  rejects(
+    forge(b, (v) => v.setUint32(20, 7, true)),
+    /exceed 2 size/,
+    'used 7 > 2l',
+  );
+  rejects(
+    forge(b, (v) => v.setUint32(20, used + 1, true)),
+    /length/,
+    'used + 1 with the same length',
+  );
+  rejects(
+    forge(b, (v) => v.setFloat64(40, 2.5, true)),
+    /row count/,
+    'rows 2.5',
+  );
+  rejects(
+    forge(b, (v) => v.setFloat64(40, 2 ** 53, true)),
+    /row count/,
+    'rows 2^53',
+  );
+  rejects(
+    forge(b, (v) => v.setFloat64(40, used - 1, true)),
+    /exceed the/,
+    'rows below the buffer rows',
+  );
+  rejects(
+    forge(b, (v) => v.setFloat64(24, -1, true)),
+    /shrinkage/,
+    'negative Delta',
+  );
+  rejects(
+    forge(b, (v) => v.setFloat64(24, NaN, true)),
+    /shrinkage/,
+    'NaN Delta',
+  );
+  rejects(
+    forge(b, (v) => v.setFloat64(32, Infinity, true)),
+    /trace/,
+    'infinite trace',
+  );
+  rejects(
+    forge(b, (v) => v.setFloat64(32, v.getFloat64(32, true) * 2, true)),
+    /sum of the diagonal/,
+    'trace not the diagonal sum',
+  );
+  rejects(
+    forge(b, (v) => v.setFloat64(SKETCH_HEADER_BYTES + 8, NaN, true)),
+    /diagonal entry 1/,
+    'NaN diagonal',
+  );
+  rejects(
+    forge(b, (v) => v.setFloat64(SKETCH_HEADER_BYTES, -v.getFloat64(SKETCH_HEADER_BYTES, true), true)),
+    /diagonal entry 0/,
+    'negative diagonal',
+  );
+  rejects(
+    forge(b, (v) => v.setFloat64(SKETCH_HEADER_BYTES + 8 * d + 8 * (d + 2), NaN, true)),
+    /buffer row 1, column 2/,
+    'NaN in the buffer',
+  );
 });
 
 test('hostile bytes: every single-bit flip of a small blob is refused (the CRC, or a field check)', () => {
-  const s = sample(3, 2, 6), b = s.toBytes(); s.dispose();
+  const s = sample(3, 2, 6),
+    b = s.toBytes();
+  s.dispose();
   for (let bit = 0; bit < 8 * b.length; bit++) {
-    const f = b.slice(); f[bit >> 3] ^= 1 << (bit & 7);
+    const f = b.slice();
+    f[bit >> 3] ^= 1 << (bit & 7);
     rejects(f, /./, `bit ${bit}`);
   }
 });
@@ -99,12 +218,27 @@ test('bad sizes: RangeError naming the parameter (and the bytes needed vs the li
   assert.throws(() => new CurvatureSketch(10, { size: 1 }), /`size`.*\[2, 256\]|`size` must/, 'l = 1');
   assert.throws(() => new CurvatureSketch(10, { size: 257 }), /`size`/, 'l = 257');
   assert.throws(() => new CurvatureSketch(10, { size: 2.5 }), /`size`/, 'l = 2.5');
-  assert.throws(() => new CurvatureSketch(10, {} as never), (e: Error) => e instanceof TypeError && /`size`/.test(e.message), 'no size');
+  assert.throws(
+    () => new CurvatureSketch(10, {} as never),
+    (e: Error) => e instanceof TypeError && /`size`/.test(e.message),
+    'no size',
+  );
   assert.throws(() => new CurvatureSketch(0, { size: 2 }), /`dim`/, 'dim 0');
-  assert.throws(() => new CurvatureSketch(10, { size: 2, precision: 'f32' }), (e: Error) => e instanceof RangeError && /`precision` 'f32'/.test(e.message), 'f32 refused, not ignored');
+  assert.throws(
+    () => new CurvatureSketch(10, { size: 2, precision: 'f32' }),
+    (e: Error) => e instanceof RangeError && /`precision` 'f32'/.test(e.message),
+    'f32 refused, not ignored',
+  );
   assert.throws(() => new CurvatureSketch(10, { size: 2, precision: 'f16' as never }), /`precision`/, 'f16');
-  assert.throws(() => new CurvatureSketch(10_000_000, { size: 64 }),
-    (e: Error) => e instanceof RangeError && /`dim` x `size` = 10000000 x 64 is too large/.test(e.message) && /9\.54 GiB/.test(e.message) && /largest block is 1024\.0 MiB \(1073741760 B/.test(e.message), 'a buffer above the heap block');
+  assert.throws(
+    () => new CurvatureSketch(10_000_000, { size: 64 }),
+    (e: Error) =>
+      e instanceof RangeError &&
+      /`dim` x `size` = 10000000 x 64 is too large/.test(e.message) &&
+      /9\.54 GiB/.test(e.message) &&
+      /largest block is 1024\.0 MiB \(1073741760 B/.test(e.message),
+    'a buffer above the heap block',
+  );
   assert.is(wasmLiveBytes(), before, 'nothing allocated');
   const s = sample(4, 3, 10);
   const snap = s.toBytes();

@@ -23,7 +23,8 @@ function meanSquaredError(d: RegressionData, w: Float64Array): number {
 }
 
 function shard(d: RegressionData, k: number, K: number): RegressionData {
-  const a = Math.floor((k * d.rows) / K), b = Math.floor(((k + 1) * d.rows) / K);
+  const a = Math.floor((k * d.rows) / K),
+    b = Math.floor(((k + 1) * d.rows) / K);
   return { X: d.X.slice(a * d.dim, b * d.dim), y: d.y.slice(a, b), rows: b - a, dim: d.dim };
 }
 
@@ -32,7 +33,8 @@ const ROUNDS = 30;
 
 export const distributed: Experiment = {
   name: 'distributed',
-  summary: 'gradient-only training on diamonds with K = 1, 2, 4 worker-thread data holders: excess risk vs least squares, wall time',
+  summary:
+    'gradient-only training on diamonds with K = 1, 2, 4 worker-thread data holders: excess risk vs least squares, wall time',
   async run(o): Promise<ExperimentResult> {
     const n = pick(o.batchSize, 64);
     const perRound = pick(o.batches, 16384);
@@ -48,15 +50,26 @@ export const distributed: Experiment = {
     const times: number[] = [];
     for (const K of Ks) {
       const t0 = performance.now();
-      const trainer = await createDistributedTrainer(Array.from({ length: K }, (_, k) => shard(data, k, K)),
-        { rounds, batchSize: n, batchesPerRound: perRound, seed: o.seed });
+      const trainer = await createDistributedTrainer(
+        Array.from({ length: K }, (_, k) => shard(data, k, K)),
+        { rounds, batchSize: n, batchesPerRound: perRound, seed: o.seed },
+      );
       const startMs = performance.now() - t0;
       try {
         const r = await trainer.train();
         const excess = (meanSquaredError(data, r.w) - best) / best;
         const excessLast = (meanSquaredError(data, r.last) - best) / best;
         times.push(r.roundsMs);
-        rows.push([K, rounds, trainer.batchesPerHolder.reduce((a, b) => a + b, 0), excess, excessLast, r.roundsMs, startMs, times[0]! / r.roundsMs]);
+        rows.push([
+          K,
+          rounds,
+          trainer.batchesPerHolder.reduce((a, b) => a + b, 0),
+          excess,
+          excessLast,
+          r.roundsMs,
+          startMs,
+          times[0]! / r.roundsMs,
+        ]);
         plot.push({ holders: String(K), measure: 'rounds wall time (s)', value: r.roundsMs / 1000 });
       } finally {
         await trainer.close();
@@ -67,31 +80,62 @@ export const distributed: Experiment = {
     const at = (K: number) => rows[Ks.indexOf(K)]!;
     const findings = [
       `diamonds: ${data.rows} rows x ${data.dim} features, standardised; least-squares MSE ${best.toFixed(5)}; shards are contiguous row ranges (the file's order), so holders see different data.`,
-      ...Ks.map((K) => `K = ${K}: relative excess risk of the averaged iterate ${(at(K)[3] as number).toExponential(2)} (last iterate ${(at(K)[4] as number).toExponential(2)}); ${rounds} rounds in ${((at(K)[5] as number) / 1000).toFixed(2)} s (workers started in ${((at(K)[6] as number)).toFixed(0)} ms).`),
+      ...Ks.map(
+        (K) =>
+          `K = ${K}: relative excess risk of the averaged iterate ${(at(K)[3] as number).toExponential(2)} (last iterate ${(at(K)[4] as number).toExponential(2)}); ${rounds} rounds in ${((at(K)[5] as number) / 1000).toFixed(2)} s (workers started in ${(at(K)[6] as number).toFixed(0)} ms).`,
+      ),
       `speed-up of the rounds, 2 holders vs 1: ${(at(2)[7] as number).toFixed(2)}x (target >= 1.7x); 4 vs 1: ${(at(4)[7] as number).toFixed(2)}x on ${os.cores} cores (load average ${os.load()} at the end: other processes share these cores).`,
     ];
     return {
       name: 'distributed',
       title: `Gradient-only distributed training on diamonds: K = 1, 2, 4 holders, ${rounds} rounds of ${perRound} batch gradients (n = ${n})`,
-      settings: { seed: o.seed, batchSize: n, batchesPerRound: perRound, rounds, holders: Ks, noiseVariance: n, averageLast: Math.max(1, Math.floor(rounds / 2)) },
-      tables: [{
-        title: 'excess risk (MSE(w) - MSE(w_ls)) / MSE(w_ls) and wall time; the same batches per round for every K',
-        columns: ['holders K', 'rounds', 'batches/round', 'rel. excess (avg iterate)', 'rel. excess (last)', 'rounds ms', 'start ms', 'speed-up vs K=1'],
-        rows,
-        digits: 4,
-      }],
-      plots: [{
-        name: 'wall-time',
-        caption: 'Wall time of the same number of training rounds with 1, 2 and 4 data holders (worker threads) on this machine.',
-        spec: groupedBarChart({
-          title: 'Distributed rounds: wall time', data: plot,
-          x: { field: 'holders', title: 'data holders K (count)' },
-          y: { field: 'value', title: 'wall time of the rounds (s)' },
-          group: { field: 'measure', title: 'measure' },
-        }),
-      }],
+      settings: {
+        seed: o.seed,
+        batchSize: n,
+        batchesPerRound: perRound,
+        rounds,
+        holders: Ks,
+        noiseVariance: n,
+        averageLast: Math.max(1, Math.floor(rounds / 2)),
+      },
+      tables: [
+        {
+          title:
+            'excess risk (MSE(w) - MSE(w_ls)) / MSE(w_ls) and wall time; the same batches per round for every K',
+          columns: [
+            'holders K',
+            'rounds',
+            'batches/round',
+            'rel. excess (avg iterate)',
+            'rel. excess (last)',
+            'rounds ms',
+            'start ms',
+            'speed-up vs K=1',
+          ],
+          rows,
+          digits: 4,
+        },
+      ],
+      plots: [
+        {
+          name: 'wall-time',
+          caption:
+            'Wall time of the same number of training rounds with 1, 2 and 4 data holders (worker threads) on this machine.',
+          spec: groupedBarChart({
+            title: 'Distributed rounds: wall time',
+            data: plot,
+            x: { field: 'holders', title: 'data holders K (count)' },
+            y: { field: 'value', title: 'wall time of the rounds (s)' },
+            group: { field: 'measure', title: 'measure' },
+          }),
+        },
+      ],
       findings,
-      wallClock: { columns: ['rounds ms', 'start ms', 'speed-up vs K=1'], plots: ['wall-time'], findings: [1, 2, 3, 4] },
+      wallClock: {
+        columns: ['rounds ms', 'start ms', 'speed-up vs K=1'],
+        plots: ['wall-time'],
+        findings: [1, 2, 3, 4],
+      },
     };
   },
 };

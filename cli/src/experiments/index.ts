@@ -11,7 +11,18 @@ import { unbiased } from './unbiased.js';
 import { scale } from './scale.js';
 import type { Experiment } from './types.js';
 
-export const EXPERIMENTS: Experiment[] = [calibration, batches, distributions, dimension, realData, preconditioning, adversarial, distributed, unbiased, scale];
+export const EXPERIMENTS: Experiment[] = [
+  calibration,
+  batches,
+  distributions,
+  dimension,
+  realData,
+  preconditioning,
+  adversarial,
+  distributed,
+  unbiased,
+  scale,
+];
 
 export function findExperiment(name: string): Experiment | undefined {
   return EXPERIMENTS.find((e) => e.name === name);

@@ -3,5 +3,8 @@ import { availableParallelism, loadavg } from 'node:os';
 
 export const os = {
   cores: availableParallelism(),
-  load: (): string => loadavg().map((x) => x.toFixed(2)).join(' / '),
+  load: (): string =>
+    loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' / '),
 };

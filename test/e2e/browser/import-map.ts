@@ -24,7 +24,10 @@ function pick(target: Target): string | undefined {
 
 /** `{ 'gradcov': '/dist/browser.js', 'gradcov/web-workers': '/dist/web-workers.js', ... }` for the JS entries. */
 export function exportsImportMap(root: string, base = '/'): Record<string, string> {
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; exports: Record<string, Target> };
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    name: string;
+    exports: Record<string, Target>;
+  };
   const imports: Record<string, string> = {};
   for (const [key, target] of Object.entries(pkg.exports)) {
     const file = pick(target);
@@ -47,7 +50,8 @@ export function withImportMap(html: string, imports: Record<string, string>): st
  */
 export function importMapHook(root: string): (pathname: string) => object | undefined {
   const imports = Object.fromEntries(Object.entries(exportsImportMap(root, '../../../')));
-  return (pathname) => (pathname.startsWith('/test/e2e/browser/') && pathname.endsWith('.html')
-    ? { pathname, transform: (body: Buffer) => withImportMap(body.toString('utf8'), imports) }
-    : undefined);
+  return (pathname) =>
+    pathname.startsWith('/test/e2e/browser/') && pathname.endsWith('.html')
+      ? { pathname, transform: (body: Buffer) => withImportMap(body.toString('utf8'), imports) }
+      : undefined;
 }

@@ -6,12 +6,13 @@
 // { ok, summary | error } in window.result.
 export async function run(g, workers) {
   await g.init();
-  const rows = 600, dim = 5;
+  const rows = 600,
+    dim = 5;
   const X = new g.Rng(1).normals(new Float64Array(rows * dim));
   const y = new Float64Array(rows);
   for (let i = 0; i < rows; i++) {
     let s = 0.25 * ((i % 5) - 2);
-    for (let j = 0; j < dim; j++) s += X[i * dim + j] * (j + 1) / 8;
+    for (let j = 0; j < dim; j++) s += (X[i * dim + j] * (j + 1)) / 8;
     y[i] = s;
   }
   const data = { X, y, rows, dim };
@@ -23,8 +24,18 @@ export async function run(g, workers) {
     const oneBlock = (await pool.estimateHessian(data, w, { ...opts, blockBatches: 400 })).hessian;
     const twoBlocks = (await pool.estimateHessian(data, w, { ...opts, blockBatches: 200 })).hessian;
     // the distributed trainer: two holders of 300 rows each, in two more workers
-    const shards = [0, 1].map((k) => ({ X: X.slice(k * 300 * dim, (k + 1) * 300 * dim), y: y.slice(k * 300, (k + 1) * 300), rows: 300, dim }));
-    const trainer = await workers.createDistributedTrainer(shards, { rounds: 10, batchSize: 16, batchesPerRound: 500, seed: 1 });
+    const shards = [0, 1].map((k) => ({
+      X: X.slice(k * 300 * dim, (k + 1) * 300 * dim),
+      y: y.slice(k * 300, (k + 1) * 300),
+      rows: 300,
+      dim,
+    }));
+    const trainer = await workers.createDistributedTrainer(shards, {
+      rounds: 10,
+      batchSize: 16,
+      batchesPerRound: 500,
+      seed: 1,
+    });
     let trained;
     try {
       trained = Array.from((await trainer.train()).w);
@@ -32,8 +43,12 @@ export async function run(g, workers) {
       await trainer.close();
     }
     return {
-      build: g.wasmBuild(), main: Array.from(main), oneBlock: Array.from(oneBlock), twoBlocks: Array.from(twoBlocks),
-      trained, leastSquares: Array.from(g.leastSquares(data).w),
+      build: g.wasmBuild(),
+      main: Array.from(main),
+      oneBlock: Array.from(oneBlock),
+      twoBlocks: Array.from(twoBlocks),
+      trained,
+      leastSquares: Array.from(g.leastSquares(data).w),
     };
   } finally {
     await pool.close();
@@ -42,7 +57,11 @@ export async function run(g, workers) {
 
 export function report(promise) {
   promise.then(
-    (summary) => { window.result = { ok: true, summary }; },
-    (err) => { window.result = { ok: false, error: `${err?.message ?? err}\n${err?.stack ?? ''}` }; },
+    (summary) => {
+      window.result = { ok: true, summary };
+    },
+    (err) => {
+      window.result = { ok: false, error: `${err?.message ?? err}\n${err?.stack ?? ''}` };
+    },
   );
 }

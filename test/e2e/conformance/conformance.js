@@ -27,7 +27,13 @@ export async function conformance(source) {
   const z = new g.Rng(20260101, 3).normals(new Float64Array(100000));
   let sum = 0;
   for (let i = 0; i < z.length; i++) sum += z[i];
-  const normals = { count: z.length, fnv1a: fnv1a(z), first: z[0], last: z[z.length - 1], mean: sum / z.length };
+  const normals = {
+    count: z.length,
+    fnv1a: fnv1a(z),
+    first: z[0],
+    last: z[z.length - 1],
+    mean: sum / z.length,
+  };
 
   // a small synthetic problem: dim 9 (odd, crosses the 4x4 tile), condition 2^8 so that the
   // spectrum condition ** (i / 8) = 2^i is exact whatever the engine's Math.pow
@@ -38,22 +44,44 @@ export async function conformance(source) {
   const tau2 = g.calibratedNoiseVariance(n, { baseNoiseVariance: 1 });
 
   // GradientCovariance: two accumulators over halves of the batches, merged
-  const G = g.linearRegressionGradients(data, wStar, { batchSize: n, batches: 1200, noiseVariance: tau2, seed: 5 });
+  const G = g.linearRegressionGradients(data, wStar, {
+    batchSize: n,
+    batches: 1200,
+    noiseVariance: tau2,
+    seed: 5,
+  });
   const a = new g.GradientCovariance(dim);
   const b = new g.GradientCovariance(dim);
   a.addBatch(G.subarray(0, 700 * dim));
   b.addBatch(new Float32Array(G.subarray(700 * dim)));
   a.merge(b);
   const C = a.covariance();
-  const covariance = { count: a.count, fnv1a: fnv1a(C), mean: fnv1a(a.mean()), c00: C[0], relativeError: g.relativeError(C, H, dim) };
+  const covariance = {
+    count: a.count,
+    fnv1a: fnv1a(C),
+    mean: fnv1a(a.mean()),
+    c00: C[0],
+    relativeError: g.relativeError(C, H, dim),
+  };
   a.dispose();
   b.dispose();
 
   // estimateHessian with the calibrated noise, and the operator norm of its result
   const est = g.estimateHessian(data, wStar, { batchSize: n, batches: 3000, baseNoiseVariance: 1, seed: 7 });
-  const estimate = { noiseVariance: est.noiseVariance, fnv1a: fnv1a(est.hessian), h00: est.hessian[0], relativeError: g.relativeError(est.hessian, H, dim) };
+  const estimate = {
+    noiseVariance: est.noiseVariance,
+    fnv1a: fnv1a(est.hessian),
+    h00: est.hessian[0],
+    relativeError: g.relativeError(est.hessian, H, dim),
+  };
   const norm = g.operatorNorm(est.hessian, dim, { seed: 2 });
   const operatorNorm = { value: norm.value, iterations: norm.iterations, converged: norm.converged };
 
-  return { normals, covariance, estimate, operatorNorm, data: { X: fnv1a(data.X), y: fnv1a(data.y), H: fnv1a(H) } };
+  return {
+    normals,
+    covariance,
+    estimate,
+    operatorNorm,
+    data: { X: fnv1a(data.X), y: fnv1a(data.y), H: fnv1a(H) },
+  };
 }

@@ -10,7 +10,14 @@ export async function curvature(xs: tf.Tensor2D, ys: tf.Tensor2D): Promise<numbe
   const options: TfjsOracleOptions = { batchSize: 8, variables: [w], seed: 1 };
   const t: TfjsOracle = tfjsOracle((x) => tf.matMul(x, w), xs, ys, options);
   const { oracle, dim } = t;
-  const est: CurvatureEstimate = await estimateCurvature(oracle, { dim, outputs: t.outputs, batchSize: 8, batches: 100, seed: 1, method: 'paired' });
+  const est: CurvatureEstimate = await estimateCurvature(oracle, {
+    dim,
+    outputs: t.outputs,
+    batchSize: 8,
+    batches: 100,
+    seed: 1,
+    method: 'paired',
+  });
   const parts: NamedValues[] = t.unflatten(est.hessian.subarray(0, dim));
   // @ts-expect-error batchSize is required
   tfjsOracle((x) => x, xs, ys, {});

@@ -1,12 +1,26 @@
 // A user's TypeScript file, type-checked (strict) against the types in the packed tarball.
-import { init, wasmModule, Rng, GradientCovariance, estimateHessian, operatorNorm, syntheticRegression, type WasmSource, type WasmModule } from 'gradcov';
+import {
+  init,
+  wasmModule,
+  Rng,
+  GradientCovariance,
+  estimateHessian,
+  operatorNorm,
+  syntheticRegression,
+  type WasmSource,
+  type WasmModule,
+} from 'gradcov';
 import { init as initInline } from 'gradcov/inline';
 import { createEstimatorPool as nodePool, type EstimatorPool } from 'gradcov/node-workers';
 import { createEstimatorPool as webPool } from 'gradcov/web-workers';
 import { init as initStandalone, createEstimatorPool as standalonePool } from 'gradcov/standalone';
 
 export async function pools(): Promise<EstimatorPool[]> {
-  return [await nodePool({ workers: 1 }), await webPool({ workers: 1 }), await standalonePool({ workers: 1 })];
+  return [
+    await nodePool({ workers: 1 }),
+    await webPool({ workers: 1 }),
+    await standalonePool({ workers: 1 }),
+  ];
 }
 
 export async function main(source?: WasmSource): Promise<number> {
