@@ -10,7 +10,7 @@ import {
   ESTIMATOR_METHODS,
   DOMAIN_BATCH_NOISE,
   DOMAIN_PAIR_NOISE,
-  twoLevelSplit,
+  levelBatches,
   type EstimatorMethod,
   type CurvatureEstimate,
 } from './methods.js';
@@ -791,14 +791,7 @@ async function estimate(
     p: { n: p.n, m: p.m, dim: p.dim, tau2: p.tau2 },
   };
   // the levels' batches, as the block plan cuts them (src/estimators/plan.ts); the formulas are its finishDense
-  const cuts: [number, number, number][] =
-    p.method === 'two-level'
-      ? ((m1, m2) =>
-          [
-            [p.first, m1, p.levels[0]!],
-            [p.first + m1, m2, p.levels[1]!],
-          ] as [number, number, number][])(...twoLevelSplit(p.m))
-      : [[p.first, p.m, p.tau2]];
+  const cuts = levelBatches(p.method, p.first, p.m, p.tau2, p.levels);
   const accs: GradientCovariance[] = [];
   try {
     for (const [first, count, tau2] of cuts) {

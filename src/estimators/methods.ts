@@ -1,6 +1,6 @@
 // The estimators' formulas (docs/estimators.md): what turns the covariance of one or two
 // levels of gradients into H, and the checks of their options. A leaf: no plan, no oracle.
-import { checkNonNegative, isObject } from '../core/validate.js';
+import { checkNonNegative, isObject, show } from '../core/validate.js';
 import { calibratedNoiseVariance } from './noise.js';
 import { choleskySolve } from '../core/cholesky.js';
 
@@ -18,14 +18,8 @@ export interface HessianEstimate {
 
 /** The error for noiseLevels given to a method other than 'two-level'. @internal */
 export function noiseLevelsUnused(value: unknown, method: string): TypeError {
-  let shown: string;
-  try {
-    shown = JSON.stringify(value) ?? String(value);
-  } catch {
-    shown = String(value);
-  }
   return new TypeError(
-    `invalid argument: \`noiseLevels\` must be left out unless method is 'two-level' (method is '${method}'). Value: \`${shown}\`.`,
+    `invalid argument: \`noiseLevels\` must be left out unless method is 'two-level' (method is '${method}'). Value: \`${show(value)}\`.`,
   );
 }
 
@@ -88,14 +82,8 @@ export function methodNoise(
     o.baseNoiseVariance === undefined ? 0 : checkNonNegative('baseNoiseVariance', o.baseNoiseVariance);
   if (method === 'two-level') {
     if (o.noiseVariance !== undefined) {
-      let shown: string;
-      try {
-        shown = String(o.noiseVariance);
-      } catch {
-        shown = typeof o.noiseVariance;
-      }
       throw new TypeError(
-        `invalid argument: \`noiseVariance\` must be left out for method 'two-level' (it takes noiseLevels). Value: \`${shown}\`.`,
+        `invalid argument: \`noiseVariance\` must be left out for method 'two-level' (it takes noiseLevels). Value: \`${show(o.noiseVariance)}\`.`,
       );
     }
     const levels = checkNoiseLevels(o.noiseLevels, n);
@@ -188,6 +176,26 @@ export function evaluationsOf(method: EstimatorMethod, batches: number): number 
 export function twoLevelSplit(m: number): [number, number] {
   const m1 = Math.ceil(m / 2);
   return [m1, m - m1];
+}
+
+/**
+ * The batches of each noise level, as [first batch, count, tau2]: 'two-level' splits its m
+ * batches between its two levels (twoLevelSplit), every other method has one level. The
+ * block plan and estimateCurvature both cut by it. @internal
+ */
+export function levelBatches(
+  method: EstimatorMethod,
+  first: number,
+  m: number,
+  tau2: number,
+  levels: readonly number[],
+): [number, number, number][] {
+  if (method !== 'two-level') return [[first, m, tau2]];
+  const [m1, m2] = twoLevelSplit(m);
+  return [
+    [first, m1, levels[0]!],
+    [first + m1, m2, levels[1]!],
+  ];
 }
 
 /** 'paired': n / (2 tau2) times the covariance of the pair differences (in place). @internal */

@@ -53,7 +53,7 @@ import {
   ESTIMATOR_METHODS,
   type CurvatureEstimate,
   evaluationsOf,
-  twoLevelSplit,
+  levelBatches,
   pairedHessian,
   twoLevelHessian,
   debiasedHessian,
@@ -180,16 +180,10 @@ export function planEstimate<D extends { rows: number; dim: number }>(
   const size =
     blockBatches === Infinity ? Infinity : checkPositiveInteger('blockBatches', blockBatches, 0x7fffffff);
   levels ??= [p.tau2];
-  let blocks: PlanBlock[];
-  if (method === 'two-level') {
-    const [m1, m2] = twoLevelSplit(p.m);
-    blocks = [
-      ...cut(0, p.firstBatch, m1, 'gradients', levels[0]!, size),
-      ...cut(1, p.firstBatch + m1, m2, 'gradients', levels[1]!, size),
-    ];
-  } else {
-    blocks = cut(0, p.firstBatch, p.m, method === 'paired' ? 'pairs' : 'gradients', p.tau2, size, sketch);
-  }
+  const kind = method === 'paired' ? 'pairs' : 'gradients';
+  const blocks: PlanBlock[] = levelBatches(method, p.firstBatch, p.m, p.tau2, levels).flatMap(
+    ([first, count, tau2], level) => cut(level, first, count, kind, tau2, size, sketch),
+  );
   return { method, w: weights, p, levels, s2, blocks, data, ...(sketch ? { sketch } : {}) };
 }
 
