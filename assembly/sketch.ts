@@ -16,9 +16,18 @@
 // strip of B into scratch, so it can write straight back: in place with
 // O(n CW) extra memory, rows [r, n) zeroed.
 // The 4 x 4 register tile is the micro-kernel's shape (4 output rows x 4 columns, eight
-// f64x2 accumulators), with the roles of the broadcast and vector operands swapped.
+// f64x2 accumulators), with the roles of the broadcast and vector operands swapped, and its
+// madd (a fused relaxed_madd in the relaxed build, mul then add otherwise: the plain build
+// stays bit-identical to src/reference/sketch.ts rotate).
+// Measured (issue 19 item 7, interleaved variants in one process, 2l = 128, d = 1e5 and
+// 1024): this loop runs at the same rate whether the strip is in L2 or streamed from
+// memory, and 32 or 128-column strips, j-outer loop order, or lane-swapped W vectors
+// instead of broadcasts all measure the same within 3%: without FMA the loop is bound by
+// its 8 mul + 8 add per step, the micro-kernel's own ceiling. A larger tile (4 x 8, 16
+// accumulators) does not fit V8's 15 XMM registers (docs/PERF-NOTES). The relaxed build's
+// fused madd gains ~1.2x here.
 
-import { microKernel4x4, PANEL_ROW, KC } from './covariance';
+import { microKernel4x4, madd, PANEL_ROW, KC } from './covariance';
 
 /** Columns per rotation strip: 64 doubles, 2l rows of them (<= 256 KiB at 2l = 512) in L2. */
 // @ts-ignore: decorator
@@ -136,16 +145,17 @@ export function sketchRotate(bPtr: usize, n: i32, dp: i32, wpPtr: usize, r: i32,
         let c20 = f64x2.splat(0), c21 = f64x2.splat(0), c30 = f64x2.splat(0), c31 = f64x2.splat(0);
         let bp = scratchPtr + <usize>(j >> 2) * panelBytes;
         let a = wp;
-        for (let t = 0; t < n; t++) {
+        let end = wp + panelBytes;
+        while (a < end) {
           let x0 = v128.load(bp), x1 = v128.load(bp, 16);
           let s = v128.load64_splat(a);
-          c00 = f64x2.add(c00, f64x2.mul(s, x0)); c01 = f64x2.add(c01, f64x2.mul(s, x1));
+          c00 = madd(s, x0, c00); c01 = madd(s, x1, c01);
           s = v128.load64_splat(a, 8);
-          c10 = f64x2.add(c10, f64x2.mul(s, x0)); c11 = f64x2.add(c11, f64x2.mul(s, x1));
+          c10 = madd(s, x0, c10); c11 = madd(s, x1, c11);
           s = v128.load64_splat(a, 16);
-          c20 = f64x2.add(c20, f64x2.mul(s, x0)); c21 = f64x2.add(c21, f64x2.mul(s, x1));
+          c20 = madd(s, x0, c20); c21 = madd(s, x1, c21);
           s = v128.load64_splat(a, 24);
-          c30 = f64x2.add(c30, f64x2.mul(s, x0)); c31 = f64x2.add(c31, f64x2.mul(s, x1));
+          c30 = madd(s, x0, c30); c31 = madd(s, x1, c31);
           bp += PANEL_ROW;
           a += PANEL_ROW;
         }

@@ -12,8 +12,8 @@ import { setup, normals, assertSameValues, maxAbsDiff } from '../helpers/helpers
 test.before(setup);
 
 const pad4 = (x: number) => Math.ceil(x / 4) * 4;
-const DIMS = [1, 2, 3, 4, 7, 255, 257, 300];
-const ROWS = [1, 2, 3, 4, 5, 7, 9];
+const DIMS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 63, 65, 255, 257, 300];
+const ROWS = [1, 2, 3, 4, 5, 6, 7, 9, 10];
 
 /** B (n x d) laid out as the kernels want it: np x dp, zero padded. */
 function padded(B: Float64Array, n: number, d: number, np: number): Float64Array {
