@@ -24,8 +24,8 @@
 // memory, and 32 or 128-column strips, j-outer loop order, or lane-swapped W vectors
 // instead of broadcasts all measure the same within 3%: without FMA the loop is bound by
 // its 8 mul + 8 add per step, the micro-kernel's own ceiling. A larger tile (4 x 8, 16
-// accumulators) does not fit V8's 15 XMM registers (docs/PERF-NOTES). The relaxed build's
-// fused madd gains ~1.2x here.
+// accumulators) does not fit V8's 15 XMM registers. The relaxed build's fused madd gains
+// ~1.25x here (docs/benchmarks.md, the sketch section).
 
 import { microKernel4x4, madd, PANEL_ROW, KC } from './covariance';
 

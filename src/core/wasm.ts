@@ -237,12 +237,12 @@ export type BuildPreference = 'auto' | WasmBuild;
 /** Options of init(). */
 export interface InitOptions {
   /**
-   * 'auto' (default): the relaxed-SIMD build (fused multiply-add in the covariance kernel)
-   * where the engine supports it (Chromium, Deno, Bun, Node >= 22), else plain SIMD.
+   * 'auto' (default): the relaxed-SIMD build (fused multiply-add in the covariance and sketch
+   * kernels) where the engine supports it (Chromium, Deno, Bun, Node >= 22), else plain SIMD.
    * 'simd': always the plain build, whose results are bit-identical on every engine.
    * 'relaxed-simd': require the relaxed build (init() fails where the engine lacks it).
-   * The random numbers are bit-identical in both builds; covariance results of the relaxed
-   * build may differ from the plain build in the last bits.
+   * The random numbers are bit-identical in both builds; covariance and sketch results of
+   * the relaxed build may differ from the plain build in the last bits.
    */
   build?: BuildPreference;
 }
