@@ -10,7 +10,25 @@ export function show(value: unknown): string {
   if (value === null || value === undefined || typeof value === 'boolean') return String(value);
   if (ArrayBuffer.isView(value))
     return `${value.constructor.name}(${(value as unknown as { length?: number }).length ?? value.byteLength})`;
-  if (Array.isArray(value)) return `Array(${value.length})`;
+  if (Array.isArray(value)) {
+    // Short arrays show their items too (one level deep): `Array(2) [2,1]`.
+    const len = value.length; // read once: a Proxy may answer differently each time
+    if (!(len <= 8)) return `Array(${len})`;
+    try {
+      // Own data properties only: an accessor is never called to build a message.
+      const items: string[] = [];
+      for (let i = 0; i < len; i++) {
+        const slot = Object.getOwnPropertyDescriptor(value, i);
+        const v: unknown = slot && 'value' in slot ? slot.value : undefined;
+        items.push(
+          !slot ? 'empty' : !('value' in slot) ? 'getter' : Array.isArray(v) ? `Array(${v.length})` : show(v),
+        );
+      }
+      return `Array(${len}) [${items.join(',')}]`;
+    } catch {
+      return `Array(${len})`;
+    }
+  }
   if (typeof value === 'function') return 'function';
   return Object.prototype.toString.call(value);
 }

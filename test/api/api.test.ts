@@ -91,7 +91,7 @@ function cases(): Case[] {
       'Rng.normals: plain array',
       () => new Rng(1).normals([0, 0] as never),
       TypeError,
-      /`out` must be a Float64Array. Value: `Array\(2\)`/,
+      /`out` must be a Float64Array. Value: `Array\(2\) \[0,0\]`/,
     ],
     [
       'Rng.normals: Int32Array',
