@@ -57,14 +57,14 @@ export function covScratchBytes(dim: i32): usize {
 
 /** Two consecutive elements of row data as f64x2, from f64 or f32 storage. */
 // @ts-ignore: decorator
-@inline function load2(p: usize, i: i32, isF32: bool): v128 {
+@inline export function load2(p: usize, i: i32, isF32: bool): v128 {
   return isF32
     ? f64x2.promote_low_f32x4(v128.load64_zero(p + (<usize>i << 2)))
     : v128.load(p + (<usize>i << 3));
 }
 
 // @ts-ignore: decorator
-@inline function load1(p: usize, i: i32, isF32: bool): f64 {
+@inline export function load1(p: usize, i: i32, isF32: bool): f64 {
   return isF32 ? <f64>load<f32>(p + (<usize>i << 2)) : load<f64>(p + (<usize>i << 3));
 }
 

@@ -8,7 +8,7 @@ export { lrPairedDiffs, lrPairedDiffsScratchBytes } from './paired';
 export { covAddRows, covAddRowsF32, covMerge, covWrite, covPaddedDim, covScratchBytes } from './covariance';
 export { firstNonFinite } from './linalg';
 export { matvec, symMatvec, matvecDiff, matrixInfo, symPrepare, matSub, powerIteration, lanczosSteps, ritzEnds } from './spectral';
-export { sketchGram, sketchGramScratchBytes, sketchRotate, sketchRotateScratchBytes, sketchAddRows } from './sketch';
+export { sketchGram, sketchGramF32, sketchGramScratchBytes, sketchRotate, sketchRotateF32, sketchRotateScratchBytes, sketchAddRows, sketchAddRowsF32 } from './sketch';
 export { choleskyFactor, choleskyForward, choleskyBackward, choleskySolve } from './cholesky';
 
 /** Allocates `size` bytes (16-byte aligned) on the module's heap. */

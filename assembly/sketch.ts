@@ -26,8 +26,15 @@
 // its 8 mul + 8 add per step, the micro-kernel's own ceiling. A larger tile (4 x 8, 16
 // accumulators) does not fit V8's 15 XMM registers. The relaxed build's fused madd gains
 // ~1.25x here (docs/benchmarks.md, the sketch section).
+//
+// f32 storage (CurvatureSketch precision 'f32'): the same kernels with the buffer's rows of
+// dp floats (the *F32 exports; one body each, specialised by a constant flag). Every product
+// and sum stays f64: the Gram and rotation kernels promote B's values exactly as they pack
+// them, and only what is stored into B (an added row, a rotated row) is rounded to f32; the
+// diagonal is summed from the f64 rows before rounding, so it stays exact. src/reference/
+// sketch.ts reproduces it bit for bit by rounding (Math.fround) at the same two points.
 
-import { microKernel4x4, madd, PANEL_ROW, KC } from './covariance';
+import { microKernel4x4, madd, load2, load1, PANEL_ROW, KC } from './covariance';
 
 /** Columns per rotation strip: 64 doubles, 2l rows of them (<= 256 KiB at 2l = 512) in L2. */
 // @ts-ignore: decorator
@@ -43,13 +50,23 @@ export function sketchGramScratchBytes(np: i32): usize {
  * B[0:n] B[0:n]' on the upper 4 x 4 tiles. B: rows of dp doubles (dp a multiple of 4).
  */
 export function sketchGram(bPtr: usize, n: i32, dp: i32, gPtr: usize, ldg: i32, scratchPtr: usize): void {
+  gram(bPtr, n, dp, gPtr, ldg, scratchPtr, false);
+}
+
+/** sketchGram of a buffer of f32 rows (dp floats each); G in f64, products of the promoted values. */
+export function sketchGramF32(bPtr: usize, n: i32, dp: i32, gPtr: usize, ldg: i32, scratchPtr: usize): void {
+  gram(bPtr, n, dp, gPtr, ldg, scratchPtr, true);
+}
+
+// @ts-ignore: decorator
+@inline function gram(bPtr: usize, n: i32, dp: i32, gPtr: usize, ldg: i32, scratchPtr: usize, f32b: bool): void {
   let np = (n + 3) & ~3;
   let nb = np >> 2;
   let ld = <usize>ldg;
   let zeros = scratchPtr + ((<usize>np * <usize>KC) << 3);
   memory.fill(zeros, 0, 32);
   for (let i = 0; i < np; i++) memory.fill(gPtr + ((<usize>i * ld) << 3), 0, <usize>np << 3);
-  let row = <usize>dp << 3;
+  let row = <usize>dp << (f32b ? 2 : 3);
   for (let c0 = 0; c0 < dp; c0 += KC) {
     let k = min(KC, dp - c0);
     let panelBytes = <usize>k << 5;
@@ -57,12 +74,11 @@ export function sketchGram(bPtr: usize, n: i32, dp: i32, gPtr: usize, ldg: i32, 
     for (let ib = 0; ib < nb; ib++) {
       let dst = scratchPtr + <usize>ib * panelBytes;
       let r0 = ib << 2;
-      let src = bPtr + <usize>r0 * row + (<usize>c0 << 3);
+      let src = bPtr + <usize>r0 * row + (<usize>c0 << (f32b ? 2 : 3));
       if (r0 + 4 <= n) {
         for (let kk = 0; kk < k; kk += 2) {
-          let off = <usize>kk << 3;
-          let x0 = v128.load(src + off), x1 = v128.load(src + row + off);
-          let x2 = v128.load(src + 2 * row + off), x3 = v128.load(src + 3 * row + off);
+          let x0 = load2(src, kk, f32b), x1 = load2(src + row, kk, f32b);
+          let x2 = load2(src + 2 * row, kk, f32b), x3 = load2(src + 3 * row, kk, f32b);
           let d = dst + (<usize>kk << 5);
           v128.store(d, i64x2.shuffle(x0, x1, 0, 2));
           v128.store(d, i64x2.shuffle(x2, x3, 0, 2), 16);
@@ -73,7 +89,7 @@ export function sketchGram(bPtr: usize, n: i32, dp: i32, gPtr: usize, ldg: i32, 
         for (let kk = 0; kk < k; kk++) {
           let d = dst + (<usize>kk << 5);
           for (let q = 0; q < 4; q++) {
-            let v = r0 + q < n ? load<f64>(src + <usize>q * row + (<usize>kk << 3)) : 0.0;
+            let v = r0 + q < n ? load1(src + <usize>q * row, kk, f32b) : 0.0;
             store<f64>(d + (<usize>q << 3), v);
           }
         }
@@ -116,23 +132,51 @@ export function sketchRotateScratchBytes(n: i32): usize {
  * rows of the strip contiguous (512-byte stride), and the panel layout after that.
  */
 export function sketchRotate(bPtr: usize, n: i32, dp: i32, wpPtr: usize, r: i32, outPtr: usize, ldo: i32, scratchPtr: usize): void {
+  rotate(bPtr, n, dp, wpPtr, r, outPtr, ldo, scratchPtr, false);
+}
+
+/**
+ * sketchRotate of a buffer of f32 rows: the products in f64 from the promoted values; in
+ * place the result is rounded to f32 as it is stored, out of place (outPtr != bPtr) it is
+ * written as f64 rows of ldo doubles.
+ */
+export function sketchRotateF32(bPtr: usize, n: i32, dp: i32, wpPtr: usize, r: i32, outPtr: usize, ldo: i32, scratchPtr: usize): void {
+  rotate(bPtr, n, dp, wpPtr, r, outPtr, ldo, scratchPtr, true);
+}
+
+/** Four f64 results (two f64x2) rounded to f32 and stored as four floats at p. */
+// @ts-ignore: decorator
+@inline function store4F32(p: usize, c0: v128, c1: v128): void {
+  v128.store(p, i64x2.shuffle(f32x4.demote_f64x2_zero(c0), f32x4.demote_f64x2_zero(c1), 0, 2));
+}
+
+// @ts-ignore: decorator
+@inline function rotate(bPtr: usize, n: i32, dp: i32, wpPtr: usize, r: i32, outPtr: usize, ldo: i32, scratchPtr: usize, f32b: bool): void {
   let rb = (r + 3) >> 2;
-  let row = <usize>dp << 3;
+  let row = <usize>dp << (f32b ? 2 : 3);
   let panelBytes = <usize>n << 5;
   let inPlace = outPtr == bPtr;
+  let f32out = f32b && inPlace;
   let lo = inPlace ? row : <usize>ldo << 3;
   for (let c0 = 0; c0 < dp; c0 += CW) {
     let w = min(CW, dp - c0);
-    let bytes = <usize>w << 3;
+    let bytes = <usize>w << (f32b ? 2 : 3);
     // pack the strip as panels of 4 columns (panel jb: n rows of 32 bytes, as the covariance
     // kernel packs), so the t loop below reads sequentially
     for (let t = 0; t < n; t++) {
-      let src = bPtr + <usize>t * row + (<usize>c0 << 3);
+      let src = bPtr + <usize>t * row + (<usize>c0 << (f32b ? 2 : 3));
       let dst = scratchPtr + (<usize>t << 5);
       for (let j = 0; j < w; j += 4) {
-        v128.store(dst, v128.load(src));
-        v128.store(dst, v128.load(src, 16), 16);
-        src += 32;
+        if (f32b) {
+          let x = v128.load(src);
+          v128.store(dst, f64x2.promote_low_f32x4(x));
+          v128.store(dst, f64x2.promote_low_f32x4(i64x2.shuffle(x, x, 1, 1)), 16);
+          src += 16;
+        } else {
+          v128.store(dst, v128.load(src));
+          v128.store(dst, v128.load(src, 16), 16);
+          src += 32;
+        }
         dst += panelBytes;
       }
     }
@@ -159,7 +203,13 @@ export function sketchRotate(bPtr: usize, n: i32, dp: i32, wpPtr: usize, r: i32,
           bp += PANEL_ROW;
           a += PANEL_ROW;
         }
-        if (j + 4 <= cols) {
+        if (f32out) { // in place in f32 storage: w, and so cols, is a multiple of 4
+          let d = outPtr + <usize>i0 * lo + (<usize>(c0 + j) << 2);
+          store4F32(d, c00, c01); d += lo;
+          if (i0 + 1 < r) store4F32(d, c10, c11); d += lo;
+          if (i0 + 2 < r) store4F32(d, c20, c21); d += lo;
+          if (i0 + 3 < r) store4F32(d, c30, c31);
+        } else if (j + 4 <= cols) {
           let d = outPtr + <usize>i0 * lo + (<usize>(c0 + j) << 3);
           v128.store(d, c00); v128.store(d, c01, 16); d += lo;
           if (i0 + 1 < r) { v128.store(d, c10); v128.store(d, c11, 16); } d += lo;
@@ -175,7 +225,7 @@ export function sketchRotate(bPtr: usize, n: i32, dp: i32, wpPtr: usize, r: i32,
         }
       }
     }
-    if (inPlace) for (let i = r; i < n; i++) memory.fill(bPtr + <usize>i * row + (<usize>c0 << 3), 0, bytes);
+    if (inPlace) for (let i = r; i < n; i++) memory.fill(bPtr + <usize>i * row + (<usize>c0 << (f32b ? 2 : 3)), 0, bytes);
   }
 }
 
@@ -185,9 +235,26 @@ export function sketchRotate(bPtr: usize, n: i32, dp: i32, wpPtr: usize, r: i32,
  * diag[0..dim). Returns the sum of the squares (the trace's increment).
  */
 export function sketchAddRows(rPtr: usize, rows: i32, dim: i32, isF32: i32, scale: f64, bPtr: usize, at: i32, dp: i32, diagPtr: usize): f64 {
-  let f32in = isF32 != 0;
+  return isF32 != 0
+    ? addRows(rPtr, rows, dim, true, scale, bPtr, at, dp, diagPtr, false)
+    : addRows(rPtr, rows, dim, false, scale, bPtr, at, dp, diagPtr, false);
+}
+
+/**
+ * sketchAddRows into a buffer of f32 rows (dp floats each): each scaled value is rounded to
+ * f32 as it is stored; the diagonal and the trace increment sum the squares of the f64
+ * scaled values (before rounding), as sketchAddRows does.
+ */
+export function sketchAddRowsF32(rPtr: usize, rows: i32, dim: i32, isF32: i32, scale: f64, bPtr: usize, at: i32, dp: i32, diagPtr: usize): f64 {
+  return isF32 != 0
+    ? addRows(rPtr, rows, dim, true, scale, bPtr, at, dp, diagPtr, true)
+    : addRows(rPtr, rows, dim, false, scale, bPtr, at, dp, diagPtr, true);
+}
+
+// @ts-ignore: decorator
+@inline function addRows(rPtr: usize, rows: i32, dim: i32, f32in: bool, scale: f64, bPtr: usize, at: i32, dp: i32, diagPtr: usize, f32b: bool): f64 {
   let rowIn = <usize>dim << (f32in ? 2 : 3);
-  let rowB = <usize>dp << 3;
+  let rowB = <usize>dp << (f32b ? 2 : 3);
   let s2 = f64x2.splat(scale);
   let tr = f64x2.splat(0);
   for (let i = 0; i < rows; i++) {
@@ -199,7 +266,8 @@ export function sketchAddRows(rPtr: usize, rows: i32, dim: i32, isF32: i32, scal
         ? f64x2.promote_low_f32x4(v128.load64_zero(src + (<usize>j << 2)))
         : v128.load(src + (<usize>j << 3));
       x = f64x2.mul(x, s2);
-      v128.store(dst + (<usize>j << 3), x);
+      if (f32b) v128.store64_lane(dst + (<usize>j << 2), f32x4.demote_f64x2_zero(x), 0);
+      else v128.store(dst + (<usize>j << 3), x);
       let sq = f64x2.mul(x, x);
       let dp2 = diagPtr + (<usize>j << 3);
       v128.store(dp2, f64x2.add(v128.load(dp2), sq));
@@ -207,7 +275,8 @@ export function sketchAddRows(rPtr: usize, rows: i32, dim: i32, isF32: i32, scal
     }
     if (j < dim) {
       let x = (f32in ? <f64>load<f32>(src + (<usize>j << 2)) : load<f64>(src + (<usize>j << 3))) * scale;
-      store<f64>(dst + (<usize>j << 3), x);
+      if (f32b) store<f32>(dst + (<usize>j << 2), <f32>x);
+      else store<f64>(dst + (<usize>j << 3), x);
       let sq = x * x;
       store<f64>(diagPtr + (<usize>j << 3), load<f64>(diagPtr + (<usize>j << 3)) + sq);
       tr = f64x2.add(tr, f64x2.replace_lane(f64x2.splat(0), 0, sq));

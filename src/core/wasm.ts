@@ -152,6 +152,8 @@ export interface Kernels {
   ): number;
   /** G = B[0:n] B[0:n]' on upper 4 x 4 tiles (assembly/sketch.ts). */
   sketchGram(bPtr: number, n: number, dp: number, gPtr: number, ldg: number, scratchPtr: number): void;
+  /** sketchGram of a buffer of f32 rows (precision 'f32'). */
+  sketchGramF32(bPtr: number, n: number, dp: number, gPtr: number, ldg: number, scratchPtr: number): void;
   sketchGramScratchBytes(np: number): number;
   /** B[0:r] <- W B[0:n] in place (outPtr = bPtr) or into outPtr (rows of ldo doubles). */
   sketchRotate(
@@ -164,9 +166,32 @@ export interface Kernels {
     ldo: number,
     scratchPtr: number,
   ): void;
+  /** sketchRotate of a buffer of f32 rows: in place rounded to f32, out of place as f64 rows. */
+  sketchRotateF32(
+    bPtr: number,
+    n: number,
+    dp: number,
+    wpPtr: number,
+    r: number,
+    outPtr: number,
+    ldo: number,
+    scratchPtr: number,
+  ): void;
   sketchRotateScratchBytes(r: number): number;
   /** Copies scaled rows into the buffer from row `at`, adds their squares to diag; returns the sum of squares. */
   sketchAddRows(
+    rPtr: number,
+    rows: number,
+    dim: number,
+    isF32: number,
+    scale: number,
+    bPtr: number,
+    at: number,
+    dp: number,
+    diagPtr: number,
+  ): number;
+  /** sketchAddRows into a buffer of f32 rows (each scaled value rounded as stored; squares from the f64 values). */
+  sketchAddRowsF32(
     rPtr: number,
     rows: number,
     dim: number,
@@ -758,6 +783,11 @@ export function formatBytes(bytes: number): string {
 /** A fresh Float64Array view of wasm memory. @internal */
 export function f64(ptr: number, length: number): Float64Array {
   return new Float64Array(wasm().memory.buffer, ptr >>> 0, length);
+}
+
+/** A fresh Float32Array view of wasm memory. @internal */
+export function f32(ptr: number, length: number): Float32Array {
+  return new Float32Array(wasm().memory.buffer, ptr >>> 0, length);
 }
 
 /** Copies a typed array (any byteOffset) into wasm memory at ptr. @internal */

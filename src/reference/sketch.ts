@@ -78,7 +78,9 @@ export function addRows(
 
 /**
  * Plain-TS Frequent Directions with the accumulator's algorithm (2l-row buffer, shrink by the
- * l-th squared singular value, exact diagonal and trace). Unscaled: `gram()`, `delta`.
+ * l-th squared singular value, exact diagonal and trace). Unscaled: `gram()`, `delta`. With
+ * `f32` the buffer's values are rounded to f32 where the accumulator's f32 storage rounds them
+ * (an added row as it is stored, a rotated row as it is written back); everything else is f64.
  */
 export class FrequentDirections {
   readonly B: Float64Array;
@@ -90,6 +92,7 @@ export class FrequentDirections {
   constructor(
     readonly dim: number,
     readonly size: number,
+    readonly f32 = false,
   ) {
     this.B = new Float64Array(2 * size * dim);
     this.diag = new Float64Array(dim);
@@ -101,7 +104,7 @@ export class FrequentDirections {
       if (this.used === 2 * this.size) this.shrink();
       for (let j = 0; j < d; j++) {
         const x = rows[i * d + j]! * scale;
-        this.B[this.used * d + j] = x;
+        this.B[this.used * d + j] = this.f32 ? Math.fround(x) : x;
         this.diag[j] = this.diag[j]! + x * x;
         this.trace += x * x;
       }
@@ -124,6 +127,7 @@ export class FrequentDirections {
       for (let q = 0; q < n; q++) W[t * n + q] = f * vectors[t * n + q]!;
     }
     const out = rotate(W, r, this.B, n, d);
+    if (this.f32) for (let i = 0; i < out.length; i++) out[i] = Math.fround(out[i]!);
     this.B.fill(0);
     this.B.set(out);
     this.used = r;

@@ -1,7 +1,9 @@
 // CurvatureSketch: a Frequent Directions sketch (Liberty 2013; Ghashami et al. 2016) of a
 // stream of rows a_i (the scaled paired gradient differences, MATH.md "Past dense d^2"),
 // with exact running sums of the diagonal and the trace. State in WebAssembly memory: a
-// buffer B of 2l rows of length dim (f64), the diagonal, a few scalars; O(dim l), never
+// buffer B of 2l rows of length dim (f64, or f32 with precision 'f32': half the memory, each
+// stored value rounded to f32, every product and sum still f64), the diagonal (f64), a few
+// scalars; O(dim l), never
 // O(dim^2). Kernels: assembly/sketch.ts (Gram matrix, rotation, row copy + diagonal);
 // the 2l x 2l eigenproblem: Householder + implicit QL in TS (src/spectral/symeig.ts).
 //
@@ -15,6 +17,7 @@ import {
   alloc,
   free,
   f64,
+  f32,
   copyIn,
   checkBlocks,
   byteCount,
@@ -40,7 +43,11 @@ import { symmetricEigen } from '../spectral/symeig.js';
 export interface SketchOptions {
   /** The sketch size l, an integer in [2, 256]: the buffer holds 2l rows. */
   size: number;
-  /** Storage of the buffer: 'f64' (the default; 'f32' is refused in this release). */
+  /**
+   * Storage of the buffer: 'f64' (the default) or 'f32' (half the buffer's memory: each value
+   * stored into the buffer is rounded to f32, relative error 2^-24; the Gram matrix, the
+   * rotations, the diagonal and the trace stay f64; docs/sketch.md gives the measured cost).
+   */
   precision?: 'f64' | 'f32';
 }
 /** The top eigenpairs of a sketch's estimate with their certified intervals. */
@@ -61,6 +68,11 @@ export const MAX_SKETCH_SIZE = 256;
 const STAGE_BYTES = 8 * 2 ** 20;
 /** Largest |value| a row may hold (after `scale`): squares and Gram entries stay far from overflow. */
 export const SKETCH_MAX_ABS = 2 ** 480;
+/**
+ * The same with f32 storage: a stored value (a rotated row's entry is at most sqrt(rows) times
+ * the largest added) stays far below f32's 2^128 (2^100 x 2^26.5 for 2^53 rows).
+ */
+export const SKETCH_MAX_ABS_F32 = 2 ** 100;
 /** Gram kernel column block (assembly/covariance.ts KC) and rotation strip width (assembly/sketch.ts CW). */
 const KC = 256,
   CW = 64;
@@ -76,10 +88,11 @@ const pad4 = (x: number): number => Math.ceil(x / 4) * 4;
 export function sketchBlockBytes(
   dim: number,
   size: number,
+  precision: 'f64' | 'f32' = 'f64',
 ): { buffer: number; diagonal: number; scratch: number; total: number } {
   const np = pad4(2 * size),
     dp = pad4(dim);
-  const buffer = byteCount(2 * size * dp, 8),
+  const buffer = byteCount(2 * size * dp, precision === 'f32' ? 4 : 8),
     diagonal = byteCount(dim, 8);
   const scratch =
     byteCount(np * KC + 4 + np * np + np * np + np * CW, 8) +
@@ -100,6 +113,8 @@ export class CurvatureSketch {
   readonly dim: number;
   /** The sketch size l: the buffer holds up to 2l rows, l - 1 after a shrink. */
   readonly size: number;
+  /** Storage of the buffer: 'f64' or 'f32'. */
+  readonly precision: 'f64' | 'f32';
   readonly #dp: number;
   readonly #np: number;
   #bPtr: number;
@@ -112,7 +127,7 @@ export class CurvatureSketch {
 
   /**
    * @param dim positive integer, the row length
-   * @param options `size` l in [2, 256]; `precision` 'f64' (default; 'f32' is refused)
+   * @param options `size` l in [2, 256]; `precision` 'f64' (default) or 'f32' (the buffer's storage)
    * @throws {TypeError|RangeError} naming the parameter, before anything is allocated, for bad
    *   values or a buffer (8 * 2l * dim bytes) the wasm heap cannot hold
    */
@@ -122,30 +137,30 @@ export class CurvatureSketch {
     if (o.size === undefined)
       throw new TypeError('invalid argument: `size` must be an integer in [2, 256]. Value: `undefined`.');
     const l = checkInteger('size', o.size, 2, MAX_SKETCH_SIZE);
-    if (o.precision !== undefined && o.precision !== 'f64') {
-      if (o.precision === 'f32')
-        throw new RangeError(
-          "invalid argument: `precision` 'f32' is not supported by this release's sketch (its kernels are f64 only): omit it or pass 'f64'. Value: `'f32'`.",
-        );
-      throw new RangeError(`invalid argument: \`precision\` must be 'f64'. Value: \`${show(o.precision)}\`.`);
-    }
-    const b = sketchBlockBytes(this.dim, l);
+    if (o.precision !== undefined && o.precision !== 'f64' && o.precision !== 'f32')
+      throw new RangeError(
+        `invalid argument: \`precision\` must be 'f64' or 'f32'. Value: \`${show(o.precision)}\`.`,
+      );
+    const precision = (o.precision ?? 'f64') as 'f64' | 'f32';
+    const b = sketchBlockBytes(this.dim, l, precision);
+    const named = `CurvatureSketch(${this.dim}, { size: ${l}${precision === 'f32' ? ", precision: 'f32'" : ''} })`;
     checkBlocks(
       [b.buffer, b.diagonal, b.scratch],
       `\`dim\` x \`size\` = ${this.dim} x ${l}`,
-      `CurvatureSketch(${this.dim}, { size: ${l} }) (its 2 size x dim buffer of ${formatBytes(b.buffer)}, diagonal and scratch)`,
+      `${named} (its 2 size x dim buffer of ${formatBytes(b.buffer)}, diagonal and scratch)`,
     );
     this.size = l;
+    this.precision = precision;
     this.#dp = pad4(this.dim);
     this.#np = pad4(2 * l);
-    this.#bPtr = alloc(b.buffer, `CurvatureSketch(${this.dim}, { size: ${l} })`);
+    this.#bPtr = alloc(b.buffer, named);
     try {
-      this.#diagPtr = alloc(b.diagonal, `CurvatureSketch(${this.dim}, { size: ${l} })`);
+      this.#diagPtr = alloc(b.diagonal, named);
     } catch (err) {
       free(this.#bPtr);
       throw err;
     }
-    f64(this.#bPtr, 2 * l * this.#dp).fill(0);
+    this.#buffer(0, 2 * l).fill(0);
     f64(this.#diagPtr, this.dim).fill(0);
     trackBlocks(this, [this.#bPtr, this.#diagPtr]);
   }
@@ -161,6 +176,14 @@ export class CurvatureSketch {
   /** Delta / rows: the certified width of every eigenvalue interval of the estimate. */
   get shrinkage(): number {
     return this.#rows ? this.#delta / this.#rows : 0;
+  }
+
+  /** A fresh view of buffer rows [from, from + count) (dp values each, in the storage's type). */
+  #buffer(from: number, count: number): Float64Array | Float32Array {
+    const dp = this.#dp;
+    return this.precision === 'f32'
+      ? f32(this.#bPtr + from * dp * 4, count * dp)
+      : f64(this.#bPtr + from * dp * 8, count * dp);
   }
 
   /**
@@ -182,9 +205,12 @@ export class CurvatureSketch {
         `invalid argument: \`rows\` must hold whole rows of length dim (${d}). Value: length ${r.length}.`,
       );
     const maxAbs = finiteMaxAbs('rows', r, r.length, d);
-    if (maxAbs * Math.abs(s) > SKETCH_MAX_ABS)
+    const f32b = this.precision === 'f32';
+    if (maxAbs * Math.abs(s) > (f32b ? SKETCH_MAX_ABS_F32 : SKETCH_MAX_ABS))
       throw new RangeError(
-        `invalid argument: \`rows\` times \`scale\` must stay below 2^480 in magnitude (the sketch's squares would overflow). Value: max |row| ${maxAbs} times scale ${s}.`,
+        f32b
+          ? `invalid argument: \`rows\` times \`scale\` must stay below 2^100 in magnitude with precision 'f32' (the f32 buffer's rotated rows would overflow; use precision 'f64' or scale the rows down). Value: max |row| ${maxAbs} times scale ${s}.`
+          : `invalid argument: \`rows\` times \`scale\` must stay below 2^480 in magnitude (the sketch's squares would overflow). Value: max |row| ${maxAbs} times scale ${s}.`,
       );
     if (this.#rows + k > Number.MAX_SAFE_INTEGER)
       throw new RangeError(
@@ -201,7 +227,7 @@ export class CurvatureSketch {
         if (this.#used === 2 * this.size) this.#shrink();
         const c = Math.min(stageRows, k - done, 2 * this.size - this.#used);
         copyIn(stage!, r.subarray(done * d, (done + c) * d));
-        this.#trace += K.sketchAddRows(
+        this.#trace += (f32b ? K.sketchAddRowsF32 : K.sketchAddRows)(
           stage!,
           c,
           d,
@@ -226,7 +252,7 @@ export class CurvatureSketch {
       np = this.#np,
       K = wasm();
     return withBlocks([(np * KC + 4) * 8, np * np * 8], 'the sketch Gram matrix', (scr, g) => {
-      K.sketchGram(this.#bPtr, n, this.#dp, g!, np, scr!);
+      (this.precision === 'f32' ? K.sketchGramF32 : K.sketchGram)(this.#bPtr, n, this.#dp, g!, np, scr!);
       const G = f64(g!, np * np),
         A = new Float64Array(n * n);
       for (let i = 0; i < n; i++)
@@ -250,7 +276,16 @@ export class CurvatureSketch {
         const base = (i >> 2) * n * 4 + (i & 3);
         for (let t = 0; t < n; t++) P[base + t * 4] = W[i * n + t]!;
       }
-      K.sketchRotate(this.#bPtr, n, this.#dp, wp!, r, outPtr, ldo, scr!);
+      (this.precision === 'f32' ? K.sketchRotateF32 : K.sketchRotate)(
+        this.#bPtr,
+        n,
+        this.#dp,
+        wp!,
+        r,
+        outPtr,
+        ldo,
+        scr!,
+      );
     });
   }
 
@@ -273,9 +308,9 @@ export class CurvatureSketch {
   }
 
   /**
-   * Merges another sketch of the same dim and size into this one (stacks its rows, shrinking
-   * when the buffer fills); `other` is unchanged. Returns this.
-   * @throws {TypeError|RangeError} for another type, dim or size (state unchanged)
+   * Merges another sketch of the same dim, size and precision into this one (stacks its rows,
+   * shrinking when the buffer fills); `other` is unchanged. Returns this.
+   * @throws {TypeError|RangeError} for another type, dim, size or precision (state unchanged)
    */
   merge(other: CurvatureSketch): this {
     checkLive('CurvatureSketch', this.#disposed);
@@ -289,6 +324,10 @@ export class CurvatureSketch {
         `invalid argument: \`other\` must have this sketch's dim and size (${this.dim}, ${this.size}). Value: dim ${other.dim}, size ${other.size}.`,
       );
     }
+    if (other.precision !== this.precision)
+      throw new RangeError(
+        `invalid argument: \`other\` must have this sketch's precision ('${this.precision}'). Value: precision '${other.precision}'.`,
+      );
     if (this.#rows + other.#rows > Number.MAX_SAFE_INTEGER)
       throw new RangeError(
         `invalid argument: \`other\` would take the count of rows past 2^53 - 1. Value: ${other.#rows} more after ${this.#rows}.`,
@@ -301,12 +340,11 @@ export class CurvatureSketch {
         copy.dispose();
       }
     }
-    const dp = this.#dp;
     let done = 0;
     while (done < other.#used) {
       if (this.#used === 2 * this.size) this.#shrink();
       const c = Math.min(other.#used - done, 2 * this.size - this.#used);
-      f64(this.#bPtr + this.#used * dp * 8, c * dp).set(f64(other.#bPtr + done * dp * 8, c * dp));
+      this.#buffer(this.#used, c).set(other.#buffer(done, c));
       this.#used += c;
       done += c;
     }
@@ -381,7 +419,7 @@ export class CurvatureSketch {
       n = this.#used,
       m = this.#rows || 1,
       out = new Float64Array(d);
-    const B = f64(this.#bPtr, n * dp);
+    const B = this.#buffer(0, n);
     for (let r = 0; r < n; r++) {
       const o = r * dp;
       let t = 0;
@@ -400,12 +438,14 @@ export class CurvatureSketch {
     checkLive('CurvatureSketch', this.#disposed);
     const d = this.dim,
       n = this.#used,
-      len = SKETCH_HEADER_BYTES + 8 * d + 8 * n * d + 4;
+      f32b = this.precision === 'f32',
+      be = f32b ? 4 : 8,
+      len = SKETCH_HEADER_BYTES + 8 * d + be * n * d + 4;
     const out = new Uint8Array(len),
       v = new DataView(out.buffer);
     v.setUint32(0, SKETCH_MAGIC, true);
     v.setUint32(4, SKETCH_FORMAT_VERSION, true);
-    v.setUint32(8, 0, true); // precision: 0 = f64
+    v.setUint32(8, f32b ? 1 : 0, true); // precision: 0 = f64, 1 = f32 (the buffer rows' type)
     v.setUint32(12, d, true);
     v.setUint32(16, this.size, true);
     v.setUint32(20, n, true);
@@ -415,9 +455,11 @@ export class CurvatureSketch {
     let p = SKETCH_HEADER_BYTES;
     const diag = f64(this.#diagPtr, d);
     for (let j = 0; j < d; j++, p += 8) v.setFloat64(p, diag[j]!, true);
-    const B = f64(this.#bPtr, n * this.#dp);
+    const B = this.#buffer(0, n);
     for (let r = 0; r < n; r++)
-      for (let j = 0; j < d; j++, p += 8) v.setFloat64(p, B[r * this.#dp + j]!, true);
+      for (let j = 0; j < d; j++, p += be)
+        if (f32b) v.setFloat32(p, B[r * this.#dp + j]!, true);
+        else v.setFloat64(p, B[r * this.#dp + j]!, true);
     v.setUint32(p, crc32(out, 0, p), true);
     return out;
   }
@@ -444,15 +486,19 @@ export class CurvatureSketch {
     if (version !== SKETCH_FORMAT_VERSION)
       bad(`unsupported version ${version} (this release reads version ${SKETCH_FORMAT_VERSION})`);
     const precision = v.getUint32(8, true);
-    if (precision !== 0) bad(`unsupported precision code ${precision} (0 = f64)`);
+    if (precision !== 0 && precision !== 1) bad(`unsupported precision code ${precision} (0 = f64, 1 = f32)`);
+    const be = precision === 1 ? 4 : 8;
     const d = v.getUint32(12, true),
       l = v.getUint32(16, true),
       n = v.getUint32(20, true);
     if (d < 1) bad(`dim ${d} is not positive`);
     if (l < 2 || l > MAX_SKETCH_SIZE) bad(`size ${l} is outside [2, ${MAX_SKETCH_SIZE}]`);
     if (n > 2 * l) bad(`${n} buffer rows exceed 2 size = ${2 * l}`);
-    const len = SKETCH_HEADER_BYTES + 8 * d + 8 * n * d + 4;
-    if (b.length !== len) bad(`length ${b.length}, but dim ${d} and ${n} buffer rows need ${len}`);
+    const len = SKETCH_HEADER_BYTES + 8 * d + be * n * d + 4;
+    if (b.length !== len)
+      bad(
+        `length ${b.length}, but dim ${d} and ${n} buffer rows of precision ${precision === 1 ? 'f32' : 'f64'} need ${len}`,
+      );
     const stored = v.getUint32(len - 4, true);
     if (crc32(b, 0, len - 4) !== stored) bad('the CRC-32 does not match (corrupted or truncated)');
     const delta = v.getFloat64(24, true),
@@ -473,11 +519,12 @@ export class CurvatureSketch {
     if (Math.abs(sum - trace) > 1e-9 * Math.max(sum, trace))
       bad(`the trace ${trace} is not the sum of the diagonal (${sum})`);
     if (rows === 0 && (trace !== 0 || delta !== 0)) bad('an empty sketch with a nonzero trace or shrinkage');
-    for (let i = 0; i < n * d; i++, p += 8) {
-      const x = v.getFloat64(p, true);
+    for (let i = 0; i < n * d; i++, p += be) {
+      const x = be === 4 ? v.getFloat32(p, true) : v.getFloat64(p, true);
       if (!Number.isFinite(x)) bad(`buffer row ${Math.floor(i / d)}, column ${i % d} is ${x}`);
     }
-    const s = new CurvatureSketch(d, { size: l }); // refuses, naming the sizes, what the heap cannot hold
+    // refuses, naming the sizes, what the heap cannot hold
+    const s = new CurvatureSketch(d, { size: l, precision: be === 4 ? 'f32' : 'f64' });
     s.#used = n;
     s.#delta = delta;
     s.#trace = trace;
@@ -485,8 +532,10 @@ export class CurvatureSketch {
     p = SKETCH_HEADER_BYTES;
     const diag = f64(s.#diagPtr, d);
     for (let j = 0; j < d; j++, p += 8) diag[j] = v.getFloat64(p, true);
-    const B = f64(s.#bPtr, n * s.#dp);
-    for (let r = 0; r < n; r++) for (let j = 0; j < d; j++, p += 8) B[r * s.#dp + j] = v.getFloat64(p, true);
+    const B = s.#buffer(0, n);
+    for (let r = 0; r < n; r++)
+      for (let j = 0; j < d; j++, p += be)
+        B[r * s.#dp + j] = be === 4 ? v.getFloat32(p, true) : v.getFloat64(p, true);
     return s;
   }
 

@@ -63,6 +63,16 @@ test('several blocks: the same bits for 1, 2 and 3 workers and estimateHessian w
   assert.ok(other.eigenvalues !== first.eigenvalues, 'blocks of 100 and 128 differ');
 });
 
+test("precision 'f32' (the sketch buffer in f32): the same bits for 1, 2 and 3 workers and estimateHessian; the blocks are f32 sketches", async () => {
+  const o = { ...O, sketch: { ...O.sketch, precision: 'f32' as const }, batches: 601, blockBatches: 100 };
+  const first = fields(g.estimateHessian(prob.data, w, o));
+  for (const pool of pools)
+    assert.equal(fields(await pool.estimateHessian(prob.data, w, o)), first, `${pool.size} workers, f32`);
+  const f64 = fields(g.estimateHessian(prob.data, w, { ...o, sketch: O.sketch }));
+  assert.ok(first.eigenvalues !== f64.eigenvalues, 'f32 storage rounds: not the f64 bits');
+  assert.is(first.diagonal, f64.diagonal, 'the diagonal is exact in both');
+});
+
 test("bad sketch options: the pool refuses with estimateHessian's error, before any worker computes", async () => {
   const o = { batchSize: 24, seed: 3, batches: 40 };
   for (const extra of [

@@ -151,6 +151,21 @@ test('blocks: a sketched estimateHessian in blocks of blockBatches (merged in or
   }
 });
 
+test("sketch precision 'f32': estimateCurvature's eigenvalues within 1e-6 of the f64 sketch's (relative to lambda_1), the diagonal and trace identical", async () => {
+  const { data, w } = regressionProblem(3000, 60, 4);
+  const oracle = linearOracle(data, w, 16);
+  const o = { dim: 60, batchSize: 16, batches: 400, seed: 5, method: 'paired' as const };
+  const a = await g.estimateCurvature(oracle, { ...o, sketch: { size: 12 } });
+  const b = await g.estimateCurvature(oracle, { ...o, sketch: { size: 12, precision: 'f32' } });
+  assert.ok(maxAbsDiff(a.eigenvalues, b.eigenvalues) < 1e-6 * a.eigenvalues[0]!);
+  assert.ok(
+    a.eigenvalues.some((v, i) => v !== b.eigenvalues[i]),
+    'rounded: not the same bits',
+  );
+  assertSameValues(b.diagonal, a.diagonal, 'diagonal');
+  assert.is(b.trace, a.trace);
+});
+
 test('bad sketch options: a clear error before the oracle is called or anything is computed', async () => {
   let calls = 0;
   const oracle = () => {

@@ -109,8 +109,13 @@ test('hostile bytes: not a Uint8Array, truncation, wrong magic, version, precisi
   );
   rejects(
     forge(b, (v) => v.setUint32(8, 1, true)),
-    /precision/,
-    'precision f32',
+    /rows of precision f32 need/,
+    'precision 1 (f32) over f64 rows: the length does not match',
+  );
+  rejects(
+    forge(b, (v) => v.setUint32(8, 2, true)),
+    /precision code 2/,
+    'precision 2',
   );
 });
 
@@ -225,11 +230,11 @@ test('bad sizes: RangeError naming the parameter (and the bytes needed vs the li
   );
   assert.throws(() => new CurvatureSketch(0, { size: 2 }), /`dim`/, 'dim 0');
   assert.throws(
-    () => new CurvatureSketch(10, { size: 2, precision: 'f32' }),
-    (e: Error) => e instanceof RangeError && /`precision` 'f32'/.test(e.message),
-    'f32 refused, not ignored',
+    () => new CurvatureSketch(10, { size: 2, precision: 'f16' as never }),
+    (e: Error) =>
+      e instanceof RangeError && /`precision` must be 'f64' or 'f32'. Value: `"f16"`/.test(e.message),
+    'f16',
   );
-  assert.throws(() => new CurvatureSketch(10, { size: 2, precision: 'f16' as never }), /`precision`/, 'f16');
   assert.throws(
     () => new CurvatureSketch(10_000_000, { size: 64 }),
     (e: Error) =>
