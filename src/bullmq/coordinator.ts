@@ -310,7 +310,7 @@ export class Coordinator {
       await this.#await(gone);
     }
     // every blob is checked against the plan (its header: run, block, batches, level, draw,
-    // dim; then its bytes by fromBytes; then its count, dim and sketch size) before it is merged
+    // dim; then its bytes by fromBytes; then its count, dim, sketch size and precision) before it is merged
     const dim = plan.p.dim;
     const levels = mergeLevels(
       plan,
@@ -336,7 +336,9 @@ export class Coordinator {
               ? `it holds ${rows} ${plan.sketch ? 'rows' : 'gradients'}, the block has ${b.count} batches`
               : plan.sketch && size !== plan.sketch.size
                 ? `its sketch size is ${size}, the plan's ${plan.sketch.size}`
-                : undefined;
+                : plan.sketch && (acc as { precision: string }).precision !== (plan.sketch.precision ?? 'f64')
+                  ? `its sketch precision is '${(acc as { precision: string }).precision}', the plan's '${plan.sketch.precision ?? 'f64'}'`
+                  : undefined;
         if (why) {
           acc.dispose();
           throw new Error(

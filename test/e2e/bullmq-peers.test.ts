@@ -14,6 +14,7 @@ import {
   syntheticRegression,
   estimateHessian,
   GradientCovariance,
+  CurvatureSketch,
   type RegressionData,
 } from '../../src/node.ts';
 import { createCoordinator, startWorker, startHolder } from '../../src/bullmq/index.ts';
@@ -218,6 +219,66 @@ redisSuite(test, [
             await client.set(
               key,
               forge({ run, block: 0, first: 0, count: 40, level: 0, draw: 'gradients', dim }),
+            );
+            const got = await p;
+            assert.ok(
+              got instanceof Error && got.message.includes(key) && pattern.test(got.message),
+              `${label}: ${String(got)}`,
+            );
+            await coordinator.queue.obliterate({ force: true });
+            await client.del(key);
+          }
+        } finally {
+          await coordinator.close();
+          client.disconnect();
+        }
+      }),
+  ],
+
+  [
+    'forged sketch blobs (a sketched plan) are refused before merging: another size, precision or row count',
+    async () =>
+      withRedis(async (redis) => {
+        const queue = queueName();
+        const client = new Redis(redis.url);
+        const data = fresh(4);
+        const sketchOf = (size: number, precision: 'f64' | 'f32', rows: number) => {
+          const s = new CurvatureSketch(dim, { size, precision });
+          s.addRows(new Float64Array(rows * dim).map((_, i) => Math.sin(i)));
+          const b = s.toBytes();
+          s.dispose();
+          return b;
+        };
+        const rows: [string, Uint8Array, RegExp][] = [
+          [
+            'an f64 sketch for an f32 plan',
+            sketchOf(3, 'f64', 40),
+            /its sketch precision is 'f64', the plan's 'f32'/,
+          ],
+          ['a sketch of size 4 for size 3', sketchOf(4, 'f32', 40), /its sketch size is 4, the plan's 3/],
+          ['3 rows for a 40-batch block', sketchOf(3, 'f32', 3), /it holds 3 rows, the block has 40 batches/],
+        ];
+        const coordinator = await createCoordinator({ connection: redis.url, queue, pollInterval: 50 });
+        try {
+          for (const [i, [label, bytes, pattern]] of rows.entries()) {
+            const p = settled(
+              coordinator.estimateHessian(data, w, {
+                ...opts,
+                method: 'paired',
+                sketch: { size: 3, precision: 'f32' },
+                runId: `forgedsketch${i}`,
+              }),
+            );
+            let job: { data: { run: string } } | undefined;
+            await until(async () => {
+              [job] = (await coordinator.queue.getJobs(['waiting'])) as never[];
+              return job !== undefined;
+            }, `${label}: the job`);
+            const run = job!.data.run;
+            const key = resultKey(queue, run, 0);
+            await client.set(
+              key,
+              encodeResult({ run, block: 0, first: 0, count: 40, level: 0, draw: 'pairs', dim }, bytes),
             );
             const got = await p;
             assert.ok(
