@@ -3,13 +3,14 @@
 // timed, i.e. two shrinks), against the plain-TS Frequent Directions of src/reference/sketch.ts
 // (where it finishes in seconds) and the dense GradientCovariance (d = 1e4 only: it refuses
 // d > 11,584); the Gram and rotation kernels' GFLOP/s beside the dense covariance kernel's in
-// the same run; RSS of a d = 1e6, l = 64 sketch in a fresh child process (target < 1.2 GB).
+// the same run; RSS of a d = 1e6, l = 64 sketch in a fresh child process (target < 1.2 GB); the
+// share of gradcov in the wall time of a TF.js 100,131-parameter estimate (target < 10%).
 // Timing by a few repetitions of whole calls (timeOnce): these cases take 0.01 to 10 s each,
 // too long for benny's sampling. BENCH_QUICK=1: d = 1e4 and 1e5 only, l = 32 and 64.
 import * as g from '../dist/node.js';
-import { FrequentDirections } from '../dist/reference/sketch.js';
 import { wasm, withBlocks, f64 } from '../dist/core/wasm.js';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { check } from './common.js';
 
@@ -29,9 +30,13 @@ function timeOnce(fn, reps = 3, setup = () => {}) {
 
 /** RSS (bytes) of a child holding a CurvatureSketch(d, { size: l }) after 4l rows. */
 function rssChild(d, l) {
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--rss', String(d), String(l)], {
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(import.meta.url), '--rss', String(d), String(l)],
+    {
+      encoding: 'utf8',
+    },
+  );
   if (r.status !== 0) return { error: r.stderr.trim().split('\n').pop() };
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
@@ -50,6 +55,8 @@ if (process.argv[2] === '--rss') {
 }
 
 export async function run() {
+  // the plain-TS baseline through tsx (`npm run bench` loads it); the --rss child stays plain Node
+  const { FrequentDirections } = await import('../src/reference/sketch.ts');
   const out = [];
   const row = (name, ms, work, unit, extra = {}) =>
     out.push({
@@ -151,6 +158,34 @@ export async function run() {
       acc.dispose();
       row(`dense GradientCovariance, d = ${d}: per added row (16-row batches)`, ms / 16, 1, 'rows');
     }
+  }
+  // the issue-19 client: a TF.js MLP of 100,131 parameters (examples/tfjs/scale-run.mjs), its
+  // curvature sketched (l = 32) from tf.variableGrads gradients; gradcov's share of the wall time
+  // is everything that is not the oracle's call (noise, copies, checks, the sketch, the eigenpairs)
+  {
+    const tf = await import('@tensorflow/tfjs');
+    const { tfjsOracle } = await import('../dist/tfjs/index.js');
+    const { parseRows, runScale } = await import('../examples/tfjs/scale-run.mjs');
+    tf.env().set('PROD', true);
+    await tf.setBackend('cpu');
+    const read = (f) =>
+      parseRows(readFileSync(new URL(`../cli/data/diabetes/${f}`, import.meta.url), 'utf8'));
+    const pairs = quick ? 40 : 300;
+    const r = await runScale(
+      { tf, g, tfjsOracle },
+      { features: read('features.txt'), target: read('target.txt'), pairs, size: 32, truth: false },
+    );
+    check(r.dim === 100_131 && Number.isFinite(r.trace) && r.trace > 0, 'tfjs scale: a bad estimate');
+    const share = r.gradcovMs / r.wallMs;
+    row(
+      `TF.js MLP, d = ${r.dim}, l = 32: gradcov's time per pair, ${(100 * share).toFixed(1)}% of the wall time (${pairs} pairs)`,
+      r.gradcovMs / pairs,
+      1,
+      'pairs',
+    );
+    console.log(
+      `TF.js 100k-parameter estimate (${pairs} pairs, ${r.gradients} gradients): wall ${(r.wallMs / 1000).toFixed(1)} s, TF.js ${(r.tfMs / r.gradients).toFixed(1)} ms per gradient, gradcov ${(r.gradcovMs / pairs).toFixed(2)} ms per pair = ${(100 * share).toFixed(1)}% of the wall time (target < 10%: ${share < 0.1 ? 'yes' : 'no'})`,
+    );
   }
   // validation: the wasm sketch equals the plain-TS one bit for bit on a small case
   {

@@ -14,7 +14,7 @@ import {
   GradientCovariance,
   type InputDistribution,
 } from '../src/node.js';
-import { riskOnData, dualNorm } from '../src/reference/risk.js';
+import { riskOnData, dualNorm } from '../src/apps/risk-on-data.js';
 import {
   normExact,
   relErrExact,

@@ -536,8 +536,8 @@ class Run {
 }
 
 /**
- * One oracle answer as a private Float64Array copy (the oracle may reuse or share its
- * buffer), checked: a real Float64Array or Float32Array (read through the intrinsic
+ * One oracle answer copied into `into` (a private Float64Array of the lane: the oracle may
+ * reuse or share its buffer), checked: a real Float64Array or Float32Array (read through the intrinsic
  * getters, so a Proxy or a subclass with lying getters is refused or read truthfully) of
  * length dim with finite values. An asynchronous answer is also checked against the answers
  * received while its call was in flight (Run.claim).
@@ -549,6 +549,7 @@ function copyGradient(
   draw: number,
   run: Run,
   id: number | undefined,
+  into: Float64Array,
 ): Float64Array {
   const where = `the oracle's gradient for batch ${batch} (draw ${draw})`;
   const tag = typeof value === 'object' && value !== null ? taTag.call(value) : undefined;
@@ -571,13 +572,23 @@ function copyGradient(
   const offset = taOffset.call(value) as number;
   const Kind = tag === 'Float64Array' ? Float64Array : Float32Array;
   if (id !== undefined) run.claim(id, buffer, offset, offset + length * Kind.BYTES_PER_ELEMENT, batch, draw);
-  const g = new Float64Array(new Kind(buffer as ArrayBuffer, offset, length)); // one copy, read once
+  const g = into;
+  g.set(new Kind(buffer as ArrayBuffer, offset, length)); // one copy, read once
   for (let i = 0; i < dim; i++) {
     const v = g[i]!;
     if (v - v !== 0)
       throw new RangeError(`${where} must contain only finite numbers. Value: \`${v}\` at index ${i}.`);
   }
   return g;
+}
+
+/** The index of the first non-finite value of `a`, or -1. */
+function firstNonFinite(a: Float64Array): number {
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!;
+    if (v - v !== 0) return i;
+  }
+  return -1;
 }
 
 /** The error for finite gradients whose combination overflowed float64. */
@@ -627,16 +638,19 @@ async function stream(
   count: number,
   tau2: number,
   draws: (0 | 1)[],
-  combine: (gs: FloatArray[], out: Float64Array) => void,
+  combine: (gs: Float64Array[], out: Float64Array) => void,
   chunk: number,
-  flush: (rows: Float64Array[], c: number, batch0: number) => void,
+  flush: (rows: Float64Array, c: number, batch0: number) => void,
 ): Promise<void> {
   const std = Math.sqrt(tau2);
+  // one buffer of `chunk` rows, reused chunk after chunk (row t of a chunk is batch batch0 + t),
+  // and one copy per draw in each lane: nothing of size dim is allocated per batch
+  const rows = new Float64Array(Math.min(chunk, count) * p.dim);
+  const scratch: Float64Array[][] = [];
   for (let c0 = 0; c0 < count; c0 += chunk) {
     const c = Math.min(chunk, count - c0);
-    const rows: Float64Array[] = new Array(c);
     let next = 0;
-    const ask = async (t: number, draw: 0 | 1): Promise<FloatArray> => {
+    const ask = async (t: number, draw: 0 | 1, into: Float64Array): Promise<Float64Array> => {
       run.check();
       const batch = first + c0 + t;
       const noise = new Float64Array(p.n * p.outputs);
@@ -664,7 +678,7 @@ async function stream(
       }
       // a synchronous answer is copied before anything else runs (the oracle may reuse
       // its buffer); a promised one when it settles, checked against reuse
-      if (typeof then !== 'function') return copyGradient(g, p.dim, batch, draw, run, undefined);
+      if (typeof then !== 'function') return copyGradient(g, p.dim, batch, draw, run, undefined, into);
       const id = run.begin();
       try {
         const answer = new Promise((resolve, reject) => {
@@ -684,27 +698,27 @@ async function stream(
           throw run.failed ? ABANDONED : err;
         }
         if (run.failed) throw ABANDONED;
-        return copyGradient(g, p.dim, batch, draw, run, id);
+        return copyGradient(g, p.dim, batch, draw, run, id, into);
       } finally {
         run.end(id);
       }
     };
-    const lane = async (): Promise<void> => {
+    const lane = async (mine: Float64Array[]): Promise<void> => {
       try {
         while (next < c && !run.failed) {
           const t = next++;
-          const gs: FloatArray[] = [];
-          for (const d of draws) gs.push(await ask(t, d));
-          const row = new Float64Array(p.dim);
-          combine(gs, row);
-          rows[t] = row;
+          for (let i = 0; i < draws.length; i++) await ask(t, draws[i]!, mine[i]!);
+          combine(mine, rows.subarray(t * p.dim, (t + 1) * p.dim));
         }
       } catch (err) {
         if (err !== ABANDONED) run.fail(err); // the first failure wins; the other lanes take no new batches
       }
     };
     const lanes: Promise<void>[] = [];
-    for (let i = 0; i < Math.min(p.concurrency, c); i++) lanes.push(lane());
+    for (let i = 0; i < Math.min(p.concurrency, c); i++) {
+      scratch[i] ??= draws.map(() => new Float64Array(p.dim));
+      lanes.push(lane(scratch[i]!));
+    }
     await Promise.race([Promise.all(lanes), run.failure]);
     if (run.failed) await run.failure; // throws the first failure
     flush(rows, c, first + c0);
@@ -724,18 +738,15 @@ async function streamDense(
   count: number,
   tau2: number,
   draws: (0 | 1)[],
-  combine: (gs: FloatArray[], out: Float64Array) => void,
+  combine: (gs: Float64Array[], out: Float64Array) => void,
 ): Promise<void> {
   const chunk = Math.min(chunkRows(p.dim), count);
   const buf = alloc(chunk * p.dim * 8, 'the gradient staging buffer');
   try {
     await stream(oracle, p, run, first, count, tau2, draws, combine, chunk, (rows, c, batch0) => {
-      const view = f64(buf, c * p.dim); // fresh view: the oracle may have grown wasm memory
-      for (let t = 0; t < c; t++) view.set(rows[t]!, t * p.dim);
-      if (!acc.addFromWasm(buf, c)) {
-        // finite gradients whose difference overflowed
-        throw combinedOverflow(batch0 + Math.floor(view.findIndex((v) => v - v !== 0) / p.dim));
-      }
+      f64(buf, c * p.dim).set(rows.subarray(0, c * p.dim)); // a fresh view: the oracle may have grown wasm memory
+      // finite gradients whose difference overflowed
+      if (!acc.addFromWasm(buf, c)) throw combinedOverflow(batch0 + Math.floor(firstNonFinite(rows) / p.dim));
     });
   } finally {
     free(buf);
@@ -784,9 +795,8 @@ async function streamBlock(
         combine,
         sketchChunkRows(p.dim),
         (rows, c, batch0) => {
-          const block = new Float64Array(c * p.dim);
-          for (let t = 0; t < c; t++) block.set(rows[t]!, t * p.dim);
-          const bad = block.findIndex((v) => v - v !== 0);
+          const block = rows.subarray(0, c * p.dim);
+          const bad = firstNonFinite(block);
           if (bad >= 0) throw combinedOverflow(batch0 + Math.floor(bad / p.dim));
           addPairDifferences(sketch, block, p.n, b.tau2);
         },
