@@ -35,7 +35,11 @@ export { RegressionDataset, type RegressionData } from './data/dataset.js';
 export { ESTIMATOR_METHODS, type EstimatorMethod, type CurvatureEstimate } from './estimators/methods.js';
 export {
   estimateCurvature,
+  curvatureBlocks,
+  computeCurvatureBlock,
+  finishCurvature,
   targetNoise,
+  type CurvatureBlock,
   type GradientOracle,
   type GradientRequest,
   type CurvatureOptions,

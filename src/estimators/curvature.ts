@@ -5,22 +5,35 @@
 // (for linear regression G = H); see docs/estimators.md.
 import { wasm, alloc, free, f64, checkDenseDim, USE_THE_SKETCH, byteCount } from '../core/wasm.js';
 import { GradientCovariance, MAX_COVARIANCE_DIM, paddedDim } from '../core/covariance.js';
+import { decodeHeader, copyBytes, MAGIC as COVARIANCE_MAGIC } from '../core/serialize.js';
 import {
   methodNoise,
   ESTIMATOR_METHODS,
   DOMAIN_BATCH_NOISE,
   DOMAIN_PAIR_NOISE,
-  levelBatches,
   type EstimatorMethod,
   type CurvatureEstimate,
 } from './methods.js';
-import { chunkRows, finishDense } from './plan.js';
 import {
+  chunkRows,
+  cutLevels,
+  finishPlan,
+  LevelMerge,
+  mergeLevels,
+  type BlockAccumulator,
+  type DenseFinish,
+  type MergePlan,
+  type PlanBlock,
+} from './plan.js';
+import {
+  CurvatureSketch,
   checkSketch,
+  checkSketchBytes,
+  SKETCH_MAGIC,
+  probeSketch,
   newSketch,
   sketchChunkRows,
   addPairDifferences,
-  sketchResult,
   type SketchSpec,
   type SketchEstimateOptions,
   type SketchedCurvature,
@@ -34,6 +47,7 @@ import {
   checkSeed,
   checkStream,
   show,
+  typedView,
   type FloatArray,
 } from '../core/validate.js';
 
@@ -106,6 +120,29 @@ export interface CurvatureOptions {
    * error naming the batch and draw (a synchronous call cannot be interrupted).
    */
   timeout?: number;
+  /**
+   * Batches per block (a positive integer, at most 2^31 - 1; default: one block per noise
+   * level, the estimate as it has always been computed). Each level's batches are cut into
+   * blocks of this many (curvatureBlocks lists them), each block is streamed into a fresh
+   * accumulator, and the blocks are merged in block order, so the result equals what
+   * finishCurvature makes of the blocks computed anywhere (computeCurvatureBlock, in
+   * workers or on a queue), bit for bit, whatever their number of workers or retries.
+   */
+  blockBatches?: number;
+}
+
+/** One block of an estimate's plan (curvatureBlocks): what computeCurvatureBlock computes for its index. */
+export interface CurvatureBlock {
+  /** Its position in the plan (0, 1, ...): the `index` of computeCurvatureBlock and of finishCurvature's `blocks`. */
+  index: number;
+  /** Its noise level: 0, or 1 for the second level of 'two-level'. */
+  level: number;
+  /** Global index of its first batch. */
+  firstBatch: number;
+  /** Its number of batches (the gradients, or pair differences, its accumulator holds). */
+  batches: number;
+  /** The injected variance of its draws. */
+  noiseVariance: number;
 }
 
 /** Which noise targetNoise draws: (seed, stream, batch, draw) and its size and variance. */
@@ -143,6 +180,7 @@ export const CURVATURE_OPTION_KEYS = [
   'sketch',
   'signal',
   'timeout',
+  'blockBatches',
 ] as const;
 /** The keys of TargetNoiseOptions. @internal */
 export const TARGET_NOISE_OPTION_KEYS = [
@@ -239,10 +277,17 @@ interface Plan {
   sketch?: SketchSpec;
   signal?: AbortSignal;
   timeout: number;
+  /** The blocks (one per level without blockBatches), and what the merge and the finish read. */
+  blocks: PlanBlock[];
+  finish: DenseFinish & MergePlan;
 }
 
-function plan(options: CurvatureOptions): Plan {
-  const o = checkOptions('options', options, CURVATURE_OPTION_KEYS, '`options` of estimateCurvature');
+/**
+ * Validates estimateCurvature's options (every function of the oracle path validates them
+ * alike; `fn` names the caller in the unknown-key error) and cuts the estimate into its blocks.
+ */
+function plan(options: CurvatureOptions, fn = 'estimateCurvature'): Plan {
+  const o = checkOptions('options', options, CURVATURE_OPTION_KEYS, `\`options\` of ${fn}`);
   // the dense estimate is one wasm heap block (8 dim^2 bytes); a sketch's size is checked by the sketch
   const dim = checkPositiveInteger('dim', o.dim);
   if (o.sketch === undefined) {
@@ -285,6 +330,20 @@ function plan(options: CurvatureOptions): Plan {
   const sketch = checkSketch(o.sketch, method);
   const signal = checkSignal(o.signal);
   const timeout = o.timeout === undefined ? Infinity : checkTimeout(o.timeout);
+  const size =
+    o.blockBatches === undefined
+      ? Infinity
+      : checkPositiveInteger('blockBatches', o.blockBatches, 0x7fffffff);
+  if (sketch) probeSketch(dim, sketch); // the sketch's own checks (size, memory), before any work
+  const blocks = cutLevels(method, first, m, tau2, levels, size, sketch);
+  const finish = {
+    method,
+    levels,
+    s2,
+    blocks,
+    p: { n, m, dim, tau2 },
+    ...(sketch ? { sketch } : {}),
+  };
   return {
     dim,
     n,
@@ -300,6 +359,8 @@ function plan(options: CurvatureOptions): Plan {
     s2,
     concurrency,
     timeout,
+    blocks,
+    finish,
     ...(sketch ? { sketch } : {}),
     ...(signal ? { signal } : {}),
   };
@@ -692,39 +753,76 @@ async function streamDense(
   }
 }
 
-/** The pair differences of every batch into a sketch, in the chunks every runner uses (sketchChunkRows). */
-async function streamSketch(
+/** g(xi1) - g(xi2) of a batch's two draws, into out. */
+function difference(gs: FloatArray[], out: Float64Array): void {
+  const a = gs[0]!,
+    b = gs[1]!;
+  for (let i = 0; i < out.length; i++) out[i] = a[i]! - b[i]!;
+}
+
+/** A single draw's gradient, into out. */
+function copy(gs: FloatArray[], out: Float64Array): void {
+  out.set(gs[0]!);
+}
+
+/**
+ * One block of the plan streamed into a fresh accumulator: its batches' gradients (or pair
+ * differences) into a covariance, in the chunks of the built-in estimator (streamDense), or
+ * into a sketch in the chunks every runner uses (sketchChunkRows). The one computation of a
+ * block, for estimateCurvature and computeCurvatureBlock; the accumulator is the caller's
+ * (freed here if the block fails).
+ */
+async function streamBlock(
   oracle: GradientOracle,
   p: Plan,
   run: Run,
-  spec: SketchSpec,
-): Promise<SketchedCurvature> {
-  const sketch = newSketch(p.dim, spec); // validates size, precision and memory before the oracle is asked
+  b: PlanBlock,
+): Promise<BlockAccumulator> {
+  const pairs = b.draw === 'pairs';
+  const draws: (0 | 1)[] = pairs ? [0, 1] : [0];
+  const combine = pairs ? difference : copy;
+  if (b.sketch) {
+    const sketch = newSketch(p.dim, b.sketch);
+    try {
+      await stream(
+        oracle,
+        p,
+        run,
+        b.first,
+        b.count,
+        b.tau2,
+        draws,
+        combine,
+        sketchChunkRows(p.dim),
+        (rows, c, batch0) => {
+          const block = rows.subarray(0, c * p.dim);
+          const bad = firstNonFinite(block);
+          if (bad >= 0) throw combinedOverflow(batch0 + Math.floor(bad / p.dim));
+          addPairDifferences(sketch, block, p.n, b.tau2);
+        },
+      );
+      return sketch;
+    } catch (err) {
+      sketch.dispose();
+      throw err;
+    }
+  }
+  const acc = new GradientCovariance(p.dim);
   try {
-    await stream(
-      oracle,
-      p,
-      run,
-      p.first,
-      p.m,
-      p.tau2,
-      [0, 1],
-      (gs, out) => {
-        const a = gs[0]!,
-          b = gs[1]!;
-        for (let i = 0; i < p.dim; i++) out[i] = a[i]! - b[i]!;
-      },
-      sketchChunkRows(p.dim),
-      (rows, c, batch0) => {
-        const block = rows.subarray(0, c * p.dim);
-        const bad = firstNonFinite(block);
-        if (bad >= 0) throw combinedOverflow(batch0 + Math.floor(bad / p.dim));
-        addPairDifferences(sketch, block, p.n, p.tau2);
-      },
+    await streamDense(acc, oracle, p, run, b.first, b.count, b.tau2, draws, combine);
+    return acc;
+  } catch (err) {
+    acc.dispose();
+    throw err;
+  }
+}
+
+/** The oracle argument: a function. */
+function checkOracle(oracle: unknown): void {
+  if (typeof oracle !== 'function') {
+    throw new TypeError(
+      `invalid argument: \`oracle\` must be a function (request) => gradient. Value: \`${show(oracle)}\`.`,
     );
-    return sketchResult(sketch, spec, p.m, p.tau2);
-  } finally {
-    sketch.dispose();
   }
 }
 
@@ -772,11 +870,7 @@ export async function estimateCurvature(
   oracle: GradientOracle,
   options: CurvatureOptions,
 ): Promise<CurvatureEstimate | SketchedCurvature> {
-  if (typeof oracle !== 'function') {
-    throw new TypeError(
-      `invalid argument: \`oracle\` must be a function (request) => gradient. Value: \`${show(oracle)}\`.`,
-    );
-  }
+  checkOracle(oracle);
   const p = plan(options);
   const run = new Run(p.signal); // an already aborted signal rejects here, before any call or allocation
   try {
@@ -786,37 +880,214 @@ export async function estimateCurvature(
   }
 }
 
-/** estimateCurvature on a validated plan; every accumulator is freed whether it resolves or rejects. */
+/**
+ * estimateCurvature on a validated plan: each block streamed in plan order and merged at once
+ * (LevelMerge, the block plan's one merge), then the method's finish; every accumulator is
+ * freed whether it resolves or rejects. One block per level (no blockBatches): the levels are
+ * the streamed accumulators themselves.
+ */
 async function estimate(
   oracle: GradientOracle,
   p: Plan,
   run: Run,
 ): Promise<CurvatureEstimate | SketchedCurvature> {
-  if (p.sketch) return streamSketch(oracle, p, run, p.sketch);
-  const copy = (gs: Float64Array[], out: Float64Array) => out.set(gs[0]!);
-  const finish = {
-    method: p.method,
-    levels: p.levels,
-    s2: p.s2,
-    p: { n: p.n, m: p.m, dim: p.dim, tau2: p.tau2 },
-  };
-  // the levels' batches, as the block plan cuts them (src/estimators/plan.ts); the formulas are its finishDense
-  const cuts = levelBatches(p.method, p.first, p.m, p.tau2, p.levels);
-  const accs: GradientCovariance[] = [];
+  const merge = new LevelMerge(p.finish);
   try {
-    for (const [first, count, tau2] of cuts) {
-      const acc = new GradientCovariance(p.dim);
-      accs.push(acc);
-      if (p.method === 'paired') {
-        await streamDense(acc, oracle, p, run, first, count, tau2, [0, 1], (gs, out) => {
-          const a = gs[0]!,
-            b = gs[1]!;
-          for (let i = 0; i < p.dim; i++) out[i] = a[i]! - b[i]!;
-        });
-      } else await streamDense(acc, oracle, p, run, first, count, tau2, [0], copy);
-    }
-    return finishDense(finish, accs, false);
+    for (const b of p.blocks) merge.add(await streamBlock(oracle, p, run, b));
+    return finishPlan(p.finish, merge.levels(), false);
   } finally {
-    for (const acc of accs) acc.dispose();
+    merge.dispose();
+  }
+}
+
+/**
+ * The blocks an estimate is cut into: every noise level's batches in blocks of `blockBatches`
+ * (one block per level without it), in the order finishCurvature merges them. Validates the
+ * options exactly as estimateCurvature does (blockBatches included); nothing is computed and
+ * no oracle is needed. Hand each block's `index` to computeCurvatureBlock, wherever it runs.
+ *
+ * @param options - estimateCurvature's options (with `blockBatches` to cut the levels)
+ * @returns the blocks, in plan order: index, level, firstBatch, batches, noiseVariance
+ * @throws {TypeError|RangeError} for bad options (estimateCurvature's errors)
+ * @example
+ * const options = { dim: 193, batchSize: 64, batches: 2000, seed: 1, method: 'paired', blockBatches: 250 };
+ * curvatureBlocks(options).length; // 8
+ */
+export function curvatureBlocks(options: CurvatureOptions): CurvatureBlock[] {
+  return plan(options, 'curvatureBlocks').blocks.map((b, index) => ({
+    index,
+    level: b.level,
+    firstBatch: b.first,
+    batches: b.count,
+    noiseVariance: b.tau2,
+  }));
+}
+
+/** The `index` argument: an integer in [0, count). */
+function checkBlockIndex(index: unknown, count: number): number {
+  if (typeof index !== 'number')
+    throw new TypeError(
+      `invalid argument: \`index\` must be an integer in [0, ${count}) (the blocks of curvatureBlocks(options)). Value: \`${show(index)}\`.`,
+    );
+  if (!Number.isInteger(index) || index < 0 || index >= count)
+    throw new RangeError(
+      `invalid argument: \`index\` must be an integer in [0, ${count}) (the blocks of curvatureBlocks(options)). Value: \`${show(index)}\`.`,
+    );
+  return index;
+}
+
+/**
+ * Computes one block of an estimate (curvatureBlocks(options)[index]) and returns its
+ * accumulator serialized: GradientCovariance.toBytes(), or CurvatureSketch.toBytes() with
+ * `sketch`. The block's batches stream exactly as in estimateCurvature (the same chunks, the
+ * same checks of every answer; concurrency, timeout and signal honoured), so the bytes depend
+ * only on the options, the index and the oracle's answers: compute blocks in any worker, in
+ * any order, as often as a retry needs, and finishCurvature merges them into
+ * estimateCurvature's result. The oracle must answer a batch the same way everywhere (the
+ * same samples and model for a batch index).
+ *
+ * @param oracle - as estimateCurvature's
+ * @param options - estimateCurvature's options (the same for every block and for finishCurvature)
+ * @param index - the block, an integer in [0, curvatureBlocks(options).length)
+ * @returns a promise of the block's bytes
+ * @throws {TypeError|RangeError} (as a rejected promise) for bad options, a bad `index` or a
+ *   bad oracle answer; an AbortError when `signal` aborts
+ * @example
+ * const bytes = await computeCurvatureBlock(oracle, options, job.data.index);
+ */
+export async function computeCurvatureBlock(
+  oracle: GradientOracle,
+  options: CurvatureOptions,
+  index: number,
+): Promise<Uint8Array> {
+  checkOracle(oracle);
+  const p = plan(options, 'computeCurvatureBlock');
+  const b = p.blocks[checkBlockIndex(index, p.blocks.length)]!;
+  const run = new Run(p.signal);
+  try {
+    const acc = await streamBlock(oracle, p, run, b);
+    try {
+      return acc.toBytes();
+    } finally {
+      acc.dispose();
+    }
+  } finally {
+    run.close();
+  }
+}
+
+/**
+ * Checks block i's bytes against its block of the plan without allocating wasm memory: a
+ * Uint8Array of the plan's kind (a sketch or a covariance), intact (fromBytes' checks but the
+ * positive semi-definiteness of a covariance, which its decode checks), of the plan's dim,
+ * holding one gradient (or row) per batch of the block, of the plan's sketch size and precision.
+ */
+function checkBlockBytes(value: unknown, i: number, b: PlanBlock, p: Plan): void {
+  const name = `blocks[${i}]`;
+  const bytes = typedView(value, ['Uint8Array']);
+  if (bytes === undefined)
+    throw new TypeError(
+      `invalid argument: \`${name}\` must be a Uint8Array (the bytes computeCurvatureBlock returned for block ${i}). Value: \`${show(value)}\`.`,
+    );
+  const magic =
+    bytes.byteLength >= 4 ? new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true) : 0;
+  const kinds = ['a GradientCovariance', 'a CurvatureSketch'];
+  if ((p.sketch ? COVARIANCE_MAGIC : SKETCH_MAGIC) === magic)
+    throw new TypeError(
+      `invalid argument: \`${name}\` must be ${kinds[p.sketch ? 1 : 0]}'s bytes (the options ${p.sketch ? 'have' : 'have no'} \`sketch\`). Value: ${kinds[p.sketch ? 0 : 1]}'s bytes.`,
+    );
+  let dim: number, rows: number, size: number | undefined, precision: string;
+  try {
+    if (p.sketch) {
+      const h = checkSketchBytes(bytes);
+      [dim, rows, size, precision] = [h.d, h.rows, h.l, h.be === 4 ? 'f32' : 'f64'];
+    } else {
+      const h = decodeHeader(copyBytes(bytes));
+      [dim, rows, size, precision] = [h.dim, h.count, undefined, h.precision];
+    }
+  } catch (err) {
+    throw new RangeError(`invalid argument: \`${name}\` is not a block's bytes: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  const why =
+    dim !== p.dim
+      ? `dim ${p.dim} (the options' dim). Value: dim ${dim}`
+      : rows !== b.count
+        ? `${b.count} ${p.sketch ? 'rows' : 'gradients'} (block ${i} has ${b.count} batches from batch ${b.first}). Value: ${rows}`
+        : p.sketch && size !== p.sketch.size
+          ? `a sketch of size ${p.sketch.size} (\`sketch.size\`). Value: size ${size}`
+          : precision !== (p.sketch?.precision ?? 'f64')
+            ? `${p.sketch ? 'a sketch' : 'an accumulator'} of precision '${p.sketch?.precision ?? 'f64'}'. Value: '${precision}'`
+            : undefined;
+  if (why) throw new RangeError(`invalid argument: \`${name}\` must hold ${why}.`);
+}
+
+/**
+ * The estimate from its blocks' bytes (computeCurvatureBlock for every index of
+ * curvatureBlocks(options), in that order): the same CurvatureEstimate, or SketchedCurvature
+ * with `sketch`, as estimateCurvature(oracle, options) returns, bit for bit, however many
+ * workers computed the blocks, in whatever order, with whatever retries. Synchronous; no
+ * oracle is called (`concurrency`, `timeout` and `signal` are validated and unused).
+ *
+ * Every block is checked before any is merged: the count (one per block), each a Uint8Array
+ * of the plan's kind (covariance or sketch), intact (length, header, CRC-32, finite values),
+ * of the options' dim, holding one gradient (row) per batch of its block, of the sketch's
+ * size. Each is then decoded by fromBytes (a covariance's co-moment is also checked positive
+ * semi-definite) and merged in plan order; a refusal names the block and frees everything.
+ *
+ * @param options - the options every block was computed with
+ * @param blocks - the blocks' bytes, blocks[i] for block i
+ * @returns the estimate (dim x dim), or a SketchedCurvature with `sketch`
+ * @throws {TypeError|RangeError} for bad options, a wrong number of blocks, or a block that
+ *   is not block i's bytes (naming `blocks[i]`); the method's own errors (as estimateCurvature's)
+ * @example
+ * const bytes = await Promise.all(curvatureBlocks(options).map((b) => runInWorker(b.index)));
+ * const G = finishCurvature(options, bytes);
+ */
+export function finishCurvature(
+  options: CurvatureOptions & { sketch: SketchEstimateOptions },
+  blocks: readonly Uint8Array[],
+): SketchedCurvature;
+export function finishCurvature(options: CurvatureOptions, blocks: readonly Uint8Array[]): CurvatureEstimate;
+export function finishCurvature(
+  options: CurvatureOptions,
+  blocks: readonly Uint8Array[],
+): CurvatureEstimate | SketchedCurvature {
+  const p = plan(options, 'finishCurvature');
+  if (!Array.isArray(blocks))
+    throw new TypeError(
+      `invalid argument: \`blocks\` must be an array of ${p.blocks.length} Uint8Array (one per block of curvatureBlocks(options)). Value: \`${show(blocks)}\`.`,
+    );
+  const list = Array.from(blocks as unknown[]); // read once: a getter cannot change an entry after its check
+  if (list.length !== p.blocks.length)
+    throw new RangeError(
+      `invalid argument: \`blocks\` must have ${p.blocks.length} entries (one per block of curvatureBlocks(options)). Value: ${list.length} entries.`,
+    );
+  p.blocks.forEach((b, i) => checkBlockBytes(list[i], i, b, p));
+  const levels = mergeLevels(p.finish, list, (bytes, i) => {
+    let acc: BlockAccumulator;
+    try {
+      acc = p.sketch
+        ? CurvatureSketch.fromBytes(bytes as Uint8Array)
+        : GradientCovariance.fromBytes(bytes as Uint8Array);
+    } catch (err) {
+      throw new RangeError(
+        `invalid argument: \`blocks[${i}]\` is not a block's bytes: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+    // (bytes rewritten since their check, e.g. on a SharedArrayBuffer, are refused too)
+    const rows = acc instanceof CurvatureSketch ? acc.rows : acc.count;
+    if (acc.dim !== p.dim || rows !== p.blocks[i]!.count) {
+      acc.dispose();
+      throw new RangeError(`invalid argument: \`blocks[${i}]\` changed while it was decoded.`);
+    }
+    return acc;
+  });
+  try {
+    return finishPlan(p.finish, levels, false);
+  } finally {
+    for (const l of levels) l.dispose();
   }
 }

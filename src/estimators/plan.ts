@@ -128,6 +128,26 @@ function cut(
 }
 
 /**
+ * Every level's blocks, level by level in batch order: the levels' batches (levelBatches)
+ * cut every `size` batches (Infinity: one block per level). The one cut of estimateHessian's
+ * plan and estimateCurvature's. @internal
+ */
+export function cutLevels(
+  method: EstimatorMethod,
+  first: number,
+  m: number,
+  tau2: number,
+  levels: readonly number[],
+  size: number,
+  sketch?: SketchSpec,
+): PlanBlock[] {
+  const kind = method === 'paired' ? 'pairs' : 'gradients';
+  return levelBatches(method, first, m, tau2, levels).flatMap(([f, count, t], level) =>
+    cut(level, f, count, kind, t, size, sketch),
+  );
+}
+
+/**
  * Validates estimateHessian's arguments for any method (the options and the method first,
  * then the data through `shape()`, then w and the rest, as estimateHessian always has), then
  * `blockBatches` (a positive integer; Infinity: one block per level), and cuts the method into
@@ -180,10 +200,7 @@ export function planEstimate<D extends { rows: number; dim: number }>(
   const size =
     blockBatches === Infinity ? Infinity : checkPositiveInteger('blockBatches', blockBatches, 0x7fffffff);
   levels ??= [p.tau2];
-  const kind = method === 'paired' ? 'pairs' : 'gradients';
-  const blocks: PlanBlock[] = levelBatches(method, p.firstBatch, p.m, p.tau2, levels).flatMap(
-    ([first, count, tau2], level) => cut(level, first, count, kind, tau2, size, sketch),
-  );
+  const blocks = cutLevels(method, p.firstBatch, p.m, p.tau2, levels, size, sketch);
   return { method, w: weights, p, levels, s2, blocks, data, ...(sketch ? { sketch } : {}) };
 }
 
@@ -231,38 +248,81 @@ export function computeBlocks<T>(
   return out;
 }
 
+/** What a merge reads of a plan (estimateHessian's and estimateCurvature's). @internal */
+export interface MergePlan {
+  levels: readonly number[];
+  blocks: readonly PlanBlock[];
+  sketch?: SketchSpec;
+  p: { dim: number };
+}
+
 /**
- * Merges the blocks (in plan order, decoded by `decode`) into one accumulator per level. A
- * sketched level starts from its first block itself (a merge into an empty sketch would
- * shrink again), so one block per level gives that block's bits. @internal
+ * The one merge of a plan's blocks into one accumulator per level, fed the blocks one at a
+ * time in plan order (`add`), so a runner may compute the next block only after merging the
+ * last. A level starts from its first block itself when the plan is sketched (a merge into an
+ * empty sketch would shrink again) or has one block per level (that block is the level, as
+ * in one thread); otherwise from an empty covariance that every block is merged into. @internal
+ */
+export class LevelMerge {
+  #levels: (BlockAccumulator | undefined)[];
+  #next = 0;
+  readonly #fromBlock: boolean;
+
+  constructor(private readonly plan: MergePlan) {
+    this.#fromBlock = plan.sketch !== undefined || plan.blocks.length === plan.levels.length;
+    this.#levels = plan.levels.map(() => (this.#fromBlock ? undefined : new GradientCovariance(plan.p.dim)));
+  }
+
+  /** Index of the next block to add. */
+  get next(): number {
+    return this.#next;
+  }
+
+  /** Adds the next block's accumulator; takes it over (it is merged and disposed, or kept as its level). */
+  add(acc: BlockAccumulator): void {
+    const b = this.plan.blocks[this.#next++]!;
+    const level = this.#levels[b.level];
+    if (level === undefined) {
+      this.#levels[b.level] = acc;
+      return;
+    }
+    try {
+      mergeInto(level, acc);
+    } finally {
+      acc.dispose();
+    }
+  }
+
+  /** The levels, once every block is added (the caller disposes them). */
+  levels(): BlockAccumulator[] {
+    if (this.#next !== this.plan.blocks.length)
+      throw new Error(`gradcov: ${this.#next} of ${this.plan.blocks.length} blocks merged`);
+    return this.#levels as BlockAccumulator[];
+  }
+
+  /** Frees the levels merged so far (after a failure). */
+  dispose(): void {
+    for (const l of this.#levels) l?.dispose();
+  }
+}
+
+/**
+ * Merges the blocks (in plan order, decoded by `decode`) into one accumulator per level
+ * (LevelMerge). On a failure every accumulator is freed. @internal
  */
 export function mergeLevels<B>(
-  plan: EstimatePlan,
+  plan: MergePlan,
   blocks: readonly B[],
-  decode: (block: B) => BlockAccumulator,
+  decode: (block: B, index: number) => BlockAccumulator,
 ): BlockAccumulator[] {
-  const levels: (BlockAccumulator | undefined)[] = plan.levels.map(() =>
-    plan.sketch ? undefined : new GradientCovariance(plan.p.dim),
-  );
+  const merge = new LevelMerge(plan);
   try {
-    plan.blocks.forEach((b, i) => {
-      const acc = decode(blocks[i]!);
-      const level = levels[b.level];
-      if (level === undefined) {
-        levels[b.level] = acc;
-        return;
-      }
-      try {
-        mergeInto(level, acc);
-      } finally {
-        acc.dispose();
-      }
-    });
+    for (let i = 0; i < plan.blocks.length; i++) merge.add(decode(blocks[i]!, i));
+    return merge.levels();
   } catch (err) {
-    for (const l of levels) l?.dispose();
+    merge.dispose();
     throw err;
   }
-  return levels as BlockAccumulator[];
 }
 
 /** level.merge(acc) for two accumulators of the same kind. */
@@ -280,15 +340,17 @@ export function decodeBlock(plan: EstimatePlan, bytes: Uint8Array, trusted = fal
 
 /**
  * The method's estimate from one accumulator per level (shared by every runner, so all give
- * the same numbers, or the same error, from the same accumulators). @internal
+ * the same numbers, or the same error, from the same accumulators). `data`: as finishDense
+ * (false for estimateCurvature's gradients). @internal
  */
 export function finishPlan(
-  plan: EstimatePlan,
+  plan: DenseFinish & { sketch?: SketchSpec },
   levels: readonly BlockAccumulator[],
+  data = true,
 ): CurvatureEstimate | SketchedCurvature {
   const { p } = plan;
   if (plan.sketch) return sketchResult(levels[0] as CurvatureSketch, plan.sketch, p.m, p.tau2);
-  return finishDense(plan, levels as GradientCovariance[]);
+  return finishDense(plan, levels as GradientCovariance[], data);
 }
 
 /** What finishDense reads of a plan (estimateCurvature passes its own). @internal */
@@ -485,15 +547,11 @@ function runPlanned(
 ): CurvatureEstimate | SketchedCurvature {
   const accs = computeBlocks({ data: plan.data, w: plan.w, p: plan.p }, plan.blocks, (acc) => acc);
   let levels: BlockAccumulator[];
-  if (accs.length === plan.levels.length)
-    levels = accs; // one block per level: the accumulators themselves
-  else {
-    try {
-      levels = mergeLevels(plan, accs, (acc) => acc); // (merged ones are disposed)
-    } catch (err) {
-      for (const a of accs) a.dispose();
-      throw err;
-    }
+  try {
+    levels = mergeLevels(plan, accs, (acc) => acc); // (one block per level: the accumulators themselves)
+  } catch (err) {
+    for (const a of accs) a.dispose(); // (idempotent)
+    throw err;
   }
   try {
     return finishPlan(plan, levels);

@@ -4,11 +4,11 @@
 // estimate G_hat. Memory O(d l), never O(d^2). Shared by estimateCurvature, the block plan
 // (estimateHessian, the worker pool, gradcov/bullmq), so every runner gives the same numbers.
 // The accumulator (issue 19 part 1, src/sketch/sketch.ts): its one import in the estimators.
-import { CurvatureSketch } from '../sketch/sketch.js';
+import { CurvatureSketch, checkSketchBytes, SKETCH_MAGIC } from '../sketch/sketch.js';
 import { checkOptions, checkInteger, checkPositiveInteger, show } from '../core/validate.js';
 import type { EstimatorMethod } from './methods.js';
 
-export { CurvatureSketch };
+export { CurvatureSketch, checkSketchBytes, SKETCH_MAGIC };
 
 /** The `sketch` option of estimateCurvature and estimateHessian (method 'paired' only). */
 export interface SketchEstimateOptions {

@@ -472,64 +472,14 @@ export class CurvatureSketch {
    * @throws {RangeError} naming `bytes` and the first rule the blob breaks
    */
   static fromBytes(bytes: Uint8Array): CurvatureSketch {
-    if (!(bytes instanceof Uint8Array))
-      throw new TypeError(`invalid argument: \`bytes\` must be a Uint8Array. Value: \`${show(bytes)}\`.`);
-    const b = bytes.slice(); // a private copy: nobody can rewrite it while it is decoded
-    const bad = (why: string): never => {
-      throw new RangeError(`invalid argument: \`bytes\` is not a CurvatureSketch's toBytes() form: ${why}.`);
-    };
-    if (b.length < SKETCH_HEADER_BYTES + 4)
-      bad(`length ${b.length} is below the ${SKETCH_HEADER_BYTES + 4} bytes of the header and checksum`);
-    const v = new DataView(b.buffer);
-    if (v.getUint32(0, true) !== SKETCH_MAGIC) bad('wrong magic (expected "GSKT")');
-    const version = v.getUint32(4, true);
-    if (version !== SKETCH_FORMAT_VERSION)
-      bad(`unsupported version ${version} (this release reads version ${SKETCH_FORMAT_VERSION})`);
-    const precision = v.getUint32(8, true);
-    if (precision !== 0 && precision !== 1) bad(`unsupported precision code ${precision} (0 = f64, 1 = f32)`);
-    const be = precision === 1 ? 4 : 8;
-    const d = v.getUint32(12, true),
-      l = v.getUint32(16, true),
-      n = v.getUint32(20, true);
-    if (d < 1) bad(`dim ${d} is not positive`);
-    if (l < 2 || l > MAX_SKETCH_SIZE) bad(`size ${l} is outside [2, ${MAX_SKETCH_SIZE}]`);
-    if (n > 2 * l) bad(`${n} buffer rows exceed 2 size = ${2 * l}`);
-    const len = SKETCH_HEADER_BYTES + 8 * d + be * n * d + 4;
-    if (b.length !== len)
-      bad(
-        `length ${b.length}, but dim ${d} and ${n} buffer rows of precision ${precision === 1 ? 'f32' : 'f64'} need ${len}`,
-      );
-    const stored = v.getUint32(len - 4, true);
-    if (crc32(b, 0, len - 4) !== stored) bad('the CRC-32 does not match (corrupted or truncated)');
-    const delta = v.getFloat64(24, true),
-      trace = v.getFloat64(32, true),
-      rows = v.getFloat64(40, true);
-    if (!(Number.isSafeInteger(rows) && rows >= 0))
-      bad(`the row count ${rows} is not an integer in [0, 2^53 - 1]`);
-    if (n > rows) bad(`${n} buffer rows exceed the ${rows} rows added`);
-    if (!(Number.isFinite(delta) && delta >= 0)) bad(`the shrinkage total ${delta} is not finite and >= 0`);
-    if (!(Number.isFinite(trace) && trace >= 0)) bad(`the trace ${trace} is not finite and >= 0`);
-    let p = SKETCH_HEADER_BYTES;
-    let sum = 0;
-    for (let j = 0; j < d; j++, p += 8) {
-      const x = v.getFloat64(p, true);
-      if (!(Number.isFinite(x) && x >= 0)) bad(`diagonal entry ${j} is ${x}, not finite and >= 0`);
-      sum += x;
-    }
-    if (Math.abs(sum - trace) > 1e-9 * Math.max(sum, trace))
-      bad(`the trace ${trace} is not the sum of the diagonal (${sum})`);
-    if (rows === 0 && (trace !== 0 || delta !== 0)) bad('an empty sketch with a nonzero trace or shrinkage');
-    for (let i = 0; i < n * d; i++, p += be) {
-      const x = be === 4 ? v.getFloat32(p, true) : v.getFloat64(p, true);
-      if (!Number.isFinite(x)) bad(`buffer row ${Math.floor(i / d)}, column ${i % d} is ${x}`);
-    }
+    const { v, d, l, n, be, delta, trace, rows } = checkSketchBytes(bytes);
     // refuses, naming the sizes, what the heap cannot hold
     const s = new CurvatureSketch(d, { size: l, precision: be === 4 ? 'f32' : 'f64' });
     s.#used = n;
     s.#delta = delta;
     s.#trace = trace;
     s.#rows = rows;
-    p = SKETCH_HEADER_BYTES;
+    let p = SKETCH_HEADER_BYTES;
     const diag = f64(s.#diagPtr, d);
     for (let j = 0; j < d; j++, p += 8) diag[j] = v.getFloat64(p, true);
     const B = s.#buffer(0, n);
@@ -547,4 +497,83 @@ export class CurvatureSketch {
     this.#bPtr = 0;
     this.#diagPtr = 0;
   }
+}
+
+/** A sketch blob checked completely (checkSketchBytes): its private copy and header fields. @internal */
+export interface SketchBytes {
+  v: DataView;
+  /** dim */
+  d: number;
+  /** size */
+  l: number;
+  /** buffer rows in use */
+  n: number;
+  /** bytes per buffer value: 8 (precision code 0, f64) or 4 (code 1, f32) */
+  be: 4 | 8;
+  delta: number;
+  trace: number;
+  /** rows added */
+  rows: number;
+}
+
+/**
+ * Checks a CurvatureSketch's toBytes() form completely (length, magic, version, precision,
+ * counts, CRC, finite and non-negative values) without allocating wasm memory, on a private
+ * copy of the bytes; fromBytes decodes what it returns. @internal
+ * @throws {TypeError} when bytes is not a Uint8Array
+ * @throws {RangeError} naming `bytes` and the first rule the blob breaks
+ */
+export function checkSketchBytes(bytes: Uint8Array): SketchBytes {
+  if (!(bytes instanceof Uint8Array))
+    throw new TypeError(`invalid argument: \`bytes\` must be a Uint8Array. Value: \`${show(bytes)}\`.`);
+  const b = bytes.slice(); // a private copy: nobody can rewrite it while it is decoded
+  const bad = (why: string): never => {
+    throw new RangeError(`invalid argument: \`bytes\` is not a CurvatureSketch's toBytes() form: ${why}.`);
+  };
+  if (b.length < SKETCH_HEADER_BYTES + 4)
+    bad(`length ${b.length} is below the ${SKETCH_HEADER_BYTES + 4} bytes of the header and checksum`);
+  const v = new DataView(b.buffer);
+  if (v.getUint32(0, true) !== SKETCH_MAGIC) bad('wrong magic (expected "GSKT")');
+  const version = v.getUint32(4, true);
+  if (version !== SKETCH_FORMAT_VERSION)
+    bad(`unsupported version ${version} (this release reads version ${SKETCH_FORMAT_VERSION})`);
+  const precision = v.getUint32(8, true);
+  if (precision !== 0 && precision !== 1) bad(`unsupported precision code ${precision} (0 = f64, 1 = f32)`);
+  const be = precision === 1 ? 4 : 8;
+  const d = v.getUint32(12, true),
+    l = v.getUint32(16, true),
+    n = v.getUint32(20, true);
+  if (d < 1) bad(`dim ${d} is not positive`);
+  if (l < 2 || l > MAX_SKETCH_SIZE) bad(`size ${l} is outside [2, ${MAX_SKETCH_SIZE}]`);
+  if (n > 2 * l) bad(`${n} buffer rows exceed 2 size = ${2 * l}`);
+  const len = SKETCH_HEADER_BYTES + 8 * d + be * n * d + 4;
+  if (b.length !== len)
+    bad(
+      `length ${b.length}, but dim ${d} and ${n} buffer rows of precision ${be === 4 ? 'f32' : 'f64'} need ${len}`,
+    );
+  const stored = v.getUint32(len - 4, true);
+  if (crc32(b, 0, len - 4) !== stored) bad('the CRC-32 does not match (corrupted or truncated)');
+  const delta = v.getFloat64(24, true),
+    trace = v.getFloat64(32, true),
+    rows = v.getFloat64(40, true);
+  if (!(Number.isSafeInteger(rows) && rows >= 0))
+    bad(`the row count ${rows} is not an integer in [0, 2^53 - 1]`);
+  if (n > rows) bad(`${n} buffer rows exceed the ${rows} rows added`);
+  if (!(Number.isFinite(delta) && delta >= 0)) bad(`the shrinkage total ${delta} is not finite and >= 0`);
+  if (!(Number.isFinite(trace) && trace >= 0)) bad(`the trace ${trace} is not finite and >= 0`);
+  let p = SKETCH_HEADER_BYTES;
+  let sum = 0;
+  for (let j = 0; j < d; j++, p += 8) {
+    const x = v.getFloat64(p, true);
+    if (!(Number.isFinite(x) && x >= 0)) bad(`diagonal entry ${j} is ${x}, not finite and >= 0`);
+    sum += x;
+  }
+  if (Math.abs(sum - trace) > 1e-9 * Math.max(sum, trace))
+    bad(`the trace ${trace} is not the sum of the diagonal (${sum})`);
+  if (rows === 0 && (trace !== 0 || delta !== 0)) bad('an empty sketch with a nonzero trace or shrinkage');
+  for (let i = 0; i < n * d; i++, p += be) {
+    const x = be === 4 ? v.getFloat32(p, true) : v.getFloat64(p, true);
+    if (!Number.isFinite(x)) bad(`buffer row ${Math.floor(i / d)}, column ${i % d} is ${x}`);
+  }
+  return { v, d, l, n, be, delta, trace, rows };
 }

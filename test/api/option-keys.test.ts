@@ -82,6 +82,18 @@ function rows(): Row[] {
       'firstbatch',
       'firstBatch',
     ],
+    [
+      'curvatureBlocks',
+      () => g.curvatureBlocks({ dim: 2, ...o, blockBatchs: 4 } as never),
+      'blockBatchs',
+      'blockBatches',
+    ],
+    [
+      'finishCurvature',
+      () => g.finishCurvature({ dim: 2, ...o, blockbatches: 4 } as never, []),
+      'blockbatches',
+      'blockBatches',
+    ],
     ['choleskyFactor', () => g.choleskyFactor(A2(), 2, { rige: 1 } as never), 'rige', 'ridge'],
     [
       'choleskySolve',
