@@ -11,16 +11,9 @@ import * as g from '../../src/node.js';
 import { redisSuite, startRedis } from './redis.js';
 // @ts-expect-error: a plain .mjs helper shared with the worker tests
 import { tanhOracle } from '../helpers/tanh-oracle.mjs';
+import { fields } from '../helpers/helpers.js';
 
 const test = suite('oracle blocks on BullMQ');
-const hex = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex');
-function fields(r: object): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(r)
-      .map(([k, v]) => [k, v instanceof Float64Array ? hex(v) : v])
-      .sort(([a], [b]) => (a < b ? -1 : 1)),
-  );
-}
 type Oracle = (req: g.GradientRequest) => Float64Array;
 let queueNo = 0;
 

@@ -43,6 +43,38 @@ async function withRedis(fn: (r: RedisServer) => Promise<void>): Promise<void> {
     await r.close();
   }
 }
+/**
+ * Starts a one-block estimate (no worker: its job waits), writes `blob(run)` as its block's
+ * result, and checks the estimate rejects naming the key and matching `pattern`; then clears
+ * the queue and the key.
+ */
+async function refusesForged(
+  coordinator: Awaited<ReturnType<typeof createCoordinator>>,
+  client: Redis,
+  label: string,
+  start: (runId: string) => Promise<unknown>,
+  runId: string,
+  blob: (run: string) => Buffer,
+  pattern: RegExp,
+): Promise<void> {
+  const p = settled(start(runId));
+  let job: { data: { run: string } } | undefined;
+  await until(async () => {
+    [job] = (await coordinator.queue.getJobs(['waiting'])) as never[];
+    return job !== undefined;
+  }, `${label}: the job`);
+  const run = job!.data.run;
+  const key = resultKey(coordinator.queue.name, run, 0);
+  await client.set(key, blob(run));
+  const got = await p;
+  assert.ok(
+    got instanceof Error && got.message.includes(key) && pattern.test(got.message),
+    `${label}: ${String(got)}`,
+  );
+  await coordinator.queue.obliterate({ force: true });
+  await client.del(key);
+}
+
 async function settled(p: Promise<unknown>): Promise<unknown> {
   return p.then(
     () => 'resolved',
@@ -207,26 +239,15 @@ redisSuite(test, [
         const coordinator = await createCoordinator({ connection: redis.url, queue, pollInterval: 50 });
         try {
           for (const [i, [label, forge, pattern]] of rows.entries()) {
-            const runId = `forged${i}`;
-            const p = settled(coordinator.estimateHessian(data, w, { ...opts, runId })); // one block, no worker: the job waits
-            let job: { data: { run: string } } | undefined;
-            await until(async () => {
-              [job] = (await coordinator.queue.getJobs(['waiting'])) as never[];
-              return job !== undefined;
-            }, `${label}: the job`);
-            const run = job!.data.run;
-            const key = resultKey(queue, run, 0);
-            await client.set(
-              key,
-              forge({ run, block: 0, first: 0, count: 40, level: 0, draw: 'gradients', dim }),
+            await refusesForged(
+              coordinator,
+              client,
+              label,
+              (runId) => coordinator.estimateHessian(data, w, { ...opts, runId }),
+              `forged${i}`,
+              (run) => forge({ run, block: 0, first: 0, count: 40, level: 0, draw: 'gradients', dim }),
+              pattern,
             );
-            const got = await p;
-            assert.ok(
-              got instanceof Error && got.message.includes(key) && pattern.test(got.message),
-              `${label}: ${String(got)}`,
-            );
-            await coordinator.queue.obliterate({ force: true });
-            await client.del(key);
           }
         } finally {
           await coordinator.close();
@@ -261,32 +282,22 @@ redisSuite(test, [
         const coordinator = await createCoordinator({ connection: redis.url, queue, pollInterval: 50 });
         try {
           for (const [i, [label, bytes, pattern]] of rows.entries()) {
-            const p = settled(
-              coordinator.estimateHessian(data, w, {
-                ...opts,
-                method: 'paired',
-                sketch: { size: 3, precision: 'f32' },
-                runId: `forgedsketch${i}`,
-              }),
+            await refusesForged(
+              coordinator,
+              client,
+              label,
+              (runId) =>
+                coordinator.estimateHessian(data, w, {
+                  ...opts,
+                  method: 'paired',
+                  sketch: { size: 3, precision: 'f32' },
+                  runId,
+                }),
+              `forgedsketch${i}`,
+              (run) =>
+                encodeResult({ run, block: 0, first: 0, count: 40, level: 0, draw: 'pairs', dim }, bytes),
+              pattern,
             );
-            let job: { data: { run: string } } | undefined;
-            await until(async () => {
-              [job] = (await coordinator.queue.getJobs(['waiting'])) as never[];
-              return job !== undefined;
-            }, `${label}: the job`);
-            const run = job!.data.run;
-            const key = resultKey(queue, run, 0);
-            await client.set(
-              key,
-              encodeResult({ run, block: 0, first: 0, count: 40, level: 0, draw: 'pairs', dim }, bytes),
-            );
-            const got = await p;
-            assert.ok(
-              got instanceof Error && got.message.includes(key) && pattern.test(got.message),
-              `${label}: ${String(got)}`,
-            );
-            await coordinator.queue.obliterate({ force: true });
-            await client.del(key);
           }
         } finally {
           await coordinator.close();

@@ -12,17 +12,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as g from '../../src/node.js';
 import { ROOT, installWith } from './installed.js';
+import { fields } from '../helpers/helpers.js';
 
 const FIXTURE = join(ROOT, 'test/e2e/fixtures/curvature-blocks-worker.mjs');
-const hex = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex');
-/** Every field of a result, the arrays as their bytes. */
-function fields(r: object): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(r)
-      .map(([k, v]) => [k, v instanceof Float64Array ? hex(v) : v])
-      .sort(([a], [b]) => (a < b ? -1 : 1)),
-  );
-}
 
 interface Setup {
   /** The worker script and what it imports gradcov as. */

@@ -12,7 +12,7 @@ import * as assert from 'uvu/assert';
 import * as g from '../../src/node.js';
 import { createEstimatorPool } from '../../src/node/workers.js';
 import type { EstimatorPool } from '../../src/parallel/pool.js';
-import { beforeAll } from '../helpers/helpers.js';
+import { beforeAll, hex, fields } from '../helpers/helpers.js';
 
 const pools: EstimatorPool[] = [];
 let prob: ReturnType<typeof g.syntheticRegression>;
@@ -39,16 +39,6 @@ const METHODS: [string, Record<string, unknown>][] = [
   ['debiased', { method: 'debiased' }],
   ['debiased, firstBatch 3', { method: 'debiased', firstBatch: 3 }],
 ];
-
-const hex = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex');
-/** Every field of an estimate, the arrays as their bytes. */
-function fields(r: object): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(r)
-      .map(([k, v]) => [k, v instanceof Float64Array ? hex(v) : v])
-      .sort(([a], [b]) => (a < b ? -1 : 1)),
-  );
-}
 
 test('every method, every level in one block: the pool equals estimateHessian bit for bit, every field, with 1, 2 and 3 workers', async () => {
   // 300 batches: one block of 512; two-level's levels of 150. 1024 with blocks of 512: each two-level level is exactly one block.

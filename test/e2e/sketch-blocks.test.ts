@@ -10,7 +10,7 @@ import * as g from '../../src/node.js';
 import { createEstimatorPool } from '../../src/node/workers.js';
 import type { EstimatorPool } from '../../src/parallel/pool.js';
 import { createCoordinator } from '../../src/bullmq/index.js';
-import { beforeAll } from '../helpers/helpers.js';
+import { beforeAll, fields } from '../helpers/helpers.js';
 import { redisSuite, startRedis, startWorkerProcess, starts, type Proc } from './redis.js';
 
 const test = suite('sketch blocks');
@@ -28,15 +28,6 @@ test.after(async () => {
   await Promise.all(pools.map((p) => p.close()));
 });
 
-const hex = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex');
-/** Every field of a result, the arrays as their bytes. */
-function fields(r: object): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(r)
-      .map(([k, v]) => [k, v instanceof Float64Array ? hex(v) : v])
-      .sort(([a], [b]) => (a < b ? -1 : 1)),
-  );
-}
 const O = { batchSize: 24, seed: 3, method: 'paired' as const, sketch: { size: 8, k: 5 } };
 
 test('one block: every pool equals estimateHessian bit for bit, every field', async () => {

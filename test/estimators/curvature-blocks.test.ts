@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import * as g from '../../src/node.js';
 import { wasmLiveBytes } from '../../src/core/wasm.js';
 import { crc32 } from '../../src/core/serialize.js';
-import { setup, normals } from '../helpers/helpers.js';
+import { setup, normals, hex, fields } from '../helpers/helpers.js';
 // @ts-expect-error: a plain .mjs helper shared with the worker tests
 import { tanhOracle } from '../helpers/tanh-oracle.mjs';
 
@@ -30,15 +30,6 @@ const METHODS: [string, Partial<g.CurvatureOptions>][] = [
   ['sketch f32', { method: 'paired', sketch: { size: 4, k: 3, precision: 'f32' } }],
 ];
 
-const hex = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex');
-/** Every field of a result, the arrays as their bytes (so -0 and 0 differ). */
-function fields(r: object): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(r)
-      .map(([k, v]) => [k, v instanceof Float64Array ? hex(v) : v])
-      .sort(([a], [b]) => (a < b ? -1 : 1)),
-  );
-}
 /** The digest the code before blockBatches printed for a result (the same recipe). */
 function digest(r: object): string {
   const h = createHash('sha256');

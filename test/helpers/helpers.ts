@@ -175,3 +175,16 @@ export function regressionProblem(
   const w = normals(dim, seed, 3);
   return { data: { X, y, rows, dim }, w };
 }
+
+/** The bytes of a Float64Array as hex (so -0 and 0, and NaN payloads, differ). */
+export const hex = (a: Float64Array): string =>
+  Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex');
+
+/** Every field of a result, sorted by name, its Float64Arrays as their bytes: for bit-for-bit comparisons. */
+export function fields(r: object): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(r)
+      .map(([k, v]) => [k, v instanceof Float64Array ? hex(v) : v])
+      .sort(([a], [b]) => (a < b ? -1 : 1)),
+  );
+}
