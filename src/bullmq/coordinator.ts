@@ -8,7 +8,14 @@ import type { Redis } from 'ioredis';
 import { init, isInitialized } from '../core/wasm.js';
 import { RegressionDataset, type RegressionData } from '../data/dataset.js';
 import { ESTIMATE_OPTION_KEYS, type EstimateOptions } from '../estimators/oracle.js';
-import { planEstimate, mergeLevels, finishPlan, decodeBlock } from '../estimators/plan.js';
+import {
+  planEstimate,
+  mergeLevels,
+  finishPlan,
+  decodeBlock,
+  blockBytesInfo,
+  blockMismatch,
+} from '../estimators/plan.js';
 import type { SketchEstimateOptions, SketchedCurvature } from '../estimators/sketched.js';
 import type { CurvatureEstimate } from '../estimators/methods.js';
 import { DEFAULT_BLOCK_BATCHES } from '../parallel/pool.js';
@@ -310,7 +317,8 @@ export class Coordinator {
       await this.#await(gone);
     }
     // every blob is checked against the plan (its header: run, block, batches, level, draw,
-    // dim; then its bytes by fromBytes; then its count, dim, sketch size and precision) before it is merged
+    // dim; then its bytes, their count, dim, sketch size and precision by blockBytesInfo and
+    // blockMismatch; then the decode) before it is merged
     const dim = plan.p.dim;
     const levels = mergeLevels(
       plan,
@@ -318,32 +326,37 @@ export class Coordinator {
       ({ b, blob }) => {
         const key = `key ${resultKey(this.#name, run, b.block)}`;
         const bytes = decodeResult(blob, resultHeader(b, dim), key);
-        let acc: ReturnType<typeof decodeBlock>;
+        const notIt = (why: string, cause?: unknown) =>
+          new Error(
+            `gradcov: ${key} is not the result of block ${b.block} of run ${run}: ${why}; it is not merged (delete the key, or let the block run again)`,
+            cause === undefined ? undefined : { cause },
+          );
+        let m: ReturnType<typeof blockMismatch>;
         try {
-          acc = decodeBlock(plan, bytes); // hostile bytes are refused by fromBytes
+          // the bytes checked without allocating, against the plan's block (the check finishCurvature runs)
+          m = blockMismatch(blockBytesInfo(bytes, plan.sketch !== undefined), {
+            dim,
+            count: b.count,
+            ...(plan.sketch ? { sketch: plan.sketch } : {}),
+          });
         } catch (err) {
-          throw new Error(
-            `gradcov: ${key} is not the result of block ${b.block} of run ${run}: ${(err as Error).message}; it is not merged (delete the key, or let the block run again)`,
-            { cause: err },
+          throw notIt((err as Error).message, err);
+        }
+        if (m) {
+          const what = { dim: 'dim', rows: '', size: 'sketch size', precision: 'sketch precision' }[m.field];
+          throw notIt(
+            m.field === 'rows'
+              ? `it holds ${m.got} ${plan.sketch ? 'rows' : 'gradients'}, the block has ${m.want} batches`
+              : m.field === 'precision'
+                ? `its ${plan.sketch ? what : 'precision'} is '${m.got}', the plan's '${m.want}'`
+                : `its ${what} is ${m.got}, the plan's ${m.want}`,
           );
         }
-        const rows = plan.sketch ? (acc as { rows: number }).rows : (acc as { count: number }).count;
-        const size = plan.sketch ? (acc as { size: number }).size : undefined;
-        const why =
-          acc.dim !== dim
-            ? `its dim is ${acc.dim}, the plan's ${dim}`
-            : rows !== b.count
-              ? `it holds ${rows} ${plan.sketch ? 'rows' : 'gradients'}, the block has ${b.count} batches`
-              : plan.sketch && size !== plan.sketch.size
-                ? `its sketch size is ${size}, the plan's ${plan.sketch.size}`
-                : plan.sketch && (acc as { precision: string }).precision !== (plan.sketch.precision ?? 'f64')
-                  ? `its sketch precision is '${(acc as { precision: string }).precision}', the plan's '${plan.sketch.precision ?? 'f64'}'`
-                  : undefined;
-        if (why) {
-          acc.dispose();
-          throw new Error(
-            `gradcov: ${key} is not the result of block ${b.block} of run ${run}: ${why}; it is not merged (delete the key, or let the block run again)`,
-          );
+        let acc: ReturnType<typeof decodeBlock>;
+        try {
+          acc = decodeBlock(plan, bytes); // the rest of fromBytes' checks (a covariance's PSD co-moment)
+        } catch (err) {
+          throw notIt((err as Error).message, err);
         }
         return acc;
       },

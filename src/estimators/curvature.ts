@@ -5,7 +5,7 @@
 // (for linear regression G = H); see docs/estimators.md.
 import { wasm, alloc, free, f64, checkDenseDim, USE_THE_SKETCH, byteCount } from '../core/wasm.js';
 import { GradientCovariance, MAX_COVARIANCE_DIM, paddedDim } from '../core/covariance.js';
-import { decodeHeader, copyBytes, MAGIC as COVARIANCE_MAGIC } from '../core/serialize.js';
+import { MAGIC as COVARIANCE_MAGIC } from '../core/serialize.js';
 import {
   methodNoise,
   ESTIMATOR_METHODS,
@@ -20,6 +20,9 @@ import {
   finishPlan,
   LevelMerge,
   mergeLevels,
+  blockBytesInfo,
+  blockMismatch,
+  type BlockBytesInfo,
   type BlockAccumulator,
   type DenseFinish,
   type MergePlan,
@@ -28,7 +31,6 @@ import {
 import {
   CurvatureSketch,
   checkSketch,
-  checkSketchBytes,
   SKETCH_MAGIC,
   probeSketch,
   newSketch,
@@ -996,30 +998,24 @@ function checkBlockBytes(value: unknown, i: number, b: PlanBlock, p: Plan): void
     throw new TypeError(
       `invalid argument: \`${name}\` must be ${kinds[p.sketch ? 1 : 0]}'s bytes (the options ${p.sketch ? 'have' : 'have no'} \`sketch\`). Value: ${kinds[p.sketch ? 0 : 1]}'s bytes.`,
     );
-  let dim: number, rows: number, size: number | undefined, precision: string;
+  let info: BlockBytesInfo;
   try {
-    if (p.sketch) {
-      const h = checkSketchBytes(bytes);
-      [dim, rows, size, precision] = [h.d, h.rows, h.l, h.be === 4 ? 'f32' : 'f64'];
-    } else {
-      const h = decodeHeader(copyBytes(bytes));
-      [dim, rows, size, precision] = [h.dim, h.count, undefined, h.precision];
-    }
+    info = blockBytesInfo(bytes, p.sketch !== undefined);
   } catch (err) {
     throw new RangeError(`invalid argument: \`${name}\` is not a block's bytes: ${(err as Error).message}`, {
       cause: err,
     });
   }
-  const why =
-    dim !== p.dim
-      ? `dim ${p.dim} (the options' dim). Value: dim ${dim}`
-      : rows !== b.count
-        ? `${b.count} ${p.sketch ? 'rows' : 'gradients'} (block ${i} has ${b.count} batches from batch ${b.first}). Value: ${rows}`
-        : p.sketch && size !== p.sketch.size
-          ? `a sketch of size ${p.sketch.size} (\`sketch.size\`). Value: size ${size}`
-          : precision !== (p.sketch?.precision ?? 'f64')
-            ? `${p.sketch ? 'a sketch' : 'an accumulator'} of precision '${p.sketch?.precision ?? 'f64'}'. Value: '${precision}'`
-            : undefined;
+  const m = blockMismatch(info, { dim: p.dim, count: b.count, ...(p.sketch ? { sketch: p.sketch } : {}) });
+  const why = !m
+    ? undefined
+    : m.field === 'dim'
+      ? `dim ${m.want} (the options' dim). Value: dim ${m.got}`
+      : m.field === 'rows'
+        ? `${m.want} ${p.sketch ? 'rows' : 'gradients'} (block ${i} has ${b.count} batches from batch ${b.first}). Value: ${m.got}`
+        : m.field === 'size'
+          ? `a sketch of size ${m.want} (\`sketch.size\`). Value: size ${m.got}`
+          : `${p.sketch ? 'a sketch' : 'an accumulator'} of precision '${m.want}'. Value: '${m.got}'`;
   if (why) throw new RangeError(`invalid argument: \`${name}\` must hold ${why}.`);
 }
 

@@ -21,6 +21,7 @@
 import { wasm, alloc, free, f64, copyIn, withBlocks, checkFits } from '../core/wasm.js';
 import { checkRegressionData, checkOptions, checkPositiveInteger, checkOneOf } from '../core/validate.js';
 import { GradientCovariance } from '../core/covariance.js';
+import { decodeHeader, copyBytes } from '../core/serialize.js';
 import {
   withOracle,
   withSortArea,
@@ -35,6 +36,7 @@ import {
 import { residentData, RegressionDataset, type RegressionData } from '../data/dataset.js';
 import {
   CurvatureSketch,
+  checkSketchBytes,
   checkSketch,
   probeSketch,
   newSketch,
@@ -330,6 +332,51 @@ function mergeInto(level: BlockAccumulator, acc: BlockAccumulator): void {
   if (level instanceof CurvatureSketch && acc instanceof CurvatureSketch) level.merge(acc);
   else if (level instanceof GradientCovariance && acc instanceof GradientCovariance) level.merge(acc);
   else throw new TypeError('gradcov: a block of another kind (covariance vs sketch) than its plan');
+}
+
+/** What a block's bytes say of the accumulator they hold (blockBytesInfo). @internal */
+export interface BlockBytesInfo {
+  dim: number;
+  /** Gradients (a covariance) or rows (a sketch) it holds. */
+  rows: number;
+  /** The sketch size l (a sketch only). */
+  size?: number;
+  precision: 'f64' | 'f32';
+}
+
+/**
+ * Checks a block's bytes completely as the accumulator the plan expects (a sketch's or a
+ * covariance's toBytes() form: fromBytes' checks but a covariance's positive
+ * semi-definiteness, which its decode checks) without allocating wasm memory, and returns
+ * what they hold. Shared by every coordinator (finishCurvature, gradcov/bullmq). @internal
+ * @throws {TypeError|RangeError} from the decoders, naming the first rule the bytes break
+ */
+export function blockBytesInfo(bytes: Uint8Array, sketch: boolean): BlockBytesInfo {
+  if (sketch) {
+    const h = checkSketchBytes(bytes);
+    return { dim: h.d, rows: h.rows, size: h.l, precision: h.be === 4 ? 'f32' : 'f64' };
+  }
+  const h = decodeHeader(copyBytes(bytes));
+  return { dim: h.dim, rows: h.count, precision: h.precision };
+}
+
+/**
+ * The first way a block's accumulator differs from what its block of the plan must hold (the
+ * plan's dim, one gradient or row per batch of the block, the sketch's size and precision; a
+ * covariance of precision 'f64'), or undefined. Every coordinator checks its blocks with it
+ * before merging. @internal
+ */
+export function blockMismatch(
+  info: BlockBytesInfo,
+  want: { dim: number; count: number; sketch?: SketchSpec },
+): { field: 'dim' | 'rows' | 'size' | 'precision'; want: number | string; got: number | string } | undefined {
+  if (info.dim !== want.dim) return { field: 'dim', want: want.dim, got: info.dim };
+  if (info.rows !== want.count) return { field: 'rows', want: want.count, got: info.rows };
+  if (want.sketch && info.size !== want.sketch.size)
+    return { field: 'size', want: want.sketch.size, got: info.size! };
+  const precision = want.sketch?.precision ?? 'f64';
+  if (info.precision !== precision) return { field: 'precision', want: precision, got: info.precision };
+  return undefined;
 }
 
 /** Decodes a block's bytes as the plan's accumulator (hostile bytes are refused by fromBytes). @internal */

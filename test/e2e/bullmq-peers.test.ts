@@ -178,6 +178,13 @@ redisSuite(test, [
         );
         const wrongDim = wide.toBytes();
         wide.dispose();
+        const single = new GradientCovariance(dim, { precision: 'f32' });
+        single.addBatch(
+          new Float32Array(40 * dim).map((_, i) => Math.sin(2 * i)),
+          40,
+        );
+        const f32 = single.toBytes();
+        single.dispose();
         type H = {
           run: string;
           block: number;
@@ -218,6 +225,11 @@ redisSuite(test, [
             'a dim-5 accumulator under a dim-4 header',
             (h) => encodeResult(h, wrongDim),
             /its dim is 5, the plan's 4/,
+          ],
+          [
+            'an f32 accumulator for an f64 plan',
+            (h) => encodeResult(h, f32),
+            /its precision is 'f32', the plan's 'f64'/,
           ],
           [
             'garbage after a right header',
