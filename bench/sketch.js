@@ -7,11 +7,12 @@
 // Timing by a few repetitions of whole calls (timeOnce): these cases take 0.01 to 10 s each,
 // too long for benny's sampling. BENCH_QUICK=1: d = 1e4 and 1e5 only, l = 32 and 64.
 import * as g from '../dist/node.js';
-import { FrequentDirections } from '../dist/reference/sketch.js';
+import { FrequentDirections } from '../src/reference/sketch.ts';
 import { wasm, withBlocks, f64 } from '../dist/core/wasm.js';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { check } from './common.js';
+import { covarianceDoneFlop, peakOf } from './limits.js';
 
 const quick = !!process.env.BENCH_QUICK;
 
@@ -49,7 +50,7 @@ if (process.argv[2] === '--rss') {
   process.exit(0);
 }
 
-export async function run() {
+export async function run(anchors, L) {
   const out = [];
   const row = (name, ms, work, unit, extra = {}) =>
     out.push({
@@ -91,17 +92,26 @@ export async function run() {
         return { tg, tr };
       },
     );
+    // of limit: the multiply-adds done (the Gram kernel's upper 4 x 4 tiles, the rotation's
+    // whole product; the dense kernel's upper tiles) per second over the f64x2 peak
+    const lim = (done, ms) => {
+      if (!L) return {};
+      const p = peakOf(L, 'f64', g.wasmBuild() === 'relaxed-simd');
+      return { ofLimit: done / (ms / 1000) / (p.gflops * 1e9), limitName: p.name };
+    };
     row(
       `Gram kernel, 2l x d = ${n} x ${d} (FLOP counted as 2 n^2 d, the full product)`,
       grams.tg,
       2 * n * n * d,
       'FLOP',
+      lim(covarianceDoneFlop(d, n), grams.tg),
     );
     row(
       `rotation kernel, (l-1) x 2l times 2l x d = ${n - 1} x ${n} x ${d}`,
       grams.tr,
       2 * (n - 1) * n * d,
       'FLOP',
+      lim(2 * (n - 1) * n * d, grams.tr),
     );
     const dim = 1024,
       k = 512,
@@ -114,6 +124,7 @@ export async function run() {
       tc,
       2 * k * dim * dim,
       'FLOP',
+      lim(covarianceDoneFlop(k, dim), tc),
     );
   }
   const dims = quick ? [1e4, 1e5] : [1e4, 1e5, 1e6];
