@@ -160,3 +160,8 @@ export function cpuLine(c) {
     : 'no /proc/cpuinfo';
   return `${c.model} (${id}) x ${c.cores}, Node ${c.node}`;
 }
+
+/** The wasm build as the tables name it: `simd (plain SIMD)` or `relaxed-simd (relaxed SIMD: fused madd)`. */
+export function buildName(build) {
+  return build === 'relaxed-simd' ? 'relaxed-simd (relaxed SIMD: fused madd)' : `${build} (plain SIMD)`;
+}

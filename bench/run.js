@@ -11,7 +11,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import * as g from '../dist/node.js';
-import { RESULTS, table, fmtRate, cpuInfo, cpuLine } from './common.js';
+import { RESULTS, table, fmtRate, cpuInfo, cpuLine, buildName } from './common.js';
 import { runAnchors } from './anchors.js';
 import { limits, shapesTable } from './limits.js';
 import { peerTable } from './peer.js';
@@ -66,7 +66,7 @@ for (const w of wanted)
 await g.init(undefined, { build: process.env.GRADCOV_BUILD ?? 'auto' });
 mkdirSync(RESULTS, { recursive: true });
 const cpu = cpuInfo();
-const header = `gradcov bench, ${new Date().toISOString().slice(0, 10)}: ${cpuLine(cpu)}, wasm build ${g.wasmBuild()}`;
+const header = `gradcov bench, ${new Date().toISOString().slice(0, 10)}: ${cpuLine(cpu)}, wasm build ${buildName(g.wasmBuild())}`;
 console.log(header);
 const load = () =>
   os
@@ -105,7 +105,7 @@ if (peer)
 if (anchors?.cpuKernel)
   text += `\nnumpy with the CPU's own OpenBLAS kernel (information; the ratios above and the targets use the anchor):\n\n${cpuKernelTable(anchors)}\n`;
 if (targets)
-  text += `\nTargets (ratio = anchor time / gradcov time, so > 1 means gradcov is faster; the overhead rows are a fraction of a matvec; the limit rows are the fraction of the limit reached). Ran on ${cpuLine(cpu)}, wasm build ${g.wasmBuild()}:\n\n${targetsTable(targets)}\n`;
+  text += `\nTargets (ratio = anchor time / gradcov time, so > 1 means gradcov is faster; the overhead rows are a fraction of a matvec; the limit rows are the fraction of the limit reached). Ran on ${cpuLine(cpu)}, wasm build ${buildName(g.wasmBuild())}:\n\n${targetsTable(targets)}\n`;
 if (memory) {
   text += `\nStreaming memory: dim ${memory.dim}, ${memory.total} gradients in blocks of ${memory.block}: peak wasm memory ${memory.peakMiB.toFixed(1)} MiB (${memory.seconds.toFixed(2)} s)\n`;
 }
