@@ -178,7 +178,7 @@ function measurePeaks(ex, relaxed) {
   // still run its Liftoff code); then rounds that time each kernel once, keeping each
   // one's best, so that a burst of other load hits one round, not one kernel
   for (const k of kernels) best(() => k.f(a, b, reps >> 4), 1, 10);
-  for (let round = 0; round < (quick ? 4 : 10); round++)
+  for (let round = 0; round < (quick ? 6 : 12); round++)
     for (const k of kernels) {
       const t0 = performance.now();
       k.f(a, b, reps);
