@@ -68,6 +68,14 @@ export function runAnchors(wanted) {
   console.log(
     `numpy ${anchors.numpy} (Python ${anchors.python}), OpenBLAS core ${o.coreType ?? '?'} (${anchors.knobs}), ${o.threads ?? '?'} thread(s): ${o.config ?? ''}`,
   );
+  for (const [d, a] of Object.entries(anchors.gradients ?? {}))
+    console.log(
+      `numpy estimate pipeline, d = ${d}: fastest form ${a.best} (${a.fastest.label}, ${a.fastest.ms.toFixed(1)} ms; the anchor), of ${Object.entries(
+        a.forms,
+      )
+        .map(([k, f]) => `${k} ${f.ms.toFixed(1)} ms`)
+        .join(', ')}`,
+    );
   // information: the kernel OpenBLAS picks for this CPU when the machine's settings are removed
   const info = ['covariance', 'spectral']
     .filter((s) => suites.includes(s))

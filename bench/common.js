@@ -3,6 +3,8 @@
 // summarised as throughput in the field's unit plus the ratio to the plain-TS baseline
 // measured in the same run.
 import b from 'benny';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
 
 export const RESULTS = new URL('./results/', import.meta.url);
 const quick = process.env.BENCH_QUICK === '1';
@@ -97,18 +99,23 @@ export function timeIt(fn, reps) {
 /** A markdown table of rows: time, throughput and ratio to the suite's baseline. */
 export function table(rows, scaleUnit = (r) => r) {
   const out = [
-    '| suite | case | median | throughput | vs plain TS | vs numpy |',
-    '|---|---|---:|---:|---:|---:|',
+    '| suite | case | median | throughput | vs plain TS | vs numpy | of limit |',
+    '|---|---|---:|---:|---:|---:|---|',
   ];
   for (const r of rows) {
-    const t = r.ms >= 1 ? `${r.ms.toFixed(2)} ms` : `${(r.ms * 1000).toFixed(1)} us`;
+    const t = !Number.isFinite(r.ms)
+      ? '-'
+      : r.ms >= 1
+        ? `${r.ms.toFixed(2)} ms`
+        : `${(r.ms * 1000).toFixed(1)} us`;
+    const limit = Number.isFinite(r.ofLimit) ? `${(100 * r.ofLimit).toFixed(0)}% of ${r.limitName}` : '-';
     const native = r.native
       ? 'anchor'
       : Number.isFinite(r.vsNative)
         ? `${r.vsNative.toFixed(2)}x${r.info ? ' (information)' : ''}`
         : '-';
     out.push(
-      `| ${r.suite} | ${r.name} | ${t} | ${scaleUnit(r)} | ${r.baseline ? '1x (baseline)' : Number.isFinite(r.ratio) ? `${r.ratio.toFixed(1)}x` : '-'} | ${native} |`,
+      `| ${r.suite} | ${r.name} | ${t} | ${scaleUnit(r)} | ${r.baseline ? '1x (baseline)' : Number.isFinite(r.ratio) ? `${r.ratio.toFixed(1)}x` : '-'} | ${native} | ${limit} |`,
     );
   }
   return out.join('\n');
@@ -118,5 +125,43 @@ export function fmtRate(r) {
   if (r.unit === 'FLOP') return `${(r.rate / 1e9).toFixed(2)} GFLOP/s`;
   if (r.unit === 'samples') return `${(r.rate / 1e6).toFixed(1)} M samples/s`;
   if (r.unit === 'gradients') return `${(r.rate / 1e3).toFixed(1)} k gradients/s`;
+  if (r.unit === 'bytes') return `${(r.rate / 1e9).toFixed(2)} GB/s`;
   return `${r.rate.toPrecision(3)} ${r.unit}/s`;
+}
+
+/**
+ * What the run ran on: the CPU as /proc/cpuinfo gives it (model name, vendor, family and
+ * model, and the flags that decide native kernels: avx2, fma, avx512f, amx), Node's version
+ * and the core count. Linux only (elsewhere the model from os.cpus() and no flags).
+ */
+export function cpuInfo() {
+  const info = { model: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version };
+  try {
+    const first = readFileSync('/proc/cpuinfo', 'utf8').split('\n\n')[0];
+    const field = (name) => first.match(new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm'))?.[1]?.trim();
+    const flags = new Set((field('flags') ?? '').split(/\s+/));
+    Object.assign(info, {
+      model: field('model name') ?? info.model,
+      vendor: field('vendor_id'),
+      family: Number(field('cpu family')),
+      modelNumber: Number(field('model')),
+      flags: ['avx2', 'fma', 'avx512f', 'amx_tile', 'amx_bf16', 'amx_int8'].filter((f) => flags.has(f)),
+    });
+  } catch {
+    /* not Linux */
+  }
+  return info;
+}
+
+/** One line for the tables: `AMD EPYC (AuthenticAMD family 26 model 2; avx2 fma avx512f) x 2, Node v20.20.2`. */
+export function cpuLine(c) {
+  const id = c.vendor
+    ? `${c.vendor} family ${c.family} model ${c.modelNumber}; ${c.flags.join(' ') || 'none of avx2, fma, avx512f, amx'}`
+    : 'no /proc/cpuinfo';
+  return `${c.model} (${id}) x ${c.cores}, Node ${c.node}`;
+}
+
+/** The wasm build as the tables name it: `simd (plain SIMD)` or `relaxed-simd (relaxed SIMD: fused madd)`. */
+export function buildName(build) {
+  return build === 'relaxed-simd' ? 'relaxed-simd (relaxed SIMD: fused madd)' : `${build} (plain SIMD)`;
 }

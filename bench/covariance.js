@@ -1,11 +1,15 @@
 // Covariance update (addBatch): wasm SYRK kernel vs the naive TS G'G loop and ml-matrix,
 // dims 16, 64, 256, 1024. GFLOP/s counted as 2 * rows * dim^2 / t (a full G'G product).
+// "of limit" (the wasm rows): the multiply-adds the kernel does (its upper 4 x 4 tiles,
+// bench/limits.js covarianceDoneFlop) per second over this machine's measured peak of the
+// kernel's arithmetic (f64x2, f32x4 for precision 'f32', relaxed_madd for the relaxed build).
 import { Matrix } from 'ml-matrix';
 import * as g from '../dist/node.js';
 import { gramNaive, covariance as refCovariance } from '../src/reference/covariance.ts';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { suite, check } from './common.js';
+import { covarianceDoneFlop, peakOf } from './limits.js';
 
 /** addBatch on the relaxed-SIMD build, timed in a child Node with the flag it needs (null if it cannot run). */
 function relaxedTimes(dims) {
@@ -29,7 +33,7 @@ function relaxedTimes(dims) {
 export const DIMS = [16, 64, 256, 1024];
 const rowsFor = (dim) => (dim === 1024 ? 512 : 4096);
 
-export async function run(anchors) {
+export async function run(anchors, L) {
   const rows = [];
   const relaxed = relaxedTimes(DIMS);
   const core = anchors?.openblas?.coreType ?? '?';
@@ -133,6 +137,16 @@ export async function run(anchors) {
         vsNative: native ? native.ms / ms : NaN,
       });
     }
+    if (L)
+      for (const r of part.filter((x) => x.name.startsWith('wasm'))) {
+        const p = peakOf(
+          L,
+          r.name.includes("precision 'f32'") ? 'f32' : 'f64',
+          r.name.includes('relaxed') || g.wasmBuild() === 'relaxed-simd',
+        );
+        r.ofLimit = covarianceDoneFlop(n, dim) / (r.ms / 1000) / (p.gflops * 1e9);
+        r.limitName = p.name;
+      }
     rows.push(...part);
     acc.dispose();
     acc32.dispose();

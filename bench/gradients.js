@@ -1,12 +1,17 @@
 // The gradient oracle with fused noise: 100,000 rows x dim 64, batch 256, 4096 batches
 // (and dims 16 and 256), wasm vs the plain-TS reference (same sampling, same summation
 // order, same noise stream). X is 12.8-205 MB here, so the kernels take their sorted path
-// (X read in address order; assembly/gradient.ts).
+// (X read in address order; assembly/gradient.ts). numpy: every form of
+// bench/python/anchors.py's pipeline is a row; the fastest is the anchor, the others
+// information. "of limit": the roofline time (bench/limits.js gradientRoofline: the bytes
+// of X and y read once and the gradients written, at the sequential bandwidth, or the
+// multiply-adds at the f64x2 peak, whichever takes longer) over the row's time.
 import * as g from '../dist/node.js';
 import { linearRegressionGradients as refGradients } from '../src/reference/gradients.ts';
 import { suite, check } from './common.js';
+import { gradientRoofline } from './limits.js';
 
-export async function run(anchors) {
+export async function run(anchors, L) {
   const rows = [];
   for (const [dim, batches] of [
     [16, 4096],
@@ -36,18 +41,7 @@ export async function run(anchors) {
         unit: 'gradients',
         work: batches,
         minSamples: 3,
-        anchors: anchors?.gradients?.[dim]
-          ? [
-              {
-                name: "numpy pipeline, one batch at a time (gather, residual, X_B'r, np.cov)",
-                ms: anchors.gradients[dim].loop.ms,
-              },
-              {
-                name: 'numpy pipeline, 128 batches at a time (einsum)',
-                ms: anchors.gradients[dim].vectorised.ms,
-              },
-            ]
-          : [],
+        anchors: numpyForms(anchors?.gradients?.[dim]),
         cases: [
           {
             name: 'wasm linearRegressionGradients (copies X per call)',
@@ -71,6 +65,35 @@ export async function run(anchors) {
       })),
     );
     ds.dispose();
+    if (L)
+      for (const r of rows.filter((x) => x.suite.startsWith(`gradients:rows=1e5,dim=${dim},`))) {
+        if (!r.name.startsWith('wasm') || r.name.includes("'paired'")) continue;
+        const roof = gradientRoofline(L, {
+          rows: n,
+          dim,
+          batchSize,
+          batches,
+          covariance: r.name.includes('estimateHessian'),
+        });
+        r.ofLimit = roof.ms / r.ms;
+        r.limitName = `roofline (${roof.bound}, ${roof.ms.toFixed(1)} ms)`;
+      }
   }
   return rows;
+}
+
+/** numpy's pipeline forms as anchor rows: the fastest the anchor, the others information. */
+export function numpyForms(a) {
+  if (!a) return [];
+  // older anchors.py output: only the two forms
+  const forms = a.forms ?? {
+    loop: { ...a.loop, label: 'one batch at a time' },
+    vectorised: { ...a.vectorised, label: '128 batches at a time (einsum)' },
+  };
+  const best = a.best ?? (a.loop.ms <= a.vectorised.ms ? 'loop' : 'vectorised');
+  return Object.entries(forms).map(([k, f]) => ({
+    name: `numpy pipeline, ${f.label}${k === best ? ' (the fastest form: the anchor)' : ''}`,
+    ms: f.ms,
+    info: k !== best,
+  }));
 }

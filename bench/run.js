@@ -1,15 +1,20 @@
 #!/usr/bin/env node
 // `npm run bench [suite ...]`: runs the numpy anchors (bench/anchors.js, when python3 with
-// numpy is present), then the benny suites (covariance, normals, spectral, parallel,
-// gradients, paired, memory, bullmq, sketch), each validated before it is timed, then the targets of issue 14 as
-// ratios (bench/targets.js); prints one table with throughput, the ratio to the plain-TS
-// baseline and the ratio to numpy, all measured in the same run.
+// numpy is present), then this machine's WebAssembly limits (bench/limits.js: multiply+add
+// peaks, sequential and gather bandwidth; measured whenever a suite that is compared with
+// them runs), then the suites (covariance, normals, spectral, parallel, gradients, paired,
+// memory, bullmq, sketch, peer: TF.js's wasm backend), each validated before it is timed,
+// then the targets of issues 14 and 22 as ratios (bench/targets.js); prints one table with
+// throughput, the ratio to the plain-TS baseline, the ratio to numpy and the fraction of
+// the matching limit, all measured in the same run.
 // BENCH_QUICK=1 shortens every case (a smoke run; its numbers are not for the README).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import * as g from '../dist/node.js';
-import { RESULTS, table, fmtRate } from './common.js';
+import { RESULTS, table, fmtRate, cpuInfo, cpuLine, buildName } from './common.js';
 import { runAnchors } from './anchors.js';
+import { limits, shapesTable } from './limits.js';
+import { peerTable } from './peer.js';
 
 /** Markdown table of the information rows: numpy with the CPU's own OpenBLAS kernel next to the anchors. */
 function cpuKernelTable(anchors) {
@@ -45,8 +50,12 @@ const all = [
   'memory',
   'bullmq',
   'sketch',
+  'peer',
+  'limits',
   'targets',
 ];
+// the suites whose rows are set against the limits (which are then measured first)
+const usesLimits = ['limits', 'covariance', 'gradients', 'sketch', 'targets'];
 // memory first: wasm memory never shrinks, so its peak must be read before other suites grow it
 const wanted = (process.argv.slice(2).length ? process.argv.slice(2) : all).sort(
   (a, b) => (b === 'memory') - (a === 'memory'),
@@ -56,7 +65,8 @@ for (const w of wanted)
 
 await g.init(undefined, { build: process.env.GRADCOV_BUILD ?? 'auto' });
 mkdirSync(RESULTS, { recursive: true });
-const header = `gradcov bench, ${new Date().toISOString().slice(0, 10)}: Node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} x ${os.cpus().length}, wasm build ${g.wasmBuild()}`;
+const cpu = cpuInfo();
+const header = `gradcov bench, ${new Date().toISOString().slice(0, 10)}: ${cpuLine(cpu)}, wasm build ${buildName(g.wasmBuild())}`;
 console.log(header);
 const load = () =>
   os
@@ -69,12 +79,15 @@ const anchors = runAnchors(
   wanted.includes('targets') ? ['covariance', 'normals', 'spectral', 'gradients'] : wanted,
 );
 const rows = [];
-let memory, targets;
+let memory, targets, L, peer;
 for (const name of wanted) {
+  // the limits right after memory (which must come first), before any suite set against them
+  if (!L && name !== 'memory' && wanted.some((w) => usesLimits.includes(w))) L = await limits();
   const mod = await import(`./${name}.js`);
   if (name === 'memory') memory = await mod.run();
-  else if (name === 'targets') targets = await mod.run(anchors);
-  else rows.push(...(await mod.run(anchors)));
+  else if (name === 'targets') targets = await mod.run(anchors, L);
+  else rows.push(...(await mod.run(anchors, L)));
+  if (name === 'peer') peer = mod.lastResults();
 }
 const o = anchors?.openblas;
 let text = `${header}\n`;
@@ -85,10 +98,14 @@ text += anchors
       : '\n')
   : 'numpy anchors: not run\n';
 text += `load average (1, 5, 15 min): ${loadBefore} at the start, ${load()} at the end\n\n${table(rows, fmtRate)}\n`;
+if (L)
+  text += `\nThis machine's WebAssembly limits (bench/limits.js, best of several calls; each tile shape's multiply+add rate, the peak is the best):\n\n${shapesTable(L)}\n`;
+if (peer)
+  text += `\nThe JS peer: G'G on the same Float32Array, TF.js wasm backend (${peer.backend}):\n\n${peerTable(peer)}\n`;
 if (anchors?.cpuKernel)
   text += `\nnumpy with the CPU's own OpenBLAS kernel (information; the ratios above and the targets use the anchor):\n\n${cpuKernelTable(anchors)}\n`;
 if (targets)
-  text += `\nTargets (ratio = anchor time / gradcov time, so > 1 means gradcov is faster; the overhead rows are a fraction of a matvec):\n\n${targetsTable(targets)}\n`;
+  text += `\nTargets (ratio = anchor time / gradcov time, so > 1 means gradcov is faster; the overhead rows are a fraction of a matvec; the limit rows are the fraction of the limit reached). Ran on ${cpuLine(cpu)}, wasm build ${buildName(g.wasmBuild())}:\n\n${targetsTable(targets)}\n`;
 if (memory) {
   text += `\nStreaming memory: dim ${memory.dim}, ${memory.total} gradients in blocks of ${memory.block}: peak wasm memory ${memory.peakMiB.toFixed(1)} MiB (${memory.seconds.toFixed(2)} s)\n`;
 }
@@ -96,5 +113,9 @@ console.log(`\n${text}`);
 writeFileSync(new URL('summary.md', RESULTS), text);
 writeFileSync(
   new URL('summary.json', RESULTS),
-  JSON.stringify({ header, anchors, rows, memory, targets }, null, 2),
+  JSON.stringify(
+    { header, cpu, wasmBuild: g.wasmBuild(), anchors, limits: L, peer, rows, memory, targets },
+    null,
+    2,
+  ),
 );

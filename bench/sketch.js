@@ -13,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { check } from './common.js';
+import { covarianceDoneFlop, peakOf } from './limits.js';
 
 const quick = !!process.env.BENCH_QUICK;
 
@@ -54,7 +55,7 @@ if (process.argv[2] === '--rss') {
   process.exit(0);
 }
 
-export async function run() {
+export async function run(anchors, L) {
   // the plain-TS baseline through tsx (`npm run bench` loads it); the --rss child stays plain Node
   const { FrequentDirections } = await import('../src/reference/sketch.ts');
   const out = [];
@@ -98,17 +99,26 @@ export async function run() {
         return { tg, tr };
       },
     );
+    // of limit: the multiply-adds done (the Gram kernel's upper 4 x 4 tiles, the rotation's
+    // whole product; the dense kernel's upper tiles) per second over the f64x2 peak
+    const lim = (done, ms) => {
+      if (!L) return {};
+      const p = peakOf(L, 'f64', g.wasmBuild() === 'relaxed-simd');
+      return { ofLimit: done / (ms / 1000) / (p.gflops * 1e9), limitName: p.name };
+    };
     row(
       `Gram kernel, 2l x d = ${n} x ${d} (FLOP counted as 2 n^2 d, the full product)`,
       grams.tg,
       2 * n * n * d,
       'FLOP',
+      lim(covarianceDoneFlop(d, n), grams.tg),
     );
     row(
       `rotation kernel, (l-1) x 2l times 2l x d = ${n - 1} x ${n} x ${d}`,
       grams.tr,
       2 * (n - 1) * n * d,
       'FLOP',
+      lim(2 * (n - 1) * n * d, grams.tr),
     );
     const dim = 1024,
       k = 512,
@@ -121,6 +131,7 @@ export async function run() {
       tc,
       2 * k * dim * dim,
       'FLOP',
+      lim(covarianceDoneFlop(k, dim), tc),
     );
   }
   const dims = quick ? [1e4, 1e5] : [1e4, 1e5, 1e6];

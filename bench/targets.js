@@ -8,7 +8,9 @@ import { Matrix, EigenvalueDecomposition } from 'ml-matrix';
 import * as g from '../dist/node.js';
 import { wasm, withBlocks, copyIn, f64 } from '../dist/core/wasm.js';
 import { readFileSync } from 'node:fs';
-import { timeIt, check, RESULTS } from './common.js';
+import { timeIt, check, RESULTS, cpuInfo, cpuLine } from './common.js';
+import { covarianceDoneFlop, gradientRoofline, peakOf } from './limits.js';
+import { measure as measurePeer, PEER_DIMS } from './peer.js';
 import { testMatrix } from './spectral.js';
 
 const quick = process.env.BENCH_QUICK === '1';
@@ -49,8 +51,15 @@ function lanczosParts(A, dim, steps, tol) {
   );
 }
 
-export async function run(anchors) {
+export async function run(anchors, L) {
   const out = [];
+  // what ran: the CPU (/proc/cpuinfo), Node and the wasm build of this process
+  out.push({
+    target: 'machine',
+    what: `${cpuLine(cpuInfo())}; wasm build ${g.wasmBuild() === 'relaxed-simd' ? 'relaxed-simd (relaxed SIMD)' : 'simd (plain SIMD)'}, relaxed SIMD timed in a child Node where noted`,
+    wall: NaN,
+    cpu: NaN,
+  });
   const row = (target, what, ours, theirs, goal, higherIsBetter = true) => {
     // ratio: anchor time / ours (> 1: gradcov faster), for wall and CPU time
     const wall = theirs ? theirs.ms / ours.ms : NaN,
@@ -209,10 +218,11 @@ export async function run(anchors) {
     ds.dispose();
     const np = anchors?.gradients?.[dim];
     if (np) {
-      const best = np.loop.ms <= np.vectorised.ms ? np.loop : np.vectorised;
+      // the anchor: numpy's fastest form of the pipeline in this run (anchors.py 'best')
+      const best = np.fastest ?? (np.loop.ms <= np.vectorised.ms ? np.loop : np.vectorised);
       row(
         '3 estimate',
-        `estimateHessian 100,000 x 64, n = 256, m = 4096 (RegressionDataset, ${fmt(t.ms)}) vs the faster numpy pipeline >= 4x`,
+        `estimateHessian 100,000 x 64, n = 256, m = 4096 (RegressionDataset, ${fmt(t.ms)}) vs numpy's fastest pipeline (${np.best ?? 'of two'}: ${best.label ?? ''}) >= 4x`,
         t,
         best,
         4,
@@ -234,6 +244,26 @@ export async function run(anchors) {
         `the same batches over a 1,000-row X in cache (${fmt(ts.ms)}; the rest is random numbers and arithmetic) (information)`,
         ts,
         best,
+      );
+    }
+    if (L) {
+      // issue 22 item 1: the pipeline against its roofline (bench/limits.js gradientRoofline):
+      // max(bytes / BW_seq, FLOP / P_f64), bytes = 8 rows (d + 1) + 8 m d, FLOP = 4 m n d + the
+      // covariance update's multiply-adds; ratio = roofline time / ours, within 2x: >= 0.5
+      const roof = gradientRoofline(L, { rows, dim, batchSize: n, batches: m, covariance: true });
+      const asTime = (ms) => ({ ms, cpuMs: ms });
+      row(
+        '22.1 limits',
+        `estimateHessian 100,000 x 64, n = 256, m = 4096 (${fmt(t.ms)}) within 2x of its roofline: max(${(roof.bytes / 1e6).toFixed(1)} MB at ${L.seq.gbs.toFixed(1)} GB/s sequential = ${fmt(roof.memMs)}, ${(roof.flop / 1e6).toFixed(0)} MFLOP at the f64x2 peak ${L.f64.gflops.toFixed(1)} GFLOP/s = ${fmt(roof.flopMs)}), bound: ${roof.bound} (ratio: roofline / time) >= 0.5x`,
+        t,
+        asTime(roof.ms),
+        0.5,
+      );
+      row(
+        '22.1 limits',
+        `the same against the gather roofline: m n (d + 1) 8 bytes at the random-gather bandwidth of 512-byte rows (${L.gather[64].gbs.toFixed(1)} GB/s) = ${fmt(roof.gatherMs)}, what gathering in drawing order must move (information)`,
+        t,
+        asTime(roof.gatherMs),
       );
     }
   }
@@ -332,6 +362,74 @@ export async function run(anchors) {
         relaxed,
         cpu,
       );
+  }
+  // issue 22 item 1: the covariance kernel on rows already in wasm memory (covAddRows: the
+  // block means, the packing and the 4 x 4 micro-kernel, which is not exported alone) at
+  // 4096 x 256 against the f64x2 peak measured in this run: the multiply-adds it does (upper
+  // tiles, covarianceDoneFlop) per second / the peak >= 0.85; the f32 kernel against the
+  // f32x4 peak as information
+  if (L) {
+    const rowsG = 4096,
+      dim = 256,
+      k = wasm(),
+      dp = k.covPaddedDim(dim);
+    const G = new g.Rng(1).normals(new Float64Array(rowsG * dim));
+    for (const [type, fn] of [
+      ['f64', k.covAddRows],
+      ['f32', k.covAddRowsF32],
+    ]) {
+      const t = withBlocks(
+        [rowsG * dim * 8, dp * 8, dp * dp * 8, k.covScratchBytes(dim)],
+        'bench',
+        (gp, meanP, mP, scr) => {
+          copyIn(gp, G);
+          f64(meanP, dp).fill(0);
+          f64(mP, dp * dp).fill(0);
+          return timeIt(() => fn(gp, rowsG, dim, 0, 0, meanP, mP, scr), reps(20));
+        },
+      );
+      const p = peakOf(L, type, g.wasmBuild() === 'relaxed-simd');
+      const atPeak = (covarianceDoneFlop(rowsG, dim) / (p.gflops * 1e9)) * 1000;
+      const rate = covarianceDoneFlop(rowsG, dim) / t.ms / 1e6;
+      row(
+        '22.1 limits',
+        type === 'f64'
+          ? `covariance kernel (covAddRows on staged rows, 4096 x 256: ${rate.toFixed(1)} GFLOP/s of multiply-adds done, upper tiles) >= 85% of the ${p.name} (${p.gflops.toFixed(1)} GFLOP/s)`
+          : `f32 kernel (covAddRowsF32, the same rows as f64 in memory: ${rate.toFixed(1)} GFLOP/s done) vs the ${p.name} (${p.gflops.toFixed(1)} GFLOP/s) (information)`,
+        t,
+        { ms: atPeak, cpuMs: atPeak },
+        type === 'f64' ? 0.85 : undefined,
+      );
+    }
+  }
+  // issue 22 item 2: gradcov's f32 path against the JS peer (TF.js wasm backend, its faster
+  // form of G'G in this run; bench/peer.js) on the same Float32Array, >= 2x at each d
+  let peer;
+  try {
+    peer = await measurePeer();
+  } catch (e) {
+    console.log(`targets 22.2: the TF.js wasm peer did not run (${e.message.split('\n')[0]})`);
+  }
+  if (peer) {
+    for (const d of PEER_DIMS) {
+      const x = peer.dims[d];
+      row(
+        '22.2 peer',
+        `addBatch ${x.rows} x ${d} Float32Array, precision 'f32' (${fmt(x.f32.ms)}) vs TF.js wasm G'G, its best form (${x.bestForm === 'natural' ? 'tf.matMul(X, X, true, false)' : 'tf.transpose then tf.matMul'}, ${fmt(x.best.ms)}; the other ${fmt((x.bestForm === 'natural' ? x.transposed : x.natural).ms)}) >= 2x`,
+        x.f32,
+        x.best,
+        2,
+      );
+      row('22.2 peer', `the same, precision 'f64' (${fmt(x.f64.ms)}) (information)`, x.f64, x.best);
+    }
+    const e = peer.e2e;
+    out.push({
+      target: '22.2 peer',
+      what: `end to end: ${e.steps} TF.js gradients (tf.variableGrads, d = ${e.dim}) into GradientCovariance 'f32', ${fmt(e.totalMs / e.steps)} per gradient: gradcov's share of the time (information)`,
+      wall: e.share,
+      cpu: NaN,
+      lowerIsBetter: true,
+    });
   }
   // issue 22 item 2: the f32 path (precision 'f32') against the f64 kernel, both on the same
   // Float32Array gradients, at d >= 256: >= 1.7x. Timed alternately (the same load for both).
