@@ -3,7 +3,8 @@
 // timed, i.e. two shrinks), against the plain-TS Frequent Directions of src/reference/sketch.ts
 // (where it finishes in seconds) and the dense GradientCovariance (d = 1e4 only: it refuses
 // d > 11,584); the Gram and rotation kernels' GFLOP/s beside the dense covariance kernel's in
-// the same run; RSS of a d = 1e6, l = 64 sketch in a fresh child process (target < 1.2 GB); the
+// the same run; RSS of a d = 1e6, l = 64 sketch in a fresh child process (target < 1.2 GB) and of
+// d = 1e6, l = 128 with precision 'f32' (f32 storage also per added row at d = 1e5); the
 // share of gradcov in the wall time of a TF.js 100,131-parameter estimate (target < 10%).
 // Timing by a few repetitions of whole calls (timeOnce): these cases take 0.01 to 10 s each,
 // too long for benny's sampling. BENCH_QUICK=1: d = 1e4 and 1e5 only, l = 32 and 64.
@@ -29,11 +30,11 @@ function timeOnce(fn, reps = 3, setup = () => {}) {
   return t.sort((a, b) => a - b)[t.length >> 1];
 }
 
-/** RSS (bytes) of a child holding a CurvatureSketch(d, { size: l }) after 4l rows. */
-function rssChild(d, l) {
+/** RSS (bytes) of a plain Node child holding a CurvatureSketch(d, { size: l, precision }) after 4l rows. */
+function rssChild(d, l, precision = 'f64') {
   const r = spawnSync(
     process.execPath,
-    [...process.execArgv, fileURLToPath(import.meta.url), '--rss', String(d), String(l)],
+    [fileURLToPath(import.meta.url), '--rss', String(d), String(l), precision],
     {
       encoding: 'utf8',
     },
@@ -46,7 +47,7 @@ if (process.argv[2] === '--rss') {
   const d = Number(process.argv[3]),
     l = Number(process.argv[4]);
   await g.init();
-  const s = new g.CurvatureSketch(d, { size: l });
+  const s = new g.CurvatureSketch(d, { size: l, precision: process.argv[5] ?? 'f64' });
   const rows = new g.Rng(1).normals(new Float64Array(8 * d));
   for (let i = 0; i < (4 * l) / 8; i++) s.addRows(rows);
   const rssAdd = process.memoryUsage().rss;
@@ -73,8 +74,12 @@ export async function run(anchors, L) {
     });
   // the RSS first, in a child (this process's wasm memory only grows)
   const rss = rssChild(1e6, 64);
+  const rss32 = rssChild(1e6, 128, 'f32');
   console.log(
     `sketch RSS at d = 1e6, l = 64: ${rss.error ?? `${(rss.rssAdd / 1e9).toFixed(3)} GB RSS after 4l rows (2 shrinks), ${(rss.rss / 1e9).toFixed(3)} GB after eigenpairs(10) (its 80 MB result and 80 MB wasm block); wasm memory reserved ${(rss.wasm / 1e9).toFixed(3)} GB (pages not touched are not resident); the rows' 64 MB JS array is counted`} (target < 1.2 GB)`,
+  );
+  console.log(
+    `sketch RSS at d = 1e6, l = 128, precision 'f32' (a 1.02 GB f32 buffer; f64 refuses l > 67 at this d): ${rss32.error ?? `${(rss32.rssAdd / 1e9).toFixed(3)} GB RSS after 4l rows, ${(rss32.rss / 1e9).toFixed(3)} GB after eigenpairs(10)`}`,
   );
   // kernels: Gram and rotation of a 2l x d buffer vs the dense covariance kernel (2 n d^2 counted as for bench/covariance.js)
   {
@@ -136,12 +141,14 @@ export async function run(anchors, L) {
   }
   const dims = quick ? [1e4, 1e5] : [1e4, 1e5, 1e6];
   const sizes = quick ? [32, 64] : [32, 64, 128];
+  // f32 storage (half the buffer): at d = 1e5, and at d = 1e6 with l = 128, which f64 refuses
+  const f32Cases = (d) => (d === 1e5 ? sizes : d === 1e6 && !quick ? [128] : []);
   for (const d of dims) {
     const block = new g.Rng(d).normals(new Float64Array(16 * d));
-    for (const l of sizes) {
+    for (const [l, precision] of [...sizes.map((l) => [l, 'f64']), ...f32Cases(d).map((l) => [l, 'f32'])]) {
       let s;
       try {
-        s = new g.CurvatureSketch(d, { size: l });
+        s = new g.CurvatureSketch(d, { size: l, precision });
       } catch (e) {
         console.log(`sketch d = ${d}, l = ${l}: refused (${e.message.slice(0, 90)}...)`);
         continue;
@@ -152,8 +159,13 @@ export async function run(anchors, L) {
       fill(s, 2 * l); // full buffer
       const ms = timeOnce(() => fill(s, 2 * l), d >= 1e6 ? 1 : 3);
       s.dispose();
-      row(`wasm sketch, d = ${d}, l = ${l}: per added row`, ms / (2 * l), 1, 'rows');
-      if (d * l <= 1e4 * 128 || (d <= 1e5 && l === 32)) {
+      row(
+        `wasm sketch, d = ${d}, l = ${l}${precision === 'f32' ? ", precision 'f32'" : ''}: per added row`,
+        ms / (2 * l),
+        1,
+        'rows',
+      );
+      if (precision === 'f64' && (d * l <= 1e4 * 128 || (d <= 1e5 && l === 32))) {
         const r = new FrequentDirections(d, l);
         r.add(block.subarray(0, 2 * l > 16 ? 16 * d : 2 * l * d));
         for (let i = 16; i < 2 * l; i += 16) r.add(block.subarray(0, 16 * d));

@@ -246,6 +246,21 @@ export async function run(anchors, L) {
         best,
       );
     }
+    {
+      // issue 22 item 3: the obvious call (plain arrays, X copied and checked once per call, no
+      // cache) within 1.15x of the resident RegressionDataset path
+      const wall = tc.ms / t.ms,
+        cpu = tc.cpuMs / t.cpuMs;
+      out.push({
+        target: '22.3 plain arrays',
+        what: `estimateHessian 100,000 x 64 from plain arrays (${fmt(tc.ms)}) / the RegressionDataset path (${fmt(t.ms)}) <= 1.15`,
+        wall,
+        cpu,
+        goal: 1.15,
+        lowerIsBetter: true,
+        met: Math.max(wall, cpu) <= 1.15,
+      });
+    }
     if (L) {
       // issue 22 item 1: the pipeline against its roofline (bench/limits.js gradientRoofline):
       // max(bytes / BW_seq, FLOP / P_f64), bytes = 8 rows (d + 1) + 8 m d, FLOP = 4 m n d + the
