@@ -1,6 +1,7 @@
 // Code outside src/ that the tests do not import (the benchmarks, the examples, the scripts)
 // must not rot when files move: every relative import of bench/, examples/ and scripts/ names a
-// file that exists, in the built dist/ (npm test builds it first) or in the sources. (A move of
+// file that exists, in the built dist/ (npm test builds it first) or in the sources; and every
+// repository path the README and the docs name exists. (A move of
 // src/reference/ out of dist/ had left `npm run bench -- sketch` importing
 // ../dist/reference/sketch.js, which no longer exists.)
 import { test } from 'uvu';
@@ -55,6 +56,28 @@ test('every relative import of bench/, examples/ and scripts/ exists', () => {
   }
   assert.ok(checked > 20, `only ${checked} imports found: the scan is broken`);
   assert.equal(missing, [], `imports that do not resolve:\n${missing.join('\n')}`);
+});
+
+test('every file of this repository that README.md and docs/*.md name by its path exists', () => {
+  // a path as the docs write it: from the root, starting at a top folder (not ./src/...: a
+  // user's project in a bundler recipe)
+  const re =
+    /(?<![\w./-])((?:src|assembly|test|bench|examples|scripts|cli)\/[\w./-]+\.(?:ts|mts|mjs|js|py|md|txt|csv|json))\b/g;
+  const docs = [
+    'README.md',
+    'cli/README.md',
+    ...readdirSync(join(ROOT, 'docs')).map((f) => `docs/${f}`),
+  ].filter((f) => f.endsWith('.md') && existsSync(join(ROOT, f)));
+  const missing: string[] = [];
+  let checked = 0;
+  for (const doc of docs) {
+    for (const m of readFileSync(join(ROOT, doc), 'utf8').matchAll(re)) {
+      checked++;
+      if (!existsSync(join(ROOT, m[1]!))) missing.push(`${doc}: ${m[1]}`);
+    }
+  }
+  assert.ok(checked > 50, `only ${checked} paths found: the scan is broken`);
+  assert.equal(missing, [], `paths the docs name that do not exist:\n${missing.join('\n')}`);
 });
 
 test("bench/run.js's suites are files of bench/", () => {
