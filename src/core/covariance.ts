@@ -142,7 +142,7 @@ interface State {
 /**
  * Arithmetic of the co-moment update: 'f64' (the default) multiplies in float64; 'f32'
  * rounds the centred gradients to float32 and multiplies in f32x4 (twice the lanes), summing
- * the products in f32 over runs of 64 rows and carrying the sums in float64. Count, mean and
+ * the products in f32 over runs of 256 rows (one block) and carrying the sums in float64. Count, mean and
  * co-moment are float64 either way (docs/guarantees.md, "Precision 'f32'", states the bound).
  */
 export type Precision = 'f64' | 'f32';

@@ -155,7 +155,7 @@ export { ldexp as referenceLdexp };
  * for bit: blocks of 256 rows centred on their own mean (the kernel's summation order),
  * centred values rounded to float32, f32 products summed in f32 (Math.fround after every
  * operation: exact emulation, a double holds the exact product and rounds sums correctly)
- * over runs of 64 rows, each run added to the float64 co-moment; then the merge term
+ * over runs of 256 rows (KB, one block), each run added to the float64 co-moment; then the merge term
  * coef delta delta' on whole upper 4 x 4 tiles and the mean update.
  */
 export class ReferenceCovarianceF32 {
@@ -166,7 +166,7 @@ export class ReferenceCovarianceF32 {
   /** Co-moment, dp x dp; upper 4 x 4 tiles meaningful. */
   readonly M: Float64Array;
   static readonly KC = 256;
-  static readonly KB = 64;
+  static readonly KB = 256;
 
   constructor(readonly dim: number) {
     this.dp = Math.ceil(dim / 4) * 4;
