@@ -85,7 +85,9 @@ test('f32 path: relative Frobenius error against the f64 path < 1e-6 over 2e5 gr
     den += cb[i]! ** 2;
   }
   const rel = Math.sqrt(num / den);
-  console.log(`  f32 path, 2e5 gradients of dim 48: relative Frobenius error ${rel.toExponential(2)} (bound 1e-6)`);
+  console.log(
+    `  f32 path, 2e5 gradients of dim 48: relative Frobenius error ${rel.toExponential(2)} (bound 1e-6)`,
+  );
   assert.ok(rel < 1e-6, `relative Frobenius error ${rel}`);
   assert.ok(rel > 0, 'the f32 path should differ from f64 (it is a different kernel)');
   const ma = a.mean(),
