@@ -7,6 +7,39 @@
 import { instantiate as asInstantiate } from '@assemblyscript/loader';
 import { show, checkOptionKeys } from './validate.js';
 
+/** The sketch kernels' signatures (assembly/sketch.ts), shared by their f64- and f32-storage exports. @internal */
+export type SketchGram = (
+  bPtr: number,
+  n: number,
+  dp: number,
+  gPtr: number,
+  ldg: number,
+  scratchPtr: number,
+) => void;
+/** @internal */
+export type SketchRotate = (
+  bPtr: number,
+  n: number,
+  dp: number,
+  wpPtr: number,
+  r: number,
+  outPtr: number,
+  ldo: number,
+  scratchPtr: number,
+) => void;
+/** @internal */
+export type SketchAddRows = (
+  rPtr: number,
+  rows: number,
+  dim: number,
+  isF32: number,
+  scale: number,
+  bPtr: number,
+  at: number,
+  dp: number,
+  diagPtr: number,
+) => number;
+
 /** The raw kernel exports (numbers and pointers only). */
 export interface Kernels {
   /** The exported WebAssembly.Memory (typed by what we use, so the .d.ts needs no lib.dom). */
@@ -151,57 +184,19 @@ export interface Kernels {
     hPtr: number,
   ): number;
   /** G = B[0:n] B[0:n]' on upper 4 x 4 tiles (assembly/sketch.ts). */
-  sketchGram(bPtr: number, n: number, dp: number, gPtr: number, ldg: number, scratchPtr: number): void;
+  sketchGram: SketchGram;
   /** sketchGram of a buffer of f32 rows (precision 'f32'). */
-  sketchGramF32(bPtr: number, n: number, dp: number, gPtr: number, ldg: number, scratchPtr: number): void;
+  sketchGramF32: SketchGram;
   sketchGramScratchBytes(np: number): number;
   /** B[0:r] <- W B[0:n] in place (outPtr = bPtr) or into outPtr (rows of ldo doubles). */
-  sketchRotate(
-    bPtr: number,
-    n: number,
-    dp: number,
-    wpPtr: number,
-    r: number,
-    outPtr: number,
-    ldo: number,
-    scratchPtr: number,
-  ): void;
+  sketchRotate: SketchRotate;
   /** sketchRotate of a buffer of f32 rows: in place rounded to f32, out of place as f64 rows. */
-  sketchRotateF32(
-    bPtr: number,
-    n: number,
-    dp: number,
-    wpPtr: number,
-    r: number,
-    outPtr: number,
-    ldo: number,
-    scratchPtr: number,
-  ): void;
+  sketchRotateF32: SketchRotate;
   sketchRotateScratchBytes(r: number): number;
   /** Copies scaled rows into the buffer from row `at`, adds their squares to diag; returns the sum of squares. */
-  sketchAddRows(
-    rPtr: number,
-    rows: number,
-    dim: number,
-    isF32: number,
-    scale: number,
-    bPtr: number,
-    at: number,
-    dp: number,
-    diagPtr: number,
-  ): number;
+  sketchAddRows: SketchAddRows;
   /** sketchAddRows into a buffer of f32 rows (each scaled value rounded as stored; squares from the f64 values). */
-  sketchAddRowsF32(
-    rPtr: number,
-    rows: number,
-    dim: number,
-    isF32: number,
-    scale: number,
-    bPtr: number,
-    at: number,
-    dp: number,
-    diagPtr: number,
-  ): number;
+  sketchAddRowsF32: SketchAddRows;
   /** Returns -1, or the index of the first non-positive pivot (its value stored at pivotPtr). */
   choleskyFactor(aPtr: number, dim: number, ridge: number, pivotPtr: number): number;
   choleskyForward(lPtr: number, dim: number, xPtr: number): void;

@@ -1,5 +1,6 @@
 // CurvatureSketch with precision 'f32' (the buffer stored in f32, everything else f64):
-// - the *F32 kernels against the plain-TS references at the edge sizes of kernels.test.ts,
+// - the *F32 Gram and rotation kernels against the plain-TS references at the edge sizes of
+//   kernels.test.ts (the row copy is tested there, over both storages),
 //   bit for bit (the reference rounds with Math.fround where the kernels store into B);
 // - the whole accumulator against the reference FrequentDirections(dim, l, f32 = true): the
 //   same Delta, trace, diagonal and buffer, through shrinks and merges;
@@ -98,44 +99,7 @@ test('sketchRotateF32 = reference W B: in place rounded to f32 (rows past r zero
       }
 });
 
-test('sketchAddRowsF32: rows rounded to f32 as stored, diagonal and trace from the f64 values (f64 and f32 input), bit for bit', () => {
-  for (const d of DIMS)
-    for (const k of [1, 2, 3])
-      for (const f32in of [false, true]) {
-        const dp = pad4(d),
-          at = 1,
-          scale = 0.3;
-        const rows64 = normals(k * d, 3 * d + k),
-          rows = f32in ? Float32Array.from(rows64) : rows64;
-        const diag0 = normals(d, 5).map(Math.abs);
-        const [buf, diag, tr] = withBlocks([(at + k) * dp * 4, d * 8, rows.byteLength], 'test', (b, g, r) => {
-          f32view(b!, (at + k) * dp).fill(0);
-          copyIn(g!, diag0);
-          copyIn(r!, rows);
-          const tr = wasm().sketchAddRowsF32(r!, k, d, f32in ? 1 : 0, scale, b!, at, dp, g!);
-          return [f32view(b!, (at + k) * dp).slice(), f64(g!, d).slice(), tr];
-        });
-        const wantDiag = diag0.slice();
-        const want = ref.addRows(rows, k, d, scale, wantDiag);
-        assertSameValues(diag, wantDiag, `diag d ${d} k ${k}`);
-        assert.is(tr, want.trace, `trace increment d ${d} k ${k}`);
-        for (let i = 0; i < k; i++)
-          assertSameValues(
-            buf.subarray((at + i) * dp, (at + i) * dp + d),
-            Float32Array.from(want.scaled.subarray(i * d, i * d + d)),
-            `row ${i} (d ${d})`,
-          );
-        assert.ok(
-          buf.subarray(0, dp).every((v) => v === 0),
-          'rows before `at` untouched',
-        );
-        for (let i = 0; i < k; i++)
-          assert.ok(
-            buf.subarray((at + i) * dp + d, (at + i + 1) * dp).every((v) => v === 0),
-            'padding zero',
-          );
-      }
-});
+// sketchAddRowsF32 is tested with sketchAddRows in kernels.test.ts (one test over both storages).
 
 /** The buffer rows of a sketch, read from its serialised form (f32 or f64 by its precision code). */
 function bufferRows(s: CurvatureSketch): Float64Array {

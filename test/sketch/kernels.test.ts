@@ -101,43 +101,55 @@ test('sketchRotate = reference W B, in place (rows past r zeroed) and into anoth
       }
 });
 
-test('sketchAddRows = reference copy, diagonal and trace increment (f64 and f32 rows, scale), bit for bit', () => {
-  for (const d of DIMS)
-    for (const k of [1, 2, 3])
-      for (const f32 of [false, true]) {
-        const dp = pad4(d),
-          at = 1,
-          scale = 0.75;
-        const rows64 = normals(k * d, 3 * d + k),
-          rows = f32 ? Float32Array.from(rows64) : rows64;
-        const diag0 = normals(d, 5).map(Math.abs);
-        const [buf, diag, tr] = withBlocks([(at + k) * dp * 8, d * 8, rows.byteLength], 'test', (b, g, r) => {
-          f64(b!, (at + k) * dp).fill(0);
-          copyIn(g!, diag0);
-          copyIn(r!, rows);
-          const tr = wasm().sketchAddRows(r!, k, d, f32 ? 1 : 0, scale, b!, at, dp, g!);
-          return [f64(b!, (at + k) * dp).slice(), f64(g!, d).slice(), tr];
-        });
-        const wantDiag = diag0.slice();
-        const want = ref.addRows(rows, k, d, scale, wantDiag);
-        assertSameValues(diag, wantDiag, `diag d ${d} k ${k} f32 ${f32}`);
-        assert.is(tr, want.trace, `trace increment d ${d} k ${k}`);
-        for (let i = 0; i < k; i++)
-          assertSameValues(
-            buf.subarray((at + i) * dp, (at + i) * dp + d),
-            want.scaled.subarray(i * d, i * d + d),
-            `row ${i}`,
+test('sketchAddRows (f64 storage) and sketchAddRowsF32 (f32 storage: rounded as stored) = reference copy, diagonal and trace increment from the f64 values (f64 and f32 rows, scale), bit for bit', () => {
+  const f32view = (ptr: number, n: number) => new Float32Array(wasm().memory.buffer, ptr, n);
+  for (const storage of ['f64', 'f32'] as const)
+    for (const d of DIMS)
+      for (const k of [1, 2, 3])
+        for (const f32 of [false, true]) {
+          const dp = pad4(d),
+            at = 1,
+            scale = 0.75,
+            be = storage === 'f32' ? 4 : 8,
+            view = storage === 'f32' ? f32view : f64,
+            kernel = storage === 'f32' ? wasm().sketchAddRowsF32 : wasm().sketchAddRows;
+          const rows64 = normals(k * d, 3 * d + k),
+            rows = f32 ? Float32Array.from(rows64) : rows64;
+          const diag0 = normals(d, 5).map(Math.abs);
+          const [buf, diag, tr] = withBlocks(
+            [(at + k) * dp * be, d * 8, rows.byteLength],
+            'test',
+            (b, g, r) => {
+              view(b!, (at + k) * dp).fill(0);
+              copyIn(g!, diag0);
+              copyIn(r!, rows);
+              const tr = kernel(r!, k, d, f32 ? 1 : 0, scale, b!, at, dp, g!);
+              return [view(b!, (at + k) * dp).slice(), f64(g!, d).slice(), tr] as const;
+            },
           );
-        assert.ok(
-          buf.subarray(0, dp).every((v) => v === 0),
-          'rows before `at` untouched',
-        );
-        for (let i = 0; i < k; i++)
+          const wantDiag = diag0.slice();
+          const want = ref.addRows(rows, k, d, scale, wantDiag);
+          const what = `${storage} storage, d ${d} k ${k} f32 rows ${f32}`;
+          assertSameValues(diag, wantDiag, `diag ${what}`);
+          assert.is(tr, want.trace, `trace increment ${what}`);
+          for (let i = 0; i < k; i++) {
+            const row = want.scaled.subarray(i * d, i * d + d);
+            assertSameValues(
+              buf.subarray((at + i) * dp, (at + i) * dp + d),
+              storage === 'f32' ? Float32Array.from(row) : row,
+              `row ${i} (${what})`,
+            );
+          }
           assert.ok(
-            buf.subarray((at + i) * dp + d, (at + i + 1) * dp).every((v) => v === 0),
-            'padding stays zero',
+            buf.subarray(0, dp).every((v) => v === 0),
+            'rows before `at` untouched',
           );
-      }
+          for (let i = 0; i < k; i++)
+            assert.ok(
+              buf.subarray((at + i) * dp + d, (at + i + 1) * dp).every((v) => v === 0),
+              'padding stays zero',
+            );
+        }
 });
 
 test('symmetricEigen: A V = V diag(w) and V orthonormal to 1e-12 relative (n = 0, 1, 2, 3, 7, 64, repeated and zero eigenvalues)', () => {
