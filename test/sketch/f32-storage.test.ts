@@ -1,6 +1,5 @@
 // CurvatureSketch with precision 'f32' (the buffer stored in f32, everything else f64):
-// - the *F32 Gram and rotation kernels against the plain-TS references at the edge sizes of
-//   kernels.test.ts (the row copy is tested there, over both storages),
+// - the *F32 kernels: in kernels.test.ts (each kernel's test runs over both storages);
 //   bit for bit (the reference rounds with Math.fround where the kernels store into B);
 // - the whole accumulator against the reference FrequentDirections(dim, l, f32 = true): the
 //   same Delta, trace, diagonal and buffer, through shrinks and merges;
@@ -10,7 +9,7 @@
 //   merge of another precision are refused before any state changes.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { wasm, withBlocks, copyIn, f64, wasmLiveBytes } from '../../src/core/wasm.js';
+import { wasmLiveBytes } from '../../src/core/wasm.js';
 import { crc32 } from '../../src/core/serialize.js';
 import * as ref from '../../src/reference/sketch.js';
 import { CurvatureSketch, sketchBlockBytes, SKETCH_HEADER_BYTES } from '../../src/sketch/sketch.js';
@@ -18,88 +17,8 @@ import { setup, normals, assertSameValues } from '../helpers/helpers.js';
 
 test.before(setup);
 
-const pad4 = (x: number) => Math.ceil(x / 4) * 4;
-const DIMS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 63, 65, 255, 257, 300];
-const ROWS = [1, 2, 3, 4, 5, 6, 7, 9, 10];
-const f32view = (ptr: number, n: number) => new Float32Array(wasm().memory.buffer, ptr, n);
-
-/** B (n x d) rounded to f32, laid out as the kernels want it: np x dp floats, zero padded. */
-function padded32(B: ArrayLike<number>, n: number, d: number, np: number): Float32Array {
-  const dp = pad4(d),
-    P = new Float32Array(np * dp);
-  for (let i = 0; i < n; i++) for (let c = 0; c < d; c++) P[i * dp + c] = B[i * d + c]!;
-  return P;
-}
-
-test('sketchGramF32 = reference Gram of the f32 values (products in f64), bit for bit', () => {
-  for (const d of DIMS)
-    for (const n of ROWS) {
-      const np = pad4(n),
-        dp = pad4(d);
-      const B = Float64Array.from(Float32Array.from(normals(n * d, 100 * d + n)));
-      const got = withBlocks(
-        [np * dp * 4, np * np * 8, wasm().sketchGramScratchBytes(np)],
-        'test',
-        (b, g, s) => {
-          copyIn(b!, padded32(B, n, d, np));
-          wasm().sketchGramF32(b!, n, dp, g!, np, s!);
-          return f64(g!, np * np).slice();
-        },
-      );
-      const want = ref.gram(B, n, d);
-      for (let i = 0; i < n; i++)
-        for (let j = i; j < n; j++)
-          if (got[i * np + j] !== want[i * n + j])
-            assert.unreachable(`Gram d ${d} n ${n} [${i}][${j}]: ${got[i * np + j]} != ${want[i * n + j]}`);
-    }
-});
-
-test('sketchRotateF32 = reference W B: in place rounded to f32 (rows past r zeroed), out of place in f64 (ldo dp or d), bit for bit', () => {
-  for (const d of DIMS)
-    for (const n of ROWS)
-      for (const r of [1, Math.max(1, n - 1), n]) {
-        const np = pad4(n),
-          dp = pad4(d),
-          rp = pad4(r);
-        const B = Float64Array.from(Float32Array.from(normals(n * d, 7 * d + n))),
-          W = normals(r * n, 11 * r + n);
-        const pack = new Float64Array(rp * n);
-        for (let i = 0; i < r; i++)
-          for (let t = 0; t < n; t++) pack[(i >> 2) * n * 4 + t * 4 + (i & 3)] = W[i * n + t]!;
-        const want = ref.rotate(W, r, B, n, d);
-        const [inPlace, out, after, tight] = withBlocks(
-          [np * dp * 4, rp * n * 8, wasm().sketchRotateScratchBytes(n), r * dp * 8, r * d * 8 + 8],
-          'test',
-          (b, w, s, o, o2) => {
-            copyIn(b!, padded32(B, n, d, np));
-            copyIn(w!, pack);
-            wasm().sketchRotateF32(b!, n, dp, w!, r, o!, dp, s!);
-            const out = f64(o!, r * dp).slice();
-            f64(o2!, r * d + 1).fill(-1);
-            wasm().sketchRotateF32(b!, n, dp, w!, r, o2!, d, s!);
-            const tight = f64(o2!, r * d + 1).slice();
-            const unchanged = f32view(b!, np * dp).slice();
-            wasm().sketchRotateF32(b!, n, dp, w!, r, b!, dp, s!);
-            return [f32view(b!, np * dp).slice(), out, unchanged, tight];
-          },
-        );
-        assertSameValues(tight.subarray(0, r * d), want, `out of place, ldo = d (d ${d} n ${n} r ${r})`);
-        assert.is(tight[r * d], -1, 'nothing written past r rows of d');
-        assertSameValues(after, padded32(B, n, d, np), `B unchanged out of place (d ${d} n ${n} r ${r})`);
-        for (let i = 0; i < np; i++)
-          for (let c = 0; c < dp; c++) {
-            const w = i < r && c < d ? Math.fround(want[i * d + c]!) : 0;
-            if (inPlace[i * dp + c] !== w)
-              assert.unreachable(
-                `in place d ${d} n ${n} r ${r}: [${i}][${c}] ${inPlace[i * dp + c]} != ${w}`,
-              );
-            if (i < r && c < d && out[i * dp + c] !== want[i * d + c])
-              assert.unreachable(`out of place d ${d} n ${n} r ${r}: [${i}][${c}]`);
-          }
-      }
-});
-
-// sketchAddRowsF32 is tested with sketchAddRows in kernels.test.ts (one test over both storages).
+// The *F32 kernels (Gram, rotation, row copy) are tested with their f64 twins in
+// kernels.test.ts, one test per kernel over both storages.
 
 /** The buffer rows of a sketch, read from its serialised form (f32 or f64 by its precision code). */
 function bufferRows(s: CurvatureSketch): Float64Array {
