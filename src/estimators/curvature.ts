@@ -798,9 +798,14 @@ async function streamBlock(
         sketchChunkRows(p.dim),
         (rows, c, batch0) => {
           const block = rows.subarray(0, c * p.dim);
-          const bad = firstNonFinite(block);
-          if (bad >= 0) throw combinedOverflow(batch0 + Math.floor(bad / p.dim));
-          addPairDifferences(sketch, block, p.n, b.tau2);
+          try {
+            addPairDifferences(sketch, block, p.n, b.tau2); // checks every value before any state changes
+          } catch (err) {
+            // finite gradients whose difference overflowed: name the batch (scanned only on failure, as the dense path does)
+            const bad = firstNonFinite(block);
+            if (bad >= 0) throw combinedOverflow(batch0 + Math.floor(bad / p.dim));
+            throw err;
+          }
         },
       );
       return sketch;
